@@ -1,0 +1,1 @@
+"""Event store adapters: memory, SQLite (embedded default), PostgreSQL (scale-out)."""

@@ -1,0 +1,1 @@
+"""Application layer: ports, the single-writer engine, bus, projections and policies."""

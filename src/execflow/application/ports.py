@@ -1,0 +1,101 @@
+"""Ports: what the application needs from the outside, as ``typing.Protocol``s.
+
+Each port has an in-memory fake (``execflow.testing`` or ``adapters/*/memory.py``), real
+adapters, and ONE contract suite in tests/contract/ that every adapter passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
+
+from execflow.domain.events import Event
+from execflow.domain.reports import VenueOrder, VenueReport
+
+
+class RecordedEvent(NamedTuple):
+    """An event as stored: global position (1-based, gap-free per store), stream, version."""
+
+    position: int
+    stream_id: str
+    version: int
+    event: Event
+
+
+class StreamAppend(NamedTuple):
+    """Append ``events`` to ``stream_id`` whose current version must be ``expected_version``.
+
+    Version 0 means "the stream must not exist yet": that is how a client order id is made
+    unique (a second submit with the same id is a concurrency conflict, never a second order).
+    """
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[Event]
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """Durable, append-only log of events grouped in streams.
+
+    * ``append_batch`` is atomic: every append in the batch is durable, or none is (one
+      transaction / one fsync for the whole batch: group commit). If any append's expected
+      version is wrong it raises :class:`~execflow.domain.errors.ConcurrencyError` naming it.
+    * positions are strictly increasing in commit order; ``read_all(after)`` returns events with
+      ``position > after`` in position order.
+    """
+
+    def append_batch(self, batch: Sequence[StreamAppend]) -> int:
+        """Append all or nothing; return the global position of the last event written."""
+        ...
+
+    def append(self, stream_id: str, expected_version: int, events: Sequence[Event]) -> int: ...
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]: ...
+
+    def read_all(self, after_position: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+        ...
+
+    def stream_version(self, stream_id: str) -> int:
+        """Current version of a stream; 0 if it does not exist."""
+        ...
+
+    def last_position(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class Clock(Protocol):
+    """The only source of time. Live: wall clock. Simulation/replay: driven by market data."""
+
+    def now_ns(self) -> int: ...
+
+
+class ReportSink(Protocol):
+    """Where a venue delivers its reports (the engine's inbox). Safe to call from any thread."""
+
+    def __call__(self, report: VenueReport) -> None: ...
+
+
+@runtime_checkable
+class VenuePort(Protocol):
+    """A venue or broker. Requests return at once; answers arrive later through the sink.
+
+    ``venue_id`` names it in routes and events. ``poll`` lets a venue that runs on the caller's
+    thread (the paper venue, on a simulated clock) deliver what is due by ``now_ns``; a venue
+    with its own I/O thread (FIX) may do nothing there.
+    """
+
+    venue_id: str
+
+    def connect(self, sink: ReportSink) -> None: ...
+
+    def submit(self, order: VenueOrder) -> None: ...
+
+    def cancel(self, cl_ord_id: str) -> None: ...
+
+    def replace(self, cl_ord_id: str, quantity: int, price: int | None) -> None: ...
+
+    def request_status(self, cl_ord_id: str) -> None: ...
+
+    def poll(self, now_ns: int) -> None: ...

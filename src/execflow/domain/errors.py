@@ -1,0 +1,105 @@
+"""The error hierarchy. Every rejection carries a machine-readable code and a human sentence."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RejectCode(StrEnum):
+    """Machine-readable reasons; stable strings used on every API (REST, FIX text, CLI)."""
+
+    UNKNOWN_INSTRUMENT = "UNKNOWN_INSTRUMENT"
+    UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
+    INVALID_SIDE = "INVALID_SIDE"
+    INVALID_ORDER_TYPE = "INVALID_ORDER_TYPE"
+    INVALID_TIME_IN_FORCE = "INVALID_TIME_IN_FORCE"
+    NON_POSITIVE_QUANTITY = "NON_POSITIVE_QUANTITY"
+    QUANTITY_OFF_LOT = "QUANTITY_OFF_LOT"
+    LIMIT_PRICE_MISSING = "LIMIT_PRICE_MISSING"
+    PRICE_NOT_ALLOWED = "PRICE_NOT_ALLOWED"
+    NON_POSITIVE_PRICE = "NON_POSITIVE_PRICE"
+    PRICE_OFF_TICK = "PRICE_OFF_TICK"
+    EXPIRE_TIME_MISSING = "EXPIRE_TIME_MISSING"
+    EXPIRE_TIME_NOT_ALLOWED = "EXPIRE_TIME_NOT_ALLOWED"
+    EXPIRE_TIME_IN_PAST = "EXPIRE_TIME_IN_PAST"
+    DUPLICATE_CL_ORD_ID = "DUPLICATE_CL_ORD_ID"
+    INVALID_CL_ORD_ID = "INVALID_CL_ORD_ID"
+    UNKNOWN_ORDER = "UNKNOWN_ORDER"
+    ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
+    ORDER_PENDING = "ORDER_PENDING"
+    REPLACE_BELOW_FILLED = "REPLACE_BELOW_FILLED"
+    REPLACE_NO_CHANGE = "REPLACE_NO_CHANGE"
+    UNKNOWN_VENUE = "UNKNOWN_VENUE"
+    NO_ROUTE = "NO_ROUTE"
+    VENUE_REJECT = "VENUE_REJECT"
+    INSTRUMENT_HALTED = "INSTRUMENT_HALTED"
+    NO_LIQUIDITY = "NO_LIQUIDITY"
+    FOK_NOT_FILLABLE = "FOK_NOT_FILLABLE"
+    SELF_TRADE = "SELF_TRADE"
+    VENUE_DISCONNECTED = "VENUE_DISCONNECTED"
+    TOO_LATE_TO_CANCEL = "TOO_LATE_TO_CANCEL"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    OVERFILL = "OVERFILL"
+    STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+
+
+class ExecflowError(Exception):
+    """Base of every error we raise on purpose."""
+
+    code: str = "ERROR"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+class DomainError(ExecflowError):
+    """A rule of the domain was broken by the input."""
+
+
+class InvalidValueError(DomainError, ValueError):
+    """A number or identifier that cannot be represented (off tick, off lot, bad format)."""
+
+    code = "INVALID_VALUE"
+
+
+class InvalidTransitionError(DomainError):
+    """An event the order's transition table does not allow; the order is left untouched."""
+
+    code = RejectCode.INVALID_TRANSITION
+
+
+class OverfillError(InvalidTransitionError):
+    """A fill larger than the order's leaves quantity. Reported, never hidden."""
+
+    code = RejectCode.OVERFILL
+
+
+class OrderRejectedError(DomainError):
+    """A command the engine refused (validation, risk, routing)."""
+
+
+class ConcurrencyError(ExecflowError):
+    """An append whose expected version does not match the stream's version."""
+
+    code = "CONCURRENCY_CONFLICT"
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None = None) -> None:
+        detail = f", stream is at {actual}" if actual is not None else ""
+        super().__init__(
+            f"stream {stream_id!r}: expected version {expected}{detail}",
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class StoreError(ExecflowError):
+    """The event store could not do what was asked (I/O, schema, connection)."""
+
+    code = RejectCode.STORE_UNAVAILABLE

@@ -1,0 +1,278 @@
+"""The Order aggregate: state = fold(events) through an explicit transition table.
+
+The table maps (status, event type) to a target. Most targets are a status; three are rules:
+
+* ``BY_QTY``   – after a fill: FILLED when nothing is left, otherwise PARTIALLY_FILLED, except that
+  a pending cancel/replace stays pending until the venue answers it;
+* ``RESTORE``  – after a cancel/replace is answered: ACCEPTED if nothing is filled yet, otherwise
+  PARTIALLY_FILLED (FILLED if a replace brought the quantity down to what is filled);
+* ``SAME``     – the event is recorded but leaves the status as it is (anomalies).
+
+An event the table does not list raises :class:`InvalidTransitionError` and the order is left
+exactly as it was: every check happens before the first field is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from fractions import Fraction
+from typing import Final
+
+from execflow.domain.enums import (
+    TERMINAL_STATUSES,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from execflow.domain.errors import InvalidTransitionError, OverfillError
+from execflow.domain.events import (
+    OrderAccepted,
+    OrderAckOverdue,
+    OrderAnomaly,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderPendingCancel,
+    OrderPendingReplace,
+    OrderRejected,
+    OrderReplaced,
+    OrderReplaceRejected,
+    OrderSubmitted,
+)
+
+
+class Rule(Enum):
+    BY_QTY = "by_qty"
+    RESTORE = "restore"
+    SAME = "same"
+
+
+BY_QTY: Final = Rule.BY_QTY
+RESTORE: Final = Rule.RESTORE
+SAME: Final = Rule.SAME
+
+S = OrderStatus
+_OPEN_AT_VENUE = (S.SUBMITTED, S.ACK_OVERDUE, S.ACCEPTED, S.PARTIALLY_FILLED)
+_LIVE = (*_OPEN_AT_VENUE, S.PENDING_CANCEL, S.PENDING_REPLACE)
+
+_table: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | Rule] = {
+    (S.INITIALIZED, OrderDenied): S.DENIED,
+    (S.INITIALIZED, OrderSubmitted): S.SUBMITTED,
+    (S.SUBMITTED, OrderAckOverdue): S.ACK_OVERDUE,
+    (S.SUBMITTED, OrderAccepted): S.ACCEPTED,
+    (S.ACK_OVERDUE, OrderAccepted): S.ACCEPTED,
+    (S.SUBMITTED, OrderRejected): S.REJECTED,
+    (S.ACK_OVERDUE, OrderRejected): S.REJECTED,
+    # a venue may reject a cancel/replace of an order it then rejects as a whole
+    (S.PENDING_CANCEL, OrderRejected): S.REJECTED,
+    (S.PENDING_REPLACE, OrderRejected): S.REJECTED,
+    (S.PENDING_CANCEL, OrderCanceled): S.CANCELED,
+    (S.PENDING_CANCEL, OrderCancelRejected): RESTORE,
+    (S.PENDING_REPLACE, OrderReplaced): RESTORE,
+    (S.PENDING_REPLACE, OrderReplaceRejected): RESTORE,
+}
+for _s in _OPEN_AT_VENUE:
+    _table[(_s, OrderPendingCancel)] = S.PENDING_CANCEL
+    _table[(_s, OrderCanceled)] = S.CANCELED  # unsolicited (IOC remainder, venue cancel)
+for _s in (S.ACCEPTED, S.PARTIALLY_FILLED):
+    _table[(_s, OrderPendingReplace)] = S.PENDING_REPLACE
+for _s in _LIVE:
+    _table[(_s, OrderFilled)] = BY_QTY
+    _table[(_s, OrderExpired)] = S.EXPIRED
+_table[(S.PENDING_REPLACE, OrderCanceled)] = S.CANCELED
+for _s in OrderStatus:
+    _table[(_s, OrderAnomaly)] = SAME
+# the normal race: the venue filled the order before it saw our cancel/replace
+_table[(S.FILLED, OrderCancelRejected)] = SAME
+_table[(S.FILLED, OrderReplaceRejected)] = SAME
+
+TRANSITIONS: Final[Mapping[tuple[OrderStatus, type[OrderEvent]], OrderStatus | Rule]] = _table
+
+
+class Order:
+    """One order's current state. Built only by applying events (recovery = replay)."""
+
+    __slots__ = (
+        "account",
+        "arrival_mid",
+        "cl_ord_id",
+        "created_ts",
+        "cum_notional",
+        "cum_qty",
+        "exec_ids",
+        "expire_at",
+        "instrument",
+        "last_ts",
+        "order_type",
+        "pending_price",
+        "pending_quantity",
+        "price",
+        "quantity",
+        "reject_code",
+        "reject_reason",
+        "side",
+        "status",
+        "tif",
+        "venue",
+        "venue_order_id",
+        "version",
+    )
+
+    def __init__(self, init: OrderInitialized) -> None:
+        if init.quantity <= 0:
+            raise InvalidTransitionError(f"{init.cl_ord_id}: quantity must be positive")
+        self.cl_ord_id = init.cl_ord_id
+        self.account = init.account
+        self.instrument = init.instrument
+        self.side: Side = Side(init.side)
+        self.order_type: OrderType = OrderType(init.order_type)
+        self.quantity = init.quantity
+        self.price = init.price
+        self.tif: TimeInForce = TimeInForce(init.tif)
+        self.expire_at = init.expire_at
+        self.venue = init.venue
+        self.arrival_mid = init.arrival_mid
+        self.status = OrderStatus.INITIALIZED
+        self.cum_qty = 0
+        self.cum_notional = 0  # sum of last_px * last_qty, in price units * qty units: exact
+        self.venue_order_id: str | None = None
+        self.pending_quantity: int | None = None
+        self.pending_price: int | None = None
+        self.reject_code: str | None = None
+        self.reject_reason: str | None = None
+        self.exec_ids: set[str] = set()
+        self.created_ts = init.ts
+        self.last_ts = init.ts
+        self.version = 1
+
+    # -- derived ----------------------------------------------------------------------------
+    @property
+    def leaves_qty(self) -> int:
+        if self.status in TERMINAL_STATUSES:
+            return 0
+        return self.quantity - self.cum_qty
+
+    @property
+    def avg_px(self) -> Fraction | None:
+        """Exact volume-weighted average fill price, in price units."""
+        if self.cum_qty == 0:
+            return None
+        return Fraction(self.cum_notional, self.cum_qty)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in TERMINAL_STATUSES
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE)
+
+    def can_apply(self, event: OrderEvent) -> bool:
+        return (self.status, type(event)) in TRANSITIONS
+
+    # -- folding ----------------------------------------------------------------------------
+    def apply(self, event: OrderEvent) -> None:
+        """Apply one event, or raise and change nothing."""
+        target = TRANSITIONS.get((self.status, type(event)))
+        if target is None:
+            raise InvalidTransitionError(
+                f"order {self.cl_ord_id}: {type(event).__name__} is not allowed "
+                f"in status {self.status}"
+            )
+        if event.cl_ord_id != self.cl_ord_id:
+            raise InvalidTransitionError(
+                f"event for {event.cl_ord_id} applied to order {self.cl_ord_id}"
+            )
+        if isinstance(event, OrderFilled):
+            self._apply_fill(event, target)
+        elif isinstance(event, OrderReplaced):
+            self._apply_replaced(event)
+        else:
+            self._apply_simple(event, target)
+        self.last_ts = event.ts
+        self.version += 1
+
+    def _apply_fill(self, ev: OrderFilled, target: OrderStatus | Rule) -> None:
+        if ev.last_qty <= 0:
+            raise InvalidTransitionError(f"order {self.cl_ord_id}: fill quantity must be positive")
+        if ev.exec_id in self.exec_ids:
+            raise InvalidTransitionError(
+                f"order {self.cl_ord_id}: execution {ev.exec_id} already applied",
+                "DUPLICATE_EXECUTION",
+            )
+        leaves = self.quantity - self.cum_qty
+        if ev.last_qty > leaves:
+            raise OverfillError(
+                f"order {self.cl_ord_id}: fill of {ev.last_qty} exceeds leaves {leaves}"
+            )
+        self.exec_ids.add(ev.exec_id)
+        self.cum_qty += ev.last_qty
+        self.cum_notional += ev.last_px * ev.last_qty
+        if self.cum_qty == self.quantity:
+            self.status = OrderStatus.FILLED
+        elif target is BY_QTY and self.is_pending:
+            pass
+        else:
+            self.status = OrderStatus.PARTIALLY_FILLED
+
+    def _apply_replaced(self, ev: OrderReplaced) -> None:
+        if ev.quantity < self.cum_qty or ev.quantity <= 0:
+            raise InvalidTransitionError(
+                f"order {self.cl_ord_id}: replace quantity {ev.quantity} below filled "
+                f"{self.cum_qty}"
+            )
+        self.quantity = ev.quantity
+        if ev.price is not None:
+            self.price = ev.price
+        if ev.venue_order_id is not None:
+            self.venue_order_id = ev.venue_order_id
+        self.pending_quantity = self.pending_price = None
+        self._restore()
+
+    def _apply_simple(self, ev: OrderEvent, target: OrderStatus | Rule) -> None:
+        if isinstance(ev, OrderSubmitted):
+            self.venue = ev.venue
+        elif isinstance(ev, OrderAccepted):
+            self.venue_order_id = ev.venue_order_id
+        elif isinstance(ev, OrderDenied | OrderRejected):
+            self.reject_code, self.reject_reason = ev.code, ev.reason
+        elif isinstance(ev, OrderCancelRejected | OrderReplaceRejected):
+            self.reject_code, self.reject_reason = ev.code, ev.reason
+            self.pending_quantity = self.pending_price = None
+        elif isinstance(ev, OrderPendingReplace):
+            self.pending_quantity, self.pending_price = ev.quantity, ev.price
+        elif isinstance(ev, OrderAnomaly):
+            return
+        if target is RESTORE:
+            self._restore()
+        elif isinstance(target, OrderStatus):
+            self.status = target
+
+    def _restore(self) -> None:
+        if self.cum_qty == 0:
+            self.status = OrderStatus.ACCEPTED
+        elif self.cum_qty >= self.quantity:
+            self.status = OrderStatus.FILLED
+        else:
+            self.status = OrderStatus.PARTIALLY_FILLED
+
+    @classmethod
+    def replay(cls, events: list[OrderEvent]) -> Order:
+        if not events or not isinstance(events[0], OrderInitialized):
+            raise InvalidTransitionError("an order's stream must start with OrderInitialized")
+        order = cls(events[0])
+        for ev in events[1:]:
+            order.apply(ev)
+        return order
+
+    def __repr__(self) -> str:
+        return (
+            f"Order({self.cl_ord_id} {Side(self.side).name} {self.quantity} {self.instrument} "
+            f"{self.status} cum={self.cum_qty})"
+        )
