@@ -53,8 +53,9 @@ class EventStore(Protocol):
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]: ...
 
-    def read_all(self, after_position: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
-        ...
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]: ...
 
     def stream_version(self, stream_id: str) -> int:
         """Current version of a stream; 0 if it does not exist."""

@@ -151,27 +151,45 @@ ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
     OrderAnomaly,
 )
 
-_registry: dict[str, type[Event]] = {}
+
+class _Codec:
+    """Registry of event types by tag, and a decoder for their union rebuilt on change."""
+
+    def __init__(self) -> None:
+        self.registry: dict[str, type[Event]] = {}
+        self.encoder = msgspec.json.Encoder()
+        self._decoder: msgspec.json.Decoder[Any] | None = None
+
+    def register(self, types: tuple[type[Event], ...]) -> None:
+        for t in types:
+            tag = t.__struct_config__.tag
+            if not isinstance(tag, str):
+                raise TypeError(f"{t.__name__} has no string tag")
+            existing = self.registry.get(tag)
+            if existing is not None and existing is not t:
+                raise TypeError(f"event tag {tag!r} registered twice")
+            self.registry[tag] = t
+        self._decoder = None
+
+    @property
+    def decoder(self) -> msgspec.json.Decoder[Any]:
+        if self._decoder is None:
+            union: Any = None
+            for t in self.registry.values():
+                union = t if union is None else union | t
+            self._decoder = msgspec.json.Decoder(type=union)
+        return self._decoder
+
+
+_codec = _Codec()
 
 
 def register_event_types(*types: type[Event]) -> None:
     """Make event types known to the codec (other packages add theirs at import)."""
-    global _decoder
-    for t in types:
-        tag = t.__struct_config__.tag
-        if not isinstance(tag, str):
-            raise TypeError(f"{t.__name__} has no string tag")
-        existing = _registry.get(tag)
-        if existing is not None and existing is not t:
-            raise TypeError(f"event tag {tag!r} registered twice")
-        _registry[tag] = t
-    _decoder = None
+    _codec.register(types)
 
 
 register_event_types(*ORDER_EVENT_TYPES, UnmatchedVenueReport)
-
-_encoder = msgspec.json.Encoder()
-_decoder: msgspec.json.Decoder[Any] | None = None
 
 
 def event_type_name(event: Event) -> str:
@@ -181,26 +199,11 @@ def event_type_name(event: Event) -> str:
 
 
 def encode_event(event: Event) -> bytes:
-    return _encoder.encode(event)
-
-
-def _get_decoder() -> msgspec.json.Decoder[Any]:
-    global _decoder
-    if _decoder is None:
-        union = tuple(_registry.values())
-        _decoder = msgspec.json.Decoder(type=_union(union))
-    return _decoder
-
-
-def _union(types: tuple[type[Event], ...]) -> Any:
-    u: Any = types[0]
-    for t in types[1:]:
-        u = u | t
-    return u
+    return _codec.encoder.encode(event)
 
 
 def decode_event(data: bytes | str) -> Event:
-    ev: Event = _get_decoder().decode(data)
+    ev: Event = _codec.decoder.decode(data)
     return ev
 
 

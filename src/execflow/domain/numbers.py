@@ -32,8 +32,8 @@ def currency_decimals(currency: str) -> int:
 
 
 def _as_decimal(value: Decimal | str | int) -> Decimal:
-    if isinstance(value, float):  # type: ignore[unreachable]
-        raise InvalidValueError(  # type: ignore[unreachable]
+    if isinstance(value, float):
+        raise InvalidValueError(
             f"float {value!r} is not accepted; pass a str or Decimal", "FLOAT_NOT_ALLOWED"
         )
     try:

@@ -2,11 +2,11 @@
 
 The table maps (status, event type) to a target. Most targets are a status; three are rules:
 
-* ``BY_QTY``   – after a fill: FILLED when nothing is left, otherwise PARTIALLY_FILLED, except that
+* ``BY_QTY``   - after a fill: FILLED when nothing is left, otherwise PARTIALLY_FILLED, except that
   a pending cancel/replace stays pending until the venue answers it;
-* ``RESTORE``  – after a cancel/replace is answered: ACCEPTED if nothing is filled yet, otherwise
+* ``RESTORE``  - after a cancel/replace is answered: ACCEPTED if nothing is filled yet, otherwise
   PARTIALLY_FILLED (FILLED if a replace brought the quantity down to what is filled);
-* ``SAME``     – the event is recorded but leaves the status as it is (anomalies).
+* ``SAME``     - the event is recorded but leaves the status as it is (anomalies).
 
 An event the table does not list raises :class:`InvalidTransitionError` and the order is left
 exactly as it was: every check happens before the first field is written.

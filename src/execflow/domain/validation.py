@@ -28,8 +28,10 @@ def validate_submit(
         )
     if instrument is None:
         return Rejection(RejectCode.UNKNOWN_INSTRUMENT, f"unknown instrument {cmd.instrument!r}")
-    if cmd.side != 1 and cmd.side != -1:
-        return Rejection(RejectCode.INVALID_SIDE, f"side must be buy (1) or sell (-1), not {cmd.side!r}")
+    if cmd.side not in (1, -1):
+        return Rejection(
+            RejectCode.INVALID_SIDE, f"side must be buy (1) or sell (-1), not {cmd.side!r}"
+        )
     if cmd.quantity <= 0:
         return Rejection(RejectCode.NON_POSITIVE_QUANTITY, "quantity must be greater than zero")
     if cmd.quantity % instrument.lot_size:

@@ -1,0 +1,750 @@
+"""The single-writer engine.
+
+One thread owns all order state. Work arrives in an inbox (commands from clients, reports from
+venues); :meth:`Engine.process` drains a batch of it, applies every resulting event to the order
+aggregates, appends all the batch's events to the store in ONE atomic append (group commit),
+and only then: resolves the callers' tickets (an order is acknowledged only once durable),
+publishes the committed events on the bus (projections, outbox) and sends the batch's requests
+to the venues (so a venue never sees an order the log does not have).
+
+If the append fails nothing of the batch is visible: touched orders are reloaded from the store,
+the batch's commands fail with a code, and the batch's venue reports go back to the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+from execflow.application.bus import MessageBus
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.market import MarketState
+from execflow.application.ports import Clock, EventStore, RecordedEvent, StreamAppend, VenuePort
+from execflow.application.risk import PreTradeCheck
+from execflow.application.routing import DefaultRouter, RoutingPolicy
+from execflow.domain.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
+from execflow.domain.enums import OrderStatus, OrderType
+from execflow.domain.errors import (
+    ConcurrencyError,
+    ExecflowError,
+    InvalidTransitionError,
+    OverfillError,
+    RejectCode,
+    StoreError,
+)
+from execflow.domain.events import (
+    Event,
+    OrderAccepted,
+    OrderAckOverdue,
+    OrderAnomaly,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderPendingCancel,
+    OrderPendingReplace,
+    OrderRejected,
+    OrderReplaced,
+    OrderReplaceRejected,
+    OrderSubmitted,
+    UnmatchedVenueReport,
+)
+from execflow.domain.ids import ORDER_STREAM_PREFIX
+from execflow.domain.orders import Order
+from execflow.domain.reports import (
+    Ack,
+    Canceled,
+    CancelReject,
+    Expired,
+    Fill,
+    OrderStatusReport,
+    Reject,
+    Replaced,
+    ReplaceReject,
+    VenueOrder,
+    VenueReport,
+)
+from execflow.domain.validation import Rejection, validate_submit
+
+log = logging.getLogger(__name__)
+
+UNMATCHED_STREAM = "venue-unmatched"
+DEFAULT_ACK_TIMEOUT_NS = 5_000_000_000
+
+
+class CommandResult(NamedTuple):
+    ok: bool
+    cl_ord_id: str
+    status: str
+    code: str | None = None
+    reason: str | None = None
+
+
+class Ticket:
+    """The caller's handle on a command: resolved once the command's events are durable."""
+
+    __slots__ = ("_callbacks", "_event", "_staged", "command", "result")
+
+    def __init__(self, command: Command) -> None:
+        self.command = command
+        self.result: CommandResult | None = None
+        self._staged: CommandResult | None = None
+        self._event: threading.Event | None = None
+        self._callbacks: list[Callable[[Ticket], None]] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+    def add_done_callback(self, fn: Callable[[Ticket], None]) -> None:
+        if self.result is not None:
+            fn(self)
+            return
+        if self._callbacks is None:
+            self._callbacks = []
+        self._callbacks.append(fn)
+
+    def wait(self, timeout: float | None = None) -> CommandResult:
+        """Block until resolved (when another thread runs the engine)."""
+        if self.result is None:
+            if self._event is None:
+                self._event = threading.Event()
+            if self.result is None and not self._event.wait(timeout):
+                raise TimeoutError("command not processed in time")
+        assert self.result is not None
+        return self.result
+
+    def _resolve(self, result: CommandResult) -> None:
+        self.result = result
+        if self._event is not None:
+            self._event.set()
+        if self._callbacks:
+            for fn in self._callbacks:
+                fn(self)
+
+
+class EngineStats:
+    __slots__ = (
+        "anomalies",
+        "batches",
+        "commands",
+        "duplicate_reports",
+        "events",
+        "reports",
+        "unmatched_reports",
+    )
+
+    def __init__(self) -> None:
+        self.commands = self.reports = self.events = self.batches = 0
+        self.duplicate_reports = self.unmatched_reports = self.anomalies = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+class Engine:
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        instruments: InstrumentCatalog,
+        *,
+        venues: Iterable[VenuePort] = (),
+        router: RoutingPolicy | None = None,
+        bus: MessageBus | None = None,
+        market: MarketState | None = None,
+        checks: Sequence[PreTradeCheck] = (),
+        ack_timeout_ns: int = DEFAULT_ACK_TIMEOUT_NS,
+        max_batch: int = 4096,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.instruments = instruments
+        self.venues: dict[str, VenuePort] = {}
+        self.bus = bus or MessageBus()
+        self.market = market or MarketState()
+        self.checks = list(checks)
+        self.ack_timeout_ns = ack_timeout_ns
+        self.max_batch = max_batch
+        self.orders: dict[str, Order] = {}
+        self.stats = EngineStats()
+        self.unmatched: list[UnmatchedVenueReport] = []
+        self._inbox: deque[Ticket | VenueReport] = deque()
+        self._seen_exec_ids: set[str] = set()
+        self._awaiting_ack: deque[tuple[int, str]] = deque()
+        self._unmatched_version = 0
+        self._position = 0
+        # the unit of work of the batch being processed
+        self._staged: list[tuple[str, int, list[Event]]] = []
+        self._staged_key: str | None = None
+        self._staged_count = 0
+        self._tickets: list[Ticket] = []
+        self._effects: list[tuple[Callable[[Any], None], Any]] = []
+        self._new_orders: list[str] = []
+        for v in venues:
+            self.add_venue(v)
+        self.router: RoutingPolicy = router or DefaultRouter(self.venues)
+
+    # -- wiring ------------------------------------------------------------------------------
+    def add_venue(self, venue: VenuePort) -> None:
+        self.venues[venue.venue_id] = venue
+        venue.connect(self.on_report)
+        if isinstance(getattr(self, "router", None), DefaultRouter):
+            old = self.router
+            assert isinstance(old, DefaultRouter)
+            self.router = DefaultRouter(self.venues, old.default_venue)
+
+    @property
+    def position(self) -> int:
+        """Global position of the last event this engine committed or recovered."""
+        return self._position
+
+    # -- entry points (any thread may enqueue; only the engine thread processes) -------------
+    def send(self, command: Command) -> Ticket:
+        ticket = Ticket(command)
+        self._inbox.append(ticket)
+        return ticket
+
+    def on_report(self, report: VenueReport) -> None:
+        self._inbox.append(report)
+
+    def execute(self, command: Command) -> CommandResult:
+        """Send a command and drive the engine (not the venues) until it is durable."""
+        ticket = self.send(command)
+        while ticket.result is None:
+            if not self.process():
+                raise RuntimeError("engine inbox drained but the command was not processed")
+        return ticket.result
+
+    def has_work(self) -> bool:
+        return bool(self._inbox)
+
+    def run_until_idle(self, max_rounds: int = 1_000_000) -> int:
+        """Drive venues and engine until nothing is left to do (simulation / CLI)."""
+        total = 0
+        for _ in range(max_rounds):
+            now = self.clock.now_ns()
+            for venue in self.venues.values():
+                venue.poll(now)
+            n = self.process()
+            total += n
+            if n == 0 and not self._inbox:
+                return total
+        raise RuntimeError("engine did not become idle")
+
+    # -- the loop ----------------------------------------------------------------------------
+    def process(self) -> int:
+        """Handle one batch from the inbox and commit it. Returns the number of items handled."""
+        inbox = self._inbox
+        n = 0
+        max_batch = self.max_batch
+        handled: list[Ticket | VenueReport] = []
+        while inbox and n < max_batch:
+            item = inbox.popleft()
+            handled.append(item)
+            n += 1
+            if type(item) is Ticket:
+                self.stats.commands += 1
+                self._handle_command(item)
+            else:
+                self.stats.reports += 1
+                self._handle_report(item)  # type: ignore[arg-type]
+        if self._awaiting_ack:
+            self._check_ack_timeouts()
+        if self._staged or self._tickets:
+            self._commit(handled)
+        return n
+
+    def _commit(self, handled: list[Ticket | VenueReport]) -> None:
+        staged, tickets, effects = self._staged, self._tickets, self._effects
+        self._staged, self._tickets, self._effects = [], [], []
+        self._staged_key = None
+        count = self._staged_count
+        self._staged_count = 0
+        new_orders, self._new_orders = self._new_orders, []
+        if staged:
+            batch = [StreamAppend(s, v, evs) for s, v, evs in staged]
+            try:
+                last = self.store.append_batch(batch)
+            except Exception as exc:
+                self._rollback(staged, new_orders, tickets, handled, exc)
+                raise
+            first = last - count + 1
+            records: list[RecordedEvent] = []
+            pos = first
+            for stream_id, expected, evs in staged:
+                version = expected
+                for ev in evs:
+                    version += 1
+                    records.append(RecordedEvent(pos, stream_id, version, ev))
+                    pos += 1
+            self._position = last
+            self.stats.events += count
+            self.stats.batches += 1
+        else:
+            records = []
+        for t in tickets:
+            staged_result = t._staged
+            assert staged_result is not None
+            t._resolve(staged_result)
+        if records:
+            self.bus.publish(records)
+        for fn, arg in effects:
+            try:
+                fn(arg)
+            except Exception:
+                log.exception("event=venue_request_failed")
+
+    def _rollback(
+        self,
+        staged: list[tuple[str, int, list[Event]]],
+        new_orders: list[str],
+        tickets: list[Ticket],
+        handled: list[Ticket | VenueReport],
+        exc: Exception,
+    ) -> None:
+        log.error("event=commit_failed error=%s batch_streams=%d", exc, len(staged))
+        for cl in new_orders:
+            self.orders.pop(cl, None)
+        for stream_id, _v, _evs in staged:
+            if stream_id.startswith(ORDER_STREAM_PREFIX):
+                self._reload_order(stream_id)
+            elif stream_id == UNMATCHED_STREAM:
+                self._unmatched_version = self.store.stream_version(UNMATCHED_STREAM)
+        code = ConcurrencyError.code if isinstance(exc, ConcurrencyError) else StoreError.code
+        for t in tickets:
+            cl = getattr(t.command, "cl_ord_id", "")
+            t._resolve(CommandResult(False, cl, "", code, f"not recorded: {exc}"))
+        # venue reports are facts that happened: keep them for the next attempt
+        reports = [h for h in handled if type(h) is not Ticket]
+        for r in reversed(reports):
+            self._inbox.appendleft(r)
+            if isinstance(r, VenueReport):
+                self._seen_exec_ids.discard(r.exec_id)
+
+    def _reload_order(self, stream_id: str) -> None:
+        cl = stream_id[len(ORDER_STREAM_PREFIX) :]
+        recs = self.store.read_stream(stream_id)
+        if not recs:
+            self.orders.pop(cl, None)
+            return
+        events = [r.event for r in recs if isinstance(r.event, OrderEvent)]
+        self.orders[cl] = Order.replay(events)
+
+    # -- staging -----------------------------------------------------------------------------
+    def _emit(self, order: Order, event: OrderEvent) -> None:
+        """Apply to the aggregate (raises and changes nothing if not allowed), then stage."""
+        expected = order.version
+        order.apply(event)
+        self._stage(ORDER_STREAM_PREFIX + order.cl_ord_id, expected, event)
+
+    def _stage(self, stream_id: str, expected: int, event: Event) -> None:
+        self._staged_count += 1
+        if self._staged_key == stream_id:
+            self._staged[-1][2].append(event)
+        else:
+            self._staged.append((stream_id, expected, [event]))
+            self._staged_key = stream_id
+
+    # -- commands ----------------------------------------------------------------------------
+    def _handle_command(self, ticket: Ticket) -> None:
+        cmd = ticket.command
+        try:
+            if type(cmd) is SubmitOrder:
+                result = self._submit(cmd)
+            elif type(cmd) is CancelOrder:
+                result = self._cancel(cmd)
+            elif type(cmd) is ReplaceOrder:
+                result = self._replace(cmd)
+            else:
+                result = CommandResult(False, "", "", "UNKNOWN_COMMAND", f"unknown command {cmd!r}")
+        except ExecflowError as exc:  # a bug or bad input must never stop the engine
+            log.exception("event=command_failed")
+            result = CommandResult(False, getattr(cmd, "cl_ord_id", ""), "", exc.code, exc.message)
+        ticket._staged = result
+        self._tickets.append(ticket)
+
+    def _submit(self, cmd: SubmitOrder) -> CommandResult:
+        cl = cmd.cl_ord_id
+        existing = self.orders.get(cl)
+        if existing is not None:
+            return CommandResult(
+                False,
+                cl,
+                existing.status,
+                RejectCode.DUPLICATE_CL_ORD_ID,
+                f"client order id {cl!r} is already used (order is {existing.status})",
+            )
+        now = self.clock.now_ns()
+        instrument = self.instruments.get(cmd.instrument)
+        rejection = validate_submit(cmd, instrument, now)
+        if rejection is not None and rejection.code is RejectCode.INVALID_CL_ORD_ID:
+            return CommandResult(False, cl, "", rejection.code, rejection.reason)
+        init = OrderInitialized(
+            ts=now,
+            cl_ord_id=cl,
+            account=cmd.account,
+            instrument=cmd.instrument,
+            side=cmd.side,  # type: ignore[arg-type]
+            order_type=cmd.order_type,
+            quantity=cmd.quantity,
+            price=cmd.price,
+            tif=cmd.tif,
+            expire_at=cmd.expire_at,
+            venue=cmd.venue,
+            arrival_mid=self.market.mid(cmd.instrument),
+        )
+        if rejection is None:
+            assert instrument is not None
+            for check in self.checks:
+                rejection = check.check(cmd, instrument, now)
+                if rejection is not None:
+                    break
+        venue_id: str | None = None
+        if rejection is None:
+            assert instrument is not None
+            routed = self.router.route(cmd, instrument)
+            if isinstance(routed, Rejection):
+                rejection = routed
+            else:
+                venue_id = routed
+        if rejection is not None:
+            if cmd.side not in (1, -1) or cmd.quantity <= 0:
+                # the order cannot even be represented: record the attempt, not an order
+                return CommandResult(False, cl, "", rejection.code, rejection.reason)
+            order = Order(init)
+            self.orders[cl] = order
+            self._new_orders.append(cl)
+            self._stage(ORDER_STREAM_PREFIX + cl, 0, init)
+            self._emit(
+                order,
+                OrderDenied(ts=now, cl_ord_id=cl, code=rejection.code, reason=rejection.reason),
+            )
+            return CommandResult(False, cl, order.status, rejection.code, rejection.reason)
+        assert venue_id is not None
+        order = Order(init)
+        self.orders[cl] = order
+        self._new_orders.append(cl)
+        self._stage(ORDER_STREAM_PREFIX + cl, 0, init)
+        self._emit(order, OrderSubmitted(ts=now, cl_ord_id=cl, venue=venue_id))
+        self._awaiting_ack.append((now + self.ack_timeout_ns, cl))
+        venue = self.venues[venue_id]
+        self._effects.append(
+            (
+                venue.submit,
+                VenueOrder(
+                    cl_ord_id=cl,
+                    account=cmd.account,
+                    instrument=cmd.instrument,
+                    side=cmd.side,
+                    order_type=cmd.order_type,
+                    quantity=cmd.quantity,
+                    price=cmd.price,
+                    tif=cmd.tif,
+                    expire_at=cmd.expire_at,
+                ),
+            )
+        )
+        return CommandResult(True, cl, order.status)
+
+    def _open_order(self, cl: str) -> Order | CommandResult:
+        order = self.orders.get(cl)
+        if order is None:
+            return CommandResult(False, cl, "", RejectCode.UNKNOWN_ORDER, f"no order {cl!r}")
+        if not order.is_open or order.status is OrderStatus.INITIALIZED:
+            return CommandResult(
+                False, cl, order.status, RejectCode.ORDER_NOT_OPEN,
+                f"order {cl!r} is {order.status}, not open",
+            )  # fmt: skip
+        if order.is_pending:
+            return CommandResult(
+                False, cl, order.status, RejectCode.ORDER_PENDING,
+                f"order {cl!r} already has a {order.status.lower().replace('_', ' ')}",
+            )  # fmt: skip
+        return order
+
+    def _cancel(self, cmd: CancelOrder) -> CommandResult:
+        found = self._open_order(cmd.cl_ord_id)
+        if isinstance(found, CommandResult):
+            return found
+        order = found
+        self._emit(order, OrderPendingCancel(ts=self.clock.now_ns(), cl_ord_id=order.cl_ord_id))
+        assert order.venue is not None
+        self._effects.append((self.venues[order.venue].cancel, order.cl_ord_id))
+        return CommandResult(True, order.cl_ord_id, order.status)
+
+    def _replace(self, cmd: ReplaceOrder) -> CommandResult:
+        found = self._open_order(cmd.cl_ord_id)
+        if isinstance(found, CommandResult):
+            return found
+        order = found
+        cl = order.cl_ord_id
+        if order.status not in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED):
+            return CommandResult(
+                False, cl, order.status, RejectCode.ORDER_NOT_OPEN,
+                f"order {cl!r} is {order.status}: it can be replaced once the venue accepted it",
+            )  # fmt: skip
+        instrument = self.instruments[order.instrument]
+        qty = order.quantity if cmd.quantity is None else cmd.quantity
+        price = order.price if cmd.price is None else cmd.price
+        rej: tuple[str, str] | None = None
+        if qty <= 0:
+            rej = (RejectCode.NON_POSITIVE_QUANTITY, "quantity must be greater than zero")
+        elif qty % instrument.lot_size:
+            rej = (RejectCode.QUANTITY_OFF_LOT, "quantity is not a multiple of the lot size")
+        elif qty <= order.cum_qty:
+            rej = (
+                RejectCode.REPLACE_BELOW_FILLED,
+                f"new quantity {instrument.qty_to_decimal(qty)} is not above the filled "
+                f"{instrument.qty_to_decimal(order.cum_qty)}",
+            )
+        elif cmd.price is not None and order.order_type is not OrderType.LIMIT:
+            rej = (RejectCode.PRICE_NOT_ALLOWED, "only a limit order's price can be replaced")
+        elif price is not None and (price <= 0 or price % instrument.tick_size):
+            rej = (RejectCode.PRICE_OFF_TICK, "price must be positive and on the tick")
+        elif qty == order.quantity and price == order.price:
+            rej = (RejectCode.REPLACE_NO_CHANGE, "the replace changes nothing")
+        if rej is not None:
+            return CommandResult(False, cl, order.status, rej[0], rej[1])
+        self._emit(
+            order,
+            OrderPendingReplace(ts=self.clock.now_ns(), cl_ord_id=cl, quantity=qty, price=price),
+        )
+        assert order.venue is not None
+        venue = self.venues[order.venue]
+        self._effects.append((_ReplaceRequest(venue), (cl, qty, price)))
+        return CommandResult(True, cl, order.status)
+
+    # -- venue reports -----------------------------------------------------------------------
+    def _handle_report(self, r: VenueReport) -> None:
+        order = self.orders.get(r.cl_ord_id)
+        if order is None:
+            self._unmatched_report(r, "no such order")
+            return
+        if r.exec_id in self._seen_exec_ids:
+            self.stats.duplicate_reports += 1
+            return
+        self._seen_exec_ids.add(r.exec_id)
+        t = type(r)
+        cl = r.cl_ord_id
+        ev: OrderEvent
+        if t is Fill:
+            assert isinstance(r, Fill)
+            ev = OrderFilled(
+                ts=r.ts, cl_ord_id=cl, exec_id=r.exec_id, last_qty=r.last_qty,
+                last_px=r.last_px, liquidity=r.liquidity, venue=r.venue, bid=r.bid, ask=r.ask,
+            )  # fmt: skip
+        elif t is Ack:
+            assert isinstance(r, Ack)
+            if (
+                order.status is not OrderStatus.SUBMITTED
+                and order.status is not OrderStatus.ACK_OVERDUE
+            ):
+                return  # a late ack (after a fill or cancel) tells nothing new
+            ev = OrderAccepted(ts=r.ts, cl_ord_id=cl, venue_order_id=r.venue_order_id)
+        elif t is Canceled:
+            assert isinstance(r, Canceled)
+            ev = OrderCanceled(ts=r.ts, cl_ord_id=cl, reason=r.reason)
+        elif t is Reject:
+            assert isinstance(r, Reject)
+            ev = OrderRejected(ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason)
+        elif t is CancelReject:
+            assert isinstance(r, CancelReject)
+            ev = OrderCancelRejected(ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason)
+        elif t is Replaced:
+            assert isinstance(r, Replaced)
+            ev = OrderReplaced(
+                ts=r.ts, cl_ord_id=cl, quantity=r.quantity, price=r.price,
+                venue_order_id=r.venue_order_id,
+            )  # fmt: skip
+        elif t is ReplaceReject:
+            assert isinstance(r, ReplaceReject)
+            ev = OrderReplaceRejected(ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason)
+        elif t is Expired:
+            ev = OrderExpired(ts=r.ts, cl_ord_id=cl)
+        elif t is OrderStatusReport:
+            assert isinstance(r, OrderStatusReport)
+            self._reconcile(order, r)
+            return
+        else:
+            self._unmatched_report(r, f"unsupported report {t.__name__}")
+            return
+        self._apply_report_event(order, ev)
+
+    def _apply_report_event(self, order: Order, ev: OrderEvent) -> None:
+        try:
+            self._emit(order, ev)
+        except OverfillError as exc:
+            self._anomaly(order, ev, RejectCode.OVERFILL, exc.message)
+        except InvalidTransitionError as exc:
+            self._anomaly(order, ev, exc.code, exc.message)
+
+    def _anomaly(self, order: Order, ev: OrderEvent, code: str, reason: str) -> None:
+        self.stats.anomalies += 1
+        log.warning(
+            "event=order_anomaly cl_ord_id=%s code=%s reason=%s", order.cl_ord_id, code, reason
+        )
+        self._emit(
+            order,
+            OrderAnomaly(
+                ts=ev.ts, cl_ord_id=order.cl_ord_id, code=code, reason=reason, detail=repr(ev)
+            ),
+        )
+
+    def _unmatched_report(self, r: VenueReport, why: str) -> None:
+        self.stats.unmatched_reports += 1
+        log.warning(
+            "event=unmatched_report venue=%s cl_ord_id=%s kind=%s",
+            r.venue,
+            r.cl_ord_id,
+            type(r).__name__,
+        )
+        ev = UnmatchedVenueReport(
+            ts=r.ts,
+            venue=r.venue,
+            cl_ord_id=r.cl_ord_id,
+            kind=type(r).__name__,
+            detail=f"{why}: {r!r}",
+        )
+        self.unmatched.append(ev)
+        self._stage(UNMATCHED_STREAM, self._unmatched_version, ev)
+        self._unmatched_version += 1
+
+    def _check_ack_timeouts(self) -> None:
+        now = self.clock.now_ns()
+        q = self._awaiting_ack
+        while q and q[0][0] <= now:
+            deadline, cl = q.popleft()
+            order = self.orders.get(cl)
+            if order is not None and order.status is OrderStatus.SUBMITTED:
+                assert order.venue is not None
+                waited = now - deadline + self.ack_timeout_ns
+                log.warning("event=ack_overdue cl_ord_id=%s venue=%s", cl, order.venue)
+                self._emit(
+                    order,
+                    OrderAckOverdue(ts=now, cl_ord_id=cl, venue=order.venue, waited_ns=waited),
+                )
+
+    # -- recovery and reconciliation ---------------------------------------------------------
+    def recover(self) -> int:
+        """Rebuild every order from the log. Returns the number of events read."""
+        n = 0
+        orders = self.orders
+        seen = self._seen_exec_ids
+        for rec in self.store.read_all():
+            n += 1
+            ev = rec.event
+            if isinstance(ev, OrderEvent):
+                if type(ev) is OrderInitialized:
+                    orders[ev.cl_ord_id] = Order(ev)
+                else:
+                    orders[ev.cl_ord_id].apply(ev)
+                    if type(ev) is OrderFilled:
+                        seen.add(ev.exec_id)
+            elif isinstance(ev, UnmatchedVenueReport):
+                self.unmatched.append(ev)
+                self._unmatched_version = rec.version
+            self._position = rec.position
+        now = self.clock.now_ns()
+        for order in orders.values():
+            if order.status is OrderStatus.SUBMITTED:
+                self._awaiting_ack.append((now + self.ack_timeout_ns, order.cl_ord_id))
+        log.info("event=recovered events=%d orders=%d position=%d", n, len(orders), self._position)
+        return n
+
+    def open_orders(self) -> Iterator[Order]:
+        return (
+            o for o in self.orders.values() if o.is_open and o.status is not OrderStatus.INITIALIZED
+        )
+
+    def reconcile(self) -> int:
+        """Ask each venue for the status of every open order; answers are applied as events."""
+        n = 0
+        for order in list(self.open_orders()):
+            venue = self.venues.get(order.venue or "")
+            if venue is not None:
+                venue.request_status(order.cl_ord_id)
+                n += 1
+        return n
+
+    def _reconcile(self, order: Order, r: OrderStatusReport) -> None:
+        cl = order.cl_ord_id
+        for f in r.fills:
+            if f.exec_id not in order.exec_ids:
+                self._seen_exec_ids.add(f.exec_id)
+                self._apply_report_event(
+                    order,
+                    OrderFilled(
+                        ts=f.ts,
+                        cl_ord_id=cl,
+                        exec_id=f.exec_id,
+                        last_qty=f.last_qty,
+                        last_px=f.last_px,
+                        venue=r.venue,
+                    ),
+                )
+        if not order.is_open:
+            return
+        state = r.state
+        ev: OrderEvent | None = None
+        if state == "OPEN":
+            if order.status in (OrderStatus.SUBMITTED, OrderStatus.ACK_OVERDUE):
+                ev = OrderAccepted(ts=r.ts, cl_ord_id=cl, venue_order_id=r.venue_order_id or "")
+            elif order.status is OrderStatus.PENDING_CANCEL:
+                ev = OrderCancelRejected(
+                    ts=r.ts,
+                    cl_ord_id=cl,
+                    code=RejectCode.TOO_LATE_TO_CANCEL,
+                    reason="venue still has the order open after restart",
+                )
+            elif order.status is OrderStatus.PENDING_REPLACE:
+                if r.quantity == order.pending_quantity and r.price == order.pending_price:
+                    ev = OrderReplaced(ts=r.ts, cl_ord_id=cl, quantity=r.quantity, price=r.price)
+                else:
+                    ev = OrderReplaceRejected(
+                        ts=r.ts,
+                        cl_ord_id=cl,
+                        code=RejectCode.VENUE_REJECT,
+                        reason="replace not applied at venue (reconciled)",
+                    )
+        elif state == "CANCELED":
+            ev = OrderCanceled(ts=r.ts, cl_ord_id=cl, reason="reconciled: canceled at venue")
+        elif state == "EXPIRED":
+            ev = OrderExpired(ts=r.ts, cl_ord_id=cl)
+        elif state == "REJECTED" or (state == "UNKNOWN" and order.cum_qty == 0):
+            if order.status in (
+                OrderStatus.SUBMITTED,
+                OrderStatus.ACK_OVERDUE,
+                OrderStatus.PENDING_CANCEL,
+                OrderStatus.PENDING_REPLACE,
+            ):
+                ev = OrderRejected(
+                    ts=r.ts,
+                    cl_ord_id=cl,
+                    code=RejectCode.VENUE_REJECT,
+                    reason=f"reconciled: venue reports {state}",
+                )
+            else:
+                ev = OrderCanceled(
+                    ts=r.ts, cl_ord_id=cl, reason=f"reconciled: venue reports {state}"
+                )
+        if ev is not None:
+            self._apply_report_event(order, ev)
+
+
+class _ReplaceRequest:
+    """Adapter so a replace request fits the (fn, arg) effect shape."""
+
+    __slots__ = ("venue",)
+
+    def __init__(self, venue: VenuePort) -> None:
+        self.venue = venue
+
+    def __call__(self, args: tuple[str, int, int | None]) -> None:
+        self.venue.replace(*args)
