@@ -1,0 +1,115 @@
+"""The one place that wires adapters to ports.
+
+Embedded default: SQLite event store in a data directory, in-process bus, paper venue with a
+seeded synthetic market, wall clock. Scale-out: PostgreSQL event store (NATS comes with the
+distribution issue). Entry points (CLI, API, benchmarks) build an :class:`App` here and use
+nothing below the application layer directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from execflow.adapters.clock import SimulatedClock, WallClock
+from execflow.adapters.reference import default_instruments
+from execflow.adapters.store.memory import MemoryEventStore
+from execflow.application.engine import Engine
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.ports import Clock, EventStore, VenuePort
+from execflow.config import Config
+from execflow.domain.instruments import Instrument
+
+log = logging.getLogger(__name__)
+
+
+def open_store(config: Config) -> EventStore:
+    if config.store == "memory":
+        return MemoryEventStore()
+    if config.store == "postgres":
+        from execflow.adapters.store.postgres import PostgresEventStore
+
+        return PostgresEventStore(config.pg_dsn, table=config.pg_table)
+    from execflow.adapters.store.sqlite import SqliteEventStore
+
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteEventStore(config.sqlite_path, synchronous=config.sqlite_synchronous)
+
+
+@dataclass
+class App:
+    config: Config
+    store: EventStore
+    clock: Clock
+    instruments: InstrumentCatalog
+    engine: Engine
+    venues: dict[str, VenuePort] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_app(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    instruments: Sequence[Instrument] | None = None,
+    venues: Sequence[VenuePort] | None = None,
+    recover: bool = True,
+) -> App:
+    """Build the engine for ``config``; recover its state from the store unless told not to."""
+    clock = clock or WallClock()
+    catalog = InstrumentCatalog(instruments if instruments is not None else default_instruments())
+    store = open_store(config)
+    if venues is None:
+        venues = [default_paper_venue(config, catalog, clock)]
+    engine = Engine(store, clock, catalog, venues=venues, ack_timeout_ns=config.ack_timeout_ns)
+    app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues})
+    if recover:
+        engine.recover()
+        restore_paper_venues(app)
+        if engine.reconcile():
+            engine.run_until_idle()
+    return app
+
+
+def default_paper_venue(config: Config, catalog: InstrumentCatalog, clock: Clock) -> VenuePort:
+    from execflow.adapters.venues.paper import PaperVenue
+
+    return PaperVenue.with_synthetic_market(
+        list(catalog), seed=config.seed, latency_ns=config.venue_latency_ns, clock=clock
+    )
+
+
+def restore_paper_venues(app: App) -> None:
+    """The paper venue lives in this process: give it back the orders the log says it holds."""
+    from execflow.adapters.venues.paper import PaperVenue
+    from execflow.domain.reports import VenueOrder
+
+    for venue in app.venues.values():
+        if not isinstance(venue, PaperVenue):
+            continue
+        resting = [
+            (
+                VenueOrder(
+                    cl_ord_id=o.cl_ord_id, account=o.account, instrument=o.instrument,
+                    side=int(o.side), order_type=o.order_type, quantity=o.quantity,
+                    price=o.price, tif=o.tif, expire_at=o.expire_at,
+                ),
+                o.cum_qty,
+            )
+            for o in app.engine.open_orders()
+            if o.venue == venue.venue_id
+        ]  # fmt: skip
+        if resting:
+            venue.restore(resting)
+
+
+__all__ = ["App", "Config", "SimulatedClock", "build_app", "open_store"]

@@ -1,0 +1,91 @@
+"""Shared CLI plumbing: options, app construction, formatting, errors -> exit codes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from execflow.bootstrap import App, build_app
+from execflow.config import Config
+from execflow.domain.errors import ExecflowError
+from execflow.domain.numbers import ratio_to_decimal
+from execflow.domain.orders import Order
+
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", "-d", help="Data directory of the embedded store [env EXECFLOW_DATA_DIR]"
+    ),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="sqlite (default), postgres or memory [env EXECFLOW_STORE]"),
+]
+
+EXIT_REJECTED = 2
+EXIT_NOT_FOUND = 3
+EXIT_ERROR = 1
+
+
+def make_config(data_dir: Path | None, store: str | None) -> Config:
+    try:
+        return Config.from_env(data_dir=data_dir, store=store)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@contextmanager
+def open_app(data_dir: Path | None, store: str | None) -> Iterator[App]:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    config = make_config(data_dir, store)
+    try:
+        app = build_app(config)
+    except ExecflowError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except Exception as exc:  # connection refused, unwritable directory, ...
+        err_console.print(f"[red]error:[/] cannot open the {config.store} store: {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def fmt_price(app: App, instrument: str, units: int | None) -> str:
+    if units is None:
+        return ""
+    ins = app.instruments.get(instrument)
+    return str(ins.price_to_decimal(units)) if ins else str(units)
+
+
+def fmt_qty(app: App, instrument: str, units: int) -> str:
+    ins = app.instruments.get(instrument)
+    return str(ins.qty_to_decimal(units)) if ins else str(units)
+
+
+def fmt_avg(app: App, order: Order) -> str:
+    avg = order.avg_px
+    if avg is None:
+        return ""
+    ins = app.instruments.get(order.instrument)
+    return str(ratio_to_decimal(avg, ins.price_decimals if ins else 0, 4))
+
+
+def parse_decimal(text: str, what: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except Exception:
+        err_console.print(f"[red]error:[/] {what} {text!r} is not a number")
+        raise typer.Exit(EXIT_ERROR) from None

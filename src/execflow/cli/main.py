@@ -1,0 +1,23 @@
+"""`execflow`: the command line entry point."""
+
+from __future__ import annotations
+
+import typer
+
+from execflow.cli import events, orders
+
+app = typer.Typer(
+    help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(orders.app, name="orders")
+app.add_typer(events.app, name="events")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Configuration: where data lives and which adapters to use. From arguments or environment.
+
+Environment variables (each overridden by the matching CLI option):
+
+``EXECFLOW_DATA_DIR``   data directory of the embedded default (default ``./execflow-data``)
+``EXECFLOW_STORE``      ``sqlite`` (default), ``postgres`` or ``memory``
+``EXECFLOW_PG_DSN``     PostgreSQL DSN (default ``host=127.0.0.1 port=5432 dbname=test``)
+``EXECFLOW_SYNC``       SQLite synchronous mode: ``FULL`` (default, fsync per commit) or ``NORMAL``
+``EXECFLOW_SEED``       seed of the paper venue's synthetic market (default 7)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+StoreKind = Literal["sqlite", "postgres", "memory"]
+DEFAULT_PG_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    data_dir: Path = Path("execflow-data")
+    store: StoreKind = "sqlite"
+    pg_dsn: str = DEFAULT_PG_DSN
+    pg_table: str = "execflow_events"
+    sqlite_synchronous: str = "FULL"
+    seed: int = 7
+    venue_latency_ns: int = 0
+    ack_timeout_ns: int = 5_000_000_000
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Config:
+        env = os.environ
+        store = env.get("EXECFLOW_STORE", "sqlite")
+        if store not in ("sqlite", "postgres", "memory"):
+            raise ValueError(f"EXECFLOW_STORE must be sqlite, postgres or memory, not {store!r}")
+        cfg = cls(
+            data_dir=Path(env.get("EXECFLOW_DATA_DIR", "execflow-data")),
+            store=store,  # type: ignore[arg-type]
+            pg_dsn=env.get("EXECFLOW_PG_DSN", DEFAULT_PG_DSN),
+            sqlite_synchronous=env.get("EXECFLOW_SYNC", "FULL").upper(),
+            seed=int(env.get("EXECFLOW_SEED", "7")),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(cfg, **clean)  # type: ignore[arg-type]
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "events.db"
