@@ -1,0 +1,1 @@
+"""Read models folded from committed events, fed by the bus."""

@@ -1,0 +1,80 @@
+"""Positions per (account, instrument) from committed fills: net quantity, average cost,
+realised P&L (average-cost method), all exact integers / fractions. O(1) per fill."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from execflow.application.ports import RecordedEvent
+from execflow.domain.events import OrderFilled, OrderInitialized
+
+
+class Position:
+    __slots__ = ("account", "cost", "fills", "instrument", "net_qty", "realized", "traded_qty")
+
+    def __init__(self, account: str, instrument: str) -> None:
+        self.account = account
+        self.instrument = instrument
+        self.net_qty = 0  # signed, quantity units
+        self.cost = Fraction(0)  # signed cost basis of the open position, price*qty units
+        self.realized = Fraction(0)  # price*qty units
+        self.traded_qty = 0
+        self.fills = 0
+
+    @property
+    def avg_cost(self) -> Fraction | None:
+        return None if self.net_qty == 0 else self.cost / self.net_qty
+
+    def apply_fill(self, signed_qty: int, price: int) -> None:
+        self.fills += 1
+        self.traded_qty += abs(signed_qty)
+        net = self.net_qty
+        if net == 0 or (net > 0) == (signed_qty > 0):
+            self.cost += signed_qty * price
+            self.net_qty = net + signed_qty
+            return
+        closing = min(abs(signed_qty), abs(net))
+        avg = self.cost / net
+        sign = 1 if net > 0 else -1
+        self.realized += sign * closing * (price - avg)
+        self.cost -= sign * closing * avg
+        remaining = abs(signed_qty) - closing
+        self.net_qty = net + (closing * -sign)
+        if remaining:
+            self.net_qty += remaining * (-sign)
+            self.cost = Fraction(remaining * (-sign) * price)
+
+    def unrealized(self, mark: int) -> Fraction:
+        return self.net_qty * mark - self.cost
+
+
+class PositionsProjection:
+    """Subscribe with ``bus.subscribe(projection)``; or ``replay`` a store."""
+
+    def __init__(self) -> None:
+        self.positions: dict[tuple[str, str], Position] = {}
+        self._orders: dict[str, tuple[Position, int]] = {}
+        self.position = 0
+
+    def __call__(self, batch: Sequence[RecordedEvent]) -> None:
+        orders = self._orders
+        for rec in batch:
+            ev = rec.event
+            t = type(ev)
+            if t is OrderFilled:
+                assert isinstance(ev, OrderFilled)
+                entry = orders.get(ev.cl_ord_id)
+                if entry is not None:
+                    entry[0].apply_fill(entry[1] * ev.last_qty, ev.last_px)
+            elif t is OrderInitialized:
+                assert isinstance(ev, OrderInitialized)
+                key = (ev.account, ev.instrument)
+                pos = self.positions.get(key)
+                if pos is None:
+                    pos = self.positions[key] = Position(ev.account, ev.instrument)
+                orders[ev.cl_ord_id] = (pos, int(ev.side))
+            self.position = rec.position
+
+    def get(self, account: str, instrument: str) -> Position | None:
+        return self.positions.get((account, instrument))
