@@ -1,0 +1,130 @@
+"""Settlement events: what happened to an obligation and to the ledger, tagged ``settlement.*``.
+
+They follow the rules of :mod:`execflow.domain.events`: frozen msgspec structs, integers and
+strings only (dates are ``datetime.date``, which msgspec writes as an ISO ``YYYY-MM-DD`` string),
+never floats. FX rates travel as exact decimal strings. The state of every obligation and of the
+ledger is the fold of these events (see :meth:`SettlementObligation.apply` and
+:meth:`Ledger.post`), so a settlement service can be rebuilt from its own stream.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+
+from execflow.domain.enums import Side
+from execflow.domain.events import Event, register_event_types
+
+SETTLEMENT_STREAM_PREFIX = "settlement-"
+
+
+def settlement_stream(obligation_id: str) -> str:
+    """Event stream of one obligation (its journal entries go to the same stream)."""
+    return SETTLEMENT_STREAM_PREFIX + obligation_id
+
+
+class SettlementEvent(Event, frozen=True, kw_only=True, gc=False):
+    obligation_id: str
+
+
+class SettlementObligationCreated(
+    SettlementEvent, frozen=True, kw_only=True, gc=False, tag="settlement.obligation_created"
+):
+    """A fill became an obligation to deliver/receive securities against cash."""
+
+    cl_ord_id: str
+    exec_id: str
+    account: str
+    instrument: str
+    side: Side
+    quantity: int  # security leg, in the instrument's quantity units (always > 0)
+    price: int  # in the instrument's price units
+    cash_amount: int  # cash leg, minor units of ``currency`` (always >= 0; direction from side)
+    currency: str
+    trade_date: date
+    intended_settle_date: date
+    market: str
+    venue: str  # the counterparty: the venue / its CCP
+    custodian_account: str
+    # FX leg, when the trade currency differs from the account's base currency:
+    fx_base_currency: str = ""
+    fx_rate: str = ""  # units of base currency per one unit of ``currency``, exact decimal
+    fx_base_amount: int = 0  # minor units of the base currency (always >= 0)
+    corrects: str = ""  # obligation id this one replaces (trade correction)
+
+
+class SettlementStatusChanged(
+    SettlementEvent, frozen=True, kw_only=True, gc=False, tag="settlement.status_changed"
+):
+    """MATCHED, AFFIRMED, or a retry of a failed obligation (FAILED -> AFFIRMED)."""
+
+    from_status: str
+    to_status: str
+    on_date: date
+    reason: str = ""
+
+
+class SettlementFailed(
+    SettlementEvent, frozen=True, kw_only=True, gc=False, tag="settlement.failed"
+):
+    """A settlement attempt failed; ``age_days`` counts business days past the intended date."""
+
+    on_date: date
+    reason: str
+    age_days: int
+    retry_date: date | None = None
+
+
+class SettlementSettled(
+    SettlementEvent, frozen=True, kw_only=True, gc=False, tag="settlement.settled"
+):
+    """Securities and cash moved (all of what remained, or part of it: ``complete`` says)."""
+
+    on_date: date
+    quantity: int
+    cash_amount: int
+    fx_base_amount: int = 0
+    complete: bool = True
+
+
+class SettlementCanceled(
+    SettlementEvent, frozen=True, kw_only=True, gc=False, tag="settlement.canceled"
+):
+    """The obligation will not settle (trade bust or correction); its entries are reversed."""
+
+    on_date: date
+    reason: str
+    replaced_by: str = ""
+
+
+class PostingRecord(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """One line of a journal entry: ``amount`` minor units (or quantity units) of ``unit``."""
+
+    account: str
+    unit: str
+    amount: int
+
+
+class JournalPosted(Event, frozen=True, kw_only=True, gc=False, tag="settlement.journal_posted"):
+    """A balanced journal entry was posted. Entries are never edited, only reversed."""
+
+    entry_id: str
+    obligation_id: str
+    booking_date: date
+    value_date: date
+    description: str
+    postings: tuple[PostingRecord, ...]
+    reverses: str = ""  # entry id this entry reverses
+
+
+SETTLEMENT_EVENT_TYPES: tuple[type[Event], ...] = (
+    SettlementObligationCreated,
+    SettlementStatusChanged,
+    SettlementFailed,
+    SettlementSettled,
+    SettlementCanceled,
+    JournalPosted,
+)
+
+register_event_types(*SETTLEMENT_EVENT_TYPES)
