@@ -1,0 +1,224 @@
+"""PaperVenue: a simulated exchange with a real limit order book, behind the ``VenuePort``.
+
+Time and order of processing. A request (submit, cancel, replace, status) made at time ``t``
+(the injected Clock, else the last ``poll`` time) is processed at ``t + latency_ns``, inside
+the first ``poll(now)`` with ``now >= t + latency_ns``; a poll processes everything due, by due
+time then by arrival sequence. Expiries (DAY at ``end_of_day(accept time)``, GTD at
+``expire_at``) and the steps of attached synthetic markets are interleaved with requests in the
+same time order (requests first on a tie). Every report has the time it was made, not the poll
+time, and is handed to the sink only from ``poll`` -- never from a request call.
+
+Our orders and the synthetic market's (account ``MKT``) share one book per instrument, so our
+orders meet real depth, rest with a queue position and are filled by market flow (the matching
+itself is ``MatchingCore``'s).
+
+Exec ids are ``{venue_id}-{n}`` (``{venue_id}-{session}-{n}`` when a session is given: a
+restarted process must pass a new session, or its ids would repeat the previous process's and be
+dropped as duplicates). Randomness (faults) comes from ``random.Random(seed)`` only.
+
+Disconnection: while disconnected, new submits/cancels/replaces are answered at the next poll
+with Reject/CancelReject/ReplaceReject ``VENUE_DISCONNECTED`` (an answer of the adapter side:
+the request never reached the venue); everything the venue itself says (acks, fills from market
+flow, expiries, status answers) is held and delivered by the first poll after ``reconnect()``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Protocol, TypedDict
+
+from execflow.adapters.venues.faults import VenueFaults
+from execflow.adapters.venues.matching import MARKET_ACCOUNT, BookListener, MatchingCore
+from execflow.adapters.venues.orders import OPEN, OrderRecord
+from execflow.application.ports import Clock, ReportSink
+from execflow.domain.enums import OrderType, TimeInForce
+from execflow.domain.errors import InvalidValueError, RejectCode
+from execflow.domain.instruments import Instrument
+from execflow.domain.reports import CancelReject, Reject, ReplaceReject, VenueOrder, VenueReport
+
+__all__ = ["MARKET_ACCOUNT", "BookListener", "PaperVenue", "SimulatedMarket", "utc_midnight_after"]
+
+DAY_NS = 86_400 * 10**9
+
+
+def utc_midnight_after(now_ns: int) -> int:
+    """Default end of the trading day: the first UTC midnight strictly after ``now_ns``."""
+    return (now_ns // DAY_NS + 1) * DAY_NS
+
+
+class SimulatedMarket(Protocol):
+    """Order flow the venue drives from ``poll``: ``step()`` does the event at ``next_time_ns``."""
+
+    @property
+    def next_time_ns(self) -> int: ...
+
+    def step(self) -> None: ...
+
+
+class PaperVenue(MatchingCore):
+    def __init__(
+        self,
+        instruments: Iterable[Instrument],
+        *,
+        venue_id: str = "PAPER",
+        latency_ns: int = 0,
+        clock: Clock | None = None,
+        seed: int = 0,
+        faults: VenueFaults | None = None,
+        end_of_day: Callable[[int], int] = utc_midnight_after,
+        session: str = "",
+    ) -> None:
+        if latency_ns < 0:
+            raise ValueError("latency must not be negative")
+        super().__init__(
+            instruments,
+            venue_id=venue_id,
+            seed=seed,
+            faults=faults,
+            end_of_day=end_of_day,
+            session=session,
+        )
+        self.latency_ns = latency_ns
+        self._clock = clock
+        self._now = clock.now_ns() if clock is not None else 0
+        self._sink: ReportSink | None = None
+        self._connected = True
+        self._queue: list[tuple[int, int, Callable[[int], None]]] = []
+        self._seq = 0
+        self._local: list[VenueReport] = []  # answers to requests made while disconnected
+        self._markets: list[SimulatedMarket] = []
+
+    # -- VenuePort ----------------------------------------------------------------------------
+    def connect(self, sink: ReportSink) -> None:
+        self._sink = sink
+
+    def submit(self, order: VenueOrder) -> None:
+        if not self._connected:
+            self._local.append(
+                Reject(**self._head(order.cl_ord_id, self._request_time()), **_DISCONNECTED)
+            )
+            return
+        self._enqueue(partial(self._on_submit, order))
+
+    def cancel(self, cl_ord_id: str) -> None:
+        if not self._connected:
+            self._local.append(
+                CancelReject(**self._head(cl_ord_id, self._request_time()), **_DISCONNECTED)
+            )
+            return
+        self._enqueue(partial(self._on_cancel, cl_ord_id))
+
+    def replace(self, cl_ord_id: str, quantity: int, price: int | None) -> None:
+        if not self._connected:
+            self._local.append(
+                ReplaceReject(**self._head(cl_ord_id, self._request_time()), **_DISCONNECTED)
+            )
+            return
+        self._enqueue(partial(self._on_replace, cl_ord_id, quantity, price))
+
+    def request_status(self, cl_ord_id: str) -> None:
+        self._enqueue(partial(self._on_status, cl_ord_id))
+
+    def poll(self, now_ns: int) -> None:
+        """Process everything due by ``now_ns`` in time order, then deliver reports."""
+        now = self._now = max(self._now, now_ns)
+        queue = self._queue
+        markets = self._markets
+        while True:
+            due = queue[0][0] if queue else None
+            market = min(markets, key=_next_time) if markets else None
+            t_market = market.next_time_ns if market is not None else None
+            if due is not None and due <= now and (t_market is None or due <= t_market):
+                heapq.heappop(queue)[2](due)
+            elif market is not None and t_market is not None and t_market <= now:
+                market.step()
+            else:
+                break
+        self._deliver()
+
+    def disconnect(self) -> None:
+        self._connected = False
+
+    def reconnect(self) -> None:
+        self._connected = True
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    # -- the synthetic market's side of the book ----------------------------------------------
+    def attach(self, market: SimulatedMarket) -> bool:
+        """Let ``poll`` drive ``market`` in time order with our requests. Returns True."""
+        self._markets.append(market)
+        return True
+
+    # -- restart ------------------------------------------------------------------------------
+    def restore(
+        self,
+        orders: Sequence[tuple[VenueOrder, int]],
+        venue_order_ids: Mapping[str, str] | None = None,
+    ) -> int:
+        """Re-seed our open orders ``(order, cum_qty)`` after a restart; no Ack is sent.
+
+        Each rests at the back of its price level (priority is lost across a restart); one that
+        now crosses the book trades at once. Returns how many orders were restored."""
+        ts = self._request_time()
+        restored = 0
+        for order, cum_qty in orders:
+            if order.instrument not in self.instruments:
+                raise InvalidValueError(f"cannot restore {order.cl_ord_id}: unknown instrument")
+            if order.order_type != OrderType.LIMIT or order.price is None:
+                raise InvalidValueError(f"cannot restore {order.cl_ord_id}: not a limit order")
+            if order.cl_ord_id in self._orders:
+                raise InvalidValueError(f"cannot restore {order.cl_ord_id}: already known")
+            if order.quantity - cum_qty <= 0 or order.tif in (TimeInForce.IOC, TimeInForce.FOK):
+                continue
+            vid = (venue_order_ids or {}).get(order.cl_ord_id) or self._new_venue_order_id()
+            rec = self._orders[order.cl_ord_id] = OrderRecord(order, vid, OPEN)
+            rec.cum = cum_qty
+            self._execute(rec, order.quantity - cum_qty, order.price, ts)
+            self._schedule_expiry(rec, ts)
+            restored += 1
+        return restored
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _request_time(self) -> int:
+        return self._clock.now_ns() if self._clock is not None else self._now
+
+    def _enqueue(self, action: Callable[[int], None]) -> None:
+        self._push(self._request_time() + self.latency_ns, action)
+
+    def _push(self, due: int, action: Callable[[int], None]) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, (due, self._seq, action))
+
+    def _deliver(self) -> None:
+        sink = self._sink
+        if sink is None:
+            return
+        if self._local:
+            local, self._local = self._local, []
+            for report in local:
+                sink(report)
+        if self._connected and self._outbox:
+            out, self._outbox = self._outbox, []
+            for i, report in enumerate(out):
+                try:
+                    sink(report)
+                except BaseException:
+                    self._outbox[:0] = out[i + 1 :]
+                    raise
+
+
+class _Why(TypedDict):
+    code: str
+    reason: str
+
+
+_DISCONNECTED: _Why = {"code": RejectCode.VENUE_DISCONNECTED, "reason": "venue is disconnected"}
+
+
+def _next_time(market: SimulatedMarket) -> int:
+    return market.next_time_ns
