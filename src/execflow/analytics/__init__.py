@@ -1,0 +1,1 @@
+"""Analytics: reports over the event log and its projections (Polars/DuckDB). Off the hot path."""
