@@ -22,9 +22,7 @@ def main() -> None:
     ap.add_argument("--prefix", required=True)
     ap.add_argument("--batch", type=int, default=25)
     args = ap.parse_args()
-    cfg = Config.from_env(
-        data_dir=Path(args.data_dir), store=args.store, pg_table=args.pg_table
-    )
+    cfg = Config.from_env(data_dir=Path(args.data_dir), store=args.store, pg_table=args.pg_table)
     app = build_app(cfg)
     engine = app.engine
     out = sys.stdout
