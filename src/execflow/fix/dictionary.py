@@ -129,6 +129,17 @@ class DataDictionary:
             f.tag: f.length_tag for f in fields.values() if f.length_tag is not None
         }
         self.length_data_tags: Mapping[int, int] = {v: k for k, v in self.data_length_tags.items()}
+        self.length_tag_set: frozenset[int] = frozenset(self.length_data_tags)
+        self._outer_groups: Mapping[int, GroupDef] = {**header.groups, **trailer.groups}
+        #: wire MsgType → every repeating group the message may carry (header, body, trailer).
+        self.groups_by_type: Mapping[bytes, Mapping[int, GroupDef]] = {
+            t.encode("latin-1"): {**self._outer_groups, **m.body.groups}
+            for t, m in self.messages.items()
+        }
+
+    def groups_for(self, msg_type: bytes) -> Mapping[int, GroupDef]:
+        """Repeating groups of a message type (wire bytes), header and trailer included."""
+        return self.groups_by_type.get(msg_type, self._outer_groups)
 
     def __repr__(self) -> str:
         return (
