@@ -1,0 +1,1 @@
+"""Market data adapters: a seeded synthetic market and recorded-file replay."""
