@@ -277,15 +277,16 @@ class SettlementService:
 
     def _commit(self, events: list[Event]) -> list[Event]:
         # validate the journal entries against the ledger before touching any state
+        seen_ids: set[str] = set()
         reversed_here: set[str] = set()
         for ev in events:
             if isinstance(ev, JournalPosted):
-                Ledger.check_balanced(ev)
-                if ev.reverses in reversed_here:
-                    raise SettlementError(f"entry {ev.reverses} reversed twice")
+                self.ledger.validate(ev)
+                if ev.entry_id in seen_ids or (ev.reverses and ev.reverses in reversed_here):
+                    raise SettlementError(f"entry {ev.entry_id} conflicts within one commit")
+                seen_ids.add(ev.entry_id)
                 if ev.reverses:
                     reversed_here.add(ev.reverses)
-                    self.ledger.validate(ev)
         for ev in events:
             self._apply(ev)
         if self._sink is not None and events:
