@@ -1,0 +1,235 @@
+"""PostgreSQL event store: the scale-out adapter (psycopg 3)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from execflow.adapters.store._sql import check_expected_versions, read_in_chunks
+from execflow.application.ports import RecordedEvent, StreamAppend
+from execflow.domain.errors import ConcurrencyError, StoreError
+from execflow.domain.events import Event, decode_event, encode_event, event_type_name
+
+
+def _lock_key(schema: str, table: str) -> int:
+    """A stable signed 64-bit advisory-lock key for one events table (not Python's hash())."""
+    digest = hashlib.blake2b(f"execflow.events:{schema}.{table}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class PostgresEventStore:
+    """Event store in one PostgreSQL table; one transaction per ``append_batch``.
+
+    Table: ``position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY``, ``stream_id``,
+    ``version`` (UNIQUE with ``stream_id``), ``type`` (the event's tag, for ad-hoc SQL) and
+    ``data bytea``: the exact bytes msgspec encoded. Why ``bytea`` and not ``jsonb``: the server
+    does not parse, validate and re-encode every event on the write path (jsonb costs server CPU
+    per row and loses the byte-exact form that replay compares); we never query event contents
+    on the hot path, and ad-hoc SQL can still do ``convert_from(data, 'UTF8')::jsonb``. Analytics
+    read the Parquet export.
+
+    Writers: each append transaction first takes ``pg_advisory_xact_lock`` on a key derived from
+    the table name, so appends to one table are serialised (across processes too) and positions
+    become visible in commit order: a ``read_all`` reader that has seen position ``p`` never
+    later finds a newly committed event below ``p``. Under the lock, the expected versions of
+    every stream in the batch are checked in one query, then all rows are inserted in one
+    ``INSERT ... SELECT FROM unnest(...)`` with binary parameters, then one commit (group
+    commit: one WAL flush per batch when ``synchronous_commit`` is on, as by default).
+
+    Positions are gap-free as long as no transaction fails after inserting (conflicts are found
+    before the insert); an identity value consumed by a transaction that dies mid-insert
+    (connection loss, server crash) leaves a gap, so readers must rely on "strictly increasing",
+    not on "contiguous".
+
+    Reads use a second connection so they never wait behind a writer's commit. Every method is
+    safe to call from any thread. A broken connection is not re-established: the store raises
+    :class:`StoreError` and must be reopened.
+    """
+
+    read_chunk_size: int = 1000
+    """Rows fetched per query by :meth:`read_all` (it never loads the whole log at once)."""
+
+    def __init__(self, dsn: str, schema: str = "public", table: str = "execflow_events") -> None:
+        self.schema = schema
+        self.table = table
+        self._lock_key = _lock_key(schema, table)
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._closed = False
+        self._build_queries(sql.Identifier(schema, table))
+        try:
+            self._writer = psycopg.connect(dsn, autocommit=True)
+        except psycopg.Error as e:
+            raise StoreError(f"cannot connect to PostgreSQL event store: {e}") from e
+        try:
+            self._create_schema()
+            self._reader = psycopg.connect(dsn, autocommit=True)
+        except BaseException as e:
+            self._writer.close()
+            if isinstance(e, psycopg.Error):
+                raise StoreError(f"cannot open PostgreSQL event store {self._name}: {e}") from e
+            raise
+
+    @property
+    def _name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    def _build_queries(self, t: sql.Identifier) -> None:
+        self._q_create_table = sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} ("
+            " position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+            " stream_id text NOT NULL,"
+            " version integer NOT NULL,"
+            " type text NOT NULL,"
+            " data bytea NOT NULL,"
+            " UNIQUE (stream_id, version))"
+        ).format(t)
+        # One max() per stream through the (stream_id, version) index: one index probe each,
+        # however long the stream (GROUP BY would read every version of it).
+        self._q_versions = sql.SQL(
+            "SELECT s.id, (SELECT max(e.version) FROM {} e WHERE e.stream_id = s.id)"
+            " FROM unnest(%b::text[]) AS s(id)"
+        ).format(t)
+        # WITH ORDINALITY + ORDER BY: identity values are drawn in batch order.
+        self._q_insert = sql.SQL(
+            "WITH ins AS (INSERT INTO {} (stream_id, version, type, data)"
+            " SELECT r.s, r.v, r.t, r.d"
+            " FROM unnest(%b::text[], %b::int[], %b::text[], %b::bytea[])"
+            " WITH ORDINALITY AS r(s, v, t, d, n) ORDER BY r.n"
+            " RETURNING position)"
+            " SELECT max(position) FROM ins"
+        ).format(t)
+        self._q_stream_version = sql.SQL("SELECT max(version) FROM {} WHERE stream_id = %s").format(
+            t
+        )
+        self._q_read_stream = sql.SQL(
+            "SELECT position, version, data FROM {}"
+            " WHERE stream_id = %s AND version >= %s ORDER BY version"
+        ).format(t)
+        self._q_read_all = sql.SQL(
+            "SELECT position, stream_id, version, data FROM {}"
+            " WHERE position > %s ORDER BY position LIMIT %s"
+        ).format(t)
+        self._q_last_position = sql.SQL("SELECT coalesce(max(position), 0) FROM {}").format(t)
+
+    def _create_schema(self) -> None:
+        conn = self._writer
+        with conn.transaction():
+            # Same lock as the writers: two processes opening a new table do not race.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            exists = conn.execute(
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+            ).fetchone()
+            if exists is None:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+            conn.execute(self._q_create_table)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def append(self, stream_id: str, expected_version: int, events: Sequence[Event]) -> int:
+        return self.append_batch([StreamAppend(stream_id, expected_version, events)])
+
+    def append_batch(self, batch: Sequence[StreamAppend]) -> int:
+        if not batch:
+            return self.last_position()
+        stream_ids: list[str] = []
+        versions: list[int] = []
+        types: list[str] = []
+        datas: list[bytes] = []
+        for stream_id, expected, events in batch:
+            for i, event in enumerate(events, start=expected + 1):
+                stream_ids.append(stream_id)
+                versions.append(i)
+                types.append(event_type_name(event))
+                datas.append(encode_event(event))
+        distinct = list(dict.fromkeys(a.stream_id for a in batch))
+        with self._write_lock:
+            self._check_open()
+            conn = self._writer
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                    current = {
+                        sid: 0 if v is None else int(v)
+                        for sid, v in conn.execute(self._q_versions, (distinct,)).fetchall()
+                    }
+                    # Raises on a wrong expected version: the transaction rolls back.
+                    check_expected_versions(batch, current.__getitem__)
+                    if stream_ids:
+                        row = conn.execute(
+                            self._q_insert, (stream_ids, versions, types, datas)
+                        ).fetchone()
+                    else:
+                        row = conn.execute(self._q_last_position).fetchone()
+            except psycopg.errors.UniqueViolation as e:
+                # Only a writer that bypasses the advisory lock can get here.
+                self._raise_conflict_after_race(batch)
+                raise ConcurrencyError(batch[0].stream_id, batch[0].expected_version) from e
+            except psycopg.Error as e:
+                raise StoreError(f"append to {self._name} failed: {e}") from e
+        assert row is not None
+        return int(row[0])
+
+    def _raise_conflict_after_race(self, batch: Sequence[StreamAppend]) -> None:
+        try:
+            check_expected_versions(batch, self.stream_version)
+        except StoreError:
+            return
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _query(self, query: sql.Composed, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._read_lock:
+            self._check_open()
+            try:
+                return self._reader.execute(query, params, binary=True).fetchall()
+            except psycopg.Error as e:
+                raise StoreError(f"read from {self._name} failed: {e}") from e
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        rows = self._query(self._q_read_stream, (stream_id, from_version))
+        return [
+            RecordedEvent(position, stream_id, version, decode_event(data))
+            for position, version, data in rows
+        ]
+
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]:
+        """Events with ``position > after_position``, in order, ``read_chunk_size`` at a time."""
+        return read_in_chunks(
+            lambda after, size: self._query(self._q_read_all, (after, size)),
+            after_position,
+            limit,
+            self.read_chunk_size,
+        )
+
+    def stream_version(self, stream_id: str) -> int:
+        rows = self._query(self._q_stream_version, (stream_id,))
+        version = rows[0][0]
+        return 0 if version is None else int(version)
+
+    def last_position(self) -> int:
+        return int(self._query(self._q_last_position)[0][0])
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close both connections (idempotent)."""
+        with self._write_lock, self._read_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._reader.close()
+            self._writer.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"event store {self._name} is closed")

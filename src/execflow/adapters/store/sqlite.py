@@ -1,0 +1,294 @@
+"""SQLite event store: the embedded default (one file, WAL, group commit)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from execflow.adapters.store._sql import check_expected_versions, read_in_chunks
+from execflow.application.ports import RecordedEvent, StreamAppend
+from execflow.domain.errors import ConcurrencyError, StoreError
+from execflow.domain.events import Event, decode_event, encode_event, event_type_name
+
+_SYNCHRONOUS_LEVELS: Final = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+
+_SCHEMA: Final = (
+    "CREATE TABLE IF NOT EXISTS events ("
+    " position INTEGER PRIMARY KEY,"
+    " stream_id TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " data BLOB NOT NULL)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_stream_version ON events(stream_id, version)",
+)
+
+# How rows are inserted (measured in tests/benchmarks/bench_event_store.py):
+#
+# One INSERT ... SELECT FROM (VALUES (...), (...), ...) per chunk of rows, chunks of a
+# power-of-two size so that at most log2(_MAX_CHUNK) + 1 distinct statements exist and all stay
+# in the connection's statement cache. Column 5 of a row is true when the row needs no
+# predecessor check:
+#
+# * version 1: the UNIQUE (stream_id, version) index alone rejects a stream that exists;
+# * every row but the first of an append: its predecessor is the previous row of the append;
+# * the first row of an append that continues an earlier append of the same batch: the chain
+#   is checked in Python (``expected`` must equal the earlier append's end).
+#
+# The first row of any other append (to a stream expected to exist) checks that its predecessor
+# (stream_id, version - 1) exists; if not, it is not inserted and the rowcount falls short. An
+# expected version that is too low collides with an existing row: IntegrityError. Either way the
+# transaction is rolled back and the slow path names the offending append.
+#
+# Why not ``executemany`` of a one-row ``INSERT ... SELECT ... WHERE EXISTS``: an INSERT whose
+# SELECT reads the target table materialises its rows in a temporary table first, so a one-row
+# statement pays that set-up per row: about half the throughput of the multi-row form. (The same
+# materialisation is why a row cannot see its predecessor inserted by the same statement, hence
+# the chain check in Python.)
+_MAX_CHUNK: Final = 256
+_COLUMNS_PER_ROW: Final = 5
+
+
+def _insert_statement(rows: int) -> str:
+    values = ",".join(["(?,?,?,?,?)"] * rows)
+    return (
+        "INSERT INTO events(stream_id, version, type, data)"
+        " SELECT v.column1, v.column2, v.column3, v.column4"
+        f" FROM (VALUES {values}) AS v"
+        " WHERE v.column5 OR EXISTS(SELECT 1 FROM events AS e"
+        " WHERE e.stream_id = v.column1 AND e.version = v.column2 - 1)"
+    )
+
+
+_STREAM_VERSION: Final = (
+    "SELECT version FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1"
+)
+_READ_STREAM: Final = (
+    "SELECT position, version, data FROM events"
+    " WHERE stream_id = ? AND version >= ? ORDER BY version"
+)
+_READ_ALL: Final = (
+    "SELECT position, stream_id, version, data FROM events"
+    " WHERE position > ? ORDER BY position LIMIT ?"
+)
+_LAST_POSITION: Final = "SELECT coalesce(max(position), 0) FROM events"
+
+
+class SqliteEventStore:
+    """Event store in one SQLite file, in WAL mode, one transaction per ``append_batch``.
+
+    ``synchronous`` is SQLite's ``PRAGMA synchronous`` for the writer connection:
+
+    * ``"FULL"`` (default): the WAL is fsynced at every commit. A batch that ``append_batch``
+      has returned survives a power loss or an OS crash.
+    * ``"NORMAL"``: the WAL is fsynced only at checkpoints. A returned batch survives a crash
+      of the process, but the last commits may be lost (never half-written: the database
+      stays consistent) on a power loss or an OS crash. Much faster per commit.
+    * ``"EXTRA"`` adds directory syncs (they matter for rollback journals, hardly in WAL);
+      ``"OFF"`` leaves syncing to the OS: for tests and bulk loads only.
+
+    (On macOS ``fsync`` does not flush the drive's cache; SQLite needs ``PRAGMA fullfsync``
+    there for FULL to mean power-loss safe.)
+
+    Concurrency: one writer connection (``BEGIN IMMEDIATE``, so a second process writing the
+    same file waits instead of interleaving) and one read-only connection, each behind its own
+    lock, so reader threads (projections, outbox) never wait for the writer's fsync. WAL gives
+    readers a consistent snapshot per statement. Every method is safe to call from any thread.
+    Positions are SQLite rowids: assigned at max + 1 inside the writer's transaction, so they
+    are gap-free and increase in commit order.
+    """
+
+    read_chunk_size: int = 1000
+    """Rows fetched per query by :meth:`read_all` (it never loads the whole log at once)."""
+
+    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+        level = synchronous.upper()
+        if level not in _SYNCHRONOUS_LEVELS:
+            raise ValueError(
+                f"synchronous must be one of {sorted(_SYNCHRONOUS_LEVELS)}, not {synchronous!r}"
+            )
+        self.path = Path(path)
+        self.synchronous = level
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = self._connect()
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(f"cannot open SQLite event store {str(self.path)!r}: {e}") from e
+        try:
+            self._configure_writer()
+            # Older SQLite builds allow only 999 bound parameters per statement.
+            limit = self._writer.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            self._max_chunk = _MAX_CHUNK
+            while self._max_chunk * _COLUMNS_PER_ROW > limit:
+                self._max_chunk //= 2
+            self._statements = {
+                1 << k: _insert_statement(1 << k) for k in range(self._max_chunk.bit_length())
+            }
+            self._reader = self._connect()
+            self._reader.execute("PRAGMA query_only = ON")
+        except BaseException as e:
+            self._writer.close()
+            if isinstance(e, OSError | sqlite3.Error):
+                raise StoreError(f"cannot open SQLite event store {str(self.path)!r}: {e}") from e
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions; we issue BEGIN/COMMIT ourselves.
+        return sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+
+    def _configure_writer(self) -> None:
+        conn = self._writer
+        (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{str(self.path)!r}: cannot switch to WAL mode (got {mode!r})")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")  # validated above
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def append(self, stream_id: str, expected_version: int, events: Sequence[Event]) -> int:
+        return self.append_batch([StreamAppend(stream_id, expected_version, events)])
+
+    def append_batch(self, batch: Sequence[StreamAppend]) -> int:
+        if not batch:
+            return self.last_position()
+        params: list[object] = []
+        slow_check = False  # an empty append or a broken chain: check every version first
+        pending: dict[str, int] = {}  # stream -> its version after earlier appends of the batch
+        for stream_id, expected, events in batch:
+            prior = pending.get(stream_id)
+            if prior is not None and prior != expected:
+                slow_check = True
+            pending[stream_id] = expected + len(events)
+            if not events:
+                slow_check = True  # no row carries this append's expected version
+                continue
+            checked_first = prior is not None or expected == 0
+            version = expected
+            for event in events:
+                version += 1
+                params += (
+                    stream_id,
+                    version,
+                    event_type_name(event),
+                    encode_event(event),
+                    checked_first,
+                )
+                checked_first = True
+        rows = len(params) // _COLUMNS_PER_ROW
+        with self._write_lock:
+            self._check_open()
+            conn = self._writer
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if slow_check:
+                        self._raise_on_conflict(conn, batch)
+                    conflict = self._insert(conn, params, rows) != rows
+                except sqlite3.IntegrityError:
+                    conflict = True
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                if conflict:
+                    conn.execute("ROLLBACK")
+                    self._raise_on_conflict(conn, batch)
+                    # Not reached by a single writer: the conflict vanished after the rollback.
+                    raise ConcurrencyError(batch[0].stream_id, batch[0].expected_version)
+                if rows:
+                    (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+                else:
+                    (last,) = conn.execute(_LAST_POSITION).fetchone()
+                conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreError(f"append to {str(self.path)!r} failed: {e}") from e
+        return int(last)
+
+    def _insert(self, conn: sqlite3.Connection, params: list[object], rows: int) -> int:
+        """Insert ``rows`` rows in power-of-two chunks; return how many were inserted."""
+        inserted = 0
+        start = 0
+        chunk = self._max_chunk
+        while start < rows:
+            while chunk > rows - start:
+                chunk //= 2
+            lo = start * _COLUMNS_PER_ROW
+            hi = (start + chunk) * _COLUMNS_PER_ROW
+            inserted += conn.execute(self._statements[chunk], params[lo:hi]).rowcount
+            start += chunk
+        return inserted
+
+    @staticmethod
+    def _raise_on_conflict(conn: sqlite3.Connection, batch: Sequence[StreamAppend]) -> None:
+        """Raise ConcurrencyError for the first append whose expected version is wrong."""
+
+        def version_of(stream_id: str) -> int:
+            row = conn.execute(_STREAM_VERSION, (stream_id,)).fetchone()
+            return 0 if row is None else int(row[0])
+
+        check_expected_versions(batch, version_of)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _query(self, query: str, params: tuple[object, ...] = ()) -> list[Any]:
+        with self._read_lock:
+            self._check_open()
+            try:
+                return self._reader.execute(query, params).fetchall()
+            except sqlite3.Error as e:
+                raise StoreError(f"read from {str(self.path)!r} failed: {e}") from e
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        return [
+            RecordedEvent(position, stream_id, version, decode_event(data))
+            for position, version, data in self._query(_READ_STREAM, (stream_id, from_version))
+        ]
+
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]:
+        """Events with ``position > after_position``, in order, ``read_chunk_size`` at a time."""
+        return read_in_chunks(
+            lambda after, size: self._query(_READ_ALL, (after, size)),
+            after_position,
+            limit,
+            self.read_chunk_size,
+        )
+
+    def stream_version(self, stream_id: str) -> int:
+        rows = self._query(_STREAM_VERSION, (stream_id,))
+        return int(rows[0][0]) if rows else 0
+
+    def last_position(self) -> int:
+        return int(self._query(_LAST_POSITION)[0][0])
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close both connections (idempotent). The last writer to close checkpoints the WAL."""
+        with self._write_lock, self._read_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._reader.close()
+            self._writer.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"event store {str(self.path)!r} is closed")

@@ -1,0 +1,154 @@
+"""What only the SQLite event store promises (the shared behaviour is in tests/contract/)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from execflow.adapters.store.sqlite import SqliteEventStore
+from execflow.application.ports import StreamAppend
+from execflow.domain.enums import OrderType, Side
+from execflow.domain.errors import StoreError
+from execflow.domain.events import OrderInitialized, OrderSubmitted
+
+
+def initialized(cl_ord_id: str) -> OrderInitialized:
+    return OrderInitialized(
+        ts=1,
+        cl_ord_id=cl_ord_id,
+        account="ACC-1",
+        instrument="AAPL",
+        side=Side.SELL,
+        order_type=OrderType.MARKET,
+        quantity=10,
+    )
+
+
+def test_creates_the_file_in_a_new_directory(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "events.db"
+    store = SqliteEventStore(path)
+    store.close()
+    assert path.is_file()
+
+
+def test_uses_wal_and_the_documented_schema(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    SqliteEventStore(path).close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        columns = [
+            (name, decl, notnull, pk)
+            for _, name, decl, notnull, _, pk in conn.execute("PRAGMA table_info(events)")
+        ]
+        assert columns == [
+            ("position", "INTEGER", 0, 1),
+            ("stream_id", "TEXT", 1, 0),
+            ("version", "INTEGER", 1, 0),
+            ("type", "TEXT", 1, 0),
+            ("data", "BLOB", 1, 0),
+        ]
+        unique = [
+            [c for _, _, c in conn.execute(f"PRAGMA index_info({name})")]
+            for _, name, is_unique, *_ in conn.execute("PRAGMA index_list(events)")
+            if is_unique
+        ]
+        assert ["stream_id", "version"] in unique
+
+
+@pytest.mark.parametrize(("level", "value"), [("FULL", 2), ("NORMAL", 1), ("normal", 1)])
+def test_synchronous_is_applied(tmp_path: Path, level: str, value: int) -> None:
+    store = SqliteEventStore(tmp_path / "events.db", synchronous=level)
+    try:
+        assert store._writer.execute("PRAGMA synchronous").fetchone() == (value,)
+    finally:
+        store.close()
+
+
+def test_default_synchronous_is_full(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.db")
+    store.close()
+    assert store.synchronous == "FULL"
+
+
+def test_rejects_an_unknown_synchronous_level(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        SqliteEventStore(tmp_path / "events.db", synchronous="FULL; DROP TABLE events")
+
+
+def test_a_path_that_cannot_be_opened_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        SqliteEventStore(tmp_path)  # a directory
+
+
+def test_a_closed_store_raises_store_error(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.db")
+    store.close()
+    store.close()  # idempotent
+    with pytest.raises(StoreError, match="closed"):
+        store.append("order-C1", 0, [initialized("C1")])
+    with pytest.raises(StoreError, match="closed"):
+        store.last_position()
+
+
+def test_the_event_type_is_stored_in_its_own_column(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    store = SqliteEventStore(path)
+    store.append(
+        "order-C1", 0, [initialized("C1"), OrderSubmitted(ts=2, cl_ord_id="C1", venue="X")]
+    )
+    store.close()
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT position, stream_id, version, type FROM events").fetchall()
+    assert rows == [
+        (1, "order-C1", 1, "order.initialized"),
+        (2, "order-C1", 2, "order.submitted"),
+    ]
+
+
+@pytest.mark.parametrize("rows", [1, 255, 256, 257, 1000])
+def test_batches_of_any_size_keep_their_order(tmp_path: Path, rows: int) -> None:
+    # Batches are inserted in power-of-two chunks; every size must land in batch order.
+    store = SqliteEventStore(tmp_path / "events.db", synchronous="NORMAL")
+    try:
+        store.append("order-X", 0, [initialized("X")])
+        batch = [StreamAppend(f"order-C{n}", 0, [initialized(f"C{n}")]) for n in range(rows - 1)]
+        batch.insert(rows // 2, StreamAppend("order-X", 1, [initialized("X2")]))
+        assert store.append_batch(batch) == rows + 1
+        got = [(r.stream_id, r.version) for r in store.read_all(after_position=1)]
+        assert got == [(a.stream_id, a.expected_version + 1) for a in batch]
+    finally:
+        store.close()
+
+
+def test_committed_batches_survive_a_process_crash(tmp_path: Path) -> None:
+    """The process dies right after append_batch returns (no close, no checkpoint)."""
+    path = tmp_path / "events.db"
+    script = textwrap.dedent(
+        f"""
+        import os
+        from execflow.adapters.store.sqlite import SqliteEventStore
+        from execflow.application.ports import StreamAppend
+        from execflow.domain.events import OrderCanceled
+        store = SqliteEventStore({str(path)!r}, synchronous="NORMAL")
+        for n in range(20):
+            store.append_batch(
+                [StreamAppend(f"order-C{{n}}-{{k}}", 0, [OrderCanceled(ts=n, cl_ord_id="C")])
+                 for k in range(10)]
+            )
+        os._exit(0)
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert Path(f"{path}-wal").exists()  # the commits live in the WAL only
+    store = SqliteEventStore(path)
+    try:
+        assert store.last_position() == 200
+        assert [r.position for r in store.read_all()] == list(range(1, 201))
+        assert store.stream_version("order-C19-9") == 1
+    finally:
+        store.close()
