@@ -41,6 +41,7 @@ from execflow.domain.reports import CancelReject, Reject, ReplaceReject, VenueOr
 __all__ = ["MARKET_ACCOUNT", "BookListener", "PaperVenue", "SimulatedMarket", "utc_midnight_after"]
 
 DAY_NS = 86_400 * 10**9
+_NEVER = 2**63
 
 
 def utc_midnight_after(now_ns: int) -> int:
@@ -127,13 +128,24 @@ class PaperVenue(MatchingCore):
         queue = self._queue
         markets = self._markets
         while True:
-            due = queue[0][0] if queue else None
-            market = min(markets, key=_next_time) if markets else None
-            t_market = market.next_time_ns if market is not None else None
-            if due is not None and due <= now and (t_market is None or due <= t_market):
+            due = queue[0][0] if queue else _NEVER
+            if not markets:
+                if due > now:
+                    break
                 heapq.heappop(queue)[2](due)
-            elif market is not None and t_market is not None and t_market <= now:
-                market.step()
+                continue
+            market = markets[0] if len(markets) == 1 else min(markets, key=_next_time)
+            if due <= now and due <= market.next_time_ns:
+                heapq.heappop(queue)[2](due)
+            elif market.next_time_ns <= now:
+                if len(markets) > 1:
+                    market.step()
+                    continue
+                # market steps never enqueue requests: run them in a tight loop up to ``due``
+                stop = min(now, due - 1)
+                step = market.step
+                while market.next_time_ns <= stop:
+                    step()
             else:
                 break
         self._deliver()
