@@ -16,7 +16,6 @@ and cash equal the trades' sums). It reports; it does not pass or fail on time.
 
 from __future__ import annotations
 
-import importlib
 import platform
 import random
 import statistics
@@ -51,14 +50,6 @@ class FrameSettlementCalendar(Protocol):
         *,
         years: Iterable[int] = (),
     ) -> pl.Expr: ...
-
-
-def _default_calendar() -> FrameSettlementCalendar:
-    # analytics may not import adapters (import-linter layers); the composition root (CLI,
-    # bootstrap) should pass the calendar. This fallback keeps ``run()`` usable on its own.
-    module = importlib.import_module("execflow.adapters.calendars")
-    cal: FrameSettlementCalendar = module.HolidaySettlementCalendar()
-    return cal
 
 
 def synthetic_trades(n: int, seed: int) -> pl.DataFrame:
@@ -112,12 +103,14 @@ def add_cash(trades: pl.DataFrame) -> pl.DataFrame:
 
 
 def run(
+    calendar: FrameSettlementCalendar,
     n: int = 1_000_000,
     seed: int = 20261009,
-    calendar: FrameSettlementCalendar | None = None,
     repeat: int = 1,
 ) -> dict[str, Any]:
-    cal = calendar if calendar is not None else _default_calendar()
+    """The calendar is passed in by the caller (``execflow bench settlement`` wires the holiday
+    calendar): analytics does not import adapters."""
+    cal = calendar
     t0 = time.perf_counter()
     trades = synthetic_trades(n, seed)
     generate_s = time.perf_counter() - t0
