@@ -23,7 +23,7 @@ from execflow.application.bus import MessageBus
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.market import MarketState
 from execflow.application.ports import Clock, EventStore, RecordedEvent, StreamAppend, VenuePort
-from execflow.application.risk import PreTradeCheck
+from execflow.application.risk import OrderObserver, PreTradeCheck
 from execflow.application.routing import DefaultRouter, RoutingPolicy
 from execflow.domain.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType
@@ -160,6 +160,7 @@ class Engine:
         bus: MessageBus | None = None,
         market: MarketState | None = None,
         checks: Sequence[PreTradeCheck] = (),
+        observers: Sequence[OrderObserver] = (),
         ack_timeout_ns: int = DEFAULT_ACK_TIMEOUT_NS,
         max_batch: int = 4096,
     ) -> None:
@@ -170,6 +171,7 @@ class Engine:
         self.bus = bus or MessageBus()
         self.market = market or MarketState()
         self.checks = list(checks)
+        self.observers = list(observers)
         self.ack_timeout_ns = ack_timeout_ns
         self.max_batch = max_batch
         self.orders: dict[str, Order] = {}
@@ -317,6 +319,8 @@ class Engine:
                 self._reload_order(stream_id)
             elif stream_id == UNMATCHED_STREAM:
                 self._unmatched_version = self.store.stream_version(UNMATCHED_STREAM)
+        for obs in self.observers:
+            obs.rebuild(self.orders.values())
         code = ConcurrencyError.code if isinstance(exc, ConcurrencyError) else StoreError.code
         for t in tickets:
             cl = getattr(t.command, "cl_ord_id", "")
@@ -343,6 +347,18 @@ class Engine:
         expected = order.version
         order.apply(event)
         self._stage(ORDER_STREAM_PREFIX + order.cl_ord_id, expected, event)
+        for obs in self.observers:
+            obs.on_order_event(order, event)
+
+    def _create(self, init: OrderInitialized) -> Order:
+        order = Order(init)
+        cl = init.cl_ord_id
+        self.orders[cl] = order
+        self._new_orders.append(cl)
+        self._stage(ORDER_STREAM_PREFIX + cl, 0, init)
+        for obs in self.observers:
+            obs.on_order_event(order, init)
+        return order
 
     def _stage(self, stream_id: str, expected: int, event: Event) -> None:
         self._staged_count += 1
@@ -418,20 +434,14 @@ class Engine:
             if cmd.side not in (1, -1) or cmd.quantity <= 0:
                 # the order cannot even be represented: record the attempt, not an order
                 return CommandResult(False, cl, "", rejection.code, rejection.reason)
-            order = Order(init)
-            self.orders[cl] = order
-            self._new_orders.append(cl)
-            self._stage(ORDER_STREAM_PREFIX + cl, 0, init)
+            order = self._create(init)
             self._emit(
                 order,
                 OrderDenied(ts=now, cl_ord_id=cl, code=rejection.code, reason=rejection.reason),
             )
             return CommandResult(False, cl, order.status, rejection.code, rejection.reason)
         assert venue_id is not None
-        order = Order(init)
-        self.orders[cl] = order
-        self._new_orders.append(cl)
-        self._stage(ORDER_STREAM_PREFIX + cl, 0, init)
+        order = self._create(init)
         self._emit(order, OrderSubmitted(ts=now, cl_ord_id=cl, venue=venue_id))
         self._awaiting_ack.append((now + self.ack_timeout_ns, cl))
         venue = self.venues[venue_id]
@@ -655,6 +665,8 @@ class Engine:
         for order in orders.values():
             if order.status is OrderStatus.SUBMITTED:
                 self._awaiting_ack.append((now + self.ack_timeout_ns, order.cl_ord_id))
+        for obs in self.observers:
+            obs.rebuild(orders.values())
         log.info("event=recovered events=%d orders=%d position=%d", n, len(orders), self._position)
         return n
 
