@@ -143,6 +143,8 @@ class SyntheticMarket:
         self._sizes = [lot * k for k in _geometric_quantiles(p.mean_size_lots, 1, 100)]
         self._msizes = [lot * k for k in _geometric_quantiles(p.mean_market_size_lots, 1, 100)]
         self._rate_l = p.limit_rate
+        self._half_l = p.limit_rate / 2
+        self._half_m = p.limit_rate + p.market_rate / 2
         self._rate_lm = p.limit_rate + p.market_rate
         self._rate_lmj = self._rate_lm + p.volatility**2
         self._rate_total = self._rate_lmj
@@ -189,46 +191,51 @@ class SyntheticMarket:
         book = self.book
         u = rnd() * self._rate_total
         if u < self._rate_lm:
-            side = 1 if rnd() < 0.5 else -1
-            if u >= self._rate_l:  # market order
-                qty = self._msizes[int(rnd() * _TABLE)]
-                price = None
-            else:
+            # the side is which half of the event's own interval ``u`` fell in
+            price: int | None
+            if u < self._rate_l:
+                side = 1 if u < self._half_l else -1
                 d = self._dist[int(rnd() * _TABLE)]
                 price = (self._ref - d if side > 0 else self._ref + 1 + d) * self._tick
                 qty = self._sizes[int(rnd() * _TABLE)]
+            else:
+                side = 1 if u < self._half_m else -1
+                price = None
+                qty = self._msizes[int(rnd() * _TABLE)]
             if self._direct:
                 o = book.place(MARKET_ACCOUNT, side, qty, price, ioc=price is None, stp=False)
                 oid = 0 if o is None else o.oid
             else:
                 oid = self._target.market_place(self.instrument, side, qty, price, ts)
+            trades = book.trades
+            if trades:
+                self._prints(ts, side, trades)
             if oid:
                 self._live.append(oid)
-            if book.trades:
-                self._prints(ts, side, book.trades)
-            if book.bbo() != self._last_l1 or self._depth_n:
+                top = book.best_bid() if side > 0 else book.best_ask()
+                if trades or price == top or self._depth_n:
+                    self._changed(ts)
+                # else: it rests behind the touch, the top of book is unchanged
+            else:
                 self._changed(ts)
         elif u < self._rate_lmj:
             self._ref = max(self._floor, self._ref + (1 if rnd() < 0.5 else -1))
         else:
             live = self._live
-            cancel = self._cancel
             while live:
                 i = int(rnd() * len(live))
                 oid = live[i]
                 live[i] = live[-1]
                 live.pop()
-                if cancel(oid):
-                    if book.bbo() != self._last_l1 or self._depth_n:
-                        self._changed(ts)
+                if (
+                    book.cancel(oid) > 0
+                    if self._direct
+                    else self._target.market_cancel(self.instrument, oid)
+                ):
+                    self._changed(ts)
                     break
         rate = self._rate_total = self._rate_lmj + self._cancel_rate * len(self._live)
         self.next_time_ns = ts + 1 + int(-_log(1.0 - rnd()) / rate * _NS)
-
-    def _cancel(self, oid: int) -> bool:
-        if self._direct:
-            return self.book.cancel(oid) > 0
-        return self._target.market_cancel(self.instrument, oid)
 
     def _schedule(self) -> None:
         rate = self._rate_total = self._rate_lmj + self._cancel_rate * len(self._live)
