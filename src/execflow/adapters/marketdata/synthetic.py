@@ -119,7 +119,13 @@ def _geometric_quantiles(mean: float, lo: int, hi: int) -> list[int]:
 
 
 class SyntheticMarket:
-    """One instrument's synthetic order flow; a ``MarketDataFeed``."""
+    """One instrument's synthetic order flow; a ``MarketDataFeed``.
+
+    Construction places ``initial_levels`` levels of depth each side at ``start_ns`` and, on a
+    venue, attaches to it (the venue's ``poll`` then drives the flow). Events wait for
+    ``events_until`` in a buffer of ``max_buffer`` (the oldest are dropped if nobody drains
+    it); subscribers see every event as it is made. Set ``start_ns`` to the clock's time.
+    """
 
     def __init__(
         self,
@@ -151,7 +157,7 @@ class SyntheticMarket:
         self._cancel_rate = p.cancel_rate
         self._depth_n = p.depth_levels
         self._direct = type(self._target) is BookMarket
-        self._live: list[int] = []  # our resting order ids (some may have been filled since)
+        self._live: list[int] = []  # MKT resting order ids (filled ones leave when drawn)
         self._handlers: list[MarketDataHandler] = []
         self._buffer: deque[MarketDataEvent] = deque(maxlen=max_buffer)
         self._last_l1: tuple[int | None, int, int | None, int] = (None, 0, None, 0)
