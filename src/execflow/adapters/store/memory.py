@@ -41,7 +41,9 @@ class MemoryEventStore:
         with self._lock:
             return list(self._streams.get(stream_id, ())[max(from_version, 1) - 1 :])
 
-    def read_all(self, after_position: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]:
         with self._lock:
             end = len(self._log) if limit is None else min(len(self._log), after_position + limit)
             chunk = self._log[max(after_position, 0) : end]
