@@ -453,3 +453,47 @@ def _simulate(seed: int) -> str:
 def test_same_seed_and_calls_give_identical_reports_and_market_data() -> None:
     assert _simulate(3) == _simulate(3)
     assert _simulate(3) != _simulate(4)
+
+
+def test_restore_skips_orders_that_cannot_rest() -> None:
+    r = Run()
+
+    def vo(cl: str, **kw: object) -> VenueOrder:
+        args: dict[str, object] = {"cl_ord_id": cl, "account": "A", "instrument": "ACME",
+                                   "side": 1, "order_type": OrderType.LIMIT, "quantity": 100,
+                                   "price": 9_000} | kw  # fmt: skip
+        return VenueOrder(**args)  # type: ignore[arg-type]
+
+    orders = [
+        (vo("MKT", order_type=OrderType.MARKET, price=None), 0),
+        (vo("IOC", tif=TimeInForce.IOC), 0),
+        (vo("UNK", instrument="NOPE"), 0),
+        (vo("DONE"), 100),
+        (vo("OK"), 0),
+        (vo("OK"), 0),
+    ]
+    assert r.venue.restore(orders) == 1
+    r.venue.request_status("MKT")
+    (s,) = r.step()
+    assert isinstance(s, OrderStatusReport) and s.state == "UNKNOWN"
+
+
+def test_the_embedded_default_runs_a_synthetic_market_per_instrument() -> None:
+    other = Instrument(id=InstrumentId("OTHER"), currency="USD")
+    clock = SimulatedClock(5 * DAY_NS)
+    venue = PaperVenue.with_synthetic_market(
+        [ACME, other], seed=1, clock=clock, start_prices={"ACME": 20_000}
+    )
+    venue.connect(lambda _: None)
+    assert venue.book("ACME").best_bid() == 20_000
+    assert venue.book("OTHER").best_bid() == 10_000  # 100.00 in its currency
+    before = len(venue.book("ACME"))
+    clock.advance(100 * MS)
+    venue.poll(clock.now_ns())
+    assert len(venue.book("ACME")) != before  # the flow runs from the clock's time
+    venue.submit(VenueOrder(cl_ord_id="X", account="A", instrument="ACME", side=1,
+                            order_type=OrderType.MARKET, quantity=10))  # fmt: skip
+    got: list[VenueReport] = []
+    venue.connect(got.append)
+    venue.poll(clock.now_ns())
+    assert got[0].exec_id.startswith(f"PAPER-{5 * DAY_NS:x}-")

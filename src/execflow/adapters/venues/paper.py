@@ -34,7 +34,7 @@ from execflow.adapters.venues.matching import MARKET_ACCOUNT, BookListener, Matc
 from execflow.adapters.venues.orders import OPEN, OrderRecord
 from execflow.application.ports import Clock, ReportSink
 from execflow.domain.enums import OrderType, TimeInForce
-from execflow.domain.errors import InvalidValueError, RejectCode
+from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
 from execflow.domain.reports import CancelReject, Reject, ReplaceReject, VenueOrder, VenueReport
 
@@ -160,6 +160,43 @@ class PaperVenue(MatchingCore):
     def connected(self) -> bool:
         return self._connected
 
+    @classmethod
+    def with_synthetic_market(
+        cls,
+        instruments: Iterable[Instrument],
+        *,
+        seed: int = 0,
+        latency_ns: int = 0,
+        clock: Clock | None = None,
+        start_prices: Mapping[str, int] | None = None,
+        session: str | None = None,
+        faults: VenueFaults | None = None,
+    ) -> PaperVenue:
+        """The embedded default: a paper venue with a seeded synthetic market per instrument
+        (seed ``seed + i`` for the i-th), starting at the clock's time from ``start_prices``
+        (default: the shipped reference prices, else 100 in the instrument's currency).
+
+        ``session`` defaults to the start time in hex, so a new process's exec ids never repeat
+        an earlier process's (the engine would drop those fills as duplicates)."""
+        from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
+        from execflow.adapters.reference import START_PRICES
+
+        start = clock.now_ns() if clock is not None else 0
+        prices = START_PRICES if start_prices is None else start_prices
+        venue = cls(
+            instruments,
+            seed=seed,
+            latency_ns=latency_ns,
+            clock=clock,
+            faults=faults,
+            session=f"{start:x}" if session is None else session,
+        )
+        for i, inst in enumerate(venue.instruments.values()):
+            px = prices.get(str(inst.id), 100 * 10**inst.price_decimals)
+            params = SyntheticParams(seed=seed + i, start_price=px, start_ns=start)
+            SyntheticMarket(inst, params, venue)
+        return venue
+
     # -- the synthetic market's side of the book ----------------------------------------------
     def attach(self, market: SimulatedMarket) -> bool:
         """Let ``poll`` drive ``market`` in time order with our requests. Returns True."""
@@ -175,17 +212,21 @@ class PaperVenue(MatchingCore):
         """Re-seed our open orders ``(order, cum_qty)`` after a restart; no Ack is sent.
 
         Each rests at the back of its price level (priority is lost across a restart); one that
-        now crosses the book trades at once. Returns how many orders were restored."""
+        now crosses the book trades at once. Orders that cannot rest (market, IOC, FOK: they
+        were in flight when the process died), have nothing left, name an unknown instrument or
+        are already known are skipped: a status request for them answers UNKNOWN, which is
+        what the engine's reconciliation needs to hear. Returns how many were restored."""
         ts = self._request_time()
         restored = 0
         for order, cum_qty in orders:
-            if order.instrument not in self.instruments:
-                raise InvalidValueError(f"cannot restore {order.cl_ord_id}: unknown instrument")
-            if order.order_type != OrderType.LIMIT or order.price is None:
-                raise InvalidValueError(f"cannot restore {order.cl_ord_id}: not a limit order")
-            if order.cl_ord_id in self._orders:
-                raise InvalidValueError(f"cannot restore {order.cl_ord_id}: already known")
-            if order.quantity - cum_qty <= 0 or order.tif in (TimeInForce.IOC, TimeInForce.FOK):
+            if (
+                order.instrument not in self.instruments
+                or order.order_type != OrderType.LIMIT
+                or order.price is None
+                or order.tif in (TimeInForce.IOC, TimeInForce.FOK)
+                or order.quantity - cum_qty <= 0
+                or order.cl_ord_id in self._orders
+            ):
                 continue
             vid = (venue_order_ids or {}).get(order.cl_ord_id) or self._new_venue_order_id()
             rec = self._orders[order.cl_ord_id] = OrderRecord(order, vid, OPEN)
