@@ -1,0 +1,629 @@
+"""The FIX session protocol, independent of sockets.
+
+A `Session` is fed frames (`on_frame`), connection events (`on_connect`, `on_disconnect`) and
+timer ticks (`on_timer`); it writes through a `Transport` and keeps its sequence numbers and
+sent messages in a `MessageStore`. Time comes from an injected `now_ns()` callable, so tests
+drive it deterministically. `connection.py` runs sessions over asyncio TCP streams (initiator
+and acceptor).
+
+Covered: Logon/Logout handshakes (ResetSeqNumFlag, reset on logon/logout/disconnect),
+Heartbeat and TestRequest on silence, heartbeat timeout, incoming/outgoing sequence numbers,
+gap detection with ResendRequest and queueing of early messages, answering ResendRequest with
+resends (PossDupFlag=Y, OrigSendingTime) and SequenceReset-GapFill for admin messages,
+SequenceReset-Reset, MsgSeqNum too low (logout unless PossDup), PossDup with OrigSendingTime
+later than SendingTime (reject), CompID and SendingTime accuracy checks (reject + logout),
+dictionary validation (Reject / BusinessMessageReject), garbled messages (ignored), and the
+session schedule (logout outside the window, daily sequence reset).
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from execflow.fix import codec
+from execflow.fix.application import Application, SessionID
+from execflow.fix.dictionary import DataDictionary, for_begin_string
+from execflow.fix.errors import (
+    DoNotSendError,
+    FixBusinessRejectError,
+    FixFieldError,
+    FixParseError,
+    FixUnsupportedMessageTypeError,
+    FixValidationError,
+    RejectLogonError,
+)
+from execflow.fix.errors import SessionRejectReason as R
+from execflow.fix.message import Message
+from execflow.fix.schedule import SessionSchedule
+from execflow.fix.store import MessageStore
+from execflow.fix.validation import ValidationConfig, Validator
+
+log = logging.getLogger(__name__)
+
+NS = 1_000_000_000
+ADMIN = frozenset({"0", "1", "2", "3", "4", "5", "A"})
+
+
+class Transport(Protocol):
+    def send(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SessionState(enum.Enum):
+    DISCONNECTED = "disconnected"
+    AWAITING_LOGON = "awaiting_logon"  # connected; Logon sent (initiator) or expected
+    ACTIVE = "active"
+    LOGOUT_SENT = "logout_sent"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    session_id: SessionID
+    initiator: bool
+    heartbeat_interval_s: int = 30
+    reset_on_logon: bool = False
+    reset_on_logout: bool = False
+    reset_on_disconnect: bool = False
+    check_comp_id: bool = True
+    check_latency: bool = True
+    max_latency_s: float = 120.0
+    logon_timeout_s: float = 10.0
+    logout_timeout_s: float = 2.0
+    validate: bool = True
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    dictionary: DataDictionary | None = None  # default: built-in for the BeginString
+    timestamp_precision: int = 3
+    default_appl_ver_id: str = "9"  # FIXT: FIX.5.0SP2
+    schedule: SessionSchedule | None = None
+    max_queued: int = 10_000
+
+
+class Session:
+    def __init__(
+        self,
+        config: SessionConfig,
+        app: Application,
+        store: MessageStore,
+        now_ns: Callable[[], int],
+    ) -> None:
+        self.config = config
+        self.session_id = config.session_id
+        self.app = app
+        self.store = store
+        self.now_ns = now_ns
+        self.dictionary = config.dictionary or for_begin_string(config.session_id.begin_string)
+        self.validator = Validator(self.dictionary, config.validation)
+        self.state = SessionState.DISCONNECTED
+        self.heartbeat_interval_s = config.heartbeat_interval_s
+        self._transport: Transport | None = None
+        self._state_since = 0
+        self._last_sent = 0
+        self._last_received = 0
+        self._test_request_id: str | None = None
+        self._test_request_count = 0
+        self._reset_sent = False
+        self._resend_until: int | None = None  # highest seq we asked to be resent (0 = open)
+        self._queue: dict[int, Message] = {}
+        self._sid_bytes = (
+            config.session_id.sender_comp_id.encode(),
+            config.session_id.target_comp_id.encode(),
+        )
+        self._begin = config.session_id.begin_string.encode()
+        app.on_create(self.session_id)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def is_connected(self) -> bool:
+        return self._transport is not None
+
+    @property
+    def is_logged_on(self) -> bool:
+        return self.state is SessionState.ACTIVE
+
+    def _log(self, event: str, level: int = logging.INFO, **kv: object) -> None:
+        if log.isEnabledFor(level):
+            extra = " ".join(f"{k}={v!r}" for k, v in kv.items())
+            log.log(level, "fix_session=%s event=%s %s", self.session_id, event, extra)
+
+    # ------------------------------------------------------------------ connection events
+    async def on_connect(self, transport: Transport) -> None:
+        now = self.now_ns()
+        self._transport = transport
+        self._state_since = self._last_received = self._last_sent = now
+        self._queue.clear()
+        self._resend_until = None
+        self._test_request_id = None
+        self._test_request_count = 0
+        self._check_daily_reset(now)
+        self.state = SessionState.AWAITING_LOGON
+        self._log("connected", initiator=self.config.initiator)
+        if self.config.initiator:
+            reset = self.config.reset_on_logon
+            if reset:
+                self.store.reset(now)
+            self._send_logon(reset)
+
+    async def on_disconnect(self) -> None:
+        """The transport went away (or we closed it)."""
+        if self._transport is None and self.state is SessionState.DISCONNECTED:
+            return
+        was_logged_on = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT)
+        transport, self._transport = self._transport, None
+        self.state = SessionState.DISCONNECTED
+        if transport is not None:
+            transport.close()
+        self._queue.clear()
+        self._log("disconnected")
+        if self.config.reset_on_disconnect:
+            self.store.reset(self.now_ns())
+        if was_logged_on:
+            await _maybe_await(self.app.on_logout(self.session_id))
+
+    async def disconnect(self, reason: str) -> None:
+        self._log("disconnect", logging.WARNING, reason=reason)
+        await self.on_disconnect()
+
+    # ------------------------------------------------------------------ public API
+    def send(self, msg: Message) -> bool:
+        """Send an application (or admin) message. Returns False if it was not transmitted
+        now (to_app raised DoNotSendError, or not logged on: it is stored with its sequence
+        number and goes out when the counterparty asks for a resend)."""
+        return self._send(msg)
+
+    async def logout(self, text: str = "") -> None:
+        """Start the logout handshake; disconnects on the reply or after logout_timeout_s."""
+        if self.state is SessionState.ACTIVE:
+            self._send_logout(text)
+            self.state = SessionState.LOGOUT_SENT
+            self._state_since = self.now_ns()
+        elif self.is_connected:
+            await self.disconnect(text or "logout before logon")
+
+    async def on_timer(self) -> None:
+        """Call about once a second (more often is fine)."""
+        if self._transport is None:
+            return
+        now = self.now_ns()
+        sched = self.config.schedule
+        if sched is not None and not sched.is_in_session(now):
+            if self.state is SessionState.ACTIVE:
+                await self.logout("session time ended")
+            elif self.state is not SessionState.LOGOUT_SENT:
+                await self.disconnect("outside session time")
+        if self.state is SessionState.AWAITING_LOGON:
+            if now - self._state_since > self.config.logon_timeout_s * NS:
+                await self.disconnect("logon timeout")
+        elif self.state is SessionState.LOGOUT_SENT:
+            if now - self._state_since > self.config.logout_timeout_s * NS:
+                await self.disconnect("logout timeout")
+        elif (
+            self.state is SessionState.ACTIVE
+            and sched is not None
+            and sched.needs_reset(self.store.creation_time_ns(), now)
+        ):
+            await self.logout("daily session reset")
+        elif self.state is SessionState.ACTIVE and self.heartbeat_interval_s > 0:
+            hb = self.heartbeat_interval_s * NS
+            silence = now - self._last_received
+            if silence >= hb * 24 // 10:
+                await self.disconnect("heartbeat timeout: no message for 2.4 x HeartBtInt")
+                return
+            if silence >= hb * 12 * (self._test_request_count + 1) // 10:
+                self._test_request_count += 1
+                self._test_request_id = f"TEST-{now}"
+                self._send(Message.new("1", (112, self._test_request_id)))
+            if now - self._last_sent >= hb:
+                self._send(Message.new("0"))
+
+    # ------------------------------------------------------------------ incoming
+    async def on_frame(self, frame: bytes) -> None:
+        """One complete frame from the transport."""
+        if self._transport is None:
+            return
+        try:
+            msg = codec.parse(frame, self.dictionary)
+        except FixParseError as exc:
+            self._log("garbled", logging.WARNING, error=str(exc))
+            return
+        self._last_received = self.now_ns()
+        self._test_request_count = 0
+        await self._process(msg)
+        queue = self._queue
+        while queue and self._transport is not None:
+            expected = self.store.next_target_seq()
+            for stale in [s for s in queue if s < expected]:
+                del queue[stale]  # covered by a gap fill or a resend
+            if expected not in queue:
+                break
+            await self._process(queue.pop(expected))
+
+    async def _process(self, msg: Message) -> None:
+        if msg.get(8) != self._begin:
+            await self._logout_and_disconnect(f"Incorrect BeginString {msg.get(8)!r}")
+            return
+        msg_type = msg.msg_type
+        seq = msg.seq_num
+        if self.state is SessionState.AWAITING_LOGON:
+            if msg_type != "A":
+                await self.disconnect(f"first message is not a Logon (35={msg_type})")
+                return
+            await self._on_logon(msg)
+            return
+        if seq is None:
+            await self._logout_and_disconnect("MsgSeqNum (34) missing or invalid")
+            return
+        if msg_type == "4" and msg.get(123) != b"Y":
+            await self._on_sequence_reset(msg, gap_fill=False)
+            return
+        expected = self.store.next_target_seq()
+        if seq > expected:
+            if msg_type == "5":
+                await self._on_logout(msg)
+                return
+            self._on_gap(msg, expected, seq)
+            if msg_type == "2":  # answer at once; the counterparty gap-fills its own request
+                self._queue.pop(seq, None)
+                await self._on_resend_request(msg)
+            return
+        if seq < expected:
+            if msg.get(43) == b"Y":
+                self._log("duplicate ignored", logging.DEBUG, seq=seq)
+                return
+            await self._logout_and_disconnect(
+                f"MsgSeqNum too low, expecting {expected} but received {seq}"
+            )
+            return
+        if not await self._verify(msg):
+            return
+        await self._dispatch(msg)
+        if self._resend_until is not None and (
+            self._resend_until and self.store.next_target_seq() > self._resend_until
+        ):
+            self._log("resend complete", until=self._resend_until)
+            self._resend_until = None
+
+    async def _verify(self, msg: Message) -> bool:
+        """Checks of an in-sequence message. On failure: reject (and maybe logout), False."""
+        cfg = self.config
+        sender, target = self._sid_bytes
+        if cfg.check_comp_id and (msg.get(49) != target or msg.get(56) != sender):
+            self._reject(msg, R.COMPID_PROBLEM, "CompID problem", None)
+            await self._logout_and_disconnect("CompID problem")
+            return False
+        try:
+            sending = msg.get_timestamp(52)
+        except FixFieldError:
+            sending = None
+        if (
+            cfg.check_latency
+            and sending is not None
+            and abs(self.now_ns() - sending) > cfg.max_latency_s * NS
+        ):
+            self._reject(msg, R.SENDING_TIME_ACCURACY_PROBLEM, "SendingTime accuracy problem", 52)
+            await self._logout_and_disconnect("SendingTime accuracy problem")
+            return False
+        if msg.get(43) == b"Y" and msg.msg_type != "4":
+            if 122 not in msg:
+                self._reject(
+                    msg, R.REQUIRED_TAG_MISSING, "Required tag missing: OrigSendingTime", 122
+                )
+                return False
+            try:
+                orig = msg.get_timestamp(122)
+            except FixFieldError:
+                orig = None
+            if orig is not None and sending is not None and orig > sending:
+                self._reject(
+                    msg,
+                    R.SENDING_TIME_ACCURACY_PROBLEM,
+                    "OrigSendingTime later than SendingTime",
+                    122,
+                )
+                return False
+        if cfg.validate:
+            try:
+                self.validator.validate(msg)
+            except FixUnsupportedMessageTypeError:
+                self._business_reject(msg, 3, f"Unsupported Message Type {msg.msg_type!r}")
+                return False
+            except FixValidationError as exc:
+                self._reject(msg, exc.reason, exc.message, exc.ref_tag)
+                return False
+        return True
+
+    async def _dispatch(self, msg: Message) -> None:
+        msg_type = msg.msg_type
+        if msg_type not in ADMIN:
+            try:
+                await _maybe_await(self.app.from_app(msg, self.session_id))
+            except FixBusinessRejectError as exc:
+                self._business_reject(msg, int(exc.reason), exc.message, exc.ref_id)
+                return
+            except FixValidationError as exc:
+                self._reject(msg, exc.reason, exc.message, exc.ref_tag)
+                return
+            except Exception:  # a bug in the application must not kill the session
+                log.exception("fix_session=%s event=from_app_failed", self.session_id)
+                self._business_reject(msg, 4, "Application not available")
+                return
+            self._incr_target()
+            return
+        if msg_type == "4":
+            await self._on_sequence_reset(msg, gap_fill=True)
+            return
+        await _maybe_await(self.app.from_admin(msg, self.session_id))
+        if msg_type == "0":
+            if self._test_request_id is not None and msg.get(112) == self._test_request_id.encode():
+                self._test_request_id = None
+        elif msg_type == "1":
+            self._send(Message.new("0", (112, msg.get(112) or b"")))
+        elif msg_type == "2":
+            self._incr_target()
+            await self._on_resend_request(msg)
+            return
+        elif msg_type == "5":
+            self._incr_target()
+            await self._on_logout(msg)
+            return
+        elif msg_type == "A":
+            self._log("logon while logged on ignored", logging.WARNING)
+        self._incr_target()
+
+    def _incr_target(self) -> None:
+        self.store.set_next_target_seq(self.store.next_target_seq() + 1)
+
+    def _on_gap(self, msg: Message, expected: int, seq: int) -> None:
+        if len(self._queue) < self.config.max_queued:
+            self._queue[seq] = msg
+        if self._resend_until is None:
+            self._resend_until = seq
+            self._log("gap", logging.WARNING, expected=expected, received=seq)
+            self._send(Message.new("2", (7, expected), (16, 0)))
+
+    # ------------------------------------------------------------------ admin handlers
+    async def _on_logon(self, msg: Message) -> None:
+        cfg = self.config
+        now = self.now_ns()
+        sender, target = self._sid_bytes
+        if cfg.check_comp_id and (msg.get(49) != target or msg.get(56) != sender):
+            await self.disconnect("Logon with wrong CompIDs")
+            return
+        if cfg.validate:
+            try:
+                self.validator.validate(msg)
+            except FixValidationError as exc:
+                await self._logout_and_disconnect(f"invalid Logon: {exc.message}")
+                return
+        try:
+            heartbeat = msg.get_int(108)
+            seq = msg.get_int(34)
+        except FixFieldError as exc:
+            await self._logout_and_disconnect(f"invalid Logon: {exc.message}")
+            return
+        if (
+            cfg.check_latency
+            and 52 in msg
+            and abs(now - msg.get_timestamp(52)) > cfg.max_latency_s * NS
+        ):
+            await self._logout_and_disconnect("SendingTime accuracy problem")
+            return
+        reset_flag = msg.get(141) == b"Y"
+        if not cfg.initiator:
+            if reset_flag or cfg.reset_on_logon:
+                self.store.reset(now)
+            self.heartbeat_interval_s = heartbeat
+        elif reset_flag and not self._reset_sent:
+            self.store.set_next_target_seq(1)  # counterparty reset its numbers
+        try:
+            await _maybe_await(self.app.from_admin(msg, self.session_id))
+        except RejectLogonError as exc:
+            await self._logout_and_disconnect(exc.message or "Logon rejected")
+            return
+        expected = self.store.next_target_seq()
+        if seq < expected:
+            await self._logout_and_disconnect(
+                f"MsgSeqNum too low, expecting {expected} but received {seq}"
+            )
+            return
+        if not cfg.initiator:
+            self._send_logon(reset_flag or cfg.reset_on_logon)
+        self.state = SessionState.ACTIVE
+        self._state_since = now
+        self._reset_sent = False
+        self._log("logged on", heartbeat=self.heartbeat_interval_s, seq=seq, expected=expected)
+        await _maybe_await(self.app.on_logon(self.session_id))
+        if seq > expected:
+            self._on_gap(msg, expected, seq)
+            self._queue.pop(seq, None)  # the Logon itself is processed; gap-fill covers it
+        else:
+            self._incr_target()
+
+    async def _on_logout(self, msg: Message) -> None:
+        if self.state is not SessionState.LOGOUT_SENT:
+            await _maybe_await(self.app.from_admin(msg, self.session_id))
+            self._send_logout("")
+            self._log("logout received", text=msg.get_str(58) if 58 in msg else "")
+        else:
+            await _maybe_await(self.app.from_admin(msg, self.session_id))
+            self._log("logout confirmed")
+        if self.config.reset_on_logout:
+            self.store.reset(self.now_ns())
+        await self.on_disconnect()
+
+    async def _on_sequence_reset(self, msg: Message, gap_fill: bool) -> None:
+        try:
+            new_seq = msg.get_int(36)
+        except FixFieldError:
+            self._reject(msg, R.REQUIRED_TAG_MISSING, "Required tag missing: NewSeqNo", 36)
+            return
+        await _maybe_await(self.app.from_admin(msg, self.session_id))
+        expected = self.store.next_target_seq()
+        if new_seq > expected:
+            self._log("sequence reset", gap_fill=gap_fill, new_seq=new_seq)
+            self.store.set_next_target_seq(new_seq)
+        elif new_seq < expected:
+            self._reject(
+                msg,
+                R.VALUE_IS_INCORRECT,
+                f"Attempt to lower sequence number, invalid value NewSeqNo={new_seq}",
+                36,
+            )
+            if gap_fill:
+                self._incr_target()
+
+    async def _on_resend_request(self, msg: Message) -> None:
+        try:
+            begin, end = msg.get_int(7), msg.get_int(16)
+        except FixFieldError as exc:
+            self._log("bad resend request", logging.WARNING, error=exc.message)
+            return
+        last = self.store.next_sender_seq() - 1
+        if end == 0 or end > last:
+            end = last
+        self._log("resend request", begin=begin, end=end)
+        if begin > end:
+            return
+        stored = dict(self.store.get_sent(begin, end))
+        gap_start: int | None = None
+        for seq in range(begin, end + 1):
+            resend = self._resend_copy(stored.get(seq))
+            if resend is None:
+                if gap_start is None:
+                    gap_start = seq
+                continue
+            if gap_start is not None:
+                self._send_gap_fill(gap_start, seq)
+                gap_start = None
+            self._write(codec.encode(resend, self._begin, header_tags=self.dictionary.header.tags))
+        if gap_start is not None:
+            self._send_gap_fill(gap_start, end + 1)
+
+    def _resend_copy(self, raw: bytes | None) -> Message | None:
+        """The message to resend for a stored frame, or None to gap-fill it."""
+        if raw is None:
+            return None
+        try:
+            msg = codec.parse(raw, self.dictionary, verify=False)
+        except FixParseError:
+            return None
+        if msg.msg_type in ADMIN:
+            return None
+        msg.set(43, b"Y")
+        orig = msg.get(52)
+        msg.remove(122)
+        msg.remove(52)
+        msg.set_timestamp(52, self.now_ns(), self.config.timestamp_precision)
+        if orig is not None:
+            msg.set(122, orig)
+        try:
+            self.app.to_app(msg, self.session_id)
+        except DoNotSendError:
+            return None
+        return msg
+
+    # ------------------------------------------------------------------ outgoing
+    def _stamp(self, msg: Message, seq: int) -> None:
+        sender, target = self._sid_bytes
+        fields = msg._fields
+        msg_type = fields.pop(35)
+        rest = {t: v for t, v in fields.items() if t not in (8, 9, 10, 34, 35, 49, 52, 56)}
+        fields.clear()
+        fields[35] = msg_type
+        fields[49] = sender
+        fields[56] = target
+        fields[34] = str(seq).encode()
+        msg.set_timestamp(52, self.now_ns(), self.config.timestamp_precision)
+        fields.update(rest)
+
+    def _send(self, msg: Message) -> bool:
+        is_admin = msg.msg_type in ADMIN
+        seq = self.store.next_sender_seq()
+        self._stamp(msg, seq)
+        try:
+            if is_admin:
+                self.app.to_admin(msg, self.session_id)
+            else:
+                self.app.to_app(msg, self.session_id)
+        except DoNotSendError:
+            return False
+        raw = codec.encode(msg, self._begin, header_tags=self.dictionary.header.tags)
+        self.store.save_sent(seq, raw)
+        if self._transport is None or not (is_admin or self.state is SessionState.ACTIVE):
+            return False
+        self._write(raw)
+        return True
+
+    def _write(self, raw: bytes) -> None:
+        if self._transport is not None:
+            self._transport.send(raw)
+            self._last_sent = self.now_ns()
+
+    def _send_logon(self, reset: bool) -> None:
+        logon = Message.new("A", (98, 0), (108, self.heartbeat_interval_s))
+        if reset:
+            logon.set(141, b"Y")
+            self._reset_sent = True
+        if self.session_id.begin_string == "FIXT.1.1":
+            logon.set(1137, self.config.default_appl_ver_id)
+        self._send(logon)
+
+    def _send_logout(self, text: str) -> None:
+        msg = Message.new("5")
+        if text:
+            msg.set(58, text)
+        self._send(msg)
+
+    def _send_gap_fill(self, begin: int, new_seq: int) -> None:
+        msg = Message.new("4")
+        self._stamp(msg, begin)
+        msg.set(43, b"Y")
+        msg.set(122, msg[52])
+        msg.set(123, b"Y").set(36, new_seq)
+        self.app.to_admin(msg, self.session_id)
+        self._write(codec.encode(msg, self._begin, header_tags=self.dictionary.header.tags))
+
+    def _reject(self, ref: Message, reason: R, text: str, ref_tag: int | None) -> None:
+        self._log("reject", logging.WARNING, ref_seq=ref.seq_num, reason=int(reason), text=text)
+        msg = Message.new("3", (45, ref.seq_num or 0))
+        if ref_tag is not None:
+            msg.set(371, ref_tag)
+        if ref.msg_type:
+            msg.set(372, ref.msg_type)
+        msg.set(373, int(reason)).set(58, text)
+        self._send(msg)
+        if ref.seq_num == self.store.next_target_seq() and ref.msg_type not in ("A", "4"):
+            self._incr_target()
+
+    def _business_reject(
+        self, ref: Message, reason: int, text: str, ref_id: str | None = None
+    ) -> None:
+        self._log("business reject", logging.WARNING, ref_seq=ref.seq_num, reason=reason)
+        msg = Message.new("j", (45, ref.seq_num or 0), (372, ref.msg_type or "?"))
+        if ref_id:
+            msg.set(379, ref_id)
+        msg.set(380, reason).set(58, text)
+        self._send(msg)
+        if ref.seq_num == self.store.next_target_seq():
+            self._incr_target()
+
+    async def _logout_and_disconnect(self, text: str) -> None:
+        if self._transport is not None:
+            self._send_logout(text)
+        await self.disconnect(text)
+
+    def _check_daily_reset(self, now: int) -> None:
+        sched = self.config.schedule
+        if sched is not None and sched.needs_reset(self.store.creation_time_ns(), now):
+            self._log("daily reset")
+            self.store.reset(now)
+
+
+async def _maybe_await(result: Awaitable[None] | None) -> None:
+    if inspect.isawaitable(result):
+        await result
