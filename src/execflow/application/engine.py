@@ -181,6 +181,7 @@ class Engine:
         self._seen_exec_ids: set[str] = set()
         self._awaiting_ack: deque[tuple[int, str]] = deque()
         self._unmatched_version = 0
+        self._stream_versions: dict[str, int] = {}  # non-order streams written by record()
         self._position = 0
         # the unit of work of the batch being processed
         self._staged: list[tuple[str, int, list[Event]]] = []
@@ -319,6 +320,8 @@ class Engine:
                 self._reload_order(stream_id)
             elif stream_id == UNMATCHED_STREAM:
                 self._unmatched_version = self.store.stream_version(UNMATCHED_STREAM)
+            elif stream_id in self._stream_versions:
+                self._stream_versions[stream_id] = self.store.stream_version(stream_id)
         for obs in self.observers:
             obs.rebuild(self.orders.values())
         code = ConcurrencyError.code if isinstance(exc, ConcurrencyError) else StoreError.code
@@ -359,6 +362,20 @@ class Engine:
         for obs in self.observers:
             obs.on_order_event(order, init)
         return order
+
+    def record(self, stream_id: str, event: Event) -> None:
+        """Stage ``event`` on a non-order stream (risk, audit) in the current batch.
+
+        It is committed atomically with the batch's order events; recorded outside a batch it
+        is committed by the next :meth:`process`. Engine thread only.
+        """
+        if stream_id.startswith(ORDER_STREAM_PREFIX) or stream_id == UNMATCHED_STREAM:
+            raise ValueError(f"stream {stream_id!r} belongs to the engine")
+        version = self._stream_versions.get(stream_id)
+        if version is None:
+            version = self.store.stream_version(stream_id)  # once per stream not recovered
+        self._stage(stream_id, version, event)
+        self._stream_versions[stream_id] = version + 1
 
     def _stage(self, stream_id: str, expected: int, event: Event) -> None:
         self._staged_count += 1
@@ -660,6 +677,8 @@ class Engine:
             elif isinstance(ev, UnmatchedVenueReport):
                 self.unmatched.append(ev)
                 self._unmatched_version = rec.version
+            else:
+                self._stream_versions[rec.stream_id] = rec.version
             self._position = rec.position
         now = self.clock.now_ns()
         for order in orders.values():
