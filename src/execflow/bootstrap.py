@@ -109,7 +109,8 @@ def restore_paper_venues(app: App) -> None:
             if o.venue == venue.venue_id
         ]  # fmt: skip
         if resting:
-            venue.restore(resting)
+            ids = {o.cl_ord_id: o.venue_order_id for o in app.engine.open_orders()}
+            venue.restore(resting, {k: v for k, v in ids.items() if v is not None})
 
 
 __all__ = ["App", "Config", "SimulatedClock", "build_app", "open_store"]

@@ -75,7 +75,7 @@ class Clock(Protocol):
 class ReportSink(Protocol):
     """Where a venue delivers its reports (the engine's inbox). Safe to call from any thread."""
 
-    def __call__(self, report: VenueReport) -> None: ...
+    def __call__(self, report: VenueReport, /) -> None: ...
 
 
 @runtime_checkable
