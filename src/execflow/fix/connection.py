@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable
 
 from execflow.fix import codec
 from execflow.fix.application import Application, SessionID
+from execflow.fix.config import SessionConfig
 from execflow.fix.errors import FixFramingError, FixParseError, FixSessionError
 from execflow.fix.framing import StreamFramer
-from execflow.fix.session import Session, SessionConfig
+from execflow.fix.session import Session
 from execflow.fix.store import MessageStoreFactory
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Final
+from typing import Final, Self
 
 from execflow.fix import types as ft
 from execflow.fix.errors import FixFieldError
@@ -189,7 +189,7 @@ class FieldMap:
             raise FixFieldError(f"tag {tag}: {exc}", tag) from None
 
     # ------------------------------------------------------------------ setters
-    def set(self, tag: int, value: FieldValue) -> FieldMap:
+    def set(self, tag: int, value: FieldValue) -> Self:
         """Set a field (str, bytes, int, Decimal or bool). Returns self for chaining."""
         raw = encode_value(tag, value)
         if SOH in raw:
@@ -197,24 +197,24 @@ class FieldMap:
         self._fields[tag] = raw
         return self
 
-    def set_fixed(self, tag: int, units: int, scale: int) -> FieldMap:
+    def set_fixed(self, tag: int, units: int, scale: int) -> Self:
         """Set a price/quantity from a fixed-point integer of 10**-scale units."""
         self._fields[tag] = ft.format_fixed(units, scale)
         return self
 
-    def set_timestamp(self, tag: int, ns: int, precision: int = 3) -> FieldMap:
+    def set_timestamp(self, tag: int, ns: int, precision: int = 3) -> Self:
         """Set a UTCTimestamp from nanoseconds since the epoch (precision 0, 3, 6 or 9)."""
         self._fields[tag] = ft.format_utc_timestamp(ns, precision)
         return self
 
-    def set_date(self, tag: int, value: dt.date) -> FieldMap:
+    def set_date(self, tag: int, value: dt.date) -> Self:
         self._fields[tag] = ft.format_date(value)
         return self
 
-    def set_multi(self, tag: int, values: Iterable[str]) -> FieldMap:
+    def set_multi(self, tag: int, values: Iterable[str]) -> Self:
         return self.set(tag, " ".join(values))
 
-    def set_data(self, length_tag: int, data_tag: int, payload: bytes) -> FieldMap:
+    def set_data(self, length_tag: int, data_tag: int, payload: bytes) -> Self:
         """Set a data field and its length field (raw bytes; may contain SOH)."""
         self._fields[length_tag] = str(len(payload)).encode("ascii")
         self._fields.pop(data_tag, None)
@@ -248,7 +248,7 @@ class FieldMap:
         self._fields[count_tag] = str(len(entries)).encode("ascii")
         return entry
 
-    def set_groups(self, count_tag: int, entries: Iterable[FieldMap]) -> FieldMap:
+    def set_groups(self, count_tag: int, entries: Iterable[FieldMap]) -> Self:
         listed = list(entries)
         if self._groups is None:
             self._groups = {}

@@ -18,16 +18,14 @@ session schedule (logout outside the window, daily sequence reset).
 
 from __future__ import annotations
 
-import enum
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
-from execflow.fix import codec
-from execflow.fix.application import Application, SessionID
-from execflow.fix.dictionary import DataDictionary, for_begin_string
+from execflow.fix import admin, codec
+from execflow.fix.application import Application
+from execflow.fix.config import SessionConfig, SessionState, Transport
+from execflow.fix.dictionary import for_begin_string
 from execflow.fix.errors import (
     DoNotSendError,
     FixBusinessRejectError,
@@ -39,49 +37,16 @@ from execflow.fix.errors import (
 )
 from execflow.fix.errors import SessionRejectReason as R
 from execflow.fix.message import Message
-from execflow.fix.schedule import SessionSchedule
 from execflow.fix.store import MessageStore
-from execflow.fix.validation import ValidationConfig, Validator
+from execflow.fix.types import format_utc_timestamp
+from execflow.fix.validation import Validator
+
+__all__ = ["Session", "SessionConfig", "SessionState", "Transport"]
 
 log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
-ADMIN = frozenset({"0", "1", "2", "3", "4", "5", "A"})
-
-
-class Transport(Protocol):
-    def send(self, data: bytes) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class SessionState(enum.Enum):
-    DISCONNECTED = "disconnected"
-    AWAITING_LOGON = "awaiting_logon"  # connected; Logon sent (initiator) or expected
-    ACTIVE = "active"
-    LOGOUT_SENT = "logout_sent"
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    session_id: SessionID
-    initiator: bool
-    heartbeat_interval_s: int = 30
-    reset_on_logon: bool = False
-    reset_on_logout: bool = False
-    reset_on_disconnect: bool = False
-    check_comp_id: bool = True
-    check_latency: bool = True
-    max_latency_s: float = 120.0
-    logon_timeout_s: float = 10.0
-    logout_timeout_s: float = 2.0
-    validate: bool = True
-    validation: ValidationConfig = field(default_factory=ValidationConfig)
-    dictionary: DataDictionary | None = None  # default: built-in for the BeginString
-    timestamp_precision: int = 3
-    default_appl_ver_id: str = "9"  # FIXT: FIX.5.0SP2
-    schedule: SessionSchedule | None = None
-    max_queued: int = 10_000
+ADMIN = admin.ADMIN_MSG_TYPES
 
 
 class Session:
@@ -217,9 +182,9 @@ class Session:
             if silence >= hb * 12 * (self._test_request_count + 1) // 10:
                 self._test_request_count += 1
                 self._test_request_id = f"TEST-{now}"
-                self._send(Message.new("1", (112, self._test_request_id)))
+                self._send(admin.test_request(self._test_request_id))
             if now - self._last_sent >= hb:
-                self._send(Message.new("0"))
+                self._send(admin.heartbeat())
 
     # ------------------------------------------------------------------ incoming
     async def on_frame(self, frame: bytes) -> None:
@@ -362,7 +327,7 @@ class Session:
             if self._test_request_id is not None and msg.get(112) == self._test_request_id.encode():
                 self._test_request_id = None
         elif msg_type == "1":
-            self._send(Message.new("0", (112, msg.get(112) or b"")))
+            self._send(admin.heartbeat(msg.get(112) or b""))
         elif msg_type == "2":
             self._incr_target()
             await self._on_resend_request(msg)
@@ -384,7 +349,7 @@ class Session:
         if self._resend_until is None:
             self._resend_until = seq
             self._log("gap", logging.WARNING, expected=expected, received=seq)
-            self._send(Message.new("2", (7, expected), (16, 0)))
+            self._send(admin.resend_request(expected, 0))
 
     # ------------------------------------------------------------------ admin handlers
     async def _on_logon(self, msg: Message) -> None:
@@ -514,13 +479,9 @@ class Session:
             return None
         if msg.msg_type in ADMIN:
             return None
-        msg.set(43, b"Y")
-        orig = msg.get(52)
-        msg.remove(122)
-        msg.remove(52)
-        msg.set_timestamp(52, self.now_ns(), self.config.timestamp_precision)
-        if orig is not None:
-            msg.set(122, orig)
+        admin.mark_poss_dup(
+            msg, format_utc_timestamp(self.now_ns(), self.config.timestamp_precision)
+        )
         try:
             self.app.to_app(msg, self.session_id)
         except DoNotSendError:
@@ -565,19 +526,13 @@ class Session:
             self._last_sent = self.now_ns()
 
     def _send_logon(self, reset: bool) -> None:
-        logon = Message.new("A", (98, 0), (108, self.heartbeat_interval_s))
-        if reset:
-            logon.set(141, b"Y")
-            self._reset_sent = True
-        if self.session_id.begin_string == "FIXT.1.1":
-            logon.set(1137, self.config.default_appl_ver_id)
-        self._send(logon)
+        self._reset_sent = reset
+        fixt = self.session_id.begin_string == "FIXT.1.1"
+        appl_ver = self.config.default_appl_ver_id if fixt else None
+        self._send(admin.logon(self.heartbeat_interval_s, reset, appl_ver))
 
     def _send_logout(self, text: str) -> None:
-        msg = Message.new("5")
-        if text:
-            msg.set(58, text)
-        self._send(msg)
+        self._send(admin.logout(text))
 
     def _send_gap_fill(self, begin: int, new_seq: int) -> None:
         msg = Message.new("4")
@@ -590,13 +545,7 @@ class Session:
 
     def _reject(self, ref: Message, reason: R, text: str, ref_tag: int | None) -> None:
         self._log("reject", logging.WARNING, ref_seq=ref.seq_num, reason=int(reason), text=text)
-        msg = Message.new("3", (45, ref.seq_num or 0))
-        if ref_tag is not None:
-            msg.set(371, ref_tag)
-        if ref.msg_type:
-            msg.set(372, ref.msg_type)
-        msg.set(373, int(reason)).set(58, text)
-        self._send(msg)
+        self._send(admin.reject(ref, int(reason), text, ref_tag))
         if ref.seq_num == self.store.next_target_seq() and ref.msg_type not in ("A", "4"):
             self._incr_target()
 
@@ -604,11 +553,7 @@ class Session:
         self, ref: Message, reason: int, text: str, ref_id: str | None = None
     ) -> None:
         self._log("business reject", logging.WARNING, ref_seq=ref.seq_num, reason=reason)
-        msg = Message.new("j", (45, ref.seq_num or 0), (372, ref.msg_type or "?"))
-        if ref_id:
-            msg.set(379, ref_id)
-        msg.set(380, reason).set(58, text)
-        self._send(msg)
+        self._send(admin.business_reject(ref, reason, text, ref_id))
         if ref.seq_num == self.store.next_target_seq():
             self._incr_target()
 

@@ -116,11 +116,12 @@ class Script:
     async def logon(self) -> None:
         """Connect and complete a normal logon."""
         await self.connect()
+        hb = self.config.heartbeat_interval_s
         if self.config.initiator:
             self.expect("A")
-            await self.recv("A", (98, 0), (108, 30))
+            await self.recv("A", (98, 0), (108, hb))
         else:
-            await self.recv("A", (98, 0), (108, 30))
+            await self.recv("A", (98, 0), (108, hb))
             self.expect("A")
         assert self.session.is_logged_on
 
