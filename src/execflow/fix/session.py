@@ -371,11 +371,11 @@ class Session:
         except FixFieldError as exc:
             await self._logout_and_disconnect(f"invalid Logon: {exc.message}")
             return
-        if (
-            cfg.check_latency
-            and 52 in msg
-            and abs(now - msg.get_timestamp(52)) > cfg.max_latency_s * NS
-        ):
+        try:
+            sending = msg.get_timestamp(52)
+        except FixFieldError:
+            sending = now  # validation (when on) has already refused a bad SendingTime
+        if cfg.check_latency and abs(now - sending) > cfg.max_latency_s * NS:
             await self._logout_and_disconnect("SendingTime accuracy problem")
             return
         reset_flag = msg.get(141) == b"Y"
