@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from execflow.cli import events, orders
+from execflow.cli import demo, events, orders
 
 app = typer.Typer(
     help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 app.add_typer(orders.app, name="orders")
 app.add_typer(events.app, name="events")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

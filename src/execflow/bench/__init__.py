@@ -1,0 +1,1 @@
+"""Benchmarks behind `execflow bench`: fixed seeds, fresh processes, percentiles, JSON."""

@@ -1,0 +1,1 @@
+"""Simulated trading sessions on a simulated clock: the demo, benchmarks, replay tests."""
