@@ -10,6 +10,7 @@ from execflow.adapters.settlement_agent import SimulatedSettlementAgent
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import Clock, EventStore
 from execflow.application.settlement import FxRateTable, SettlementService
+from execflow.domain.events import Event
 from execflow.domain.settlement.obligations import SettlementStatus
 
 SETTLEMENT_STREAM = "settlement"
@@ -47,13 +48,13 @@ def settle_session(
     """Create obligations for every fill in ``store``, run the simulated agent day by day
     until everything is settled or a week past the last intended date, and append the
     settlement events to the log (stream ``settlement``)."""
-    recorded: list[object] = []
+    recorded: list[Event] = []
     service = SettlementService(
         HolidaySettlementCalendar(),
         FxRateTable(DEMO_FX),
         catalog.get,
         clock,
-        sink=lambda evs: recorded.extend(evs),
+        sink=recorded.extend,
     )
     service.handle(list(store.read_all()))
     obligations = list(service.obligations())
@@ -73,9 +74,9 @@ def settle_session(
     )  # fmt: skip
     late = len(settled) - on_time
     version = store.stream_version(SETTLEMENT_STREAM)
-    events = [e for e in recorded if hasattr(e, "ts")]
+    events = recorded
     if events:
-        store.append(SETTLEMENT_STREAM, version, events)  # type: ignore[arg-type]
+        store.append(SETTLEMENT_STREAM, version, events)
     return SettlementSummary(
         obligations=len(obligations),
         settled_on_time=on_time,
