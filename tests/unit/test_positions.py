@@ -23,3 +23,14 @@ def test_flat_position_total_pnl_equals_cash_flow() -> None:
         p.apply_fill(q, px)
     assert p.net_qty == 0
     assert p.realized == -sum(q * px for q, px in flows)
+
+
+def test_partial_and_full_closes_agree_with_exact_fractions() -> None:
+    p = Position("A", "X")
+    p.apply_fill(+3, 100)
+    p.apply_fill(+4, 101)  # avg 100 4/7
+    p.apply_fill(-2, 102)  # partial close: fractional
+    assert p.realized == Fraction(2 * 102) - 2 * Fraction(704, 7)
+    p.apply_fill(-5, 99)  # full close
+    assert p.net_qty == 0 and p.cost == 0
+    assert p.realized == -(3 * 100 + 4 * 101) + 2 * 102 + 5 * 99

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from execflow.bootstrap import tune_gc_for_latency
 from execflow.cli.common import DataDir, console, make_config
 from execflow.sim.session import SessionConfig, TradingSession
 from execflow.sim.settle import settle_session
@@ -36,6 +37,7 @@ def demo(
         seed=seed, duration_s=int(hours * 3600), order_interval_s=interval, data_dir=demo_dir
     )
     session = TradingSession(sc)
+    tune_gc_for_latency()
     console.print(
         f"[bold]execflow demo[/]: {hours:g} simulated hours from {sc.open_at:%Y-%m-%d %H:%M} UTC, "
         f"instruments {', '.join(i.id for i in session.catalog)}, seed {seed}, log {demo_dir}"

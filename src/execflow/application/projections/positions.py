@@ -17,14 +17,16 @@ class Position:
         self.account = account
         self.instrument = instrument
         self.net_qty = 0  # signed, quantity units
-        self.cost = Fraction(0)  # signed cost basis of the open position, price*qty units
-        self.realized = Fraction(0)  # price*qty units
+        # signed cost basis of the open position and realised P&L, price*qty units; plain ints
+        # while exact in integers (adds and full closes), a Fraction after a partial close
+        self.cost: int | Fraction = 0
+        self.realized: int | Fraction = 0
         self.traded_qty = 0
         self.fills = 0
 
     @property
     def avg_cost(self) -> Fraction | None:
-        return None if self.net_qty == 0 else self.cost / self.net_qty
+        return None if self.net_qty == 0 else Fraction(self.cost) / self.net_qty
 
     def apply_fill(self, signed_qty: int, price: int) -> None:
         self.fills += 1
@@ -35,10 +37,14 @@ class Position:
             self.net_qty = net + signed_qty
             return
         closing = min(abs(signed_qty), abs(net))
-        avg = self.cost / net
         sign = 1 if net > 0 else -1
-        self.realized += sign * closing * (price - avg)
-        self.cost -= sign * closing * avg
+        if closing == abs(net):  # full close: integers stay integers
+            self.realized += sign * closing * price - self.cost
+            self.cost = 0
+        else:
+            avg = Fraction(self.cost) / net
+            self.realized += sign * closing * (price - avg)
+            self.cost -= sign * closing * avg
         remaining = abs(signed_qty) - closing
         self.net_qty = net + (closing * -sign)
         if remaining:
@@ -46,7 +52,7 @@ class Position:
             self.cost = Fraction(remaining * (-sign) * price)
 
     def unrealized(self, mark: int) -> Fraction:
-        return self.net_qty * mark - self.cost
+        return Fraction(self.net_qty * mark - self.cost)
 
 
 class PositionsProjection:

@@ -1,0 +1,315 @@
+"""`execflow bench orders`: the order path, shaped as ../shared/BENCHMARKS.md says.
+
+One instrument, a seeded synthetic market on a simulated clock, one order per L1 quote, sent
+through the engine's public entry point. Inside the timed section, nothing stubbed: validation,
+pre-trade checks (if configured), routing, the paper venue's matching engine, acks, fills,
+positions (a bus subscriber), events to subscribers, and the durable event log (SQLite, WAL,
+fsync policy as given). The client pipelines up to ``batch`` orders before it waits for the
+engine, which commits each batch as one transaction (group commit).
+
+Latency of an order: wall clock from the submit call to the event that completes it as a bus
+subscriber sees it, after the commit (FILLED for market orders, ACCEPTED for the limit orders
+of limit+cancel, then its cancel to CANCELED). Each repetition runs in a fresh process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import execflow
+from execflow.adapters.clock import SimulatedClock
+from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
+from execflow.adapters.reference import default_instruments
+from execflow.adapters.store.memory import MemoryEventStore
+from execflow.adapters.store.sqlite import SqliteEventStore
+from execflow.adapters.venues.paper import PaperVenue
+from execflow.application.engine import Engine
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.ports import EventStore, RecordedEvent
+from execflow.application.projections.positions import PositionsProjection
+from execflow.bootstrap import tune_gc_for_latency
+from execflow.domain.commands import CancelOrder, SubmitOrder
+from execflow.domain.enums import OrderStatus, OrderType
+from execflow.domain.events import OrderAccepted, OrderCanceled, OrderFilled
+from execflow.domain.marketdata import MarketDataEvent, Quote
+
+SCENARIOS: dict[str, tuple[str, int]] = {
+    "market-10k": ("market", 10_000),
+    "market-50k": ("market", 50_000),
+    "limit-cancel-10k": ("limit-cancel", 10_000),
+    "limit-cancel-50k": ("limit-cancel", 50_000),
+    "long-10k": ("long", 10_000),
+    "long-100k": ("long", 100_000),
+    "data-1m": ("data", 1_000_000),
+}
+QUICK = ("market-10k", "limit-cancel-10k", "long-10k", "data-1m")
+START_NS = 1_795_530_600 * 10**9  # 2026-11-24 14:30 UTC
+SEED = 20261124
+
+
+def _percentiles(values_ns: list[int]) -> dict[str, float]:
+    if not values_ns:
+        return {"p50_us": 0.0, "p99_us": 0.0, "p999_us": 0.0}
+    v = sorted(values_ns)
+
+    def q(p: float) -> float:
+        return v[min(len(v) - 1, int(p * len(v)))] / 1000
+
+    return {"p50_us": q(0.50), "p99_us": q(0.99), "p999_us": q(0.999)}
+
+
+class _Setup:
+    def __init__(self, store: EventStore, batch: int) -> None:
+        ins = next(i for i in default_instruments() if i.id == "AAPL")
+        self.instrument = ins
+        self.clock = SimulatedClock(START_NS)
+        self.venue = PaperVenue([ins], seed=SEED, clock=self.clock, session="B")
+        params = SyntheticParams(
+            seed=SEED, start_price=19_050, start_ns=START_NS, limit_rate=2_000.0,
+            market_rate=100.0, mean_size_lots=100.0, initial_levels=20, orders_per_level=5,
+        )  # fmt: skip
+        self.market = SyntheticMarket(ins, params, self.venue, max_buffer=4)
+        self.market.subscribe(self._on_md)
+        self.engine = Engine(store, self.clock, InstrumentCatalog([ins]), venues=[self.venue])
+        self.positions = PositionsProjection()
+        self.engine.bus.subscribe(self.positions, "positions")
+        self.engine.bus.subscribe(self._on_events, "bench-client")
+        self.batch = batch
+        self.quotes = 0
+        self.sent_at: dict[str, int] = {}
+        self.done_at: dict[str, int] = {}
+        self.ack_at: dict[str, int] = {}
+        self.fill_times: list[int] = []
+        self.fills = 0
+        self.cancels = 0
+        self.bbo: tuple[int | None, int | None] = (None, None)
+
+    def _on_md(self, ev: MarketDataEvent) -> None:
+        if type(ev) is Quote:
+            self.quotes += 1
+            self.bbo = (ev.bid, ev.ask)
+            self.engine.market.update_bbo(ev.instrument, ev.bid, ev.ask)
+
+    def _on_events(self, batch: Sequence[RecordedEvent]) -> None:
+        now = time.perf_counter_ns()
+        orders = self.engine.orders
+        for rec in batch:
+            ev = rec.event
+            t = type(ev)
+            if t is OrderFilled:
+                self.fills += 1
+                self.fill_times.append(now)
+                cl = ev.cl_ord_id  # type: ignore[attr-defined]
+                if orders[cl].status is OrderStatus.FILLED:
+                    self.done_at[cl] = now
+            elif t is OrderAccepted:
+                self.ack_at[ev.cl_ord_id] = now  # type: ignore[attr-defined]
+            elif t is OrderCanceled:
+                self.cancels += 1
+                self.done_at[ev.cl_ord_id] = now  # type: ignore[attr-defined]
+
+    def next_quote(self) -> None:
+        """Step the market (through the venue) until the next L1 change."""
+        q = self.quotes
+        market, clock, venue = self.market, self.clock, self.venue
+        while self.quotes == q:
+            t = market.next_time_ns
+            clock.set(t)
+            venue.poll(t)
+
+
+def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dict[str, Any]:
+    tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-")
+    store: EventStore
+    if store_kind == "memory":
+        store = MemoryEventStore()
+    else:
+        store = SqliteEventStore(Path(tmp.name) / "events.db", synchronous=sync)
+    s = _Setup(store, batch)
+    engine = s.engine
+    ins = s.instrument
+    out: dict[str, Any] = {"scenario_kind": kind, "n": n}
+    if kind == "data":
+        t0 = time.perf_counter()
+        while s.quotes < n:
+            s.next_quote()
+        dt = time.perf_counter() - t0
+        out.update(quotes_per_s=n / dt, seconds=dt, quotes=s.quotes)
+        store.close()
+        tmp.cleanup()
+        return out
+    t0 = time.perf_counter()
+    to_cancel: list[str] = []
+    pending = 0
+    for i in range(n):
+        s.next_quote()
+        cl = f"B{i}"
+        if kind == "limit-cancel":
+            # cancel, on this quote, every earlier order the venue has acknowledged by now
+            keep = []
+            for c in to_cancel:
+                o = engine.orders.get(c)
+                if o is not None and o.status is OrderStatus.ACCEPTED:
+                    s.sent_at["x" + c] = time.perf_counter_ns()
+                    engine.send(CancelOrder(cl_ord_id=c))
+                else:
+                    keep.append(c)
+            to_cancel = keep
+            to_cancel.append(cl)
+            bid = s.bbo[0] or ins.tick_size * 100
+            cmd = SubmitOrder(
+                cl_ord_id=cl, account="BENCH", instrument=ins.id, side=1,
+                order_type=OrderType.LIMIT, quantity=10, price=max(ins.tick_size, bid - 50),
+            )  # fmt: skip
+        else:
+            side = 1 if kind == "long" or i % 2 == 0 else -1
+            cmd = SubmitOrder(
+                cl_ord_id=cl, account="BENCH", instrument=ins.id, side=side,
+                order_type=OrderType.MARKET, quantity=10,
+            )  # fmt: skip
+        s.sent_at[cl] = time.perf_counter_ns()
+        engine.send(cmd)
+        pending += 1
+        if pending >= s.batch:
+            engine.run_until_idle()
+            pending = 0
+    engine.run_until_idle()
+    if kind == "limit-cancel":
+        for c in to_cancel:
+            s.sent_at["x" + c] = time.perf_counter_ns()
+            engine.send(CancelOrder(cl_ord_id=c))
+        engine.run_until_idle()
+    dt = time.perf_counter() - t0
+    # -- self-checks: nothing lost, nothing filled twice -----------------------------------
+    orders = [engine.orders[f"B{i}"] for i in range(n)]
+    lost = n - len(orders)
+    overfilled = sum(1 for o in orders if o.cum_qty > o.quantity)
+    pos = s.positions.get("BENCH", ins.id)
+    expected_net = sum(int(o.side) * o.cum_qty for o in orders)
+    checks = {
+        "orders": len(orders),
+        "lost": lost,
+        "overfilled": overfilled,
+        "filled": sum(1 for o in orders if o.status is OrderStatus.FILLED),
+        "canceled": sum(1 for o in orders if o.status is OrderStatus.CANCELED),
+        "rejected": sum(
+            1 for o in orders if o.status in (OrderStatus.REJECTED, OrderStatus.DENIED)
+        ),
+        "fills": s.fills,
+        "final_position": pos.net_qty if pos else 0,
+        "position_matches_fills": (pos.net_qty if pos else 0) == expected_net,
+        "anomalies": engine.stats.anomalies,
+        "events": store.last_position(),
+    }
+    ok = (
+        lost == 0
+        and overfilled == 0
+        and checks["position_matches_fills"]
+        and not checks["anomalies"]
+    )
+    if kind in ("market", "long"):
+        ok = ok and checks["filled"] == n
+        lat = [s.done_at[c] - s.sent_at[c] for c in s.sent_at if c in s.done_at]
+    else:
+        ok = ok and checks["canceled"] == n
+        lat = [s.ack_at[c] - s.sent_at[c] for c in s.sent_at if c in s.ack_at]
+        cancel_lat = [
+            s.done_at[c[1:]] - s.sent_at[c] for c in s.sent_at if c[0] == "x" and c[1:] in s.done_at
+        ]
+        out["cancel_latency"] = _percentiles(cancel_lat)
+    out.update(orders_per_s=n / dt, seconds=dt, checks=checks, ok=ok, **_percentiles(lat))
+    if kind == "long" and len(s.fill_times) >= 2000:
+        ft = s.fill_times
+        first = 1000 / ((ft[999] - ft[0]) / 1e9)
+        last = 1000 / ((ft[-1] - ft[-1000]) / 1e9)
+        out.update(
+            first_1000_fills_per_s=first, last_1000_fills_per_s=last, last_over_first=last / first
+        )
+    store.close()
+    tmp.cleanup()
+    return out
+
+
+def run(
+    scenarios: Sequence[str] = QUICK,
+    *,
+    repetitions: int = 3,
+    store: str = "sqlite",
+    sync: str = "FULL",
+    batch: int = 256,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Each repetition of each scenario in a fresh process; min/median over repetitions."""
+    results: dict[str, Any] = {}
+    for name in scenarios:
+        kind, n = SCENARIOS[name]
+        reps: list[dict[str, Any]] = []
+        for r in range(repetitions):
+            if progress is not None:
+                progress(f"{name} #{r + 1}/{repetitions}")
+            cmd = [
+                sys.executable, "-m", "execflow.bench.orders", "--one", kind, "--n", str(n),
+                "--store", store, "--sync", sync, "--batch", str(batch),
+            ]  # fmt: skip
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{name} failed: {proc.stderr[-3000:]}")
+            reps.append(json.loads(proc.stdout))
+        results[name] = _aggregate(reps)
+    return {
+        "benchmark": "orders",
+        "execflow": execflow.__version__,
+        "python": platform.python_version(),
+        "nproc": os.cpu_count(),
+        "store": store,
+        "fsync_policy": f"SQLite WAL synchronous={sync}" if store == "sqlite" else store,
+        "batch": batch,
+        "repetitions": repetitions,
+        "stages_off": ["pre-trade risk (no limits configured in this run)"],
+        "scenarios": results,
+    }
+
+
+def _aggregate(reps: list[dict[str, Any]]) -> dict[str, Any]:
+    agg: dict[str, Any] = {"ok": all(r.get("ok", True) for r in reps), "runs": reps}
+    for key in ("orders_per_s", "quotes_per_s"):
+        vals = [r[key] for r in reps if key in r]
+        if vals:
+            agg[key] = max(vals)
+            agg[key + "_median"] = statistics.median(vals)
+    for key in ("p50_us", "p99_us", "p999_us", "last_over_first"):
+        vals = [r[key] for r in reps if key in r]
+        if vals:
+            agg[key] = statistics.median(vals)
+    secs = [r["seconds"] for r in reps]
+    agg["seconds_min"] = min(secs)
+    agg["seconds_median"] = statistics.median(secs)
+    return agg
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="one repetition of an order-path benchmark")
+    ap.add_argument("--one", required=True, choices=["market", "limit-cancel", "long", "data"])
+    ap.add_argument("--n", type=int, required=True)
+    ap.add_argument("--store", default="sqlite")
+    ap.add_argument("--sync", default="FULL")
+    ap.add_argument("--batch", type=int, default=256)
+    a = ap.parse_args()
+    tune_gc_for_latency()
+    res = run_one(a.one, a.n, store_kind=a.store, sync=a.sync, batch=a.batch)
+    sys.stdout.write(json.dumps(res) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""`execflow bench ...`: benchmarks that report (they do not pass or fail on time)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from execflow.cli.common import console, err_console
+
+app = typer.Typer(
+    help="Benchmarks: fixed seeds, fresh processes, percentiles, JSON.", no_args_is_help=True
+)
+
+
+def _write_json(data: dict[str, Any], path: Path | None) -> None:
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str))
+    console.print(f"wrote {path}")
+
+
+@app.command("orders")
+def orders(
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option("--scenario", "-s", help="repeatable; default: the 10k set and data-1m"),
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="every scenario, 50k/100k included")] = False,
+    repetitions: Annotated[int, typer.Option("--reps", help="fresh processes per scenario")] = 3,
+    sync: Annotated[str, typer.Option(help="SQLite synchronous: FULL or NORMAL")] = "FULL",
+    store: Annotated[str, typer.Option(help="sqlite or memory")] = "sqlite",
+    batch: Annotated[int, typer.Option(help="orders the client pipelines per engine batch")] = 256,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+) -> None:
+    """The order path: validation, routing, paper venue matching, acks, fills, positions, bus,
+    durable SQLite log. Throughput (best and median of the repetitions) and latency percentiles
+    (median of the repetitions)."""
+    from execflow.bench.orders import QUICK, SCENARIOS, run
+
+    names = list(SCENARIOS) if full else (scenario or list(QUICK))
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        err_console.print(
+            f"[red]error:[/] unknown scenario {unknown}; known: {', '.join(SCENARIOS)}"
+        )
+        raise typer.Exit(1)
+    with console.status("running") as status:
+        res = run(
+            names, repetitions=repetitions, store=store, sync=sync.upper(), batch=batch,
+            progress=lambda msg: status.update(f"running {msg}"),
+        )  # fmt: skip
+    t = Table(title=f"bench orders: {res['fsync_policy']}, batch {batch}, nproc {res['nproc']}, "
+              f"Python {res['python']}, execflow {res['execflow']}")  # fmt: skip
+    for col in (
+        "scenario",
+        "ok",
+        "orders/s best",
+        "median",
+        "p50 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "note",
+    ):
+        t.add_column(col, justify="left" if col in ("scenario", "note") else "right")
+    for name, r in res["scenarios"].items():
+        if "quotes_per_s" in r:
+            best, median = r["quotes_per_s"], r["quotes_per_s_median"]
+            t.add_row(name, "yes", f"{best:,.0f} q/s", f"{median:,.0f}", "", "", "", "quotes only")
+            continue
+        note = ""
+        if "last_over_first" in r:
+            note = f"last/first 1000 fills: {r['last_over_first']:.2f}"
+        t.add_row(
+            name, "yes" if r["ok"] else "[red]NO[/]", f"{r['orders_per_s']:,.0f}",
+            f"{r['orders_per_s_median']:,.0f}", f"{r['p50_us']:,.0f}", f"{r['p99_us']:,.0f}",
+            f"{r['p999_us']:,.0f}", note,
+        )  # fmt: skip
+    console.print(t)
+    console.print("stages off: " + "; ".join(res["stages_off"]))
+    _write_json(res, json_path)
+    if not all(r["ok"] for r in res["scenarios"].values()):
+        err_console.print("[red]self-check failed[/]: an order was lost, overfilled or unfilled")
+        raise typer.Exit(1)
+
+
+@app.command("settlement")
+def settlement(
+    n: Annotated[int, typer.Option(help="number of trades")] = 1_000_000,
+    repeat: Annotated[int, typer.Option(help="repetitions in this process")] = 3,
+    seed: Annotated[int, typer.Option()] = 20261009,
+    json_path: Annotated[Path | None, typer.Option("--json")] = None,
+) -> None:
+    """Settlement dates and netting for N synthetic trades (holiday calendars, Polars)."""
+    from execflow.adapters.calendars import HolidaySettlementCalendar
+    from execflow.analytics.settlement_bench import run
+
+    with console.status(f"settling {n:,} trades"):
+        res = run(HolidaySettlementCalendar(), n=n, seed=seed, repeat=repeat)
+    t = Table(title=f"bench settlement: {n:,} trades")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for k, v in res.items():
+        if isinstance(v, int | float | str):
+            t.add_row(k, f"{v:,.3f}" if isinstance(v, float) else str(v))
+    console.print(t)
+    _write_json(res, json_path)
