@@ -35,10 +35,11 @@ def main() -> None:
             tickets.append(
                 engine.send(
                     SubmitOrder(
-                        cl_ord_id=f"{args.prefix}-{i}", account="CRASH", instrument="AAPL",
+                        cl_ord_id=f"{args.prefix}-{i}", instrument="AAPL",
+                        account="CRASH-L" if limit else "CRASH-M",
                         side=1 if i % 2 else -1,
                         order_type=OrderType.LIMIT if limit else OrderType.MARKET,
-                        quantity=10 * (1 + i % 5), price=15_000 if limit else None,
+                        quantity=1 + i % 5, price=(15_000 if i % 2 else 25_000) if limit else None,
                         tif=TimeInForce.DAY,
                     )
                 )
