@@ -1,0 +1,1 @@
+"""Service API: REST + WebSocket (FastAPI), gRPC, auth, rate limits, metrics. Thin by design."""

@@ -1,0 +1,116 @@
+"""The FastAPI application factory: REST + WebSocket, and the gRPC server in the same loop.
+
+``create_app(config)`` builds the engine from ``config`` (through bootstrap), the read models and
+auth; the lifespan starts the engine thread (and the gRPC server when ``settings.grpc_port`` is
+not -1) and stops both on shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from execflow.api import problems
+from execflow.api.accesslog import AccessLog
+from execflow.api.auth import KeyRing
+from execflow.api.context import ApiContext, build_context
+from execflow.api.routes import executions, instruments, monitoring, orders, positions, stream
+from execflow.api.schemas import Problem
+from execflow.api.settings import ApiSettings
+from execflow.application.ports import VenuePort
+from execflow.bootstrap import App
+from execflow.config import Config
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Order entry, order/fill/position queries, execution monitoring and event streaming for
+execflow. Prices and quantities are **decimal strings**, converted exactly to each instrument's
+fixed point (see `/v1/instruments` for tick and lot sizes).
+
+**Auth**: `X-API-Key: <key>` or `Authorization: Bearer <key or HS256 JWT>`. Keys carry scopes
+(`trade`, `read`, `admin`) and accounts; a key never sees or touches another account's orders.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`) with a machine-readable
+`code` (e.g. `PRICE_OFF_TICK`, `DUPLICATE_CL_ORD_ID`, `RATE_LIMITED`).
+
+**Streaming**: WebSocket `/v1/stream` (see docs/api.md), gRPC `execflow.v1.Execflow/Subscribe`.
+"""
+
+TAGS = [
+    {"name": "orders", "description": "Submit, cancel, replace and query orders."},
+    {"name": "executions", "description": "Fills."},
+    {"name": "positions", "description": "Positions from committed fills."},
+    {"name": "instruments", "description": "Reference data."},
+    {"name": "monitoring", "description": "Execution metrics, Prometheus, health."},
+]
+
+
+def create_app(
+    config: Config,
+    settings: ApiSettings | None = None,
+    *,
+    app: App | None = None,
+    venues: Sequence[VenuePort] | None = None,
+    keys: KeyRing | None = None,
+    context: ApiContext | None = None,
+) -> FastAPI:
+    """Build the ASGI app. Pass ``app`` (a bootstrap App) or ``venues`` to override wiring,
+    ``keys`` to override the key ring from ``settings``."""
+    settings = settings or ApiSettings()
+    ctx = context or build_context(config, settings, app=app, venues=venues, keys=keys)
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        ctx.start()
+        grpc_server: Any = None
+        if settings.grpc_port >= 0:
+            from execflow.api.grpc.server import start_grpc
+
+            grpc_server, port = await start_grpc(ctx, settings.grpc_host, settings.grpc_port)
+            ctx.extras["grpc_port"] = port
+            log.info("event=grpc_listening host=%s port=%d", settings.grpc_host, port)
+        try:
+            yield
+        finally:
+            if grpc_server is not None:
+                await grpc_server.stop(grace=1.0)
+            ctx.stop()
+
+    api = FastAPI(
+        title="execflow API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+    )
+    api.state.ctx = ctx
+    problems.install(api)
+    for r in (orders, executions, positions, instruments, monitoring, stream):
+        api.include_router(r.router)
+    api.add_middleware(AccessLog, metrics=ctx.metrics, enabled=settings.access_log)
+    _document_problem(api)
+    return api
+
+
+def _document_problem(api: FastAPI) -> None:
+    """Make sure the Problem schema is in components even if no route used it as a model."""
+    original = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        schema = original()
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        comps.setdefault(
+            "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        api.openapi_schema = schema
+        return schema
+
+    api.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,52 @@
+"""FastAPI dependencies: the shared context, and the authenticated, rate-limited principal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from execflow.api.auth import Principal
+from execflow.api.context import ApiContext
+from execflow.api.service import ExecutionService
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="API key", scheme_name="ApiKey"
+)
+bearer = HTTPBearer(
+    auto_error=False,
+    description="API key or HS256 JWT (claims: sub, exp, scope, accounts)",
+    scheme_name="Bearer",
+)
+
+
+def get_ctx(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+def get_service(request: Request) -> ExecutionService:
+    return get_ctx(request).service
+
+
+def authenticate(
+    request: Request,
+    api_key: Annotated[str | None, Depends(api_key_header)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    ctx = get_ctx(request)
+    token = api_key or (creds.credentials if creds is not None else None)
+    p = ctx.keys.authenticate(token)
+    request.state.key_id = p.key_id
+    try:
+        ctx.limiter.enforce(p.key_id, rate=p.rate_per_s, burst=p.burst)
+    except Exception:
+        ctx.metrics.rate_limited.inc()
+        raise
+    return p
+
+
+Auth = Annotated[Principal, Depends(authenticate)]
+Service = Annotated[ExecutionService, Depends(get_service)]
+Ctx = Annotated[ApiContext, Depends(get_ctx)]

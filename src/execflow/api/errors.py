@@ -1,0 +1,66 @@
+"""API errors as data: status, machine-readable code, human sentence. Rendered as RFC 9457
+problem details on REST, as a status + trailer on gRPC, as a close reason on WebSocket."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from execflow.domain.errors import RejectCode
+
+# codes the engine or the domain may return, and the HTTP status each maps to (default 422)
+STATUS_BY_CODE: Final[dict[str, int]] = {
+    RejectCode.UNKNOWN_ORDER: 404,
+    RejectCode.DUPLICATE_CL_ORD_ID: 409,
+    RejectCode.ORDER_NOT_OPEN: 409,
+    RejectCode.ORDER_PENDING: 409,
+    "CONCURRENCY_CONFLICT": 409,
+    RejectCode.STORE_UNAVAILABLE: 503,
+    "ENGINE_UNAVAILABLE": 503,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "ACCOUNT_FORBIDDEN": 403,
+    "RATE_LIMITED": 429,
+    "NOT_FOUND": 404,
+}
+
+TITLES: Final[dict[int, str]] = {
+    400: "Bad request",
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+class ApiError(Exception):
+    """Raised by API code; never leaks a traceback to the client."""
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        status: int | None = None,
+        *,
+        retry_after: float | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.code = str(code)
+        self.detail = detail
+        self.status = status if status is not None else STATUS_BY_CODE.get(self.code, 422)
+        self.retry_after = retry_after
+        self.extra = extra or {}
+
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.status, "Error")
+
+
+def status_for(code: str | None) -> int:
+    return STATUS_BY_CODE.get(code or "", 422)

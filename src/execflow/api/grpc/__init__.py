@@ -1,0 +1,1 @@
+"""gRPC service: execflow.proto, code generated on first use (codegen.py), the servicer."""

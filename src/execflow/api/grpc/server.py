@@ -1,0 +1,232 @@
+"""The gRPC servicer (grpc.aio, in the API's event loop) over the same service as REST.
+
+Auth: call metadata ``x-api-key`` or ``authorization: Bearer ...``, the same key ring and rate
+limiter as REST. Errors: a gRPC status (below) with ``CODE: detail`` as the message and the code
+in the ``x-error-code`` trailer. Server reflection is on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+import grpc
+from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
+
+from execflow.api.auth import Principal, bearer_token
+from execflow.api.context import ApiContext
+from execflow.api.errors import ApiError
+from execflow.api.grpc.codegen import load
+from execflow.api.service import OrderRequest
+from execflow.api.streaming import StreamRequest, open_subscription
+from execflow.application.feed import (
+    Subscription,
+    SubscriptionDroppedError,
+    SubscriptionEndedError,
+)
+from execflow.application.ports import RecordedEvent
+from execflow.domain.errors import RejectCode
+
+log = logging.getLogger(__name__)
+
+SERVICE = "execflow.v1.Execflow"
+MAX_BATCH = 500
+
+GRPC_STATUS: dict[int, grpc.StatusCode] = {
+    401: grpc.StatusCode.UNAUTHENTICATED,
+    403: grpc.StatusCode.PERMISSION_DENIED,
+    404: grpc.StatusCode.NOT_FOUND,
+    409: grpc.StatusCode.FAILED_PRECONDITION,
+    422: grpc.StatusCode.INVALID_ARGUMENT,
+    429: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    503: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+def grpc_status(exc: ApiError) -> grpc.StatusCode:
+    if exc.code == RejectCode.DUPLICATE_CL_ORD_ID:
+        return grpc.StatusCode.ALREADY_EXISTS
+    return GRPC_STATUS.get(exc.status, grpc.StatusCode.INTERNAL)
+
+
+def _opt(value: str) -> str | None:
+    return value or None
+
+
+class Servicer:
+    """Implements execflow.v1.Execflow; methods take and return generated messages (``Any``)."""
+
+    def __init__(self, ctx: ApiContext, pb2: Any) -> None:
+        self.ctx = ctx
+        self.svc = ctx.service
+        self.pb2 = pb2
+
+    # -- plumbing ------------------------------------------------------------------------------
+    async def _fail(self, context: Any, exc: ApiError) -> None:
+        context.set_trailing_metadata((("x-error-code", exc.code),))
+        await context.abort(grpc_status(exc), f"{exc.code}: {exc.detail}")
+
+    def _principal(self, context: Any) -> Principal:
+        md = {k.lower(): v for k, v in context.invocation_metadata() or ()}
+        token = bearer_token(md.get("authorization"), md.get("x-api-key"))
+        p = self.ctx.keys.authenticate(token)
+        try:
+            self.ctx.limiter.enforce(p.key_id, rate=p.rate_per_s, burst=p.burst)
+        except ApiError:
+            self.ctx.metrics.rate_limited.inc()
+            raise
+        return p
+
+    # -- unary RPCs ----------------------------------------------------------------------------
+    async def Submit(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC names
+        try:
+            p = self._principal(context)
+            req = OrderRequest(
+                instrument=request.instrument, side=request.side, quantity=request.quantity,
+                price=request.price if request.HasField("price") else None,
+                order_type=_opt(request.order_type),
+                time_in_force=request.time_in_force or "DAY", account=_opt(request.account),
+                cl_ord_id=_opt(request.cl_ord_id), venue=_opt(request.venue),
+            )  # fmt: skip
+            ack = await self.svc.submit(p, req)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self.pb2.OrderAck(**{k: v for k, v in ack.items() if v is not None})
+
+    async def Cancel(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            ack = await self.svc.cancel(self._principal(context), request.cl_ord_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self.pb2.CommandAck(**ack)
+
+    async def Replace(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            ack = await self.svc.replace(
+                self._principal(context),
+                request.cl_ord_id,
+                request.quantity if request.HasField("quantity") else None,
+                request.price if request.HasField("price") else None,
+            )
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self.pb2.CommandAck(**ack)
+
+    async def GetOrder(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            view = await self.svc.get_order(self._principal(context), request.cl_ord_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        fields = {k: v for k, v in view.items() if v is not None and k != "expire_at"}
+        return self.pb2.Order(**fields)
+
+    # -- streaming -----------------------------------------------------------------------------
+    async def Subscribe(self, request: Any, context: Any) -> None:  # noqa: N802
+        ctx = self.ctx
+        try:
+            p = self._principal(context)
+            req = StreamRequest(
+                after=request.after if request.HasField("after") else None,
+                accounts=tuple(request.accounts), instruments=tuple(request.instruments),
+                cl_ord_ids=tuple(request.cl_ord_ids), types=tuple(request.types),
+            )  # fmt: skip
+            sub = open_subscription(
+                ctx.feed, p, req, ctx.app.engine.position, name=f"grpc:{p.key_id}"
+            )
+        except ApiError as exc:
+            await self._fail(context, exc)
+            return
+        hb = request.heartbeat_s if request.heartbeat_s > 0 else ctx.settings.heartbeat_s
+        hb = min(max(hb, 0.05), 300.0)
+        ctx.grpc_streams += 1
+        ctx.metrics.grpc_streams.inc()
+        try:
+            await self._stream(context, sub, hb)
+        finally:
+            sub.close()
+            ctx.grpc_streams -= 1
+            ctx.metrics.grpc_streams.dec()
+
+    async def _stream(self, context: Any, sub: Subscription, hb: float) -> None:
+        pb2 = self.pb2
+        ctx = self.ctx
+        write_timeout = max(5.0, 2 * hb)
+        queue: asyncio.Queue[list[RecordedEvent] | BaseException] = asyncio.Queue(maxsize=2)
+
+        async def pump() -> None:
+            try:
+                while True:
+                    await queue.put(await sub.get_async(MAX_BATCH))
+            except (SubscriptionEndedError, asyncio.CancelledError) as exc:
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(exc)
+
+        await context.write(
+            pb2.StreamMessage(
+                subscribed=pb2.Subscribed(
+                    after=sub.position, head=ctx.app.engine.position, heartbeat_s=hb
+                )
+            )
+        )
+        sent = sub.position
+        task = asyncio.create_task(pump())
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), hb)
+                except TimeoutError:
+                    msg = pb2.Heartbeat(seq=sent, head=ctx.app.engine.position)
+                    await asyncio.wait_for(
+                        context.write(pb2.StreamMessage(heartbeat=msg)), write_timeout
+                    )
+                    continue
+                if isinstance(item, SubscriptionDroppedError):
+                    ctx.metrics.stream_drops.labels("slow_consumer").inc()
+                    context.set_trailing_metadata((("x-resume-after", str(sent)),))
+                    await context.abort(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        f"SLOW_CONSUMER: {item.reason}; resume after={sent}",
+                    )
+                if isinstance(item, BaseException):
+                    return
+                for rec in item:
+                    await asyncio.wait_for(context.write(self._event(rec)), write_timeout)
+                    sent = rec.position
+        except TimeoutError:
+            context.set_trailing_metadata((("x-resume-after", str(sent)),))
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED, f"SLOW_CONSUMER: write timed out; after={sent}"
+            )
+        finally:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+    def _event(self, rec: RecordedEvent) -> Any:
+        v = self.ctx.renderer.view(rec)
+        pb2 = self.pb2
+        return pb2.StreamMessage(
+            event=pb2.Event(
+                seq=v["seq"], type=v["type"], stream=v["stream"], version=v["version"],
+                cl_ord_id=v["cl_ord_id"] or "", account=v["account"] or "",
+                instrument=v["instrument"] or "", time=v["time"] or "",
+                data_json=json.dumps(v["data"], separators=(",", ":")),
+            )
+        )  # fmt: skip
+
+
+async def start_grpc(ctx: ApiContext, host: str, port: int) -> tuple[Any, int]:
+    """Start a grpc.aio server in the running loop; return it and the bound port."""
+    gen = load()
+    server = grpc.aio.server()
+    gen.pb2_grpc.add_ExecflowServicer_to_server(Servicer(ctx, gen.pb2), server)
+    names = (gen.pb2.DESCRIPTOR.services_by_name["Execflow"].full_name, reflection.SERVICE_NAME)
+    reflection.enable_server_reflection(names, server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"gRPC cannot bind {host}:{port}")
+    await server.start()
+    return server, bound

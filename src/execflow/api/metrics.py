@@ -1,0 +1,88 @@
+"""Prometheus metrics of one API instance (its own registry: several apps per process in tests).
+
+Counters of order commands, fills and rejects; a histogram of command latency (request to
+durable acknowledgement); gauges read on scrape: engine inbox, committed position, WebSocket
+and gRPC stream clients, stream queue depths, HTTP requests in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from execflow.application.ports import RecordedEvent
+from execflow.domain.events import OrderDenied, OrderFilled, OrderRejected
+
+LATENCY_BUCKETS = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
+)  # fmt: skip
+
+
+class ApiMetrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.orders = Counter(
+            "execflow_order_commands", "Order commands by command and outcome",
+            ["command", "outcome"], registry=r,
+        )  # fmt: skip
+        self.fills = Counter("execflow_fills", "Committed fills", registry=r)
+        self.rejects = Counter(
+            "execflow_rejects", "Rejections by source (api, engine, venue) and code",
+            ["source", "code"], registry=r,
+        )  # fmt: skip
+        self.command_latency = Histogram(
+            "execflow_command_latency_seconds",
+            "Order command latency: request received to events durable",
+            ["command"], buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.http_requests = Counter(
+            "execflow_http_requests", "HTTP requests by method and status",
+            ["method", "status"], registry=r,
+        )  # fmt: skip
+        self.ws_clients = Gauge("execflow_ws_clients", "Connected WebSocket clients", registry=r)
+        self.grpc_streams = Gauge(
+            "execflow_grpc_streams", "Open gRPC Subscribe streams", registry=r
+        )
+        self.stream_drops = Counter(
+            "execflow_stream_drops", "Stream subscribers dropped", ["reason"], registry=r
+        )
+        self.inbox = Gauge("execflow_engine_inbox_size", "Items waiting in the engine inbox",
+                           registry=r)  # fmt: skip
+        self.position = Gauge(
+            "execflow_engine_position", "Global position of the last committed event", registry=r
+        )
+        self.queue_depth = Gauge(
+            "execflow_stream_queue_depth", "Events queued for the slowest stream subscriber",
+            registry=r,
+        )  # fmt: skip
+        self.rate_limited = Counter(
+            "execflow_rate_limited", "Requests refused by the rate limiter", registry=r
+        )
+
+    def bind(
+        self,
+        inbox: Callable[[], float],
+        position: Callable[[], float],
+        queue_depth: Callable[[], float],
+    ) -> None:
+        self.inbox.set_function(inbox)
+        self.position.set_function(position)
+        self.queue_depth.set_function(queue_depth)
+
+    def on_events(self, batch: Sequence[RecordedEvent]) -> None:
+        """Bus subscriber: count fills and rejects as they are committed."""
+        fills = 0
+        for rec in batch:
+            t = type(rec.event)
+            if t is OrderFilled:
+                fills += 1
+            elif t is OrderRejected or t is OrderDenied:
+                ev = rec.event
+                assert isinstance(ev, OrderRejected | OrderDenied)
+                self.rejects.labels("venue" if t is OrderRejected else "engine", ev.code).inc()
+        if fills:
+            self.fills.inc(fills)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,159 @@
+"""/v1/orders: submit, cancel, replace, get, list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import JSONResponse
+
+from execflow.api.deps import Auth, Service
+from execflow.api.routes.common import ERRORS, problems
+from execflow.api.schemas import (
+    ID_PATTERN,
+    CommandAck,
+    ExecutionPage,
+    OrderAck,
+    OrderOut,
+    OrderPage,
+    ReplaceOrderBody,
+    SubmitOrderBody,
+)
+from execflow.api.service import OrderFilter, OrderRequest
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+ClOrdId = Annotated[str, Path(pattern=ID_PATTERN, description="client order id")]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=OrderAck,
+    responses=problems(401, 403, 409, 422, 429, 503),
+    summary="Submit an order",
+    description=(
+        "Validates, converts decimal strings exactly to the instrument's fixed point and sends "
+        "the order to the engine. Answers once the order's events are durable (201, status "
+        "SUBMITTED), or with a problem: 422 for a rule the order breaks (code e.g. "
+        "PRICE_OFF_TICK, QUANTITY_OFF_LOT, UNKNOWN_INSTRUMENT), 409 DUPLICATE_CL_ORD_ID."
+    ),
+)
+async def submit_order(body: SubmitOrderBody, p: Auth, svc: Service) -> JSONResponse:
+    req = OrderRequest(
+        instrument=body.instrument, side=body.side, quantity=body.quantity, price=body.price,
+        order_type=body.order_type, time_in_force=body.time_in_force, account=body.account,
+        cl_ord_id=body.cl_ord_id, venue=body.venue, expire_at=body.expire_at,
+    )  # fmt: skip
+    ack = await svc.submit(p, req)
+    return JSONResponse(
+        ack, status_code=201, headers={"Location": f"/v1/orders/{ack['cl_ord_id']}"}
+    )
+
+
+@router.get(
+    "",
+    response_model=OrderPage,
+    responses=problems(401, 403, 422, 429),
+    summary="List orders",
+    description="Filters combine with AND. Pages: follow `next_cursor` (stable while orders "
+    "are added), or use `offset`. Only orders of the key's accounts are listed.",
+)
+async def list_orders(
+    p: Auth,
+    svc: Service,
+    status: Annotated[
+        str | None, Query(max_length=200, description="open, all, or statuses: FILLED,CANCELED")
+    ] = None,
+    account: Annotated[list[str] | None, Query(max_length=50)] = None,
+    instrument: Annotated[str | None, Query(max_length=32)] = None,
+    venue: Annotated[str | None, Query(max_length=32)] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    order: Annotated[Literal["asc", "desc"], Query(description="by creation")] = "desc",
+) -> dict[str, Any]:
+    f = OrderFilter(
+        status=status, accounts=tuple(account or ()), instrument=instrument, venue=venue,
+        since=since, until=until, limit=limit, cursor=cursor, offset=offset,
+        newest_first=order == "desc",
+    )  # fmt: skip
+    return await svc.list_orders(p, f)
+
+
+@router.get(
+    "/{cl_ord_id}",
+    response_model=OrderOut,
+    responses=problems(401, 403, 404, 429),
+    summary="Get one order",
+)
+async def get_order(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> dict[str, Any]:
+    return await svc.get_order(p, cl_ord_id)
+
+
+@router.delete(
+    "/{cl_ord_id}",
+    status_code=202,
+    response_model=CommandAck,
+    responses=problems(401, 403, 404, 409, 429, 503),
+    summary="Cancel an order",
+    description="202 once the cancel request is durable (status PENDING_CANCEL); the venue's "
+    "answer arrives as an event (order.canceled or order.cancel_rejected).",
+)
+async def cancel_order(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> Response:
+    return JSONResponse(await svc.cancel(p, cl_ord_id), status_code=202)
+
+
+@router.post(
+    "/{cl_ord_id}/cancel",
+    status_code=202,
+    response_model=CommandAck,
+    responses=problems(401, 403, 404, 409, 429, 503),
+    summary="Cancel an order (POST form)",
+)
+async def cancel_order_post(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> Response:
+    return JSONResponse(await svc.cancel(p, cl_ord_id), status_code=202)
+
+
+@router.patch(
+    "/{cl_ord_id}",
+    status_code=202,
+    response_model=CommandAck,
+    responses=problems(401, 403, 404, 409, 422, 429, 503),
+    summary="Replace an order's quantity and/or limit price",
+)
+async def replace_order(
+    cl_ord_id: ClOrdId, body: ReplaceOrderBody, p: Auth, svc: Service
+) -> Response:
+    ack = await svc.replace(p, cl_ord_id, body.quantity, body.price)
+    return JSONResponse(ack, status_code=202)
+
+
+@router.post(
+    "/{cl_ord_id}/replace",
+    status_code=202,
+    response_model=CommandAck,
+    responses=problems(401, 403, 404, 409, 422, 429, 503),
+    summary="Replace an order (POST form)",
+)
+async def replace_order_post(
+    cl_ord_id: ClOrdId, body: ReplaceOrderBody, p: Auth, svc: Service
+) -> Response:
+    ack = await svc.replace(p, cl_ord_id, body.quantity, body.price)
+    return JSONResponse(ack, status_code=202)
+
+
+@router.get(
+    "/{cl_ord_id}/executions",
+    response_model=ExecutionPage,
+    responses=problems(401, 403, 404, 429),
+    summary="Fills of one order",
+)
+async def order_executions(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> dict[str, Any]:
+    return svc.executions_of_order(p, cl_ord_id)
+
+
+__all__ = ["ERRORS", "router"]

@@ -1,0 +1,28 @@
+"""/v1/positions: net quantity, average cost and realised P&L per account and instrument."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from execflow.api.deps import Auth, Service
+from execflow.api.routes.common import problems
+from execflow.api.schemas import PositionList
+
+router = APIRouter(prefix="/v1/positions", tags=["positions"])
+
+
+@router.get(
+    "",
+    response_model=PositionList,
+    responses=problems(401, 403, 429),
+    summary="List positions",
+)
+async def list_positions(
+    p: Auth,
+    svc: Service,
+    account: Annotated[list[str] | None, Query(max_length=50)] = None,
+    instrument: Annotated[str | None, Query(max_length=32)] = None,
+) -> dict[str, Any]:
+    return svc.list_positions(p, tuple(account or ()), instrument)

@@ -1,0 +1,388 @@
+"""What the API does, independent of the wire: REST and gRPC both call this.
+
+Commands go to the engine through :meth:`EngineRunner.submit_async` (never touching the engine
+from the event loop); order reads run on the engine thread through :meth:`EngineRunner.call`
+(in an executor, so the loop never blocks); fills and positions come from guarded read models.
+Every check that can fail raises :class:`ApiError` with a stable code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from execflow.api.auth import Principal, Scope
+from execflow.api.errors import ApiError, status_for
+from execflow.api.metrics import ApiMetrics
+from execflow.api.readmodel import Guarded, OrderIndex
+from execflow.api.views import (
+    OrderSnap,
+    fill_view,
+    instrument_view,
+    order_view,
+    position_view,
+    to_ns,
+)
+from execflow.application.engine import CommandResult
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.projections.positions import PositionsProjection
+from execflow.application.runner import EngineRunner
+from execflow.domain.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
+from execflow.domain.enums import TERMINAL_STATUSES, OrderStatus, OrderType, TimeInForce
+from execflow.domain.errors import InvalidValueError, RejectCode
+from execflow.domain.instruments import Instrument
+from execflow.domain.orders import Order
+
+T = TypeVar("T")
+
+DECIMAL_RE = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,9})?$")
+CL_ORD_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    instrument: str
+    side: str
+    quantity: str
+    price: str | None = None
+    order_type: str | None = None
+    time_in_force: str = "DAY"
+    account: str | None = None
+    cl_ord_id: str | None = None
+    venue: str | None = None
+    expire_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    status: str | None = None  # "open", "all" (default) or a comma list of statuses
+    accounts: tuple[str, ...] = ()
+    instrument: str | None = None
+    venue: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+    cursor: str | None = None
+    offset: int = 0
+    newest_first: bool = True
+
+
+def parse_decimal(text: str, what: str) -> Decimal:
+    if not isinstance(text, str) or not DECIMAL_RE.match(text):
+        raise ApiError(
+            "INVALID_DECIMAL",
+            f"{what} must be a decimal string like '100' or '101.25', not {text!r}",
+            422,
+        )
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex already rules it out
+        raise ApiError("INVALID_DECIMAL", f"{what} {text!r} is not a number", 422) from None
+
+
+def check_cl_ord_id(cl: str) -> str:
+    if not CL_ORD_ID_RE.match(cl):
+        raise ApiError(
+            RejectCode.INVALID_CL_ORD_ID,
+            "client order id must be 1 to 64 of A-Z a-z 0-9 . _ : -",
+            422,
+        )
+    return cl
+
+
+def encode_cursor(cl_ord_id: str) -> str:
+    return base64.urlsafe_b64encode(cl_ord_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError("INVALID_CURSOR", "cursor is not one this API returned", 422) from None
+    if not CL_ORD_ID_RE.match(raw):
+        raise ApiError("INVALID_CURSOR", "cursor is not one this API returned", 422)
+    return raw
+
+
+def result_error(result: CommandResult) -> ApiError:
+    code = str(result.code or "REJECTED")
+    return ApiError(
+        code,
+        result.reason or code,
+        status_for(code),
+        extra={"cl_ord_id": result.cl_ord_id, "status": str(result.status) or None},
+    )
+
+
+class ExecutionService:
+    def __init__(
+        self,
+        runner: EngineRunner,
+        instruments: InstrumentCatalog,
+        index: OrderIndex,
+        positions: Guarded[PositionsProjection],
+        metrics: ApiMetrics,
+    ) -> None:
+        self.runner = runner
+        self.engine = runner.engine
+        self.instruments = instruments
+        self.index = index
+        self.positions = positions
+        self.metrics = metrics
+
+    # -- plumbing ------------------------------------------------------------------------------
+    async def on_engine(self, fn: Callable[[], T]) -> T:
+        """Run a read on the engine thread without blocking the event loop."""
+        if not self.runner.running:
+            raise ApiError("ENGINE_UNAVAILABLE", "the engine is not running", 503)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.runner.call, fn)
+
+    async def _send(self, kind: str, command: Command) -> CommandResult:
+        if not self.runner.running:
+            raise ApiError("ENGINE_UNAVAILABLE", "the engine is not running", 503)
+        t0 = time.perf_counter()
+        result = await self.runner.submit_async(command)
+        self.metrics.command_latency.labels(kind).observe(time.perf_counter() - t0)
+        self.metrics.orders.labels(kind, "ok" if result.ok else "rejected").inc()
+        if not result.ok:
+            self.metrics.rejects.labels("engine", str(result.code)).inc()
+        return result
+
+    def instrument(self, instrument_id: str) -> Instrument:
+        ins = self.instruments.get(instrument_id)
+        if ins is None:
+            raise ApiError(RejectCode.UNKNOWN_INSTRUMENT, f"unknown instrument {instrument_id!r}")
+        return ins
+
+    def _owned(self, p: Principal, cl: str) -> None:
+        """404 for an order that does not exist or belongs to an account the key cannot see."""
+        meta = self.index.owner(cl)
+        if meta is None or not p.can_access(meta.account):
+            raise ApiError(RejectCode.UNKNOWN_ORDER, f"no order {cl!r}", 404)
+
+    # -- commands ------------------------------------------------------------------------------
+    def build_submit(self, p: Principal, req: OrderRequest) -> SubmitOrder:
+        p.require(Scope.TRADE)
+        account = req.account or p.default_account()
+        p.require_account(account)
+        cl = check_cl_ord_id(req.cl_ord_id) if req.cl_ord_id else uuid.uuid4().hex[:20]
+        ins = self.instrument(req.instrument)
+        side_txt = req.side.upper()
+        if side_txt not in ("BUY", "SELL"):
+            raise ApiError(RejectCode.INVALID_SIDE, f"side must be BUY or SELL, not {req.side!r}")
+        otype_txt = (req.order_type or ("LIMIT" if req.price is not None else "MARKET")).upper()
+        if otype_txt not in OrderType.__members__:
+            raise ApiError(RejectCode.INVALID_ORDER_TYPE, f"unsupported order type {otype_txt}")
+        tif_txt = req.time_in_force.upper()
+        if tif_txt not in TimeInForce.__members__:
+            raise ApiError(RejectCode.INVALID_TIME_IN_FORCE, f"unknown time in force {tif_txt}")
+        try:
+            qty = ins.qty(parse_decimal(req.quantity, "quantity"))
+            price = ins.price(parse_decimal(req.price, "price")) if req.price is not None else None
+        except InvalidValueError as exc:
+            raise ApiError(exc.code, exc.message) from None
+        return SubmitOrder(
+            cl_ord_id=cl, account=account, instrument=req.instrument,
+            side=1 if side_txt == "BUY" else -1, order_type=OrderType(otype_txt), quantity=qty,
+            price=price, tif=TimeInForce(tif_txt),
+            expire_at=to_ns(req.expire_at) if req.expire_at is not None else None,
+            venue=req.venue,
+        )  # fmt: skip
+
+    async def submit(self, p: Principal, req: OrderRequest) -> dict[str, Any]:
+        try:
+            cmd = self.build_submit(p, req)
+        except ApiError as exc:
+            self.metrics.orders.labels("submit", "invalid").inc()
+            self.metrics.rejects.labels("api", exc.code).inc()
+            raise
+        result = await self._send("submit", cmd)
+        if result.status:  # the order exists in the log (accepted, or denied and recorded)
+            self.index.note(cmd.cl_ord_id, cmd.account, cmd.instrument, cmd.side)
+        if not result.ok:
+            raise result_error(result)
+        return self.ack_view(cmd, result)
+
+    def ack_view(self, cmd: SubmitOrder, result: CommandResult) -> dict[str, Any]:
+        ins = self.instruments.get(cmd.instrument)
+        return {
+            "cl_ord_id": cmd.cl_ord_id,
+            "status": str(result.status),
+            "account": cmd.account,
+            "instrument": cmd.instrument,
+            "side": "BUY" if cmd.side == 1 else "SELL",
+            "order_type": str(cmd.order_type),
+            "time_in_force": str(cmd.tif),
+            "quantity": str(ins.qty_to_decimal(cmd.quantity)) if ins else str(cmd.quantity),
+            "price": None
+            if cmd.price is None
+            else (str(ins.price_to_decimal(cmd.price)) if ins else str(cmd.price)),
+        }
+
+    async def cancel(self, p: Principal, cl: str) -> dict[str, Any]:
+        p.require(Scope.TRADE)
+        self._owned(p, cl)
+        result = await self._send("cancel", CancelOrder(cl_ord_id=cl))
+        if not result.ok:
+            raise result_error(result)
+        return {"cl_ord_id": cl, "status": str(result.status)}
+
+    async def replace(
+        self, p: Principal, cl: str, quantity: str | None, price: str | None
+    ) -> dict[str, Any]:
+        p.require(Scope.TRADE)
+        self._owned(p, cl)
+        if quantity is None and price is None:
+            raise ApiError(RejectCode.REPLACE_NO_CHANGE, "give a new quantity and/or price")
+        meta = self.index.owner(cl)
+        assert meta is not None
+        ins = self.instrument(meta.instrument)
+        try:
+            q = ins.qty(parse_decimal(quantity, "quantity")) if quantity is not None else None
+            px = ins.price(parse_decimal(price, "price")) if price is not None else None
+        except InvalidValueError as exc:
+            raise ApiError(exc.code, exc.message) from None
+        result = await self._send("replace", ReplaceOrder(cl_ord_id=cl, quantity=q, price=px))
+        if not result.ok:
+            raise result_error(result)
+        return {"cl_ord_id": cl, "status": str(result.status)}
+
+    # -- order reads ---------------------------------------------------------------------------
+    async def get_order(self, p: Principal, cl: str) -> dict[str, Any]:
+        p.require(Scope.READ)
+        orders = self.engine.orders
+
+        def read() -> OrderSnap | None:
+            o = orders.get(cl)
+            return None if o is None else OrderSnap.of(o)
+
+        snap = await self.on_engine(read)
+        if snap is None or not p.can_access(snap.account):
+            raise ApiError(RejectCode.UNKNOWN_ORDER, f"no order {cl!r}", 404)
+        return order_view(snap, self.instruments)
+
+    async def list_orders(self, p: Principal, f: OrderFilter) -> dict[str, Any]:
+        p.require(Scope.READ)
+        accounts = p.visible_accounts(f.accounts)
+        statuses = _statuses(f.status)
+        since = to_ns(f.since) if f.since else None
+        until = to_ns(f.until) if f.until else None
+        after = decode_cursor(f.cursor) if f.cursor else None
+        limit = max(1, min(f.limit, MAX_PAGE))
+        offset = max(0, f.offset)
+        orders = self.engine.orders
+        instrument, venue, newest_first = f.instrument, f.venue, f.newest_first
+
+        def read() -> tuple[list[OrderSnap], bool]:
+            it: Iterator[Order] = iter(
+                reversed(orders.values()) if newest_first else orders.values()
+            )
+            if after is not None:
+                for o in it:
+                    if o.cl_ord_id == after:
+                        break
+            out: list[OrderSnap] = []
+            skip = offset
+            for o in it:
+                if accounts is not None and o.account not in accounts:
+                    continue
+                if statuses is not None and o.status not in statuses:
+                    continue
+                if instrument is not None and o.instrument != instrument:
+                    continue
+                if venue is not None and o.venue != venue:
+                    continue
+                if since is not None and o.created_ts < since:
+                    continue
+                if until is not None and o.created_ts >= until:
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                if len(out) == limit:
+                    return out, True
+                out.append(OrderSnap.of(o))
+            return out, False
+
+        snaps, more = await self.on_engine(read)
+        items = [order_view(s, self.instruments) for s in snaps]
+        return {
+            "items": items,
+            "next_cursor": encode_cursor(snaps[-1].cl_ord_id) if more and snaps else None,
+        }
+
+    # -- fills, positions, reference data ------------------------------------------------------
+    def executions_of_order(self, p: Principal, cl: str) -> dict[str, Any]:
+        p.require(Scope.READ)
+        self._owned(p, cl)
+        fills = self.index.fills_of_order(cl)
+        return {"items": [fill_view(x, self.instruments) for x in fills], "next_after": None}
+
+    def executions(
+        self, p: Principal, accounts: tuple[str, ...], after: int, limit: int
+    ) -> dict[str, Any]:
+        p.require(Scope.READ)
+        visible = p.visible_accounts(accounts)
+        limit = max(1, min(limit, MAX_PAGE))
+        fills = self.index.fills_of_accounts(visible, max(0, after), limit + 1)
+        more = len(fills) > limit
+        fills = fills[:limit]
+        return {
+            "items": [fill_view(x, self.instruments) for x in fills],
+            "next_after": fills[-1].seq if more and fills else None,
+        }
+
+    def list_positions(
+        self, p: Principal, accounts: tuple[str, ...], instrument: str | None
+    ) -> dict[str, Any]:
+        p.require(Scope.READ)
+        visible = p.visible_accounts(accounts)
+        with self.positions.lock:
+            views = [
+                position_view(pos, self.instruments)
+                for (acct, ins), pos in self.positions.inner.positions.items()
+                if (visible is None or acct in visible)
+                and (instrument is None or ins == instrument)
+                and pos.fills
+            ]
+        views.sort(key=lambda v: (v["account"], v["instrument"]))
+        return {"items": views}
+
+    def list_instruments(self, p: Principal) -> dict[str, Any]:
+        p.require(Scope.READ)
+        return {"items": [instrument_view(i) for i in self.instruments]}
+
+    def get_instrument(self, p: Principal, instrument_id: str) -> dict[str, Any]:
+        p.require(Scope.READ)
+        ins = self.instruments.get(instrument_id)
+        if ins is None:
+            raise ApiError(
+                RejectCode.UNKNOWN_INSTRUMENT, f"unknown instrument {instrument_id!r}", 404
+            )
+        return instrument_view(ins)
+
+
+def _statuses(status: str | None) -> frozenset[str] | None:
+    if status is None or status.strip().lower() in ("", "all"):
+        return None
+    if status.strip().lower() == "open":
+        return frozenset(s.value for s in OrderStatus if s not in TERMINAL_STATUSES)
+    wanted = frozenset(s.strip().upper() for s in status.split(",") if s.strip())
+    unknown = wanted - set(OrderStatus.__members__)
+    if unknown:
+        raise ApiError(
+            "INVALID_STATUS",
+            f"unknown status {sorted(unknown)}; use open, all or {', '.join(OrderStatus)}",
+            422,
+        )
+    return wanted

@@ -1,0 +1,52 @@
+"""API settings: from arguments or environment, next to :class:`execflow.config.Config`.
+
+Environment variables (each overridden by the matching ``execflow serve`` option):
+
+``EXECFLOW_API_KEYS_FILE``  JSON or TOML file of API keys (see docs/api.md)
+``EXECFLOW_API_KEYS``       inline keys: ``secret:scope,scope:account,account`` separated by ``;``
+``EXECFLOW_JWT_SECRET``     enables HS256 bearer JWTs signed with this secret
+``EXECFLOW_API_RATE``       default per-key rate limit, requests per second (default 200)
+``EXECFLOW_API_BURST``      default per-key burst (default 400)
+``EXECFLOW_WS_HEARTBEAT``   seconds between stream heartbeats (default 5)
+``EXECFLOW_STREAM_QUEUE``   events a subscriber may fall behind before it is dropped (10000)
+``EXECFLOW_GRPC_PORT``      gRPC port; 0 picks a free one, -1 disables (default 50051)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    keys_file: Path | None = None
+    keys_inline: str | None = None
+    jwt_secret: str | None = None
+    jwt_audience: str | None = None
+    rate_per_s: float = 200.0
+    burst: float = 400.0
+    heartbeat_s: float = 5.0
+    stream_queue: int = 10_000
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = -1
+    access_log: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ApiSettings:
+        env = os.environ
+        keys_file = env.get("EXECFLOW_API_KEYS_FILE")
+        cfg = cls(
+            keys_file=Path(keys_file) if keys_file else None,
+            keys_inline=env.get("EXECFLOW_API_KEYS") or None,
+            jwt_secret=env.get("EXECFLOW_JWT_SECRET") or None,
+            jwt_audience=env.get("EXECFLOW_JWT_AUDIENCE") or None,
+            rate_per_s=float(env.get("EXECFLOW_API_RATE", "200")),
+            burst=float(env.get("EXECFLOW_API_BURST", "400")),
+            heartbeat_s=float(env.get("EXECFLOW_WS_HEARTBEAT", "5")),
+            stream_queue=int(env.get("EXECFLOW_STREAM_QUEUE", "10000")),
+            grpc_port=int(env.get("EXECFLOW_GRPC_PORT", "50051")),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(cfg, **clean)  # type: ignore[arg-type]

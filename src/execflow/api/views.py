@@ -1,0 +1,218 @@
+"""Engine state -> JSON-ready dicts: fixed point to decimal strings, ns to ISO 8601 UTC.
+
+Snapshots (:class:`OrderSnap`) are taken on the engine thread; everything else here runs on
+the caller's thread on immutable data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+from execflow.api.readmodel import FillRecord, OrderIndex
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.ports import RecordedEvent
+from execflow.application.projections.positions import Position
+from execflow.domain.enums import Side
+from execflow.domain.events import event_type_name, to_builtins
+from execflow.domain.instruments import Instrument
+from execflow.domain.numbers import from_scaled, ratio_to_decimal
+from execflow.domain.orders import Order
+
+PRICE_FIELDS = frozenset({"price", "last_px", "bid", "ask", "arrival_mid"})
+QTY_FIELDS = frozenset({"quantity", "last_qty"})
+
+
+def iso(ts_ns: int | None) -> str | None:
+    if ts_ns is None:
+        return None
+    dt = datetime.fromtimestamp(ts_ns // 1_000_000_000, UTC).replace(
+        microsecond=(ts_ns % 1_000_000_000) // 1000
+    )
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def to_ns(dt: datetime) -> int:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+class OrderSnap(NamedTuple):
+    cl_ord_id: str
+    account: str
+    instrument: str
+    side: int
+    order_type: str
+    tif: str
+    quantity: int
+    price: int | None
+    status: str
+    cum_qty: int
+    leaves_qty: int
+    cum_notional: int
+    venue: str | None
+    venue_order_id: str | None
+    reject_code: str | None
+    reject_reason: str | None
+    created_ts: int
+    last_ts: int
+    expire_at: int | None
+    version: int
+
+    @classmethod
+    def of(cls, o: Order) -> OrderSnap:
+        return cls(
+            o.cl_ord_id, o.account, o.instrument, int(o.side), str(o.order_type), str(o.tif),
+            o.quantity, o.price, str(o.status), o.cum_qty, o.leaves_qty, o.cum_notional,
+            o.venue, o.venue_order_id, o.reject_code, o.reject_reason, o.created_ts, o.last_ts,
+            o.expire_at, o.version,
+        )  # fmt: skip
+
+
+def _px(ins: Instrument | None, units: int | None) -> str | None:
+    if units is None:
+        return None
+    return str(ins.price_to_decimal(units)) if ins else str(units)
+
+
+def _qty(ins: Instrument | None, units: int) -> str:
+    return str(ins.qty_to_decimal(units)) if ins else str(units)
+
+
+def side_name(side: int) -> str:
+    return Side(side).name if side in (1, -1) else str(side)
+
+
+def order_view(s: OrderSnap, catalog: InstrumentCatalog) -> dict[str, Any]:
+    ins = catalog.get(s.instrument)
+    avg: str | None = None
+    if s.cum_qty:
+        avg = str(ratio_to_decimal(Fraction(s.cum_notional, s.cum_qty), _pd(ins), 4))
+    return {
+        "cl_ord_id": s.cl_ord_id,
+        "account": s.account,
+        "instrument": s.instrument,
+        "side": side_name(s.side),
+        "order_type": s.order_type,
+        "time_in_force": s.tif,
+        "quantity": _qty(ins, s.quantity),
+        "price": _px(ins, s.price),
+        "status": s.status,
+        "filled_quantity": _qty(ins, s.cum_qty),
+        "leaves_quantity": _qty(ins, s.leaves_qty),
+        "average_price": avg,
+        "venue": s.venue,
+        "venue_order_id": s.venue_order_id,
+        "reject_code": s.reject_code,
+        "reject_reason": s.reject_reason,
+        "expire_at": iso(s.expire_at),
+        "created_at": iso(s.created_ts),
+        "updated_at": iso(s.last_ts),
+        "version": s.version,
+    }
+
+
+def _pd(ins: Instrument | None) -> int:
+    return ins.price_decimals if ins else 0
+
+
+def fill_view(f: FillRecord, catalog: InstrumentCatalog) -> dict[str, Any]:
+    ins = catalog.get(f.instrument)
+    return {
+        "seq": f.seq,
+        "exec_id": f.exec_id,
+        "cl_ord_id": f.cl_ord_id,
+        "account": f.account,
+        "instrument": f.instrument,
+        "side": side_name(f.side),
+        "quantity": _qty(ins, f.quantity),
+        "price": _px(ins, f.price),
+        "liquidity": f.liquidity,
+        "venue": f.venue,
+        "executed_at": iso(f.ts),
+    }
+
+
+def _money(value: Fraction, ins: Instrument | None) -> str:
+    if ins is None:
+        return str(Decimal(value.numerator) / Decimal(value.denominator))
+    return str(ratio_to_decimal(value * ins.multiplier, ins.price_decimals + ins.qty_decimals, 2))
+
+
+def position_view(p: Position, catalog: InstrumentCatalog) -> dict[str, Any]:
+    ins = catalog.get(p.instrument)
+    avg = p.avg_cost
+    return {
+        "account": p.account,
+        "instrument": p.instrument,
+        "currency": ins.currency if ins else None,
+        "net_quantity": _qty(ins, p.net_qty),
+        "average_cost": None if avg is None else str(ratio_to_decimal(avg, _pd(ins), 4)),
+        "realized_pnl": _money(Fraction(p.realized), ins),
+        "traded_quantity": _qty(ins, p.traded_qty),
+        "fills": p.fills,
+    }
+
+
+def instrument_view(i: Instrument) -> dict[str, Any]:
+    return {
+        "id": str(i.id),
+        "currency": i.currency,
+        "asset_class": str(i.asset_class),
+        "tick_size": str(from_scaled(i.tick_size, i.price_decimals)),
+        "lot_size": str(from_scaled(i.lot_size, i.qty_decimals)),
+        "price_decimals": i.price_decimals,
+        "qty_decimals": i.qty_decimals,
+        "default_venue": i.default_venue,
+        "settlement": {"market": i.settlement.market, "days": i.settlement.days},
+        "multiplier": i.multiplier,
+    }
+
+
+def event_view(rec: RecordedEvent, index: OrderIndex, catalog: InstrumentCatalog) -> dict[str, Any]:
+    """A committed event for a stream: its global sequence, owner and decimal values."""
+    ev = rec.event
+    data = to_builtins(ev)
+    data.pop("type", None)
+    cl = data.get("cl_ord_id")
+    meta = index.owner(cl) if isinstance(cl, str) else None
+    account = data.get("account") or (meta.account if meta else None)
+    instrument = data.get("instrument") or (meta.instrument if meta else None)
+    ins = catalog.get(instrument) if isinstance(instrument, str) else None
+    if ins is not None:
+        for k, v in data.items():
+            if isinstance(v, int) and not isinstance(v, bool):
+                if k in PRICE_FIELDS:
+                    data[k] = str(ins.price_to_decimal(v))
+                elif k in QTY_FIELDS:
+                    data[k] = str(ins.qty_to_decimal(v))
+    if "side" in data and isinstance(data["side"], int):
+        data["side"] = side_name(data["side"])
+    return {
+        "seq": rec.position,
+        "type": event_type_name(ev),
+        "stream": rec.stream_id,
+        "version": rec.version,
+        "cl_ord_id": cl,
+        "account": account,
+        "instrument": instrument,
+        "time": iso(ev.ts),
+        "data": data,
+    }
+
+
+def jsonable(value: object) -> object:
+    """Make a metrics snapshot JSON-safe (Decimal/Fraction -> str, tuples -> lists)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal | Fraction):
+        return str(value if isinstance(value, Decimal) else float(value))
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
