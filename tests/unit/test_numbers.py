@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 
 from execflow.domain.errors import InvalidValueError, RejectCode
-from execflow.domain.instruments import Instrument
 from execflow.domain.ids import InstrumentId
+from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import Money, from_scaled, to_scaled
 
 AAPL = Instrument(InstrumentId("AAPL"), "USD", price_decimals=2, tick_size=1)
