@@ -180,7 +180,6 @@ class Engine:
         self._inbox: deque[Ticket | VenueReport] = deque()
         self._seen_exec_ids: set[str] = set()
         self._awaiting_ack: deque[tuple[int, str]] = deque()
-        self._unmatched_version = 0
         self._stream_versions: dict[str, int] = {}  # non-order streams written by record()
         self._position = 0
         # the unit of work of the batch being processed
@@ -318,8 +317,6 @@ class Engine:
         for stream_id, _v, _evs in staged:
             if stream_id.startswith(ORDER_STREAM_PREFIX):
                 self._reload_order(stream_id)
-            elif stream_id == UNMATCHED_STREAM:
-                self._unmatched_version = self.store.stream_version(UNMATCHED_STREAM)
             elif stream_id in self._stream_versions:
                 self._stream_versions[stream_id] = self.store.stream_version(stream_id)
         for obs in self.observers:
@@ -371,6 +368,9 @@ class Engine:
         """
         if stream_id.startswith(ORDER_STREAM_PREFIX) or stream_id == UNMATCHED_STREAM:
             raise ValueError(f"stream {stream_id!r} belongs to the engine")
+        self._record(stream_id, event)
+
+    def _record(self, stream_id: str, event: Event) -> None:
         version = self._stream_versions.get(stream_id)
         if version is None:
             version = self.store.stream_version(stream_id)  # once per stream not recovered
@@ -640,8 +640,7 @@ class Engine:
             detail=f"{why}: {r!r}",
         )
         self.unmatched.append(ev)
-        self._stage(UNMATCHED_STREAM, self._unmatched_version, ev)
-        self._unmatched_version += 1
+        self._record(UNMATCHED_STREAM, ev)
 
     def _check_ack_timeouts(self) -> None:
         now = self.clock.now_ns()
@@ -674,10 +673,9 @@ class Engine:
                     orders[ev.cl_ord_id].apply(ev)
                     if type(ev) is OrderFilled:
                         seen.add(ev.exec_id)
-            elif isinstance(ev, UnmatchedVenueReport):
-                self.unmatched.append(ev)
-                self._unmatched_version = rec.version
             else:
+                if isinstance(ev, UnmatchedVenueReport):
+                    self.unmatched.append(ev)
                 self._stream_versions[rec.stream_id] = rec.version
             self._position = rec.position
         now = self.clock.now_ns()
