@@ -315,3 +315,17 @@ def test_gtd_and_tif_pass_through() -> None:
     e = build(clock=clock)
     r = e.execute(lmt("C1", price=18000, venue="FAKE", tif=TimeInForce.GTD, expire_at=5_000))
     assert r.ok and e.orders["C1"].expire_at == 5_000
+
+
+def test_unmatched_stream_continues_after_recovery() -> None:
+    store = MemoryEventStore()
+    ghost = dict(venue="FAKE", ts=5, last_qty=1, last_px=1, leaves_qty=0, cum_qty=1)
+    e = build(store)
+    e.on_report(Fill(cl_ord_id="G1", exec_id="X1", **ghost))  # type: ignore[arg-type]
+    e.run_until_idle()
+    e2 = build(store)
+    e2.recover()
+    assert len(e2.unmatched) == 1
+    e2.on_report(Fill(cl_ord_id="G2", exec_id="X2", **ghost))  # type: ignore[arg-type]
+    e2.run_until_idle()
+    assert [r.version for r in store.read_stream("venue-unmatched")] == [1, 2]
