@@ -1,0 +1,577 @@
+"""The FIX order gateway: execflow as the sell side of FIX sessions (run by an `Acceptor`).
+
+Clients send NewOrderSingle (D), OrderCancelRequest (F), OrderCancelReplaceRequest (G) and
+OrderStatusRequest (H). The gateway turns them into engine commands and hands them to the
+`EngineRunner` without waiting (the engine thread answers through a ticket callback, hopped
+back to the asyncio loop with ``call_soon_threadsafe``: the loop never blocks on the engine).
+
+What the client hears comes from two places:
+
+- a refused command (validation, risk, unknown order, not open...) → an ExecutionReport
+  Rejected (OrdRejReason + ``Text = "<CODE>: <sentence>"``) or an OrderCancelReject (9);
+- committed engine events (a bus subscriber, so only durable facts are reported) →
+  ExecutionReports New, Trade (F, with LastQty/LastPx/CumQty/LeavesQty/AvgPx), Canceled,
+  Replaced, Rejected, Expired, and OrderCancelReject for a venue's cancel/replace reject.
+
+ClOrdIDs are unique per session in FIX, the engine's are global: the engine's id of a FIX
+order is ``<SenderCompID>:<ClOrdID>`` and the gateway maps every id back to the session that
+owns it (a session can only reach its own orders). Each client CompID is bound to the accounts
+it may trade (`AccountPermissions`); an order for another account is rejected with
+UNKNOWN_ACCOUNT (OrdRejReason 15).
+
+The gateway keeps its own copy of each FIX order, folded from the committed events with the
+domain's `Order` aggregate, to fill CumQty/LeavesQty/AvgPx and to answer status requests
+without touching engine state from the loop thread. Same code for FIX 4.4 and FIXT 1.1 /
+FIX 5.0 SP2 (reject reasons a session's dictionary does not know become 99, Other).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Final, Protocol
+
+from execflow.application.engine import CommandResult, Ticket
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.ports import RecordedEvent
+from execflow.application.runner import EngineRunner
+from execflow.domain.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
+from execflow.domain.enums import OrderType
+from execflow.domain.errors import ExecflowError, InvalidValueError, RejectCode
+from execflow.domain.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderRejected,
+    OrderReplaced,
+    OrderReplaceRejected,
+)
+from execflow.domain.instruments import Instrument
+from execflow.domain.numbers import ratio_to_decimal
+from execflow.domain.orders import Order
+from execflow.fix.application import BaseApplication, SessionID
+from execflow.fix.errors import BusinessRejectReason, FixBusinessRejectError, FixFieldError
+from execflow.fix.message import Message
+from execflow.fix.orders import (
+    CXL_REJ_REASON,
+    FIX_TO_ORD_TYPE,
+    FIX_TO_SIDE,
+    FIX_TO_TIF,
+    ORD_REJ_REASON,
+    ORD_STATUS,
+    SIDE_TO_FIX,
+    allowed_reason,
+    reject_text,
+)
+from execflow.fix.session import Session
+
+log = logging.getLogger(__name__)
+
+SEP: Final = ":"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPermissions:
+    """The accounts one client CompID may trade. ``default`` is used when an order has no
+    Account (1); None means Account is required (unless exactly one account is allowed)."""
+
+    accounts: frozenset[str]
+    default: str | None = None
+
+    @classmethod
+    def of(cls, *accounts: str, default: str | None = None) -> AccountPermissions:
+        if default is None and len(accounts) == 1:
+            default = accounts[0]
+        return cls(frozenset(accounts), default)
+
+
+class SessionLookup(Protocol):
+    """What the gateway needs of the Acceptor (or Initiator) that runs its sessions."""
+
+    def session(self, session_id: SessionID) -> Session: ...
+
+
+class EngineCommands(Protocol):
+    """The part of `EngineRunner` the gateway uses (commands in, tickets out)."""
+
+    def send(self, command: Command) -> Ticket: ...
+
+
+@dataclass(slots=True)
+class _FixOrder:
+    """A FIX client's order as the gateway knows it."""
+
+    session_id: SessionID
+    engine_id: str
+    cl: str  # the client's current ClOrdID
+    symbol: str
+    side: str  # FIX Side (54) as received
+    order: Order | None = None  # folded from committed events
+    orig: str | None = None  # the ClOrdID before the last cancel/replace
+    pending_cancel: str | None = None  # ClOrdID of the cancel request in flight
+    pending_replace: str | None = None
+    fix_ids: list[str] = field(default_factory=list)  # every ClOrdID that names it
+
+
+class OrderGateway(BaseApplication):
+    """A FIX `Application` for an `Acceptor`: clients' orders in, execution reports out.
+
+    Wire it with `bind` (inside the running asyncio loop) once the Acceptor exists::
+
+        gateway = OrderGateway(runner, catalog, {"CLIENT1": AccountPermissions.of("ACC-1")})
+        acceptor = Acceptor(gateway, configs, SqliteStoreFactory(path), port=9876)
+        gateway.bind(acceptor)
+        await acceptor.start()
+    """
+
+    def __init__(
+        self,
+        runner: EngineRunner | EngineCommands,
+        instruments: InstrumentCatalog,
+        permissions: Mapping[str, AccountPermissions],
+        *,
+        venue: str | None = None,
+        now_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.runner = runner
+        self.instruments = instruments
+        self.permissions = dict(permissions)
+        self.venue = venue
+        self.now_ns = now_ns
+        self._sessions: SessionLookup | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._orders: dict[str, _FixOrder] = {}  # engine cl_ord_id → order
+        self._by_client: dict[tuple[str, str], str] = {}  # (client CompID, ClOrdID) → engine id
+        self._run = f"{time.time_ns():x}"
+        self._n_exec = 0
+        self._allowed: dict[SessionID, tuple[frozenset[str] | None, frozenset[str] | None]] = {}
+        self._subscribed = False
+        self.stats = {"orders": 0, "rejects": 0, "reports": 0}
+
+    # ------------------------------------------------------------------ wiring
+    def bind(self, sessions: SessionLookup, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Attach to the engine that runs the sessions and subscribe to committed events.
+        Call from the asyncio loop that runs the sessions (or pass it)."""
+        self._sessions = sessions
+        self._loop = loop or asyncio.get_running_loop()
+        engine = getattr(self.runner, "engine", None)
+        if engine is not None and not self._subscribed:
+            engine.bus.subscribe(self._on_committed, name="fix-gateway")
+            self._subscribed = True
+
+    def close(self) -> None:
+        engine = getattr(self.runner, "engine", None)
+        if engine is not None and self._subscribed:
+            engine.bus.unsubscribe(self._on_committed)
+            self._subscribed = False
+
+    def load_existing(self, orders: Iterable[Order], sessions: Iterable[SessionID]) -> int:
+        """After a restart: adopt the engine's orders whose id is ``<CompID>:<ClOrdID>`` of one
+        of ``sessions`` (call on the engine thread, e.g. through ``EngineRunner.call``, or
+        before the runner starts). Returns how many were adopted."""
+        by_comp = {sid.target_comp_id: sid for sid in sessions}
+        n = 0
+        for o in orders:
+            comp, sep, cl = o.cl_ord_id.partition(SEP)
+            sid = by_comp.get(comp)
+            if not sep or sid is None or o.cl_ord_id in self._orders:
+                continue
+            mine = copy.copy(o)
+            mine.exec_ids = set(o.exec_ids)
+            fo = _FixOrder(sid, o.cl_ord_id, cl, o.instrument, SIDE_TO_FIX[int(o.side)], mine)
+            self._track(fo, cl)
+            n += 1
+        return n
+
+    def on_create(self, session_id: SessionID) -> None:
+        self._allowed.pop(session_id, None)
+
+    def on_logon(self, session_id: SessionID) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        log.info("fix_gateway event=logon session=%s", session_id)
+
+    # ------------------------------------------------------------------ client messages
+    def from_app(self, message: Message, session_id: SessionID) -> None:
+        msg_type = message.msg_type
+        try:
+            if msg_type == "D":
+                self._new_order(message, session_id)
+            elif msg_type == "F":
+                self._cancel(message, session_id)
+            elif msg_type == "G":
+                self._replace(message, session_id)
+            elif msg_type == "H":
+                self._status(message, session_id)
+            else:
+                raise FixBusinessRejectError(
+                    BusinessRejectReason.UNSUPPORTED_MESSAGE_TYPE,
+                    f"the order gateway does not handle MsgType {msg_type!r}",
+                )
+        except FixFieldError as exc:
+            raise FixBusinessRejectError(
+                BusinessRejectReason.CONDITIONALLY_REQUIRED_FIELD_MISSING, exc.message
+            ) from None
+
+    def _new_order(self, msg: Message, sid: SessionID) -> None:
+        self.stats["orders"] += 1
+        comp = sid.target_comp_id
+        cl = msg.get_str(11)
+        key = (comp, cl)
+        engine_id = f"{comp}{SEP}{cl}"
+        if key in self._by_client or engine_id in self._orders:
+            self._reject_new(msg, sid, RejectCode.DUPLICATE_CL_ORD_ID, f"ClOrdID {cl!r} is used")
+            return
+        try:
+            cmd = self._submit_command(msg, sid, engine_id)
+        except ExecflowError as exc:
+            self._reject_new(msg, sid, exc.code, exc.message)
+            return
+        fo = _FixOrder(sid, engine_id, cl, cmd.instrument, msg.get_str(54))
+        self._track(fo, cl)
+        ticket = self.runner.send(cmd)
+        ticket.add_done_callback(self._answer(self._on_submit_result, fo, msg))
+
+    def _submit_command(self, msg: Message, sid: SessionID, engine_id: str) -> SubmitOrder:
+        comp = sid.target_comp_id
+        perms = self.permissions.get(comp)
+        account = msg.get_str(1) if 1 in msg else (perms.default if perms else None)
+        if perms is None or account is None or account not in perms.accounts:
+            raise ExecflowError(
+                f"session {comp} may not trade account {account or '(none)'}",
+                RejectCode.UNKNOWN_ACCOUNT,
+            )
+        symbol = msg.get_str(55)
+        ins = self.instruments.get(symbol)
+        if ins is None:
+            raise ExecflowError(f"unknown instrument {symbol!r}", RejectCode.UNKNOWN_INSTRUMENT)
+        side = FIX_TO_SIDE.get(msg.get_str(54))
+        if side is None:
+            raise ExecflowError(f"side {msg.get_str(54)!r} is not supported", "INVALID_SIDE")
+        order_type = FIX_TO_ORD_TYPE.get(msg.get_str(40))
+        if order_type is None:
+            raise ExecflowError(
+                f"OrdType {msg.get_str(40)!r} is not supported", RejectCode.INVALID_ORDER_TYPE
+            )
+        tif = FIX_TO_TIF.get(msg.get_str(59) if 59 in msg else "0")
+        if tif is None:
+            raise ExecflowError(
+                f"TimeInForce {msg.get_str(59)!r} is not supported",
+                RejectCode.INVALID_TIME_IN_FORCE,
+            )
+        if 38 not in msg:
+            raise ExecflowError("OrderQty (38) is required", RejectCode.NON_POSITIVE_QUANTITY)
+        quantity = _qty(ins, msg.get_decimal(38))
+        price = _price(ins, msg.get_decimal(44)) if 44 in msg else None
+        expire_at = msg.get_timestamp(126) if 126 in msg else None
+        return SubmitOrder(
+            cl_ord_id=engine_id,
+            account=account,
+            instrument=symbol,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            price=price,
+            tif=tif,
+            expire_at=expire_at,
+            venue=self.venue,
+        )
+
+    def _cancel(self, msg: Message, sid: SessionID) -> None:
+        fo = self._lookup(sid, msg.get_str(41))
+        cl = msg.get_str(11)
+        if fo is None or (sid.target_comp_id, cl) in self._by_client:
+            code = RejectCode.UNKNOWN_ORDER if fo is None else RejectCode.DUPLICATE_CL_ORD_ID
+            self._cancel_reject(sid, fo, cl, msg.get_str(41), "1", code, f"{code}")
+            return
+        fo.pending_cancel = cl
+        self._track(fo, cl)
+        ticket = self.runner.send(CancelOrder(cl_ord_id=fo.engine_id))
+        ticket.add_done_callback(self._answer(self._on_cancel_result, fo, msg))
+
+    def _replace(self, msg: Message, sid: SessionID) -> None:
+        orig = msg.get_str(41)
+        fo = self._lookup(sid, orig)
+        cl = msg.get_str(11)
+        if fo is None or (sid.target_comp_id, cl) in self._by_client:
+            code = RejectCode.UNKNOWN_ORDER if fo is None else RejectCode.DUPLICATE_CL_ORD_ID
+            self._cancel_reject(sid, fo, cl, orig, "2", code, f"{code}")
+            return
+        ins = self.instruments.get(fo.symbol)
+        try:
+            if ins is None:
+                raise ExecflowError(f"unknown instrument {fo.symbol!r}", "UNKNOWN_INSTRUMENT")
+            qty = _qty(ins, msg.get_decimal(38)) if 38 in msg else None
+            price = _price(ins, msg.get_decimal(44)) if 44 in msg else None
+        except ExecflowError as exc:
+            self._cancel_reject(sid, fo, cl, orig, "2", exc.code, exc.message)
+            return
+        fo.pending_replace = cl
+        self._track(fo, cl)
+        ticket = self.runner.send(ReplaceOrder(cl_ord_id=fo.engine_id, quantity=qty, price=price))
+        ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
+
+    def _status(self, msg: Message, sid: SessionID) -> None:
+        cl = msg.get_str(11)
+        fo = self._lookup(sid, cl)
+        if fo is None or fo.order is None:
+            er = Message.new("8", (37, "NONE"), (11, cl), (17, self._exec_id()), (150, "I"))
+            er.set(39, "8").set(55, msg.get(55) or b"[N/A]").set(54, msg.get(54) or b"1")
+            er.set(151, 0).set(14, 0).set(6, 0)
+            er.set(58, reject_text(RejectCode.UNKNOWN_ORDER, f"no order with ClOrdID {cl!r}"))
+            self._send(sid, er)
+            return
+        er = self._report(fo, "I", cl=cl)
+        self._send(sid, er)
+
+    # ------------------------------------------------------------------ command results
+    def _answer(
+        self, fn: Callable[[_FixOrder, Message, CommandResult], None], fo: _FixOrder, msg: Message
+    ) -> Callable[[Ticket], None]:
+        """A ticket callback (engine thread) that runs ``fn`` on the loop thread."""
+        loop = self._loop
+
+        def done(ticket: Ticket) -> None:
+            result = ticket.result
+            if result is None or result.ok:
+                return  # accepted: the committed events tell the rest
+            if loop is None:
+                fn(fo, msg, result)
+            else:
+                loop.call_soon_threadsafe(fn, fo, msg, result)
+
+        return done
+
+    def _on_submit_result(self, fo: _FixOrder, msg: Message, result: CommandResult) -> None:
+        if not result.status:  # the engine made no order of it: the ClOrdID is free again
+            self._untrack(fo)
+        self._reject_new(msg, fo.session_id, result.code or "REJECTED", result.reason or "")
+
+    def _on_cancel_result(self, fo: _FixOrder, msg: Message, result: CommandResult) -> None:
+        fo.pending_cancel = None
+        self._cancel_reject(
+            fo.session_id, fo, msg.get_str(11), msg.get_str(41), "1",
+            result.code or "REJECTED", result.reason or "",
+        )  # fmt: skip
+
+    def _on_replace_result(self, fo: _FixOrder, msg: Message, result: CommandResult) -> None:
+        fo.pending_replace = None
+        self._cancel_reject(
+            fo.session_id, fo, msg.get_str(11), msg.get_str(41), "2",
+            result.code or "REJECTED", result.reason or "",
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ committed events
+    def _on_committed(self, batch: Sequence[RecordedEvent]) -> None:
+        """Bus subscriber (engine thread): pick our orders' events, hop to the loop."""
+        orders = self._orders
+        mine = [
+            r.event
+            for r in batch
+            if isinstance(r.event, OrderEvent) and r.event.cl_ord_id in orders
+        ]
+        if not mine:
+            return
+        loop = self._loop
+        if loop is None:
+            self._apply_events(mine)
+        else:
+            loop.call_soon_threadsafe(self._apply_events, mine)
+
+    def _apply_events(self, events: list[OrderEvent]) -> None:
+        for ev in events:
+            fo = self._orders.get(ev.cl_ord_id)
+            if fo is None:
+                continue
+            if type(ev) is OrderInitialized:
+                fo.order = Order(ev)
+                continue
+            order = fo.order
+            if order is None:
+                continue
+            try:
+                order.apply(ev)
+            except ExecflowError:
+                log.exception("fix_gateway event=apply_failed cl_ord_id=%s", ev.cl_ord_id)
+                continue
+            try:
+                self._report_event(fo, ev)
+            except Exception:  # one bad report must not stop the others
+                log.exception("fix_gateway event=report_failed cl_ord_id=%s", ev.cl_ord_id)
+
+    def _report_event(self, fo: _FixOrder, ev: OrderEvent) -> None:
+        t = type(ev)
+        sid = fo.session_id
+        if t is OrderAccepted:
+            self._send(sid, self._report(fo, "0"))
+        elif t is OrderFilled:
+            assert isinstance(ev, OrderFilled)
+            er = self._report(fo, "F", fill=ev)
+            self._send(sid, er)
+        elif t is OrderCanceled:
+            assert isinstance(ev, OrderCanceled)
+            new = fo.pending_cancel or fo.pending_replace
+            if new is not None:
+                fo.orig, fo.cl = fo.cl, new
+            fo.pending_cancel = fo.pending_replace = None
+            er = self._report(fo, "4")
+            if ev.reason:
+                er.set(58, ev.reason)
+            self._send(sid, er)
+        elif t is OrderReplaced:
+            if fo.pending_replace is not None:
+                fo.orig, fo.cl = fo.cl, fo.pending_replace
+            fo.pending_replace = None
+            self._send(sid, self._report(fo, "5"))
+        elif t is OrderRejected:
+            assert isinstance(ev, OrderRejected)
+            er = self._report(fo, "8")
+            er.set(103, self._reason(sid, 103, ORD_REJ_REASON.get(ev.code, 99)))
+            er.set(58, reject_text(ev.code, ev.reason))
+            self._send(sid, er)
+        elif t is OrderExpired:
+            self._send(sid, self._report(fo, "C"))
+        elif t is OrderCancelRejected:
+            assert isinstance(ev, OrderCancelRejected)
+            cl = fo.pending_cancel or fo.cl
+            fo.pending_cancel = None
+            self._cancel_reject(sid, fo, cl, fo.cl, "1", ev.code, ev.reason)
+        elif t is OrderReplaceRejected:
+            assert isinstance(ev, OrderReplaceRejected)
+            cl = fo.pending_replace or fo.cl
+            fo.pending_replace = None
+            self._cancel_reject(sid, fo, cl, fo.cl, "2", ev.code, ev.reason)
+        # OrderSubmitted, pending states, ack-overdue, anomalies: nothing to tell the client
+
+    # ------------------------------------------------------------------ messages out
+    def _report(
+        self,
+        fo: _FixOrder,
+        exec_type: str,
+        *,
+        cl: str | None = None,
+        fill: OrderFilled | None = None,
+    ) -> Message:
+        order = fo.order
+        assert order is not None
+        ins = self.instruments.get(order.instrument)
+        pd = ins.price_decimals if ins is not None else 0
+        qd = ins.qty_decimals if ins is not None else 0
+        er = Message.new("8", (37, fo.engine_id), (11, cl or fo.cl))
+        if fo.orig is not None and cl is None and exec_type in ("4", "5"):
+            er.set(41, fo.orig)
+        er.set(17, self._exec_id()).set(150, exec_type).set(39, ORD_STATUS[order.status])
+        er.set(1, order.account).set(55, fo.symbol).set(54, fo.side)
+        er.set_fixed(38, order.quantity, qd)
+        er.set(40, "2" if order.order_type is OrderType.LIMIT else "1")
+        if order.price is not None:
+            er.set_fixed(44, order.price, pd)
+        if fill is not None:
+            er.set_fixed(32, fill.last_qty, qd).set_fixed(31, fill.last_px, pd)
+        er.set_fixed(151, order.leaves_qty, qd).set_fixed(14, order.cum_qty, qd)
+        avg = order.avg_px
+        er.set(6, ratio_to_decimal(avg, pd) if avg is not None else Decimal(0))
+        er.set_timestamp(60, fill.ts if fill is not None else self.now_ns())
+        return er
+
+    def _reject_new(self, msg: Message, sid: SessionID, code: str, reason: str) -> None:
+        self.stats["rejects"] += 1
+        er = Message.new("8", (37, "NONE"), (11, msg.get(11) or b"?"), (17, self._exec_id()))
+        er.set(150, "8").set(39, "8")
+        if 1 in msg:
+            er.set(1, msg[1])
+        er.set(55, msg.get(55) or b"[N/A]").set(54, msg.get(54) or b"1")
+        if 38 in msg:
+            er.set(38, msg[38])
+        er.set(151, 0).set(14, 0).set(6, 0)
+        er.set(103, self._reason(sid, 103, ORD_REJ_REASON.get(code, 99)))
+        er.set(58, reject_text(code, reason))
+        er.set_timestamp(60, self.now_ns())
+        self._send(sid, er)
+
+    def _cancel_reject(
+        self,
+        sid: SessionID,
+        fo: _FixOrder | None,
+        cl: str,
+        orig: str,
+        response_to: str,
+        code: str,
+        reason: str,
+    ) -> None:
+        self.stats["rejects"] += 1
+        order = fo.order if fo is not None else None
+        status = ORD_STATUS[order.status] if order is not None else "8"
+        order_id = fo.engine_id if fo is not None else "NONE"
+        msg = Message.new("9", (37, order_id), (11, cl), (41, orig), (39, status))
+        if order is not None:
+            msg.set(1, order.account)
+        msg.set(434, response_to)
+        msg.set(102, self._reason(sid, 102, CXL_REJ_REASON.get(code, 99)))
+        msg.set(58, reject_text(code, reason))
+        self._send(sid, msg)
+
+    def _reason(self, sid: SessionID, tag: int, reason: int) -> int:
+        allowed = self._allowed.get(sid)
+        if allowed is None:
+            allowed = (None, None)
+            if self._sessions is not None:
+                dd = self._sessions.session(sid).dictionary
+                enums = [
+                    frozenset(dd.fields[t].enums) if t in dd.fields else None for t in (103, 102)
+                ]
+                allowed = (enums[0], enums[1])
+            self._allowed[sid] = allowed
+        return allowed_reason(reason, allowed[0] if tag == 103 else allowed[1])
+
+    def _send(self, sid: SessionID, msg: Message) -> None:
+        if self._sessions is None:
+            log.warning("fix_gateway event=unbound session=%s", sid)
+            return
+        self.stats["reports"] += 1
+        self._sessions.session(sid).send(msg)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _exec_id(self) -> str:
+        self._n_exec += 1
+        return f"{self._run}-{self._n_exec}"
+
+    def _track(self, fo: _FixOrder, cl: str) -> None:
+        self._orders[fo.engine_id] = fo
+        self._by_client[(fo.session_id.target_comp_id, cl)] = fo.engine_id
+        fo.fix_ids.append(cl)
+
+    def _untrack(self, fo: _FixOrder) -> None:
+        self._orders.pop(fo.engine_id, None)
+        comp = fo.session_id.target_comp_id
+        for cl in fo.fix_ids:
+            self._by_client.pop((comp, cl), None)
+
+    def _lookup(self, sid: SessionID, cl: str) -> _FixOrder | None:
+        engine_id = self._by_client.get((sid.target_comp_id, cl))
+        return self._orders.get(engine_id) if engine_id is not None else None
+
+
+def _qty(ins: Instrument, value: Decimal) -> int:
+    return int(ins.qty(value))
+
+
+def _price(ins: Instrument, value: Decimal) -> int:
+    try:
+        return int(ins.price(value))
+    except InvalidValueError as exc:
+        if exc.code == "TOO_MANY_DECIMALS":
+            raise InvalidValueError(exc.message, RejectCode.PRICE_OFF_TICK) from None
+        raise
+
+
+__all__ = ["AccountPermissions", "OrderGateway"]

@@ -1,0 +1,100 @@
+"""An execflow sell side on loopback for FIX tests: engine (memory store) + paper venue on its
+own thread, Acceptor + OrderGateway on the caller's asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from execflow.adapters.clock import WallClock
+from execflow.adapters.store.memory import MemoryEventStore
+from execflow.adapters.venues.paper import PaperVenue
+from execflow.application.engine import Engine
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.runner import EngineRunner
+from execflow.domain.enums import Side
+from execflow.domain.ids import InstrumentId
+from execflow.domain.instruments import Instrument
+from execflow.fix.application import SessionID
+from execflow.fix.config import SessionConfig
+from execflow.fix.connection import Acceptor
+from execflow.fix.gateway import AccountPermissions, OrderGateway
+from execflow.fix.store import MemoryStoreFactory, MessageStoreFactory
+
+ACME = Instrument(id=InstrumentId("ACME"), currency="USD", price_decimals=2, tick_size=5)
+MID = 10_000
+
+
+def seed_book(venue: PaperVenue, ins: Instrument = ACME, mid: int = MID, levels: int = 3) -> None:
+    for k in range(1, levels + 1):
+        venue.market_place(str(ins.id), Side.BUY, 1_000, mid - k * ins.tick_size, 0)
+        venue.market_place(str(ins.id), Side.SELL, 1_000, mid + k * ins.tick_size, 0)
+
+
+class SellSide:
+    """Engine thread + paper venue + gateway; start()/stop() from inside an asyncio loop."""
+
+    def __init__(
+        self,
+        clients: Sequence[SessionID],
+        permissions: dict[str, AccountPermissions] | None = None,
+        *,
+        instruments: Sequence[Instrument] = (ACME,),
+        store_factory: MessageStoreFactory | None = None,
+        port: int = 0,
+        heartbeat_s: int = 30,
+    ) -> None:
+        clock = WallClock()
+        self.catalog = InstrumentCatalog(instruments)
+        self.paper = PaperVenue(instruments, latency_ns=0, clock=clock, session="T")
+        for ins in instruments:
+            seed_book(self.paper, ins)
+        self.engine = Engine(MemoryEventStore(), clock, self.catalog, venues=[self.paper])
+        self.runner = EngineRunner(self.engine, idle_wait_s=0.0005)
+        perms = permissions or {c.sender_comp_id: AccountPermissions.of("ACC-1") for c in clients}
+        self.gateway = OrderGateway(self.runner, self.catalog, perms, venue=self.paper.venue_id)
+        # the acceptor's view of each session: our CompID first
+        self.configs = [
+            SessionConfig(
+                SessionID(c.begin_string, c.target_comp_id, c.sender_comp_id),
+                initiator=False,
+                heartbeat_interval_s=heartbeat_s,
+            )
+            for c in clients
+        ]
+        self.acceptor = Acceptor(
+            self.gateway,
+            self.configs,
+            store_factory or MemoryStoreFactory(),
+            port=port,
+            tick_s=0.05,
+            logon_timeout_s=5,
+        )
+
+    @property
+    def port(self) -> int:
+        return self.acceptor.port
+
+    async def start(self) -> None:
+        self.runner.start()
+        self.gateway.bind(self.acceptor)
+        await self.acceptor.start()
+
+    async def stop(self) -> None:
+        await self.acceptor.stop(timeout_s=1.0)
+        self.gateway.close()
+        self.runner.stop()
+
+
+async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.002)
+
+
+def px(value: str) -> Decimal:
+    return Decimal(value)
