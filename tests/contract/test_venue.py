@@ -90,9 +90,17 @@ class Harness:
         return [r for r in self.reports if r.cl_ord_id == cl_ord_id]
 
 
-@pytest.fixture(params=["fake", "paper"])
+@pytest.fixture(params=["fake", "paper", "fix"])
 def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
     venue: VenuePort
+    if request.param == "fix":
+        # FIX end to end: FixVenue (initiator) -> our acceptor + gateway -> engine -> paper venue
+        # (seeded as seed_liquidity does); poll waits, bounded, until answers are in and quiet
+        from tests.interop.sellside import fix_venue_over_loopback
+
+        with fix_venue_over_loopback([ACME]) as fix_venue:
+            yield Harness(fix_venue)
+        return
     if request.param == "fake":
         venue = FakeVenue([ACME], prices={"ACME": MID + TICK})
     else:

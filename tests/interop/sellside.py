@@ -4,9 +4,12 @@ own thread, Acceptor + OrderGateway on the caller's asyncio loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from execflow.adapters.clock import WallClock
 from execflow.adapters.store.memory import MemoryEventStore
@@ -22,6 +25,9 @@ from execflow.fix.config import SessionConfig
 from execflow.fix.connection import Acceptor
 from execflow.fix.gateway import AccountPermissions, OrderGateway
 from execflow.fix.store import MemoryStoreFactory, MessageStoreFactory
+from execflow.fix.venue import FixVenue
+
+T = TypeVar("T")
 
 ACME = Instrument(id=InstrumentId("ACME"), currency="USD", price_decimals=2, tick_size=5)
 MID = 10_000
@@ -98,3 +104,60 @@ async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
 
 def px(value: str) -> Decimal:
     return Decimal(value)
+
+
+class BackgroundSellSide:
+    """A `SellSide` on its own asyncio loop thread, for synchronous tests and benchmarks."""
+
+    def __init__(self, clients: Sequence[SessionID], **kw: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.side: SellSide = self._run(self._make(clients, kw))
+        self._run(self.side.start())
+
+    async def _make(self, clients: Sequence[SessionID], kw: dict[str, Any]) -> SellSide:
+        return SellSide(clients, **kw)
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    @property
+    def port(self) -> int:
+        return self.side.port
+
+    def stop(self) -> None:
+        self._run(self.side.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()
+
+
+@contextlib.contextmanager
+def fix_venue_over_loopback(
+    instruments: Sequence[Instrument] = (ACME,),
+    begin_string: str = "FIX.4.4",
+    *,
+    poll_wait_s: float = 2.0,
+    quiet_s: float = 0.05,
+) -> Iterator[FixVenue]:
+    """A FixVenue logged on to an execflow sell side (acceptor + gateway + engine + paper venue)
+    on 127.0.0.1: FIX end to end through our own acceptor."""
+    client = SessionID(begin_string, "EXECFLOW-OMS", "EXECFLOW-GW")
+    side = BackgroundSellSide([client], instruments=instruments)
+    venue = FixVenue(
+        SessionConfig(client, initiator=True),
+        "127.0.0.1",
+        side.port,
+        instruments,
+        poll_wait_s=poll_wait_s,
+        quiet_s=quiet_s,
+        tick_s=0.05,
+        reconnect_interval_s=0.05,
+    )
+    try:
+        venue.start(logon_timeout_s=5)
+        yield venue
+    finally:
+        venue.stop()
+        side.stop()
