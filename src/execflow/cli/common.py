@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -18,8 +19,9 @@ from execflow.domain.errors import ExecflowError
 from execflow.domain.numbers import ratio_to_decimal
 from execflow.domain.orders import Order
 
-console = Console()
-err_console = Console(stderr=True)
+# a terminal gets its own width; piped output (files, CI logs) gets wide tables, not wrapped ones
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 DataDir = Annotated[
     Path | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from execflow.cli import bench, demo, events, orders
+from execflow.cli import bench, demo, events, monitor, orders
 
 app = typer.Typer(
     help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
@@ -15,6 +15,7 @@ app.add_typer(orders.app, name="orders")
 app.add_typer(events.app, name="events")
 app.command("demo")(demo.demo)
 app.add_typer(bench.app, name="bench")
+app.add_typer(monitor.app, name="monitor")
 
 
 def main() -> None:
