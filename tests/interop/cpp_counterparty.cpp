@@ -1,0 +1,323 @@
+// An independent FIX counterparty for execflow's interop tests, built on the C++ FIX engine
+// shipped by Debian (libquickfix-dev). Test code only; compiled by tests/interop/conftest.py.
+//
+//   cpp_counterparty acceptor  SETTINGS            a venue: acks every order; orders priced
+//                                                  below 50 rest, others fill at once (price,
+//                                                  or 100 for market orders); cancels resting
+//                                                  orders; answers status requests
+//   cpp_counterparty initiator SETTINGS N TIMEOUT  a client: sends N NewOrderSingles (even ones
+//                                                  marketable), waits for an ExecutionReport
+//                                                  New for each and a Trade for the marketable
+//                                                  ones; exit 0 on success, 1 on timeout
+//   cpp_counterparty bench     SETTINGS N WARMUP   a client: N sequential NewOrderSingle ->
+//                                                  first ExecutionReport round trips; prints
+//                                                  the latencies in ns as one JSON line
+//
+// Every session event goes to stdout, one line each ("LOGON", "FROM_ADMIN 2", "TO_ADMIN 4",
+// "ER <ClOrdID> <ExecType> <OrdStatus> <PossDup>", ...), for the tests to assert on.
+
+#include <quickfix/Application.h>
+#include <quickfix/FileLog.h>
+#include <quickfix/FileStore.h>
+#include <quickfix/Session.h>
+#include <quickfix/SessionSettings.h>
+#include <quickfix/SocketAcceptor.h>
+#include <quickfix/SocketInitiator.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+std::mutex out_mutex;
+
+void say(const std::string& line) {
+  std::lock_guard<std::mutex> lock(out_mutex);
+  std::cout << line << std::endl;
+}
+
+std::string get(const FIX::FieldMap& m, int tag, const std::string& dflt = "") {
+  return m.isSetField(tag) ? m.getField(tag) : dflt;
+}
+
+std::string msg_type(const FIX::Message& m) { return m.getHeader().getField(35); }
+
+FIX::Message new_message(const char* type) {
+  FIX::Message m;
+  m.getHeader().setField(35, type);
+  return m;
+}
+
+struct Order {
+  std::string cl, symbol, side, qty, price, status;
+};
+
+class Venue : public FIX::Application {
+ public:
+  void onCreate(const FIX::SessionID&) override {}
+  void onLogon(const FIX::SessionID&) override { say("LOGON"); }
+  void onLogout(const FIX::SessionID&) override { say("LOGOUT"); }
+  void toAdmin(FIX::Message& m, const FIX::SessionID&) override { say("TO_ADMIN " + msg_type(m)); }
+  void toApp(FIX::Message& m, const FIX::SessionID&) throw(FIX::DoNotSend) override {
+    if (get(m.getHeader(), 43) == "Y") say("RESEND " + msg_type(m) + " " + get(m, 11));
+  }
+  void fromAdmin(const FIX::Message& m, const FIX::SessionID&) throw(
+      FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
+      FIX::RejectLogon) override {
+    say("FROM_ADMIN " + msg_type(m) + " seq=" + get(m.getHeader(), 34));
+  }
+  void fromApp(const FIX::Message& m, const FIX::SessionID& sid) throw(
+      FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
+      FIX::UnsupportedMessageType) override {
+    const std::string type = msg_type(m);
+    say("FROM_APP " + type + " " + get(m, 11) + " possdup=" + get(m.getHeader(), 43, "N"));
+    if (type == "D") {
+      Order o{get(m, 11), get(m, 55), get(m, 54), get(m, 38), get(m, 44), "0"};
+      const bool marketable = o.price.empty() || std::atof(o.price.c_str()) >= 50.0;
+      orders_[o.cl] = o;
+      report(sid, o, "0", "0", "", "", o.qty, "0");
+      if (marketable) {
+        const std::string px = o.price.empty() ? "100" : o.price;
+        orders_[o.cl].status = "2";
+        report(sid, o, "F", "2", o.qty, px, "0", o.qty, px);
+      }
+    } else if (type == "F") {
+      auto it = orders_.find(get(m, 41));
+      if (it == orders_.end() || it->second.status != "0") {
+        FIX::Message r = new_message("9");
+        r.setField(37, it == orders_.end() ? "NONE" : "V-" + it->second.cl);
+        r.setField(11, get(m, 11));
+        r.setField(41, get(m, 41));
+        r.setField(39, it == orders_.end() ? "8" : it->second.status);
+        r.setField(434, "1");
+        r.setField(102, it == orders_.end() ? "1" : "0");
+        FIX::Session::sendToTarget(r, sid);
+        return;
+      }
+      Order o = it->second;
+      orders_.erase(it);
+      o.status = "4";
+      const std::string orig = o.cl;
+      o.cl = get(m, 11);
+      orders_[o.cl] = o;
+      report(sid, o, "4", "4", "", "", "0", "0", "", orig);
+    } else if (type == "H") {
+      auto it = orders_.find(get(m, 11));
+      if (it == orders_.end()) {
+        Order o{get(m, 11), get(m, 55, "[N/A]"), get(m, 54, "1"), "0", "", "8"};
+        report(sid, o, "I", "8", "", "", "0", "0");
+      } else {
+        const Order& o = it->second;
+        const bool filled = o.status == "2";
+        report(sid, o, "I", o.status, "", "", filled ? "0" : o.qty, filled ? o.qty : "0",
+               filled ? (o.price.empty() ? "100" : o.price) : "");
+      }
+    }
+  }
+
+ private:
+  void report(const FIX::SessionID& sid, const Order& o, const std::string& exec_type,
+              const std::string& status, const std::string& last_qty, const std::string& last_px,
+              const std::string& leaves, const std::string& cum, const std::string& avg = "",
+              const std::string& orig = "") {
+    FIX::Message r = new_message("8");
+    r.setField(37, "V-" + o.cl);
+    r.setField(11, o.cl);
+    if (!orig.empty()) r.setField(41, orig);
+    std::ostringstream id;
+    id << "CPP-" << ++exec_;
+    r.setField(17, id.str());
+    r.setField(150, exec_type);
+    r.setField(39, status);
+    r.setField(55, o.symbol);
+    r.setField(54, o.side);
+    r.setField(38, o.qty);
+    if (!o.price.empty()) r.setField(44, o.price);
+    if (!last_qty.empty()) {
+      r.setField(32, last_qty);
+      r.setField(31, last_px);
+    }
+    r.setField(151, leaves);
+    r.setField(14, cum);
+    r.setField(6, avg.empty() ? "0" : avg);
+    r.setField(FIX::TransactTime(FIX::UtcTimeStamp(), 6));
+    FIX::Session::sendToTarget(r, sid);
+  }
+
+  std::map<std::string, Order> orders_;
+  long exec_ = 0;
+};
+
+class Client : public FIX::Application {
+ public:
+  void onCreate(const FIX::SessionID&) override {}
+  void onLogon(const FIX::SessionID& sid) override {
+    say("LOGON");
+    std::lock_guard<std::mutex> lock(mutex_);
+    sid_ = sid;
+    logged_on_ = true;
+    cv_.notify_all();
+  }
+  void onLogout(const FIX::SessionID&) override {
+    say("LOGOUT");
+    std::lock_guard<std::mutex> lock(mutex_);
+    logged_on_ = false;
+  }
+  void toAdmin(FIX::Message& m, const FIX::SessionID&) override { say("TO_ADMIN " + msg_type(m)); }
+  void toApp(FIX::Message&, const FIX::SessionID&) throw(FIX::DoNotSend) override {}
+  void fromAdmin(const FIX::Message& m, const FIX::SessionID&) throw(
+      FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
+      FIX::RejectLogon) override {
+    say("FROM_ADMIN " + msg_type(m) + " seq=" + get(m.getHeader(), 34));
+  }
+  void fromApp(const FIX::Message& m, const FIX::SessionID&) throw(
+      FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
+      FIX::UnsupportedMessageType) override {
+    const std::string cl = get(m, 11), type = get(m, 150);
+    if (!quiet_) {
+      say("ER " + cl + " " + type + " " + get(m, 39) + " " + get(m.getHeader(), 43, "N") +
+          " text=" + get(m, 58));
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (msg_type(m) == "8") {
+      seen_[cl].push_back(type);
+      cv_.notify_all();
+    }
+  }
+
+  bool wait_logon(int timeout_s) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(timeout_s), [&] { return logged_on_; });
+  }
+
+  void send_order(const std::string& cl, bool marketable) {
+    FIX::Message m = new_message("D");
+    m.setField(11, cl);
+    m.setField(1, "ACC-1");
+    m.setField(55, "ACME");
+    m.setField(54, "1");
+    m.setField(FIX::TransactTime(FIX::UtcTimeStamp(), 3));
+    m.setField(38, "100");
+    if (marketable) {
+      m.setField(40, "1");
+    } else {
+      m.setField(40, "2");
+      m.setField(44, "45");
+    }
+    m.setField(59, "0");
+    FIX::Session::sendToTarget(m, sid_);
+  }
+
+  // wait until `cl` has an ER of `type` ("" = any)
+  bool wait_for(const std::string& cl, const std::string& type, int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+      auto it = seen_.find(cl);
+      if (it == seen_.end()) return false;
+      if (type.empty()) return true;
+      for (const auto& t : it->second)
+        if (t == type) return true;
+      return false;
+    });
+  }
+
+  bool quiet_ = false;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  FIX::SessionID sid_;
+  bool logged_on_ = false;
+  std::map<std::string, std::vector<std::string>> seen_;
+};
+
+int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, int extra) {
+  Client app;
+  app.quiet_ = mode == "bench";
+  FIX::FileStoreFactory store(settings);
+  FIX::FileLogFactory log(settings);
+  FIX::SocketInitiator initiator(app, store, settings, log);
+  initiator.start();
+  if (!app.wait_logon(10)) {
+    say("FAIL no logon");
+    initiator.stop();
+    return 1;
+  }
+  const auto tag = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  int rc = 0;
+  if (mode == "initiator") {
+    for (int i = 0; i < n; ++i) app.send_order("CPP-" + tag + "-" + std::to_string(i), i % 2 == 0);
+    for (int i = 0; i < n && rc == 0; ++i) {
+      const std::string cl = "CPP-" + tag + "-" + std::to_string(i);
+      if (!app.wait_for(cl, "0", extra * 1000) ||
+          (i % 2 == 0 && !app.wait_for(cl, "F", extra * 1000))) {
+        say("FAIL no execution report for " + cl);
+        rc = 1;
+      }
+    }
+    if (rc == 0) say("OK " + std::to_string(n));
+  } else {  // bench: extra = warmup round trips, not reported
+    std::vector<long long> ns;
+    ns.reserve(n);
+    for (int i = 0; i < n + extra; ++i) {
+      const std::string cl = "B-" + tag + "-" + std::to_string(i);
+      const auto t0 = std::chrono::steady_clock::now();
+      app.send_order(cl, false);
+      if (!app.wait_for(cl, "", 5000)) {
+        say("FAIL no execution report for " + cl);
+        rc = 1;
+        break;
+      }
+      const auto dt = std::chrono::steady_clock::now() - t0;
+      if (i >= extra) ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count());
+    }
+    std::ostringstream js;
+    js << "{\"rtt_ns\": [";
+    for (size_t i = 0; i < ns.size(); ++i) js << (i ? "," : "") << ns[i];
+    js << "]}";
+    say(js.str());
+  }
+  initiator.stop();
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: cpp_counterparty acceptor|initiator|bench SETTINGS [N TIMEOUT|WARMUP]\n";
+    return 2;
+  }
+  const std::string mode = argv[1];
+  try {
+    FIX::SessionSettings settings(argv[2]);
+    if (mode == "acceptor") {
+      Venue app;
+      FIX::FileStoreFactory store(settings);
+      FIX::FileLogFactory log(settings);
+      FIX::SocketAcceptor acceptor(app, store, settings, log);
+      acceptor.start();
+      say("READY");
+      std::string line;
+      while (std::getline(std::cin, line)) {  // runs until stdin closes
+      }
+      acceptor.stop();
+      return 0;
+    }
+    const int n = argc > 3 ? std::atoi(argv[3]) : 1;
+    const int extra = argc > 4 ? std::atoi(argv[4]) : 10;
+    return run_client(settings, mode, n, extra);
+  } catch (std::exception& e) {
+    say(std::string("FAIL ") + e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,180 @@
+"""Interop with an independent FIX implementation (the C++ engine of Debian's libquickfix-dev),
+both directions, FIX 4.4 and FIXT 1.1 / FIX 5.0 SP2, including forced sequence gaps:
+
+- their initiator → our acceptor + order gateway + engine + paper venue;
+- our initiator (FixVenue) → their acceptor (acks and fills every order, cancels resting ones).
+
+The C++ engine validates with our shipped dictionaries (standard format), so it also checks that
+what we send is what those dictionaries say.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from execflow.bench.counterparty import CounterpartyProcess, CounterpartySession, free_port
+from execflow.domain.enums import OrderType, Side
+from execflow.domain.reports import (
+    Ack,
+    Canceled,
+    Fill,
+    OrderStatusReport,
+    VenueOrder,
+    VenueReport,
+)
+from execflow.fix.application import SessionID
+from execflow.fix.config import SessionConfig
+from execflow.fix.store import MemoryStoreFactory
+from execflow.fix.venue import FixVenue
+from tests.interop.sellside import ACME, BackgroundSellSide
+
+VERSIONS = ["FIX.4.4", "FIXT.1.1"]
+
+
+@pytest.fixture(params=VERSIONS)
+def begin(request: pytest.FixtureRequest) -> Iterator[str]:
+    yield request.param
+
+
+def test_their_initiator_trades_through_our_gateway_and_recovers_from_a_gap(
+    cpp_counterparty: Path, tmp_path: Path, begin: str
+) -> None:
+    client = SessionID(begin, "CPPCLIENT", "EXECFLOW")  # their view
+    stores = MemoryStoreFactory()
+    side = BackgroundSellSide([client], store_factory=stores)
+    settings = CounterpartySession(begin, "CPPCLIENT", "EXECFLOW", side.port, acceptor=False).write(
+        tmp_path / "client"
+    )
+    try:
+        first = CounterpartyProcess(cpp_counterparty, "initiator", settings, "4", "10")
+        assert first.wait(30) == 0, "\n".join(first.lines)
+        assert "OK 4" in first.lines
+        ours = {cl: o for cl, o in side.side.engine.orders.items() if cl.startswith("CPPCLIENT:")}
+        assert len(ours) == 4
+        assert sorted(str(o.status) for o in ours.values()) == [
+            "ACCEPTED", "ACCEPTED", "FILLED", "FILLED",
+        ]  # fmt: skip
+        assert {o.account for o in ours.values()} == {"ACC-1"}
+
+        # forced gap: our acceptor's outgoing numbers jump ahead by 5 while they are away;
+        # they must ask for a resend, we answer with a gap fill, and trading goes on
+        ours_sid = SessionID(begin, "EXECFLOW", "CPPCLIENT")
+        store = stores.stores[ours_sid]
+        side._run(_advance(store, 5))
+        second = CounterpartyProcess(cpp_counterparty, "initiator", settings, "2", "10")
+        assert second.wait(30) == 0, "\n".join(second.lines)
+        assert second.count("TO_ADMIN 2") >= 1, "they did not send a ResendRequest"
+        assert second.count("FROM_ADMIN 4") >= 1, "we did not answer with a SequenceReset"
+        assert "OK 2" in second.lines
+    finally:
+        side.stop()
+
+
+async def _advance(store: object, n: int) -> None:
+    store.set_next_sender_seq(store.next_sender_seq() + n)  # type: ignore[attr-defined]
+
+
+def _order(cl: str, price: int | None) -> VenueOrder:
+    return VenueOrder(
+        cl_ord_id=cl,
+        account="ACC-1",
+        instrument="ACME",
+        side=Side.BUY,
+        order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
+        quantity=100,
+        price=price,
+    )
+
+
+def _venue(begin: str, port: int, stores: MemoryStoreFactory) -> FixVenue:
+    venue = FixVenue(
+        SessionConfig(SessionID(begin, "EXECFLOW", "CPPVENUE"), initiator=True),
+        "127.0.0.1",
+        port,
+        [ACME],
+        store_factory=stores,
+        poll_wait_s=2.0,
+        quiet_s=0.05,
+        tick_s=0.05,
+        reconnect_interval_s=0.1,
+    )
+    return venue
+
+
+def test_our_venue_adapter_trades_with_their_acceptor_across_gaps_both_ways(
+    cpp_counterparty: Path, tmp_path: Path, begin: str
+) -> None:
+    port = free_port()
+    settings = CounterpartySession(begin, "CPPVENUE", "EXECFLOW", port, acceptor=True).write(
+        tmp_path / "venue"
+    )
+    cp = CounterpartyProcess(cpp_counterparty, "acceptor", settings)
+    stores = MemoryStoreFactory()
+    sid = SessionID(begin, "EXECFLOW", "CPPVENUE")
+    reports: list[VenueReport] = []
+    venue = _venue(begin, port, stores)
+    try:
+        assert cp.wait_for("READY", 10), cp.lines
+        venue.connect(reports.append)
+        venue.start(logon_timeout_s=10)
+        venue.submit(_order("M1", 10_000))  # marketable at their venue: ack + fill
+        venue.submit(_order("R1", 4_000))  # rests (price below 50)
+        venue.poll(0)
+        venue.cancel("R1")
+        venue.request_status("M1")
+        venue.poll(0)
+        kinds = [(type(r).__name__, r.cl_ord_id) for r in reports]
+        assert kinds == [
+            ("Ack", "M1"), ("Fill", "M1"), ("Ack", "R1"), ("Canceled", "R1"),
+            ("OrderStatusReport", "M1"),
+        ], kinds  # fmt: skip
+        fill, status = reports[1], reports[4]
+        assert isinstance(fill, Fill) and (fill.last_qty, fill.last_px, fill.leaves_qty) == (
+            100, 10_000, 0,
+        )  # fmt: skip
+        assert fill.exec_id.startswith("CPP-")  # the counterparty's ExecID
+        assert isinstance(status, OrderStatusReport) and status.state == "FILLED"
+        venue.stop()
+
+        # gap 1: we come back with our outgoing numbers 5 ahead; they ask for a resend and we
+        # gap-fill (nothing we skipped was ever sent)
+        store = stores.stores[sid]
+        store.set_next_sender_seq(store.next_sender_seq() + 5)
+        venue = _venue(begin, port, stores)
+        venue.connect(reports.append)
+        venue.start(logon_timeout_s=10)
+        venue.submit(_order("M2", 10_000))
+        venue.poll(0)
+        assert venue.received_admin["2"] >= 1, "they did not ask for a resend"
+        assert cp.wait_for("FROM_ADMIN 4", 5), "our gap fill did not reach them"
+        assert [type(r) for r in reports if r.cl_ord_id == "M2"] == [Ack, Fill]
+        venue.stop()
+
+        # gap 2: we come back expecting their messages from 4 back; we ask for a resend and
+        # they resend their ExecutionReports (PossDup) with the same ExecIDs
+        seen = {r.exec_id for r in reports}
+        store.set_next_target_seq(store.next_target_seq() - 4)
+        before = len(reports)
+        venue = _venue(begin, port, stores)
+        venue.connect(reports.append)
+        venue.start(logon_timeout_s=10)
+        deadline = time.monotonic() + 5
+        while venue.sent_admin["2"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert venue.sent_admin["2"] >= 1, "we did not ask for a resend"
+        assert cp.wait_for("RESEND 8", 5), "they resent no ExecutionReport"
+        while len(reports) == before and time.monotonic() < deadline:
+            venue.poll(0)
+        replayed = reports[before:]
+        assert replayed and {r.exec_id for r in replayed} <= seen  # the engine drops these
+        venue.submit(_order("M3", 10_000))
+        venue.poll(0)
+        assert [type(r) for r in reports if r.cl_ord_id == "M3"] == [Ack, Fill]
+        assert not isinstance(reports[-1], Canceled)
+    finally:
+        venue.stop()
+        cp.stop()
