@@ -111,9 +111,11 @@ def validate_lines(lines: list[str], dictionary: Path | None = None) -> Report:
         try:
             msg = codec.parse(data, validator.dictionary)
         except FixParseError as exc:
-            tag = 10 if isinstance(exc, FixChecksumError) else 9
-            if not isinstance(exc, (FixChecksumError, FixBodyLengthError)):
-                tag = None
+            tag: int | None = None
+            if isinstance(exc, FixChecksumError):
+                tag = 10
+            elif isinstance(exc, FixBodyLengthError):
+                tag = 9
             out.append(Violation(n, msg_type, tag, None, "GARBLED", exc.message))
             continue
         try:
