@@ -48,9 +48,14 @@ def build(store: EventStore) -> Engine:
 
 def order(cl: str) -> SubmitOrder:
     return SubmitOrder(
-        cl_ord_id=cl, account="A", instrument="AAPL", side=1,
-        order_type=OrderType.MARKET, quantity=1, venue="FAKE",
-    )  # fmt: skip
+        cl_ord_id=cl,
+        account="A",
+        instrument="AAPL",
+        side=1,
+        order_type=OrderType.MARKET,
+        quantity=1,
+        venue="FAKE",
+    )
 
 
 def test_recorded_outside_a_batch_is_committed_by_the_next_process() -> None:

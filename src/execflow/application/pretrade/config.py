@@ -1,0 +1,296 @@
+"""Risk limits configuration: scoped limit sets, loaded from TOML or JSON, changed at run time.
+
+A limit set applies at a scope: every order (no account, no instrument), one account, one
+instrument (for every account), or one account in one instrument. Every set that applies to an
+order is enforced, so the tightest value wins (a firm-wide cap cannot be escaped by an account;
+to give accounts different values, set them per account). No limit set = everything allowed.
+
+Values are decimals in the limit's natural unit: instrument quantity (``"1000"``, ``"0.5"``),
+currency major units per currency (``{USD = "1000000"}``), basis points, counts. They become
+fixed-point integers per instrument/currency when the engine resolves them (never floats).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import msgspec
+
+from execflow.domain.errors import InvalidValueError
+
+# limits of one order or of one (account, instrument) position: any scope
+INSTRUMENT_LIMITS: Final = (
+    "max_order_qty",
+    "max_order_notional",
+    "price_collar_bps",
+    "max_long_position",
+    "max_short_position",
+)
+# limits aggregated over an account (per currency for money): scope without instrument
+ACCOUNT_LIMITS: Final = (
+    "max_orders_per_second",
+    "max_gross_exposure",
+    "max_net_exposure",
+    "daily_loss_limit",
+    "buying_power",
+)
+# counted per account, or per account and instrument when the scope names an instrument
+COUNT_LIMITS: Final = ("max_open_orders",)
+FLAGS: Final = ("restricted", "require_locate")
+WINDOWS: Final = ("duplicate_window_ms",)
+MONEY_LIMITS: Final = frozenset(
+    {
+        "max_order_notional",
+        "max_gross_exposure",
+        "max_net_exposure",
+        "daily_loss_limit",
+        "buying_power",
+    }
+)
+QTY_LIMITS: Final = frozenset({"max_order_qty", "max_long_position", "max_short_position"})
+INT_LIMITS: Final = frozenset(
+    {"price_collar_bps", "max_open_orders", "max_orders_per_second", "duplicate_window_ms"}
+)
+ALL_LIMITS: Final = (*INSTRUMENT_LIMITS, *ACCOUNT_LIMITS, *COUNT_LIMITS, *FLAGS, *WINDOWS)
+# what a dynamic rule may scale
+SCALABLE: Final = frozenset(
+    {
+        "max_order_qty",
+        "max_order_notional",
+        "max_long_position",
+        "max_short_position",
+        "price_collar_bps",
+    }
+)
+
+Money = dict[str, Decimal]
+
+
+class LimitSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """One scope's limits. ``None`` = not limited at this scope."""
+
+    account: str | None = None
+    instrument: str | None = None
+    max_order_qty: Decimal | None = None
+    max_order_notional: Money | None = None
+    price_collar_bps: int | None = None
+    max_long_position: Decimal | None = None
+    max_short_position: Decimal | None = None
+    max_open_orders: int | None = None
+    max_orders_per_second: int | None = None
+    max_gross_exposure: Money | None = None
+    max_net_exposure: Money | None = None
+    daily_loss_limit: Money | None = None
+    buying_power: Money | None = None
+    restricted: bool | None = None
+    require_locate: bool | None = None
+    duplicate_window_ms: int | None = None
+
+    @property
+    def scope(self) -> tuple[str | None, str | None]:
+        return (self.account, self.instrument)
+
+
+class RuleConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A dynamic rule: scales ``limits`` of ``instrument`` (None: all) by a percentage.
+
+    ``kind = "time_of_day"``: ``windows`` = [["HH:MM", "HH:MM", pct], ...] in UTC shifted by
+    ``utc_offset_minutes``; outside every window the scale is 100.
+    ``kind = "volatility"``: EWMA of the absolute tick-to-tick mid change in bps x 100 (weight
+    of a new tick 1/``ewma_ticks``); ``tiers`` = [[measure_at_least, pct], ...]; no scaling before
+    ``min_ticks`` ticks.
+    """
+
+    name: str
+    kind: Literal["time_of_day", "volatility"]
+    limits: list[str]
+    instrument: str | None = None
+    windows: list[tuple[str, str, int]] = []
+    utc_offset_minutes: int = 0
+    tiers: list[tuple[int, int]] = []
+    ewma_ticks: int = 20
+    min_ticks: int = 20
+
+
+class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The whole risk configuration. ``limits`` is a list of scoped :class:`LimitSet`."""
+
+    warn_pct: int = 80
+    # price collar with no reference price (no mid, no trade, no fill): allow or reject
+    collar_without_reference: Literal["allow", "reject"] = "allow"
+    # a money limit applies to a market order and there is no price at all: allow or reject
+    notional_without_price: Literal["allow", "reject"] = "reject"
+    # the trading day (daily loss, buying power) starts at this minute of the UTC day
+    day_start_utc_minutes: int = 0
+    recent_rejects: int = 1000
+    limits: list[LimitSet] = []
+    locates: dict[str, list[str]] = {}  # account -> instruments with a short-sale locate
+    rules: list[RuleConfig] = []
+
+    def validate(self) -> None:
+        for ls in self.limits:
+            validate_limit_set(ls)
+        for r in self.rules:
+            bad = [x for x in r.limits if x not in SCALABLE]
+            if bad:
+                raise InvalidValueError(
+                    f"rule {r.name}: cannot scale {bad}; only {sorted(SCALABLE)}"
+                )
+            if r.kind == "volatility" and not r.tiers:
+                raise InvalidValueError(f"rule {r.name}: a volatility rule needs tiers")
+            if r.kind == "time_of_day" and not r.windows:
+                raise InvalidValueError(f"rule {r.name}: a time of day rule needs windows")
+            for start, end, pct in r.windows:
+                parse_hhmm(start)
+                parse_hhmm(end)
+                _positive(pct, f"rule {r.name} pct", zero=True)
+            for _, pct in r.tiers:
+                _positive(pct, f"rule {r.name} pct", zero=True)
+        if not 0 < self.warn_pct <= 100:
+            raise InvalidValueError("warn_pct must be in 1..100")
+
+    def scope(self, account: str | None, instrument: str | None) -> LimitSet:
+        """The limit set of exactly this scope, created if absent."""
+        for ls in self.limits:
+            if ls.account == account and ls.instrument == instrument:
+                return ls
+        ls = LimitSet(account=account, instrument=instrument)
+        self.limits.append(ls)
+        return ls
+
+
+def _positive(v: object, what: str, *, zero: bool = False) -> None:
+    if isinstance(v, bool) or not isinstance(v, int | Decimal):
+        raise InvalidValueError(f"{what} must be a number")
+    if v < 0 or (v == 0 and not zero):
+        raise InvalidValueError(f"{what} must be {'>= 0' if zero else '> 0'}, not {v}")
+
+
+def validate_limit_set(ls: LimitSet) -> None:
+    where = f"limits for account={ls.account or '*'} instrument={ls.instrument or '*'}"
+    for name in ALL_LIMITS:
+        v = getattr(ls, name)
+        if v is None:
+            continue
+        if name in ACCOUNT_LIMITS and ls.instrument is not None:
+            raise InvalidValueError(
+                f"{where}: {name} is an account-wide limit; set it without an instrument"
+            )
+        if name in MONEY_LIMITS:
+            for ccy, amount in v.items():
+                _positive(amount, f"{where}: {name}[{ccy}]", zero=True)
+        elif name in FLAGS:
+            continue
+        else:
+            _positive(v, f"{where}: {name}", zero=True)
+
+
+def parse_hhmm(text: str) -> int:
+    try:
+        h, m = text.split(":")
+        minutes = int(h) * 60 + int(m)
+    except ValueError:
+        raise InvalidValueError(f"time {text!r} is not HH:MM") from None
+    if not 0 <= minutes <= 24 * 60:
+        raise InvalidValueError(f"time {text!r} is not within a day")
+    return minutes
+
+
+def config_from_mapping(data: dict[str, Any]) -> RiskConfig:
+    try:
+        cfg = msgspec.convert(data, RiskConfig, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidValueError(f"risk config: {exc}") from None
+    cfg.validate()
+    return cfg
+
+
+def load_config(path: str | Path) -> RiskConfig:
+    """Load a TOML (``.toml``) or JSON file; numbers are read as Decimal, never float."""
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    if p.suffix.lower() == ".json":
+        data = json.loads(text, parse_float=Decimal)
+    else:
+        data = tomllib.loads(text, parse_float=Decimal)
+    return config_from_mapping(data)
+
+
+def parse_value(limit: str, value: str | None) -> Decimal | int | bool | None:
+    """A run-time limit value from text (CLI, API, events)."""
+    if limit not in ALL_LIMITS:
+        raise InvalidValueError(f"unknown limit {limit!r}; known: {', '.join(ALL_LIMITS)}")
+    if value is None:
+        return None
+    if limit in FLAGS:
+        v = value.strip().lower()
+        if v not in ("true", "false", "1", "0", "yes", "no"):
+            raise InvalidValueError(f"{limit} takes true or false, not {value!r}")
+        return v in ("true", "1", "yes")
+    try:
+        d = Decimal(value)
+    except ArithmeticError:
+        raise InvalidValueError(f"{limit}: {value!r} is not a number") from None
+    if not d.is_finite() or d < 0:
+        raise InvalidValueError(f"{limit}: {value!r} must be a finite number >= 0")
+    if limit in INT_LIMITS:
+        if d != d.to_integral_value():
+            raise InvalidValueError(f"{limit}: {value!r} must be a whole number")
+        return int(d)
+    return d
+
+
+@dataclass(frozen=True, slots=True)
+class LimitChange:
+    """The result of applying a change to a config: the text of the old and new values."""
+
+    previous: str | None
+    value: str | None
+
+
+def apply_change(
+    cfg: RiskConfig,
+    limit: str,
+    value: str | None,
+    *,
+    account: str | None = None,
+    instrument: str | None = None,
+    currency: str | None = None,
+) -> LimitChange:
+    """Set (or remove, value None) one limit at one scope; validated before anything changes."""
+    parsed = parse_value(limit, value)
+    if limit in MONEY_LIMITS and currency is None:
+        raise InvalidValueError(f"{limit} is per currency: give a currency")
+    if limit not in MONEY_LIMITS and currency is not None:
+        raise InvalidValueError(f"{limit} is not a money limit; it takes no currency")
+    if limit in ACCOUNT_LIMITS and instrument is not None:
+        raise InvalidValueError(f"{limit} is an account-wide limit; give no instrument")
+    ls = cfg.scope(account, instrument)
+    old = getattr(ls, limit)
+    if limit in MONEY_LIMITS:
+        assert currency is not None
+        money: Money = dict(old or {})
+        previous = _text(money.get(currency))
+        if parsed is None:
+            money.pop(currency, None)
+        else:
+            assert isinstance(parsed, Decimal)
+            money[currency] = parsed
+        setattr(ls, limit, money or None)
+    else:
+        previous = _text(old)
+        setattr(ls, limit, parsed)
+    return LimitChange(previous, value)
+
+
+def _text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)

@@ -1,0 +1,490 @@
+"""The pre-trade checks and the state they read, kept up to date from order events.
+
+``check`` only reads (apart from the once-a-day roll): an order's quantities are reserved when
+the engine shows us its ``OrderSubmitted`` (so the orders approved earlier in the same batch
+count), released when it ends, converted into the position by its fills. ``rebuild`` derives
+everything again from the engine's orders. No I/O, no clock: time comes in as ``now_ns`` or an
+event's ``ts``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable
+
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.market import MarketState
+from execflow.application.pretrade.config import RiskConfig
+from execflow.application.pretrade.resolve import (
+    AccountLimits,
+    InstrumentLimits,
+    max_duplicate_window_ns,
+    resolve_account,
+    resolve_instrument,
+)
+from execflow.application.pretrade.state import AccountState, InstrumentState, Pos
+from execflow.domain.commands import SubmitOrder
+from execflow.domain.enums import OrderStatus
+from execflow.domain.errors import RejectCode
+from execflow.domain.events import (
+    OrderDenied,
+    OrderEvent,
+    OrderFilled,
+    OrderInitialized,
+    OrderSubmitted,
+)
+from execflow.domain.instruments import Instrument
+from execflow.domain.orders import Order
+from execflow.domain.validation import Rejection
+
+DAY_NS = 86_400 * 10**9
+_NOT_SENT = (OrderStatus.INITIALIZED, OrderStatus.DENIED)
+
+DupKey = tuple[str, str, int, int, int | None]
+
+
+class OrderRes:
+    """What one live order has reserved in its position."""
+
+    __slots__ = ("pos", "reserved", "side")
+
+    def __init__(self, pos: Pos, side: int) -> None:
+        self.pos = pos
+        self.side = side
+        self.reserved = 0
+
+
+def _reservation(order: Order) -> int:
+    """Quantity the order may still add: its leaves, or a pending replace's if larger."""
+    leaves = order.leaves_qty
+    if order.status is OrderStatus.PENDING_REPLACE and order.pending_quantity is not None:
+        pending = order.pending_quantity - order.cum_qty
+        if pending > leaves:
+            return pending
+    return leaves
+
+
+class RiskCore:
+    def __init__(
+        self, config: RiskConfig, instruments: InstrumentCatalog, market: MarketState
+    ) -> None:
+        self.config = config
+        self.instruments = instruments
+        self.market = market
+        self.accounts: dict[str, AccountState] = {}
+        self.positions: dict[tuple[str, str], Pos] = {}
+        self.insts: dict[str, InstrumentState] = {}
+        self.orders: dict[str, OrderRes] = {}
+        self.kill_all = False
+        self.killed: set[str] = set()
+        # (rule name, instrument or None) -> (limits it scales, percent in force)
+        self.scales: dict[tuple[str, str | None], tuple[tuple[str, ...], int]] = {}
+        self.reject_counts: Counter[str] = Counter()
+        self._acct_limits: dict[str, AccountLimits] = {}
+        self._limits: dict[tuple[str, str], InstrumentLimits] = {}
+        self._dup: dict[DupKey, int] = {}
+        self._dup_q: deque[tuple[int, DupKey]] = deque()
+        self._dup_window = 0
+        self.day_start_ns: int | None = None
+        self.next_roll_ns = 0  # 0: not started; the first time seen starts the day
+        for acct, names in config.locates.items():
+            self.account(acct).located.update(names)
+        self.invalidate()
+
+    # -- limits ------------------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """The config or a dynamic scale changed: resolve limits again on next use."""
+        self._acct_limits.clear()
+        self._limits.clear()
+        self._dup_window = max_duplicate_window_ns(self.config)
+
+    def account_limits(self, account: str) -> AccountLimits:
+        al = self._acct_limits.get(account)
+        if al is None:
+            al = self._acct_limits[account] = resolve_account(self.config, account)
+        return al
+
+    def limits(self, account: str, instrument: Instrument) -> InstrumentLimits:
+        key = (account, instrument.id)
+        lim = self._limits.get(key)
+        if lim is None:
+            lim = self._limits[key] = resolve_instrument(
+                self.config,
+                self.account_limits(account),
+                account,
+                instrument,
+                self.scales_for(instrument.id),
+            )
+        return lim
+
+    def scales_for(self, instrument: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (_rule, ins), (names, pct) in self.scales.items():
+            if ins is not None and ins != instrument:
+                continue
+            for n in names:
+                out[n] = min(out.get(n, 100), pct)
+        return out
+
+    # -- state access ------------------------------------------------------------------------
+    def account(self, account: str) -> AccountState:
+        a = self.accounts.get(account)
+        if a is None:
+            a = self.accounts[account] = AccountState(account)
+        return a
+
+    def inst(self, instrument: Instrument) -> InstrumentState:
+        s = self.insts.get(instrument.id)
+        if s is None:
+            s = self.insts[instrument.id] = InstrumentState(instrument)
+        return s
+
+    def position(self, account: str, instrument: Instrument) -> Pos:
+        key = (account, instrument.id)
+        p = self.positions.get(key)
+        if p is None:
+            ist = self.inst(instrument)
+            p = self.positions[key] = Pos(self.account(account), ist)
+            ist.positions.append(p)
+        return p
+
+    # -- the checks --------------------------------------------------------------------------
+    def check(self, cmd: SubmitOrder, instrument: Instrument, now_ns: int) -> Rejection | None:
+        if now_ns >= self.next_roll_ns:
+            self.roll_day(now_ns)
+        acct = cmd.account
+        if self.kill_all or acct in self.killed:
+            who = "all accounts" if self.kill_all else f"account {acct}"
+            return self._reject(RejectCode.KILL_SWITCH, f"kill switch engaged for {who}")
+        ins = instrument.id
+        lim = self._limits.get((acct, ins))
+        if lim is None:
+            lim = self.limits(acct, instrument)
+        if lim.restricted:
+            return self._reject(
+                RejectCode.RESTRICTED_INSTRUMENT, f"{ins} is restricted for account {acct}"
+            )
+        qty = cmd.quantity
+        side = cmd.side
+        price = cmd.price
+        if lim.max_order_qty is not None and qty > lim.max_order_qty:
+            return self._reject(
+                RejectCode.MAX_ORDER_QTY,
+                f"quantity {instrument.qty_to_decimal(qty)} is above the maximum "
+                f"{instrument.qty_to_decimal(lim.max_order_qty)} per order",
+            )
+        ist = self.insts.get(ins) or self.inst(instrument)
+        ref = ist.ref_px(self.market)
+        if lim.collar_bps is not None and price is not None:
+            if ref is None:
+                if self.config.collar_without_reference == "reject":
+                    return self._reject(
+                        RejectCode.NO_REFERENCE_PRICE,
+                        f"no reference price for {ins} (no mid, trade or fill): price collar "
+                        "cannot be checked",
+                    )
+            elif abs(price - ref) * 10_000 > lim.collar_bps * ref:
+                return self._reject(
+                    RejectCode.PRICE_COLLAR,
+                    f"price {instrument.price_to_decimal(price)} is more than "
+                    f"{lim.collar_bps} bps away from the reference "
+                    f"{instrument.price_to_decimal(ref)}",
+                )
+        mark = ref if ref is not None else ist.order_px
+        if lim.max_notional is not None:
+            px = price if price is not None else mark
+            if px is None:
+                if self.config.notional_without_price == "reject":
+                    return self._reject(
+                        RejectCode.NO_REFERENCE_PRICE,
+                        f"no price for {ins} to value a market order's notional",
+                    )
+            elif ist.ceil(qty * px) > lim.max_notional:
+                ccy = instrument.currency
+                return self._reject(
+                    RejectCode.MAX_ORDER_NOTIONAL,
+                    f"notional {ist.ceil(qty * px)} {ccy} minor units is above the maximum "
+                    f"{lim.max_notional} per order",
+                )
+        window = lim.duplicate_window_ns
+        if window:
+            t = self._dup.get((acct, ins, side, qty, price))
+            if t is not None and now_ns - t < window:
+                return self._reject(
+                    RejectCode.DUPLICATE_ORDER,
+                    f"same account, instrument, side, quantity and price as an order "
+                    f"{(now_ns - t) // 1_000_000} ms ago (window {window // 1_000_000} ms)",
+                )
+        al = lim.account
+        a = self.accounts.get(acct)
+        if al.max_rate is not None:
+            n = a.rate(now_ns) if a is not None else 0
+            if n >= al.max_rate:
+                return self._reject(
+                    RejectCode.RATE_LIMIT,
+                    f"{n} orders in the last second; the limit is {al.max_rate} per second",
+                )
+        if al.max_open_orders is not None and a is not None and a.open_orders >= al.max_open_orders:
+            return self._reject(
+                RejectCode.MAX_OPEN_ORDERS,
+                f"account {acct} has {a.open_orders} open orders; the limit is "
+                f"{al.max_open_orders}",
+            )
+        pos = self.positions.get((acct, ins))
+        if pos is None:
+            pos = self.position(acct, instrument)
+        if lim.max_open_orders is not None and pos.open_orders >= lim.max_open_orders:
+            return self._reject(
+                RejectCode.MAX_OPEN_ORDERS,
+                f"account {acct} has {pos.open_orders} open orders in {ins}; the limit is "
+                f"{lim.max_open_orders}",
+            )
+        net, buy, sell = pos.net, pos.buy, pos.sell
+        if side > 0:
+            if lim.max_long is not None and net + buy + qty > lim.max_long:
+                return self._reject(
+                    RejectCode.MAX_POSITION,
+                    f"long position could reach {instrument.qty_to_decimal(net + buy + qty)} "
+                    f"with open orders; the limit is {instrument.qty_to_decimal(lim.max_long)}",
+                )
+        else:
+            if lim.max_short is not None and sell + qty - net > lim.max_short:
+                return self._reject(
+                    RejectCode.MAX_POSITION,
+                    f"short position could reach {instrument.qty_to_decimal(sell + qty - net)} "
+                    f"with open orders; the limit is {instrument.qty_to_decimal(lim.max_short)}",
+                )
+            if lim.require_locate and net - sell - qty < 0 and (a is None or ins not in a.located):
+                return self._reject(
+                    RejectCode.LOCATE_REQUIRED,
+                    f"this sell could make account {acct} short {ins}, which needs a locate",
+                )
+        if (
+            lim.max_gross is not None
+            or lim.max_net is not None
+            or lim.daily_loss is not None
+            or lim.buying_power is not None
+        ):
+            return self._check_money(pos, lim, side, qty, mark if mark is not None else price)
+        return None
+
+    def _check_money(
+        self, pos: Pos, lim: InstrumentLimits, side: int, qty: int, mark: int | None
+    ) -> Rejection | None:
+        book = pos.book
+        ccy = book.currency
+        if lim.daily_loss is not None and -book.pnl >= lim.daily_loss:
+            reducing = (side < 0 < pos.net and qty + pos.sell <= pos.net) or (
+                side > 0 > pos.net and qty + pos.buy <= -pos.net
+            )
+            if not reducing:
+                return self._reject(
+                    RejectCode.DAILY_LOSS_LIMIT,
+                    f"loss of the day {-book.pnl} {ccy} minor units has reached the limit "
+                    f"{lim.daily_loss}: only orders reducing a position are accepted",
+                )
+        if lim.max_gross is None and lim.max_net is None and lim.buying_power is None:
+            return None
+        if mark is None:
+            if self.config.notional_without_price == "reject":
+                return self._reject(
+                    RejectCode.NO_REFERENCE_PRICE,
+                    f"no price for {pos.inst.id} to value the order against exposure limits",
+                )
+            return None
+        buy, sell = pos.buy, pos.sell
+        nbuy, nsell = (buy + qty, sell) if side > 0 else (buy, sell + qty)
+        if lim.max_gross is not None:
+            old = pos.gross_at(mark, buy, sell)
+            new = pos.gross_at(mark, nbuy, nsell)
+            total = book.gross - pos.c_gross + new
+            if new > old and total > lim.max_gross:
+                return self._reject(
+                    RejectCode.MAX_GROSS_EXPOSURE,
+                    f"gross exposure could reach {total} {ccy} minor units; the limit is "
+                    f"{lim.max_gross}",
+                )
+        if lim.max_net is not None:
+            if side > 0:
+                old = pos.long_at(mark, buy)
+                new = pos.long_at(mark, nbuy)
+                total = max(book.long - pos.c_long + new, -book.short)
+            else:
+                old = -pos.short_at(mark, sell)
+                new = -pos.short_at(mark, nsell)
+                total = max(book.long, -(book.short - pos.c_short) + new)
+            if new > old and total > lim.max_net:
+                return self._reject(
+                    RejectCode.MAX_NET_EXPOSURE,
+                    f"net exposure could reach {total} {ccy} minor units; the limit is "
+                    f"{lim.max_net}",
+                )
+        if lim.buying_power is not None and side > 0:
+            total = book.spent - pos.c_spent + pos.spent_at(mark, nbuy)
+            if total > lim.buying_power:
+                return self._reject(
+                    RejectCode.BUYING_POWER,
+                    f"this order needs {total} {ccy} minor units of buying power; the account "
+                    f"has {lim.buying_power}",
+                )
+        return None
+
+    def _reject(self, code: RejectCode, reason: str) -> Rejection:
+        self.reject_counts[code] += 1
+        return Rejection(code, reason)
+
+    # -- order events ------------------------------------------------------------------------
+    def on_order_event(self, order: Order, event: OrderEvent) -> Pos | None:
+        """Apply one order event; return the position it changed (None: nothing changed)."""
+        t = type(event)
+        if t is OrderInitialized or t is OrderDenied:
+            return None
+        cl = order.cl_ord_id
+        if t is OrderSubmitted:
+            ins = self.instruments.get(order.instrument)
+            if ins is None:
+                return None
+            pos = self.position(order.account, ins)
+            res = self.orders[cl] = OrderRes(pos, int(order.side))
+            acct = pos.account
+            acct.open_orders += 1
+            pos.open_orders += 1
+            acct.submits.append(event.ts)
+            if self._dup_window:
+                self._remember(order, event.ts)
+            if order.price is not None:
+                pos.inst.order_px = order.price
+            self._reserve(res, _reservation(order))
+            self._revalue(pos)
+            return pos
+        found = self.orders.get(cl)
+        if found is None:
+            return None
+        res = found
+        pos = res.pos
+        if t is OrderFilled:
+            assert isinstance(event, OrderFilled)
+            pos.fill(res.side, event.last_qty, event.last_px)
+            pos.inst.last_px = event.last_px
+        elif order.is_open and _reservation(order) == res.reserved:
+            return None  # an ack, a pending cancel...: nothing moved
+        if order.is_open:
+            self._reserve(res, _reservation(order))
+        else:
+            self._reserve(res, 0)
+            del self.orders[cl]
+            pos.account.open_orders -= 1
+            pos.open_orders -= 1
+        self._revalue(pos)
+        return pos
+
+    def _reserve(self, res: OrderRes, qty: int) -> None:
+        delta = qty - res.reserved
+        if delta:
+            res.reserved = qty
+            if res.side > 0:
+                res.pos.buy += delta
+            else:
+                res.pos.sell += delta
+
+    def _revalue(self, pos: Pos) -> None:
+        ist = pos.inst
+        px = ist.mark(self.market)
+        pos.revalue(px)
+
+    def _remember(self, order: Order, ts: int) -> None:
+        key: DupKey = (
+            order.account,
+            order.instrument,
+            int(order.side),
+            order.quantity,
+            order.price,
+        )
+        self._dup[key] = ts
+        q = self._dup_q
+        q.append((ts, key))
+        horizon = ts - self._dup_window
+        dup = self._dup
+        while q and q[0][0] <= horizon:
+            old_ts, old_key = q.popleft()
+            if dup.get(old_key) == old_ts:
+                del dup[old_key]
+
+    # -- market data -------------------------------------------------------------------------
+    def revalue_instrument(self, ist: InstrumentState) -> list[Pos]:
+        px = ist.mark(self.market)
+        for p in ist.positions:
+            p.revalue(px)
+        return ist.positions
+
+    # -- time --------------------------------------------------------------------------------
+    def day_start(self, now_ns: int) -> int:
+        off = self.config.day_start_utc_minutes * 60 * 10**9
+        return (now_ns - off) // DAY_NS * DAY_NS + off
+
+    def roll_day(self, now_ns: int) -> bool:
+        """At the first time seen, start the day; at a later day start, roll every position."""
+        start = self.day_start(now_ns)
+        first = self.day_start_ns is None
+        self.day_start_ns = start
+        self.next_roll_ns = start + DAY_NS
+        if first:
+            return False
+        for ist in self.insts.values():
+            px = ist.mark(self.market)
+            for p in ist.positions:
+                p.roll_day(px)
+                p.revalue(px)
+        return True
+
+    # -- rebuild -----------------------------------------------------------------------------
+    def rebuild(self, orders: Iterable[Order], now_ns: int) -> None:
+        """Everything derived from orders, from scratch (after recovery or a failed commit)."""
+        start = self.day_start(now_ns)
+        self.day_start_ns, self.next_roll_ns = start, start + DAY_NS
+        for a in self.accounts.values():
+            a.open_orders = 0
+            a.books.clear()
+        self.positions.clear()
+        for ist in self.insts.values():
+            ist.positions.clear()
+        self.orders.clear()
+        prior: dict[tuple[str, str], tuple[int, int]] = {}
+        last_fill: dict[str, tuple[int, int]] = {}  # instrument -> (ts, avg px of an order)
+        for o in orders:
+            if o.status in _NOT_SENT:
+                continue
+            ins = self.instruments.get(o.instrument)
+            if ins is None:
+                continue
+            pos = self.position(o.account, ins)
+            side = int(o.side)
+            if o.cum_qty:
+                if o.last_ts < start:  # filled before today (by its last event): carried
+                    n, c = prior.get((o.account, o.instrument), (0, 0))
+                    prior[(o.account, o.instrument)] = (
+                        n + side * o.cum_qty,
+                        c - side * o.cum_notional,
+                    )
+                else:
+                    pos.net += side * o.cum_qty
+                    pos.cash -= side * o.cum_notional
+                lf = last_fill.get(o.instrument)
+                if lf is None or o.last_ts >= lf[0]:
+                    last_fill[o.instrument] = (o.last_ts, o.cum_notional // o.cum_qty)
+            if o.is_open:
+                res = self.orders[o.cl_ord_id] = OrderRes(pos, side)
+                pos.account.open_orders += 1
+                pos.open_orders += 1
+                self._reserve(res, _reservation(o))
+                if o.price is not None:
+                    pos.inst.order_px = o.price
+        for ins_id, (_ts, px) in last_fill.items():
+            self.insts[ins_id].last_px = px
+        for (acct, ins_id), (n, c) in prior.items():
+            p = self.positions[(acct, ins_id)]
+            mark = p.inst.mark(self.market)
+            p.net += n
+            p.cash += c if mark is None else -n * mark
+        for ist in self.insts.values():
+            self.revalue_instrument(ist)

@@ -1,0 +1,221 @@
+"""Incremental risk state: positions with their open orders, and per-account, per-currency
+exposure, P&L and buying power. Integers only, O(1) per order event or fill, O(positions in the
+instrument) per market data tick.
+
+Per (account, instrument) ``Pos`` holds ``net`` (filled, signed), ``buy``/``sell`` (leaves of
+the open orders, reserved when an order is sent) and ``cash`` (signed price*qty units of today's
+fills, rebased at each day start). Its contributions, in currency minor units at the instrument's
+reference price ``px``:
+
+* worst-case long ``(net + buy) * px`` and short ``(net - sell) * px``: the net exposure can be
+  anything between their sums, so ``net = max(sum long, -sum short)``;
+* gross ``max(|net + buy|, |net - sell|) * px`` (each instrument's worst case);
+* P&L of the day ``cash + net * px`` (realised + unrealised, no average cost needed);
+* cash spent ``-cash + buy * px`` (buying power used).
+
+A contribution is stored, and the account's ``Book`` (per currency) holds the sums: a change is
+applied as a delta.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from execflow.application.market import MarketState
+from execflow.domain.instruments import Instrument
+from execflow.domain.numbers import currency_decimals
+
+
+class InstrumentState:
+    """Reference prices of one instrument, its positions, and the dynamic rules' inputs."""
+
+    __slots__ = (
+        "_den",
+        "_num",
+        "id",
+        "instrument",
+        "last_px",
+        "order_px",
+        "positions",
+        "prev_mid",
+        "quote_mid",
+        "ticks",
+        "vol",
+    )
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.instrument = instrument
+        self.id = instrument.id
+        shift = currency_decimals(instrument.currency) - instrument.price_decimals
+        shift -= instrument.qty_decimals
+        self._num = instrument.multiplier * (10**shift if shift > 0 else 1)
+        self._den = 10**-shift if shift < 0 else 1
+        self.quote_mid: int | None = None  # from market data quotes
+        self.last_px: int | None = None  # last trade print or own fill
+        self.order_px: int | None = None  # last approved limit price: valuation of last resort
+        self.positions: list[Pos] = []
+        self.prev_mid: int | None = None
+        self.vol = 0  # EWMA of |mid change| in bps x 100
+        self.ticks = 0
+
+    def floor(self, pq: int) -> int:
+        """price*qty units -> currency minor units, rounded down."""
+        return pq * self._num // self._den
+
+    def ceil(self, pq: int) -> int:
+        return -(-pq * self._num // self._den)
+
+    def ref_px(self, market: MarketState) -> int | None:
+        """Last mid (engine's MarketState, else our quotes), else last trade/fill price."""
+        mid = market.mid(self.id)
+        if mid is not None:
+            return mid
+        if self.quote_mid is not None:
+            return self.quote_mid
+        return self.last_px
+
+    def mark(self, market: MarketState) -> int | None:
+        """Valuation price: the reference, else the last approved limit price."""
+        px = self.ref_px(market)
+        return self.order_px if px is None else px
+
+
+class Book:
+    """One account's sums in one currency, in minor units."""
+
+    __slots__ = ("account", "currency", "gross", "levels", "long", "pnl", "short", "spent")
+
+    def __init__(self, account: str, currency: str) -> None:
+        self.account = account
+        self.currency = currency
+        self.levels: dict[str, str] = {}  # alert level per limit name
+        self.gross = 0
+        self.long = 0
+        self.short = 0
+        self.pnl = 0
+        self.spent = 0
+
+    @property
+    def net(self) -> int:
+        """Largest absolute net exposure the open orders allow."""
+        return self.long if self.long >= -self.short else -self.short
+
+
+class AccountState:
+    __slots__ = ("books", "id", "levels", "located", "open_orders", "submits")
+
+    def __init__(self, account: str) -> None:
+        self.id = account
+        self.levels: dict[str, str] = {}  # alert level per account-wide limit name
+        self.open_orders = 0
+        self.submits: deque[int] = deque()  # ts of orders sent in the last second
+        self.located: set[str] = set()
+        self.books: dict[str, Book] = {}
+
+    def book(self, currency: str) -> Book:
+        b = self.books.get(currency)
+        if b is None:
+            b = self.books[currency] = Book(self.id, currency)
+        return b
+
+    def rate(self, now_ns: int) -> int:
+        q = self.submits
+        horizon = now_ns - 1_000_000_000
+        while q and q[0] <= horizon:
+            q.popleft()
+        return len(q)
+
+
+class Pos:
+    __slots__ = (
+        "account",
+        "book",
+        "buy",
+        "c_gross",
+        "c_long",
+        "c_pnl",
+        "c_short",
+        "c_spent",
+        "cash",
+        "inst",
+        "levels",
+        "net",
+        "open_orders",
+        "sell",
+    )
+
+    def __init__(self, account: AccountState, inst: InstrumentState) -> None:
+        self.account = account
+        self.inst = inst
+        self.book = account.book(inst.instrument.currency)
+        self.net = 0
+        self.buy = 0
+        self.sell = 0
+        self.cash = 0
+        self.open_orders = 0
+        self.levels: dict[str, str] = {}  # alert level per limit name
+        self.c_gross = self.c_long = self.c_short = self.c_pnl = self.c_spent = 0
+
+    # -- contributions at a price (pure) -------------------------------------------------------
+    def gross_at(self, px: int, buy: int, sell: int) -> int:
+        lw = self.net + buy
+        sw = self.net - sell
+        return self.inst.ceil(max(abs(lw), abs(sw)) * px)
+
+    def long_at(self, px: int, buy: int) -> int:
+        return self.inst.ceil((self.net + buy) * px)
+
+    def short_at(self, px: int, sell: int) -> int:
+        return self.inst.floor((self.net - sell) * px)
+
+    def spent_at(self, px: int, buy: int) -> int:
+        return self.inst.ceil(buy * px - self.cash)
+
+    # -- updates -----------------------------------------------------------------------------
+    def revalue(self, px: int | None) -> None:
+        """Recompute the contributions at ``px`` and move the account's sums by the change."""
+        p = 0 if px is None else px
+        inst = self.inst
+        num, den = inst._num, inst._den
+        net = self.net
+        lw = net + self.buy
+        sw = net - self.sell
+        a = lw if lw >= 0 else -lw
+        g = sw if sw >= 0 else -sw
+        g = max(g, a)  # max(|lw|, |sw|)
+        gross = -(-g * p * num // den)
+        long = -(-lw * p * num // den)
+        short = sw * p * num // den
+        pnl = (self.cash + net * p) * num // den
+        spent = -((self.cash - self.buy * p) * num // den)
+        b = self.book
+        b.gross += gross - self.c_gross
+        b.long += long - self.c_long
+        b.short += short - self.c_short
+        b.pnl += pnl - self.c_pnl
+        b.spent += spent - self.c_spent
+        self.c_gross, self.c_long, self.c_short, self.c_pnl, self.c_spent = (
+            gross,
+            long,
+            short,
+            pnl,
+            spent,
+        )
+
+    def fill(self, side: int, qty: int, px: int) -> None:
+        self.net += side * qty
+        self.cash -= side * qty * px
+
+    def roll_day(self, px: int | None) -> None:
+        """Start a new trading day: today's P&L restarts at 0 for the position held."""
+        if px is not None:
+            self.cash = -self.net * px
+        # without any price the carried cash is kept: P&L since the position was opened
+
+    def long_worst(self) -> int:
+        return self.net + self.buy
+
+    def short_worst(self) -> int:
+        """Largest short the open orders allow, as a positive quantity (0 if none)."""
+        s = self.sell - self.net
+        return s if s > 0 else 0

@@ -1,0 +1,337 @@
+"""`execflow risk ...`: limits, utilisation, recent rejects, alerts, kill switch, changes.
+
+Pre-trade view: ``limits`` (what is configured, scaled and in force, kill switches, locates).
+Post-trade view: ``utilisation`` (every configured limit, used / limit), ``rejects``, ``alerts``.
+Controls (each recorded as an event with who and why): ``kill``, ``reset``, ``set-limit``,
+``locate``.
+
+The risk engine comes from the app (``App.risk``) when bootstrap builds one; otherwise it is
+built here from ``--limits FILE`` / ``EXECFLOW_RISK_CONFIG`` (default: no limits) and the log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.table import Table
+
+from execflow.application.pretrade import RiskConfig, RiskEngine, Usage, load_config
+from execflow.application.pretrade.config import ALL_LIMITS
+from execflow.bootstrap import App
+from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
+from execflow.domain.errors import ExecflowError
+from execflow.domain.numbers import currency_decimals, from_scaled
+
+app = typer.Typer(
+    help="Pre-trade risk: limits, utilisation, rejects, kill switch.", no_args_is_help=True
+)
+
+LimitsOpt = Annotated[
+    Path | None,
+    typer.Option("--limits", help="risk limits file, TOML or JSON [env EXECFLOW_RISK_CONFIG]"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output")]
+WhoOpt = Annotated[str, typer.Option("--who", help="who does it (recorded)")]
+WhyOpt = Annotated[str, typer.Option("--why", help="why (recorded)")]
+AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="one account")]
+
+
+def _config(path: Path | None) -> RiskConfig:
+    p = path or (
+        Path(os.environ["EXECFLOW_RISK_CONFIG"]) if os.environ.get("EXECFLOW_RISK_CONFIG") else None
+    )
+    if p is None:
+        return RiskConfig()
+    try:
+        return load_config(p)
+    except (OSError, ExecflowError) as exc:
+        err_console.print(f"[red]error:[/] risk limits {p}: {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def risk_of(a: App, limits: Path | None) -> RiskEngine:
+    """The app's risk engine, or one attached here to the recovered engine."""
+    found = getattr(a, "risk", None)
+    if isinstance(found, RiskEngine):
+        return found
+    risk = RiskEngine(_config(limits)).attach(a.engine)
+    risk.rebuild(a.engine.orders.values())
+    return risk
+
+
+@contextmanager
+def open_risk(
+    data_dir: Path | None, store: str | None, limits: Path | None
+) -> Iterator[tuple[App, RiskEngine]]:
+    with open_app(data_dir, store) as a:
+        yield a, risk_of(a, limits)
+
+
+def _ts(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _amount(a: App, unit: str, value: int) -> str:
+    kind, _, what = unit.partition(":")
+    if kind == "minor":
+        return f"{from_scaled(value, currency_decimals(what))} {what}"
+    if kind == "qty":
+        ins = a.instruments.get(what)
+        return str(ins.qty_to_decimal(value)) if ins else str(value)
+    return str(value)
+
+
+def _fail(exc: ExecflowError) -> typer.Exit:
+    err_console.print(f"[red]error:[/] [bold]{exc.code}[/]: {exc.message}")
+    return typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def limits(
+    as_json: JsonOpt = False,
+    limits: LimitsOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Limits in force (config + run-time changes), dynamic scales, kill switches, locates."""
+    with open_risk(data_dir, store, limits) as (_a, risk):
+        rows = []
+        for ls in risk.config.limits:
+            for name in ALL_LIMITS:
+                v = getattr(ls, name)
+                if v is None:
+                    continue
+                text = ", ".join(f"{c} {x}" for c, x in v.items()) if isinstance(v, dict) else v
+                rows.append(
+                    {
+                        "account": ls.account or "*",
+                        "instrument": ls.instrument or "*",
+                        "limit": name,
+                        "value": str(text),
+                    }
+                )
+        kill_all, killed = risk.kill_state()
+        scales = [
+            {"rule": r, "instrument": i or "*", "limits": list(names), "pct": pct}
+            for (r, i), (names, pct) in risk.core.scales.items()
+        ]
+        locates = {a: sorted(s.located) for a, s in risk.core.accounts.items() if s.located}
+        if as_json:
+            out = {
+                "limits": rows,
+                "scales": scales,
+                "kill_all": kill_all,
+                "killed": killed,
+                "locates": locates,
+            }
+            console.print_json(msgspec.json.encode(out).decode())
+            return
+        t = Table("account", "instrument", "limit", "value", title="limits (tightest wins)")
+        for r in rows:
+            t.add_row(r["account"], r["instrument"], r["limit"], r["value"])
+        console.print(t)
+        for s in scales:
+            console.print(
+                f"scaled: rule {s['rule']} {s['instrument']} {s['limits']} at {s['pct']}%"
+            )
+        if kill_all or killed:
+            who = "ALL ACCOUNTS" if kill_all else ", ".join(killed)
+            console.print(f"[bold red]kill switch engaged:[/] {who}")
+        for acct, names in locates.items():
+            console.print(f"locates {acct}: {', '.join(names)}")
+
+
+@app.command()
+def utilisation(
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+    limits: LimitsOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Used / limit of every configured limit (positions include open orders)."""
+    with open_risk(data_dir, store, limits) as (a, risk):
+        rows: list[Usage] = [u for u in risk.utilisation() if account in (None, u.account)]
+        if as_json:
+            out = [dict(u._asdict(), utilisation_bps=u.utilisation_bps) for u in rows]
+            console.print_json(msgspec.json.encode(out).decode())
+            return
+        t = Table("account", "limit", "on", "used", "limit", "%", title="utilisation")
+        for u in sorted(rows, key=lambda u: -u.utilisation_bps):
+            pct = u.utilisation_bps / 100
+            style = "red" if pct >= 100 else "yellow" if pct >= risk.config.warn_pct else ""
+            t.add_row(
+                u.account,
+                u.limit,
+                u.key,
+                _amount(a, u.unit, u.used),
+                _amount(a, u.unit, u.limit_value),
+                f"[{style}]{pct:.1f}[/]" if style else f"{pct:.1f}",
+            )
+        console.print(t)
+
+
+@app.command()
+def rejects(
+    n: Annotated[int, typer.Option("-n", help="how many")] = 20,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+    limits: LimitsOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Recent rejected orders (by the engine's checks or by a venue), newest last."""
+    with open_risk(data_dir, store, limits) as (_a, risk):
+        recs = [r for r in risk.recent_rejects(10**9) if account in (None, r.account)][-n:]
+        if as_json:
+            console.print_json(msgspec.json.encode([r._asdict() for r in recs]).decode())
+            return
+        t = Table("time (UTC)", "cl_ord_id", "account", "instrument", "code", "by", "reason")
+        for r in recs:
+            t.add_row(_ts(r.ts), r.cl_ord_id, r.account, r.instrument, r.code, r.by, r.reason)
+        console.print(t)
+
+
+@app.command()
+def alerts(
+    n: Annotated[int, typer.Option("-n", help="how many")] = 20,
+    as_json: JsonOpt = False,
+    limits: LimitsOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Recent utilisation alerts (WARNING, BREACH, back to OK)."""
+    with open_risk(data_dir, store, limits) as (a, risk):
+        recs = list(risk.alerts)[-n:]
+        if as_json:
+            console.print_json(msgspec.json.encode(recs).decode())
+            return
+        t = Table("time (UTC)", "level", "account", "limit", "on", "used", "limit", "%")
+        for e in recs:
+            t.add_row(
+                _ts(e.ts),
+                e.level,
+                e.account,
+                e.limit,
+                e.key,
+                _amount(a, e.unit, e.used),
+                _amount(a, e.unit, e.limit_value),
+                f"{e.utilisation_bps / 100:.1f}",
+            )
+        console.print(t)
+
+
+def _scope(account: str | None, all_accounts: bool) -> str | None:
+    if (account is None) == (not all_accounts):
+        err_console.print("[red]error:[/] give --account ACCOUNT or --all")
+        raise typer.Exit(EXIT_ERROR)
+    return account
+
+
+@app.command()
+def kill(
+    who: WhoOpt,
+    why: WhyOpt,
+    account: AccountOpt = None,
+    all_accounts: Annotated[bool, typer.Option("--all", help="every account")] = False,
+    limits: LimitsOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Kill switch: cancel the open orders and block new ones (one account or --all)."""
+    scope = _scope(account, all_accounts)
+    with open_risk(data_dir, store, limits) as (a, risk):
+        try:
+            sent = risk.engage_kill_switch(account=scope, who=who, why=why)
+        except ExecflowError as exc:
+            raise _fail(exc) from None
+        a.engine.run_until_idle()
+        console.print(
+            f"[bold red]kill switch engaged[/] for {scope or 'ALL ACCOUNTS'}: {sent} cancel(s) sent"
+        )
+
+
+@app.command()
+def reset(
+    who: WhoOpt,
+    why: WhyOpt,
+    account: AccountOpt = None,
+    all_accounts: Annotated[bool, typer.Option("--all", help="the global switch")] = False,
+    limits: LimitsOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Release a kill switch (admin); recorded with who and why."""
+    scope = _scope(account, all_accounts)
+    with open_risk(data_dir, store, limits) as (a, risk):
+        try:
+            done = risk.release_kill_switch(account=scope, who=who, why=why)
+        except ExecflowError as exc:
+            raise _fail(exc) from None
+        a.engine.run_until_idle()
+        if not done:
+            err_console.print(f"kill switch for {scope or 'ALL ACCOUNTS'} was not engaged")
+            raise typer.Exit(EXIT_ERROR)
+        console.print(f"kill switch released for {scope or 'ALL ACCOUNTS'}")
+
+
+@app.command("set-limit")
+def set_limit(
+    limit: Annotated[str, typer.Argument(help=f"one of: {', '.join(ALL_LIMITS)}")],
+    value: Annotated[str, typer.Argument(help="new value, or 'none' to remove")],
+    who: WhoOpt,
+    why: WhyOpt,
+    account: AccountOpt = None,
+    instrument: Annotated[str | None, typer.Option("--instrument", "-i")] = None,
+    currency: Annotated[str | None, typer.Option("--currency", "-c")] = None,
+    limits: LimitsOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Change a limit at run time (recorded; in force at once, survives restarts)."""
+    with open_risk(data_dir, store, limits) as (a, risk):
+        try:
+            ev = risk.set_limit(
+                limit,
+                None if value.lower() == "none" else value,
+                who=who,
+                why=why,
+                account=account,
+                instrument=instrument,
+                currency=currency,
+            )
+        except ExecflowError as exc:
+            raise _fail(exc) from None
+        a.engine.run_until_idle()
+        console.print(
+            f"{limit}: {ev.previous} -> {ev.value} (account={account or '*'}, "
+            f"instrument={instrument or '*'}{', ' + currency if currency else ''})"
+        )
+
+
+@app.command()
+def locate(
+    account: Annotated[str, typer.Argument()],
+    instrument: Annotated[str, typer.Argument()],
+    who: WhoOpt,
+    why: WhyOpt = "",
+    off: Annotated[bool, typer.Option("--off", help="withdraw the locate")] = False,
+    limits: LimitsOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Grant (or withdraw with --off) a short-sale locate for an account and instrument."""
+    with open_risk(data_dir, store, limits) as (a, risk):
+        try:
+            risk.set_locate(account, instrument, not off, who=who, why=why)
+        except ExecflowError as exc:
+            raise _fail(exc) from None
+        a.engine.run_until_idle()
+        console.print(f"locate {'withdrawn' if off else 'granted'}: {account} {instrument}")

@@ -1,0 +1,64 @@
+"""`execflow risk ...` on a memory-less SQLite data dir (the sub-app, as main.py mounts it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from execflow.cli.risk import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cfg = tmp_path / "risk.toml"
+    cfg.write_text(
+        '[[limits]]\nmax_order_qty = 1000\n[[limits]]\naccount = "A"\nmax_long_position = 50\n'
+    )
+    monkeypatch.setenv("EXECFLOW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("EXECFLOW_SYNC", "NORMAL")
+    monkeypatch.setenv("EXECFLOW_RISK_CONFIG", str(cfg))
+    return tmp_path
+
+
+def run(*args: str) -> str:
+    r = runner.invoke(app, list(args))
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def test_limits_kill_reset_and_set_limit(env: Path) -> None:
+    out = json.loads(run("limits", "--json"))
+    assert {"account": "A", "instrument": "*", "limit": "max_long_position", "value": "50"} in (
+        out["limits"]
+    )
+    assert out["killed"] == []
+    assert "kill switch engaged" in run("kill", "--account", "A", "--who", "al", "--why", "test")
+    assert json.loads(run("limits", "--json"))["killed"] == ["A"]  # from the log
+    assert "released" in run("reset", "--account", "A", "--who", "admin", "--why", "ok")
+    r = runner.invoke(app, ["reset", "--account", "A", "--who", "admin", "--why", "again"])
+    assert r.exit_code != 0
+    run("set-limit", "max_order_qty", "10", "--account", "B", "--who", "bob", "--why", "x")
+    rows = json.loads(run("limits", "--json"))["limits"]
+    assert {"account": "B", "instrument": "*", "limit": "max_order_qty", "value": "10"} in rows
+    r = runner.invoke(app, ["set-limit", "max_gross_exposure", "1", "--who", "b", "--why", "x"])
+    assert r.exit_code != 0 and "currency" in r.output
+
+
+def test_utilisation_and_rejects_views(env: Path) -> None:
+    from execflow.cli.main import app as main_app
+
+    r = runner.invoke(
+        main_app, ["orders", "submit", "-i", "AAPL", "-s", "buy", "-q", "40", "-a", "A", "-p", "1"]
+    )
+    assert r.exit_code == 0, r.output  # a resting bid far below the market
+    rows = json.loads(run("utilisation", "--json", "--account", "A"))
+    (row,) = [u for u in rows if u["limit"] == "max_long_position"]
+    assert (row["used"], row["limit_value"], row["utilisation_bps"]) == (40, 50, 8000)
+    assert "max_long_position" in run("utilisation")
+    assert isinstance(json.loads(run("rejects", "--json")), list)
+    assert "time (UTC)" in run("alerts")
