@@ -350,6 +350,7 @@ class RiskCore:
             acct.open_orders += 1
             pos.open_orders += 1
             acct.submits.append(event.ts)
+            acct.rate(event.ts)  # drops what left the one second window: bounded memory
             if self._dup_window:
                 self._remember(order, event.ts)
             if order.price is not None:
