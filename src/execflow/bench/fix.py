@@ -1,0 +1,277 @@
+"""`execflow bench fix`: NewOrderSingle → first ExecutionReport round trip over loopback TCP.
+
+Servers, measured in the same run with the same client:
+
+- ``execflow``: our Acceptor + order gateway + engine (event store as given) + paper venue with
+  a seeded book, the engine on its own thread. The ExecutionReport New is sent once the order's
+  acceptance is committed to the event log (the gateway reports committed events only).
+- ``cpp``: the independent C++ counterparty acceptor (tests/interop/cpp_counterparty.cpp over
+  Debian's libquickfix-dev), which acks from memory (its FIX store persists messages to files).
+
+Client: the C++ counterparty in ``bench`` mode (a separate process, so the client costs the same
+for both servers): one order at a time, limit orders that rest (so the first report is the
+New), latency from just before the send to the arrival of that report, warm-up excluded. When
+the C++ side cannot be built, the client is our own Python initiator in this process (and the
+result says so). Throughput is sequential round trips per second (one order in flight).
+
+Not a pass/fail test; the numbers are whatever this machine gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Coroutine
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from execflow.adapters.clock import WallClock
+from execflow.adapters.store.memory import MemoryEventStore
+from execflow.adapters.venues.paper import PaperVenue
+from execflow.application.engine import Engine
+from execflow.application.instruments import InstrumentCatalog
+from execflow.application.ports import EventStore
+from execflow.application.runner import EngineRunner
+from execflow.bench.counterparty import (
+    CounterpartyProcess,
+    CounterpartySession,
+    build,
+    default_source,
+    free_port,
+    unavailable_reason,
+)
+from execflow.domain.enums import Side
+from execflow.domain.ids import InstrumentId
+from execflow.domain.instruments import Instrument
+from execflow.fix.application import BaseApplication, SessionID
+from execflow.fix.config import SessionConfig
+from execflow.fix.connection import Acceptor, Initiator
+from execflow.fix.gateway import AccountPermissions, OrderGateway
+from execflow.fix.message import Message
+from execflow.fix.store import MemoryStoreFactory
+
+T = TypeVar("T")
+ACME = Instrument(id=InstrumentId("ACME"), currency="USD", price_decimals=2, tick_size=5)
+SEED = 20260105
+SERVER_COMP, CLIENT_COMP = "EXECFLOW", "BENCHCLIENT"
+
+
+class _LoopThread:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+class ExecflowServer:
+    """Acceptor + gateway + engine + paper venue, on a background loop and engine thread."""
+
+    def __init__(self, begin: str, *, store: str = "memory", seed: int = SEED) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-fix-")
+        event_store: EventStore
+        if store == "sqlite":
+            from execflow.adapters.store.sqlite import SqliteEventStore
+
+            event_store = SqliteEventStore(Path(self._tmp.name) / "events.db")
+        else:
+            event_store = MemoryEventStore()
+        clock = WallClock()
+        catalog = InstrumentCatalog([ACME])
+        paper = PaperVenue([ACME], latency_ns=0, clock=clock, seed=seed, session="B")
+        for k in range(1, 4):
+            paper.market_place("ACME", Side.BUY, 1_000, 10_000 - k * ACME.tick_size, 0)
+            paper.market_place("ACME", Side.SELL, 1_000, 10_000 + k * ACME.tick_size, 0)
+        self.store = event_store
+        self.engine = Engine(event_store, clock, catalog, venues=[paper])
+        self.runner = EngineRunner(self.engine)
+        self.gateway = OrderGateway(
+            self.runner, catalog, {CLIENT_COMP: AccountPermissions.of("ACC-1")}, venue="PAPER"
+        )
+        self.io = _LoopThread()
+        config = SessionConfig(SessionID(begin, SERVER_COMP, CLIENT_COMP), initiator=False)
+        self.acceptor: Acceptor = self.io.run(self._make_acceptor(config))
+        self.runner.start()
+        self.io.run(self._start())
+
+    async def _make_acceptor(self, config: SessionConfig) -> Acceptor:
+        return Acceptor(self.gateway, [config], MemoryStoreFactory(), tick_s=0.5)
+
+    async def _start(self) -> None:
+        self.gateway.bind(self.acceptor)
+        await self.acceptor.start()
+
+    @property
+    def port(self) -> int:
+        return self.acceptor.port
+
+    def stop(self) -> None:
+        self.io.run(self.acceptor.stop(1.0))
+        self.gateway.close()
+        self.runner.stop()
+        self.io.close()
+        self.store.close()
+        self._tmp.cleanup()
+
+
+class _PyClient(BaseApplication):
+    """Fallback client: our own initiator, one order at a time."""
+
+    def __init__(self) -> None:
+        self.waiting: str | None = None
+        self.done: asyncio.Event | None = None
+        self.logged_on: asyncio.Event | None = None
+
+    def on_logon(self, session_id: SessionID) -> None:
+        assert self.logged_on is not None
+        self.logged_on.set()
+
+    def from_app(self, message: Message, session_id: SessionID) -> None:
+        if self.done is not None and message.get_str(11) == self.waiting:
+            self.done.set()
+
+
+async def _py_client_run(begin: str, port: int, n: int, warmup: int) -> list[int]:
+    app = _PyClient()
+    app.logged_on = asyncio.Event()
+    sid = SessionID(begin, CLIENT_COMP, SERVER_COMP)
+    init = Initiator(
+        app, [SessionConfig(sid, initiator=True)], MemoryStoreFactory(), "127.0.0.1", port
+    )
+    await init.start()
+    await asyncio.wait_for(app.logged_on.wait(), 10)
+    session = init.session(sid)
+    out: list[int] = []
+    for i in range(n + warmup):
+        cl = f"P{i}"
+        msg = Message.new("D", (11, cl), (1, "ACC-1"), (55, "ACME"), (54, "1"))
+        msg.set_timestamp(60, time.time_ns()).set(38, 100).set(40, "2").set(44, Decimal("45"))
+        app.waiting, app.done = cl, asyncio.Event()
+        t0 = time.perf_counter_ns()
+        session.send(msg)
+        await asyncio.wait_for(app.done.wait(), 5)
+        if i >= warmup:
+            out.append(time.perf_counter_ns() - t0)
+    await init.stop(1.0)
+    return out
+
+
+def _cpp_client(binary: Path, begin: str, port: int, n: int, warmup: int, tmp: Path) -> list[int]:
+    settings = CounterpartySession(begin, CLIENT_COMP, SERVER_COMP, port, acceptor=False).write(tmp)
+    proc = CounterpartyProcess(binary, "bench", settings, str(n), str(warmup))
+    rc = proc.wait(max(60.0, n * 0.01))
+    for line in proc.lines:
+        if line.startswith('{"rtt_ns"'):
+            rtt: list[int] = json.loads(line)["rtt_ns"]
+            if rc == 0 and len(rtt) == n:
+                return rtt
+    raise RuntimeError("C++ bench client failed:\n" + "\n".join(proc.lines[-20:]))
+
+
+def _stats(ns: list[int], elapsed_s: float | None = None) -> dict[str, float]:
+    s = sorted(ns)
+
+    def pct(p: float) -> float:
+        return s[min(len(s) - 1, int(p / 100 * len(s)))] / 1000
+
+    return {
+        "count": len(s),
+        "p50_us": pct(50),
+        "p90_us": pct(90),
+        "p99_us": pct(99),
+        "p99_9_us": pct(99.9),
+        "max_us": s[-1] / 1000,
+        "mean_us": statistics.fmean(s) / 1000,
+        "round_trips_per_s": len(s) / (sum(s) / 1e9),
+    }
+
+
+def run(
+    *,
+    n: int = 5_000,
+    warmup: int = 500,
+    repetitions: int = 3,
+    begin_string: str = "FIX.4.4",
+    store: str = "memory",
+    seed: int = SEED,
+    cpp: bool = True,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Measure both servers; returns a JSON-ready dict (per repetition and all together)."""
+    binary: Path | None = None
+    cpp_note = None
+    if cpp:
+        source = default_source()
+        cpp_note = unavailable_reason() or (None if source else "C++ source not found")
+        if cpp_note is None and source is not None:
+            binary = build(source, cache_dir or Path(tempfile.gettempdir()) / "execflow-cpp")
+    results: dict[str, Any] = {
+        "benchmark": "fix.nos_to_first_er_round_trip",
+        "begin_string": begin_string,
+        "store": store,
+        "seed": seed,
+        "n": n,
+        "warmup": warmup,
+        "repetitions": repetitions,
+        "client": "cpp" if binary else "python-initiator-in-process",
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "servers": {},
+    }
+    if cpp and binary is None:
+        results["cpp_skipped"] = cpp_note
+    servers = ["execflow"] + (["cpp"] if binary else [])
+    for name in servers:
+        reps: list[dict[str, float]] = []
+        everything: list[int] = []
+        for _ in range(repetitions):
+            with tempfile.TemporaryDirectory(prefix="execflow-bench-fix-") as tmp:
+                ns = _one_run(name, binary, begin_string, store, seed, n, warmup, Path(tmp))
+            reps.append(_stats(ns))
+            everything += ns
+        results["servers"][name] = {"all": _stats(everything), "repetitions": reps}
+    return results
+
+
+def _one_run(
+    server: str,
+    binary: Path | None,
+    begin: str,
+    store: str,
+    seed: int,
+    n: int,
+    warmup: int,
+    tmp: Path,
+) -> list[int]:
+    if server == "execflow":
+        srv = ExecflowServer(begin, store=store, seed=seed)
+        try:
+            if binary is not None:
+                return _cpp_client(binary, begin, srv.port, n, warmup, tmp / "client")
+            return asyncio.run(_py_client_run(begin, srv.port, n, warmup))
+        finally:
+            srv.stop()
+    assert binary is not None
+    port = free_port()
+    settings = CounterpartySession(begin, SERVER_COMP, CLIENT_COMP, port, acceptor=True).write(
+        tmp / "server"
+    )
+    venue = CounterpartyProcess(binary, "acceptor", settings)
+    try:
+        if not venue.wait_for("READY", 10):
+            raise RuntimeError("C++ acceptor did not start:\n" + "\n".join(venue.lines))
+        return _cpp_client(binary, begin, port, n, warmup, tmp / "client")
+    finally:
+        venue.stop()
