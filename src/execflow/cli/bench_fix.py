@@ -19,6 +19,11 @@ app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 err_console = Console(stderr=True)
 
 
+@app.callback()
+def bench_group() -> None:
+    """Benchmarks (JSON out; not pass/fail)."""
+
+
 @app.command("fix")
 def fix(
     n: Annotated[int, typer.Option("--n", help="Measured round trips per repetition")] = 5_000,
