@@ -19,6 +19,7 @@ from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import Clock, EventStore, VenuePort
+from execflow.application.pretrade import RiskConfig, RiskEngine, load_config
 from execflow.config import Config
 from execflow.domain.instruments import Instrument
 
@@ -46,6 +47,7 @@ class App:
     instruments: InstrumentCatalog
     engine: Engine
     venues: dict[str, VenuePort] = field(default_factory=dict)
+    risk: RiskEngine | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -72,8 +74,19 @@ def build_app(
     store = open_store(config)
     if venues is None:
         venues = [default_paper_venue(config, catalog, clock)]
-    engine = Engine(store, clock, catalog, venues=venues, ack_timeout_ns=config.ack_timeout_ns)
-    app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues})
+    risk = RiskEngine(load_config(config.risk_config) if config.risk_config else RiskConfig())
+    engine = Engine(
+        store,
+        clock,
+        catalog,
+        venues=venues,
+        ack_timeout_ns=config.ack_timeout_ns,
+        checks=[risk],
+        observers=[risk],
+    )
+    risk.attach(engine)
+    app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
+    connect_market_data(app)
     if recover:
         engine.recover()
         restore_paper_venues(app)
@@ -93,6 +106,31 @@ def tune_gc_for_latency() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+def connect_market_data(app: App) -> None:
+    """Quotes of the paper venue's synthetic markets feed the engine's market state (arrival
+    mid, BBO) and the risk engine (marks, collars, dynamic limits), on the engine thread."""
+    from execflow.adapters.marketdata.synthetic import SyntheticMarket
+    from execflow.adapters.venues.paper import PaperVenue
+    from execflow.domain.marketdata import MarketDataEvent, Quote
+
+    market = app.engine.market
+    risk = app.risk
+
+    def on_market_data(ev: MarketDataEvent) -> None:
+        if type(ev) is Quote:
+            market.update_bbo(ev.instrument, ev.bid, ev.ask)
+        if risk is not None:
+            risk.on_market_data(ev)
+
+    for venue in app.venues.values():
+        if isinstance(venue, PaperVenue):
+            for m in venue.markets:
+                if isinstance(m, SyntheticMarket):
+                    m.subscribe(on_market_data)
+                    bid, _, ask, _ = m.book.bbo()
+                    market.update_bbo(m.instrument, bid, ask)
 
 
 def default_paper_venue(config: Config, catalog: InstrumentCatalog, clock: Clock) -> VenuePort:

@@ -7,6 +7,7 @@ Environment variables (each overridden by the matching CLI option):
 ``EXECFLOW_PG_DSN``     PostgreSQL DSN (default ``host=127.0.0.1 port=5432 dbname=test``)
 ``EXECFLOW_SYNC``       SQLite synchronous mode: ``FULL`` (default, fsync per commit) or ``NORMAL``
 ``EXECFLOW_SEED``       seed of the paper venue's synthetic market (default 7)
+``EXECFLOW_RISK_CONFIG`` TOML/JSON file of pre-trade limits (default: none, no limits)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Config:
     seed: int = 7
     venue_latency_ns: int = 0
     ack_timeout_ns: int = 5_000_000_000
+    risk_config: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -43,6 +45,9 @@ class Config:
             pg_dsn=env.get("EXECFLOW_PG_DSN", DEFAULT_PG_DSN),
             sqlite_synchronous=env.get("EXECFLOW_SYNC", "FULL").upper(),
             seed=int(env.get("EXECFLOW_SEED", "7")),
+            risk_config=Path(env["EXECFLOW_RISK_CONFIG"])
+            if env.get("EXECFLOW_RISK_CONFIG")
+            else None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]

@@ -537,6 +537,13 @@ class Engine:
             rej = (RejectCode.PRICE_OFF_TICK, "price must be positive and on the tick")
         elif qty == order.quantity and price == order.price:
             rej = (RejectCode.REPLACE_NO_CHANGE, "the replace changes nothing")
+        if rej is None:
+            now = self.clock.now_ns()
+            for check in self.checks:
+                found_rej = check.check_replace(order, qty, price, instrument, now)
+                if found_rej is not None:
+                    rej = (found_rej.code, found_rej.reason)
+                    break
         if rej is not None:
             return CommandResult(False, cl, order.status, rej[0], rej[1])
         self._emit(

@@ -16,6 +16,12 @@ from execflow.domain.validation import Rejection
 class PreTradeCheck(Protocol):
     def check(self, cmd: SubmitOrder, instrument: Instrument, now_ns: int) -> Rejection | None: ...
 
+    def check_replace(
+        self, order: Order, quantity: int, price: int | None, instrument: Instrument, now_ns: int
+    ) -> Rejection | None:
+        """A cancel/replace of ``order`` to ``quantity`` (total) at ``price``."""
+        ...
+
 
 class OrderObserver(Protocol):
     """Sees every order event as the engine applies it, inside the batch, before the commit

@@ -39,18 +39,22 @@ EXIT_NOT_FOUND = 3
 EXIT_ERROR = 1
 
 
-def make_config(data_dir: Path | None, store: str | None) -> Config:
+def make_config(
+    data_dir: Path | None, store: str | None, risk_config: Path | None = None
+) -> Config:
     try:
-        return Config.from_env(data_dir=data_dir, store=store)
+        return Config.from_env(data_dir=data_dir, store=store, risk_config=risk_config)
     except ValueError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
 
 
 @contextmanager
-def open_app(data_dir: Path | None, store: str | None) -> Iterator[App]:
+def open_app(
+    data_dir: Path | None, store: str | None, risk_config: Path | None = None
+) -> Iterator[App]:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    config = make_config(data_dir, store)
+    config = make_config(data_dir, store, risk_config)
     try:
         app = build_app(config)
     except ExecflowError as exc:

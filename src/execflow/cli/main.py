@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from execflow.cli import bench, demo, events, monitor, orders
+from execflow.cli import bench, demo, events, monitor, orders, risk
 
 app = typer.Typer(
     help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
@@ -16,6 +16,7 @@ app.add_typer(events.app, name="events")
 app.command("demo")(demo.demo)
 app.add_typer(bench.app, name="bench")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(risk.app, name="risk")
 
 
 def main() -> None:

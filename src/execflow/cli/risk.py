@@ -56,22 +56,16 @@ def _config(path: Path | None) -> RiskConfig:
         raise typer.Exit(EXIT_ERROR) from None
 
 
-def risk_of(a: App, limits: Path | None) -> RiskEngine:
-    """The app's risk engine, or one attached here to the recovered engine."""
-    found = getattr(a, "risk", None)
-    if isinstance(found, RiskEngine):
-        return found
-    risk = RiskEngine(_config(limits)).attach(a.engine)
-    risk.rebuild(a.engine.orders.values())
-    return risk
-
-
 @contextmanager
 def open_risk(
     data_dir: Path | None, store: str | None, limits: Path | None
 ) -> Iterator[tuple[App, RiskEngine]]:
-    with open_app(data_dir, store) as a:
-        yield a, risk_of(a, limits)
+    """The app with its risk engine (limits from ``--limits`` or EXECFLOW_RISK_CONFIG)."""
+    if limits is not None:
+        _config(limits)  # a clear error for a bad file before anything is opened
+    with open_app(data_dir, store, limits) as a:
+        assert a.risk is not None
+        yield a, a.risk
 
 
 def _ts(ns: int) -> str:

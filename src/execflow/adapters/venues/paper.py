@@ -193,7 +193,13 @@ class PaperVenue(MatchingCore):
         )
         for i, inst in enumerate(venue.instruments.values()):
             px = prices.get(str(inst.id), 100 * 10**inst.price_decimals)
-            params = SyntheticParams(seed=seed + i, start_price=px, start_ns=start)
+            params = SyntheticParams(
+                seed=seed + i,
+                start_price=px,
+                start_ns=start,
+                mean_size_lots=40.0,  # depth for order sizes people type at a CLI
+                mean_market_size_lots=20.0,
+            )
             SyntheticMarket(inst, params, venue)
         return venue
 
@@ -202,6 +208,11 @@ class PaperVenue(MatchingCore):
         """Let ``poll`` drive ``market`` in time order with our requests. Returns True."""
         self._markets.append(market)
         return True
+
+    @property
+    def markets(self) -> tuple[SimulatedMarket, ...]:
+        """The synthetic markets this venue drives from ``poll``."""
+        return tuple(self._markets)
 
     # -- restart ------------------------------------------------------------------------------
     def restore(

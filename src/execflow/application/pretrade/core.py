@@ -175,37 +175,10 @@ class RiskCore:
             )
         ist = self.insts.get(ins) or self.inst(instrument)
         ref = ist.ref_px(self.market)
-        if lim.collar_bps is not None and price is not None:
-            if ref is None:
-                if self.config.collar_without_reference == "reject":
-                    return self._reject(
-                        RejectCode.NO_REFERENCE_PRICE,
-                        f"no reference price for {ins} (no mid, trade or fill): price collar "
-                        "cannot be checked",
-                    )
-            elif abs(price - ref) * 10_000 > lim.collar_bps * ref:
-                return self._reject(
-                    RejectCode.PRICE_COLLAR,
-                    f"price {instrument.price_to_decimal(price)} is more than "
-                    f"{lim.collar_bps} bps away from the reference "
-                    f"{instrument.price_to_decimal(ref)}",
-                )
         mark = ref if ref is not None else ist.order_px
-        if lim.max_notional is not None:
-            px = price if price is not None else mark
-            if px is None:
-                if self.config.notional_without_price == "reject":
-                    return self._reject(
-                        RejectCode.NO_REFERENCE_PRICE,
-                        f"no price for {ins} to value a market order's notional",
-                    )
-            elif ist.ceil(qty * px) > lim.max_notional:
-                ccy = instrument.currency
-                return self._reject(
-                    RejectCode.MAX_ORDER_NOTIONAL,
-                    f"notional {ist.ceil(qty * px)} {ccy} minor units is above the maximum "
-                    f"{lim.max_notional} per order",
-                )
+        rej = self._check_price(lim, ist, instrument, qty, price, ref, mark)
+        if rej is not None:
+            return rej
         window = lim.duplicate_window_ns
         if window:
             t = self._dup.get((acct, ins, side, qty, price))
@@ -239,21 +212,11 @@ class RiskCore:
                 f"account {acct} has {pos.open_orders} open orders in {ins}; the limit is "
                 f"{lim.max_open_orders}",
             )
-        net, buy, sell = pos.net, pos.buy, pos.sell
-        if side > 0:
-            if lim.max_long is not None and net + buy + qty > lim.max_long:
-                return self._reject(
-                    RejectCode.MAX_POSITION,
-                    f"long position could reach {instrument.qty_to_decimal(net + buy + qty)} "
-                    f"with open orders; the limit is {instrument.qty_to_decimal(lim.max_long)}",
-                )
-        else:
-            if lim.max_short is not None and sell + qty - net > lim.max_short:
-                return self._reject(
-                    RejectCode.MAX_POSITION,
-                    f"short position could reach {instrument.qty_to_decimal(sell + qty - net)} "
-                    f"with open orders; the limit is {instrument.qty_to_decimal(lim.max_short)}",
-                )
+        net, sell = pos.net, pos.sell
+        rej = self._check_position(pos, lim, instrument, side, qty)
+        if rej is not None:
+            return rej
+        if side < 0:
             if lim.require_locate and net - sell - qty < 0 and (a is None or ins not in a.located):
                 return self._reject(
                     RejectCode.LOCATE_REQUIRED,
@@ -266,6 +229,119 @@ class RiskCore:
             or lim.buying_power is not None
         ):
             return self._check_money(pos, lim, side, qty, mark if mark is not None else price)
+        return None
+
+    def check_replace(
+        self, order: Order, quantity: int, price: int | None, instrument: Instrument, now_ns: int
+    ) -> Rejection | None:
+        """A replace is checked on what it changes: the per-order limits (quantity, collar,
+        notional) on the new values, and the position and money limits on the quantity it adds
+        above what the order has reserved already. A replace that only reduces always passes
+        the position and money limits, also under a kill switch."""
+        if now_ns >= self.next_roll_ns:
+            self.roll_day(now_ns)
+        acct, ins = order.account, instrument.id
+        lim = self._limits.get((acct, ins))
+        if lim is None:
+            lim = self.limits(acct, instrument)
+        res = self.orders.get(order.cl_ord_id)
+        reserved = res.reserved if res is not None else _reservation(order)
+        extra = max(0, quantity - order.cum_qty - reserved)
+        if extra and (self.kill_all or acct in self.killed):
+            who = "all accounts" if self.kill_all else f"account {acct}"
+            return self._reject(
+                RejectCode.KILL_SWITCH, f"kill switch engaged for {who}: a replace may not add"
+            )
+        if lim.max_order_qty is not None and quantity > lim.max_order_qty:
+            return self._reject(
+                RejectCode.MAX_ORDER_QTY,
+                f"quantity {instrument.qty_to_decimal(quantity)} is above the maximum "
+                f"{instrument.qty_to_decimal(lim.max_order_qty)} per order",
+            )
+        ist = self.insts.get(ins) or self.inst(instrument)
+        ref = ist.ref_px(self.market)
+        mark = ref if ref is not None else ist.order_px
+        rej = self._check_price(lim, ist, instrument, quantity, price, ref, mark)
+        if rej is not None or not extra:
+            return rej
+        pos = self.positions.get((acct, ins))
+        if pos is None:
+            pos = self.position(acct, instrument)
+        side = int(order.side)
+        rej = self._check_position(pos, lim, instrument, side, extra)
+        if rej is not None:
+            return rej
+        if (
+            lim.max_gross is not None
+            or lim.max_net is not None
+            or lim.daily_loss is not None
+            or lim.buying_power is not None
+        ):
+            return self._check_money(pos, lim, side, extra, mark if mark is not None else price)
+        return None
+
+    def _check_price(
+        self,
+        lim: InstrumentLimits,
+        ist: InstrumentState,
+        instrument: Instrument,
+        qty: int,
+        price: int | None,
+        ref: int | None,
+        mark: int | None,
+    ) -> Rejection | None:
+        """Price collar around the reference and the per-order notional."""
+        ins = instrument.id
+        if lim.collar_bps is not None and price is not None:
+            if ref is None:
+                if self.config.collar_without_reference == "reject":
+                    return self._reject(
+                        RejectCode.NO_REFERENCE_PRICE,
+                        f"no reference price for {ins} (no mid, trade or fill): price collar "
+                        "cannot be checked",
+                    )
+            elif abs(price - ref) * 10_000 > lim.collar_bps * ref:
+                return self._reject(
+                    RejectCode.PRICE_COLLAR,
+                    f"price {instrument.price_to_decimal(price)} is more than "
+                    f"{lim.collar_bps} bps away from the reference "
+                    f"{instrument.price_to_decimal(ref)}",
+                )
+        if lim.max_notional is not None:
+            px = price if price is not None else mark
+            if px is None:
+                if self.config.notional_without_price == "reject":
+                    return self._reject(
+                        RejectCode.NO_REFERENCE_PRICE,
+                        f"no price for {ins} to value a market order's notional",
+                    )
+            elif ist.ceil(qty * px) > lim.max_notional:
+                ccy = instrument.currency
+                return self._reject(
+                    RejectCode.MAX_ORDER_NOTIONAL,
+                    f"notional {ist.ceil(qty * px)} {ccy} minor units is above the maximum "
+                    f"{lim.max_notional} per order",
+                )
+        return None
+
+    def _check_position(
+        self, pos: Pos, lim: InstrumentLimits, instrument: Instrument, side: int, qty: int
+    ) -> Rejection | None:
+        """Max long/short position counting every open order, plus ``qty`` more."""
+        net, buy, sell = pos.net, pos.buy, pos.sell
+        if side > 0:
+            if lim.max_long is not None and net + buy + qty > lim.max_long:
+                return self._reject(
+                    RejectCode.MAX_POSITION,
+                    f"long position could reach {instrument.qty_to_decimal(net + buy + qty)} "
+                    f"with open orders; the limit is {instrument.qty_to_decimal(lim.max_long)}",
+                )
+        elif lim.max_short is not None and sell + qty - net > lim.max_short:
+            return self._reject(
+                RejectCode.MAX_POSITION,
+                f"short position could reach {instrument.qty_to_decimal(sell + qty - net)} "
+                f"with open orders; the limit is {instrument.qty_to_decimal(lim.max_short)}",
+            )
         return None
 
     def _check_money(

@@ -179,6 +179,11 @@ class RiskEngine:
     def check(self, cmd: SubmitOrder, instrument: Instrument, now_ns: int) -> Rejection | None:
         return self.core.check(cmd, instrument, now_ns)
 
+    def check_replace(
+        self, order: Order, quantity: int, price: int | None, instrument: Instrument, now_ns: int
+    ) -> Rejection | None:
+        return self.core.check_replace(order, quantity, price, instrument, now_ns)
+
     # -- OrderObserver -----------------------------------------------------------------------
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
         pos = self.core.on_order_event(order, event)
