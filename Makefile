@@ -33,6 +33,7 @@ unit: $(STAMP)
 	bash scripts/run-tests.sh
 
 test: $(STAMP)
+	bash scripts/install-system-deps.sh
 	bash scripts/ensure-services.sh
 	$(MAKE) --no-print-directory lint typecheck imports
 	bash scripts/run-tests.sh

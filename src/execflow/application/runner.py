@@ -95,6 +95,8 @@ class EngineRunner:
         venues = engine.venues
         try:
             while not self._stop.is_set():
+                # clear before looking for work: a send after this point wakes the wait below
+                self._wake.clear()
                 now = clock.now_ns()
                 for v in venues.values():
                     v.poll(now)
@@ -105,9 +107,8 @@ class EngineRunner:
                         fut.set_result(fn())
                     except Exception as exc:
                         fut.set_exception(exc)
-                if n == 0 and not engine.has_work():
+                if n == 0 and not engine.has_work() and not self._calls:
                     self._wake.wait(self.idle_wait_s)
-                    self._wake.clear()
         except BaseException as exc:  # the engine must not die silently
             self.failure = exc
             log.exception("event=engine_thread_failed")

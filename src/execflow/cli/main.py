@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from execflow.cli import bench, demo, events, monitor, orders, risk
+from execflow.cli import bench, bench_fix, demo, events, fix, monitor, orders, risk
 
 app = typer.Typer(
     help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
@@ -17,6 +17,8 @@ app.command("demo")(demo.demo)
 app.add_typer(bench.app, name="bench")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(risk.app, name="risk")
+app.add_typer(fix.app, name="fix")
+bench.app.command("fix")(bench_fix.fix)
 
 
 def main() -> None:
