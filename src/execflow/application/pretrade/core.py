@@ -216,12 +216,16 @@ class RiskCore:
         rej = self._check_position(pos, lim, instrument, side, qty)
         if rej is not None:
             return rej
-        if side < 0:
-            if lim.require_locate and net - sell - qty < 0 and (a is None or ins not in a.located):
-                return self._reject(
-                    RejectCode.LOCATE_REQUIRED,
-                    f"this sell could make account {acct} short {ins}, which needs a locate",
-                )
+        if (
+            side < 0
+            and lim.require_locate
+            and net - sell - qty < 0
+            and (a is None or ins not in a.located)
+        ):
+            return self._reject(
+                RejectCode.LOCATE_REQUIRED,
+                f"this sell could make account {acct} short {ins}, which needs a locate",
+            )
         if (
             lim.max_gross is not None
             or lim.max_net is not None
