@@ -1,0 +1,370 @@
+"""`execflow bench api`: REST order entry and WebSocket event fan-out, end to end over loopback.
+
+Each repetition starts a fresh server process (``create_app`` on the embedded default: SQLite in
+a temporary directory with the given fsync policy, in-process bus, paper venue; one uvicorn
+worker; access log off; gRPC off) and drives it from this process:
+
+* **rest**: ``orders`` limit orders (far from the market, so they rest: this measures entry,
+  not matching) over ``connections`` keep-alive HTTP/1.1 connections, closed loop, from a
+  minimal asyncio client (so the client is not the bottleneck). Latency per order: request
+  written to 201 read, i.e. until the order is durable. Self-check: every answer is 201 and the
+  engine holds exactly that many new orders.
+* **fanout**: ``subscribers`` WebSocket clients subscribe (from the current head), then
+  ``fanout_orders`` market orders are submitted over REST; each committed event reaches every
+  subscriber. Throughput = events delivered to all subscribers / time from the first submit to
+  the last delivery. Latency per event and subscriber: event time (engine clock at the event)
+  to receipt. Self-check: every subscriber got exactly the sequences (head0, head1], in order.
+
+Fixed seed (the paper venue's market and the order prices), ``repetitions`` fresh processes,
+min and median of each number, p50/p99/p99.9, JSON out. Reports; never pass/fail on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+BENCH_KEY = "bench-key"
+SEED = 20261124
+
+
+# -- the server process ----------------------------------------------------------------------
+def _serve(data_dir: str, sync: str) -> None:  # pragma: no cover - child process
+    import logging
+    import socket
+
+    from execflow.api.app import create_app
+    from execflow.api.auth import KeyRing
+    from execflow.api.server import make_server
+    from execflow.api.settings import ApiSettings
+    from execflow.config import Config
+
+    logging.basicConfig(level=logging.WARNING)
+    ring = KeyRing()
+    ring.add(BENCH_KEY, key_id="bench", scopes="admin", accounts="*")
+    settings = ApiSettings(
+        rate_per_s=1e9, burst=1e9, grpc_port=-1, access_log=False, stream_queue=1_000_000
+    )
+    config = Config(data_dir=Path(data_dir), store="sqlite", sqlite_synchronous=sync, seed=SEED)
+    api = create_app(config, settings, keys=ring)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4096)  # connections queue until uvicorn accepts them
+    sys.stdout.write(f"{sock.getsockname()[1]}\n")
+    sys.stdout.flush()
+    make_server(api, "127.0.0.1", 0, log_level="warning").run(sockets=[sock])
+
+
+class _Server:
+    def __init__(self, sync: str) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-api-")
+        cmd = [sys.executable, "-m", "execflow.bench.api", "serve", self._tmp.name, sync]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.strip().isdigit():
+            self.close()
+            raise RuntimeError(f"bench server did not start: {line!r}")
+        self.port = int(line)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._tmp.cleanup()
+
+
+# -- a minimal keep-alive HTTP/1.1 client --------------------------------------------------
+class _Http:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, port: int) -> _Http:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        return cls(r, w)
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        head = (
+            f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: {BENCH_KEY}\r\n"
+            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(raw[9:12])
+        length = 0
+        for line in raw.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        data = await self.reader.readexactly(length) if length else b""
+        return status, data
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _pct(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50_us": 0.0, "p99_us": 0.0, "p999_us": 0.0, "max_us": 0.0}
+    s = sorted(values)
+
+    def q(p: float) -> float:
+        return s[min(len(s) - 1, int(p * len(s)))] * 1e6
+
+    return {"p50_us": q(0.5), "p99_us": q(0.99), "p999_us": q(0.999), "max_us": s[-1] * 1e6}
+
+
+async def _json(port: int, path: str) -> Any:
+    h = await _Http.open(port)
+    try:
+        status, data = await h.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status} {data[:200]!r}")
+        return msgspec.json.decode(data)
+    finally:
+        h.close()
+
+
+def _bodies(n: int, rng: random.Random, *, market: bool, tag: str) -> list[bytes]:
+    out = []
+    for i in range(n):
+        buy = i % 2 == 0
+        if market:
+            body = {"instrument": "AAPL", "side": "BUY" if buy else "SELL", "quantity": "20",
+                    "account": f"ACC{i % 8}", "cl_ord_id": f"{tag}-{i}"}  # fmt: skip
+        else:
+            px = rng.randint(5000, 9000) if buy else rng.randint(40000, 60000)
+            body = {"instrument": "AAPL", "side": "BUY" if buy else "SELL", "quantity": "10",
+                    "price": f"{px // 100}.{px % 100:02d}", "account": f"ACC{i % 8}",
+                    "cl_ord_id": f"{tag}-{i}"}  # fmt: skip
+        out.append(msgspec.json.encode(body))
+    return out
+
+
+async def _submit_all(
+    port: int, bodies: list[bytes], connections: int
+) -> tuple[list[float], dict[int, int], float]:
+    conns = [await _Http.open(port) for _ in range(connections)]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def worker(k: int) -> None:
+        h = conns[k]
+        for body in bodies[k::connections]:
+            t0 = time.perf_counter()
+            status, _ = await h.request("POST", "/v1/orders", body)
+            latencies.append(time.perf_counter() - t0)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(connections)))
+    elapsed = time.perf_counter() - t0
+    for h in conns:
+        h.close()
+    return latencies, statuses, elapsed
+
+
+async def _rest(port: int, orders: int, connections: int, rng: random.Random) -> dict[str, Any]:
+    before = (await _json(port, "/v1/monitoring"))["engine"]["orders"]
+    warm = _bodies(200, rng, market=False, tag="warm")
+    await _submit_all(port, warm, min(connections, 8))
+    bodies = _bodies(orders, rng, market=False, tag="rest")
+    latencies, statuses, elapsed = await _submit_all(port, bodies, connections)
+    after = (await _json(port, "/v1/monitoring"))["engine"]["orders"]
+    ok = statuses.get(201, 0) == orders and after - before == orders + len(warm)
+    return {
+        "orders": orders,
+        "connections": connections,
+        "seconds": elapsed,
+        "orders_per_s": orders / elapsed,
+        **_pct(latencies),
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "self_check": "ok" if ok else f"FAILED: statuses {statuses}, engine +{after - before}",
+    }
+
+
+def _ts(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+async def _fanout(
+    port: int, subscribers: int, orders: int, connections: int, rng: random.Random
+) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    head0 = (await _json(port, "/healthz"))["position"]
+    decoder = msgspec.json.Decoder()
+    received: list[list[int]] = [[] for _ in range(subscribers)]
+    lat_samples: list[float] = []
+    target = [0]
+    done = [asyncio.Event() for _ in range(subscribers)]
+    last_arrival = [0.0]
+    wss = []
+    for _ in range(subscribers):
+        ws = await connect(
+            f"ws://127.0.0.1:{port}/v1/stream?after={head0}",
+            additional_headers={"x-api-key": BENCH_KEY}, max_size=None, max_queue=None,
+        )  # fmt: skip
+        hello = decoder.decode(await ws.recv())
+        assert hello["op"] == "subscribed"
+        wss.append(ws)
+
+    async def reader(i: int) -> None:
+        ws = wss[i]
+        seqs = received[i]
+        sample = i % 10 == 0  # latency from every 10th subscriber (the clock parse is costly)
+        async for raw in ws:
+            now = time.time()
+            msg = decoder.decode(raw)
+            if msg["op"] != "events":
+                continue
+            for ev in msg["events"]:
+                seqs.append(ev["seq"])
+                if sample:
+                    lat_samples.append(now - _ts(ev["time"]))
+            last_arrival[0] = time.perf_counter()
+            if target[0] and seqs and seqs[-1] >= target[0]:
+                done[i].set()
+
+    tasks = [asyncio.create_task(reader(i)) for i in range(subscribers)]
+    bodies = _bodies(orders, rng, market=True, tag="fan")
+    t0 = time.perf_counter()
+    _, statuses, _ = await _submit_all(port, bodies, connections)
+    # let the market orders finish filling, then take the final head as the target
+    prev = -1
+    while True:
+        head = (await _json(port, "/healthz"))["position"]
+        if head == prev:
+            break
+        prev = head
+        await asyncio.sleep(0.2)
+    target[0] = head
+    for i in range(subscribers):
+        if received[i] and received[i][-1] >= head:
+            done[i].set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(d.wait() for d in done)), 60)
+    elapsed = last_arrival[0] - t0
+    for t in tasks:
+        t.cancel()
+    for ws in wss:
+        with contextlib.suppress(Exception):
+            await ws.close()
+    want = list(range(head0 + 1, head + 1))
+    bad = sum(1 for r in received if [s for s in r if s <= head] != want)
+    events = head - head0
+    delivered = sum(len([s for s in r if s <= head]) for r in received)
+    return {
+        "subscribers": subscribers,
+        "orders": orders,
+        "events": events,
+        "delivered": delivered,
+        "seconds": elapsed,
+        "events_per_s": delivered / elapsed if elapsed > 0 else 0.0,
+        **_pct(lat_samples),
+        "self_check": "ok"
+        if bad == 0 and statuses.get(201, 0) == orders
+        else f"FAILED: {bad} subscribers incomplete, statuses {statuses}",
+    }
+
+
+def run_once(
+    *,
+    orders: int = 10_000,
+    connections: int = 32,
+    subscribers: int = 100,
+    fanout_orders: int = 1_000,
+    sync: str = "NORMAL",
+    seed: int = SEED,
+) -> dict[str, Any]:
+    server = _Server(sync)
+    try:
+        rng = random.Random(seed)
+
+        async def main() -> dict[str, Any]:
+            rest = await _rest(server.port, orders, connections, rng)
+            fan = await _fanout(server.port, subscribers, fanout_orders, min(connections, 8), rng)
+            return {"rest": rest, "fanout": fan}
+
+        return asyncio.run(main())
+    finally:
+        server.close()
+
+
+def run(
+    *,
+    orders: int = 10_000,
+    connections: int = 32,
+    subscribers: int = 100,
+    fanout_orders: int = 1_000,
+    repetitions: int = 3,
+    sync: str = "NORMAL",
+    seed: int = SEED,
+) -> dict[str, Any]:
+    """Run ``repetitions`` fresh-process repetitions; return every number and a summary."""
+    import execflow
+
+    reps = [
+        run_once(
+            orders=orders, connections=connections, subscribers=subscribers,
+            fanout_orders=fanout_orders, sync=sync, seed=seed,
+        )
+        for _ in range(repetitions)
+    ]  # fmt: skip
+
+    def summary(part: str, keys: tuple[str, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k in keys:
+            vals = [r[part][k] for r in reps]
+            out[k] = {"min": min(vals), "median": statistics.median(vals), "max": max(vals)}
+        out["self_check"] = "ok" if all(r[part]["self_check"] == "ok" for r in reps) else "FAILED"
+        return out
+
+    return {
+        "benchmark": "api",
+        "config": {
+            "orders": orders,
+            "connections": connections,
+            "subscribers": subscribers,
+            "fanout_orders": fanout_orders,
+            "repetitions": repetitions,
+            "seed": seed,
+            "store": "sqlite",
+            "sqlite_synchronous": sync,
+            "workers": 1,
+        },
+        "environment": {
+            "execflow": getattr(execflow, "__version__", "?"),
+            "python": platform.python_version(),
+            "nproc": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "rest": summary("rest", ("orders_per_s", "p50_us", "p99_us", "p999_us")),
+        "fanout": summary("fanout", ("events_per_s", "p50_us", "p99_us", "p999_us", "events")),
+        "repetitions": reps,
+    }
+
+
+if __name__ == "__main__":  # the server process: python -m execflow.bench.api serve DIR SYNC
+    if len(sys.argv) == 4 and sys.argv[1] == "serve":
+        _serve(sys.argv[2], sys.argv[3])
