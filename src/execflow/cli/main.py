@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from execflow.cli import bench, bench_fix, demo, events, fix, monitor, orders, risk
+from execflow.cli import (
+    bench,
+    bench_api,
+    bench_fix,
+    demo,
+    events,
+    fix,
+    monitor,
+    orders,
+    risk,
+    serve,
+)
 
 app = typer.Typer(
     help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
@@ -19,6 +30,8 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(risk.app, name="risk")
 app.add_typer(fix.app, name="fix")
 bench.app.command("fix")(bench_fix.fix)
+bench.app.add_typer(bench_api.app)
+app.add_typer(serve.app)
 
 
 def main() -> None:
