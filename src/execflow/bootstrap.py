@@ -12,6 +12,7 @@ import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from execflow.adapters.clock import SimulatedClock, WallClock
 from execflow.adapters.reference import default_instruments
@@ -39,6 +40,10 @@ def open_store(config: Config) -> EventStore:
     return SqliteEventStore(config.sqlite_path, synchronous=config.sqlite_synchronous)
 
 
+class Stoppable(Protocol):
+    def stop(self, timeout: float = ...) -> None: ...
+
+
 @dataclass
 class App:
     config: Config
@@ -48,8 +53,11 @@ class App:
     engine: Engine
     venues: dict[str, VenuePort] = field(default_factory=dict)
     risk: RiskEngine | None = None
+    publisher: Stoppable | None = None
 
     def close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.stop()
         self.store.close()
 
     def __enter__(self) -> App:
@@ -92,9 +100,25 @@ def build_app(
         restore_paper_venues(app)
         if engine.reconcile():
             engine.run_until_idle()
+    if config.nats_url:
+        start_nats_outbox(app)
     if tune_gc:
         tune_gc_for_latency()
     return app
+
+
+def start_nats_outbox(app: App) -> None:
+    """Scale-out distribution: publish the committed log to NATS JetStream from the last
+    position the stream holds (no gap, no duplicate across restarts; docs/monitoring.md)."""
+    from execflow.adapters.bus.nats import JetStreamConfig, JetStreamPublisher
+
+    assert app.config.nats_url is not None
+    cfg = JetStreamConfig(servers=app.config.nats_url, stream=app.config.nats_stream)
+    publisher = JetStreamPublisher(app.store, cfg)
+    app.engine.bus.subscribe(publisher.on_batch, name="nats-outbox")
+    publisher.start()
+    app.publisher = publisher
+    log.info("event=nats_outbox_started servers=%s stream=%s", cfg.servers, cfg.stream)
 
 
 def tune_gc_for_latency() -> None:

@@ -8,6 +8,8 @@ Environment variables (each overridden by the matching CLI option):
 ``EXECFLOW_SYNC``       SQLite synchronous mode: ``FULL`` (default, fsync per commit) or ``NORMAL``
 ``EXECFLOW_SEED``       seed of the paper venue's synthetic market (default 7)
 ``EXECFLOW_RISK_CONFIG`` TOML/JSON file of pre-trade limits (default: none, no limits)
+``EXECFLOW_NATS_URL``   publish the committed log to NATS JetStream there (default: off)
+``EXECFLOW_NATS_STREAM`` JetStream stream name (default ``EXECFLOW_EVENTS``)
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Config:
     venue_latency_ns: int = 0
     ack_timeout_ns: int = 5_000_000_000
     risk_config: Path | None = None
+    nats_url: str | None = None
+    nats_stream: str = "EXECFLOW_EVENTS"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -48,6 +52,8 @@ class Config:
             risk_config=Path(env["EXECFLOW_RISK_CONFIG"])
             if env.get("EXECFLOW_RISK_CONFIG")
             else None,
+            nats_url=env.get("EXECFLOW_NATS_URL") or None,
+            nats_stream=env.get("EXECFLOW_NATS_STREAM", "EXECFLOW_EVENTS"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]
