@@ -81,7 +81,8 @@ def orders(
             f"{r['p999_us']:,.0f}", note,
         )  # fmt: skip
     console.print(t)
-    console.print("stages off: " + "; ".join(res["stages_off"]))
+    console.print("stages off: " + ("; ".join(res["stages_off"]) or "none"))
+    console.print("pre-trade risk: " + res["pre_trade_risk"])
     _write_json(res, json_path)
     if not all(r["ok"] for r in res["scenarios"].values()):
         err_console.print("[red]self-check failed[/]: an order was lost, overfilled or unfilled")

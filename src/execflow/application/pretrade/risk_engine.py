@@ -91,6 +91,7 @@ class RejectRecord(NamedTuple):
 
 class RiskEngine:
     def __init__(self, config: RiskConfig | None = None) -> None:
+        self._marks: dict[str, int | None] = {}  # mark of each instrument at its last revaluation
         self.config = config or RiskConfig()
         self.config.validate()
         self.rules = RuleSet(self.config.rules)
@@ -199,6 +200,7 @@ class RiskEngine:
 
     def rebuild(self, orders: Iterable[Order]) -> None:
         orders = list(orders)
+        self._marks.clear()
         self.core.rebuild(orders, self.engine.clock.now_ns())
         self.monitor.sync()
         self.recent.clear()
@@ -279,6 +281,11 @@ class RiskEngine:
             core.roll_day(ts)
         if self.rules.rules:
             self._scale(self.rules.on_tick(ist, ts), ts)
+        # a tick that leaves the mark where it was changes no P&L, exposure or utilisation
+        mark = ist.mark(core.market)
+        if ist.id in self._marks and self._marks[ist.id] == mark:
+            return
+        self._marks[ist.id] = mark
         positions = core.revalue_instrument(ist)
         if positions:
             for alert in self.monitor.after_tick(positions, ts):
