@@ -225,7 +225,8 @@ class Engine:
         return ticket.result
 
     def has_work(self) -> bool:
-        return bool(self._inbox)
+        """Inbox items, or events staged outside a batch (``record`` from a bus subscriber)."""
+        return bool(self._inbox) or bool(self._staged)
 
     def run_until_idle(self, max_rounds: int = 1_000_000) -> int:
         """Drive venues and engine until nothing is left to do (simulation / CLI)."""
@@ -236,7 +237,7 @@ class Engine:
                 venue.poll(now)
             n = self.process()
             total += n
-            if n == 0 and not self._inbox:
+            if n == 0 and not self.has_work():
                 return total
         raise RuntimeError("engine did not become idle")
 
