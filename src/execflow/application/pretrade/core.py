@@ -87,6 +87,7 @@ class RiskCore:
         self._dup_window = 0
         self.day_start_ns: int | None = None
         self.next_roll_ns = 0  # 0: not started; the first time seen starts the day
+        self.limits_gen = 0  # bumped by ``invalidate``: what caches of resolved limits check
         for acct, names in config.locates.items():
             self.account(acct).located.update(names)
         self.invalidate()
@@ -94,6 +95,7 @@ class RiskCore:
     # -- limits ------------------------------------------------------------------------------
     def invalidate(self) -> None:
         """The config or a dynamic scale changed: resolve limits again on next use."""
+        self.limits_gen += 1
         self._acct_limits.clear()
         self._limits.clear()
         self._dup_window = max_duplicate_window_ns(self.config)
