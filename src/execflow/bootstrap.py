@@ -21,6 +21,7 @@ from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import Clock, EventStore, VenuePort
 from execflow.application.pretrade import RiskConfig, RiskEngine, load_config
+from execflow.application.settlement_desk import SettlementDesk
 from execflow.config import Config
 from execflow.domain.instruments import Instrument
 
@@ -54,6 +55,7 @@ class App:
     venues: dict[str, VenuePort] = field(default_factory=dict)
     risk: RiskEngine | None = None
     publisher: Stoppable | None = None
+    settlement: SettlementDesk | None = None
 
     def close(self) -> None:
         if self.publisher is not None:
@@ -75,6 +77,7 @@ def build_app(
     venues: Sequence[VenuePort] | None = None,
     recover: bool = True,
     tune_gc: bool = True,
+    settlement: bool = True,
 ) -> App:
     """Build the engine for ``config``; recover its state from the store unless told not to."""
     clock = clock or WallClock()
@@ -100,11 +103,25 @@ def build_app(
         restore_paper_venues(app)
         if engine.reconcile():
             engine.run_until_idle()
+    if settlement:
+        attach_settlement(app)
+        if recover:
+            engine.run_until_idle()  # commit what a crash left unsettled
     if config.nats_url:
         start_nats_outbox(app)
     if tune_gc:
         tune_gc_for_latency()
     return app
+
+
+def attach_settlement(app: App) -> None:
+    """Settlement on the live log: holiday calendars, reference FX rates, USD base."""
+    from execflow.adapters.calendars import HolidaySettlementCalendar
+    from execflow.adapters.reference import REFERENCE_FX
+    from execflow.application.settlement import FxRateTable
+
+    desk = SettlementDesk(app.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX))
+    app.settlement = desk.attach()
 
 
 def start_nats_outbox(app: App) -> None:

@@ -32,3 +32,13 @@ def default_instruments() -> list[Instrument]:
             SettlementConvention("EU", 2), PAPER,
         ),
     ]  # fmt: skip
+
+
+# reference FX rates for the embedded default's settlement (base currency USD); a live
+# deployment passes a rate provider fed by market data instead
+REFERENCE_FX: dict[tuple[str, str], str] = {
+    ("GBP", "USD"): "1.2650",
+    ("EUR", "USD"): "1.0830",
+    ("CHF", "USD"): "1.1320",
+    ("JPY", "USD"): "0.006650",
+}

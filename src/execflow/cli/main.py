@@ -15,6 +15,7 @@ from execflow.cli import (
     orders,
     risk,
     serve,
+    settlement,
 )
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(risk.app, name="risk")
 app.add_typer(fix.app, name="fix")
+app.add_typer(settlement.app, name="settlement")
 bench.app.command("fix")(bench_fix.fix)
 bench.app.add_typer(bench_api.app)
 app.add_typer(serve.app)

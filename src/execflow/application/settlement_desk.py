@@ -1,0 +1,77 @@
+"""Settlement attached to the running engine.
+
+The :class:`SettlementService` consumes committed fills from the engine's bus and its events
+(obligations, journal entries, status changes) are recorded through the engine
+(:meth:`Engine.record`) on one stream per obligation (``settlement-<obligation id>``): the same
+durable log, the same group commit, the same bus, so they reach NATS, WebSocket and gRPC
+subscribers like every other event. On start it rebuilds from the log and creates what a crash
+may have left undone (fills committed without their obligation), exactly once.
+
+Engine thread only: the bus calls it there; callers of the lifecycle methods (a custodian feed,
+the CLI, the API) go through the engine thread too (``EngineRunner.call`` in a server).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from execflow.application.engine import Engine
+from execflow.application.ports import RecordedEvent
+from execflow.application.settlement import (
+    FxRateProvider,
+    SettlementCalendar,
+    SettlementService,
+)
+from execflow.domain.events import Event
+from execflow.domain.settlement.events import (
+    SETTLEMENT_STREAM_PREFIX,
+    JournalPosted,
+    SettlementEvent,
+    settlement_stream,
+)
+
+
+class SettlementDesk:
+    def __init__(
+        self,
+        engine: Engine,
+        calendar: SettlementCalendar,
+        fx_rates: FxRateProvider,
+        *,
+        base_currencies: Mapping[str, str] | None = None,
+        default_base_currency: str = "USD",
+    ) -> None:
+        self.engine = engine
+        self.service = SettlementService(
+            calendar,
+            fx_rates,
+            engine.instruments.get,
+            engine.clock,
+            base_currencies=base_currencies,
+            default_base_currency=default_base_currency,
+            sink=self._record,
+        )
+        self._attached = False
+
+    def _record(self, events: Sequence[Event]) -> None:
+        record = self.engine.record
+        for ev in events:
+            if isinstance(ev, SettlementEvent | JournalPosted):
+                record(settlement_stream(ev.obligation_id), ev)
+
+    def attach(self) -> SettlementDesk:
+        """Rebuild from the log, settle what is missing, then follow the bus. Call after
+        ``engine.recover()``; the events this produces are committed by the next batch."""
+        if self._attached:
+            raise RuntimeError("settlement desk already attached")
+        records = list(self.engine.store.read_all())
+        self.service.load(
+            r.event for r in records if r.stream_id.startswith(SETTLEMENT_STREAM_PREFIX)
+        )
+        self.service.handle(records)  # fills already settled are recognised and skipped
+        self.engine.bus.subscribe(self._on_committed, "settlement")
+        self._attached = True
+        return self
+
+    def _on_committed(self, batch: Sequence[RecordedEvent]) -> None:
+        self.service.handle(batch)

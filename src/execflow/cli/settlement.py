@@ -1,0 +1,191 @@
+"""`execflow settlement ...`: obligations, cash projection, reports, the simulated custodian."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from execflow.application.settlement import SettlementService
+from execflow.bootstrap import App
+from execflow.cli.common import (
+    EXIT_ERROR,
+    EXIT_NOT_FOUND,
+    DataDir,
+    StoreOpt,
+    console,
+    err_console,
+    open_app,
+)
+from execflow.domain.numbers import Money
+from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
+
+app = typer.Typer(help="Settlement: obligations, cash projection, reports.", no_args_is_help=True)
+
+DateOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+
+
+def _date(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        err_console.print(f"[red]error:[/] {what} {text!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@contextmanager
+def open_desk(data_dir: Path | None, store: str | None) -> Iterator[tuple[App, SettlementService]]:
+    with open_app(data_dir, store) as a:
+        assert a.settlement is not None
+        yield a, a.settlement.service
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{Money(amount, currency).to_decimal():,} {currency}"
+
+
+def _obligation_table(obs: list[SettlementObligation], title: str) -> Table:
+    t = Table(title=title)
+    for col in ("obligation", "account", "instrument", "side", "qty", "cash", "trade date",
+                "settle date", "status", "settled", "fail reason"):  # fmt: skip
+        t.add_column(col, justify="right" if col in ("qty", "cash", "settled") else "left")
+    for ob in obs:
+        t.add_row(
+            ob.obligation_id, ob.account, ob.instrument, ob.side.name, str(ob.quantity),
+            _money(ob.cash_amount, ob.currency), str(ob.trade_date), str(ob.intended_settle_date),
+            ob.status, str(ob.settled_quantity), ob.fail_reason,
+        )  # fmt: skip
+    return t
+
+
+@app.command()
+def status(
+    account: Annotated[str | None, typer.Option("--account", "-a")] = None,
+    cl_ord_id: Annotated[str | None, typer.Option("--cl-ord-id", help="trade (order) id")] = None,
+    trade_date: DateOpt = None,
+    settle_date: DateOpt = None,
+    state: Annotated[str | None, typer.Option("--status", help="e.g. PENDING, FAILED")] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Settlement status by trade, account, trade date or settlement date."""
+    td, sd = _date(trade_date, "trade date"), _date(settle_date, "settle date")
+    try:
+        st = SettlementStatus(state.upper()) if state else None
+    except ValueError:
+        err_console.print(f"[red]error:[/] unknown status {state!r}")
+        raise typer.Exit(EXIT_ERROR) from None
+    with open_desk(data_dir, store) as (_a, svc):
+        obs = [
+            ob
+            for ob in svc.obligations(st, account)
+            if (cl_ord_id is None or ob.cl_ord_id == cl_ord_id)
+            and (td is None or ob.trade_date == td)
+            and (sd is None or ob.intended_settle_date == sd)
+        ]
+        if cl_ord_id is not None and not obs:
+            err_console.print(f"[red]error:[/] no settlement obligation for {cl_ord_id!r}")
+            raise typer.Exit(EXIT_NOT_FOUND)
+        obs.sort(key=lambda o: (o.intended_settle_date, o.obligation_id))
+        counts: dict[str, int] = {}
+        for ob in obs:
+            counts[ob.status] = counts.get(ob.status, 0) + 1
+        console.print(_obligation_table(obs[:limit], f"obligations ({len(obs)})"))
+        console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none")
+
+
+@app.command()
+def cash(
+    account: Annotated[str, typer.Option("--account", "-a")] = "DEFAULT",
+    currency: Annotated[str, typer.Option("--currency", "-c")] = "USD",
+    start: DateOpt = None,
+    days: Annotated[int, typer.Option(help="projection horizon in days")] = 10,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Settled cash projected by value date from open obligations."""
+    with open_desk(data_dir, store) as (a, svc):
+        first = _date(start, "start") or svc.calendar.trade_date(a.clock.now_ns(), "US")
+        rows = svc.cash_projection(account, currency.upper(), first, first + timedelta(days=days))
+        t = Table(title=f"cash projection {account} {currency.upper()}")
+        for col in ("value date", "flow", "balance"):
+            t.add_column(col, justify="left" if col == "value date" else "right")
+        for r in rows:
+            t.add_row(str(r.value_date), f"{r.flow.to_decimal():,}", f"{r.balance.to_decimal():,}")
+        console.print(t)
+
+
+@app.command()
+def report(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write .csv or .parquet")] = None,
+    fails: Annotated[bool, typer.Option("--fails", help="only failed, with ageing")] = False,
+    as_of: DateOpt = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """The settlement report (every obligation) or the fail report, as a table and a file."""
+    from execflow.analytics.settlement_report import fail_report, settlement_report, write_report
+
+    with open_desk(data_dir, store) as (a, svc):
+        obs = svc.obligations()
+        if fails:
+            day = _date(as_of, "as of") or svc.calendar.trade_date(a.clock.now_ns(), "US")
+            df = fail_report(obs, day, svc.calendar.is_business_day)
+        else:
+            df = settlement_report(obs)
+        t = Table(title=f"{'fail' if fails else 'settlement'} report ({df.height} rows)")
+        cols = [c for c in df.columns if c not in ("cl_ord_id", "exec_id")][:12]
+        for c in cols:
+            t.add_column(c)
+        for row in df.select(cols).head(50).iter_rows():
+            t.add_row(*("" if v is None else str(v) for v in row))
+        console.print(t)
+        if out is not None:
+            try:
+                write_report(df, out)
+            except ValueError as exc:
+                err_console.print(f"[red]error:[/] {exc}")
+                raise typer.Exit(EXIT_ERROR) from None
+            console.print(f"wrote {out}")
+
+
+@app.command()
+def run(
+    until: DateOpt = None,
+    fail_rate: Annotated[
+        float, typer.Option(help="probability a settlement attempt fails")
+    ] = 0.0005,
+    seed: Annotated[int, typer.Option()] = 7,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Run the simulated custodian day by day through UNTIL (default: a week from today):
+    match, affirm, settle or fail (and retry) every due obligation; events go to the log."""
+    from execflow.adapters.settlement_agent import SimulatedSettlementAgent
+
+    with open_desk(data_dir, store) as (a, svc):
+        obs = svc.obligations()
+        if not obs:
+            console.print("no obligations")
+            return
+        start = min(ob.trade_date for ob in obs)
+        end = _date(until, "until") or start + timedelta(days=7)
+        agent = SimulatedSettlementAgent(svc, fail_rate=fail_rate, seed=seed)
+        events = agent.run_until(start, end)
+        a.engine.run_until_idle()
+        after = svc.obligations()
+        counts: dict[str, int] = {}
+        for ob in after:
+            counts[ob.status] = counts.get(ob.status, 0) + 1
+        console.print(
+            f"custodian ran {start} .. {end}: {len(events)} events; "
+            + " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+        )
