@@ -4,10 +4,17 @@ Levels: OK below ``warn_pct``, WARNING from ``warn_pct``, BREACH at 100% (the li
 nothing more in that direction is accepted). Each change of level, up or down, is one
 ``RiskAlert`` event. Only limits that are configured are looked at.
 
-Hot path: after every order event that moves a position, its limits are compared with the
-level cached on the position / account / book (a dict keyed by the limit name); an alert object
-is built only when a level changes. ``levels`` (keyed by limit, account, key) is the full
-picture, restored from the log at start and copied back onto new objects by ``sync``.
+The level in force is cached on the position / account / book (``levels``, a dict keyed by the
+limit name); ``Monitor.levels`` (keyed by limit, account, key) is the full picture, restored
+from the log at start and copied back onto new objects by ``sync``.
+
+Hot path (every order event that moves a position, every tick that moves a mark): each object
+also holds ``watch``, for each of its configured limits the integer band ``[lo, hi)`` of used
+values that keep the cached level (see ``band``), so the common case is a few int comparisons
+and no allocation. Only a value leaving its band goes through ``evaluate``, the generic path
+that builds ``Usage`` rows and alerts. Bands are recomputed lazily when their generation
+(``RiskCore.limits_gen`` + ``Monitor.gen``) is stale: limits changed (``invalidate``) or any
+level changed (``_change``, ``sync``). ``watch`` is None when the object has no limit to watch.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from execflow.application.pretrade.core import RiskCore
-from execflow.application.pretrade.state import Book, Pos
+from execflow.application.pretrade.state import AccountState, Book, Pos
 from execflow.domain.risk_events import RiskAlert
 
 OK, WARNING, BREACH = "OK", "WARNING", "BREACH"
@@ -94,10 +101,47 @@ def account_usage(core: RiskCore, account: str, now_ns: int | None = None) -> It
         yield Usage("max_orders_per_second", account, "", a.rate(now_ns), al.max_rate, "count")
 
 
+_NEG = -(1 << 256)  # below any used value
+_POS = 1 << 256  # above any used value
+_ANY = (_NEG, _POS)  # limit not configured: every value keeps the (absent) level
+
+
+def band(current: str, limit: int, warn_pct: int) -> tuple[int, int]:
+    """The used values ``[lo, hi)`` for which ``level(used, limit, warn_pct) == current``.
+
+    ``level`` is OK for ``used < warn``, WARNING for ``warn <= used < breach``, BREACH from
+    ``breach``, with ``breach = max(limit, 1)`` (used <= 0 is always OK) and
+    ``warn = max(1, min(ceil(limit * warn_pct / 100), limit))``. An unknown level gets an empty
+    band: the next look corrects it."""
+    breach = max(limit, 1)
+    warn = max(min(-(-limit * warn_pct // 100), limit), 1)
+    if current == OK:
+        return (_NEG, warn)
+    if current == WARNING:
+        return (warn, breach)
+    if current == BREACH:
+        return (breach, _POS)
+    return (0, 0)
+
+
+def book_steady(b: Book, w: tuple[int, ...]) -> bool:
+    """Every money limit of the book still at its cached level (``w`` from ``_arm_book``)."""
+    g_lo, g_hi, n_lo, n_hi, d_lo, d_hi, p_lo, p_hi = w
+    lg = b.long
+    sh = -b.short
+    return (
+        g_lo <= b.gross < g_hi
+        and n_lo <= (lg if lg >= sh else sh) < n_hi
+        and d_lo <= -b.pnl < d_hi
+        and p_lo <= b.spent < p_hi
+    )
+
+
 class Monitor:
     def __init__(self, core: RiskCore) -> None:
         self.core = core
         self.levels: dict[tuple[str, str, str], str] = {}
+        self.gen = 0  # bumped whenever a cached level changes: the bands are stale
 
     # -- the one place a level changes -------------------------------------------------------
     def _change(
@@ -111,6 +155,7 @@ class Monitor:
         old = cache.get(u.limit, OK)
         cache[u.limit] = new
         self.levels[(u.limit, u.account, u.key)] = new
+        self.gen += 1
         out.append(
             RiskAlert(
                 ts=ts, level=new, previous=old, limit=u.limit, account=u.account, key=u.key,
@@ -130,7 +175,8 @@ class Monitor:
         return a.book(u.key).levels
 
     def evaluate(self, usages: Iterable[Usage], ts: int) -> list[RiskAlert]:
-        """Generic path (limit changes, views): any usages, levels compared and updated."""
+        """Generic path (limit changes, views, a value out of its band): any usages, levels
+        compared and updated."""
         warn = self.core.config.warn_pct
         out: list[RiskAlert] = []
         for u in usages:
@@ -140,80 +186,119 @@ class Monitor:
                 self._change(cache, u, new, ts, out)
         return out
 
+    # -- bands -------------------------------------------------------------------------------
+    def _arm_position(self, pos: Pos, gen: int) -> tuple[int, ...] | None:
+        core = self.core
+        lim = core.limits(pos.account.id, pos.inst.instrument)
+        w: tuple[int, ...] | None = None
+        if lim.max_long is not None or lim.max_short is not None or lim.max_open_orders is not None:
+            warn = core.config.warn_pct
+            lv = pos.levels
+            v = lim.max_long
+            lo = band(lv.get("max_long_position", OK), v, warn) if v is not None else _ANY
+            v = lim.max_short
+            sh = band(lv.get("max_short_position", OK), v, warn) if v is not None else _ANY
+            v = lim.max_open_orders
+            oo = band(lv.get("max_open_orders", OK), v, warn) if v is not None else _ANY
+            w = lo + sh + oo
+        pos.watch = w
+        pos.watch_gen = gen
+        return w
+
+    def _arm_account(self, acct: AccountState, gen: int) -> tuple[int, ...] | None:
+        core = self.core
+        v = core.account_limits(acct.id).max_open_orders
+        w = None
+        if v is not None:
+            w = band(acct.levels.get("max_open_orders", OK), v, core.config.warn_pct)
+        acct.watch = w
+        acct.watch_gen = gen
+        return w
+
+    def _arm_book(self, b: Book, gen: int) -> tuple[int, ...] | None:
+        core = self.core
+        al = core.account_limits(b.account)
+        ccy = b.currency
+        gross = al.max_gross.get(ccy)
+        net = al.max_net.get(ccy)
+        loss = al.daily_loss.get(ccy)
+        bp = al.buying_power.get(ccy)
+        w: tuple[int, ...] | None = None
+        if gross is not None or net is not None or loss is not None or bp is not None:
+            warn = core.config.warn_pct
+            lv = b.levels
+            w = (
+                (band(lv.get("max_gross_exposure", OK), gross, warn) if gross is not None else _ANY)
+                + (band(lv.get("max_net_exposure", OK), net, warn) if net is not None else _ANY)
+                + (band(lv.get("daily_loss_limit", OK), loss, warn) if loss is not None else _ANY)
+                + (band(lv.get("buying_power", OK), bp, warn) if bp is not None else _ANY)
+            )
+        b.watch = w
+        b.watch_gen = gen
+        return w
+
     # -- hot path ----------------------------------------------------------------------------
     def after_position(self, pos: Pos, ts: int) -> list[RiskAlert]:
+        """After an order event moved ``pos``: the alerts of its position, account and book
+        limits whose level changed (in that order)."""
         core = self.core
+        gen = core.limits_gen + self.gen
+        w = pos.watch if pos.watch_gen == gen else self._arm_position(pos, gen)
+        out: list[RiskAlert] | None = None
+        if w is not None:
+            l_lo, l_hi, s_lo, s_hi, o_lo, o_hi = w
+            net = pos.net
+            if not (
+                l_lo <= net + pos.buy < l_hi
+                and s_lo <= pos.sell - net < s_hi
+                and o_lo <= pos.open_orders < o_hi
+            ):
+                out = self.evaluate(position_usage(core, pos), ts)
+                gen = core.limits_gen + self.gen
         acct = pos.account
-        ins = pos.inst.instrument
-        lim = core._limits.get((acct.id, ins.id)) or core.limits(acct.id, ins)
-        warn = core.config.warn_pct
-        lv = pos.levels
-        cap = lim.max_long
-        changed = cap is not None and lv.get("max_long_position", OK) != level(
-            pos.net + pos.buy, cap, warn
-        )
-        if not changed:
-            cap = lim.max_short
-            changed = cap is not None and lv.get("max_short_position", OK) != level(
-                pos.short_worst(), cap, warn
-            )
-        if not changed:
-            cap = lim.max_open_orders
-            changed = cap is not None and lv.get("max_open_orders", OK) != level(
-                pos.open_orders, cap, warn
-            )
-        out = self._position(pos, ts) if changed else []
-        more = self._account(pos, ts)
-        if more:
-            out.extend(more)
-        return out
-
-    def _position(self, pos: Pos, ts: int) -> list[RiskAlert]:
-        return self.evaluate(position_usage(self.core, pos), ts)
-
-    def _account(self, pos: Pos, ts: int) -> list[RiskAlert]:
-        core = self.core
-        acct = pos.account
-        al = core._acct_limits.get(acct.id) or core.account_limits(acct.id)
-        warn = core.config.warn_pct
-        cap = al.max_open_orders
-        changed = cap is not None and acct.levels.get("max_open_orders", OK) != level(
-            acct.open_orders, cap, warn
-        )
+        aw = acct.watch if acct.watch_gen == gen else self._arm_account(acct, gen)
         b = pos.book
-        ccy = b.currency
-        if not changed and (al.max_gross or al.max_net or al.daily_loss or al.buying_power):
-            bl = b.levels
-            v = al.max_gross.get(ccy)
-            changed = v is not None and bl.get("max_gross_exposure", OK) != level(b.gross, v, warn)
-            if not changed:
-                v = al.max_net.get(ccy)
-                changed = v is not None and bl.get("max_net_exposure", OK) != level(b.net, v, warn)
-            if not changed:
-                v = al.daily_loss.get(ccy)
-                changed = v is not None and bl.get("daily_loss_limit", OK) != level(-b.pnl, v, warn)
-            if not changed:
-                v = al.buying_power.get(ccy)
-                changed = v is not None and bl.get("buying_power", OK) != level(b.spent, v, warn)
-        if not changed:
-            return []
-        out = self.evaluate(account_usage(core, acct.id), ts)
-        out.extend(self.evaluate(book_usage(core, b), ts))
+        bw = b.watch if b.watch_gen == gen else self._arm_book(b, gen)
+        if bw is not None:
+            g_lo, g_hi, n_lo, n_hi, d_lo, d_hi, p_lo, p_hi = bw
+            lg = b.long
+            sh = -b.short
+            steady = (
+                g_lo <= b.gross < g_hi
+                and n_lo <= (lg if lg >= sh else sh) < n_hi
+                and d_lo <= -b.pnl < d_hi
+                and p_lo <= b.spent < p_hi
+            )
+        else:
+            steady = True
+        if steady and (aw is None or aw[0] <= acct.open_orders < aw[1]):
+            return out if out is not None else []
+        more = self.evaluate(account_usage(core, acct.id), ts)
+        more.extend(self.evaluate(book_usage(core, b), ts))
+        if out is None:
+            return more
+        out.extend(more)
         return out
 
     def after_tick(self, positions: Iterable[Pos], ts: int) -> list[RiskAlert]:
-        seen: dict[int, Book] = {}
-        for p in positions:
-            seen.setdefault(id(p.book), p.book)
+        """After a mark moved the positions' contributions: alerts of their books' limits."""
+        core = self.core
+        gen = core.limits_gen + self.gen
         out: list[RiskAlert] = []
-        for b in seen.values():
-            out.extend(self.evaluate(book_usage(self.core, b), ts))
+        for p in positions:
+            b = p.book
+            w = b.watch if b.watch_gen == gen else self._arm_book(b, gen)
+            if w is None or book_steady(b, w):
+                continue  # a book seen again after its evaluation is steady too
+            out.extend(self.evaluate(book_usage(core, b), ts))
+            gen = core.limits_gen + self.gen
         return out
 
     # -- state -------------------------------------------------------------------------------
     def sync(self) -> None:
         """Copy the known levels onto the (re)built positions, accounts and books."""
         core = self.core
+        self.gen += 1
         for (limit, account, key), lv in self.levels.items():
             u = Usage(limit, account, key, 0, 0, "")
             per_position = limit in POSITION_LIMITS or limit == "max_open_orders"

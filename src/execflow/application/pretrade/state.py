@@ -83,12 +83,26 @@ class InstrumentState:
 class Book:
     """One account's sums in one currency, in minor units."""
 
-    __slots__ = ("account", "currency", "gross", "levels", "long", "pnl", "short", "spent")
+    __slots__ = (
+        "account",
+        "currency",
+        "gross",
+        "levels",
+        "long",
+        "pnl",
+        "short",
+        "spent",
+        "watch",
+        "watch_gen",
+    )
 
     def __init__(self, account: str, currency: str) -> None:
         self.account = account
         self.currency = currency
         self.levels: dict[str, str] = {}  # alert level per limit name
+        # the monitor's thresholds: [lo, hi) per limit where the level stays (None: no limit)
+        self.watch: tuple[int, ...] | None = None
+        self.watch_gen = -1  # the monitor's generation they were computed at
         self.gross = 0
         self.long = 0
         self.short = 0
@@ -102,11 +116,13 @@ class Book:
 
 
 class AccountState:
-    __slots__ = ("books", "id", "levels", "located", "open_orders", "submits")
+    __slots__ = ("books", "id", "levels", "located", "open_orders", "submits", "watch", "watch_gen")
 
     def __init__(self, account: str) -> None:
         self.id = account
         self.levels: dict[str, str] = {}  # alert level per account-wide limit name
+        self.watch: tuple[int, ...] | None = None  # see Book.watch
+        self.watch_gen = -1
         self.open_orders = 0
         self.submits: deque[int] = deque()  # ts of orders sent in the last second
         self.located: set[str] = set()
@@ -142,6 +158,8 @@ class Pos:
         "net",
         "open_orders",
         "sell",
+        "watch",
+        "watch_gen",
     )
 
     def __init__(self, account: AccountState, inst: InstrumentState) -> None:
@@ -154,6 +172,8 @@ class Pos:
         self.cash = 0
         self.open_orders = 0
         self.levels: dict[str, str] = {}  # alert level per limit name
+        self.watch: tuple[int, ...] | None = None  # see Book.watch
+        self.watch_gen = -1
         self.c_gross = self.c_long = self.c_short = self.c_pnl = self.c_spent = 0
 
     # -- contributions at a price (pure) -------------------------------------------------------
