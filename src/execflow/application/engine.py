@@ -20,13 +20,37 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from execflow.application.bus import MessageBus
+from execflow.application.contingent import Contingent
+from execflow.application.emulator import (
+    Emulator,
+    MarketTick,
+    TriggerMarketState,
+    utc_midnight_after,
+)
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.market import MarketState
+from execflow.application.parents import Parents
 from execflow.application.ports import Clock, EventStore, RecordedEvent, StreamAppend, VenuePort
 from execflow.application.risk import OrderObserver, PreTradeCheck
 from execflow.application.routing import DefaultRouter, RoutingPolicy
-from execflow.domain.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
-from execflow.domain.enums import OrderStatus, OrderType
+from execflow.domain.commands import (
+    CancelGroup,
+    CancelOrder,
+    Command,
+    ReplaceOrder,
+    SubmitBracket,
+    SubmitGroup,
+    SubmitOrder,
+    SubmitParentOrder,
+)
+from execflow.domain.enums import (
+    CORE_TIME_IN_FORCE,
+    ENGINE_HELD_STATUSES,
+    TRIGGERED_ORDER_TYPES,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
 from execflow.domain.errors import (
     ConcurrencyError,
     ExecflowError,
@@ -37,8 +61,10 @@ from execflow.domain.errors import (
 )
 from execflow.domain.events import (
     Event,
+    GroupEvent,
     OrderAccepted,
     OrderAckOverdue,
+    OrderAmended,
     OrderAnomaly,
     OrderCanceled,
     OrderCancelRejected,
@@ -55,7 +81,9 @@ from execflow.domain.events import (
     OrderSubmitted,
     UnmatchedVenueReport,
 )
-from execflow.domain.ids import ORDER_STREAM_PREFIX
+from execflow.domain.groups import MANAGED_ROLES
+from execflow.domain.ids import GROUP_STREAM_PREFIX, ORDER_STREAM_PREFIX
+from execflow.domain.instruments import Instrument
 from execflow.domain.orders import Order
 from execflow.domain.reports import (
     Ack,
@@ -75,6 +103,12 @@ from execflow.domain.validation import Rejection, validate_submit
 log = logging.getLogger(__name__)
 
 UNMATCHED_STREAM = "venue-unmatched"
+_CANCELABLE_AT_VENUE = (
+    OrderStatus.SUBMITTED,
+    OrderStatus.ACK_OVERDUE,
+    OrderStatus.ACCEPTED,
+    OrderStatus.PARTIALLY_FILLED,
+)
 DEFAULT_ACK_TIMEOUT_NS = 5_000_000_000
 
 
@@ -163,13 +197,15 @@ class Engine:
         observers: Sequence[OrderObserver] = (),
         ack_timeout_ns: int = DEFAULT_ACK_TIMEOUT_NS,
         max_batch: int = 4096,
+        end_of_day: Callable[[int], int] = utc_midnight_after,
+        trail_step_ticks: int = 1,
     ) -> None:
         self.store = store
         self.clock = clock
         self.instruments = instruments
         self.venues: dict[str, VenuePort] = {}
         self.bus = bus or MessageBus()
-        self.market = market or MarketState()
+        self.market = market if market is not None else TriggerMarketState()
         self.checks = list(checks)
         self.observers = list(observers)
         self.ack_timeout_ns = ack_timeout_ns
@@ -177,7 +213,7 @@ class Engine:
         self.orders: dict[str, Order] = {}
         self.stats = EngineStats()
         self.unmatched: list[UnmatchedVenueReport] = []
-        self._inbox: deque[Ticket | VenueReport] = deque()
+        self._inbox: deque[Ticket | VenueReport | MarketTick] = deque()
         self._seen_exec_ids: set[str] = set()
         self._awaiting_ack: deque[tuple[int, str]] = deque()
         self._stream_versions: dict[str, int] = {}  # non-order streams written by record()
@@ -189,6 +225,14 @@ class Engine:
         self._tickets: list[Ticket] = []
         self._effects: list[tuple[Callable[[Any], None], Any]] = []
         self._new_orders: list[str] = []
+        self._new_groups: list[str] = []
+        # advanced orders (docs/orders.md): emulated triggers, contingent groups, parents
+        self.emulator = Emulator(self, end_of_day=end_of_day, trail_step_ticks=trail_step_ticks)
+        if isinstance(self.market, TriggerMarketState):
+            self.market.watched = self.emulator.watched
+            self.market.listener = self._inbox.append
+        self.contingent = Contingent(self)
+        self.parents = Parents(self)
         for v in venues:
             self.add_venue(v)
         self.router: RoutingPolicy = router or DefaultRouter(self.venues)
@@ -215,6 +259,26 @@ class Engine:
 
     def on_report(self, report: VenueReport) -> None:
         self._inbox.append(report)
+
+    def on_quote(
+        self, instrument: str, bid: int | None, ask: int | None, last: int | None = None
+    ) -> None:
+        """Market data for emulated orders (any thread): evaluated on the engine thread in the
+        next batch, only if an order waits for a trigger on ``instrument``. Quotes written to
+        ``engine.market.update_bbo`` arrive here by themselves; call this (or ``on_trade``)
+        for a feed that does not go through ``engine.market``."""
+        if instrument in self.emulator.watched:
+            self._inbox.append(MarketTick(instrument, bid, ask, last))
+
+    def on_trade(self, instrument: str, price: int) -> None:
+        """A last-trade price for emulated orders (stops also trigger on the last trade)."""
+        if instrument in self.emulator.watched:
+            self._inbox.append(MarketTick(instrument, None, None, price))
+
+    @property
+    def groups(self) -> dict[str, Any]:
+        """Contingent groups by id (``execflow.domain.groups.Group``)."""
+        return self.contingent.groups
 
     def execute(self, command: Command) -> CommandResult:
         """Send a command and drive the engine (not the venues) until it is durable."""
@@ -247,7 +311,7 @@ class Engine:
         inbox = self._inbox
         n = 0
         max_batch = self.max_batch
-        handled: list[Ticket | VenueReport] = []
+        handled: list[Ticket | VenueReport | MarketTick] = []
         while inbox and n < max_batch:
             item = inbox.popleft()
             handled.append(item)
@@ -255,28 +319,35 @@ class Engine:
             if type(item) is Ticket:
                 self.stats.commands += 1
                 self._handle_command(item)
+            elif type(item) is MarketTick:
+                self.emulator.on_tick(item)
             else:
                 self.stats.reports += 1
                 self._handle_report(item)  # type: ignore[arg-type]
+        if self.emulator.expiries:
+            self.emulator.expire_due(self.clock.now_ns())
+        if self.contingent.dirty:
+            self.contingent.reconcile_dirty()
         if self._awaiting_ack:
             self._check_ack_timeouts()
         if self._staged or self._tickets:
             self._commit(handled)
         return n
 
-    def _commit(self, handled: list[Ticket | VenueReport]) -> None:
+    def _commit(self, handled: list[Ticket | VenueReport | MarketTick]) -> None:
         staged, tickets, effects = self._staged, self._tickets, self._effects
         self._staged, self._tickets, self._effects = [], [], []
         self._staged_key = None
         count = self._staged_count
         self._staged_count = 0
         new_orders, self._new_orders = self._new_orders, []
+        new_groups, self._new_groups = self._new_groups, []
         if staged:
             batch = [StreamAppend(s, v, evs) for s, v, evs in staged]
             try:
                 last = self.store.append_batch(batch)
             except Exception as exc:
-                self._rollback(staged, new_orders, tickets, handled, exc)
+                self._rollback(staged, new_orders + new_groups, tickets, handled, exc)
                 raise
             first = last - count + 1
             records: list[RecordedEvent] = []
@@ -309,7 +380,7 @@ class Engine:
         staged: list[tuple[str, int, list[Event]]],
         new_orders: list[str],
         tickets: list[Ticket],
-        handled: list[Ticket | VenueReport],
+        handled: list[Ticket | VenueReport | MarketTick],
         exc: Exception,
     ) -> None:
         log.error("event=commit_failed error=%s batch_streams=%d", exc, len(staged))
@@ -318,8 +389,11 @@ class Engine:
         for stream_id, _v, _evs in staged:
             if stream_id.startswith(ORDER_STREAM_PREFIX):
                 self._reload_order(stream_id)
+            elif stream_id.startswith(GROUP_STREAM_PREFIX):
+                self.contingent.reload(stream_id[len(GROUP_STREAM_PREFIX) :])
             elif stream_id in self._stream_versions:
                 self._stream_versions[stream_id] = self.store.stream_version(stream_id)
+        self._rebuild_indexes()
         for obs in self.observers:
             obs.rebuild(self.orders.values())
         code = ConcurrencyError.code if isinstance(exc, ConcurrencyError) else StoreError.code
@@ -350,6 +424,11 @@ class Engine:
         self._stage(ORDER_STREAM_PREFIX + order.cl_ord_id, expected, event)
         for obs in self.observers:
             obs.on_order_event(order, event)
+        if order.linked:
+            if order.group_id is not None:
+                self.contingent.dirty.add(order.group_id)
+            if order.parent_id is not None:
+                self.parents.on_child_event(order, event)
 
     def _create(self, init: OrderInitialized) -> Order:
         order = Order(init)
@@ -367,7 +446,11 @@ class Engine:
         It is committed atomically with the batch's order events; recorded outside a batch it
         is committed by the next :meth:`process`. Engine thread only.
         """
-        if stream_id.startswith(ORDER_STREAM_PREFIX) or stream_id == UNMATCHED_STREAM:
+        if (
+            stream_id.startswith(ORDER_STREAM_PREFIX)
+            or stream_id.startswith(GROUP_STREAM_PREFIX)
+            or stream_id == UNMATCHED_STREAM
+        ):
             raise ValueError(f"stream {stream_id!r} belongs to the engine")
         self._record(stream_id, event)
 
@@ -396,6 +479,14 @@ class Engine:
                 result = self._cancel(cmd)
             elif type(cmd) is ReplaceOrder:
                 result = self._replace(cmd)
+            elif type(cmd) is SubmitGroup or type(cmd) is SubmitBracket:
+                result = self.contingent.submit(cmd)
+            elif type(cmd) is CancelGroup:
+                assert isinstance(cmd, CancelGroup)
+                result = self.contingent.cancel(cmd.group_id, self.clock.now_ns())
+            elif type(cmd) is SubmitParentOrder:
+                assert isinstance(cmd, SubmitParentOrder)
+                result = self.parents.submit(cmd)
             else:
                 result = CommandResult(False, "", "", "UNKNOWN_COMMAND", f"unknown command {cmd!r}")
         except ExecflowError as exc:  # a bug or bad input must never stop the engine
@@ -415,6 +506,11 @@ class Engine:
                 RejectCode.DUPLICATE_CL_ORD_ID,
                 f"client order id {cl!r} is already used (order is {existing.status})",
             )
+        otype = cmd.order_type
+        if (otype is not OrderType.MARKET and otype is not OrderType.LIMIT) or (
+            cmd.parent_id is not None
+        ):
+            return self._submit_advanced(cmd)
         now = self.clock.now_ns()
         instrument = self.instruments.get(cmd.instrument)
         rejection = validate_submit(cmd, instrument, now)
@@ -434,31 +530,15 @@ class Engine:
             venue=cmd.venue,
             arrival_mid=self.market.mid(cmd.instrument),
         )
+        routed: str | Rejection
         if rejection is None:
             assert instrument is not None
-            for check in self.checks:
-                rejection = check.check(cmd, instrument, now)
-                if rejection is not None:
-                    break
-        venue_id: str | None = None
-        if rejection is None:
-            assert instrument is not None
-            routed = self.router.route(cmd, instrument)
-            if isinstance(routed, Rejection):
-                rejection = routed
-            else:
-                venue_id = routed
-        if rejection is not None:
-            if cmd.side not in (1, -1) or cmd.quantity <= 0:
-                # the order cannot even be represented: record the attempt, not an order
-                return CommandResult(False, cl, "", rejection.code, rejection.reason)
-            order = self._create(init)
-            self._emit(
-                order,
-                OrderDenied(ts=now, cl_ord_id=cl, code=rejection.code, reason=rejection.reason),
-            )
-            return CommandResult(False, cl, order.status, rejection.code, rejection.reason)
-        assert venue_id is not None
+            routed = self._screen(cmd, instrument, now, True)
+        else:
+            routed = rejection
+        if type(routed) is not str:
+            return self._deny(cmd, init, routed)  # type: ignore[arg-type]
+        venue_id = routed
         order = self._create(init)
         self._emit(order, OrderSubmitted(ts=now, cl_ord_id=cl, venue=venue_id))
         self._awaiting_ack.append((now + self.ack_timeout_ns, cl))
@@ -481,6 +561,249 @@ class Engine:
         )
         return CommandResult(True, cl, order.status)
 
+    def _screen(
+        self, cmd: SubmitOrder, instrument: Instrument, now: int, checks: bool
+    ) -> str | Rejection:
+        """Pre-trade checks, then routing: the venue id, or why the order is refused."""
+        if checks:
+            for check in self.checks:
+                rejection = check.check(cmd, instrument, now)
+                if rejection is not None:
+                    return rejection
+        routed = self.router.route(cmd, instrument)
+        tif = cmd.tif
+        if (tif is TimeInForce.AT_OPEN or tif is TimeInForce.AT_CLOSE) and type(routed) is str:
+            venue = self.venues.get(routed)
+            if tif not in getattr(venue, "supported_tifs", CORE_TIME_IN_FORCE):
+                return Rejection(
+                    RejectCode.TIME_IN_FORCE_NOT_SUPPORTED,
+                    f"venue {routed} does not support time in force {tif}",
+                )
+        return routed
+
+    def _deny(
+        self, cmd: SubmitOrder, init: OrderInitialized, rejection: Rejection
+    ) -> CommandResult:
+        cl = cmd.cl_ord_id
+        if cmd.side not in (1, -1) or cmd.quantity <= 0:
+            # the order cannot even be represented: record the attempt, not an order
+            return CommandResult(False, cl, "", rejection.code, rejection.reason)
+        order = self._create(init)
+        self._emit(
+            order,
+            OrderDenied(ts=init.ts, cl_ord_id=cl, code=rejection.code, reason=rejection.reason),
+        )
+        return CommandResult(False, cl, order.status, rejection.code, rejection.reason)
+
+    # -- advanced orders (docs/orders.md) ----------------------------------------------------
+    def _admit(
+        self,
+        cmd: SubmitOrder,
+        now: int,
+        *,
+        group_id: str | None = None,
+        role: str | None = None,
+        checks: bool = True,
+    ) -> tuple[OrderInitialized, str | Rejection] | Rejection:
+        """Validate, check and route a new order without recording anything.
+
+        A Rejection alone: the order is not valid at all (nothing is recorded). Otherwise its
+        ``OrderInitialized`` and its venue id, or the check/route that refused it."""
+        instrument = self.instruments.get(cmd.instrument)
+        rejection = validate_submit(cmd, instrument, now)
+        if rejection is not None:
+            return rejection
+        assert instrument is not None
+        if cmd.parent_id is not None:
+            rejection = self.parents.check_child(cmd)
+            if rejection is not None:
+                return rejection
+        price = cmd.price
+        if cmd.order_type is OrderType.MARKET_TO_LIMIT:
+            bid, ask = self.market.bbo(cmd.instrument)
+            price = ask if cmd.side > 0 else bid
+            if price is None:
+                return Rejection(
+                    RejectCode.NO_REFERENCE_PRICE,
+                    f"no {'ask' if cmd.side > 0 else 'bid'} for {cmd.instrument}: a "
+                    "market-to-limit order takes its limit price from the touch",
+                )
+        init = OrderInitialized(
+            ts=now,
+            cl_ord_id=cmd.cl_ord_id,
+            account=cmd.account,
+            instrument=cmd.instrument,
+            side=cmd.side,  # type: ignore[arg-type]
+            order_type=cmd.order_type,
+            quantity=cmd.quantity,
+            price=price,
+            tif=cmd.tif,
+            expire_at=cmd.expire_at,
+            venue=cmd.venue,
+            arrival_mid=self.market.mid(cmd.instrument),
+            stop_price=cmd.stop_price,
+            trail_offset=cmd.trail_offset,
+            trail_bps=cmd.trail_bps,
+            group_id=group_id,
+            role=role,
+            parent_id=cmd.parent_id,
+        )
+        return init, self._screen(cmd, instrument, now, checks)
+
+    def _submit_advanced(self, cmd: SubmitOrder) -> CommandResult:
+        cl = cmd.cl_ord_id
+        now = self.clock.now_ns()
+        found = self._admit(cmd, now)
+        if isinstance(found, Rejection):
+            if found.code is RejectCode.INVALID_CL_ORD_ID or cmd.parent_id is not None:
+                return CommandResult(False, cl, "", found.code, found.reason)
+            init = OrderInitialized(
+                ts=now, cl_ord_id=cl, account=cmd.account, instrument=cmd.instrument,
+                side=cmd.side,  # type: ignore[arg-type]
+                order_type=cmd.order_type, quantity=cmd.quantity, price=cmd.price, tif=cmd.tif,
+                expire_at=cmd.expire_at, venue=cmd.venue, stop_price=cmd.stop_price,
+                trail_offset=cmd.trail_offset, trail_bps=cmd.trail_bps,
+            )  # fmt: skip
+            return self._deny(cmd, init, found)
+        init, routed = found
+        if isinstance(routed, Rejection):
+            return self._deny(cmd, init, routed)
+        order = self._create(init)
+        if order.parent_id is not None:
+            self.parents.add_child(order)
+        self._go(order, routed, now)
+        return CommandResult(True, cl, order.status)
+
+    def _go(self, order: Order, venue_id: str, now: int) -> None:
+        """An accepted order goes to work: held for its trigger, or sent to its venue."""
+        if order.order_type in TRIGGERED_ORDER_TYPES:
+            self.emulator.hold(order, now)
+        else:
+            self._send_new(order, venue_id, now)
+
+    def _send_new(self, order: Order, venue_id: str, now: int) -> None:
+        cl = order.cl_ord_id
+        self._emit(order, OrderSubmitted(ts=now, cl_ord_id=cl, venue=venue_id))
+        self._awaiting_ack.append((now + self.ack_timeout_ns, cl))
+        vtype = order.venue_order_type
+        tif, expire_at = order.tif, order.expire_at
+        if vtype is OrderType.MARKET and (tif is TimeInForce.GTC or tif is TimeInForce.GTD):
+            tif, expire_at = TimeInForce.DAY, None  # a market order cannot rest anyway
+        self._effects.append(
+            (
+                self.venues[venue_id].submit,
+                VenueOrder(
+                    cl_ord_id=cl,
+                    account=order.account,
+                    instrument=order.instrument,
+                    side=int(order.side),
+                    order_type=vtype,
+                    quantity=order.quantity,
+                    price=order.price,
+                    tif=tif,
+                    expire_at=expire_at,
+                ),
+            )
+        )
+
+    def _release(self, order: Order, now: int) -> None:
+        """A held order (triggered, or activated by its group) goes to a venue now, unless a
+        kill switch or the routing refuses it (then it is DENIED)."""
+        instrument = self.instruments[order.instrument]
+        rejection = self._check_release(order, now)
+        routed: str | Rejection = rejection if rejection is not None else ""
+        if rejection is None:
+            cmd = SubmitOrder(
+                cl_ord_id=order.cl_ord_id, account=order.account, instrument=order.instrument,
+                side=int(order.side), order_type=order.venue_order_type, quantity=order.quantity,
+                price=order.price, tif=order.tif, expire_at=order.expire_at, venue=order.venue,
+            )  # fmt: skip
+            routed = self.router.route(cmd, instrument)
+        if isinstance(routed, Rejection):
+            self._emit(
+                order,
+                OrderDenied(
+                    ts=now, cl_ord_id=order.cl_ord_id, code=routed.code, reason=routed.reason
+                ),
+            )
+            return
+        self._send_new(order, routed, now)
+
+    def _check_release(self, order: Order, now: int) -> Rejection | None:
+        """Checks that still apply when a held order is released (the kill switch): a check
+        offers ``check_release(order, now_ns)`` itself or through its ``core``."""
+        for check in self.checks:
+            fn = getattr(check, "check_release", None)
+            if fn is None:
+                fn = getattr(getattr(check, "core", None), "check_release", None)
+            if fn is not None:
+                rejection: Rejection | None = fn(order, now)
+                if rejection is not None:
+                    return rejection
+        return None
+
+    def _activate(self, order: Order, qty: int, now: int) -> None:
+        """A HELD group member goes to work with ``qty``."""
+        if qty != order.quantity:
+            self._emit(
+                order,
+                OrderAmended(ts=now, cl_ord_id=order.cl_ord_id, quantity=qty, price=order.price),
+            )
+        if order.order_type in TRIGGERED_ORDER_TYPES:
+            self.emulator.hold(order, now)
+        else:
+            self._release(order, now)
+
+    def _cancel_internal(self, order: Order, reason: str, now: int) -> None:
+        """Cancel on the engine's own initiative (group rule, parent canceled)."""
+        st = order.status
+        cl = order.cl_ord_id
+        if st is OrderStatus.HELD or st is OrderStatus.PENDING_TRIGGER:
+            self.emulator.forget(order)
+            self._emit(order, OrderCanceled(ts=now, cl_ord_id=cl, reason=reason))
+        elif order.is_parent:
+            self.parents.cancel(order, now)
+        elif st in _CANCELABLE_AT_VENUE:
+            self._emit(order, OrderPendingCancel(ts=now, cl_ord_id=cl))
+            assert order.venue is not None
+            self._effects.append((self.venues[order.venue].cancel, cl))
+        # PENDING_CANCEL: under way; PENDING_REPLACE: the group acts again on the answer
+
+    def _resize_internal(self, order: Order, qty: int, now: int) -> None:
+        """Change a group member's total quantity to ``qty`` (> its filled quantity)."""
+        st = order.status
+        cl = order.cl_ord_id
+        if qty <= order.cum_qty or qty == order.quantity:
+            return
+        if st is OrderStatus.HELD or st is OrderStatus.PENDING_TRIGGER:
+            self._emit(order, OrderAmended(ts=now, cl_ord_id=cl, quantity=qty, price=order.price))
+        elif st is OrderStatus.ACCEPTED or st is OrderStatus.PARTIALLY_FILLED:
+            self._emit(
+                order, OrderPendingReplace(ts=now, cl_ord_id=cl, quantity=qty, price=order.price)
+            )
+            assert order.venue is not None
+            self._effects.append(
+                (_ReplaceRequest(self.venues[order.venue]), (cl, qty, order.price))
+            )
+        # SUBMITTED / pending: resized when the venue's answer marks the group again
+
+    def _anomaly_now(self, order: Order, code: str, reason: str, now: int) -> None:
+        self.stats.anomalies += 1
+        self._emit(order, OrderAnomaly(ts=now, cl_ord_id=order.cl_ord_id, code=code, reason=reason))
+
+    def _rebuild_indexes(self) -> None:
+        """Everything derived from the orders and groups in memory (recovery, rollback)."""
+        self.emulator.rebuild(self.orders)
+        self.parents.rebuild(self.orders)
+
+    def held_orders(self) -> Iterator[Order]:
+        """Orders the engine holds itself (HELD, PENDING_TRIGGER) and working parents."""
+        return (
+            o
+            for o in self.orders.values()
+            if o.is_open and (o.status in ENGINE_HELD_STATUSES or o.is_parent)
+        )
+
     def _open_order(self, cl: str) -> Order | CommandResult:
         order = self.orders.get(cl)
         if order is None:
@@ -498,6 +821,13 @@ class Engine:
         return order
 
     def _cancel(self, cmd: CancelOrder) -> CommandResult:
+        held = self.orders.get(cmd.cl_ord_id)
+        if held is not None and (held.is_parent or held.status in ENGINE_HELD_STATUSES):
+            now = self.clock.now_ns()
+            if held.is_parent:
+                return self.parents.cancel(held, now)
+            self._cancel_internal(held, "canceled on request", now)
+            return CommandResult(True, held.cl_ord_id, held.status)
         found = self._open_order(cmd.cl_ord_id)
         if isinstance(found, CommandResult):
             return found
@@ -513,6 +843,25 @@ class Engine:
             return found
         order = found
         cl = order.cl_ord_id
+        if order.is_parent:
+            return self.parents.replace(order, cmd, self.clock.now_ns())
+        if (
+            order.group_id is not None
+            and cmd.quantity is not None
+            and cmd.quantity != order.quantity
+            and order.role in MANAGED_ROLES
+        ):
+            return CommandResult(
+                False, cl, order.status, RejectCode.CONTINGENT_QUANTITY_MANAGED,
+                f"the quantity of {cl!r} follows its group {order.group_id}",
+            )  # fmt: skip
+        if order.status in ENGINE_HELD_STATUSES:
+            return self._amend_held(order, cmd)
+        if cmd.stop_price is not None:
+            return CommandResult(
+                False, cl, order.status, RejectCode.ALREADY_TRIGGERED,
+                f"order {cl!r} is at its venue: its stop price can no longer change",
+            )  # fmt: skip
         if order.status not in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED):
             return CommandResult(
                 False, cl, order.status, RejectCode.ORDER_NOT_OPEN,
@@ -532,7 +881,7 @@ class Engine:
                 f"new quantity {instrument.qty_to_decimal(qty)} is not above the filled "
                 f"{instrument.qty_to_decimal(order.cum_qty)}",
             )
-        elif cmd.price is not None and order.order_type is not OrderType.LIMIT:
+        elif cmd.price is not None and order.venue_order_type is not OrderType.LIMIT:
             rej = (RejectCode.PRICE_NOT_ALLOWED, "only a limit order's price can be replaced")
         elif price is not None and (price <= 0 or price % instrument.tick_size):
             rej = (RejectCode.PRICE_OFF_TICK, "price must be positive and on the tick")
@@ -554,6 +903,54 @@ class Engine:
         assert order.venue is not None
         venue = self.venues[order.venue]
         self._effects.append((_ReplaceRequest(venue), (cl, qty, price)))
+        return CommandResult(True, cl, order.status)
+
+    def _amend_held(self, order: Order, cmd: ReplaceOrder) -> CommandResult:
+        """A replace of an order the engine holds: no venue to ask, amended at once."""
+        cl = order.cl_ord_id
+        instrument = self.instruments[order.instrument]
+        qty = order.quantity if cmd.quantity is None else cmd.quantity
+        price = order.price if cmd.price is None else cmd.price
+        stop = order.stop_price if cmd.stop_price is None else cmd.stop_price
+        rej: tuple[str, str] | None = None
+        if qty <= 0 or qty % instrument.lot_size:
+            rej = (RejectCode.QUANTITY_OFF_LOT, "quantity must be positive and on the lot")
+        elif cmd.price is not None and order.price is None:
+            rej = (RejectCode.PRICE_NOT_ALLOWED, f"a {order.order_type} order takes no price")
+        elif cmd.stop_price is not None and (
+            order.order_type not in TRIGGERED_ORDER_TYPES
+            or order.order_type is OrderType.TRAILING_STOP
+        ):
+            rej = (
+                RejectCode.STOP_PRICE_NOT_ALLOWED,
+                f"the stop price of a {order.order_type} order cannot be set",
+            )
+        elif any(p is not None and (p <= 0 or p % instrument.tick_size) for p in (price, stop)):
+            rej = (RejectCode.PRICE_OFF_TICK, "prices must be positive and on the tick")
+        elif qty == order.quantity and price == order.price and stop == order.stop_price:
+            rej = (RejectCode.REPLACE_NO_CHANGE, "the replace changes nothing")
+        now = self.clock.now_ns()
+        if rej is None:
+            for check in self.checks:
+                found = check.check_replace(order, qty, price, instrument, now)
+                if found is not None:
+                    rej = (found.code, found.reason)
+                    break
+        if rej is not None:
+            return CommandResult(False, cl, order.status, rej[0], rej[1])
+        self._emit(
+            order,
+            OrderAmended(
+                ts=now,
+                cl_ord_id=cl,
+                quantity=qty,
+                price=price,
+                stop_price=stop if stop != order.stop_price else None,
+            ),
+        )
+        if order.status is OrderStatus.PENDING_TRIGGER:
+            bid, ask = self.market.bbo(order.instrument)
+            self.emulator._evaluate(order, bid, ask, None, now)
         return CommandResult(True, cl, order.status)
 
     # -- venue reports -----------------------------------------------------------------------
@@ -681,6 +1078,8 @@ class Engine:
                     orders[ev.cl_ord_id].apply(ev)
                     if type(ev) is OrderFilled:
                         seen.add(ev.exec_id)
+            elif isinstance(ev, GroupEvent):
+                self.contingent.recover_event(ev)
             else:
                 if isinstance(ev, UnmatchedVenueReport):
                     self.unmatched.append(ev)
@@ -690,14 +1089,22 @@ class Engine:
         for order in orders.values():
             if order.status is OrderStatus.SUBMITTED:
                 self._awaiting_ack.append((now + self.ack_timeout_ns, order.cl_ord_id))
+        self._rebuild_indexes()
+        self.contingent.mark_open()
         for obs in self.observers:
             obs.rebuild(orders.values())
         log.info("event=recovered events=%d orders=%d position=%d", n, len(orders), self._position)
         return n
 
     def open_orders(self) -> Iterator[Order]:
+        """Orders open at a venue (not those the engine holds itself: :meth:`held_orders`)."""
         return (
-            o for o in self.orders.values() if o.is_open and o.status is not OrderStatus.INITIALIZED
+            o
+            for o in self.orders.values()
+            if o.is_open
+            and o.status is not OrderStatus.INITIALIZED
+            and o.status not in ENGINE_HELD_STATUSES
+            and not o.is_parent
         )
 
     def reconcile(self) -> int:

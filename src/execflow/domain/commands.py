@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from execflow.domain.enums import OrderType, TimeInForce
+from execflow.domain.enums import ContingencyType, OrderType, TimeInForce
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
@@ -22,6 +22,48 @@ class SubmitOrder(Command, frozen=True, kw_only=True, gc=False, tag="submit"):
     tif: TimeInForce = TimeInForce.DAY
     expire_at: int | None = None  # ns since the epoch, GTD only
     venue: str | None = None
+    # advanced orders (docs/orders.md)
+    stop_price: int | None = None  # STOP, STOP_LIMIT, *_IF_TOUCHED; TRAILING_STOP: first stop
+    trail_offset: int | None = None  # TRAILING_STOP: distance in price units ...
+    trail_bps: int | None = None  # ... or in basis points of the reference price
+    parent_id: str | None = None  # a child slice of this parent order
+
+
+class SubmitParentOrder(Command, frozen=True, kw_only=True, gc=False, tag="submit_parent"):
+    """A parent order: stays in the engine; child slices (``SubmitOrder.parent_id``) go to
+    venues. ``price`` is a limit no child may be worse than; None: children at any price."""
+
+    cl_ord_id: str
+    account: str
+    instrument: str
+    side: int
+    quantity: int
+    price: int | None = None
+    tif: TimeInForce = TimeInForce.DAY
+    expire_at: int | None = None
+
+
+class SubmitGroup(Command, frozen=True, kw_only=True, gc=False, tag="submit_group"):
+    """A contingent group: OCO and OUO (every order is a leg), OTO (the first order is the
+    primary, the others go out once it is done). Brackets: :class:`SubmitBracket`."""
+
+    group_id: str
+    kind: ContingencyType
+    orders: tuple[SubmitOrder, ...]
+
+
+class SubmitBracket(Command, frozen=True, kw_only=True, gc=False, tag="submit_bracket"):
+    """Entry, then take-profit and/or stop-loss (opposite side, same quantity), active once the
+    entry fills and sized to its filled quantity; a fill on one exit reduces the other."""
+
+    group_id: str
+    entry: SubmitOrder
+    take_profit: SubmitOrder | None = None
+    stop_loss: SubmitOrder | None = None
+
+
+class CancelGroup(Command, frozen=True, kw_only=True, gc=False, tag="cancel_group"):
+    group_id: str
 
 
 class CancelOrder(Command, frozen=True, kw_only=True, gc=False, tag="cancel"):
@@ -32,3 +74,4 @@ class ReplaceOrder(Command, frozen=True, kw_only=True, gc=False, tag="replace"):
     cl_ord_id: str
     quantity: int | None = None
     price: int | None = None
+    stop_price: int | None = None  # only while the engine still holds the order

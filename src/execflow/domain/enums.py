@@ -24,6 +24,14 @@ class Side(IntEnum):
 class OrderType(StrEnum):
     MARKET = "MARKET"
     LIMIT = "LIMIT"
+    # advanced types (docs/orders.md): held by the engine until their trigger, unless a venue
+    # supports them natively; released to the venue as MARKET or LIMIT
+    STOP = "STOP"  # market once the market trades through ``stop_price``
+    STOP_LIMIT = "STOP_LIMIT"  # limit at ``price`` once through ``stop_price``
+    MARKET_IF_TOUCHED = "MARKET_IF_TOUCHED"  # market once the market touches ``stop_price``
+    LIMIT_IF_TOUCHED = "LIMIT_IF_TOUCHED"  # limit at ``price`` once ``stop_price`` is touched
+    TRAILING_STOP = "TRAILING_STOP"  # stop that follows the market by an offset or bps
+    MARKET_TO_LIMIT = "MARKET_TO_LIMIT"  # takes the touch; the rest rests as a limit there
 
 
 class TimeInForce(StrEnum):
@@ -32,6 +40,8 @@ class TimeInForce(StrEnum):
     IOC = "IOC"
     FOK = "FOK"
     GTD = "GTD"
+    AT_OPEN = "AT_OPEN"  # only where the venue declares it (the paper venue does not)
+    AT_CLOSE = "AT_CLOSE"
 
 
 class OrderStatus(StrEnum):
@@ -47,6 +57,10 @@ class OrderStatus(StrEnum):
     CANCELED = "CANCELED"
     PENDING_REPLACE = "PENDING_REPLACE"
     EXPIRED = "EXPIRED"
+    # held by the engine, not at any venue (docs/orders.md)
+    HELD = "HELD"  # a contingent order not active yet (bracket exits before the entry fills)
+    PENDING_TRIGGER = "PENDING_TRIGGER"  # an emulated stop/if-touched/trailing order waiting
+    TRIGGERED = "TRIGGERED"  # triggered, being released to a venue (within one batch)
 
 
 TERMINAL_STATUSES = frozenset(
@@ -58,6 +72,34 @@ TERMINAL_STATUSES = frozenset(
         OrderStatus.EXPIRED,
     }
 )
+
+
+ENGINE_HELD_STATUSES = frozenset(
+    {OrderStatus.HELD, OrderStatus.PENDING_TRIGGER, OrderStatus.TRIGGERED}
+)
+
+TRIGGERED_ORDER_TYPES = frozenset(
+    {
+        OrderType.STOP,
+        OrderType.STOP_LIMIT,
+        OrderType.MARKET_IF_TOUCHED,
+        OrderType.LIMIT_IF_TOUCHED,
+        OrderType.TRAILING_STOP,
+    }
+)
+
+CORE_TIME_IN_FORCE = frozenset(
+    {TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTD}
+)
+
+
+class ContingencyType(StrEnum):
+    """How the orders of a contingent group depend on each other (docs/orders.md)."""
+
+    OCO = "OCO"  # one cancels other: the first fill on a leg cancels the other legs
+    OTO = "OTO"  # one triggers other: secondaries go out once the primary is done
+    OUO = "OUO"  # one updates other: a fill on a leg reduces the other legs by as much
+    BRACKET = "BRACKET"  # entry, then take-profit and stop-loss sized to the entry's fills
 
 
 class Liquidity(StrEnum):

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from execflow.domain.enums import Liquidity, OrderType, Side, TimeInForce
+from execflow.domain.enums import ContingencyType, Liquidity, OrderType, Side, TimeInForce
 
 
 class Event(
@@ -37,6 +37,14 @@ class OrderInitialized(OrderEvent, frozen=True, kw_only=True, gc=False, tag="ord
     expire_at: int | None = None
     venue: str | None = None
     arrival_mid: int | None = None  # mid price (units) at arrival, for slippage measurement
+    # advanced orders (docs/orders.md); all optional so older logs decode unchanged
+    stop_price: int | None = None  # trigger price of stop / if-touched orders
+    trail_offset: int | None = None  # trailing stop distance in price units ...
+    trail_bps: int | None = None  # ... or in basis points of the reference price
+    group_id: str | None = None  # member of a contingent group (stream ``group-<id>``)
+    role: str | None = None  # its role there: leg, primary, secondary, entry, take_profit...
+    parent_id: str | None = None  # a child slice of this parent order
+    is_parent: bool = False  # a parent order: never sent to a venue, aggregates its children
 
 
 class OrderDenied(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.denied"):
@@ -124,6 +132,99 @@ class OrderAnomaly(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.a
     detail: str = ""
 
 
+class OrderHeld(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.held"):
+    """The engine holds the order until its group activates it (e.g. bracket exits)."""
+
+    reason: str = ""
+
+
+class OrderPendingTrigger(
+    OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.pending_trigger"
+):
+    """The engine emulates the order: it waits for its trigger on the engine's market data.
+
+    ``stop_price`` is the trigger in force (a trailing stop's first one, None until the first
+    quote when it has no market yet); ``ref_px`` the trailing stop's reference price."""
+
+    stop_price: int | None = None
+    ref_px: int | None = None
+
+
+class OrderTriggerUpdated(
+    OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.trigger_updated"
+):
+    """A trailing stop's trigger moved (by at least the engine's step, in whole ticks)."""
+
+    stop_price: int
+    ref_px: int
+
+
+class OrderTriggered(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.triggered"):
+    """The trigger was hit: ``trigger_px`` is the market price that hit ``stop_price``.
+
+    The order is released to a venue as MARKET or LIMIT in the same batch."""
+
+    trigger_px: int
+    stop_price: int
+
+
+class OrderAmended(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.amended"):
+    """An order held by the engine changed (no venue to ask): by its owner or by its group."""
+
+    quantity: int
+    price: int | None = None
+    stop_price: int | None = None
+
+
+class ParentAccepted(OrderEvent, frozen=True, kw_only=True, gc=False, tag="parent.accepted"):
+    """A parent order is working: it stays in the engine, its children go to venues."""
+
+
+class ParentFilled(OrderEvent, frozen=True, kw_only=True, gc=False, tag="parent.filled"):
+    """A child's fill, counted on its parent (the child's ``OrderFilled`` is the trade)."""
+
+    child_cl_ord_id: str
+    exec_id: str
+    last_qty: int
+    last_px: int
+
+
+class GroupEvent(Event, frozen=True, kw_only=True, gc=False):
+    group_id: str
+
+
+class GroupCreated(GroupEvent, frozen=True, kw_only=True, gc=False, tag="group.created"):
+    """A contingent group and its members in order, with their roles and intended sizes."""
+
+    kind: ContingencyType
+    account: str
+    members: tuple[str, ...]
+    roles: tuple[str, ...]
+    quantities: tuple[int, ...]
+
+
+class GroupCancelRequested(
+    GroupEvent, frozen=True, kw_only=True, gc=False, tag="group.cancel_requested"
+):
+    reason: str = ""
+
+
+class GroupAnomaly(GroupEvent, frozen=True, kw_only=True, gc=False, tag="group.anomaly"):
+    """A group invariant broken by the venues (e.g. both OCO legs filled): never hidden.
+
+    ``excess`` is the total quantity executed beyond what the group allows, so far."""
+
+    code: str
+    reason: str
+    excess: int = 0
+
+
+class GroupDone(GroupEvent, frozen=True, kw_only=True, gc=False, tag="group.done"):
+    """Every member is finished."""
+
+    reason: str = ""
+
+
 class UnmatchedVenueReport(Event, frozen=True, kw_only=True, gc=False, tag="venue.unmatched"):
     """A venue report for an order we do not know; kept for reconciliation."""
 
@@ -149,6 +250,20 @@ ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
     OrderReplaceRejected,
     OrderExpired,
     OrderAnomaly,
+    OrderHeld,
+    OrderPendingTrigger,
+    OrderTriggerUpdated,
+    OrderTriggered,
+    OrderAmended,
+    ParentAccepted,
+    ParentFilled,
+)
+
+GROUP_EVENT_TYPES: tuple[type[GroupEvent], ...] = (
+    GroupCreated,
+    GroupCancelRequested,
+    GroupAnomaly,
+    GroupDone,
 )
 
 
@@ -189,7 +304,7 @@ def register_event_types(*types: type[Event]) -> None:
     _codec.register(types)
 
 
-register_event_types(*ORDER_EVENT_TYPES, UnmatchedVenueReport)
+register_event_types(*ORDER_EVENT_TYPES, *GROUP_EVENT_TYPES, UnmatchedVenueReport)
 
 
 def event_type_name(event: Event) -> str:

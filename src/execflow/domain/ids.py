@@ -17,3 +17,11 @@ ORDER_STREAM_PREFIX = "order-"
 def order_stream(cl_ord_id: str) -> str:
     """Event stream of one order: its client order id is the stream key (idempotency)."""
     return ORDER_STREAM_PREFIX + cl_ord_id
+
+
+GROUP_STREAM_PREFIX = "group-"
+
+
+def group_stream(group_id: str) -> str:
+    """Event stream of one contingent group (OCO, OTO, OUO, bracket): docs/adr/0005."""
+    return GROUP_STREAM_PREFIX + group_id

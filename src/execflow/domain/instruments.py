@@ -52,6 +52,9 @@ class Instrument:
     default_venue: VenueId | None = None
     # price * qty in (price units * qty units) -> one unit of the instrument's currency:
     multiplier: int = 1
+    # static order size bounds in quantity units (None: no bound); checked by validate_submit
+    min_qty: int | None = None
+    max_qty: int | None = None
 
     def __post_init__(self) -> None:
         if self.tick_size <= 0 or self.lot_size <= 0:

@@ -6,7 +6,13 @@ The table maps (status, event type) to a target. Most targets are a status; thre
   a pending cancel/replace stays pending until the venue answers it;
 * ``RESTORE``  - after a cancel/replace is answered: ACCEPTED if nothing is filled yet, otherwise
   PARTIALLY_FILLED (FILLED if a replace brought the quantity down to what is filled);
-* ``SAME``     - the event is recorded but leaves the status as it is (anomalies).
+* ``SAME``     - the event is recorded but leaves the status as it is (anomalies, amendments of
+  an order the engine holds, a trailing stop's moves).
+
+Orders the engine holds (docs/orders.md) start HELD (a contingent order not active yet) or
+PENDING_TRIGGER (an emulated stop, if-touched or trailing order); a trigger makes them TRIGGERED
+and, in the same batch, SUBMITTED to a venue like any order. A parent order is ACCEPTED by the
+engine itself (``ParentAccepted``) and counts its children's fills (``ParentFilled``).
 
 An event the table does not list raises :class:`InvalidTransitionError` and the order is left
 exactly as it was: every check happens before the first field is written.
@@ -20,6 +26,7 @@ from fractions import Fraction
 from typing import Final
 
 from execflow.domain.enums import (
+    ENGINE_HELD_STATUSES,
     TERMINAL_STATUSES,
     OrderStatus,
     OrderType,
@@ -30,6 +37,7 @@ from execflow.domain.errors import InvalidTransitionError, OverfillError
 from execflow.domain.events import (
     OrderAccepted,
     OrderAckOverdue,
+    OrderAmended,
     OrderAnomaly,
     OrderCanceled,
     OrderCancelRejected,
@@ -37,13 +45,19 @@ from execflow.domain.events import (
     OrderEvent,
     OrderExpired,
     OrderFilled,
+    OrderHeld,
     OrderInitialized,
     OrderPendingCancel,
     OrderPendingReplace,
+    OrderPendingTrigger,
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
     OrderSubmitted,
+    OrderTriggered,
+    OrderTriggerUpdated,
+    ParentAccepted,
+    ParentFilled,
 )
 
 
@@ -91,6 +105,24 @@ for _s in OrderStatus:
 # the normal race: the venue filled the order before it saw our cancel/replace
 _table[(S.FILLED, OrderCancelRejected)] = SAME
 _table[(S.FILLED, OrderReplaceRejected)] = SAME
+# held by the engine: contingent orders not active yet, emulated triggers
+_table[(S.INITIALIZED, OrderHeld)] = S.HELD
+_table[(S.INITIALIZED, OrderPendingTrigger)] = S.PENDING_TRIGGER
+_table[(S.HELD, OrderPendingTrigger)] = S.PENDING_TRIGGER
+_table[(S.HELD, OrderSubmitted)] = S.SUBMITTED
+_table[(S.PENDING_TRIGGER, OrderTriggerUpdated)] = SAME
+_table[(S.PENDING_TRIGGER, OrderTriggered)] = S.TRIGGERED
+_table[(S.TRIGGERED, OrderSubmitted)] = S.SUBMITTED
+for _s in (S.HELD, S.TRIGGERED):
+    _table[(_s, OrderDenied)] = S.DENIED  # released, then refused (kill switch, no route)
+for _s in (S.HELD, S.PENDING_TRIGGER):
+    _table[(_s, OrderAmended)] = SAME
+    _table[(_s, OrderCanceled)] = S.CANCELED  # nothing at a venue: canceled at once
+    _table[(_s, OrderExpired)] = S.EXPIRED
+# parent orders: the engine accepts them; their children's fills count on them
+_table[(S.INITIALIZED, ParentAccepted)] = S.ACCEPTED
+for _s in (S.ACCEPTED, S.PARTIALLY_FILLED, S.PENDING_CANCEL, S.PENDING_REPLACE):
+    _table[(_s, ParentFilled)] = BY_QTY
 
 TRANSITIONS: Final[Mapping[tuple[OrderStatus, type[OrderEvent]], OrderStatus | Rule]] = _table
 
@@ -107,18 +139,28 @@ class Order:
         "cum_qty",
         "exec_ids",
         "expire_at",
+        "group_id",
         "instrument",
+        "is_parent",
         "last_ts",
+        "linked",
         "order_type",
+        "parent_id",
         "pending_price",
         "pending_quantity",
         "price",
         "quantity",
+        "ref_px",
         "reject_code",
         "reject_reason",
+        "role",
         "side",
         "status",
+        "stop_price",
         "tif",
+        "trail_bps",
+        "trail_offset",
+        "trigger_px",
         "venue",
         "venue_order_id",
         "version",
@@ -138,6 +180,17 @@ class Order:
         self.expire_at = init.expire_at
         self.venue = init.venue
         self.arrival_mid = init.arrival_mid
+        self.stop_price = init.stop_price
+        self.trail_offset = init.trail_offset
+        self.trail_bps = init.trail_bps
+        self.ref_px: int | None = None
+        self.trigger_px: int | None = None
+        self.group_id = init.group_id
+        self.role = init.role
+        self.parent_id = init.parent_id
+        self.is_parent = init.is_parent
+        # member of a group or of a parent: the engine looks after its links on every event
+        self.linked = init.group_id is not None or init.parent_id is not None or init.is_parent
         self.status = OrderStatus.INITIALIZED
         self.cum_qty = 0
         self.cum_notional = 0  # sum of last_px * last_qty, in price units * qty units: exact
@@ -173,6 +226,19 @@ class Order:
     def is_pending(self) -> bool:
         return self.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE)
 
+    @property
+    def is_engine_held(self) -> bool:
+        """Held by the engine (contingent not active yet, waiting for a trigger): no venue."""
+        return self.status in ENGINE_HELD_STATUSES
+
+    @property
+    def venue_order_type(self) -> OrderType:
+        """The type a venue sees: MARKET or LIMIT once released (emulated types are converted)."""
+        t = self.order_type
+        if t is OrderType.MARKET or t is OrderType.LIMIT:
+            return t
+        return OrderType.MARKET if self.price is None else OrderType.LIMIT
+
     def can_apply(self, event: OrderEvent) -> bool:
         return (self.status, type(event)) in TRANSITIONS
 
@@ -189,7 +255,7 @@ class Order:
             raise InvalidTransitionError(
                 f"event for {event.cl_ord_id} applied to order {self.cl_ord_id}"
             )
-        if isinstance(event, OrderFilled):
+        if isinstance(event, OrderFilled | ParentFilled):
             self._apply_fill(event, target)
         elif isinstance(event, OrderReplaced):
             self._apply_replaced(event)
@@ -198,7 +264,7 @@ class Order:
         self.last_ts = event.ts
         self.version += 1
 
-    def _apply_fill(self, ev: OrderFilled, target: OrderStatus | Rule) -> None:
+    def _apply_fill(self, ev: OrderFilled | ParentFilled, target: OrderStatus | Rule) -> None:
         if ev.last_qty <= 0:
             raise InvalidTransitionError(f"order {self.cl_ord_id}: fill quantity must be positive")
         if ev.exec_id in self.exec_ids:
@@ -249,6 +315,19 @@ class Order:
             self.pending_quantity, self.pending_price = ev.quantity, ev.price
         elif isinstance(ev, OrderAnomaly):
             return
+        elif isinstance(ev, OrderPendingTrigger | OrderTriggerUpdated):
+            self.stop_price, self.ref_px = ev.stop_price, ev.ref_px
+        elif isinstance(ev, OrderTriggered):
+            self.trigger_px = ev.trigger_px
+        elif isinstance(ev, OrderAmended):
+            if ev.quantity <= self.cum_qty or ev.quantity <= 0:
+                raise InvalidTransitionError(
+                    f"order {self.cl_ord_id}: amended quantity {ev.quantity} must be positive "
+                    f"and above the filled {self.cum_qty}"
+                )
+            self.quantity, self.price = ev.quantity, ev.price
+            if ev.stop_price is not None:
+                self.stop_price = ev.stop_price
         if target is RESTORE:
             self._restore()
         elif isinstance(target, OrderStatus):

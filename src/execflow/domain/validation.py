@@ -40,27 +40,38 @@ def validate_submit(
             f"quantity {instrument.qty_to_decimal(cmd.quantity)} is not a multiple of the lot "
             f"size {instrument.qty_to_decimal(instrument.lot_size)}",
         )
-    if cmd.order_type is OrderType.LIMIT:
-        if cmd.price is None:
-            return Rejection(RejectCode.LIMIT_PRICE_MISSING, "a limit order needs a limit price")
-        if cmd.price <= 0:
-            return Rejection(RejectCode.NON_POSITIVE_PRICE, "limit price must be positive")
-        if cmd.price % instrument.tick_size:
-            return Rejection(
-                RejectCode.PRICE_OFF_TICK,
-                f"limit price {instrument.price_to_decimal(cmd.price)} is not a multiple of "
-                f"the tick size {instrument.price_to_decimal(instrument.tick_size)}",
-            )
-    elif cmd.order_type is OrderType.MARKET:
-        if cmd.price is not None:
-            return Rejection(RejectCode.PRICE_NOT_ALLOWED, "a market order takes no price")
-        if cmd.tif is TimeInForce.GTD or cmd.tif is TimeInForce.GTC:
-            return Rejection(
-                RejectCode.INVALID_TIME_IN_FORCE,
-                f"a market order cannot rest: time in force {cmd.tif} is not allowed",
-            )
+    if instrument.min_qty is not None and cmd.quantity < instrument.min_qty:
+        return Rejection(
+            RejectCode.QUANTITY_BELOW_MIN,
+            f"quantity {instrument.qty_to_decimal(cmd.quantity)} is below the minimum "
+            f"{instrument.qty_to_decimal(instrument.min_qty)}",
+        )
+    if instrument.max_qty is not None and cmd.quantity > instrument.max_qty:
+        return Rejection(
+            RejectCode.QUANTITY_ABOVE_MAX,
+            f"quantity {instrument.qty_to_decimal(cmd.quantity)} is above the maximum "
+            f"{instrument.qty_to_decimal(instrument.max_qty)}",
+        )
+    otype = cmd.order_type
+    if otype is OrderType.LIMIT or otype is OrderType.MARKET:
+        if cmd.stop_price is not None or cmd.trail_offset is not None or cmd.trail_bps is not None:
+            return _contradiction(cmd)
+        if otype is OrderType.LIMIT:
+            rej = _check_price(cmd.price, instrument, "limit price", RejectCode.LIMIT_PRICE_MISSING)
+            if rej is not None:
+                return rej
+        else:
+            if cmd.price is not None:
+                return Rejection(RejectCode.PRICE_NOT_ALLOWED, "a market order takes no price")
+            if cmd.tif is TimeInForce.GTD or cmd.tif is TimeInForce.GTC:
+                return Rejection(
+                    RejectCode.INVALID_TIME_IN_FORCE,
+                    f"a market order cannot rest: time in force {cmd.tif} is not allowed",
+                )
     else:
-        return Rejection(RejectCode.INVALID_ORDER_TYPE, f"unsupported order type {cmd.order_type}")
+        rej = validate_advanced(cmd, instrument)
+        if rej is not None:
+            return rej
     if cmd.tif is TimeInForce.GTD:
         if cmd.expire_at is None:
             return Rejection(RejectCode.EXPIRE_TIME_MISSING, "a GTD order needs an expire time")
@@ -69,5 +80,119 @@ def validate_submit(
     elif cmd.expire_at is not None:
         return Rejection(
             RejectCode.EXPIRE_TIME_NOT_ALLOWED, f"an expire time needs GTD, not {cmd.tif}"
+        )
+    return None
+
+
+_LIMIT_PRICED = frozenset({OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED})
+_STOP_PRICED = frozenset(
+    {
+        OrderType.STOP,
+        OrderType.STOP_LIMIT,
+        OrderType.MARKET_IF_TOUCHED,
+        OrderType.LIMIT_IF_TOUCHED,
+    }
+)
+_HOLDING_TIF = frozenset({TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD})
+
+
+def _check_price(
+    price: int | None, instrument: Instrument, what: str, missing: RejectCode
+) -> Rejection | None:
+    if price is None:
+        article = "an" if what[0] in "aeiou" else "a"
+        return Rejection(missing, f"this order type needs {article} {what}")
+    if price <= 0:
+        return Rejection(RejectCode.NON_POSITIVE_PRICE, f"{what} must be positive")
+    if price % instrument.tick_size:
+        return Rejection(
+            RejectCode.PRICE_OFF_TICK,
+            f"{what} {instrument.price_to_decimal(price)} is not a multiple of the tick size "
+            f"{instrument.price_to_decimal(instrument.tick_size)}",
+        )
+    return None
+
+
+def _contradiction(cmd: SubmitOrder) -> Rejection:
+    if cmd.stop_price is not None:
+        return Rejection(
+            RejectCode.STOP_PRICE_NOT_ALLOWED,
+            f"a {cmd.order_type} order takes no stop price",
+        )
+    return Rejection(
+        RejectCode.TRAIL_NOT_ALLOWED, f"a {cmd.order_type} order takes no trailing offset"
+    )
+
+
+def validate_advanced(cmd: SubmitOrder, instrument: Instrument) -> Rejection | None:
+    """Stop, stop-limit, if-touched, trailing stop and market-to-limit orders."""
+    otype = cmd.order_type
+    if otype in _STOP_PRICED:
+        if cmd.trail_offset is not None or cmd.trail_bps is not None:
+            return Rejection(
+                RejectCode.TRAIL_NOT_ALLOWED, f"a {otype} order takes no trailing offset"
+            )
+        rej = _check_price(cmd.stop_price, instrument, "stop price", RejectCode.STOP_PRICE_MISSING)
+        if rej is not None:
+            return rej
+        if otype in _LIMIT_PRICED:
+            rej = _check_price(cmd.price, instrument, "limit price", RejectCode.LIMIT_PRICE_MISSING)
+            if rej is not None:
+                return rej
+        elif cmd.price is not None:
+            return Rejection(
+                RejectCode.PRICE_NOT_ALLOWED,
+                f"a {otype} order becomes a market order: it takes no limit price",
+            )
+    elif otype is OrderType.TRAILING_STOP:
+        if cmd.price is not None:
+            return Rejection(
+                RejectCode.PRICE_NOT_ALLOWED,
+                "a trailing stop becomes a market order: it takes no limit price",
+            )
+        if cmd.trail_offset is None and cmd.trail_bps is None:
+            return Rejection(
+                RejectCode.TRAIL_MISSING, "a trailing stop needs a trail offset or trail bps"
+            )
+        if cmd.trail_offset is not None and cmd.trail_bps is not None:
+            return Rejection(
+                RejectCode.TRAIL_CONFLICT, "give either a trail offset or trail bps, not both"
+            )
+        if cmd.trail_offset is not None and (
+            cmd.trail_offset <= 0 or cmd.trail_offset % instrument.tick_size
+        ):
+            return Rejection(
+                RejectCode.INVALID_TRAIL,
+                "the trail offset must be positive and a multiple of the tick size",
+            )
+        if cmd.trail_bps is not None and not 0 < cmd.trail_bps < 10_000:
+            return Rejection(RejectCode.INVALID_TRAIL, "trail bps must be between 1 and 9999")
+        if cmd.stop_price is not None:
+            rej = _check_price(
+                cmd.stop_price, instrument, "stop price", RejectCode.NON_POSITIVE_PRICE
+            )
+            if rej is not None:
+                return rej
+    elif otype is OrderType.MARKET_TO_LIMIT:
+        if cmd.stop_price is not None or cmd.trail_offset is not None or cmd.trail_bps is not None:
+            return _contradiction(cmd)
+        if cmd.price is not None:
+            return Rejection(
+                RejectCode.PRICE_NOT_ALLOWED,
+                "a market-to-limit order takes its limit price from the market",
+            )
+        if cmd.tif is TimeInForce.FOK or cmd.tif is TimeInForce.IOC:
+            return Rejection(
+                RejectCode.INVALID_TIME_IN_FORCE,
+                f"a market-to-limit order rests its remainder: {cmd.tif} is not allowed",
+            )
+        return None
+    else:
+        return Rejection(RejectCode.INVALID_ORDER_TYPE, f"unsupported order type {otype}")
+    if cmd.tif not in _HOLDING_TIF:
+        return Rejection(
+            RejectCode.INVALID_TIME_IN_FORCE,
+            f"a {otype} order waits for its trigger: time in force must be DAY, GTC or GTD, "
+            f"not {cmd.tif}",
         )
     return None

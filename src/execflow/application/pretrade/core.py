@@ -27,10 +27,10 @@ from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderStatus
 from execflow.domain.errors import RejectCode
 from execflow.domain.events import (
-    OrderDenied,
     OrderEvent,
     OrderFilled,
     OrderInitialized,
+    OrderPendingTrigger,
     OrderSubmitted,
 )
 from execflow.domain.instruments import Instrument
@@ -38,7 +38,9 @@ from execflow.domain.orders import Order
 from execflow.domain.validation import Rejection
 
 DAY_NS = 86_400 * 10**9
-_NOT_SENT = (OrderStatus.INITIALIZED, OrderStatus.DENIED)
+# not reserved: never sent, or held by the engine until its group activates it (an emulated
+# order waiting for its trigger is reserved: it can trigger at any time)
+_NOT_SENT = (OrderStatus.INITIALIZED, OrderStatus.DENIED, OrderStatus.HELD)
 
 DupKey = tuple[str, str, int, int, int | None]
 
@@ -178,7 +180,9 @@ class RiskCore:
         ist = self.insts.get(ins) or self.inst(instrument)
         ref = ist.ref_px(self.market)
         mark = ref if ref is not None else ist.order_px
-        rej = self._check_price(lim, ist, instrument, qty, price, ref, mark)
+        # a stop is collared and valued at its trigger price
+        limit_px = price if price is not None else cmd.stop_price
+        rej = self._check_price(lim, ist, instrument, qty, limit_px, ref, mark)
         if rej is not None:
             return rej
         window = lim.duplicate_window_ns
@@ -284,6 +288,15 @@ class RiskCore:
             or lim.buying_power is not None
         ):
             return self._check_money(pos, lim, side, extra, mark if mark is not None else price)
+        return None
+
+    def check_release(self, order: Order, now_ns: int) -> Rejection | None:
+        """An order the engine held (emulated, contingent) is about to go to a venue: it was
+        checked when accepted and is reserved; only a kill switch stops it now."""
+        acct = order.account
+        if self.kill_all or acct in self.killed:
+            who = "all accounts" if self.kill_all else f"account {acct}"
+            return self._reject(RejectCode.KILL_SWITCH, f"kill switch engaged for {who}")
         return None
 
     def _check_price(
@@ -419,10 +432,11 @@ class RiskCore:
     def on_order_event(self, order: Order, event: OrderEvent) -> Pos | None:
         """Apply one order event; return the position it changed (None: nothing changed)."""
         t = type(event)
-        if t is OrderInitialized or t is OrderDenied:
-            return None
+        if t is OrderInitialized:
+            return None  # (a denial finds no reservation below, unless a held order's release)
         cl = order.cl_ord_id
-        if t is OrderSubmitted:
+        if (t is OrderSubmitted or t is OrderPendingTrigger) and cl not in self.orders:
+            # reserved when sent, or when the engine starts emulating it (it may trigger)
             ins = self.instruments.get(order.instrument)
             if ins is None:
                 return None
@@ -535,7 +549,7 @@ class RiskCore:
         prior: dict[tuple[str, str], tuple[int, int]] = {}
         last_fill: dict[str, tuple[int, int]] = {}  # instrument -> (ts, avg px of an order)
         for o in orders:
-            if o.status in _NOT_SENT:
+            if o.status in _NOT_SENT or o.is_parent:  # a parent's children hold its risk
                 continue
             ins = self.instruments.get(o.instrument)
             if ins is None:
