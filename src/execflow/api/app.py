@@ -18,7 +18,16 @@ from execflow.api import problems
 from execflow.api.accesslog import AccessLog
 from execflow.api.auth import KeyRing
 from execflow.api.context import ApiContext, build_context
-from execflow.api.routes import executions, instruments, monitoring, orders, positions, stream
+from execflow.api.fastlane import OrderEntryLane
+from execflow.api.routes import (
+    executions,
+    instruments,
+    monitoring,
+    orders,
+    positions,
+    settlement,
+    stream,
+)
 from execflow.api.schemas import Problem
 from execflow.api.settings import ApiSettings
 from execflow.application.ports import VenuePort
@@ -45,6 +54,7 @@ TAGS = [
     {"name": "orders", "description": "Submit, cancel, replace and query orders."},
     {"name": "executions", "description": "Fills."},
     {"name": "positions", "description": "Positions from committed fills."},
+    {"name": "settlement", "description": "Obligations, cash projection, settlement report."},
     {"name": "instruments", "description": "Reference data."},
     {"name": "monitoring", "description": "Execution metrics, Prometheus, health."},
 ]
@@ -91,8 +101,9 @@ def create_app(
     )
     api.state.ctx = ctx
     problems.install(api)
-    for r in (orders, executions, positions, instruments, monitoring, stream):
+    for r in (orders, executions, positions, settlement, instruments, monitoring, stream):
         api.include_router(r.router)
+    api.add_middleware(OrderEntryLane, ctx=ctx)  # inside AccessLog: still logged and counted
     api.add_middleware(AccessLog, metrics=ctx.metrics, enabled=settings.access_log)
     _document_problem(api)
     return api

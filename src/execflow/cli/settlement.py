@@ -22,6 +22,7 @@ from execflow.cli.common import (
     err_console,
     open_app,
 )
+from execflow.domain.enums import Side
 from execflow.domain.numbers import Money
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
 
@@ -58,7 +59,7 @@ def _obligation_table(obs: list[SettlementObligation], title: str) -> Table:
         t.add_column(col, justify="right" if col in ("qty", "cash", "settled") else "left")
     for ob in obs:
         t.add_row(
-            ob.obligation_id, ob.account, ob.instrument, ob.side.name, str(ob.quantity),
+            ob.obligation_id, ob.account, ob.instrument, Side(ob.side).name, str(ob.quantity),
             _money(ob.cash_amount, ob.currency), str(ob.trade_date), str(ob.intended_settle_date),
             ob.status, str(ob.settled_quantity), ob.fail_reason,
         )  # fmt: skip

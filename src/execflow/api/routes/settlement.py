@@ -1,0 +1,219 @@
+"""/v1/settlement: obligations by trade/account/date, cash projection, the settlement report.
+
+Reads run on the engine thread (the settlement desk is updated there), so a response is one
+consistent view. Amounts are decimal strings in the obligation's currency.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from execflow.api.auth import Scope
+from execflow.api.deps import Auth, Ctx, Service
+from execflow.api.errors import ApiError
+from execflow.api.routes.common import problems
+from execflow.application.settlement import SettlementService
+from execflow.domain.enums import Side
+from execflow.domain.numbers import Money
+from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
+
+router = APIRouter(prefix="/v1/settlement", tags=["settlement"])
+
+
+class ObligationView(BaseModel):
+    obligation_id: str = Field(examples=["C1/PAPER-1"])
+    cl_ord_id: str
+    exec_id: str
+    account: str
+    instrument: str
+    side: Literal["BUY", "SELL"]
+    quantity: int
+    price: str
+    cash_amount: str = Field(examples=["19050.00"])
+    currency: str
+    trade_date: date
+    intended_settle_date: date
+    status: str = Field(examples=["PENDING"])
+    settled_quantity: int
+    settle_date: date | None
+    fail_reason: str
+    fx_base_currency: str
+    fx_base_amount: str | None
+
+
+class ObligationList(BaseModel):
+    items: list[ObligationView]
+    counts: dict[str, int]
+
+
+class CashRow(BaseModel):
+    value_date: date
+    flow: str
+    balance: str
+
+
+class CashProjection(BaseModel):
+    account: str
+    currency: str
+    rows: list[CashRow]
+
+
+def _desk(ctx: Any) -> SettlementService:
+    desk = ctx.app.settlement
+    if desk is None:
+        raise ApiError("SETTLEMENT_UNAVAILABLE", "settlement is not enabled on this server", 503)
+    svc: SettlementService = desk.service
+    return svc
+
+
+def _view(ob: SettlementObligation, price: str) -> dict[str, Any]:
+    return {
+        "obligation_id": ob.obligation_id,
+        "cl_ord_id": ob.cl_ord_id,
+        "exec_id": ob.exec_id,
+        "account": ob.account,
+        "instrument": ob.instrument,
+        "side": Side(ob.side).name,
+        "quantity": ob.quantity,
+        "price": price,
+        "cash_amount": str(Money(ob.cash_amount, ob.currency).to_decimal()),
+        "currency": ob.currency,
+        "trade_date": ob.trade_date,
+        "intended_settle_date": ob.intended_settle_date,
+        "status": ob.status.value,
+        "settled_quantity": ob.settled_quantity,
+        "settle_date": ob.settle_date,
+        "fail_reason": ob.fail_reason,
+        "fx_base_currency": ob.fx_base_currency,
+        "fx_base_amount": (
+            str(Money(ob.fx_base_amount, ob.fx_base_currency).to_decimal())
+            if ob.fx_base_currency
+            else None
+        ),
+    }
+
+
+@router.get(
+    "/obligations",
+    response_model=ObligationList,
+    responses=problems(401, 403, 429, 503),
+    summary="Settlement obligations by trade, account, trade date, settlement date or status",
+)
+async def list_obligations(
+    p: Auth,
+    ctx: Ctx,
+    svc: Service,
+    account: Annotated[list[str] | None, Query(max_length=50)] = None,
+    cl_ord_id: Annotated[str | None, Query(max_length=64)] = None,
+    trade_date: date | None = None,
+    settle_date: date | None = None,
+    status: SettlementStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    p.require(Scope.READ)
+    visible = p.visible_accounts(tuple(account or ()))
+    desk = _desk(ctx)
+    instruments = ctx.app.instruments
+
+    def read() -> dict[str, Any]:
+        obs = [
+            ob
+            for ob in desk.obligations(status)
+            if (visible is None or ob.account in visible)
+            and (cl_ord_id is None or ob.cl_ord_id == cl_ord_id)
+            and (trade_date is None or ob.trade_date == trade_date)
+            and (settle_date is None or ob.intended_settle_date == settle_date)
+        ]
+        obs.sort(key=lambda o: (o.intended_settle_date, o.obligation_id))
+        counts: dict[str, int] = {}
+        for ob in obs:
+            counts[ob.status.value] = counts.get(ob.status.value, 0) + 1
+        items = []
+        for ob in obs[:limit]:
+            ins = instruments.get(ob.instrument)
+            price = str(ins.price_to_decimal(ob.price)) if ins else str(ob.price)
+            items.append(_view(ob, price))
+        return {"items": items, "counts": counts}
+
+    return await svc.on_engine(read)
+
+
+@router.get(
+    "/cash-projection",
+    response_model=CashProjection,
+    responses=problems(401, 403, 429, 503),
+    summary="Settled cash projected by value date from open obligations",
+)
+async def cash_projection(
+    p: Auth,
+    ctx: Ctx,
+    svc: Service,
+    currency: Annotated[str, Query(min_length=3, max_length=3, examples=["USD"])],
+    account: Annotated[str | None, Query(max_length=64)] = None,
+    start: date | None = None,
+    days: Annotated[int, Query(ge=0, le=366)] = 10,
+) -> dict[str, Any]:
+    p.require(Scope.READ)
+    acct = account or p.default_account()
+    p.require_account(acct)
+    desk = _desk(ctx)
+    clock = ctx.app.clock
+
+    def read() -> dict[str, Any]:
+        first = start or desk.calendar.trade_date(clock.now_ns(), "US")
+        rows = desk.cash_projection(acct, currency.upper(), first, first + timedelta(days=days))
+        return {
+            "account": acct,
+            "currency": currency.upper(),
+            "rows": [
+                {
+                    "value_date": r.value_date,
+                    "flow": str(r.flow.to_decimal()),
+                    "balance": str(r.balance.to_decimal()),
+                }
+                for r in rows
+            ],
+        }
+
+    return await svc.on_engine(read)
+
+
+@router.get(
+    "/report",
+    responses={
+        200: {
+            "content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
+            "description": "The settlement report of the visible accounts",
+        },
+        **problems(401, 403, 429, 503),
+    },
+    summary="The settlement report as CSV or Parquet",
+)
+async def report(
+    p: Auth,
+    ctx: Ctx,
+    svc: Service,
+    format: Literal["csv", "parquet"] = "csv",
+) -> Response:
+    from execflow.analytics.settlement_report import settlement_report
+
+    p.require(Scope.READ)
+    visible = p.visible_accounts(())
+    desk = _desk(ctx)
+
+    def read() -> list[SettlementObligation]:
+        return [ob for ob in desk.obligations() if visible is None or ob.account in visible]
+
+    df = settlement_report(await svc.on_engine(read))
+    buf = io.BytesIO()
+    if format == "csv":
+        df.write_csv(buf)
+        return Response(buf.getvalue(), media_type="text/csv")
+    df.write_parquet(buf)
+    return Response(buf.getvalue(), media_type="application/vnd.apache.parquet")
