@@ -75,8 +75,15 @@ class InstrumentState:
         return self.last_px
 
     def mark(self, market: MarketState) -> int | None:
-        """Valuation price: the reference, else the last approved limit price."""
-        px = self.ref_px(market)
+        """Valuation price: the reference, else the last approved limit price (``ref_px``
+        inlined: called on every order event and tick)."""
+        px = market.mid(self.id)
+        if px is not None:
+            return px
+        px = self.quote_mid
+        if px is not None:
+            return px
+        px = self.last_px
         return self.order_px if px is None else px
 
 
@@ -198,29 +205,36 @@ class Pos:
         inst = self.inst
         num, den = inst._num, inst._den
         net = self.net
-        lw = net + self.buy
+        buy = self.buy
+        cash = self.cash
+        lw = net + buy
         sw = net - self.sell
         a = lw if lw >= 0 else -lw
         g = sw if sw >= 0 else -sw
-        g = max(g, a)  # max(|lw|, |sw|)
-        gross = -(-g * p * num // den)
-        long = -(-lw * p * num // den)
-        short = sw * p * num // den
-        pnl = (self.cash + net * p) * num // den
-        spent = -((self.cash - self.buy * p) * num // den)
+        g = a if a > g else g  # max(|lw|, |sw|) without a call
+        if num == 1 and den == 1:  # price*qty units are minor units: nothing to round
+            gross = g * p
+            long = lw * p
+            short = sw * p
+            pnl = cash + net * p
+            spent = buy * p - cash
+        else:
+            gross = -(-g * p * num // den)
+            long = -(-lw * p * num // den)
+            short = sw * p * num // den
+            pnl = (cash + net * p) * num // den
+            spent = -((cash - buy * p) * num // den)
         b = self.book
         b.gross += gross - self.c_gross
         b.long += long - self.c_long
         b.short += short - self.c_short
         b.pnl += pnl - self.c_pnl
         b.spent += spent - self.c_spent
-        self.c_gross, self.c_long, self.c_short, self.c_pnl, self.c_spent = (
-            gross,
-            long,
-            short,
-            pnl,
-            spent,
-        )
+        self.c_gross = gross
+        self.c_long = long
+        self.c_short = short
+        self.c_pnl = pnl
+        self.c_spent = spent
 
     def fill(self, side: int, qty: int, px: int) -> None:
         self.net += side * qty
