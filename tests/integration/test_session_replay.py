@@ -41,6 +41,6 @@ def test_session_trades_fills_and_settles() -> None:
             if o.account == account and o.instrument == instrument
         )
         assert pos.net_qty == net
-    settlement = settle_session(s.store, s.catalog, s.clock, fail_rate=0.0)
+    settlement = settle_session(s.settlement, fail_rate=0.0)
     assert settlement.obligations == summary.fills
     assert settlement.settled_on_time == settlement.obligations

@@ -53,7 +53,7 @@ def demo(
         task = progress.add_task("trading", total=1.0)
         summary = session.run(lambda f: progress.update(task, completed=f))
         task2 = progress.add_task("settling", total=1.0)
-        settlement = settle_session(session.store, session.catalog, session.clock, seed=seed)
+        settlement = settle_session(session.settlement, seed=seed)
         progress.update(task2, completed=1.0)
     s = summary
     t = Table(title="trading session", show_header=False)

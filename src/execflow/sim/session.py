@@ -14,14 +14,17 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
+from execflow.adapters.calendars import HolidaySettlementCalendar
 from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
-from execflow.adapters.reference import START_PRICES, default_instruments
+from execflow.adapters.reference import REFERENCE_FX, START_PRICES, default_instruments
 from execflow.adapters.venues.paper import PaperVenue
 from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import EventStore
 from execflow.application.projections.positions import PositionsProjection
+from execflow.application.settlement import FxRateTable
+from execflow.application.settlement_desk import SettlementDesk
 from execflow.bootstrap import open_store
 from execflow.config import Config, StoreKind
 from execflow.domain.commands import CancelOrder, SubmitOrder
@@ -112,6 +115,9 @@ class TradingSession:
         self.engine = Engine(store, self.clock, self.catalog, venues=[self.venue])
         self.positions = PositionsProjection()
         self.engine.bus.subscribe(self.positions, "positions")
+        self.settlement = SettlementDesk(
+            self.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX)
+        ).attach()
         self.markets: list[SyntheticMarket] = []
         for i, ins in enumerate(instruments):
             params = SyntheticParams(

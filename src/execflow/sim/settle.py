@@ -1,20 +1,18 @@
-"""Settle a session's fills: obligations from the log, a simulated custodian, the rate."""
+"""Settle a simulated session's fills with the simulated custodian and measure the rate.
+
+The session's engine carries a :class:`SettlementDesk` (obligations are created live, as fills
+commit); here the custodian runs day by day through the settlement dates, and its events are
+committed through the engine like every other event.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from execflow.adapters.calendars import HolidaySettlementCalendar
 from execflow.adapters.settlement_agent import SimulatedSettlementAgent
-from execflow.application.instruments import InstrumentCatalog
-from execflow.application.ports import Clock, EventStore
-from execflow.application.settlement import FxRateTable, SettlementService
-from execflow.domain.events import Event
+from execflow.application.settlement_desk import SettlementDesk
 from execflow.domain.settlement.obligations import SettlementStatus
-
-SETTLEMENT_STREAM = "settlement"
-DEMO_FX = {("GBP", "USD"): "1.2650", ("EUR", "USD"): "1.0830"}
 
 
 @dataclass
@@ -38,51 +36,35 @@ class SettlementSummary:
 
 
 def settle_session(
-    store: EventStore,
-    catalog: InstrumentCatalog,
-    clock: Clock,
-    *,
-    fail_rate: float = 0.0005,
-    seed: int = 7,
+    desk: SettlementDesk, *, fail_rate: float = 0.0005, seed: int = 7
 ) -> SettlementSummary:
-    """Create obligations for every fill in ``store``, run the simulated agent day by day
-    until everything is settled or a week past the last intended date, and append the
-    settlement events to the log (stream ``settlement``)."""
-    recorded: list[Event] = []
-    service = SettlementService(
-        HolidaySettlementCalendar(),
-        FxRateTable(DEMO_FX),
-        catalog.get,
-        clock,
-        sink=recorded.extend,
-    )
-    service.handle(list(store.read_all()))
-    obligations = list(service.obligations())
+    """Run the custodian from the first trade date until a week past the last intended
+    settlement date (failed settlements are retried on the next business day)."""
+    service = desk.service
+    engine = desk.engine
+    obligations = service.obligations()
     if not obligations:
         return SettlementSummary(0, 0, 0, 0, None, None, 0)
     first = min(ob.intended_settle_date for ob in obligations)
     last = max(ob.intended_settle_date for ob in obligations)
+    before = engine.position
     agent = SimulatedSettlementAgent(service, fail_rate=fail_rate, seed=seed)
     agent.run_until(min(ob.trade_date for ob in obligations), last + timedelta(days=7))
-    final = {ob.obligation_id: ob for ob in service.obligations()}
-    settled = [ob for ob in final.values() if ob.status is SettlementStatus.SETTLED]
+    engine.run_until_idle()
+    final = service.obligations()
+    settled = [ob for ob in final if ob.status is SettlementStatus.SETTLED]
     on_time = sum(
         1
         for ob in settled
         if ob.fail_count == 0 and ob.settle_date is not None
         and ob.settle_date <= ob.intended_settle_date
     )  # fmt: skip
-    late = len(settled) - on_time
-    version = store.stream_version(SETTLEMENT_STREAM)
-    events = recorded
-    if events:
-        store.append(SETTLEMENT_STREAM, version, events)
     return SettlementSummary(
-        obligations=len(obligations),
+        obligations=len(final),
         settled_on_time=on_time,
-        settled_after_retry=late,
+        settled_after_retry=len(settled) - on_time,
         failed_open=len(final) - len(settled),
         first_settlement_date=first,
         last_settlement_date=last,
-        events=len(events),
+        events=engine.position - before,
     )
