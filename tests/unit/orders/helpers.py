@@ -15,7 +15,7 @@ from execflow.application.engine import CommandResult, Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import EventStore
 from execflow.application.pretrade import RiskEngine, config_from_mapping
-from execflow.domain.commands import Command, SubmitOrder
+from execflow.domain.commands import Command, SubmitBracket, SubmitOrder
 from execflow.domain.enums import OrderType, TimeInForce
 from execflow.domain.events import Event
 from execflow.domain.ids import InstrumentId, VenueId
@@ -74,7 +74,11 @@ class Paper:
         self.run()
 
     def trade_at(self, side: int, qty: int, price: int | None) -> None:
-        """A market participant's order (e.g. to fill our resting orders)."""
+        """A market participant's order that trades with our resting orders: MKT's own quotes
+        (from :meth:`book`) are taken out of the way first."""
+        for oid in self._quotes:
+            self.venue.market_cancel("AAPL", oid)
+        self._quotes = []
         self.venue.market_place("AAPL", side, qty, price, self.clock.now_ns())
         b, _, a, _ = self.venue.book("AAPL").bbo()
         self.engine.market.update_bbo("AAPL", b, a)
@@ -108,9 +112,29 @@ def sub(
     price: int | None = None,
     stop: int | None = None,
     tif: TimeInForce = TimeInForce.DAY,
+    account: str = "A",
     **kw: Any,
 ) -> SubmitOrder:
     return SubmitOrder(
-        cl_ord_id=cl, account="A", instrument="AAPL", side=side, order_type=order_type,
+        cl_ord_id=cl, account=account, instrument="AAPL", side=side, order_type=order_type,
         quantity=qty, price=price, stop_price=stop, tif=tif, **kw,
     )  # fmt: skip
+
+
+def bracket(
+    gid: str,
+    qty: int = 100,
+    entry_px: int = 10_000,
+    tp: int = 10_100,
+    sl: int = 9_900,
+    *,
+    side: int = 1,
+    account: str = "A",
+    sl_type: OrderType = OrderType.STOP,
+) -> SubmitBracket:
+    return SubmitBracket(
+        group_id=gid,
+        entry=sub(f"{gid}-E", OrderType.LIMIT, qty, side, price=entry_px, account=account),
+        take_profit=sub(f"{gid}-TP", OrderType.LIMIT, qty, -side, price=tp, account=account),
+        stop_loss=sub(f"{gid}-SL", sl_type, qty, -side, stop=sl, account=account),
+    )
