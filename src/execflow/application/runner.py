@@ -3,11 +3,16 @@
 Any thread may ``send`` a command and wait on (or attach a callback to) the returned ticket;
 asyncio code uses :meth:`EngineRunner.submit_async`. Reads that need a consistent view run on
 the engine thread between two batches through :meth:`EngineRunner.call`.
+
+Asyncio wake-ups are batched: the tickets a batch resolves on the engine thread are handed to
+each waiting event loop with one ``call_soon_threadsafe`` per loop per batch (one self-pipe
+write and one loop wake-up for a whole group commit), not one per ticket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -30,6 +35,9 @@ class EngineRunner:
         self._stop = threading.Event()
         self._calls: deque[tuple[Callable[[], object], Future[object]]] = deque()
         self._thread: threading.Thread | None = None
+        # (loop, future, result) resolved on the engine thread, handed over after the batch
+        self._done: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[CommandResult],
+                               CommandResult]] = []  # fmt: skip
         self.failure: BaseException | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -60,8 +68,14 @@ class EngineRunner:
     # -- entry points ------------------------------------------------------------------------
     def send(self, command: Command) -> Ticket:
         ticket = self.engine.send(command)
-        self._wake.set()
+        self._notify()
         return ticket
+
+    def _notify(self) -> None:
+        # set only when clear: a set flag means the engine thread has yet to clear it and look
+        # for work, so it will see this command (saves a lock + notify_all per command)
+        if not self._wake.is_set():
+            self._wake.set()
 
     def execute(self, command: Command, timeout: float | None = 10.0) -> CommandResult:
         return self.send(command).wait(timeout)
@@ -72,11 +86,19 @@ class EngineRunner:
 
         def done(t: Ticket) -> None:
             assert t.result is not None
-            loop.call_soon_threadsafe(_set_result, fut, t.result)
+            if threading.current_thread() is self._thread:
+                self._done.append((loop, fut, t.result))  # handed over after the batch
+            else:
+                loop.call_soon_threadsafe(_set_result, fut, t.result)
 
         ticket = self.engine.send(command)
         ticket.add_done_callback(done)
-        self._wake.set()
+        if ticket.result is not None:
+            # resolved while the callback was being added (it may then never run): we are on
+            # the loop's thread, so settle the future here (idempotent with ``done``)
+            _set_result(fut, ticket.result)
+        else:
+            self._notify()
         return await fut
 
     def call(self, fn: Callable[[], T], timeout: float | None = 10.0) -> T:
@@ -101,20 +123,54 @@ class EngineRunner:
                 for v in venues.values():
                     v.poll(now)
                 n = engine.process()
+                if self._done:
+                    self._hand_over()
                 while self._calls:
                     fn, fut = self._calls.popleft()
                     try:
                         fut.set_result(fn())
                     except Exception as exc:
                         fut.set_exception(exc)
+                if self._done:  # resolved outside process() (a call, a venue poll)
+                    self._hand_over()
                 if n == 0 and not engine.has_work() and not self._calls:
                     self._wake.wait(self.idle_wait_s)
         except BaseException as exc:  # the engine must not die silently
             self.failure = exc
             log.exception("event=engine_thread_failed")
             raise
+        finally:
+            if self._done:
+                self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Wake each event loop once for every ticket the last batch resolved."""
+        done, self._done = self._done, []
+        if len(done) == 1:
+            loop, fut, result = done[0]
+            _call_soon(loop, _set_result, fut, result)
+            return
+        by_loop: dict[
+            asyncio.AbstractEventLoop,
+            list[tuple[asyncio.Future[CommandResult], CommandResult]],
+        ] = {}
+        for loop, fut, result in done:
+            by_loop.setdefault(loop, []).append((fut, result))
+        for loop, items in by_loop.items():
+            _call_soon(loop, _set_results, items)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., object], *args: object) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(fn, *args)
 
 
 def _set_result(fut: asyncio.Future[CommandResult], result: CommandResult) -> None:
     if not fut.done():
         fut.set_result(result)
+
+
+def _set_results(items: list[tuple[asyncio.Future[CommandResult], CommandResult]]) -> None:
+    for fut, result in items:
+        if not fut.done():
+            fut.set_result(result)
