@@ -18,8 +18,17 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 def make_server(
-    api: FastAPI, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info"
+    api: FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    log_level: str = "info",
+    ws_compression: bool | None = None,
 ) -> uvicorn.Server:
+    """``ws_compression``: offer permessage-deflate; None = the app's ``ApiSettings``."""
+    if ws_compression is None:
+        ctx = getattr(api.state, "ctx", None)
+        ws_compression = bool(ctx is not None and ctx.settings.ws_compression)
     config = uvicorn.Config(
         api,
         host=host,
@@ -29,6 +38,7 @@ def make_server(
         log_config=None,  # keep the process's logging configuration
         lifespan="on",
         ws_ping_interval=20.0,
+        ws_per_message_deflate=ws_compression,
         timeout_graceful_shutdown=5,
     )
     return uvicorn.Server(config)
