@@ -437,10 +437,12 @@ class RiskCore:
         cl = order.cl_ord_id
         if (t is OrderSubmitted or t is OrderPendingTrigger) and cl not in self.orders:
             # reserved when sent, or when the engine starts emulating it (it may trigger)
-            ins = self.instruments.get(order.instrument)
-            if ins is None:
-                return None
-            pos = self.position(order.account, ins)
+            pos = self.positions.get((order.account, order.instrument))  # hot: known already
+            if pos is None:
+                ins = self.instruments.get(order.instrument)
+                if ins is None:
+                    return None
+                pos = self.position(order.account, ins)
             res = self.orders[cl] = OrderRes(pos, int(order.side))
             acct = pos.account
             acct.open_orders += 1
@@ -452,7 +454,7 @@ class RiskCore:
             if order.price is not None:
                 pos.inst.order_px = order.price
             self._reserve(res, _reservation(order))
-            self._revalue(pos)
+            pos.revalue(pos.inst.mark(self.market))  # _revalue, inlined on the hot path
             return pos
         found = self.orders.get(cl)
         if found is None:
@@ -472,7 +474,7 @@ class RiskCore:
             del self.orders[cl]
             pos.account.open_orders -= 1
             pos.open_orders -= 1
-        self._revalue(pos)
+        pos.revalue(pos.inst.mark(self.market))
         return pos
 
     def _reserve(self, res: OrderRes, qty: int) -> None:
