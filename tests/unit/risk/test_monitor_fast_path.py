@@ -155,7 +155,7 @@ def test_monitor_skips_objects_without_limits() -> None:
     rig.settle()
     core = rig.risk.core
     pos = core.positions[("A", "AAPL")]
-    assert pos.watch is None and pos.book.watch is None and pos.account.watch is None
+    assert pos.watch is None and pos.book.watch is None
     assert alerts(rig) == []
 
 

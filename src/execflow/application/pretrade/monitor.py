@@ -8,13 +8,14 @@ The level in force is cached on the position / account / book (``levels``, a dic
 limit name); ``Monitor.levels`` (keyed by limit, account, key) is the full picture, restored
 from the log at start and copied back onto new objects by ``sync``.
 
-Hot path (every order event that moves a position, every tick that moves a mark): each object
-also holds ``watch``, for each of its configured limits the integer band ``[lo, hi)`` of used
-values that keep the cached level (see ``band``), so the common case is a few int comparisons
-and no allocation. Only a value leaving its band goes through ``evaluate``, the generic path
-that builds ``Usage`` rows and alerts. Bands are recomputed lazily when their generation
-(``RiskCore.limits_gen`` + ``Monitor.gen``) is stale: limits changed (``invalidate``) or any
-level changed (``_change``, ``sync``). ``watch`` is None when the object has no limit to watch.
+Hot path (every order event that moves a position, every tick that moves a mark): a position
+holds ``watch``, the integer bands ``[lo, hi)`` of used values that keep the cached levels of
+its own limits, its account's and its book's (see ``band``); a book holds those of its money
+limits for ticks. The common case is a tuple unpack and a few int comparisons, no allocation;
+only a value leaving its band goes through ``evaluate``, the generic path that builds ``Usage``
+rows and alerts. Bands are recomputed lazily when their generation (``RiskCore.limits_gen`` +
+``Monitor.gen``) is stale: limits changed (``invalidate``) or any level changed (``_change``,
+``sync``). ``watch`` is None when there is no limit to watch: the monitor costs nothing then.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from execflow.application.pretrade.core import RiskCore
-from execflow.application.pretrade.state import AccountState, Book, Pos
+from execflow.application.pretrade.state import Book, Pos
 from execflow.domain.risk_events import RiskAlert
 
 OK, WARNING, BREACH = "OK", "WARNING", "BREACH"
@@ -188,34 +189,47 @@ class Monitor:
 
     # -- bands -------------------------------------------------------------------------------
     def _arm_position(self, pos: Pos, gen: int) -> tuple[int, ...] | None:
+        """The 16 bounds of everything an order event in ``pos`` can move: its position limits
+        (long, short, open orders), its account's open orders, its book's money limits. A
+        copy of the account's and book's bands is safe: any level change bumps ``gen``."""
         core = self.core
-        lim = core.limits(pos.account.id, pos.inst.instrument)
+        acct = pos.account
+        lim = core.limits(acct.id, pos.inst.instrument)
+        warn = core.config.warn_pct
+        lv = pos.levels
+        long, short, oo = lim.max_long, lim.max_short, lim.max_open_orders
+        acct_oo = core.account_limits(acct.id).max_open_orders
+        b = pos.book
+        bw = b.watch if b.watch_gen == gen else self._arm_book(b, gen)
         w: tuple[int, ...] | None = None
-        if lim.max_long is not None or lim.max_short is not None or lim.max_open_orders is not None:
-            warn = core.config.warn_pct
-            lv = pos.levels
-            v = lim.max_long
-            lo = band(lv.get("max_long_position", OK), v, warn) if v is not None else _ANY
-            v = lim.max_short
-            sh = band(lv.get("max_short_position", OK), v, warn) if v is not None else _ANY
-            v = lim.max_open_orders
-            oo = band(lv.get("max_open_orders", OK), v, warn) if v is not None else _ANY
-            w = lo + sh + oo
+        if (
+            long is not None
+            or short is not None
+            or oo is not None
+            or acct_oo is not None
+            or bw is not None
+        ):
+            w = (
+                (band(lv.get("max_long_position", OK), long, warn) if long is not None else _ANY)
+                + (
+                    band(lv.get("max_short_position", OK), short, warn)
+                    if short is not None
+                    else _ANY
+                )
+                + (band(lv.get("max_open_orders", OK), oo, warn) if oo is not None else _ANY)
+                + (
+                    band(acct.levels.get("max_open_orders", OK), acct_oo, warn)
+                    if acct_oo is not None
+                    else _ANY
+                )
+                + (bw if bw is not None else _ANY * 4)
+            )
         pos.watch = w
         pos.watch_gen = gen
         return w
 
-    def _arm_account(self, acct: AccountState, gen: int) -> tuple[int, ...] | None:
-        core = self.core
-        v = core.account_limits(acct.id).max_open_orders
-        w = None
-        if v is not None:
-            w = band(acct.levels.get("max_open_orders", OK), v, core.config.warn_pct)
-        acct.watch = w
-        acct.watch_gen = gen
-        return w
-
     def _arm_book(self, b: Book, gen: int) -> tuple[int, ...] | None:
+        """The 8 bounds of the book's money limits (gross, net, daily loss, buying power)."""
         core = self.core
         al = core.account_limits(b.account)
         ccy = b.currency
@@ -241,40 +255,35 @@ class Monitor:
     def after_position(self, pos: Pos, ts: int) -> list[RiskAlert]:
         """After an order event moved ``pos``: the alerts of its position, account and book
         limits whose level changed (in that order)."""
-        core = self.core
-        gen = core.limits_gen + self.gen
+        gen = self.core.limits_gen + self.gen
         w = pos.watch if pos.watch_gen == gen else self._arm_position(pos, gen)
+        if w is None:
+            return []
+        (l_lo, l_hi, s_lo, s_hi, o_lo, o_hi, a_lo, a_hi,
+         g_lo, g_hi, n_lo, n_hi, d_lo, d_hi, p_lo, p_hi) = w  # fmt: skip
+        net = pos.net
         out: list[RiskAlert] | None = None
-        if w is not None:
-            l_lo, l_hi, s_lo, s_hi, o_lo, o_hi = w
-            net = pos.net
-            if not (
-                l_lo <= net + pos.buy < l_hi
-                and s_lo <= pos.sell - net < s_hi
-                and o_lo <= pos.open_orders < o_hi
-            ):
-                out = self.evaluate(position_usage(core, pos), ts)
-                gen = core.limits_gen + self.gen
+        if not (
+            l_lo <= net + pos.buy < l_hi
+            and s_lo <= pos.sell - net < s_hi
+            and o_lo <= pos.open_orders < o_hi
+        ):
+            out = self.evaluate(position_usage(self.core, pos), ts)
         acct = pos.account
-        aw = acct.watch if acct.watch_gen == gen else self._arm_account(acct, gen)
         b = pos.book
-        bw = b.watch if b.watch_gen == gen else self._arm_book(b, gen)
-        if bw is not None:
-            g_lo, g_hi, n_lo, n_hi, d_lo, d_hi, p_lo, p_hi = bw
-            lg = b.long
-            sh = -b.short
-            steady = (
-                g_lo <= b.gross < g_hi
-                and n_lo <= (lg if lg >= sh else sh) < n_hi
-                and d_lo <= -b.pnl < d_hi
-                and p_lo <= b.spent < p_hi
-            )
-        else:
-            steady = True
-        if steady and (aw is None or aw[0] <= acct.open_orders < aw[1]):
+        lg = b.long
+        sh = -b.short
+        if (
+            a_lo <= acct.open_orders < a_hi
+            and g_lo <= b.gross < g_hi
+            and n_lo <= (lg if lg >= sh else sh) < n_hi
+            and d_lo <= -b.pnl < d_hi
+            and p_lo <= b.spent < p_hi
+        ):
             return out if out is not None else []
-        more = self.evaluate(account_usage(core, acct.id), ts)
-        more.extend(self.evaluate(book_usage(core, b), ts))
+        # (the account's and book's bounds in ``w`` still hold: only position levels changed)
+        more = self.evaluate(account_usage(self.core, acct.id), ts)
+        more.extend(self.evaluate(book_usage(self.core, b), ts))
         if out is None:
             return more
         out.extend(more)

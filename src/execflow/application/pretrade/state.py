@@ -123,13 +123,11 @@ class Book:
 
 
 class AccountState:
-    __slots__ = ("books", "id", "levels", "located", "open_orders", "submits", "watch", "watch_gen")
+    __slots__ = ("books", "id", "levels", "located", "open_orders", "submits")
 
     def __init__(self, account: str) -> None:
         self.id = account
         self.levels: dict[str, str] = {}  # alert level per account-wide limit name
-        self.watch: tuple[int, ...] | None = None  # see Book.watch
-        self.watch_gen = -1
         self.open_orders = 0
         self.submits: deque[int] = deque()  # ts of orders sent in the last second
         self.located: set[str] = set()
@@ -179,7 +177,8 @@ class Pos:
         self.cash = 0
         self.open_orders = 0
         self.levels: dict[str, str] = {}  # alert level per limit name
-        self.watch: tuple[int, ...] | None = None  # see Book.watch
+        # the monitor's bounds of this position's, its account's and its book's limits
+        self.watch: tuple[int, ...] | None = None
         self.watch_gen = -1
         self.c_gross = self.c_long = self.c_short = self.c_pnl = self.c_spent = 0
 
