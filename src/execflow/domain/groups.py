@@ -245,6 +245,9 @@ def plan(group: Group, orders: Mapping[str, Order], lot: int = 1) -> list[Action
         return []
     members = [orders[m] for m in group.members if m in orders]
     out: list[Action] = []
+    excess, what = excess_of(group, members)
+    if excess > group.excess_reported:  # reported also while the group is being canceled
+        out.append(Action("anomaly", qty=excess, reason=what))
     if group.cancel_requested:
         out.extend(Action("cancel", o.cl_ord_id) for o in members if _open(o))
     elif group.kind is ContingencyType.OCO:
@@ -260,19 +263,32 @@ def plan(group: Group, orders: Mapping[str, Order], lot: int = 1) -> list[Action
     return out
 
 
-def _anomaly(group: Group, excess: int, out: list[Action], what: str) -> None:
-    if excess > group.excess_reported:
-        out.append(Action("anomaly", qty=excess, reason=what))
+def excess_of(group: Group, members: list[Order]) -> tuple[int, str]:
+    """Quantity executed beyond what the group's rule allows, and why (0: none)."""
+    kind = group.kind
+    if kind is ContingencyType.OCO:
+        filled = [o.cum_qty for o in members if o.cum_qty > 0]
+        if len(filled) > 1:
+            return sum(filled) - max(filled), f"{len(filled)} legs of an OCO group executed"
+    elif kind is ContingencyType.OUO:
+        total = sum(o.cum_qty for o in members)
+        cap = max(group.quantities[o.cl_ord_id] for o in members)
+        if total > cap:
+            return total - cap, f"OUO legs executed {total}, more than {cap}"
+    elif kind is ContingencyType.BRACKET:
+        entry = members[0]
+        exit_cum = sum(o.cum_qty for o in members[1:])
+        if exit_cum > entry.cum_qty:
+            return (
+                exit_cum - entry.cum_qty,
+                f"bracket exits executed {exit_cum}, more than the entry's {entry.cum_qty}",
+            )
+    return 0, ""
 
 
 def _plan_oco(group: Group, legs: list[Order], out: list[Action]) -> None:
-    filled = [o for o in legs if o.cum_qty > 0]
-    if not filled:
+    if not any(o.cum_qty > 0 for o in legs):
         return
-    if len(filled) > 1:
-        total = sum(o.cum_qty for o in filled)
-        excess = total - max(o.cum_qty for o in filled)
-        _anomaly(group, excess, out, f"{len(filled)} legs of an OCO group executed")
     for o in legs:
         if o.cum_qty == 0 and _open(o):
             out.append(Action("cancel", o.cl_ord_id))
@@ -280,9 +296,6 @@ def _plan_oco(group: Group, legs: list[Order], out: list[Action]) -> None:
 
 def _plan_ouo(group: Group, legs: list[Order], out: list[Action]) -> None:
     total = sum(o.cum_qty for o in legs)
-    cap = max(group.quantities[o.cl_ord_id] for o in legs)
-    if total > cap:
-        _anomaly(group, total - cap, out, f"OUO legs executed {total}, more than {cap}")
     for o in legs:
         if not _open(o):
             continue
@@ -313,11 +326,6 @@ def _plan_bracket(group: Group, members: list[Order], out: list[Action]) -> None
     exits = members[1:]
     exit_cum = sum(o.cum_qty for o in exits)
     remaining = entry.cum_qty - exit_cum
-    if remaining < 0:
-        _anomaly(
-            group, -remaining, out,
-            f"bracket exits executed {exit_cum}, more than the entry's {entry.cum_qty}",
-        )  # fmt: skip
     if entry.cum_qty == 0:
         if not _open(entry):
             out.extend(Action("cancel", o.cl_ord_id) for o in exits if _open(o))
