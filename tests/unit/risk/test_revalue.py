@@ -84,3 +84,24 @@ def test_mark_order_of_preference() -> None:
     assert ist.mark(market) == 40 == ist.ref_px(market)
     market.update_bbo("U", None, 42)
     assert ist.mark(market) == 30
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    which=st.sampled_from(range(len(INSTRUMENTS))),
+    net=qty,
+    cash=st.integers(-(10**9), 10**9),
+    buy=st.integers(0, 5_000),
+    sell=st.integers(0, 5_000),
+    px=st.integers(1, 10**6),
+)
+def test_contributions_at_a_price_round_against_us(
+    which: int, net: int, cash: int, buy: int, sell: int, px: int
+) -> None:
+    ist = InstrumentState(INSTRUMENTS[which])
+    pos = Pos(AccountState("A"), ist)
+    pos.net, pos.cash = net, cash
+    assert pos.gross_at(px, buy, sell) == ist.ceil(max(abs(net + buy), abs(net - sell)) * px)
+    assert pos.long_at(px, buy) == ist.ceil((net + buy) * px)
+    assert pos.short_at(px, sell) == ist.floor((net - sell) * px)
+    assert pos.spent_at(px, buy) == ist.ceil(buy * px - cash)

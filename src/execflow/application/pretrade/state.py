@@ -182,20 +182,27 @@ class Pos:
         self.watch_gen = -1
         self.c_gross = self.c_long = self.c_short = self.c_pnl = self.c_spent = 0
 
-    # -- contributions at a price (pure) -------------------------------------------------------
+    # -- contributions at a price (pure; on every check: ceil/floor inlined) -------------------
     def gross_at(self, px: int, buy: int, sell: int) -> int:
-        lw = self.net + buy
-        sw = self.net - sell
-        return self.inst.ceil(max(abs(lw), abs(sw)) * px)
+        net = self.net
+        lw = net + buy
+        sw = net - sell
+        lw = lw if lw >= 0 else -lw
+        sw = sw if sw >= 0 else -sw
+        inst = self.inst
+        return -(-(lw if lw > sw else sw) * px * inst._num // inst._den)
 
     def long_at(self, px: int, buy: int) -> int:
-        return self.inst.ceil((self.net + buy) * px)
+        inst = self.inst
+        return -(-(self.net + buy) * px * inst._num // inst._den)
 
     def short_at(self, px: int, sell: int) -> int:
-        return self.inst.floor((self.net - sell) * px)
+        inst = self.inst
+        return (self.net - sell) * px * inst._num // inst._den
 
     def spent_at(self, px: int, buy: int) -> int:
-        return self.inst.ceil(buy * px - self.cash)
+        inst = self.inst
+        return -((self.cash - buy * px) * inst._num // inst._den)
 
     # -- updates -----------------------------------------------------------------------------
     def revalue(self, px: int | None) -> None:
