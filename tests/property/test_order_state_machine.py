@@ -6,24 +6,37 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from execflow.domain.enums import TERMINAL_STATUSES, OrderStatus, OrderType, Side
+from execflow.domain.enums import (
+    ENGINE_HELD_STATUSES,
+    TERMINAL_STATUSES,
+    OrderStatus,
+    OrderType,
+    Side,
+)
 from execflow.domain.errors import InvalidTransitionError
 from execflow.domain.events import (
     OrderAccepted,
     OrderAckOverdue,
+    OrderAmended,
     OrderCanceled,
     OrderCancelRejected,
     OrderDenied,
     OrderEvent,
     OrderExpired,
     OrderFilled,
+    OrderHeld,
     OrderInitialized,
     OrderPendingCancel,
     OrderPendingReplace,
+    OrderPendingTrigger,
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
     OrderSubmitted,
+    OrderTriggered,
+    OrderTriggerUpdated,
+    ParentAccepted,
+    ParentFilled,
 )
 from execflow.domain.orders import Order
 
@@ -54,7 +67,7 @@ class OrderLifecycle(RuleBasedStateMachine):
             return
         assert allowed, f"{type(ev).__name__} applied in {before[0]} though not in the table"
         self.applied.append(ev)
-        if isinstance(ev, OrderFilled):
+        if isinstance(ev, OrderFilled | ParentFilled):
             self.fills.append((ev.last_qty, ev.last_px))
 
     def _ts(self) -> int:
@@ -122,6 +135,46 @@ class OrderLifecycle(RuleBasedStateMachine):
     def expire(self) -> None:
         self._try(OrderExpired(ts=self._ts(), cl_ord_id=CL))
 
+    # -- orders the engine holds (advanced orders) -----------------------------------------
+    @rule()
+    def held(self) -> None:
+        self._try(OrderHeld(ts=self._ts(), cl_ord_id=CL))
+
+    @rule(stop=st.none() | st.integers(990, 1010))
+    def pending_trigger(self, stop: int | None) -> None:
+        self._try(OrderPendingTrigger(ts=self._ts(), cl_ord_id=CL, stop_price=stop))
+
+    @rule(stop=st.integers(990, 1010))
+    def trigger_updated(self, stop: int) -> None:
+        self._try(OrderTriggerUpdated(ts=self._ts(), cl_ord_id=CL, stop_price=stop, ref_px=stop))
+
+    @rule(px=st.integers(990, 1010))
+    def triggered(self, px: int) -> None:
+        self._try(OrderTriggered(ts=self._ts(), cl_ord_id=CL, trigger_px=px, stop_price=px))
+
+    @rule(qty=st.integers(min_value=-1, max_value=150), px=st.integers(990, 1010))
+    def amended(self, qty: int, px: int) -> None:
+        self._try(OrderAmended(ts=self._ts(), cl_ord_id=CL, quantity=qty, price=px))
+
+    @rule()
+    def parent_accepted(self) -> None:
+        self._try(ParentAccepted(ts=self._ts(), cl_ord_id=CL))
+
+    @rule(qty=st.integers(min_value=-5, max_value=120), px=st.integers(990, 1010))
+    def parent_filled(self, qty: int, px: int) -> None:
+        self._try(
+            ParentFilled(
+                ts=self._ts(), cl_ord_id=CL, child_cl_ord_id="K", exec_id=f"K/{self.n}",
+                last_qty=qty, last_px=px,
+            )
+        )  # fmt: skip
+
+    @invariant()
+    def held_orders_have_nothing_at_a_venue(self) -> None:
+        o = self.order
+        if o.status in ENGINE_HELD_STATUSES:
+            assert o.cum_qty == 0 and o.venue_order_id is None
+
     @invariant()
     def quantities_consistent(self) -> None:
         o = self.order
@@ -149,7 +202,10 @@ class OrderLifecycle(RuleBasedStateMachine):
     @invariant()
     def replay_reproduces_state(self) -> None:
         o, r = self.order, Order.replay(self.applied)
-        fields = ("status", "cum_qty", "cum_notional", "quantity", "price", "version", "exec_ids")
+        fields = (
+            "status", "cum_qty", "cum_notional", "quantity", "price", "version", "exec_ids",
+            "stop_price", "ref_px", "trigger_px",
+        )  # fmt: skip
         assert [getattr(r, f) for f in fields] == [getattr(o, f) for f in fields]
         assert o.version == len(self.applied)
 
