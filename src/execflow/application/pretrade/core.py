@@ -41,6 +41,7 @@ DAY_NS = 86_400 * 10**9
 # not reserved: never sent, or held by the engine until its group activates it (an emulated
 # order waiting for its trigger is reserved: it can trigger at any time)
 _NOT_SENT = (OrderStatus.INITIALIZED, OrderStatus.DENIED, OrderStatus.HELD)
+_PENDING_REPLACE = OrderStatus.PENDING_REPLACE  # an enum attribute read costs ~80 ns (3.11)
 
 DupKey = tuple[str, str, int, int, int | None]
 
@@ -59,7 +60,7 @@ class OrderRes:
 def _reservation(order: Order) -> int:
     """Quantity the order may still add: its leaves, or a pending replace's if larger."""
     leaves = order.leaves_qty
-    if order.status is OrderStatus.PENDING_REPLACE and order.pending_quantity is not None:
+    if order.status is _PENDING_REPLACE and order.pending_quantity is not None:
         pending = order.pending_quantity - order.cum_qty
         if pending > leaves:
             return pending
