@@ -1,4 +1,5 @@
-"""`execflow orders ...`: submit, cancel, replace, list, show."""
+"""`execflow orders ...`: submit (all order types), bracket, oco, parent, cancel(-group),
+replace, list, show. Order types and groups: docs/orders.md."""
 
 from __future__ import annotations
 
@@ -22,13 +23,62 @@ from execflow.cli.common import (
     open_app,
     parse_decimal,
 )
-from execflow.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
-from execflow.domain.enums import OrderType, Side, TimeInForce
+from execflow.domain.commands import (
+    CancelGroup,
+    CancelOrder,
+    ReplaceOrder,
+    SubmitBracket,
+    SubmitGroup,
+    SubmitOrder,
+    SubmitParentOrder,
+)
+from execflow.domain.enums import ContingencyType, OrderType, Side, TimeInForce
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import to_builtins
 from execflow.domain.ids import order_stream
+from execflow.domain.instruments import Instrument
 
 app = typer.Typer(help="Submit, cancel, replace and inspect orders.", no_args_is_help=True)
+
+TYPE_ALIASES = {
+    "market": OrderType.MARKET,
+    "limit": OrderType.LIMIT,
+    "stop": OrderType.STOP,
+    "stop-limit": OrderType.STOP_LIMIT,
+    "mit": OrderType.MARKET_IF_TOUCHED,
+    "lit": OrderType.LIMIT_IF_TOUCHED,
+    "trailing": OrderType.TRAILING_STOP,
+    "mtl": OrderType.MARKET_TO_LIMIT,
+}
+TYPE_HELP = "market limit stop stop-limit mit lit trailing mtl"
+
+
+def parse_type(text: str, price: str | None, stop: str | None, trail: str | None) -> OrderType:
+    """``--type`` (an alias or an OrderType name); without it: from the fields given."""
+    t = text.strip().lower()
+    if t:
+        found = TYPE_ALIASES.get(t)
+        if found is None:
+            found = OrderType(t.upper().replace("-", "_"))
+        return found
+    if trail is not None:
+        return OrderType.TRAILING_STOP
+    if stop is not None:
+        return OrderType.STOP if price is None else OrderType.STOP_LIMIT
+    return OrderType.MARKET if price is None else OrderType.LIMIT
+
+
+def parse_trail(ins: Instrument, trail: str | None) -> tuple[int | None, int | None]:
+    """``--trail 0.50`` (price distance) or ``--trail 25bps`` -> (trail_offset, trail_bps)."""
+    if trail is None:
+        return None, None
+    t = trail.strip().lower()
+    if t.endswith("bps"):
+        try:
+            return None, int(t[:-3])
+        except ValueError:
+            raise InvalidValueError(f"trail {trail!r}: bps must be a whole number") from None
+    return ins.price(parse_decimal(trail, "trail")), None
 
 
 def _report(result_ok: bool, cl: str, status: str, code: str | None, reason: str | None) -> None:
@@ -45,18 +95,25 @@ def submit(
     side: Annotated[str, typer.Option("--side", "-s", help="buy or sell")],
     qty: Annotated[str, typer.Option("--qty", "-q", help="quantity, e.g. 100")],
     price: Annotated[str | None, typer.Option("--price", "-p", help="limit price")] = None,
-    order_type: Annotated[str, typer.Option("--type", "-t", help="market or limit")] = "",
-    tif: Annotated[str, typer.Option("--tif", help="DAY GTC IOC FOK")] = "DAY",
+    order_type: Annotated[str, typer.Option("--type", "-t", help=TYPE_HELP)] = "",
+    stop_price: Annotated[
+        str | None, typer.Option("--stop-price", help="trigger of stop/if-touched orders")
+    ] = None,
+    trail: Annotated[
+        str | None, typer.Option("--trail", help="trailing distance: 0.50 or 25bps")
+    ] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="parent order id")] = None,
+    tif: Annotated[str, typer.Option("--tif", help="DAY GTC IOC FOK GTD AT_OPEN AT_CLOSE")] = "DAY",
     account: Annotated[str, typer.Option("--account", "-a")] = "DEFAULT",
     venue: Annotated[str | None, typer.Option("--venue")] = None,
     cl_ord_id: Annotated[str | None, typer.Option("--cl-ord-id", help="default: generated")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
-    """Submit a market or limit order and wait until the venue has answered."""
+    """Submit an order (any type) and wait until the venue or the engine has answered."""
     try:
         side_v = Side.parse(side)
-        otype = OrderType((order_type or ("LIMIT" if price is not None else "MARKET")).upper())
+        otype = parse_type(order_type, price, stop_price, trail)
         tif_v = TimeInForce(tif.upper())
     except ValueError as exc:
         err_console.print(f"[red]error:[/] {exc}")
@@ -70,6 +127,8 @@ def submit(
         try:
             qty_u = ins.qty(parse_decimal(qty, "quantity"))
             px_u = ins.price(parse_decimal(price, "price")) if price is not None else None
+            stop_u = _px(ins, stop_price)
+            trail_off, trail_bps = parse_trail(ins, trail)
         except InvalidValueError as exc:
             err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
             raise typer.Exit(EXIT_REJECTED) from None
@@ -77,6 +136,7 @@ def submit(
         cmd = SubmitOrder(
             cl_ord_id=cl, account=account, instrument=instrument, side=int(side_v),
             order_type=otype, quantity=qty_u, price=px_u, tif=tif_v, venue=venue,
+            stop_price=stop_u, trail_offset=trail_off, trail_bps=trail_bps, parent_id=parent,
         )  # fmt: skip
         result = a.engine.execute(cmd)
         a.engine.run_until_idle()
@@ -87,6 +147,207 @@ def submit(
                 raise typer.Exit(EXIT_REJECTED)
             return
         _report(result.ok, cl, result.status, result.code, result.reason)
+
+
+def _px(ins: Instrument, text: str | None) -> int | None:
+    return None if text is None else ins.price(parse_decimal(text, "price"))
+
+
+def _group_command(
+    a: object, cmd: SubmitBracket | SubmitGroup, members: list[str], gid: str
+) -> None:
+    from execflow.bootstrap import App
+
+    assert isinstance(a, App)
+    result = a.engine.execute(cmd)
+    a.engine.run_until_idle()
+    if not result.ok:
+        _report(False, gid, result.status, result.code, result.reason)
+    console.print(f"[green]group {gid}[/] {result.status}")
+    for cl in members:
+        _print_order_line(a, cl)
+
+
+@app.command()
+def bracket(
+    instrument: Annotated[str, typer.Option("--instrument", "-i")],
+    side: Annotated[str, typer.Option("--side", "-s", help="the entry's side")],
+    qty: Annotated[str, typer.Option("--qty", "-q")],
+    take_profit: Annotated[str, typer.Option("--take-profit", help="exit limit price")],
+    stop_loss: Annotated[str, typer.Option("--stop-loss", help="exit stop price")],
+    price: Annotated[str | None, typer.Option("--price", "-p", help="entry limit")] = None,
+    stop_limit: Annotated[
+        str | None, typer.Option("--stop-limit", help="stop loss as a stop-limit at this price")
+    ] = None,
+    account: Annotated[str, typer.Option("--account", "-a")] = "DEFAULT",
+    tif: Annotated[str, typer.Option("--tif", help="DAY GTC GTD")] = "DAY",
+    group_id: Annotated[str | None, typer.Option("--group-id")] = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Entry + take profit + stop loss: exits work once the entry fills, sized to its fills."""
+    try:
+        side_v = int(Side.parse(side))
+        tif_v = TimeInForce(tif.upper())
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    gid = group_id or uuid.uuid4().hex[:12]
+    with open_app(data_dir, store) as a:
+        ins = _instrument(a, instrument)
+        try:
+            q = ins.qty(parse_decimal(qty, "quantity"))
+            entry_px, tp_px = _px(ins, price), _px(ins, take_profit)
+            sl_px, sl_lim = _px(ins, stop_loss), _px(ins, stop_limit)
+        except InvalidValueError as exc:
+            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
+            raise typer.Exit(EXIT_REJECTED) from None
+        entry_tif = tif_v if entry_px is not None else TimeInForce.DAY
+
+        def order(suffix: str, t: OrderType, s: int, **kw: object) -> SubmitOrder:
+            return SubmitOrder(
+                cl_ord_id=f"{gid}-{suffix}", account=account, instrument=instrument, side=s,
+                order_type=t, quantity=q, **kw,  # type: ignore[arg-type]
+            )  # fmt: skip
+
+        cmd = SubmitBracket(
+            group_id=gid,
+            entry=order(
+                "E",
+                OrderType.MARKET if entry_px is None else OrderType.LIMIT,
+                side_v,
+                price=entry_px,
+                tif=entry_tif,
+            ),
+            take_profit=order("TP", OrderType.LIMIT, -side_v, price=tp_px, tif=tif_v),
+            stop_loss=order(
+                "SL",
+                OrderType.STOP if sl_lim is None else OrderType.STOP_LIMIT,
+                -side_v,
+                stop_price=sl_px,
+                price=sl_lim,
+                tif=tif_v,
+            ),
+        )
+        _group_command(a, cmd, [f"{gid}-E", f"{gid}-TP", f"{gid}-SL"], gid)
+
+
+@app.command()
+def oco(
+    instrument: Annotated[str, typer.Option("--instrument", "-i")],
+    side: Annotated[str, typer.Option("--side", "-s")],
+    qty: Annotated[str, typer.Option("--qty", "-q")],
+    limit: Annotated[str, typer.Option("--limit", help="the limit leg's price")],
+    stop: Annotated[str, typer.Option("--stop", help="the stop leg's trigger")],
+    kind: Annotated[str, typer.Option("--kind", help="OCO or OUO")] = "OCO",
+    account: Annotated[str, typer.Option("--account", "-a")] = "DEFAULT",
+    tif: Annotated[str, typer.Option("--tif", help="DAY GTC GTD")] = "DAY",
+    group_id: Annotated[str | None, typer.Option("--group-id")] = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """A limit and a stop on the same side: the first to execute cancels (OUO: reduces) the
+    other."""
+    try:
+        side_v = int(Side.parse(side))
+        tif_v = TimeInForce(tif.upper())
+        kind_v = ContingencyType(kind.upper())
+        if kind_v not in (ContingencyType.OCO, ContingencyType.OUO):
+            raise ValueError("--kind must be OCO or OUO")
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    gid = group_id or uuid.uuid4().hex[:12]
+    with open_app(data_dir, store) as a:
+        ins = _instrument(a, instrument)
+        try:
+            q = ins.qty(parse_decimal(qty, "quantity"))
+            lim_px, stop_px = _px(ins, limit), _px(ins, stop)
+        except InvalidValueError as exc:
+            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
+            raise typer.Exit(EXIT_REJECTED) from None
+        legs = (
+            SubmitOrder(
+                cl_ord_id=f"{gid}-L", account=account, instrument=instrument, side=side_v,
+                order_type=OrderType.LIMIT, quantity=q, price=lim_px, tif=tif_v,
+            ),
+            SubmitOrder(
+                cl_ord_id=f"{gid}-S", account=account, instrument=instrument, side=side_v,
+                order_type=OrderType.STOP, quantity=q, stop_price=stop_px, tif=tif_v,
+            ),
+        )  # fmt: skip
+        cmd = SubmitGroup(group_id=gid, kind=kind_v, orders=legs)
+        _group_command(a, cmd, [f"{gid}-L", f"{gid}-S"], gid)
+
+
+@app.command()
+def parent(
+    instrument: Annotated[str, typer.Option("--instrument", "-i")],
+    side: Annotated[str, typer.Option("--side", "-s")],
+    qty: Annotated[str, typer.Option("--qty", "-q")],
+    price: Annotated[
+        str | None, typer.Option("--price", "-p", help="limit no child may be worse than")
+    ] = None,
+    account: Annotated[str, typer.Option("--account", "-a")] = "DEFAULT",
+    cl_ord_id: Annotated[str | None, typer.Option("--cl-ord-id")] = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """A parent order: stays in the engine; send children with `submit --parent ID`."""
+    try:
+        side_v = int(Side.parse(side))
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    with open_app(data_dir, store) as a:
+        ins = _instrument(a, instrument)
+        try:
+            q = ins.qty(parse_decimal(qty, "quantity"))
+            px = _px(ins, price)
+        except InvalidValueError as exc:
+            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
+            raise typer.Exit(EXIT_REJECTED) from None
+        cl = cl_ord_id or uuid.uuid4().hex[:16]
+        result = a.engine.execute(
+            SubmitParentOrder(
+                cl_ord_id=cl, account=account, instrument=instrument, side=side_v, quantity=q,
+                price=px,
+            )
+        )  # fmt: skip
+        if not result.ok:
+            _report(False, cl, result.status, result.code, result.reason)
+        _print_order_line(a, cl)
+
+
+@app.command("cancel-group")
+def cancel_group(
+    group_id: Annotated[str, typer.Argument(help="group id")],
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Cancel every open order of a contingent group."""
+    with open_app(data_dir, store) as a:
+        result = a.engine.execute(CancelGroup(group_id=group_id))
+        if not result.ok:
+            if result.code == "UNKNOWN_GROUP":
+                err_console.print(f"[red]error:[/] {result.reason}")
+                raise typer.Exit(EXIT_NOT_FOUND)
+            _report(False, group_id, result.status, result.code, result.reason)
+        a.engine.run_until_idle()
+        for cl in a.engine.groups[group_id].members:
+            _print_order_line(a, cl)
+
+
+def _instrument(a: object, instrument: str) -> Instrument:
+    from execflow.bootstrap import App
+
+    assert isinstance(a, App)
+    ins = a.instruments.get(instrument)
+    if ins is None:
+        known = ", ".join(i.id for i in a.instruments)
+        err_console.print(f"[red]error:[/] unknown instrument {instrument!r} (known: {known})")
+        raise typer.Exit(EXIT_REJECTED)
+    return ins
 
 
 def _print_order_line(a: object, cl: str) -> None:
@@ -125,10 +386,13 @@ def replace(
     cl_ord_id: Annotated[str, typer.Argument(help="client order id")],
     qty: Annotated[str | None, typer.Option("--qty", "-q")] = None,
     price: Annotated[str | None, typer.Option("--price", "-p")] = None,
+    stop_price: Annotated[
+        str | None, typer.Option("--stop-price", help="while the engine still holds it")
+    ] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
-    """Change an open order's quantity and/or limit price."""
+    """Change an open order's quantity, limit price and/or (held orders) stop price."""
     with open_app(data_dir, store) as a:
         order = a.engine.orders.get(cl_ord_id)
         if order is None:
@@ -138,10 +402,13 @@ def replace(
         try:
             q = ins.qty(parse_decimal(qty, "quantity")) if qty is not None else None
             p = ins.price(parse_decimal(price, "price")) if price is not None else None
+            sp = _px(ins, stop_price)
         except InvalidValueError as exc:
             err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
             raise typer.Exit(EXIT_REJECTED) from None
-        result = a.engine.execute(ReplaceOrder(cl_ord_id=cl_ord_id, quantity=q, price=p))
+        result = a.engine.execute(
+            ReplaceOrder(cl_ord_id=cl_ord_id, quantity=q, price=p, stop_price=sp)
+        )
         if not result.ok:
             _report(False, cl_ord_id, result.status, result.code, result.reason)
         a.engine.run_until_idle()
@@ -205,6 +472,9 @@ def show(
             ("side", Side(o.side).name), ("type", o.order_type), ("tif", o.tif),
             ("quantity", fmt_qty(a, o.instrument, o.quantity)),
             ("price", fmt_price(a, o.instrument, o.price)),
+            ("stop price", fmt_price(a, o.instrument, o.stop_price)),
+            ("group", f"{o.group_id} ({o.role})" if o.group_id else ""),
+            ("parent", o.parent_id or ("(parent order)" if o.is_parent else "")),
             ("filled", fmt_qty(a, o.instrument, o.cum_qty)),
             ("leaves", fmt_qty(a, o.instrument, o.leaves_qty)),
             ("avg px", fmt_avg(a, o)), ("venue", o.venue or ""),
