@@ -20,7 +20,7 @@ rows and alerts. Bands are recomputed lazily when their generation (``RiskCore.l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from execflow.application.pretrade.core import RiskCore
@@ -105,6 +105,7 @@ def account_usage(core: RiskCore, account: str, now_ns: int | None = None) -> It
 _NEG = -(1 << 256)  # below any used value
 _POS = 1 << 256  # above any used value
 _ANY = (_NEG, _POS)  # limit not configured: every value keeps the (absent) level
+_NO_ALERTS: tuple[RiskAlert, ...] = ()  # the common answer, without allocating
 
 
 def band(current: str, limit: int, warn_pct: int) -> tuple[int, int]:
@@ -252,13 +253,13 @@ class Monitor:
         return w
 
     # -- hot path ----------------------------------------------------------------------------
-    def after_position(self, pos: Pos, ts: int) -> list[RiskAlert]:
+    def after_position(self, pos: Pos, ts: int) -> Sequence[RiskAlert]:
         """After an order event moved ``pos``: the alerts of its position, account and book
         limits whose level changed (in that order)."""
         gen = self.core.limits_gen + self.gen
         w = pos.watch if pos.watch_gen == gen else self._arm_position(pos, gen)
         if w is None:
-            return []
+            return _NO_ALERTS
         (l_lo, l_hi, s_lo, s_hi, o_lo, o_hi, a_lo, a_hi,
          g_lo, g_hi, n_lo, n_hi, d_lo, d_hi, p_lo, p_hi) = w  # fmt: skip
         net = pos.net
@@ -280,7 +281,7 @@ class Monitor:
             and d_lo <= -b.pnl < d_hi
             and p_lo <= b.spent < p_hi
         ):
-            return out if out is not None else []
+            return out if out is not None else _NO_ALERTS
         # (the account's and book's bounds in ``w`` still hold: only position levels changed)
         more = self.evaluate(account_usage(self.core, acct.id), ts)
         more.extend(self.evaluate(book_usage(self.core, b), ts))

@@ -278,7 +278,7 @@ class RiskEngine:
             bid = ask = None
         if bid is not None and ask is not None:
             ist.quote_mid = (bid + ask) // 2
-            if rules._vol_n:
+            if rules._vol_n > 0:  # rules.wants_quotes, without the property call
                 update_volatility(ist, bid, ask, rules._vol_n)
         ts = event.ts
         if ts >= core.next_roll_ns:
