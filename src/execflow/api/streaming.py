@@ -29,6 +29,7 @@ from execflow.application.ports import RecordedEvent
 from execflow.bootstrap import App
 
 MAX_FILTER_VALUES = 100
+FRAME_CACHE = 256  # recent frames by (filter, first, last position)
 
 
 def make_feed(app: App, settings: ApiSettings) -> EventFeed:
@@ -100,6 +101,7 @@ class EventRenderer:
         self.catalog = catalog
         self.size = size
         self._cache: OrderedDict[int, bytes] = OrderedDict()
+        self._frames: OrderedDict[tuple[EventFilter, int, int], str] = OrderedDict()
         self._encoder = msgspec.json.Encoder()
 
     def view(self, rec: RecordedEvent) -> dict[str, Any]:
@@ -118,3 +120,18 @@ class EventRenderer:
     def frame(self, batch: Sequence[RecordedEvent]) -> bytes:
         """One WebSocket frame for a batch: ``{"op":"events","events":[...]}``."""
         return b'{"op":"events","events":[' + b",".join(map(self.render, batch)) + b"]}"
+
+    def frame_text(self, batch: Sequence[RecordedEvent], flt: EventFilter) -> str:
+        """:meth:`frame` as text, shared by the subscribers that get the same batch.
+
+        A subscription gets every event matching its filter, in order, without gap, so the
+        filter and the first and last positions of a batch determine the whole batch: with
+        100 subscribers in step, a batch is joined and decoded once, not 100 times."""
+        key = (flt, batch[0].position, batch[-1].position)
+        frames = self._frames
+        text = frames.get(key)
+        if text is None:
+            text = frames[key] = self.frame(batch).decode()
+            if len(frames) > FRAME_CACHE:
+                frames.popitem(last=False)
+        return text

@@ -94,7 +94,9 @@ async def _serve(
     async def send(text: str) -> None:
         nonlocal last_send
         async with send_lock:
-            await asyncio.wait_for(ws.send_text(text), send_timeout)
+            # asyncio.timeout, not wait_for: wait_for wraps every send in a new Task
+            async with asyncio.timeout(send_timeout):
+                await ws.send_text(text)
             last_send = time.monotonic()
 
     async def heartbeats() -> None:
@@ -149,7 +151,7 @@ async def _serve(
             if not batch:
                 continue
             try:
-                await send(renderer.frame(batch).decode())
+                await send(renderer.frame_text(batch, sub.filter))
             except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
                 close = (CLOSE_SLOW, _reason(f"send timed out; resume after={sent_seq}"))
                 break
