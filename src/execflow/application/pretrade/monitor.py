@@ -16,6 +16,8 @@ only a value leaving its band goes through ``evaluate``, the generic path that b
 rows and alerts. Bands are recomputed lazily when their generation (``RiskCore.limits_gen`` +
 ``Monitor.gen``) is stale: limits changed (``invalidate``) or any level changed (``_change``,
 ``sync``). ``watch`` is None when there is no limit to watch: the monitor costs nothing then.
+Like the resolved limits, bands read ``config.warn_pct`` when computed: a config changed in
+place needs ``RiskCore.invalidate()``.
 """
 
 from __future__ import annotations
