@@ -154,14 +154,17 @@ def connect_market_data(app: App) -> None:
     mid, BBO) and the risk engine (marks, collars, dynamic limits), on the engine thread."""
     from execflow.adapters.marketdata.synthetic import SyntheticMarket
     from execflow.adapters.venues.paper import PaperVenue
-    from execflow.domain.marketdata import MarketDataEvent, Quote
+    from execflow.domain.marketdata import MarketDataEvent, Quote, Trade
 
-    market = app.engine.market
+    engine = app.engine
+    market = engine.market
     risk = app.risk
 
     def on_market_data(ev: MarketDataEvent) -> None:
         if type(ev) is Quote:
             market.update_bbo(ev.instrument, ev.bid, ev.ask)
+        elif type(ev) is Trade:
+            engine.on_trade(ev.instrument, ev.price)  # stops also trigger on last trades
         if risk is not None:
             risk.on_market_data(ev)
 
@@ -194,7 +197,7 @@ def restore_paper_venues(app: App) -> None:
             (
                 VenueOrder(
                     cl_ord_id=o.cl_ord_id, account=o.account, instrument=o.instrument,
-                    side=int(o.side), order_type=o.order_type, quantity=o.quantity,
+                    side=int(o.side), order_type=o.venue_order_type, quantity=o.quantity,
                     price=o.price, tif=o.tif, expire_at=o.expire_at,
                 ),
                 o.cum_qty,

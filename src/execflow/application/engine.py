@@ -730,16 +730,11 @@ class Engine:
         self._send_new(order, routed, now)
 
     def _check_release(self, order: Order, now: int) -> Rejection | None:
-        """Checks that still apply when a held order is released (the kill switch): a check
-        offers ``check_release(order, now_ns)`` itself or through its ``core``."""
+        """Checks that still apply when a held order is released (e.g. the kill switch)."""
         for check in self.checks:
-            fn = getattr(check, "check_release", None)
-            if fn is None:
-                fn = getattr(getattr(check, "core", None), "check_release", None)
-            if fn is not None:
-                rejection: Rejection | None = fn(order, now)
-                if rejection is not None:
-                    return rejection
+            rejection = check.check_release(order, now)
+            if rejection is not None:
+                return rejection
         return None
 
     def _activate(self, order: Order, qty: int, now: int) -> None:

@@ -22,6 +22,10 @@ class PreTradeCheck(Protocol):
         """A cancel/replace of ``order`` to ``quantity`` (total) at ``price``."""
         ...
 
+    def check_release(self, order: Order, now_ns: int) -> Rejection | None:
+        """An order the engine held (emulated stop, contingent member) goes to a venue now."""
+        ...
+
 
 class OrderObserver(Protocol):
     """Sees every order event as the engine applies it, inside the batch, before the commit

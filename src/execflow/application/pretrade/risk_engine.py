@@ -183,6 +183,9 @@ class RiskEngine:
     def check(self, cmd: SubmitOrder, instrument: Instrument, now_ns: int) -> Rejection | None:
         return self.core.check(cmd, instrument, now_ns)
 
+    def check_release(self, order: Order, now_ns: int) -> Rejection | None:
+        return self.core.check_release(order, now_ns)
+
     def check_replace(
         self, order: Order, quantity: int, price: int | None, instrument: Instrument, now_ns: int
     ) -> Rejection | None:
