@@ -10,9 +10,10 @@ Environment variables (each overridden by the matching ``execflow serve`` option
 ``EXECFLOW_WS_HEARTBEAT``   seconds between stream heartbeats (default 5)
 ``EXECFLOW_STREAM_QUEUE``   events a subscriber may fall behind before it is dropped (10000)
 ``EXECFLOW_GRPC_PORT``      gRPC port; 0 picks a free one, -1 disables (default 50051)
-``EXECFLOW_WS_COMPRESSION`` ``1``: offer permessage-deflate on WebSocket streams (default off:
-                            it is per connection, so 100 subscribers compress every frame
-                            100 times; worth it only for a few clients on a slow link)
+``EXECFLOW_WS_COMPRESSION`` ``0`` stops offering permessage-deflate on WebSocket streams
+                            (default on). Compression is per connection: 100 subscribers
+                            compress every frame 100 times, about half the event loop in
+                            ``bench api``; turn it off when the clients are near (LAN)
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class ApiSettings:
     grpc_host: str = "127.0.0.1"
     grpc_port: int = -1
     access_log: bool = True
-    ws_compression: bool = False
+    ws_compression: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> ApiSettings:
@@ -51,7 +52,14 @@ class ApiSettings:
             heartbeat_s=float(env.get("EXECFLOW_WS_HEARTBEAT", "5")),
             stream_queue=int(env.get("EXECFLOW_STREAM_QUEUE", "10000")),
             grpc_port=int(env.get("EXECFLOW_GRPC_PORT", "50051")),
-            ws_compression=env.get("EXECFLOW_WS_COMPRESSION", "").lower() in ("1", "true", "yes"),
+            ws_compression=env_flag(env.get("EXECFLOW_WS_COMPRESSION"), default=True),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]
+
+
+def env_flag(value: str | None, *, default: bool) -> bool:
+    """``0``/``false``/``no``/``off`` (any case) is False, any other value True, unset default."""
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")

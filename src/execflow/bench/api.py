@@ -56,8 +56,9 @@ def _serve(data_dir: str, sync: str) -> None:  # pragma: no cover - child proces
     ring = KeyRing()
     ring.add(BENCH_KEY, key_id="bench", scopes="admin", accounts="*")
     settings = ApiSettings(
-        rate_per_s=1e9, burst=1e9, grpc_port=-1, access_log=False, stream_queue=1_000_000
-    )
+        rate_per_s=1e9, burst=1e9, grpc_port=-1, access_log=False, stream_queue=1_000_000,
+        ws_compression=_ws_compression(),
+    )  # fmt: skip
     config = Config(data_dir=Path(data_dir), store="sqlite", sqlite_synchronous=sync, seed=SEED)
     api = create_app(config, settings, keys=ring)
     sock = socket.socket()
@@ -68,6 +69,13 @@ def _serve(data_dir: str, sync: str) -> None:  # pragma: no cover - child proces
     sys.stdout.write(f"{sock.getsockname()[1]}\n")
     sys.stdout.flush()
     make_server(api, "127.0.0.1", 0, log_level="warning").run(sockets=[sock])
+
+
+def _ws_compression() -> bool:
+    """The server's permessage-deflate offer: ``EXECFLOW_WS_COMPRESSION`` as for serve."""
+    from execflow.api.settings import env_flag
+
+    return env_flag(os.environ.get("EXECFLOW_WS_COMPRESSION"), default=True)
 
 
 class _Server:
@@ -367,6 +375,7 @@ def run(
             "store": "sqlite",
             "sqlite_synchronous": sync,
             "workers": 1,
+            "ws_compression": _ws_compression(),
         },
         "environment": {
             "execflow": getattr(execflow, "__version__", "?"),
