@@ -39,8 +39,10 @@ Filters (:class:`EventFilter`, all given criteria must hold): ``accounts``, ``in
 ``OrderInitialized`` carry neither account nor instrument: the feed keeps the map
 cl_ord_id -> (account, instrument) from ``OrderInitialized`` (built from the log on
 :meth:`EventFeed.start`, kept up to date as events flow, and looked up in the order's stream on
-a miss). An event without the attribute (e.g. an unmatched venue report under an account
-filter) does not match.
+a miss). A contingent group's events (``group.*``) carry only the group id: the feed keeps
+group_id -> (account, first member) from ``GroupCreated`` and matches them with the group's
+account and its first member's instrument. An event without the attribute (e.g. an unmatched
+venue report under an account filter) does not match.
 
 Back-pressure
 -------------
@@ -72,8 +74,8 @@ from typing import Any
 
 from execflow.application.bus import MessageBus
 from execflow.application.ports import EventStore, RecordedEvent
-from execflow.domain.events import OrderInitialized, event_type_name
-from execflow.domain.ids import ORDER_STREAM_PREFIX
+from execflow.domain.events import GroupCreated, OrderInitialized, event_type_name
+from execflow.domain.ids import GROUP_STREAM_PREFIX, ORDER_STREAM_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -445,6 +447,7 @@ class EventFeed:
         self.overflows = 0  # batches not queued (read back from the store instead)
         self.dropped = 0  # subscribers dropped
         self._orders: dict[str, OrderInfo] = {}
+        self._groups: dict[str, tuple[str, str]] = {}  # group_id -> (account, first member)
         self._subs: tuple[Subscription, ...] = ()
         self._subs_lock = threading.Lock()
         self._dispatch_lock = threading.Lock()
@@ -570,19 +573,35 @@ class EventFeed:
         ev = rec.event
         if type(ev) is OrderInitialized:
             self._orders[ev.cl_ord_id] = (ev.account, ev.instrument)
+        elif type(ev) is GroupCreated:
+            self._groups[ev.group_id] = (ev.account, ev.members[0])
 
     def order_info(self, rec: RecordedEvent) -> OrderInfo | None:
-        """(account, instrument) of the order an event belongs to, if it is known."""
+        """(account, instrument) of the order an event belongs to, if it is known; for a
+        group's event: the group's account and its first member's instrument."""
         cl: str | None = getattr(rec.event, "cl_ord_id", None)
         if cl is None:
-            return None
+            gid: str | None = getattr(rec.event, "group_id", None)
+            group = None if gid is None else self._known(gid, GROUP_STREAM_PREFIX + gid)
+            if group is None:
+                return None
+            member = self._orders.get(group[1]) or self._known(
+                group[1], ORDER_STREAM_PREFIX + group[1]
+            )
+            return group[0], member[1] if member else ""
         info = self._orders.get(cl)
         if info is None and rec.stream_id.startswith(ORDER_STREAM_PREFIX):
-            first = self.store.read_stream(rec.stream_id, 1)[:1]
+            info = self._known(cl, rec.stream_id)
+        return info
+
+    def _known(self, key: str, stream_id: str) -> tuple[str, str] | None:
+        """Learn an order's or a group's first event from its stream (a miss in the maps)."""
+        known = self._groups if stream_id.startswith(GROUP_STREAM_PREFIX) else self._orders
+        if key not in known:
+            first = self.store.read_stream(stream_id, 1)[:1]
             if first:
                 self._learn(first[0])
-                info = self._orders.get(cl)
-        return info
+        return known.get(key)
 
     # -- the engine thread -------------------------------------------------------------------
     def on_batch(self, batch: Sequence[RecordedEvent]) -> None:

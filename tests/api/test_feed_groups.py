@@ -1,0 +1,72 @@
+"""The event feed's filters find a contingent group's account (and instrument) for the group's
+own events (``group.*`` carry only the group id): API streams filter by the key's accounts."""
+
+from __future__ import annotations
+
+from execflow.adapters.clock import SimulatedClock
+from execflow.adapters.store.memory import MemoryEventStore
+from execflow.application.engine import Engine
+from execflow.application.feed import EventFeed, EventFilter, State
+from execflow.application.instruments import InstrumentCatalog
+from execflow.domain.commands import CancelGroup, SubmitGroup, SubmitOrder
+from execflow.domain.enums import ContingencyType, OrderType
+from execflow.domain.events import event_type_name
+from execflow.domain.ids import InstrumentId
+from execflow.domain.instruments import Instrument
+from execflow.testing.fake_venue import FakeVenue
+
+AAPL = Instrument(InstrumentId("AAPL"), "USD", price_decimals=2, tick_size=1)
+
+
+def _engine_with_group() -> Engine:
+    venue = FakeVenue([AAPL], venue_id="FAKE", prices={"AAPL": 19_000})
+    e = Engine(MemoryEventStore(), SimulatedClock(1_000), InstrumentCatalog([AAPL]), venues=[venue])
+
+    def leg(cl: str, price: int) -> SubmitOrder:
+        return SubmitOrder(
+            cl_ord_id=cl, account="A", instrument="AAPL", side=-1, order_type=OrderType.LIMIT,
+            quantity=10, price=price, venue="FAKE",
+        )  # fmt: skip
+
+    r = e.execute(
+        SubmitGroup(
+            group_id="G1", kind=ContingencyType.OCO, orders=(leg("L1", 19_500), leg("L2", 19_600))
+        )
+    )
+    assert r.ok, r
+    e.run_until_idle()
+    assert e.execute(CancelGroup(group_id="G1")).ok
+    e.run_until_idle()
+    return e
+
+
+def _group_types(feed: EventFeed, flt: EventFilter) -> list[str]:
+    sub = feed.subscribe(0, filter=flt)
+    recs = sub.poll()
+    while sub.state is State.CATCHING_UP:
+        recs.extend(sub.poll())
+    got = [event_type_name(r.event) for r in recs if r.stream_id == "group-G1"]
+    sub.close()
+    return got
+
+
+def test_group_events_match_the_groups_account_and_instrument() -> None:
+    e = _engine_with_group()
+    every = [event_type_name(r.event) for r in e.store.read_stream("group-G1")]
+    assert every[0] == "group.created" and "group.cancel_requested" in every
+    assert every[-1] == "group.done"
+    for scan in (True, False):  # from the start-up scan, or looked up in the streams on a miss
+        feed = EventFeed(e.store, e.bus, scan_orders=scan).start(thread=False)
+        assert _group_types(feed, EventFilter.of(accounts=["A"])) == every
+        assert _group_types(feed, EventFilter.of(accounts=["A"], instruments=["AAPL"])) == every
+        assert _group_types(feed, EventFilter.of(accounts=["B"])) == []
+        assert _group_types(feed, EventFilter.of(instruments=["MSFT"])) == []
+        feed.stop()
+
+
+def test_group_owner_is_looked_up_in_the_streams_on_a_miss() -> None:
+    e = _engine_with_group()
+    feed = EventFeed(e.store, e.bus, scan_orders=False).start(thread=False)
+    done = e.store.read_stream("group-G1")[-1]
+    assert feed.order_info(done) == ("A", "AAPL")
+    feed.stop()
