@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 
@@ -311,3 +312,122 @@ def test_fan_out_throughput(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print(f"\nfeed fan-out: {n} events x {len(subs)} subscribers in {dt * 1e3:.1f} ms "
               f"= {n * len(subs) / dt:,.0f} deliveries/s")  # fmt: skip
+
+
+def republish(history: list[RecordedEvent], store: MemoryEventStore, bus: MessageBus) -> None:
+    """Commit ``history`` again as one engine batch and publish it."""
+    store.append_batch([StreamAppend(r.stream_id, r.version - 1, [r.event]) for r in history])
+    bus.publish(history)
+
+
+def test_one_offer_and_one_wake_up_per_loop_and_batch() -> None:
+    """A dispatched batch costs each subscription one offer, and all the asyncio consumers
+    waiting on one event loop one call_soon_threadsafe; each drains the batch in one get."""
+    e = build()
+    for i in range(10):
+        trade(e, i)
+    history = list(e.store.read_all())
+    store, bus = MemoryEventStore(), MessageBus()
+    feed = EventFeed(store, bus).start(thread=False)
+    subs = [feed.subscribe(0) for _ in range(5)]
+    odd = feed.subscribe(0, filter=EventFilter.of(accounts=["A"]))
+    offers = 0
+    real_offer = Subscription._offer
+
+    def counting_offer(self: Subscription, recs: Sequence[RecordedEvent]) -> tuple[bool, Any]:
+        nonlocal offers
+        offers += 1
+        return real_offer(self, recs)
+
+    async def main() -> list[list[RecordedEvent]]:
+        loop = asyncio.get_running_loop()
+        wakes = 0
+        real = loop.call_soon_threadsafe
+
+        def counting(*args: object, **kw: object) -> object:
+            nonlocal wakes
+            wakes += 1
+            return real(*args, **kw)  # type: ignore[arg-type]
+
+        loop.call_soon_threadsafe = counting  # type: ignore[method-assign,assignment]
+        tasks = [asyncio.create_task(s.get_async(max_events=10_000)) for s in (*subs, odd)]
+        await asyncio.sleep(0.01)  # all waiting
+        republish(history, store, bus)
+        t = threading.Thread(target=feed.pump)  # the dispatcher thread
+        t.start()
+        t.join()
+        got = await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        assert wakes == 1
+        return got
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Subscription, "_offer", counting_offer)
+        got = asyncio.run(main())
+    assert offers == 6
+    for batch in got[:-1]:
+        assert positions(batch) == list(range(1, len(history) + 1))
+    accounts = {
+        r.event.cl_ord_id: r.event.account for r in history if isinstance(r.event, OrderInitialized)
+    }
+    want_a = [
+        r.position
+        for r in history
+        if (getattr(r.event, "account", None) or accounts.get(getattr(r.event, "cl_ord_id", "")))
+        == "A"
+    ]
+    assert want_a and len(want_a) < len(history)
+    assert positions(got[-1]) == want_a
+    feed.stop()
+
+
+def test_batch_overflowing_the_bound_drops_with_the_resume_position() -> None:
+    """The whole batch is refused (never a part of it): the consumer resumes from the last
+    position it got and sees every event once."""
+    e = build()
+    for i in range(5):
+        trade(e, i)
+    history = list(e.store.read_all())  # 20 events
+    store, bus = MemoryEventStore(), MessageBus()
+    feed = EventFeed(store, bus).start(thread=False)
+    sub = feed.subscribe(0, max_queue=10)
+    assert sub.state is State.LIVE
+    republish(history[:6], store, bus)
+    feed.pump()
+    assert positions(sub.poll(max_events=3)) == [1, 2, 3]
+    republish(history[6:13], store, bus)  # 3 + 7 = 10 queued: at the bound, kept
+    feed.pump()
+    assert sub.queued == 10 and sub.max_depth == 10
+    republish(history[13:14], store, bus)  # 11 > 10: dropped
+    feed.pump()
+    assert str(sub.state) == "ended" and sub.queued == 0 and sub not in feed.subscriptions
+    assert feed.dropped == 1
+    with pytest.raises(SubscriptionDroppedError, match="slow consumer") as exc:
+        sub.poll()
+    assert exc.value.position == 3 == sub.position
+    again = feed.subscribe(exc.value.position)
+    republish(history[14:], store, bus)
+    feed.pump()
+    got: list[RecordedEvent] = []
+    while again.state is State.CATCHING_UP:
+        got.extend(again.poll(max_events=4))
+    got.extend(again.poll())
+    assert positions(got) == list(range(4, 21))
+
+
+def test_bulk_drain_honours_max_events_in_order() -> None:
+    e = build()
+    for i in range(10):
+        trade(e, i)
+    history = list(e.store.read_all())
+    store, bus = MemoryEventStore(), MessageBus()
+    feed = EventFeed(store, bus, chunk_size=7).start(thread=False)
+    sub = feed.subscribe(0)
+    for k in range(0, len(history), 3):  # many small engine batches, merged by pump
+        republish(history[k : k + 3], store, bus)
+    assert feed.pump() == len(history)
+    got: list[RecordedEvent] = []
+    while chunk := sub.poll(max_events=6):
+        assert len(chunk) <= 6
+        got.extend(chunk)
+    assert positions(got) == list(range(1, len(history) + 1))
+    assert sub.delivered == len(history) and sub.position == len(history)

@@ -80,6 +80,7 @@ from execflow.domain.ids import GROUP_STREAM_PREFIX, ORDER_STREAM_PREFIX
 log = logging.getLogger(__name__)
 
 OrderInfo = tuple[str, str]  # (account, instrument)
+_Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
 
 _MAX_READS_PER_POLL = 16  # store chunks one catch-up poll may read (bounds a poll's duration)
 _CATCH_UP_RETRY_S = 0.005
@@ -180,13 +181,13 @@ class Subscription:
         self.max_depth = 0
         self._cursor = after
         self._live_from = after  # set by the feed at registration
-        self._queue: deque[RecordedEvent] = deque()
+        self._queue: list[RecordedEvent] = []  # swapped out whole by a bulk drain
         self._state = State.CATCHING_UP
         self._reason: str | None = None
         self._dropped = False
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+        self._waiter: _Waiter | None = None
 
     # -- introspection -----------------------------------------------------------------------
     @property
@@ -220,31 +221,35 @@ class Subscription:
         }
 
     # -- the dispatcher side (feed thread) ---------------------------------------------------
-    def _offer(self, rec: RecordedEvent) -> bool:
-        """Queue a matching live event; False if the subscription is (now) ended."""
+    def _offer(self, recs: Sequence[RecordedEvent]) -> tuple[bool, _Waiter | None]:
+        """Queue the matching live events of one dispatched batch (non-empty, in position
+        order): one lock, one extend. Answers (False if the subscription is (now) ended, the
+        asyncio waiter to wake); the caller wakes it, one wake-up per loop and batch."""
         with self._lock:
             if self._state is State.ENDED:
-                return False
+                return False, None
             q = self._queue
-            if len(q) >= self.max_queue:
+            depth = len(q) + len(recs)
+            if depth > self.max_queue:
                 if self._state is State.CATCHING_UP:
                     # the store has these events: forget the buffer, catch up further
                     q.clear()
-                    self._live_from = rec.position
-                    return True
+                    self._live_from = recs[-1].position
+                    return True, None  # its consumer polls the store: nobody to wake
                 self._end_locked(
-                    f"slow consumer: {len(q)} events queued, bound is {self.max_queue}", True
+                    f"slow consumer: {depth} events queued, bound is {self.max_queue}", True
                 )
-                waiter = self._take_waiter()
                 ok = False
             else:
-                q.append(rec)
-                self.max_depth = max(self.max_depth, len(q))
-                waiter = self._take_waiter()
+                q.extend(recs)
+                self.max_depth = max(self.max_depth, depth)
                 ok = True
-        self._ready.set()
-        _wake(waiter)
-        return ok
+            waiter = self._waiter
+            self._waiter = None
+        ready = self._ready
+        if not ready.is_set():  # asyncio consumers never clear it: no Condition round-trip
+            ready.set()
+        return ok, waiter
 
     def _end(self, reason: str, dropped: bool) -> None:
         with self._lock:
@@ -268,7 +273,7 @@ class Subscription:
                 reason,
             )
 
-    def _take_waiter(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None:
+    def _take_waiter(self) -> _Waiter | None:
         w, self._waiter = self._waiter, None
         return w
 
@@ -318,8 +323,9 @@ class Subscription:
             with self._lock:
                 if self._state is State.CATCHING_UP and self._cursor >= self._live_from:
                     q = self._queue
-                    while q and q[0].position <= self._cursor:
-                        q.popleft()
+                    stale = _stale(q, self._cursor)
+                    if stale:
+                        del q[:stale]
                     self._state = State.LIVE
             if not chunk:
                 break  # nothing more committed yet; the live buffer covers the rest
@@ -327,18 +333,26 @@ class Subscription:
         return out
 
     def _drain(self, max_events: int) -> list[RecordedEvent]:
-        out: list[RecordedEvent] = []
+        """Take up to ``max_events`` queued events in one operation (the whole queue when it
+        fits: the list is swapped out, nothing is copied)."""
         with self._lock:
             if self._state is State.ENDED:
                 self._raise_ended()
             q = self._queue
-            cursor = self._cursor
-            while q and len(out) < max_events:
-                rec = q.popleft()
-                if rec.position > cursor:
-                    out.append(rec)
-                    cursor = rec.position
-            self._cursor = cursor
+            if not q:
+                return []
+            stale = _stale(q, self._cursor)  # defensive: a position is never delivered twice
+            if stale:
+                del q[:stale]
+            if len(q) <= max_events:
+                out = q
+                self._queue = []
+            else:
+                out = q[:max_events]
+                del q[:max_events]
+            if not out:
+                return out
+            self._cursor = out[-1].position
         self.delivered += len(out)
         return out
 
@@ -406,7 +420,16 @@ class Subscription:
         return self._aiter()
 
 
-def _wake(waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None) -> None:
+def _stale(q: list[RecordedEvent], cursor: int) -> int:
+    """How many leading queued events are at or below ``cursor`` (already delivered)."""
+    i = 0
+    n = len(q)
+    while i < n and q[i].position <= cursor:
+        i += 1
+    return i
+
+
+def _wake(waiter: _Waiter | None) -> None:
     if waiter is None:
         return
     loop, fut = waiter
@@ -414,9 +437,25 @@ def _wake(waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None)
         loop.call_soon_threadsafe(_resolve, fut)
 
 
+def _wake_all(wakes: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]]) -> None:
+    """One ``call_soon_threadsafe`` per event loop for all its waiting subscriptions."""
+    for loop, futs in wakes.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            if len(futs) == 1:
+                loop.call_soon_threadsafe(_resolve, futs[0])
+            else:
+                loop.call_soon_threadsafe(_resolve_all, futs)
+
+
 def _resolve(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
+
+
+def _resolve_all(futs: list[asyncio.Future[None]]) -> None:
+    for fut in futs:
+        if not fut.done():
+            fut.set_result(None)
 
 
 class EventFeed:
@@ -630,18 +669,34 @@ class EventFeed:
                 time.sleep(self.idle_wait_s)
 
     def pump(self) -> int:
-        """Dispatch everything pending (called by the dispatcher thread, or by hand)."""
+        """Dispatch everything pending (called by the dispatcher thread, or by hand).
+
+        The engine batches waiting in the inbox are fanned out together (up to ``chunk_size``
+        events at a time): the per-subscriber cost (a lock, an offer, a wake-up) is paid per
+        dispatched batch, so a dispatcher that falls behind catches up with fewer, larger ones.
+        """
         n = 0
+        size = max(1, self.chunk_size)
         with self._dispatch_lock:
             inbox = self._inbox
+            merged: list[RecordedEvent] = []
             while inbox:
                 batch = inbox.popleft()
                 self._out_events += len(batch)
-                first = batch[0].position
-                if first > self._position + 1:
-                    n += self._read_back(first - 1)
-                if batch[-1].position > self._position:
-                    n += self._dispatch(batch)
+                last = max(self._position, merged[-1].position if merged else 0)
+                if batch[-1].position <= last:
+                    continue  # already dispatched (read back from the store)
+                if batch[0].position > last + 1:  # batches the inbox refused: read them back
+                    if merged:
+                        n += self._dispatch(merged)
+                        merged = []
+                    n += self._read_back(batch[0].position - 1)
+                merged.extend(batch)
+                if len(merged) >= size:
+                    n += self._dispatch(merged)
+                    merged = []
+            if merged:
+                n += self._dispatch(merged)
             high = self._published if self.bus is not None else self.store.last_position()
             if high > self._position:
                 n += self._read_back(high)
@@ -659,27 +714,53 @@ class EventFeed:
         return n
 
     def _dispatch(self, batch: Sequence[RecordedEvent]) -> int:
-        n = 0
-        dropped: list[Subscription] = []
+        """Fan one batch out: each distinct filter is applied once to the batch, and each
+        subscription gets its matching events in one offer (one lock acquisition, one extend)
+        and at most one wake-up; the asyncio wake-ups are grouped, one per event loop."""
+        pos = self._position
+        if batch[0].position <= pos:
+            batch = [r for r in batch if r.position > pos]
+            if not batch:
+                return 0
+        orders = self._orders
+        for rec in batch:  # the order map first: a filter may need an order of this batch
+            ev = rec.event
+            if type(ev) is OrderInitialized:
+                orders[ev.cl_ord_id] = (ev.account, ev.instrument)
         order_info = self.order_info
-        with self._subs_lock:
-            subs = self._subs
-            for rec in batch:
-                if rec.position <= self._position:
+        matched: dict[EventFilter, Sequence[RecordedEvent]] = {}
+        wakes: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        dropped: list[Subscription] = []
+        with self._subs_lock:  # subscribe() reads the position under it: no gap, no overlap
+            for s in self._subs:
+                flt = s.filter
+                recs = matched.get(flt)
+                if recs is None:
+                    if flt.is_everything:
+                        recs = batch
+                    else:
+                        recs = [r for r in batch if flt.matches(r, order_info)]
+                    matched[flt] = recs
+                if not recs:
                     continue
-                self._learn(rec)
-                self._position = rec.position
-                n += 1
-                for s in subs:
-                    if s.filter.matches(rec, order_info) and not s._offer(rec):
-                        dropped.append(s)
-                if dropped:
-                    gone = set(map(id, dropped))
-                    subs = tuple(s for s in subs if id(s) not in gone)
-                    self._subs = tuple(s for s in self._subs if id(s) not in gone)
-                    self.dropped += sum(1 for s in dropped if s._dropped)
-                    dropped.clear()
-        return n
+                ok, waiter = s._offer(recs)
+                if waiter is not None:
+                    loop, fut = waiter
+                    futs = wakes.get(loop)
+                    if futs is None:
+                        wakes[loop] = [fut]
+                    else:
+                        futs.append(fut)
+                if not ok:
+                    dropped.append(s)
+            if dropped:
+                gone = set(map(id, dropped))
+                self._subs = tuple(s for s in self._subs if id(s) not in gone)
+                self.dropped += sum(1 for s in dropped if s._dropped)
+            self._position = batch[-1].position
+        if wakes:
+            _wake_all(wakes)
+        return len(batch)
 
     def wait_dispatched(self, position: int, timeout: float = 5.0) -> bool:
         """Wait until the dispatcher has fanned out ``position`` (tests, tools)."""
