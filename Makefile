@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(BIN)/execflow demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check --no-cache src tests
+	$(BIN)/ruff format --no-cache --check src tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -13,11 +13,10 @@ from __future__ import annotations
 import contextlib
 import sys
 
-from execflow.fix.validation import Validator
-
 from execflow.fix import codec, dictionary
 from execflow.fix.errors import FixError
 from execflow.fix.framing import StreamFramer
+from execflow.fix.validation import Validator
 
 DD = dictionary.builtin("FIX44")
 VALIDATOR = Validator(DD)
