@@ -43,7 +43,31 @@ BODIES: list[tuple[Any, bool]] = [
     ({**BASE, "side": None}, False),
     ({**BASE, "time_in_force": None}, False),
     ({**BASE, "time_in_force": "day"}, False),
-    ({**BASE, "order_type": "STOP"}, False),
+    ({**BASE, "order_type": "STOP"}, True),  # valid JSON, then 422 STOP_PRICE_MISSING
+    ({**BASE, "order_type": "STOP", "stop_price": "1.00"}, True),
+    ({**BASE, "stop_price": "1.00", "price": "1.05", "time_in_force": "GTC"}, True),
+    ({**BASE, "order_type": "MARKET_IF_TOUCHED", "stop_price": "1.00"}, True),
+    ({**BASE, "order_type": "LIMIT_IF_TOUCHED", "stop_price": "1.00", "price": "1.01"}, True),
+    ({**BASE, "order_type": "TRAILING_STOP", "trail_offset": "0.50"}, True),
+    ({**BASE, "trail_bps": 25}, True),
+    ({**BASE, "trail_bps": 25, "trail_offset": "0.50"}, True),  # 422 TRAIL_CONFLICT
+    ({**BASE, "order_type": "TRAILING_STOP", "trail_bps": 0}, True),  # 422 INVALID_TRAIL
+    ({**BASE, "order_type": "MARKET_TO_LIMIT"}, True),
+    ({**BASE, "price": "1.00", "stop_price": "1.00", "order_type": "LIMIT"}, True),
+    ({**BASE, "time_in_force": "AT_OPEN"}, True),  # 422 TIME_IN_FORCE_NOT_SUPPORTED
+    ({**BASE, "time_in_force": "AT_CLOSE", "price": "1.00"}, True),
+    ({**BASE, "price": "1.00", "parent_id": "no-such-parent"}, True),  # 422 UNKNOWN_PARENT
+    ({**BASE, "trail_bps": "25"}, False),  # a JSON integer (strict on both sides)
+    ({**BASE, "trail_bps": 25.0}, False),
+    ({**BASE, "trail_bps": -1}, False),
+    ({**BASE, "trail_bps": 1_000_001}, False),
+    ({**BASE, "trail_bps": 2.5}, False),
+    ({**BASE, "trail_bps": True}, False),
+    ({**BASE, "stop_price": "1.5\n"}, False),
+    ({**BASE, "trail_offset": "-0.5"}, False),
+    ({**BASE, "parent_id": "a b"}, False),
+    ({**BASE, "order_type": "stop"}, False),
+    ({**BASE, "time_in_force": "OPG"}, False),
     ({**BASE, "instrument": "A" * 33}, False),
     ({**BASE, "venue": "V" * 33}, False),
     ({**BASE, "cl_ord_id": "c" * 65}, False),

@@ -21,6 +21,7 @@ from execflow.api.context import ApiContext, build_context
 from execflow.api.fastlane import OrderEntryLane
 from execflow.api.routes import (
     executions,
+    groups,
     instruments,
     monitoring,
     orders,
@@ -52,6 +53,10 @@ fixed point (see `/v1/instruments` for tick and lot sizes).
 
 TAGS = [
     {"name": "orders", "description": "Submit, cancel, replace and query orders."},
+    {
+        "name": "groups and parents",
+        "description": "Contingent groups (OCO, OTO, OUO, brackets) and parent orders.",
+    },
     {"name": "executions", "description": "Fills."},
     {"name": "positions", "description": "Positions from committed fills."},
     {"name": "settlement", "description": "Obligations, cash projection, settlement report."},
@@ -101,7 +106,7 @@ def create_app(
     )
     api.state.ctx = ctx
     problems.install(api)
-    for r in (orders, executions, positions, settlement, instruments, monitoring, stream):
+    for r in (orders, groups, executions, positions, settlement, instruments, monitoring, stream):
         api.include_router(r.router)
     api.add_middleware(OrderEntryLane, ctx=ctx)  # inside AccessLog: still logged and counted
     api.add_middleware(AccessLog, metrics=ctx.metrics, enabled=settings.access_log)

@@ -76,7 +76,9 @@ class OrderEntryLane:
                 instrument=order.instrument, side=order.side, quantity=order.quantity,
                 price=order.price, order_type=order.order_type,
                 time_in_force=order.time_in_force, account=order.account,
-                cl_ord_id=order.cl_ord_id, venue=order.venue,
+                cl_ord_id=order.cl_ord_id, venue=order.venue, stop_price=order.stop_price,
+                trail_offset=order.trail_offset, trail_bps=order.trail_bps,
+                parent_id=order.parent_id,
             )  # fmt: skip
             ack = await self.ctx.service.submit(p, req)
         except ApiError as exc:

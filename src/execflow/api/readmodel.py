@@ -15,7 +15,7 @@ from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from execflow.application.bus import MessageBus
 from execflow.application.ports import EventStore, RecordedEvent
-from execflow.domain.events import OrderFilled, OrderInitialized
+from execflow.domain.events import GroupCreated, OrderFilled, OrderInitialized
 
 
 class Projection(Protocol):
@@ -63,6 +63,7 @@ class OrderIndex:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.meta: dict[str, OrderMeta] = {}
+        self.groups: dict[str, tuple[str, str]] = {}  # group_id -> (account, first member)
         self._by_order: dict[str, list[FillRecord]] = {}
         self._by_account: dict[str, list[FillRecord]] = {}
         self._seqs_by_account: dict[str, list[int]] = {}
@@ -89,6 +90,9 @@ class OrderIndex:
                         self._by_order.setdefault(ev.cl_ord_id, []).append(f)
                         self._by_account.setdefault(m.account, []).append(f)
                         self._seqs_by_account.setdefault(m.account, []).append(rec.position)
+                elif t is GroupCreated:
+                    assert isinstance(ev, GroupCreated)
+                    self.groups[ev.group_id] = (ev.account, ev.members[0])
                 self.position = rec.position
 
     def note(self, cl_ord_id: str, account: str, instrument: str, side: int) -> None:
@@ -98,6 +102,14 @@ class OrderIndex:
 
     def owner(self, cl_ord_id: str) -> OrderMeta | None:
         return self.meta.get(cl_ord_id)
+
+    def group_owner(self, group_id: str) -> OrderMeta | None:
+        """A contingent group's account, with its first member's instrument and side."""
+        g = self.groups.get(group_id)
+        if g is None:
+            return None
+        m = self.meta.get(g[1])
+        return OrderMeta(g[0], m.instrument if m else "", m.side if m else 0)
 
     def fills_of_order(self, cl_ord_id: str) -> list[FillRecord]:
         with self.lock:

@@ -14,6 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field
 ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
 
 
+DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
+ORDER_TYPES = Literal[
+    "MARKET", "LIMIT", "STOP", "STOP_LIMIT", "MARKET_IF_TOUCHED", "LIMIT_IF_TOUCHED",
+    "TRAILING_STOP", "MARKET_TO_LIMIT",
+]  # fmt: skip
+TIME_IN_FORCES = Literal["DAY", "GTC", "IOC", "FOK", "GTD", "AT_OPEN", "AT_CLOSE"]
+TYPE_DEFAULT = (
+    "default: TRAILING_STOP with a trail, STOP (STOP_LIMIT with a price) with a stop price, "
+    "else LIMIT with a price, else MARKET"
+)
+
+
 class SubmitOrderBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -25,6 +37,19 @@ class SubmitOrderBody(BaseModel):
                     "cl_ord_id": "my-order-1",
                 },
                 {"instrument": "AAPL", "side": "SELL", "quantity": "10"},
+                {
+                    "instrument": "AAPL", "side": "BUY", "quantity": "100",
+                    "order_type": "STOP_LIMIT", "stop_price": "190.50", "price": "190.70",
+                    "time_in_force": "GTC",
+                },
+                {
+                    "instrument": "AAPL", "side": "SELL", "quantity": "100",
+                    "order_type": "TRAILING_STOP", "trail_offset": "0.50",
+                },
+                {
+                    "instrument": "AAPL", "side": "BUY", "quantity": "200", "price": "190.00",
+                    "parent_id": "P1", "cl_ord_id": "P1-slice-1",
+                },
             ]
         },
     )  # fmt: skip
@@ -32,17 +57,20 @@ class SubmitOrderBody(BaseModel):
     instrument: str = Field(max_length=32, description="instrument id, e.g. AAPL")
     side: Literal["BUY", "SELL"]
     quantity: str = Field(
-        pattern=r"^[0-9]{1,15}(\.[0-9]{1,9})?$", max_length=25,
+        pattern=DECIMAL, max_length=25,
         description="decimal string; a multiple of the instrument's lot size",
     )  # fmt: skip
     price: str | None = Field(
-        default=None, pattern=r"^[0-9]{1,15}(\.[0-9]{1,9})?$", max_length=25,
-        description="limit price, decimal string on the tick; omit for a market order",
+        default=None, pattern=DECIMAL, max_length=25,
+        description="limit price (LIMIT, STOP_LIMIT, LIMIT_IF_TOUCHED), decimal string on the "
+        "tick; omit for market, stop, if-touched market, trailing and market-to-limit orders",
     )  # fmt: skip
-    order_type: Literal["MARKET", "LIMIT"] | None = Field(
-        default=None, description="default: LIMIT when a price is given, else MARKET"
+    order_type: ORDER_TYPES | None = Field(default=None, description=TYPE_DEFAULT)
+    time_in_force: TIME_IN_FORCES = Field(
+        default="DAY",
+        description="AT_OPEN/AT_CLOSE only where the venue supports them (the paper venue "
+        "does not: TIME_IN_FORCE_NOT_SUPPORTED); triggered types take DAY, GTC or GTD",
     )
-    time_in_force: Literal["DAY", "GTC", "IOC", "FOK", "GTD"] = "DAY"
     expire_at: datetime | None = Field(default=None, description="GTD only")
     account: str | None = Field(
         default=None, pattern=ID_PATTERN, description="default: the key's only account"
@@ -51,17 +79,41 @@ class SubmitOrderBody(BaseModel):
         default=None, pattern=ID_PATTERN, description="client order id; default: generated"
     )
     venue: str | None = Field(default=None, max_length=32, description="default: routed")
+    stop_price: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="trigger price of STOP, STOP_LIMIT, MARKET_IF_TOUCHED, LIMIT_IF_TOUCHED; "
+        "a TRAILING_STOP's first stop (optional)",
+    )  # fmt: skip
+    trail_offset: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="TRAILING_STOP: distance from the best price, a decimal price on the tick",
+    )  # fmt: skip
+    trail_bps: int | None = Field(
+        default=None, ge=0, le=1_000_000, strict=True,
+        description="TRAILING_STOP: distance in basis points of the best price (1 to 9999); "
+        "either this or trail_offset",
+    )  # fmt: skip
+    parent_id: str | None = Field(
+        default=None, pattern=ID_PATTERN,
+        description="a child slice of this parent order (POST /v1/parents): same account, "
+        "instrument and side, within the parent's quantity and limit",
+    )  # fmt: skip
 
 
 class ReplaceOrderBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"quantity": "200", "price": "190.45"}]},
+        json_schema_extra={
+            "examples": [{"quantity": "200", "price": "190.45"}, {"stop_price": "189.90"}]
+        },
     )
-    quantity: str | None = Field(default=None, pattern=r"^[0-9]{1,15}(\.[0-9]{1,9})?$",
-                                 max_length=25)  # fmt: skip
-    price: str | None = Field(default=None, pattern=r"^[0-9]{1,15}(\.[0-9]{1,9})?$",
-                              max_length=25)  # fmt: skip
+    quantity: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
+    price: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
+    stop_price: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="new trigger of an order the engine still holds (PENDING_TRIGGER, HELD); "
+        "once triggered: 409 ALREADY_TRIGGERED",
+    )  # fmt: skip
 
 
 class OrderAck(BaseModel):
@@ -85,6 +137,10 @@ class OrderAck(BaseModel):
     time_in_force: str
     quantity: str
     price: str | None
+    stop_price: str | None = None
+    trail_offset: str | None = None
+    trail_bps: int | None = None
+    parent_id: str | None = None
 
 
 class CommandAck(BaseModel):
@@ -108,7 +164,23 @@ class OrderOut(BaseModel):
                     "reject_reason": None, "expire_at": None,
                     "created_at": "2024-05-01T14:30:00.000001Z",
                     "updated_at": "2024-05-01T14:30:00.004100Z", "version": 4,
-                }
+                    "stop_price": None, "trigger_price": None, "trail_offset": None,
+                    "trail_bps": None, "group_id": None, "role": None, "parent_id": None,
+                    "is_parent": False,
+                },
+                {
+                    "cl_ord_id": "G1-SL", "account": "ACC-1", "instrument": "AAPL",
+                    "side": "SELL", "order_type": "STOP", "time_in_force": "DAY",
+                    "quantity": "100", "price": None, "status": "PENDING_TRIGGER",
+                    "filled_quantity": "0", "leaves_quantity": "100", "average_price": None,
+                    "venue": None, "venue_order_id": None, "reject_code": None,
+                    "reject_reason": None, "expire_at": None,
+                    "created_at": "2024-05-01T14:30:00.000001Z",
+                    "updated_at": "2024-05-01T14:30:02.000100Z", "version": 4,
+                    "stop_price": "187.00", "trigger_price": None, "trail_offset": None,
+                    "trail_bps": None, "group_id": "G1", "role": "stop_loss", "parent_id": None,
+                    "is_parent": False,
+                },
             ]
         }
     )  # fmt: skip
@@ -132,11 +204,194 @@ class OrderOut(BaseModel):
     created_at: str | None
     updated_at: str | None
     version: int
+    stop_price: str | None = Field(
+        default=None, description="trigger in force (a trailing stop's current stop)"
+    )
+    trigger_price: str | None = Field(
+        default=None, description="the market price that triggered the order"
+    )
+    trail_offset: str | None = None
+    trail_bps: int | None = None
+    group_id: str | None = Field(default=None, description="contingent group (/v1/groups)")
+    role: str | None = Field(
+        default=None,
+        description="role in the group: leg, primary, secondary, entry, take_profit, stop_loss",
+    )
+    parent_id: str | None = Field(default=None, description="the parent of a child order")
+    is_parent: bool = Field(default=False, description="a parent order (never at a venue)")
 
 
 class OrderPage(BaseModel):
     items: list[OrderOut]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class GroupBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "group_id": "G-oco-1", "kind": "OCO",
+                    "orders": [
+                        {"instrument": "AAPL", "side": "SELL", "quantity": "100",
+                         "price": "195.00"},
+                        {"instrument": "AAPL", "side": "SELL", "quantity": "100",
+                         "order_type": "STOP", "stop_price": "187.00"},
+                    ],
+                },
+                {
+                    "kind": "OTO",
+                    "orders": [
+                        {"instrument": "AAPL", "side": "BUY", "quantity": "100",
+                         "price": "190.00"},
+                        {"instrument": "MSFT", "side": "SELL", "quantity": "50",
+                         "price": "420.00"},
+                    ],
+                },
+            ]
+        },
+    )  # fmt: skip
+    group_id: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="unique group id; default: generated"
+    )
+    kind: Literal["OCO", "OTO", "OUO"] = Field(
+        description="OCO: the first fill on a leg cancels the others; OUO: a fill reduces the "
+        "others; OTO: the first order is the primary, the others go out once it is done"
+    )
+    orders: list[SubmitOrderBody] = Field(
+        min_length=2, max_length=10,
+        description="members (cl_ord_id default: <group_id>-1, -2, ...), all of one account",
+    )  # fmt: skip
+
+
+class ExitOrderBody(BaseModel):
+    """A bracket exit: instrument, quantity and account default to the entry's, side to the
+    opposite side."""
+
+    model_config = ConfigDict(extra="forbid")
+    instrument: str | None = Field(default=None, max_length=32)
+    side: Literal["BUY", "SELL"] | None = None
+    quantity: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
+    price: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
+    order_type: ORDER_TYPES | None = Field(default=None, description=TYPE_DEFAULT)
+    time_in_force: TIME_IN_FORCES = "DAY"
+    expire_at: datetime | None = None
+    account: str | None = Field(default=None, pattern=ID_PATTERN)
+    cl_ord_id: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="default: <group_id>-TP / <group_id>-SL"
+    )
+    venue: str | None = Field(default=None, max_length=32)
+    stop_price: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
+    trail_offset: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
+    trail_bps: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
+
+
+class BracketBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "group_id": "B1",
+                    "entry": {"instrument": "AAPL", "side": "BUY", "quantity": "100",
+                              "price": "190.00"},
+                    "take_profit": {"price": "195.00"},
+                    "stop_loss": {"stop_price": "187.00"},
+                }
+            ]
+        },
+    )  # fmt: skip
+    group_id: str | None = Field(default=None, pattern=ID_PATTERN, description="default: generated")
+    entry: SubmitOrderBody = Field(description="cl_ord_id default: <group_id>-E")
+    take_profit: ExitOrderBody | None = Field(
+        default=None, description="LIMIT, LIMIT_IF_TOUCHED or MARKET_IF_TOUCHED"
+    )
+    stop_loss: ExitOrderBody | None = Field(
+        default=None, description="STOP, STOP_LIMIT or TRAILING_STOP"
+    )
+
+
+class ParentOrderBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"instrument": "AAPL", "side": "BUY", "quantity": "1000", "price": "191.00",
+                 "cl_ord_id": "P1"}
+            ]
+        },
+    )  # fmt: skip
+    instrument: str = Field(max_length=32)
+    side: Literal["BUY", "SELL"]
+    quantity: str = Field(pattern=DECIMAL, max_length=25)
+    price: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="a limit no child may be worse than; omit: children at any price",
+    )  # fmt: skip
+    time_in_force: Literal["DAY", "GTC", "GTD"] = "DAY"
+    expire_at: datetime | None = Field(default=None, description="GTD only")
+    account: str | None = Field(default=None, pattern=ID_PATTERN)
+    cl_ord_id: str | None = Field(default=None, pattern=ID_PATTERN)
+
+
+class GroupMemberOut(BaseModel):
+    cl_ord_id: str
+    role: str
+    quantity: str = Field(description="the quantity the group intends for this member")
+
+
+class GroupAck(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "group_id": "B1", "kind": "BRACKET", "status": "ACCEPTED", "account": "ACC-1",
+                    "members": [
+                        {"cl_ord_id": "B1-E", "role": "entry", "quantity": "100"},
+                        {"cl_ord_id": "B1-TP", "role": "take_profit", "quantity": "100"},
+                        {"cl_ord_id": "B1-SL", "role": "stop_loss", "quantity": "100"},
+                    ],
+                }
+            ]
+        }
+    )  # fmt: skip
+    group_id: str
+    kind: str
+    status: str
+    account: str
+    members: list[GroupMemberOut]
+
+
+class GroupOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "group_id": "G-oco-1", "kind": "OCO", "account": "ACC-1", "status": "OPEN",
+                    "members": [
+                        {"cl_ord_id": "G-oco-1-1", "role": "leg", "quantity": "100"},
+                        {"cl_ord_id": "G-oco-1-2", "role": "leg", "quantity": "100"},
+                    ],
+                    "orders": [],
+                }
+            ]
+        }
+    )  # fmt: skip
+    group_id: str
+    kind: str
+    account: str
+    status: Literal["OPEN", "CANCELING", "DONE"]
+    members: list[GroupMemberOut]
+    orders: list[OrderOut] = Field(description="the members' current state, in member order")
+
+
+class GroupCommandAck(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"group_id": "G-oco-1", "status": "PENDING_CANCEL"}]}
+    )
+    group_id: str
+    status: str
 
 
 class ExecutionOut(BaseModel):

@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -29,15 +29,33 @@ from execflow.api.views import (
     instrument_view,
     order_view,
     position_view,
+    px_str,
+    qty_str,
     to_ns,
 )
 from execflow.application.engine import CommandResult
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.runner import EngineRunner
-from execflow.domain.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
-from execflow.domain.enums import TERMINAL_STATUSES, OrderStatus, OrderType, TimeInForce
+from execflow.domain.commands import (
+    CancelGroup,
+    CancelOrder,
+    Command,
+    ReplaceOrder,
+    SubmitBracket,
+    SubmitGroup,
+    SubmitOrder,
+    SubmitParentOrder,
+)
+from execflow.domain.enums import (
+    TERMINAL_STATUSES,
+    ContingencyType,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
 from execflow.domain.errors import InvalidValueError, RejectCode
+from execflow.domain.groups import Group, members_of
 from execflow.domain.instruments import Instrument
 from execflow.domain.orders import Order
 
@@ -60,6 +78,39 @@ class OrderRequest:
     cl_ord_id: str | None = None
     venue: str | None = None
     expire_at: datetime | None = None
+    stop_price: str | None = None
+    trail_offset: str | None = None
+    trail_bps: int | None = None
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParentRequest:
+    instrument: str
+    side: str
+    quantity: str
+    price: str | None = None
+    time_in_force: str = "DAY"
+    expire_at: datetime | None = None
+    account: str | None = None
+    cl_ord_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRequest:
+    kind: str  # OCO, OTO, OUO
+    orders: tuple[OrderRequest, ...]
+    group_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BracketRequest:
+    """Exits: fields left None default to the entry's (side: the opposite)."""
+
+    entry: OrderRequest
+    take_profit: OrderRequest | None = None
+    stop_loss: OrderRequest | None = None
+    group_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +162,25 @@ def decode_cursor(cursor: str) -> str:
     if not CL_ORD_ID_RE.match(raw):
         raise ApiError("INVALID_CURSOR", "cursor is not one this API returned", 422)
     return raw
+
+
+def infer_type(req: OrderRequest) -> str:
+    """The order type given, or the one the fields imply (as the CLI does)."""
+    if req.order_type:
+        return req.order_type.upper()
+    if req.trail_offset is not None or req.trail_bps is not None:
+        return "TRAILING_STOP"
+    if req.stop_price is not None:
+        return "STOP" if req.price is None else "STOP_LIMIT"
+    return "LIMIT" if req.price is not None else "MARKET"
+
+
+def group_error(result: CommandResult, group_id: str) -> ApiError:
+    code = str(result.code or "REJECTED")
+    return ApiError(
+        code, result.reason or code, status_for(code),
+        extra={"group_id": group_id, "status": str(result.status) or None},
+    )  # fmt: skip
 
 
 def result_error(result: CommandResult) -> ApiError:
@@ -180,15 +250,29 @@ class ExecutionService:
         side_txt = req.side.upper()
         if side_txt not in ("BUY", "SELL"):
             raise ApiError(RejectCode.INVALID_SIDE, f"side must be BUY or SELL, not {req.side!r}")
-        otype_txt = (req.order_type or ("LIMIT" if req.price is not None else "MARKET")).upper()
+        otype_txt = infer_type(req)
         if otype_txt not in OrderType.__members__:
             raise ApiError(RejectCode.INVALID_ORDER_TYPE, f"unsupported order type {otype_txt}")
         tif_txt = req.time_in_force.upper()
         if tif_txt not in TimeInForce.__members__:
             raise ApiError(RejectCode.INVALID_TIME_IN_FORCE, f"unknown time in force {tif_txt}")
+        if req.parent_id is not None:
+            parent = self.index.owner(req.parent_id)
+            if parent is not None and not p.can_access(parent.account):  # not even its name
+                raise ApiError(RejectCode.UNKNOWN_PARENT, f"no parent order {req.parent_id!r}")
         try:
             qty = ins.qty(parse_decimal(req.quantity, "quantity"))
             price = ins.price(parse_decimal(req.price, "price")) if req.price is not None else None
+            stop = (
+                ins.price(parse_decimal(req.stop_price, "stop_price"))
+                if req.stop_price is not None
+                else None
+            )
+            trail = (
+                ins.price(parse_decimal(req.trail_offset, "trail_offset"))
+                if req.trail_offset is not None
+                else None
+            )
         except InvalidValueError as exc:
             raise ApiError(exc.code, exc.message) from None
         return SubmitOrder(
@@ -196,7 +280,8 @@ class ExecutionService:
             side=1 if side_txt == "BUY" else -1, order_type=OrderType(otype_txt), quantity=qty,
             price=price, tif=TimeInForce(tif_txt),
             expire_at=to_ns(req.expire_at) if req.expire_at is not None else None,
-            venue=req.venue,
+            venue=req.venue, stop_price=stop, trail_offset=trail, trail_bps=req.trail_bps,
+            parent_id=req.parent_id,
         )  # fmt: skip
 
     async def submit(self, p: Principal, req: OrderRequest) -> dict[str, Any]:
@@ -224,10 +309,165 @@ class ExecutionService:
             "order_type": str(cmd.order_type),
             "time_in_force": str(cmd.tif),
             "quantity": str(ins.qty_to_decimal(cmd.quantity)) if ins else str(cmd.quantity),
-            "price": None
-            if cmd.price is None
-            else (str(ins.price_to_decimal(cmd.price)) if ins else str(cmd.price)),
+            "price": px_str(ins, cmd.price),
+            "stop_price": px_str(ins, cmd.stop_price),
+            "trail_offset": px_str(ins, cmd.trail_offset),
+            "trail_bps": cmd.trail_bps,
+            "parent_id": cmd.parent_id,
         }
+
+    # -- parents and contingent groups (docs/orders.md) ----------------------------------------
+    async def submit_parent(self, p: Principal, req: ParentRequest) -> dict[str, Any]:
+        p.require(Scope.TRADE)
+        account = req.account or p.default_account()
+        p.require_account(account)
+        cl = check_cl_ord_id(req.cl_ord_id) if req.cl_ord_id else uuid.uuid4().hex[:20]
+        ins = self.instrument(req.instrument)
+        side_txt = req.side.upper()
+        if side_txt not in ("BUY", "SELL"):
+            raise ApiError(RejectCode.INVALID_SIDE, f"side must be BUY or SELL, not {req.side!r}")
+        tif_txt = req.time_in_force.upper()
+        if tif_txt not in TimeInForce.__members__:
+            raise ApiError(RejectCode.INVALID_TIME_IN_FORCE, f"unknown time in force {tif_txt}")
+        try:
+            qty = ins.qty(parse_decimal(req.quantity, "quantity"))
+            price = ins.price(parse_decimal(req.price, "price")) if req.price is not None else None
+        except InvalidValueError as exc:
+            raise ApiError(exc.code, exc.message) from None
+        cmd = SubmitParentOrder(
+            cl_ord_id=cl, account=account, instrument=req.instrument,
+            side=1 if side_txt == "BUY" else -1, quantity=qty, price=price,
+            tif=TimeInForce(tif_txt),
+            expire_at=to_ns(req.expire_at) if req.expire_at is not None else None,
+        )  # fmt: skip
+        result = await self._send("submit_parent", cmd)
+        if result.status:
+            self.index.note(cl, account, req.instrument, cmd.side)
+        if not result.ok:
+            raise result_error(result)
+        return {
+            "cl_ord_id": cl, "status": str(result.status), "account": account,
+            "instrument": req.instrument, "side": side_txt,
+            "order_type": "MARKET" if price is None else "LIMIT", "time_in_force": tif_txt,
+            "quantity": qty_str(ins, qty), "price": px_str(ins, price), "stop_price": None,
+            "trail_offset": None, "trail_bps": None, "parent_id": None,
+        }  # fmt: skip
+
+    def _group_id(self, group_id: str | None) -> str:
+        return check_cl_ord_id(group_id) if group_id else "g" + uuid.uuid4().hex[:15]
+
+    def _member(self, p: Principal, req: OrderRequest, cl: str) -> SubmitOrder:
+        return self.build_submit(p, req if req.cl_ord_id else replace(req, cl_ord_id=cl))
+
+    async def submit_group(self, p: Principal, req: GroupRequest) -> dict[str, Any]:
+        p.require(Scope.TRADE)
+        gid = self._group_id(req.group_id)
+        kind = req.kind.upper()
+        if kind not in ("OCO", "OTO", "OUO"):
+            raise ApiError(RejectCode.INVALID_GROUP, f"kind must be OCO, OTO or OUO, not {kind}")
+        orders = tuple(self._member(p, o, f"{gid}-{i}") for i, o in enumerate(req.orders, 1))
+        cmd = SubmitGroup(group_id=gid, kind=ContingencyType(kind), orders=orders)
+        return await self._send_group(cmd, gid, kind, orders)
+
+    async def submit_bracket(self, p: Principal, req: BracketRequest) -> dict[str, Any]:
+        p.require(Scope.TRADE)
+        gid = self._group_id(req.group_id)
+        entry = self._member(p, req.entry, f"{gid}-E")
+        exit_side = "SELL" if entry.side == 1 else "BUY"
+
+        def exit_order(o: OrderRequest | None, suffix: str) -> SubmitOrder | None:
+            if o is None:
+                return None
+            filled = replace(
+                o, instrument=o.instrument or entry.instrument, side=o.side or exit_side,
+                quantity=o.quantity or req.entry.quantity, account=o.account or entry.account,
+            )  # fmt: skip
+            return self._member(p, filled, f"{gid}-{suffix}")
+
+        tp, sl = exit_order(req.take_profit, "TP"), exit_order(req.stop_loss, "SL")
+        cmd = SubmitBracket(group_id=gid, entry=entry, take_profit=tp, stop_loss=sl)
+        members = tuple(o for o in (entry, tp, sl) if o is not None)
+        return await self._send_group(cmd, gid, "BRACKET", members)
+
+    async def _send_group(
+        self,
+        cmd: SubmitGroup | SubmitBracket,
+        gid: str,
+        kind: str,
+        orders: tuple[SubmitOrder, ...],
+    ) -> dict[str, Any]:
+        result = await self._send("submit_group", cmd)
+        if result.status:  # the group and its members are in the log (accepted or denied)
+            for o in orders:
+                self.index.note(o.cl_ord_id, o.account, o.instrument, o.side)
+        if not result.ok:
+            raise group_error(result, gid)
+        roles = [role for _, role in members_of(cmd)]
+        return {
+            "group_id": gid,
+            "kind": kind,
+            "status": str(result.status),
+            "account": orders[0].account,
+            "members": [
+                {
+                    "cl_ord_id": o.cl_ord_id,
+                    "role": role,
+                    "quantity": qty_str(self.instruments.get(o.instrument), o.quantity),
+                }
+                for o, role in zip(orders, roles, strict=True)
+            ],
+        }
+
+    async def get_group(self, p: Principal, gid: str) -> dict[str, Any]:
+        p.require(Scope.READ)
+        engine = self.engine
+
+        def read() -> tuple[Group, list[OrderSnap]] | None:
+            g = engine.groups.get(gid)
+            if g is None:
+                return None
+            snaps = [OrderSnap.of(o) for m in g.members if (o := engine.orders.get(m))]
+            return g, snaps
+
+        found = await self.on_engine(read)
+        if found is None or not p.can_access(found[0].account):
+            raise ApiError(RejectCode.UNKNOWN_GROUP, f"no group {gid!r}", 404)
+        g, snaps = found
+        by_cl = {s.cl_ord_id: s for s in snaps}
+        return {
+            "group_id": g.group_id,
+            "kind": str(g.kind),
+            "account": g.account,
+            "status": "DONE" if g.done else ("CANCELING" if g.cancel_requested else "OPEN"),
+            "members": [
+                {
+                    "cl_ord_id": m,
+                    "role": g.roles[m],
+                    "quantity": qty_str(
+                        self.instruments.get(by_cl[m].instrument) if m in by_cl else None,
+                        g.quantities[m],
+                    ),
+                }
+                for m in g.members
+            ],
+            "orders": [order_view(s, self.instruments) for s in snaps],
+        }
+
+    async def cancel_group(self, p: Principal, gid: str) -> dict[str, Any]:
+        p.require(Scope.TRADE)
+        engine = self.engine
+
+        def owner() -> str | None:
+            g = engine.groups.get(gid)
+            return None if g is None else g.account
+
+        account = await self.on_engine(owner)
+        if account is None or not p.can_access(account):
+            raise ApiError(RejectCode.UNKNOWN_GROUP, f"no group {gid!r}", 404)
+        result = await self._send("cancel_group", CancelGroup(group_id=gid))
+        if not result.ok:
+            raise group_error(result, gid)
+        return {"group_id": gid, "status": str(result.status)}
 
     async def cancel(self, p: Principal, cl: str) -> dict[str, Any]:
         p.require(Scope.TRADE)
@@ -238,21 +478,35 @@ class ExecutionService:
         return {"cl_ord_id": cl, "status": str(result.status)}
 
     async def replace(
-        self, p: Principal, cl: str, quantity: str | None, price: str | None
+        self,
+        p: Principal,
+        cl: str,
+        quantity: str | None,
+        price: str | None,
+        stop_price: str | None = None,
     ) -> dict[str, Any]:
         p.require(Scope.TRADE)
         self._owned(p, cl)
-        if quantity is None and price is None:
-            raise ApiError(RejectCode.REPLACE_NO_CHANGE, "give a new quantity and/or price")
+        if quantity is None and price is None and stop_price is None:
+            raise ApiError(
+                RejectCode.REPLACE_NO_CHANGE, "give a new quantity, price and/or stop price"
+            )
         meta = self.index.owner(cl)
         assert meta is not None
         ins = self.instrument(meta.instrument)
         try:
             q = ins.qty(parse_decimal(quantity, "quantity")) if quantity is not None else None
             px = ins.price(parse_decimal(price, "price")) if price is not None else None
+            stop = (
+                ins.price(parse_decimal(stop_price, "stop_price"))
+                if stop_price is not None
+                else None
+            )
         except InvalidValueError as exc:
             raise ApiError(exc.code, exc.message) from None
-        result = await self._send("replace", ReplaceOrder(cl_ord_id=cl, quantity=q, price=px))
+        result = await self._send(
+            "replace", ReplaceOrder(cl_ord_id=cl, quantity=q, price=px, stop_price=stop)
+        )
         if not result.ok:
             raise result_error(result)
         return {"cl_ord_id": cl, "status": str(result.status)}

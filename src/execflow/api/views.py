@@ -21,7 +21,10 @@ from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import from_scaled, ratio_to_decimal
 from execflow.domain.orders import Order
 
-PRICE_FIELDS = frozenset({"price", "last_px", "bid", "ask", "arrival_mid"})
+PRICE_FIELDS = frozenset(
+    {"price", "last_px", "bid", "ask", "arrival_mid", "stop_price", "trigger_px", "ref_px",
+     "trail_offset"}
+)  # fmt: skip
 QTY_FIELDS = frozenset({"quantity", "last_qty"})
 
 
@@ -62,6 +65,14 @@ class OrderSnap(NamedTuple):
     last_ts: int
     expire_at: int | None
     version: int
+    stop_price: int | None = None
+    trigger_px: int | None = None
+    trail_offset: int | None = None
+    trail_bps: int | None = None
+    group_id: str | None = None
+    role: str | None = None
+    parent_id: str | None = None
+    is_parent: bool = False
 
     @classmethod
     def of(cls, o: Order) -> OrderSnap:
@@ -69,17 +80,18 @@ class OrderSnap(NamedTuple):
             o.cl_ord_id, o.account, o.instrument, int(o.side), str(o.order_type), str(o.tif),
             o.quantity, o.price, str(o.status), o.cum_qty, o.leaves_qty, o.cum_notional,
             o.venue, o.venue_order_id, o.reject_code, o.reject_reason, o.created_ts, o.last_ts,
-            o.expire_at, o.version,
+            o.expire_at, o.version, o.stop_price, o.trigger_px, o.trail_offset, o.trail_bps,
+            o.group_id, o.role, o.parent_id, bool(o.is_parent),
         )  # fmt: skip
 
 
-def _px(ins: Instrument | None, units: int | None) -> str | None:
+def px_str(ins: Instrument | None, units: int | None) -> str | None:
     if units is None:
         return None
     return str(ins.price_to_decimal(units)) if ins else str(units)
 
 
-def _qty(ins: Instrument | None, units: int) -> str:
+def qty_str(ins: Instrument | None, units: int) -> str:
     return str(ins.qty_to_decimal(units)) if ins else str(units)
 
 
@@ -99,11 +111,11 @@ def order_view(s: OrderSnap, catalog: InstrumentCatalog) -> dict[str, Any]:
         "side": side_name(s.side),
         "order_type": s.order_type,
         "time_in_force": s.tif,
-        "quantity": _qty(ins, s.quantity),
-        "price": _px(ins, s.price),
+        "quantity": qty_str(ins, s.quantity),
+        "price": px_str(ins, s.price),
         "status": s.status,
-        "filled_quantity": _qty(ins, s.cum_qty),
-        "leaves_quantity": _qty(ins, s.leaves_qty),
+        "filled_quantity": qty_str(ins, s.cum_qty),
+        "leaves_quantity": qty_str(ins, s.leaves_qty),
         "average_price": avg,
         "venue": s.venue,
         "venue_order_id": s.venue_order_id,
@@ -113,6 +125,14 @@ def order_view(s: OrderSnap, catalog: InstrumentCatalog) -> dict[str, Any]:
         "created_at": iso(s.created_ts),
         "updated_at": iso(s.last_ts),
         "version": s.version,
+        "stop_price": px_str(ins, s.stop_price),
+        "trigger_price": px_str(ins, s.trigger_px),
+        "trail_offset": px_str(ins, s.trail_offset),
+        "trail_bps": s.trail_bps,
+        "group_id": s.group_id,
+        "role": s.role,
+        "parent_id": s.parent_id,
+        "is_parent": s.is_parent,
     }
 
 
@@ -129,8 +149,8 @@ def fill_view(f: FillRecord, catalog: InstrumentCatalog) -> dict[str, Any]:
         "account": f.account,
         "instrument": f.instrument,
         "side": side_name(f.side),
-        "quantity": _qty(ins, f.quantity),
-        "price": _px(ins, f.price),
+        "quantity": qty_str(ins, f.quantity),
+        "price": px_str(ins, f.price),
         "liquidity": f.liquidity,
         "venue": f.venue,
         "executed_at": iso(f.ts),
@@ -150,10 +170,10 @@ def position_view(p: Position, catalog: InstrumentCatalog) -> dict[str, Any]:
         "account": p.account,
         "instrument": p.instrument,
         "currency": ins.currency if ins else None,
-        "net_quantity": _qty(ins, p.net_qty),
+        "net_quantity": qty_str(ins, p.net_qty),
         "average_cost": None if avg is None else str(ratio_to_decimal(avg, _pd(ins), 4)),
         "realized_pnl": _money(Fraction(p.realized), ins),
-        "traded_quantity": _qty(ins, p.traded_qty),
+        "traded_quantity": qty_str(ins, p.traded_qty),
         "fills": p.fills,
     }
 
@@ -179,9 +199,14 @@ def event_view(rec: RecordedEvent, index: OrderIndex, catalog: InstrumentCatalog
     data = to_builtins(ev)
     data.pop("type", None)
     cl = data.get("cl_ord_id")
-    meta = index.owner(cl) if isinstance(cl, str) else None
+    gid = data.get("group_id")
+    if not isinstance(cl, str) and isinstance(gid, str):  # a group's event: its first member's
+        cl = None
+        meta = index.group_owner(gid)
+    else:
+        meta = index.owner(cl) if isinstance(cl, str) else None
     account = data.get("account") or (meta.account if meta else None)
-    instrument = data.get("instrument") or (meta.instrument if meta else None)
+    instrument = data.get("instrument") or (meta.instrument if meta else None) or None
     ins = catalog.get(instrument) if isinstance(instrument, str) else None
     if ins is not None:
         for k, v in data.items():
@@ -190,6 +215,9 @@ def event_view(rec: RecordedEvent, index: OrderIndex, catalog: InstrumentCatalog
                     data[k] = str(ins.price_to_decimal(v))
                 elif k in QTY_FIELDS:
                     data[k] = str(ins.qty_to_decimal(v))
+        # group.created: the members' sizes (an OTO's members may be of other instruments)
+        if isinstance(data.get("quantities"), list | tuple) and data.get("kind") != "OTO":
+            data["quantities"] = [str(ins.qty_to_decimal(q)) for q in data["quantities"]]
     if "side" in data and isinstance(data["side"], int):
         data["side"] = side_name(data["side"])
     return {

@@ -23,6 +23,7 @@ ID_PATTERN_Z = r"^[A-Za-z0-9._:\-]{1,64}\Z"
 Decimal = Annotated[str, msgspec.Meta(pattern=DECIMAL_PATTERN, max_length=25)]
 Id = Annotated[str, msgspec.Meta(pattern=ID_PATTERN_Z)]
 Short = Annotated[str, msgspec.Meta(max_length=32)]
+Bps = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 
 class SubmitOrderWire(msgspec.Struct, forbid_unknown_fields=True):
@@ -32,12 +33,23 @@ class SubmitOrderWire(msgspec.Struct, forbid_unknown_fields=True):
     side: Literal["BUY", "SELL"]
     quantity: Decimal
     price: Decimal | None = None
-    order_type: Literal["MARKET", "LIMIT"] | None = None
-    time_in_force: Literal["DAY", "GTC", "IOC", "FOK", "GTD"] = "DAY"
+    order_type: (
+        Literal[
+            "MARKET", "LIMIT", "STOP", "STOP_LIMIT", "MARKET_IF_TOUCHED", "LIMIT_IF_TOUCHED",
+            "TRAILING_STOP", "MARKET_TO_LIMIT",
+        ]
+        | None
+    ) = None  # fmt: skip
+    time_in_force: Literal["DAY", "GTC", "IOC", "FOK", "GTD", "AT_OPEN", "AT_CLOSE"] = "DAY"
     expire_at: str | None = None  # not parsed here: a request with one takes the pydantic path
     account: Id | None = None
     cl_ord_id: Id | None = None
     venue: Short | None = None
+    # advanced orders (trail_bps: a JSON integer, strict in pydantic too)
+    stop_price: Decimal | None = None
+    trail_offset: Decimal | None = None
+    trail_bps: Bps | None = None
+    parent_id: Id | None = None
 
 
 submit_decoder = msgspec.json.Decoder(SubmitOrderWire)

@@ -20,7 +20,7 @@ from execflow.api.auth import Principal, bearer_token
 from execflow.api.context import ApiContext
 from execflow.api.errors import ApiError
 from execflow.api.grpc.codegen import load
-from execflow.api.service import OrderRequest
+from execflow.api.service import BracketRequest, GroupRequest, OrderRequest, ParentRequest
 from execflow.api.streaming import StreamRequest, open_subscription
 from execflow.application.feed import (
     Subscription,
@@ -56,6 +56,26 @@ def _opt(value: str) -> str | None:
     return value or None
 
 
+def _has(msg: Any, name: str) -> Any:
+    return getattr(msg, name) if msg.HasField(name) else None
+
+
+def order_request(request: Any) -> OrderRequest:
+    """A ``SubmitRequest`` as the service's request (empty strings: not given)."""
+    return OrderRequest(
+        instrument=request.instrument, side=request.side, quantity=request.quantity,
+        price=_has(request, "price"), order_type=_opt(request.order_type),
+        time_in_force=request.time_in_force or "DAY", account=_opt(request.account),
+        cl_ord_id=_opt(request.cl_ord_id), venue=_opt(request.venue),
+        stop_price=_has(request, "stop_price"), trail_offset=_has(request, "trail_offset"),
+        trail_bps=_has(request, "trail_bps"), parent_id=_opt(request.parent_id),
+    )  # fmt: skip
+
+
+def _fields(view: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in view.items() if v is not None and k != "expire_at"}
+
+
 class Servicer:
     """Implements execflow.v1.Execflow; methods take and return generated messages (``Any``)."""
 
@@ -84,17 +104,76 @@ class Servicer:
     async def Submit(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC names
         try:
             p = self._principal(context)
-            req = OrderRequest(
-                instrument=request.instrument, side=request.side, quantity=request.quantity,
-                price=request.price if request.HasField("price") else None,
-                order_type=_opt(request.order_type),
-                time_in_force=request.time_in_force or "DAY", account=_opt(request.account),
-                cl_ord_id=_opt(request.cl_ord_id), venue=_opt(request.venue),
-            )  # fmt: skip
-            ack = await self.svc.submit(p, req)
+            ack = await self.svc.submit(p, order_request(request))
         except ApiError as exc:
             await self._fail(context, exc)
-        return self.pb2.OrderAck(**{k: v for k, v in ack.items() if v is not None})
+        return self.pb2.OrderAck(**_fields(ack))
+
+    async def SubmitParent(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            p = self._principal(context)
+            req = ParentRequest(
+                instrument=request.instrument, side=request.side, quantity=request.quantity,
+                price=_has(request, "price"), time_in_force=request.time_in_force or "DAY",
+                account=_opt(request.account), cl_ord_id=_opt(request.cl_ord_id),
+            )  # fmt: skip
+            ack = await self.svc.submit_parent(p, req)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self.pb2.OrderAck(**_fields(ack))
+
+    def _group_ack(self, ack: dict[str, Any]) -> Any:
+        members = [self.pb2.GroupMember(**m) for m in ack["members"]]
+        return self.pb2.GroupAck(**{**ack, "members": members})
+
+    async def SubmitGroup(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            p = self._principal(context)
+            req = GroupRequest(
+                kind=request.kind, orders=tuple(order_request(o) for o in request.orders),
+                group_id=_opt(request.group_id),
+            )  # fmt: skip
+            ack = await self.svc.submit_group(p, req)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._group_ack(ack)
+
+    async def SubmitBracket(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            p = self._principal(context)
+            req = BracketRequest(
+                entry=order_request(request.entry),
+                take_profit=order_request(request.take_profit)
+                if request.HasField("take_profit") else None,
+                stop_loss=order_request(request.stop_loss)
+                if request.HasField("stop_loss") else None,
+                group_id=_opt(request.group_id),
+            )  # fmt: skip
+            ack = await self.svc.submit_bracket(p, req)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._group_ack(ack)
+
+    async def CancelGroup(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            ack = await self.svc.cancel_group(self._principal(context), request.group_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self.pb2.GroupCommandAck(**ack)
+
+    async def GetGroup(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            view = await self.svc.get_group(self._principal(context), request.group_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        pb2 = self.pb2
+        return pb2.Group(
+            **{
+                **view,
+                "members": [pb2.GroupMember(**m) for m in view["members"]],
+                "orders": [pb2.Order(**_fields(o)) for o in view["orders"]],
+            }
+        )
 
     async def Cancel(self, request: Any, context: Any) -> Any:  # noqa: N802
         try:
@@ -110,6 +189,7 @@ class Servicer:
                 request.cl_ord_id,
                 request.quantity if request.HasField("quantity") else None,
                 request.price if request.HasField("price") else None,
+                _has(request, "stop_price"),
             )
         except ApiError as exc:
             await self._fail(context, exc)
@@ -120,8 +200,7 @@ class Servicer:
             view = await self.svc.get_order(self._principal(context), request.cl_ord_id)
         except ApiError as exc:
             await self._fail(context, exc)
-        fields = {k: v for k, v in view.items() if v is not None and k != "expire_at"}
-        return self.pb2.Order(**fields)
+        return self.pb2.Order(**_fields(view))
 
     # -- streaming -----------------------------------------------------------------------------
     async def Subscribe(self, request: Any, context: Any) -> None:  # noqa: N802

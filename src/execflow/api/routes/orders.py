@@ -22,6 +22,17 @@ from execflow.api.schemas import (
 )
 from execflow.api.service import OrderFilter, OrderRequest
 
+
+def order_request(body: SubmitOrderBody) -> OrderRequest:
+    return OrderRequest(
+        instrument=body.instrument, side=body.side, quantity=body.quantity, price=body.price,
+        order_type=body.order_type, time_in_force=body.time_in_force, account=body.account,
+        cl_ord_id=body.cl_ord_id, venue=body.venue, expire_at=body.expire_at,
+        stop_price=body.stop_price, trail_offset=body.trail_offset, trail_bps=body.trail_bps,
+        parent_id=body.parent_id,
+    )  # fmt: skip
+
+
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 ClOrdId = Annotated[str, Path(pattern=ID_PATTERN, description="client order id")]
@@ -36,17 +47,15 @@ ClOrdId = Annotated[str, Path(pattern=ID_PATTERN, description="client order id")
     description=(
         "Validates, converts decimal strings exactly to the instrument's fixed point and sends "
         "the order to the engine. Answers once the order's events are durable (201, status "
-        "SUBMITTED), or with a problem: 422 for a rule the order breaks (code e.g. "
-        "PRICE_OFF_TICK, QUANTITY_OFF_LOT, UNKNOWN_INSTRUMENT), 409 DUPLICATE_CL_ORD_ID."
+        "SUBMITTED; PENDING_TRIGGER for a stop, if-touched or trailing order the engine "
+        "holds until its trigger), or with a problem: 422 for a rule the order breaks (code "
+        "e.g. PRICE_OFF_TICK, QUANTITY_OFF_LOT, UNKNOWN_INSTRUMENT, STOP_PRICE_MISSING, "
+        "TRAIL_CONFLICT, TIME_IN_FORCE_NOT_SUPPORTED, CHILD_EXCEEDS_PARENT), 409 "
+        "DUPLICATE_CL_ORD_ID. Order types and their fields: docs/orders.md."
     ),
 )
 async def submit_order(body: SubmitOrderBody, p: Auth, svc: Service) -> JSONResponse:
-    req = OrderRequest(
-        instrument=body.instrument, side=body.side, quantity=body.quantity, price=body.price,
-        order_type=body.order_type, time_in_force=body.time_in_force, account=body.account,
-        cl_ord_id=body.cl_ord_id, venue=body.venue, expire_at=body.expire_at,
-    )  # fmt: skip
-    ack = await svc.submit(p, req)
+    ack = await svc.submit(p, order_request(body))
     return JSONResponse(
         ack, status_code=201, headers={"Location": f"/v1/orders/{ack['cl_ord_id']}"}
     )
@@ -123,12 +132,15 @@ async def cancel_order_post(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> Respon
     status_code=202,
     response_model=CommandAck,
     responses=problems(401, 403, 404, 409, 422, 429, 503),
-    summary="Replace an order's quantity and/or limit price",
+    summary="Replace an order's quantity, limit price and/or stop price",
+    description="A stop price can be changed while the engine holds the order "
+    "(PENDING_TRIGGER, HELD: amended at once, order.amended); once triggered: 409 "
+    "ALREADY_TRIGGERED. A group member's quantity is the group's (CONTINGENT_QUANTITY_MANAGED).",
 )
 async def replace_order(
     cl_ord_id: ClOrdId, body: ReplaceOrderBody, p: Auth, svc: Service
 ) -> Response:
-    ack = await svc.replace(p, cl_ord_id, body.quantity, body.price)
+    ack = await svc.replace(p, cl_ord_id, body.quantity, body.price, body.stop_price)
     return JSONResponse(ack, status_code=202)
 
 
@@ -142,7 +154,7 @@ async def replace_order(
 async def replace_order_post(
     cl_ord_id: ClOrdId, body: ReplaceOrderBody, p: Auth, svc: Service
 ) -> Response:
-    ack = await svc.replace(p, cl_ord_id, body.quantity, body.price)
+    ack = await svc.replace(p, cl_ord_id, body.quantity, body.price, body.stop_price)
     return JSONResponse(ack, status_code=202)
 
 
