@@ -13,6 +13,15 @@ What the client hears comes from two places:
   ExecutionReports New, Trade (F, with LastQty/LastPx/CumQty/LeavesQty/AvgPx), Canceled,
   Replaced, Rejected, Expired, and OrderCancelReject for a venue's cancel/replace reject.
 
+Advanced orders (docs/fix.md): OrdType 3 stop, 4 stop limit (StopPx 99), J market if touched
+(with a Price: limit if touched), K market with leftover as limit (our MARKET_TO_LIMIT);
+TimeInForce 2 at the opening, 7 at the close. The engine holds stops until their trigger: the
+client gets New (150=0, 39=0) when the engine accepts one, then, at the trigger, ExecType L
+(Triggered or activated by system) where the session's dictionary has it (FIX 5.0 SP2), else
+Restated (150=D, ExecRestatementReason 378=99 Other, ``Text "TRIGGERED: ..."``), OrdStatus New;
+no second New when the venue accepts the released order. A stop price changed while the engine
+holds the order (G with StopPx) is answered Replaced like any replace.
+
 ClOrdIDs are unique per session in FIX, the engine's are global: the engine's id of a FIX
 order is ``<SenderCompID>:<ClOrdID>`` and the gateway maps every id back to the session that
 owns it (a session can only reach its own orders). Each client CompID is bound to the accounts
@@ -41,22 +50,26 @@ from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import RecordedEvent
 from execflow.application.runner import EngineRunner
 from execflow.domain.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
-from execflow.domain.enums import OrderType
+from execflow.domain.enums import OrderStatus, OrderType
 from execflow.domain.errors import ExecflowError, InvalidValueError, RejectCode
 from execflow.domain.events import (
     OrderAccepted,
+    OrderAmended,
     OrderCanceled,
     OrderCancelRejected,
+    OrderDenied,
     OrderEvent,
     OrderExpired,
     OrderFilled,
     OrderInitialized,
+    OrderPendingTrigger,
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
+    OrderTriggered,
 )
 from execflow.domain.instruments import Instrument
-from execflow.domain.numbers import ratio_to_decimal
+from execflow.domain.numbers import from_scaled, ratio_to_decimal
 from execflow.domain.orders import Order
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.errors import BusinessRejectReason, FixBusinessRejectError, FixFieldError
@@ -68,6 +81,7 @@ from execflow.fix.orders import (
     FIX_TO_TIF,
     ORD_REJ_REASON,
     ORD_STATUS,
+    ORD_TYPE_TO_FIX,
     SIDE_TO_FIX,
     allowed_reason,
     reject_text,
@@ -120,6 +134,7 @@ class _FixOrder:
     pending_cancel: str | None = None  # ClOrdID of the cancel request in flight
     pending_replace: str | None = None
     fix_ids: list[str] = field(default_factory=list)  # every ClOrdID that names it
+    acked: bool = False  # New sent (by the engine for a held stop, or at the venue's ack)
 
 
 class OrderGateway(BaseApplication):
@@ -188,6 +203,10 @@ class OrderGateway(BaseApplication):
             mine = copy.copy(o)
             mine.exec_ids = set(o.exec_ids)
             fo = _FixOrder(sid, o.cl_ord_id, cl, o.instrument, SIDE_TO_FIX[int(o.side)], mine)
+            # New was sent if a venue or the engine (a stop, held or released) accepted it
+            fo.acked = o.venue_order_id is not None or o.status in (
+                OrderStatus.PENDING_TRIGGER, OrderStatus.TRIGGERED,
+            ) or o.trigger_px is not None  # fmt: skip
             self._track(fo, cl)
             n += 1
         return n
@@ -262,6 +281,8 @@ class OrderGateway(BaseApplication):
             raise ExecflowError(
                 f"OrdType {msg.get_str(40)!r} is not supported", RejectCode.INVALID_ORDER_TYPE
             )
+        if order_type is OrderType.MARKET_IF_TOUCHED and 44 in msg:
+            order_type = OrderType.LIMIT_IF_TOUCHED
         tif = FIX_TO_TIF.get(msg.get_str(59) if 59 in msg else "0")
         if tif is None:
             raise ExecflowError(
@@ -272,6 +293,7 @@ class OrderGateway(BaseApplication):
             raise ExecflowError("OrderQty (38) is required", RejectCode.NON_POSITIVE_QUANTITY)
         quantity = _qty(ins, msg.get_decimal(38))
         price = _price(ins, msg.get_decimal(44)) if 44 in msg else None
+        stop_price = _price(ins, msg.get_decimal(99)) if 99 in msg else None
         expire_at = msg.get_timestamp(126) if 126 in msg else None
         return SubmitOrder(
             cl_ord_id=engine_id,
@@ -284,6 +306,7 @@ class OrderGateway(BaseApplication):
             tif=tif,
             expire_at=expire_at,
             venue=self.venue,
+            stop_price=stop_price,
         )
 
     def _cancel(self, msg: Message, sid: SessionID) -> None:
@@ -312,12 +335,17 @@ class OrderGateway(BaseApplication):
                 raise ExecflowError(f"unknown instrument {fo.symbol!r}", "UNKNOWN_INSTRUMENT")
             qty = _qty(ins, msg.get_decimal(38)) if 38 in msg else None
             price = _price(ins, msg.get_decimal(44)) if 44 in msg else None
+            stop = _price(ins, msg.get_decimal(99)) if 99 in msg else None
+            if stop is not None and fo.order is not None and stop == fo.order.stop_price:
+                stop = None  # repeated unchanged, as FIX clients do: no change asked
         except ExecflowError as exc:
             self._cancel_reject(sid, fo, cl, orig, "2", exc.code, exc.message)
             return
         fo.pending_replace = cl
         self._track(fo, cl)
-        ticket = self.runner.send(ReplaceOrder(cl_ord_id=fo.engine_id, quantity=qty, price=price))
+        ticket = self.runner.send(
+            ReplaceOrder(cl_ord_id=fo.engine_id, quantity=qty, price=price, stop_price=stop)
+        )
         ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
 
     def _status(self, msg: Message, sid: SessionID) -> None:
@@ -412,7 +440,29 @@ class OrderGateway(BaseApplication):
         t = type(ev)
         sid = fo.session_id
         if t is OrderAccepted:
+            if not fo.acked:  # a released stop was New already (when the engine took it)
+                fo.acked = True
+                self._send(sid, self._report(fo, "0"))
+        elif t is OrderPendingTrigger:
+            fo.acked = True
             self._send(sid, self._report(fo, "0"))
+        elif t is OrderTriggered:
+            assert isinstance(ev, OrderTriggered)
+            self._send(sid, self._triggered(fo, ev))
+        elif t is OrderAmended:
+            if fo.pending_replace is not None:  # the client's replace of a held order
+                fo.orig, fo.cl = fo.cl, fo.pending_replace
+                fo.pending_replace = None
+                self._send(sid, self._report(fo, "5"))
+            else:  # changed by the engine (e.g. its group): an unsolicited restatement
+                self._send(sid, self._report(fo, "D").set(378, 99))
+        elif t is OrderDenied and fo.acked:
+            # refused when released (kill switch, no route): the command itself had succeeded
+            assert isinstance(ev, OrderDenied)
+            er = self._report(fo, "8")
+            er.set(103, self._reason(sid, 103, ORD_REJ_REASON.get(ev.code, 99)))
+            er.set(58, reject_text(ev.code, ev.reason))
+            self._send(sid, er)
         elif t is OrderFilled:
             assert isinstance(ev, OrderFilled)
             er = self._report(fo, "F", fill=ev)
@@ -469,12 +519,14 @@ class OrderGateway(BaseApplication):
         er = Message.new("8", (37, fo.engine_id), (11, cl or fo.cl))
         if fo.orig is not None and cl is None and exec_type in ("4", "5"):
             er.set(41, fo.orig)
-        er.set(17, self._exec_id()).set(150, exec_type).set(39, ORD_STATUS[order.status])
+        er.set(17, self._exec_id()).set(150, exec_type).set(39, _ord_status(order, fo.acked))
         er.set(1, order.account).set(55, fo.symbol).set(54, fo.side)
         er.set_fixed(38, order.quantity, qd)
-        er.set(40, "2" if order.order_type is OrderType.LIMIT else "1")
+        er.set(40, ORD_TYPE_TO_FIX.get(order.order_type, "1"))
         if order.price is not None:
             er.set_fixed(44, order.price, pd)
+        if order.stop_price is not None:
+            er.set_fixed(99, order.stop_price, pd)
         if fill is not None:
             er.set_fixed(32, fill.last_qty, qd).set_fixed(31, fill.last_px, pd)
         er.set_fixed(151, order.leaves_qty, qd).set_fixed(14, order.cum_qty, qd)
@@ -482,6 +534,23 @@ class OrderGateway(BaseApplication):
         er.set(6, ratio_to_decimal(avg, pd) if avg is not None else Decimal(0))
         er.set_timestamp(60, fill.ts if fill is not None else self.now_ns())
         return er
+
+    def _triggered(self, fo: _FixOrder, ev: OrderTriggered) -> Message:
+        """The trigger was hit: ExecType L (FIX 5.0 SP2) or Restated (D, reason 99 Other)."""
+        sid = fo.session_id
+        ins = self.instruments.get(fo.symbol)
+        pd = ins.price_decimals if ins is not None else 0
+        stop, px = from_scaled(ev.stop_price, pd), from_scaled(ev.trigger_px, pd)
+        er = self._report(fo, "L" if self._knows_triggered(sid) else "D")
+        if er.get_str(150) == "D":
+            er.set(378, 99)
+        return er.set(58, f"TRIGGERED: stop {stop} reached at {px}")
+
+    def _knows_triggered(self, sid: SessionID) -> bool:
+        if self._sessions is None:
+            return False
+        f = self._sessions.session(sid).dictionary.fields.get(150)
+        return f is not None and "L" in f.enums
 
     def _reject_new(self, msg: Message, sid: SessionID, code: str, reason: str) -> None:
         self.stats["rejects"] += 1
@@ -510,7 +579,7 @@ class OrderGateway(BaseApplication):
     ) -> None:
         self.stats["rejects"] += 1
         order = fo.order if fo is not None else None
-        status = ORD_STATUS[order.status] if order is not None else "8"
+        status = _ord_status(order, fo.acked) if order is not None and fo is not None else "8"
         order_id = fo.engine_id if fo is not None else "NONE"
         msg = Message.new("9", (37, order_id), (11, cl), (41, orig), (39, status))
         if order is not None:
@@ -559,6 +628,14 @@ class OrderGateway(BaseApplication):
     def _lookup(self, sid: SessionID, cl: str) -> _FixOrder | None:
         engine_id = self._by_client.get((sid.target_comp_id, cl))
         return self._orders.get(engine_id) if engine_id is not None else None
+
+
+def _ord_status(order: Order, acked: bool) -> str:
+    """OrdStatus (39): a released stop the client was told is New stays New while the venue
+    takes it (not Pending New again)."""
+    if acked and order.status in (OrderStatus.SUBMITTED, OrderStatus.ACK_OVERDUE):
+        return "0"
+    return ORD_STATUS[order.status]
 
 
 def _qty(ins: Instrument, value: Decimal) -> int:

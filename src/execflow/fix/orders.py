@@ -18,15 +18,37 @@ from execflow.domain.errors import RejectCode
 SIDE_TO_FIX: Final[Mapping[int, str]] = {1: "1", -1: "2"}
 FIX_TO_SIDE: Final[Mapping[str, int]] = {"1": 1, "2": -1}
 
-ORD_TYPE_TO_FIX: Final[Mapping[OrderType, str]] = {OrderType.MARKET: "1", OrderType.LIMIT: "2"}
-FIX_TO_ORD_TYPE: Final[Mapping[str, OrderType]] = {v: k for k, v in ORD_TYPE_TO_FIX.items()}
+#: OrdType (40) of our order types. FIX has no limit-if-touched: we write (and read) it as
+#: J (market if touched) with a Price (44); a trailing stop is P (pegged) and is only written
+#: (FIX 4.4 describes it with peg instructions the gateway does not take).
+ORD_TYPE_TO_FIX: Final[Mapping[OrderType, str]] = {
+    OrderType.MARKET: "1",
+    OrderType.LIMIT: "2",
+    OrderType.STOP: "3",
+    OrderType.STOP_LIMIT: "4",
+    OrderType.MARKET_IF_TOUCHED: "J",
+    OrderType.LIMIT_IF_TOUCHED: "J",
+    OrderType.MARKET_TO_LIMIT: "K",  # Market with leftover as limit
+    OrderType.TRAILING_STOP: "P",
+}
+#: Our order type of an OrdType (40) the gateway accepts (J with a Price: LIMIT_IF_TOUCHED).
+FIX_TO_ORD_TYPE: Final[Mapping[str, OrderType]] = {
+    "1": OrderType.MARKET,
+    "2": OrderType.LIMIT,
+    "3": OrderType.STOP,
+    "4": OrderType.STOP_LIMIT,
+    "J": OrderType.MARKET_IF_TOUCHED,
+    "K": OrderType.MARKET_TO_LIMIT,
+}
 
 TIF_TO_FIX: Final[Mapping[TimeInForce, str]] = {
     TimeInForce.DAY: "0",
     TimeInForce.GTC: "1",
+    TimeInForce.AT_OPEN: "2",  # At the opening
     TimeInForce.IOC: "3",
     TimeInForce.FOK: "4",
     TimeInForce.GTD: "6",
+    TimeInForce.AT_CLOSE: "7",  # At the close
 }
 FIX_TO_TIF: Final[Mapping[str, TimeInForce]] = {v: k for k, v in TIF_TO_FIX.items()}
 
@@ -44,6 +66,12 @@ ORD_STATUS: Final[Mapping[OrderStatus, str]] = {
     OrderStatus.REJECTED: "8",
     OrderStatus.PENDING_REPLACE: "E",
     OrderStatus.EXPIRED: "C",
+    # held by the engine (docs/orders.md): a contingent order not active yet has been received
+    # but not accepted for execution (Pending New); a stop waiting for its trigger is accepted
+    # and working, as at a venue that holds stops natively (New), also while it is released
+    OrderStatus.HELD: "A",
+    OrderStatus.PENDING_TRIGGER: "0",
+    OrderStatus.TRIGGERED: "0",
 }
 
 #: OrdStatus (39) → the ``state`` of an OrderStatusReport.
@@ -74,6 +102,9 @@ ORD_REJ_REASON: Final[Mapping[str, int]] = {
     RejectCode.DUPLICATE_ORDER: 6,
     RejectCode.INVALID_ORDER_TYPE: 11,
     RejectCode.INVALID_TIME_IN_FORCE: 11,
+    RejectCode.TIME_IN_FORCE_NOT_SUPPORTED: 11,  # Unsupported order characteristic
+    RejectCode.QUANTITY_BELOW_MIN: 13,
+    RejectCode.QUANTITY_ABOVE_MAX: 13,
     RejectCode.NON_POSITIVE_QUANTITY: 13,
     RejectCode.QUANTITY_OFF_LOT: 13,
     RejectCode.UNKNOWN_ACCOUNT: 15,
