@@ -135,3 +135,25 @@ def test_advanced_rejects(begin: str) -> None:
         assert r5.get_str(58).startswith("STOP_PRICE_NOT_ALLOWED")
 
     run(begin, scenario)
+
+
+def test_stop_price_of_a_triggered_order_cannot_change(begin: str) -> None:
+    async def scenario(c: Client, s: SellSide) -> None:
+        c.send(stop("T1", "101.00", ord_type="4", price="99.00"))  # released as a resting limit
+        await c.wait(1, "T1")
+        s.engine.on_quote("ACME", 10_095, 10_100)
+        await c.wait(2, "T1")
+        g = Message.new("G", (41, "T1"), (11, "T2"), (55, "ACME"), (54, "1"), (38, 100))
+        g.set(40, "4").set(44, Decimal("99.00")).set(99, Decimal("102.00")).set_timestamp(60, 1)
+        c.send(g)
+        (rej,) = await c.wait(1, "T2")
+        assert (rej.msg_type, rej.get_str(434), rej.get_str(39)) == ("9", "2", "0")
+        assert rej.get_str(58).startswith("ALREADY_TRIGGERED")
+        # the same StopPx repeated with a new price is a plain replace at the venue
+        g2 = Message.new("G", (41, "T1"), (11, "T3"), (55, "ACME"), (54, "1"), (38, 100))
+        g2.set(40, "4").set(44, Decimal("99.05")).set(99, Decimal("101.00")).set_timestamp(60, 1)
+        c.send(g2)
+        (rep,) = await c.wait(1, "T3")
+        assert (rep.get_str(150), rep.get_decimal(44)) == ("5", Decimal("99.05"))
+
+    run(begin, scenario)
