@@ -38,7 +38,9 @@ def fix(
     switch_interval_us: Annotated[
         float | None, typer.Option(help="sys.setswitchinterval for this run (default: Python's)")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the JSON here")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--json", "--out", "-o", help="Write the JSON here")
+    ] = None,
 ) -> None:
     """NewOrderSingle → first ExecutionReport over loopback TCP: p50/p99/p99.9 and throughput."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
