@@ -11,6 +11,7 @@ from execflow.cli import (
     demo,
     events,
     fix,
+    fix_serve,
     monitor,
     orders,
     risk,
@@ -30,6 +31,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(risk.app, name="risk")
 app.add_typer(fix.app, name="fix")
+fix.app.command("serve")(fix_serve.serve)
 app.add_typer(settlement.app, name="settlement")
 bench.app.command("fix")(bench_fix.fix)
 bench.app.add_typer(bench_api.app)

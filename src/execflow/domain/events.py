@@ -289,11 +289,27 @@ class _Codec:
     @property
     def decoder(self) -> msgspec.json.Decoder[Any]:
         if self._decoder is None:
+            _import_event_modules()
             union: Any = None
             for t in self.registry.values():
                 union = t if union is None else union | t
             self._decoder = msgspec.json.Decoder(type=union)
         return self._decoder
+
+
+# Every module that defines events: a process that reads a log must know all of them, even
+# if it never imported, say, settlement (the decoder is built on first use, after these).
+EVENT_MODULES: tuple[str, ...] = (
+    "execflow.domain.settlement.events",
+    "execflow.domain.risk_events",
+)
+
+
+def _import_event_modules() -> None:
+    import importlib
+
+    for name in EVENT_MODULES:
+        importlib.import_module(name)
 
 
 _codec = _Codec()

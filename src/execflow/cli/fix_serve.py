@@ -1,0 +1,97 @@
+"""`execflow fix serve`: the FIX acceptor (execflow as the sell side) on the configured engine.
+
+Clients log on with their CompID; each is bound to the accounts it may trade
+(``--client CLIENT1=ACC1,ACC2``). Orders go through the same engine, risk checks, venues and
+log as every other entry point; execution reports are sent from committed events. Session
+state (sequence numbers, sent messages) survives restarts in DATA_DIR/fix-sessions.db.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from execflow.application.runner import EngineRunner
+from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
+from execflow.fix.application import SessionID
+from execflow.fix.config import SessionConfig
+from execflow.fix.connection import Acceptor
+from execflow.fix.gateway import AccountPermissions, OrderGateway
+from execflow.fix.store import SqliteStoreFactory
+
+BEGIN_STRINGS = ("FIX.4.4", "FIXT.1.1")
+
+
+def _clients(specs: list[str]) -> dict[str, AccountPermissions]:
+    out: dict[str, AccountPermissions] = {}
+    for spec in specs:
+        comp, sep, accounts = spec.partition("=")
+        names = [a.strip() for a in accounts.split(",") if a.strip()]
+        if not sep or not comp.strip() or not names:
+            err_console.print(
+                f"[red]error:[/] --client {spec!r}: expected COMPID=ACCOUNT[,ACCOUNT]"
+            )
+            raise typer.Exit(EXIT_ERROR)
+        out[comp.strip()] = AccountPermissions.of(*names)
+    return out
+
+
+def serve(
+    client: Annotated[
+        list[str],
+        typer.Option("--client", "-c", help="COMPID=ACCOUNT[,ACCOUNT] (repeatable)"),
+    ],
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port)")] = 9878,
+    comp_id: Annotated[str, typer.Option("--comp-id", help="our SenderCompID")] = "EXECFLOW",
+    begin: Annotated[str, typer.Option(help="FIX.4.4 or FIXT.1.1")] = "FIX.4.4",
+    heartbeat: Annotated[int, typer.Option(help="HeartBtInt seconds")] = 30,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Accept FIX clients: NewOrderSingle, cancel, cancel/replace and status requests go to the
+    engine; ExecutionReports and OrderCancelRejects come back from committed events."""
+    if begin not in BEGIN_STRINGS:
+        err_console.print(f"[red]error:[/] --begin must be one of {', '.join(BEGIN_STRINGS)}")
+        raise typer.Exit(EXIT_ERROR)
+    perms = _clients(client)
+    with open_app(data_dir, store) as app:
+        sessions = [SessionID(begin, comp_id, c) for c in perms]
+        runner = EngineRunner(app.engine)
+        gateway = OrderGateway(runner, app.instruments, perms)
+        gateway.load_existing(
+            [*app.engine.open_orders(), *app.engine.held_orders()], sessions
+        )  # before the engine thread starts: no race
+        configs = [
+            SessionConfig(sid, initiator=False, heartbeat_interval_s=heartbeat) for sid in sessions
+        ]
+        app.config.data_dir.mkdir(parents=True, exist_ok=True)
+        factory = SqliteStoreFactory(Path(app.config.data_dir) / "fix-sessions.db")
+        acceptor = Acceptor(gateway, configs, factory, port=port)
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, stop.set)
+            runner.start()
+            gateway.bind(acceptor)
+            await acceptor.start()
+            console.print(
+                f"execflow FIX acceptor on 127.0.0.1:{acceptor.port} as {comp_id} ({begin}); "
+                f"clients: {', '.join(f'{c}->{sorted(p.accounts)}' for c, p in perms.items())}",
+                highlight=False,
+            )
+            try:
+                await stop.wait()
+            finally:
+                await acceptor.stop(timeout_s=2.0)
+                gateway.close()
+                runner.stop()
+
+        asyncio.run(main())

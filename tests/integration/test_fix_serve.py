@@ -1,0 +1,75 @@
+"""`execflow fix serve` end to end: the CLI's acceptor in its own process, our FIX initiator
+venue adapter as the client, over loopback TCP; the order lands in the server's log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from execflow.adapters.reference import default_instruments
+from execflow.adapters.store.sqlite import SqliteEventStore
+from execflow.domain.enums import OrderType, TimeInForce
+from execflow.domain.events import OrderFilled, OrderInitialized
+from execflow.domain.reports import Ack, Fill, VenueOrder, VenueReport
+from execflow.fix.application import SessionID
+from execflow.fix.config import SessionConfig
+from execflow.fix.venue import FixVenue
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_fix_serve_accepts_an_order_and_reports_fills(tmp_path: Path) -> None:
+    port = _free_port()
+    cmd = [sys.executable, "-m", "execflow.cli.main", "fix", "serve", "--client", "OMS=ACC1",
+           "--port", str(port), "--heartbeat", "5", "--data-dir", str(tmp_path)]  # fmt: skip
+    env = {**os.environ, "EXECFLOW_STORE": "sqlite", "EXECFLOW_SYNC": "NORMAL"}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in proc.stdout:
+            if "FIX acceptor on" in line or time.monotonic() > deadline:
+                break
+        assert proc.poll() is None, "server exited"
+        reports: list[VenueReport] = []
+        venue = FixVenue(
+            SessionConfig(SessionID("FIX.4.4", "OMS", "EXECFLOW"), initiator=True),
+            "127.0.0.1", port, default_instruments(), poll_wait_s=3.0, quiet_s=0.2,
+            tick_s=0.05, reconnect_interval_s=0.1,
+        )  # fmt: skip
+        venue.connect(reports.append)
+        venue.start(logon_timeout_s=10)
+        try:
+            venue.submit(
+                VenueOrder(cl_ord_id="F1", account="ACC1", instrument="AAPL", side=1,
+                           order_type=OrderType.MARKET, quantity=30, tif=TimeInForce.DAY)
+            )  # fmt: skip
+            for _ in range(10):
+                venue.poll(time.time_ns())
+                if sum(r.last_qty for r in reports if isinstance(r, Fill)) >= 30:
+                    break
+        finally:
+            venue.stop()
+        assert any(isinstance(r, Ack) for r in reports), reports
+        assert sum(r.last_qty for r in reports if isinstance(r, Fill)) == 30
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    store = SqliteEventStore(tmp_path / "events.db")
+    events = [r.event for r in store.read_all()]
+    store.close()
+    init = [e for e in events if isinstance(e, OrderInitialized)]
+    assert [(e.cl_ord_id, e.account) for e in init] == [("OMS:F1", "ACC1")]
+    assert sum(e.last_qty for e in events if isinstance(e, OrderFilled)) == 30
