@@ -75,6 +75,20 @@ def test_limit_order_cancel_and_replace(client: httpx.Client) -> None:
     assert_problem(client.post(f"/v1/orders/{c}/cancel", headers=H_A), 409, "ORDER_NOT_OPEN")
 
 
+def test_replace_changes_the_time_in_force(client: httpx.Client) -> None:
+    c = cl()
+    r = submit(client, H_A, cl_ord_id=c, price="100.00", time_in_force="DAY")
+    assert r.status_code == 201, r.text
+    wait_for(lambda: order_status(client, c, H_A) == "ACCEPTED")
+    r = client.patch(f"/v1/orders/{c}", json={"time_in_force": "GTC"}, headers=H_A)
+    assert r.status_code == 202, r.text
+    wait_for(lambda: order_status(client, c, H_A) == "ACCEPTED")
+    assert client.get(f"/v1/orders/{c}", headers=H_A).json()["time_in_force"] == "GTC"
+    r = client.patch(f"/v1/orders/{c}", json={"time_in_force": "IOC"}, headers=H_A)
+    assert r.status_code == 422  # only DAY and GTC for a working order
+    client.delete(f"/v1/orders/{c}", headers=H_A)
+
+
 def test_rejections_are_problems(client: httpx.Client) -> None:
     # VOD.L trades in ticks of 0.02
     assert_problem(submit(client, H_A, instrument="VOD.L", price="72.13"), 422, "PRICE_OFF_TICK")

@@ -24,6 +24,7 @@ from execflow.domain.reports import (
     OrderStatusReport,
     Reject,
     Replaced,
+    ReplaceReject,
     VenueOrder,
     VenueReport,
 )
@@ -190,6 +191,19 @@ def test_replace_is_confirmed_and_shows_in_the_status(h: Harness) -> None:
     (s,) = h.settle()
     assert isinstance(s, OrderStatusReport)
     assert (s.state, s.quantity, s.price) == ("OPEN", 200, PASSIVE_BUY - TICK)
+
+
+def test_replace_can_change_the_time_in_force(h: Harness) -> None:
+    o = h.order(price=PASSIVE_BUY, qty=300)  # DAY
+    h.venue.submit(o)
+    h.settle()
+    h.venue.replace(o.cl_ord_id, 300, PASSIVE_BUY, TimeInForce.GTC)
+    (r,) = h.settle()
+    assert isinstance(r, Replaced), r
+    assert r.tif == TimeInForce.GTC and (r.quantity, r.price) == (300, PASSIVE_BUY)
+    h.venue.replace(o.cl_ord_id, 300, PASSIVE_BUY, TimeInForce.IOC)  # not for a resting order
+    (rej,) = h.settle()
+    assert isinstance(rej, ReplaceReject), rej
 
 
 def test_status_request_reports_state_and_fills(h: Harness) -> None:

@@ -114,6 +114,11 @@ class ReplaceOrderBody(BaseModel):
         description="new trigger of an order the engine still holds (PENDING_TRIGGER, HELD); "
         "once triggered: 409 ALREADY_TRIGGERED",
     )  # fmt: skip
+    time_in_force: Literal["DAY", "GTC"] | None = Field(
+        default=None,
+        description="a working order's time in force can move between DAY and GTC; the venue "
+        "confirms it like any replace",
+    )
 
 
 class OrderAck(BaseModel):

@@ -484,13 +484,21 @@ class ExecutionService:
         quantity: str | None,
         price: str | None,
         stop_price: str | None = None,
+        time_in_force: str | None = None,
     ) -> dict[str, Any]:
         p.require(Scope.TRADE)
         self._owned(p, cl)
-        if quantity is None and price is None and stop_price is None:
+        if quantity is None and price is None and stop_price is None and time_in_force is None:
             raise ApiError(
-                RejectCode.REPLACE_NO_CHANGE, "give a new quantity, price and/or stop price"
+                RejectCode.REPLACE_NO_CHANGE,
+                "give a new quantity, price, time in force and/or stop price",
             )
+        try:
+            tif = TimeInForce(time_in_force) if time_in_force is not None else None
+        except ValueError:
+            raise ApiError(
+                RejectCode.INVALID_TIME_IN_FORCE, f"unknown time in force {time_in_force!r}"
+            ) from None
         meta = self.index.owner(cl)
         assert meta is not None
         ins = self.instrument(meta.instrument)
@@ -505,7 +513,8 @@ class ExecutionService:
         except InvalidValueError as exc:
             raise ApiError(exc.code, exc.message) from None
         result = await self._send(
-            "replace", ReplaceOrder(cl_ord_id=cl, quantity=q, price=px, stop_price=stop)
+            "replace",
+            ReplaceOrder(cl_ord_id=cl, quantity=q, price=px, stop_price=stop, tif=tif),
         )
         if not result.ok:
             raise result_error(result)

@@ -778,7 +778,7 @@ class Engine:
             )
             assert order.venue is not None
             self._effects.append(
-                (_ReplaceRequest(self.venues[order.venue]), (cl, qty, order.price))
+                (_ReplaceRequest(self.venues[order.venue]), (cl, qty, order.price, None))
             )
         # SUBMITTED / pending: resized when the venue's answer marks the group again
 
@@ -865,8 +865,11 @@ class Engine:
         instrument = self.instruments[order.instrument]
         qty = order.quantity if cmd.quantity is None else cmd.quantity
         price = order.price if cmd.price is None else cmd.price
-        rej: tuple[str, str] | None = None
-        if qty <= 0:
+        tif = order.tif if cmd.tif is None else cmd.tif
+        rej: tuple[str, str] | None = _tif_change_problem(order, cmd.tif)
+        if rej is not None:
+            pass
+        elif qty <= 0:
             rej = (RejectCode.NON_POSITIVE_QUANTITY, "quantity must be greater than zero")
         elif qty % instrument.lot_size:
             rej = (RejectCode.QUANTITY_OFF_LOT, "quantity is not a multiple of the lot size")
@@ -880,7 +883,7 @@ class Engine:
             rej = (RejectCode.PRICE_NOT_ALLOWED, "only a limit order's price can be replaced")
         elif price is not None and (price <= 0 or price % instrument.tick_size):
             rej = (RejectCode.PRICE_OFF_TICK, "price must be positive and on the tick")
-        elif qty == order.quantity and price == order.price:
+        elif qty == order.quantity and price == order.price and tif == order.tif:
             rej = (RejectCode.REPLACE_NO_CHANGE, "the replace changes nothing")
         if rej is None:
             now = self.clock.now_ns()
@@ -891,13 +894,16 @@ class Engine:
                     break
         if rej is not None:
             return CommandResult(False, cl, order.status, rej[0], rej[1])
+        new_tif = tif if tif != order.tif else None
         self._emit(
             order,
-            OrderPendingReplace(ts=self.clock.now_ns(), cl_ord_id=cl, quantity=qty, price=price),
+            OrderPendingReplace(
+                ts=self.clock.now_ns(), cl_ord_id=cl, quantity=qty, price=price, tif=new_tif
+            ),
         )
         assert order.venue is not None
         venue = self.venues[order.venue]
-        self._effects.append((_ReplaceRequest(venue), (cl, qty, price)))
+        self._effects.append((_ReplaceRequest(venue), (cl, qty, price, new_tif)))
         return CommandResult(True, cl, order.status)
 
     def _amend_held(self, order: Order, cmd: ReplaceOrder) -> CommandResult:
@@ -922,7 +928,14 @@ class Engine:
             )
         elif any(p is not None and (p <= 0 or p % instrument.tick_size) for p in (price, stop)):
             rej = (RejectCode.PRICE_OFF_TICK, "prices must be positive and on the tick")
-        elif qty == order.quantity and price == order.price and stop == order.stop_price:
+        elif (problem := _tif_change_problem(order, cmd.tif)) is not None:
+            rej = problem
+        elif (
+            qty == order.quantity
+            and price == order.price
+            and stop == order.stop_price
+            and (cmd.tif is None or cmd.tif == order.tif)
+        ):
             rej = (RejectCode.REPLACE_NO_CHANGE, "the replace changes nothing")
         now = self.clock.now_ns()
         if rej is None:
@@ -941,6 +954,7 @@ class Engine:
                 quantity=qty,
                 price=price,
                 stop_price=stop if stop != order.stop_price else None,
+                tif=cmd.tif if cmd.tif != order.tif else None,
             ),
         )
         if order.status is OrderStatus.PENDING_TRIGGER:
@@ -988,7 +1002,7 @@ class Engine:
             assert isinstance(r, Replaced)
             ev = OrderReplaced(
                 ts=r.ts, cl_ord_id=cl, quantity=r.quantity, price=r.price,
-                venue_order_id=r.venue_order_id,
+                venue_order_id=r.venue_order_id, tif=r.tif,
             )  # fmt: skip
         elif t is ReplaceReject:
             assert isinstance(r, ReplaceReject)
@@ -1177,6 +1191,23 @@ class Engine:
             self._apply_report_event(order, ev)
 
 
+_REPLACEABLE_TIFS = (TimeInForce.DAY, TimeInForce.GTC)
+
+
+def _tif_change_problem(order: Order, tif: TimeInForce | None) -> tuple[str, str] | None:
+    """A working order may move between DAY and GTC (GTD needs an expire time, IOC/FOK make no
+    sense for an order that is already resting)."""
+    if tif is None or tif == order.tif:
+        return None
+    if tif not in _REPLACEABLE_TIFS or order.tif not in _REPLACEABLE_TIFS:
+        return (
+            RejectCode.INVALID_TIME_IN_FORCE,
+            f"a working order's time in force can change between DAY and GTC, not {order.tif} "
+            f"to {tif}",
+        )
+    return None
+
+
 class _ReplaceRequest:
     """Adapter so a replace request fits the (fn, arg) effect shape."""
 
@@ -1185,5 +1216,5 @@ class _ReplaceRequest:
     def __init__(self, venue: VenuePort) -> None:
         self.venue = venue
 
-    def __call__(self, args: tuple[str, int, int | None]) -> None:
+    def __call__(self, args: tuple[str, int, int | None, TimeInForce | None]) -> None:
         self.venue.replace(*args)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from execflow.domain.enums import TimeInForce
 from execflow.domain.events import Event
 from execflow.domain.reports import VenueOrder, VenueReport
 
@@ -95,7 +96,11 @@ class VenuePort(Protocol):
 
     def cancel(self, cl_ord_id: str) -> None: ...
 
-    def replace(self, cl_ord_id: str, quantity: int, price: int | None) -> None: ...
+    def replace(
+        self, cl_ord_id: str, quantity: int, price: int | None, tif: TimeInForce | None = None
+    ) -> None:
+        """Total ``quantity`` at ``price`` (None: unchanged); ``tif`` None: unchanged."""
+        ...
 
     def request_status(self, cl_ord_id: str) -> None: ...
 

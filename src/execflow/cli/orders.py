@@ -389,10 +389,17 @@ def replace(
     stop_price: Annotated[
         str | None, typer.Option("--stop-price", help="while the engine still holds it")
     ] = None,
+    tif: Annotated[str | None, typer.Option("--tif", help="DAY or GTC")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
-    """Change an open order's quantity, limit price and/or (held orders) stop price."""
+    """Change an open order's quantity, limit price, time in force (DAY <-> GTC) and/or (held
+    orders) stop price. The venue confirms the change (pending replace until it answers)."""
+    try:
+        new_tif = TimeInForce(tif.upper()) if tif is not None else None
+    except ValueError:
+        err_console.print(f"[red]error:[/] unknown time in force {tif!r}")
+        raise typer.Exit(EXIT_ERROR) from None
     with open_app(data_dir, store) as a:
         order = a.engine.orders.get(cl_ord_id)
         if order is None:
@@ -407,7 +414,7 @@ def replace(
             err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
             raise typer.Exit(EXIT_REJECTED) from None
         result = a.engine.execute(
-            ReplaceOrder(cl_ord_id=cl_ord_id, quantity=q, price=p, stop_price=sp)
+            ReplaceOrder(cl_ord_id=cl_ord_id, quantity=q, price=p, stop_price=sp, tif=new_tif)
         )
         if not result.ok:
             _report(False, cl_ord_id, result.status, result.code, result.reason)

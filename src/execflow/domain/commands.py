@@ -75,3 +75,4 @@ class ReplaceOrder(Command, frozen=True, kw_only=True, gc=False, tag="replace"):
     quantity: int | None = None
     price: int | None = None
     stop_price: int | None = None  # only while the engine still holds the order
+    tif: TimeInForce | None = None  # a working order may change between DAY and GTC

@@ -102,12 +102,14 @@ class OrderPendingReplace(
 ):
     quantity: int
     price: int | None = None
+    tif: TimeInForce | None = None  # set when the replace changes the time in force
 
 
 class OrderReplaced(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.replaced"):
     quantity: int
     price: int | None = None
     venue_order_id: str | None = None
+    tif: TimeInForce | None = None
 
 
 class OrderReplaceRejected(
@@ -174,6 +176,7 @@ class OrderAmended(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.a
     quantity: int
     price: int | None = None
     stop_price: int | None = None
+    tif: TimeInForce | None = None
 
 
 class ParentAccepted(OrderEvent, frozen=True, kw_only=True, gc=False, tag="parent.accepted"):

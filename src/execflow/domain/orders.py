@@ -298,6 +298,8 @@ class Order:
             self.price = ev.price
         if ev.venue_order_id is not None:
             self.venue_order_id = ev.venue_order_id
+        if ev.tif is not None:
+            self.tif = TimeInForce(ev.tif)
         self.pending_quantity = self.pending_price = None
         self._restore()
 
@@ -328,6 +330,8 @@ class Order:
             self.quantity, self.price = ev.quantity, ev.price
             if ev.stop_price is not None:
                 self.stop_price = ev.stop_price
+            if ev.tif is not None:
+                self.tif = TimeInForce(ev.tif)
         if target is RESTORE:
             self._restore()
         elif isinstance(target, OrderStatus):

@@ -64,6 +64,7 @@ class Replaced(VenueReport, frozen=True, kw_only=True, gc=False, tag="replaced")
     quantity: int
     price: int | None = None
     venue_order_id: str | None = None
+    tif: TimeInForce | None = None  # the new time in force, when the replace changed it
 
 
 class ReplaceReject(VenueReport, frozen=True, kw_only=True, gc=False, tag="replace_reject"):

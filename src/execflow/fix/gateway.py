@@ -83,6 +83,7 @@ from execflow.fix.orders import (
     ORD_STATUS,
     ORD_TYPE_TO_FIX,
     SIDE_TO_FIX,
+    TIF_TO_FIX,
     allowed_reason,
     reject_text,
 )
@@ -338,13 +339,22 @@ class OrderGateway(BaseApplication):
             stop = _price(ins, msg.get_decimal(99)) if 99 in msg else None
             if stop is not None and fo.order is not None and stop == fo.order.stop_price:
                 stop = None  # repeated unchanged, as FIX clients do: no change asked
+            tif = FIX_TO_TIF.get(msg.get_str(59)) if 59 in msg else None
+            if 59 in msg and tif is None:
+                raise ExecflowError(
+                    f"unsupported TimeInForce {msg.get_str(59)!r}", "INVALID_TIME_IN_FORCE"
+                )
+            if tif is not None and fo.order is not None and tif == fo.order.tif:
+                tif = None  # repeated unchanged
         except ExecflowError as exc:
             self._cancel_reject(sid, fo, cl, orig, "2", exc.code, exc.message)
             return
         fo.pending_replace = cl
         self._track(fo, cl)
         ticket = self.runner.send(
-            ReplaceOrder(cl_ord_id=fo.engine_id, quantity=qty, price=price, stop_price=stop)
+            ReplaceOrder(
+                cl_ord_id=fo.engine_id, quantity=qty, price=price, stop_price=stop, tif=tif
+            )
         )
         ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
 
@@ -525,6 +535,9 @@ class OrderGateway(BaseApplication):
         er.set(40, ORD_TYPE_TO_FIX.get(order.order_type, "1"))
         if order.price is not None:
             er.set_fixed(44, order.price, pd)
+        fix_tif = TIF_TO_FIX.get(order.tif)
+        if fix_tif is not None:
+            er.set(59, fix_tif)  # the current time in force (a replace may have changed it)
         if order.stop_price is not None:
             er.set_fixed(99, order.stop_price, pd)
         if fill is not None:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from execflow.application.ports import ReportSink
-from execflow.domain.enums import OrderType
+from execflow.domain.enums import OrderType, TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
 from execflow.domain.reports import (
@@ -62,6 +62,7 @@ from execflow.fix.message import Message
 from execflow.fix.orders import (
     FIX_CXL_REJ_REASON,
     FIX_ORD_REJ_REASON,
+    FIX_TO_TIF,
     ORD_TYPE_TO_FIX,
     SIDE_TO_FIX,
     STATUS_STATE,
@@ -97,6 +98,7 @@ class _Sent:
     price: int | None
     requests: int = 0
     fills: list[StatusFill] = field(default_factory=list)
+    tif: TimeInForce | None = None  # as last replaced (None: as sent)
 
 
 class FixVenue(BaseApplication):
@@ -281,7 +283,9 @@ class FixVenue(BaseApplication):
         msg.set_timestamp(60, self.now_ns())
         self._request(new_cl, msg)
 
-    def replace(self, cl_ord_id: str, quantity: int, price: int | None) -> None:
+    def replace(
+        self, cl_ord_id: str, quantity: int, price: int | None, tif: TimeInForce | None = None
+    ) -> None:
         rec = self._orders.get(cl_ord_id)
         if not self._logged_on or rec is None:
             why = _DISCONNECTED if rec is not None or not self._logged_on else _UNKNOWN
@@ -295,7 +299,7 @@ class FixVenue(BaseApplication):
         new_price = rec.price if price is None else price
         if new_price is not None:
             msg.set_fixed(44, new_price, rec.ins.price_decimals)
-        msg.set(59, TIF_TO_FIX[rec.order.tif])
+        msg.set(59, TIF_TO_FIX[tif or rec.tif or rec.order.tif])
         self._request(new_cl, msg)
 
     def request_status(self, cl_ord_id: str) -> None:
@@ -473,9 +477,18 @@ class FixVenue(BaseApplication):
         elif exec_type == "5":
             qty = msg.get_fixed(38, qd)
             price = msg.get_fixed(44, pd) if 44 in msg else None
+            new_tif: TimeInForce | None = None
+            if 59 in msg:
+                reported = FIX_TO_TIF.get(msg.get_str(59))
+                if rec is not None and reported != (rec.tif or rec.order.tif):
+                    new_tif = reported
             if rec is not None:
                 rec.fix_cl, rec.quantity, rec.price = fix_cl, qty, price
-            report = Replaced(**head, quantity=qty, price=price, venue_order_id=msg.get_str(37))
+                if new_tif is not None:
+                    rec.tif = new_tif
+            report = Replaced(
+                **head, quantity=qty, price=price, venue_order_id=msg.get_str(37), tif=new_tif
+            )
         elif exec_type == "8":
             code, reason = self._reject_code(msg, 103, FIX_ORD_REJ_REASON)
             report = Reject(**head, code=code, reason=reason)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TypedDict
 
 from execflow.application.ports import ReportSink
-from execflow.domain.enums import Liquidity, OrderType
+from execflow.domain.enums import Liquidity, OrderType, TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
 from execflow.domain.reports import (
@@ -74,8 +74,10 @@ class FakeVenue:
     def cancel(self, cl_ord_id: str) -> None:
         self._pending.append(lambda ts: self._cancel(cl_ord_id, ts))
 
-    def replace(self, cl_ord_id: str, quantity: int, price: int | None) -> None:
-        self._pending.append(lambda ts: self._replace(cl_ord_id, quantity, price, ts))
+    def replace(
+        self, cl_ord_id: str, quantity: int, price: int | None, tif: TimeInForce | None = None
+    ) -> None:
+        self._pending.append(lambda ts: self._replace(cl_ord_id, quantity, price, tif, ts))
 
     def request_status(self, cl_ord_id: str) -> None:
         self._pending.append(lambda ts: self._status(cl_ord_id, ts))
@@ -161,7 +163,9 @@ class FakeVenue:
         o.state = "CANCELED"
         self._out.append(Canceled(**self._head(cl_ord_id, ts), reason="canceled on request"))
 
-    def _replace(self, cl_ord_id: str, quantity: int, price: int | None, ts: int) -> None:
+    def _replace(
+        self, cl_ord_id: str, quantity: int, price: int | None, tif: TimeInForce | None, ts: int
+    ) -> None:
         o = self.orders.get(cl_ord_id)
         if o is None or o.state != "OPEN" or quantity <= o.cum:
             if o is None:
@@ -172,6 +176,15 @@ class FakeVenue:
                 code = RejectCode.REPLACE_BELOW_FILLED
             self._out.append(ReplaceReject(**self._head(cl_ord_id, ts), code=code, reason=code))
             return
+        if tif is not None and tif not in (TimeInForce.DAY, TimeInForce.GTC):
+            self._out.append(
+                ReplaceReject(
+                    **self._head(cl_ord_id, ts),
+                    code=RejectCode.INVALID_TIME_IN_FORCE,
+                    reason=f"a resting order cannot become {tif}",
+                )
+            )
+            return
         o.quantity = quantity
         o.price = o.price if price is None else price
         self._out.append(
@@ -180,6 +193,7 @@ class FakeVenue:
                 quantity=quantity,
                 price=o.price,
                 venue_order_id=o.venue_order_id,
+                tif=tif,
             )
         )
 

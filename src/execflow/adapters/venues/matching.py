@@ -161,7 +161,9 @@ class MatchingCore:
         self._outbox.append(Canceled(**self._head(cl_ord_id, ts), reason="canceled on request"))
         self._notify(instrument, ts, 0, [])
 
-    def _on_replace(self, cl_ord_id: str, quantity: int, price: int | None, ts: int) -> None:
+    def _on_replace(
+        self, cl_ord_id: str, quantity: int, price: int | None, tif: TimeInForce | None, ts: int
+    ) -> None:
         rec = self._orders.get(cl_ord_id)
         if rec is None or rec.state != OPEN:
             code, why = _not_open(rec)
@@ -170,7 +172,7 @@ class MatchingCore:
         instrument = rec.order.instrument
         new_price = rec.price if price is None else price
         problem = check_replace(
-            rec, self.instruments[instrument], quantity, new_price, instrument in self._halted
+            rec, self.instruments[instrument], quantity, new_price, instrument in self._halted, tif
         )
         if problem is not None:
             self._outbox.append(
@@ -180,14 +182,20 @@ class MatchingCore:
         book = self.books[instrument]
         leaves = quantity - rec.cum
         # the book holds the old leaves (rec.quantity - rec.cum): lowering keeps the priority
-        keeps_priority = new_price == rec.price and quantity < rec.quantity
+        keeps_priority = new_price == rec.price and quantity <= rec.quantity
         rec.quantity, rec.price = quantity, new_price
+        new_tif = tif if tif is not None and tif != rec.tif else None
+        if new_tif is not None:  # DAY <-> GTC: the old expiry no longer applies
+            rec.tif = new_tif
+            rec.expiry_gen += 1
+            self._schedule_expiry(rec, ts)
         self._outbox.append(
             Replaced(
                 **self._head(cl_ord_id, ts),
                 quantity=quantity,
                 price=new_price,
                 venue_order_id=rec.venue_order_id,
+                tif=new_tif,
             )
         )
         if keeps_priority:
@@ -215,8 +223,8 @@ class MatchingCore:
             )
         )
 
-    def _on_expire(self, rec: OrderRecord, ts: int) -> None:
-        if rec.state != OPEN:
+    def _on_expire(self, rec: OrderRecord, gen: int, ts: int) -> None:
+        if rec.state != OPEN or gen != rec.expiry_gen:
             return
         instrument = rec.order.instrument
         self.books[instrument].cancel(rec.book_oid)
@@ -301,11 +309,11 @@ class MatchingCore:
     def _schedule_expiry(self, rec: OrderRecord, ts: int) -> None:
         if rec.state != OPEN:
             return
-        tif = rec.order.tif
+        tif = rec.tif
         if tif == TimeInForce.DAY:
-            self._push(self.end_of_day(ts), partial(self._on_expire, rec))
+            self._push(self.end_of_day(ts), partial(self._on_expire, rec, rec.expiry_gen))
         elif tif == TimeInForce.GTD and rec.order.expire_at is not None:
-            self._push(rec.order.expire_at, partial(self._on_expire, rec))
+            self._push(rec.order.expire_at, partial(self._on_expire, rec, rec.expiry_gen))
 
     def _new_venue_order_id(self) -> str:
         self._n_order += 1

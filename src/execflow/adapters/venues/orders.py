@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from execflow.domain.commands import SubmitOrder
+from execflow.domain.enums import TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
 from execflow.domain.reports import StatusFill, VenueOrder
@@ -27,11 +28,13 @@ class OrderRecord:
     __slots__ = (
         "book_oid",
         "cum",
+        "expiry_gen",
         "fills",
         "order",
         "price",
         "quantity",
         "state",
+        "tif",
         "venue_order_id",
     )
 
@@ -41,6 +44,8 @@ class OrderRecord:
         self.state = state
         self.quantity = order.quantity
         self.price = order.price
+        self.tif: TimeInForce = TimeInForce(order.tif)  # a replace may change DAY <-> GTC
+        self.expiry_gen = 0  # bumped when the time in force changes: older expiries are void
         self.cum = 0
         self.fills: list[StatusFill] = []
         self.book_oid = 0  # 0: not resting
@@ -74,7 +79,12 @@ def check_order(
 
 
 def check_replace(
-    rec: OrderRecord, instrument: Instrument, quantity: int, price: int | None, halted: bool
+    rec: OrderRecord,
+    instrument: Instrument,
+    quantity: int,
+    price: int | None,
+    halted: bool,
+    tif: TimeInForce | None = None,
 ) -> Rejection | None:
     """Rules for a replace of an open (resting, hence limit) order to ``quantity``/``price``."""
     if halted:
@@ -92,6 +102,14 @@ def check_replace(
             RejectCode.REPLACE_BELOW_FILLED,
             f"new quantity {quantity} is not above the filled quantity {rec.cum}",
         )
+    if tif is not None and tif != rec.tif:
+        movable = (TimeInForce.DAY, TimeInForce.GTC)
+        if tif not in movable or rec.tif not in movable:
+            return Rejection(
+                RejectCode.INVALID_TIME_IN_FORCE,
+                f"time in force can change between DAY and GTC, not {rec.tif} to {tif}",
+            )
+        return None
     if quantity == rec.quantity and price == rec.price:
         return Rejection(RejectCode.REPLACE_NO_CHANGE, "neither quantity nor price changes")
     return None

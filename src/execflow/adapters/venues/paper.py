@@ -111,13 +111,15 @@ class PaperVenue(MatchingCore):
             return
         self._enqueue(partial(self._on_cancel, cl_ord_id))
 
-    def replace(self, cl_ord_id: str, quantity: int, price: int | None) -> None:
+    def replace(
+        self, cl_ord_id: str, quantity: int, price: int | None, tif: TimeInForce | None = None
+    ) -> None:
         if not self._connected:
             self._local.append(
                 ReplaceReject(**self._head(cl_ord_id, self._request_time()), **_DISCONNECTED)
             )
             return
-        self._enqueue(partial(self._on_replace, cl_ord_id, quantity, price))
+        self._enqueue(partial(self._on_replace, cl_ord_id, quantity, price, tif))
 
     def request_status(self, cl_ord_id: str) -> None:
         self._enqueue(partial(self._on_status, cl_ord_id))

@@ -190,6 +190,7 @@ class Servicer:
                 request.quantity if request.HasField("quantity") else None,
                 request.price if request.HasField("price") else None,
                 _has(request, "stop_price"),
+                _has(request, "time_in_force"),
             )
         except ApiError as exc:
             await self._fail(context, exc)

@@ -140,7 +140,9 @@ async def cancel_order_post(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> Respon
 async def replace_order(
     cl_ord_id: ClOrdId, body: ReplaceOrderBody, p: Auth, svc: Service
 ) -> Response:
-    ack = await svc.replace(p, cl_ord_id, body.quantity, body.price, body.stop_price)
+    ack = await svc.replace(
+        p, cl_ord_id, body.quantity, body.price, body.stop_price, body.time_in_force
+    )
     return JSONResponse(ack, status_code=202)
 
 
@@ -154,7 +156,9 @@ async def replace_order(
 async def replace_order_post(
     cl_ord_id: ClOrdId, body: ReplaceOrderBody, p: Auth, svc: Service
 ) -> Response:
-    ack = await svc.replace(p, cl_ord_id, body.quantity, body.price, body.stop_price)
+    ack = await svc.replace(
+        p, cl_ord_id, body.quantity, body.price, body.stop_price, body.time_in_force
+    )
     return JSONResponse(ack, status_code=202)
 
 
