@@ -98,7 +98,7 @@ from execflow.domain.reports import (
     VenueOrder,
     VenueReport,
 )
-from execflow.domain.validation import Rejection, validate_submit
+from execflow.domain.validation import Rejection, validate_submit, validate_tif_change
 
 log = logging.getLogger(__name__)
 
@@ -1191,21 +1191,9 @@ class Engine:
             self._apply_report_event(order, ev)
 
 
-_REPLACEABLE_TIFS = (TimeInForce.DAY, TimeInForce.GTC)
-
-
 def _tif_change_problem(order: Order, tif: TimeInForce | None) -> tuple[str, str] | None:
-    """A working order may move between DAY and GTC (GTD needs an expire time, IOC/FOK make no
-    sense for an order that is already resting)."""
-    if tif is None or tif == order.tif:
-        return None
-    if tif not in _REPLACEABLE_TIFS or order.tif not in _REPLACEABLE_TIFS:
-        return (
-            RejectCode.INVALID_TIME_IN_FORCE,
-            f"a working order's time in force can change between DAY and GTC, not {order.tif} "
-            f"to {tif}",
-        )
-    return None
+    rej = validate_tif_change(order.tif, tif)
+    return None if rej is None else (rej.code, rej.reason)
 
 
 class _ReplaceRequest:

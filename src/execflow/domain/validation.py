@@ -196,3 +196,20 @@ def validate_advanced(cmd: SubmitOrder, instrument: Instrument) -> Rejection | N
             f"not {cmd.tif}",
         )
     return None
+
+
+REPLACEABLE_TIFS = (TimeInForce.DAY, TimeInForce.GTC)
+
+
+def validate_tif_change(current: TimeInForce, new: TimeInForce | None) -> Rejection | None:
+    """A working order may move between DAY and GTC on a cancel/replace; GTD needs an expire
+    time and IOC/FOK make no sense for an order that is already resting."""
+    if new is None or new == current:
+        return None
+    if new not in REPLACEABLE_TIFS or current not in REPLACEABLE_TIFS:
+        return Rejection(
+            RejectCode.INVALID_TIME_IN_FORCE,
+            f"a working order's time in force can change between DAY and GTC, not {current} "
+            f"to {new}",
+        )
+    return None

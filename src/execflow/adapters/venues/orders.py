@@ -13,7 +13,7 @@ from execflow.domain.enums import TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
 from execflow.domain.reports import StatusFill, VenueOrder
-from execflow.domain.validation import Rejection, validate_submit
+from execflow.domain.validation import Rejection, validate_submit, validate_tif_change
 
 OPEN: Final = "OPEN"
 FILLED: Final = "FILLED"
@@ -103,13 +103,7 @@ def check_replace(
             f"new quantity {quantity} is not above the filled quantity {rec.cum}",
         )
     if tif is not None and tif != rec.tif:
-        movable = (TimeInForce.DAY, TimeInForce.GTC)
-        if tif not in movable or rec.tif not in movable:
-            return Rejection(
-                RejectCode.INVALID_TIME_IN_FORCE,
-                f"time in force can change between DAY and GTC, not {rec.tif} to {tif}",
-            )
-        return None
+        return validate_tif_change(rec.tif, tif)
     if quantity == rec.quantity and price == rec.price:
         return Rejection(RejectCode.REPLACE_NO_CHANGE, "neither quantity nor price changes")
     return None
