@@ -159,8 +159,7 @@ class RiskCore:
             self.roll_day(now_ns)
         acct = cmd.account
         if self.kill_all or acct in self.killed:
-            who = "all accounts" if self.kill_all else f"account {acct}"
-            return self._reject(RejectCode.KILL_SWITCH, f"kill switch engaged for {who}")
+            return self._kill_reject(acct)
         ins = instrument.id
         lim = self._limits.get((acct, ins))
         if lim is None:
@@ -172,18 +171,12 @@ class RiskCore:
         qty = cmd.quantity
         side = cmd.side
         price = cmd.price
-        if lim.max_order_qty is not None and qty > lim.max_order_qty:
-            return self._reject(
-                RejectCode.MAX_ORDER_QTY,
-                f"quantity {instrument.qty_to_decimal(qty)} is above the maximum "
-                f"{instrument.qty_to_decimal(lim.max_order_qty)} per order",
-            )
         ist = self.insts.get(ins) or self.inst(instrument)
         ref = ist.ref_px(self.market)
         mark = ref if ref is not None else ist.order_px
         # a stop is collared and valued at its trigger price
         limit_px = price if price is not None else cmd.stop_price
-        rej = self._check_price(lim, ist, instrument, qty, limit_px, ref, mark)
+        rej = self._check_order_limits(lim, ist, instrument, qty, limit_px, ref, mark)
         if rej is not None:
             return rej
         window = lim.duplicate_window_ns
@@ -259,20 +252,11 @@ class RiskCore:
         reserved = res.reserved if res is not None else _reservation(order)
         extra = max(0, quantity - order.cum_qty - reserved)
         if extra and (self.kill_all or acct in self.killed):
-            who = "all accounts" if self.kill_all else f"account {acct}"
-            return self._reject(
-                RejectCode.KILL_SWITCH, f"kill switch engaged for {who}: a replace may not add"
-            )
-        if lim.max_order_qty is not None and quantity > lim.max_order_qty:
-            return self._reject(
-                RejectCode.MAX_ORDER_QTY,
-                f"quantity {instrument.qty_to_decimal(quantity)} is above the maximum "
-                f"{instrument.qty_to_decimal(lim.max_order_qty)} per order",
-            )
+            return self._kill_reject(acct, ": a replace may not add")
         ist = self.insts.get(ins) or self.inst(instrument)
         ref = ist.ref_px(self.market)
         mark = ref if ref is not None else ist.order_px
-        rej = self._check_price(lim, ist, instrument, quantity, price, ref, mark)
+        rej = self._check_order_limits(lim, ist, instrument, quantity, price, ref, mark)
         if rej is not None or not extra:
             return rej
         pos = self.positions.get((acct, ins))
@@ -296,11 +280,14 @@ class RiskCore:
         checked when accepted and is reserved; only a kill switch stops it now."""
         acct = order.account
         if self.kill_all or acct in self.killed:
-            who = "all accounts" if self.kill_all else f"account {acct}"
-            return self._reject(RejectCode.KILL_SWITCH, f"kill switch engaged for {who}")
+            return self._kill_reject(acct)
         return None
 
-    def _check_price(
+    def _kill_reject(self, acct: str, detail: str = "") -> Rejection:
+        who = "all accounts" if self.kill_all else f"account {acct}"
+        return self._reject(RejectCode.KILL_SWITCH, f"kill switch engaged for {who}{detail}")
+
+    def _check_order_limits(
         self,
         lim: InstrumentLimits,
         ist: InstrumentState,
@@ -310,7 +297,13 @@ class RiskCore:
         ref: int | None,
         mark: int | None,
     ) -> Rejection | None:
-        """Price collar around the reference and the per-order notional."""
+        """Per-order limits: quantity, price collar around the reference, notional."""
+        if lim.max_order_qty is not None and qty > lim.max_order_qty:
+            return self._reject(
+                RejectCode.MAX_ORDER_QTY,
+                f"quantity {instrument.qty_to_decimal(qty)} is above the maximum "
+                f"{instrument.qty_to_decimal(lim.max_order_qty)} per order",
+            )
         ins = instrument.id
         if lim.collar_bps is not None and price is not None:
             if ref is None:
