@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from execflow.bootstrap import App
 from execflow.cli.common import (
     EXIT_ERROR,
     EXIT_NOT_FOUND,
@@ -153,12 +154,7 @@ def _px(ins: Instrument, text: str | None) -> int | None:
     return None if text is None else ins.price(parse_decimal(text, "price"))
 
 
-def _group_command(
-    a: object, cmd: SubmitBracket | SubmitGroup, members: list[str], gid: str
-) -> None:
-    from execflow.bootstrap import App
-
-    assert isinstance(a, App)
+def _group_command(a: App, cmd: SubmitBracket | SubmitGroup, members: list[str], gid: str) -> None:
     result = a.engine.execute(cmd)
     a.engine.run_until_idle()
     if not result.ok:
@@ -338,10 +334,7 @@ def cancel_group(
             _print_order_line(a, cl)
 
 
-def _instrument(a: object, instrument: str) -> Instrument:
-    from execflow.bootstrap import App
-
-    assert isinstance(a, App)
+def _instrument(a: App, instrument: str) -> Instrument:
     ins = a.instruments.get(instrument)
     if ins is None:
         known = ", ".join(i.id for i in a.instruments)
@@ -350,10 +343,7 @@ def _instrument(a: object, instrument: str) -> Instrument:
     return ins
 
 
-def _print_order_line(a: object, cl: str) -> None:
-    from execflow.bootstrap import App
-
-    assert isinstance(a, App)
+def _print_order_line(a: App, cl: str) -> None:
     o = a.engine.orders[cl]
     extra = f" avg {fmt_avg(a, o)}" if o.cum_qty else ""
     why = f" [red]{o.reject_code}[/]: {o.reject_reason}" if o.status == "REJECTED" else ""
