@@ -193,6 +193,9 @@ def restore_paper_venues(app: App) -> None:
     for venue in app.venues.values():
         if not isinstance(venue, PaperVenue):
             continue
+        orders = [o for o in app.engine.open_orders() if o.venue == venue.venue_id]
+        if not orders:
+            continue
         resting = [
             (
                 VenueOrder(
@@ -202,12 +205,10 @@ def restore_paper_venues(app: App) -> None:
                 ),
                 o.cum_qty,
             )
-            for o in app.engine.open_orders()
-            if o.venue == venue.venue_id
+            for o in orders
         ]  # fmt: skip
-        if resting:
-            ids = {o.cl_ord_id: o.venue_order_id for o in app.engine.open_orders()}
-            venue.restore(resting, {k: v for k, v in ids.items() if v is not None})
+        ids = {o.cl_ord_id: o.venue_order_id for o in orders if o.venue_order_id is not None}
+        venue.restore(resting, ids)
 
 
 __all__ = ["App", "Config", "SimulatedClock", "build_app", "open_store"]
