@@ -19,7 +19,8 @@ from execflow.adapters.reference import default_instruments
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.ports import Clock, EventStore, VenuePort
+from execflow.application.lease import LeaseKeeper
+from execflow.application.ports import Clock, EventStore, VenuePort, WriterLease
 from execflow.application.pretrade import RiskConfig, RiskEngine, load_config
 from execflow.application.settlement_desk import SettlementDesk
 from execflow.config import Config
@@ -28,17 +29,43 @@ from execflow.domain.instruments import Instrument
 log = logging.getLogger(__name__)
 
 
-def open_store(config: Config) -> EventStore:
+def open_store(
+    config: Config, *, read_only: bool = False, fence_epoch: int | None = None
+) -> EventStore:
+    """The configured event store. ``read_only``: nothing is created or appended (a log that
+    does not exist yet reads as empty); ``fence_epoch``: the writer lease's epoch, checked by
+    every PostgreSQL append (docs/adr/0006)."""
     if config.store == "memory":
         return MemoryEventStore()
     if config.store == "postgres":
         from execflow.adapters.store.postgres import PostgresEventStore
 
-        return PostgresEventStore(config.pg_dsn, table=config.pg_table)
+        return PostgresEventStore(
+            config.pg_dsn, table=config.pg_table, fence_epoch=fence_epoch, read_only=read_only
+        )
     from execflow.adapters.store.sqlite import SqliteEventStore
 
+    if read_only:
+        if not config.sqlite_path.exists():
+            return MemoryEventStore()  # no log yet: an empty one, and nothing created on disk
+        return SqliteEventStore(config.sqlite_path, read_only=True)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteEventStore(config.sqlite_path, synchronous=config.sqlite_synchronous)
+
+
+def open_lease(config: Config) -> WriterLease | None:
+    """The writer lease of the configured log (one writer per log; docs/adr/0006): an OS file
+    lock in the data directory (SQLite) or a lease row with a fencing epoch (PostgreSQL). None
+    for the in-memory store, which no other process can reach."""
+    if config.store == "memory":
+        return None
+    if config.store == "postgres":
+        from execflow.adapters.lease.postgres import PostgresWriterLease
+
+        return PostgresWriterLease(config.pg_dsn, config.pg_table, ttl_s=config.lease_ttl_s)
+    from execflow.adapters.lease.file import LOCK_FILE, FileWriterLease
+
+    return FileWriterLease(config.data_dir / LOCK_FILE)
 
 
 class Stoppable(Protocol):
@@ -56,11 +83,20 @@ class App:
     risk: RiskEngine | None = None
     publisher: Stoppable | None = None
     settlement: SettlementDesk | None = None
+    lease: WriterLease | None = None
+    keeper: LeaseKeeper | None = None
+    read_only: bool = False
 
     def close(self) -> None:
-        if self.publisher is not None:
-            self.publisher.stop()
-        self.store.close()
+        if self.keeper is not None:
+            self.keeper.stop()
+        try:
+            if self.publisher is not None:
+                self.publisher.stop()
+            self.store.close()
+        finally:
+            if self.lease is not None:
+                self.lease.close()  # last: nothing of ours appends after another writer starts
 
     def __enter__(self) -> App:
         return self
@@ -78,12 +114,33 @@ def build_app(
     recover: bool = True,
     tune_gc: bool = True,
     settlement: bool = True,
+    read_only: bool = False,
+    owner: str = "execflow",
 ) -> App:
-    """Build the engine for ``config``; recover its state from the store unless told not to."""
-    clock = clock or WallClock()
-    catalog = InstrumentCatalog(instruments if instruments is not None else default_instruments())
-    store = open_store(config)
-    if venues is None:
+    """Build the engine for ``config``; recover its state from the store unless told not to.
+
+    A writer (the default) first takes the log's writer lease, named ``owner`` for anyone
+    refused (:class:`~execflow.domain.errors.LeaseHeldError`, before anything is opened), and
+    holds it until :meth:`App.close`. ``read_only``: the read path: the store opened read-only,
+    no lease, no venue, nothing reconciled or committed: the engine only folds the log into its
+    read models (docs/architecture.md, process model).
+    """
+    lease = None if read_only else open_lease(config)
+    try:
+        if lease is not None:
+            lease.acquire(owner)
+        clock = clock or WallClock()
+        catalog = InstrumentCatalog(
+            instruments if instruments is not None else default_instruments()
+        )
+        store = open_store(config, read_only=read_only, fence_epoch=getattr(lease, "epoch", None))
+    except BaseException:
+        if lease is not None:
+            lease.close()
+        raise
+    if read_only:
+        venues = []
+    elif venues is None:
         venues = [default_paper_venue(config, catalog, clock)]
     risk = RiskEngine(load_config(config.risk_config) if config.risk_config else RiskConfig())
     engine = Engine(
@@ -97,21 +154,37 @@ def build_app(
     )
     risk.attach(engine)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
+    app.lease, app.read_only = lease, read_only
+    try:
+        _start(app, recover=recover, tune_gc=tune_gc, settlement=settlement)
+    except BaseException:
+        app.close()
+        raise
+    return app
+
+
+def _start(app: App, *, recover: bool, tune_gc: bool, settlement: bool) -> None:
+    engine, config = app.engine, app.config
     connect_market_data(app)
     if recover:
         engine.recover()
-        restore_paper_venues(app)
-        if engine.reconcile():
-            engine.run_until_idle()
+        if not app.read_only:
+            restore_paper_venues(app)
+            if engine.reconcile():
+                engine.run_until_idle()
     if settlement:
         attach_settlement(app)
-        if recover:
+        if recover and not app.read_only:
             engine.run_until_idle()  # commit what a crash left unsettled
+    if app.read_only:
+        return
     if config.nats_url:
         start_nats_outbox(app)
     if tune_gc:
         tune_gc_for_latency()
-    return app
+    if app.lease is not None and app.lease.ttl_s is not None:
+        app.keeper = LeaseKeeper(app.lease, app.lease.ttl_s / 3)
+        app.keeper.start()
 
 
 def attach_settlement(app: App) -> None:
@@ -211,4 +284,4 @@ def restore_paper_venues(app: App) -> None:
         venue.restore(resting, ids)
 
 
-__all__ = ["App", "Config", "SimulatedClock", "build_app", "open_store"]
+__all__ = ["App", "Config", "SimulatedClock", "build_app", "open_lease", "open_store"]

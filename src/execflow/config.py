@@ -10,6 +10,7 @@ Environment variables (each overridden by the matching CLI option):
 ``EXECFLOW_RISK_CONFIG`` TOML/JSON file of pre-trade limits (default: none, no limits)
 ``EXECFLOW_NATS_URL``   publish the committed log to NATS JetStream there (default: off)
 ``EXECFLOW_NATS_STREAM`` JetStream stream name (default ``EXECFLOW_EVENTS``)
+``EXECFLOW_LEASE_TTL``  seconds a PostgreSQL writer lease outlives its last renewal (default 10)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Config:
     risk_config: Path | None = None
     nats_url: str | None = None
     nats_stream: str = "EXECFLOW_EVENTS"
+    lease_ttl_s: float = 10.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -54,6 +56,7 @@ class Config:
             else None,
             nats_url=env.get("EXECFLOW_NATS_URL") or None,
             nats_stream=env.get("EXECFLOW_NATS_STREAM", "EXECFLOW_EVENTS"),
+            lease_ttl_s=float(env.get("EXECFLOW_LEASE_TTL", "10")),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ adapters, and ONE contract suite in tests/contract/ that every adapter passes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from execflow.domain.enums import TimeInForce
@@ -105,3 +107,48 @@ class VenuePort(Protocol):
     def request_status(self, cl_ord_id: str) -> None: ...
 
     def poll(self, now_ns: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who holds a writer lease: named to a second writer that is refused (docs/adr/0006)."""
+
+    pid: int
+    host: str
+    since_ns: int
+    epoch: int
+    owner: str = ""
+
+    def describe(self) -> str:
+        since = datetime.fromtimestamp(self.since_ns / 1e9, UTC).isoformat(timespec="seconds")
+        what = f" ({self.owner})" if self.owner else ""
+        return f"pid {self.pid} on {self.host}{what} since {since.replace('+00:00', 'Z')}"
+
+
+@runtime_checkable
+class WriterLease(Protocol):
+    """The right to append to one log: at most one holder at a time (one writer per log).
+
+    * ``acquire`` takes it at once or raises :class:`~execflow.domain.errors.LeaseHeldError`
+      naming the holder; it never waits. Each grant gets a larger ``epoch`` than every earlier
+      grant of the same lease: the fencing token a store checks on every append.
+    * ``holder`` says who holds it now (``None``: free, e.g. the holder died); it never takes it.
+    * ``check`` keeps it (renews a lease that expires) or raises
+      :class:`~execflow.domain.errors.LeaseLostError` when it moved to another writer.
+    * ``release`` gives it up (idempotent); the next ``acquire`` succeeds at once. ``close``
+      releases it and frees what the adapter holds (connections, descriptors).
+    """
+
+    name: str
+    ttl_s: float | None
+    """Seconds a holder that stops renewing keeps it; ``None``: held until the process dies."""
+
+    def acquire(self, owner: str = "") -> LeaseHolder: ...
+
+    def holder(self) -> LeaseHolder | None: ...
+
+    def check(self) -> None: ...
+
+    def release(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from execflow.application.engine import CommandResult, Engine, Ticket
 from execflow.domain.commands import Command
+from execflow.domain.errors import LeaseLostError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,6 +40,8 @@ class EngineRunner:
         self._done: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[CommandResult],
                                CommandResult]] = []  # fmt: skip
         self.failure: BaseException | None = None
+        # called on the engine thread when it ends on an error (a server shuts down)
+        self.on_failure: list[Callable[[BaseException], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -135,13 +138,25 @@ class EngineRunner:
                     self._hand_over()
                 if n == 0 and not engine.has_work() and not self._calls:
                     self._wake.wait(self.idle_wait_s)
+        except LeaseLostError as exc:  # another writer owns the log now: stop, say why
+            self.failure = exc
+            log.critical("event=engine_stopped reason=lease_lost error=%s", exc)
+            self._failed(exc)
         except BaseException as exc:  # the engine must not die silently
             self.failure = exc
             log.exception("event=engine_thread_failed")
+            self._failed(exc)
             raise
         finally:
             if self._done:
                 self._hand_over()
+
+    def _failed(self, exc: BaseException) -> None:
+        for fn in self.on_failure:
+            try:
+                fn(exc)
+            except Exception:
+                log.exception("event=engine_failure_callback_failed")
 
     def _hand_over(self) -> None:
         """Wake each event loop once for every ticket the last batch resolved."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +13,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from execflow.bootstrap import App, build_app
+from execflow.application.ports import EventStore
+from execflow.bootstrap import App, build_app, open_store
 from execflow.config import Config
-from execflow.domain.errors import ExecflowError
+from execflow.domain.errors import ExecflowError, LeaseHeldError, LeaseLostError
 from execflow.domain.numbers import ratio_to_decimal
 from execflow.domain.orders import Order
 
@@ -49,14 +50,30 @@ def make_config(
         raise typer.Exit(EXIT_ERROR) from None
 
 
+def command_name() -> str:
+    """``execflow orders submit``: how a writer is named to anyone its lease refuses."""
+    words = [w for w in sys.argv[1:3] if not w.startswith("-")]
+    return " ".join(["execflow", *words])
+
+
 @contextmanager
 def open_app(
-    data_dir: Path | None, store: str | None, risk_config: Path | None = None
+    data_dir: Path | None,
+    store: str | None,
+    risk_config: Path | None = None,
+    *,
+    read_only: bool = False,
 ) -> Iterator[App]:
+    """The engine on the configured log. A writer holds the log's writer lease for the whole
+    command (a second writer fails at once: exit 1, one line naming the holder); ``read_only``
+    (every read command): the log opened read-only, no lease, no venue, nothing written."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     config = make_config(data_dir, store, risk_config)
     try:
-        app = build_app(config)
+        app = build_app(config, read_only=read_only, owner=command_name())
+    except LeaseHeldError as exc:
+        err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR) from None
     except ExecflowError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
@@ -65,8 +82,33 @@ def open_app(
         raise typer.Exit(EXIT_ERROR) from None
     try:
         yield app
+    except LeaseLostError as exc:
+        err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR) from None
     finally:
         app.close()
+
+
+def open_view(
+    data_dir: Path | None, store: str | None, risk_config: Path | None = None
+) -> AbstractContextManager[App]:
+    """The read path: the log folded read-only (see :func:`open_app`)."""
+    return open_app(data_dir, store, risk_config, read_only=True)
+
+
+@contextmanager
+def open_log(data_dir: Path | None, store: str | None) -> Iterator[EventStore]:
+    """The raw log, read-only, for commands that read events and need no folded state."""
+    config = make_config(data_dir, store)
+    try:
+        log = open_store(config, read_only=True)
+    except Exception as exc:
+        err_console.print(f"[red]error:[/] cannot open the {config.store} store: {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    try:
+        yield log
+    finally:
+        log.close()
 
 
 def fmt_price(app: App, instrument: str, units: int | None) -> str:

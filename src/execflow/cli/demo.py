@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +11,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from execflow.bootstrap import tune_gc_for_latency
-from execflow.cli.common import DataDir, console, make_config
+from execflow.bootstrap import open_lease, tune_gc_for_latency
+from execflow.cli.common import EXIT_ERROR, DataDir, console, err_console, make_config
 from execflow.sim.session import SessionConfig, TradingSession
 from execflow.sim.settle import settle_session
 
@@ -31,6 +32,11 @@ def demo(
     every run so a run is reproducible: same seed, same log."""
     cfg = make_config(data_dir, "sqlite")
     demo_dir = Path(cfg.data_dir) / "demo"
+    lease = open_lease(replace(cfg, data_dir=demo_dir))
+    held = lease.holder() if lease is not None else None
+    if held is not None:  # never delete a log another process writes (or serves)
+        err_console.print(f"[red]error:[/] the log in {demo_dir} is held by {held.describe()}")
+        raise typer.Exit(EXIT_ERROR)
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
     sc = SessionConfig(

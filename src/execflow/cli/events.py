@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from execflow.cli.common import DataDir, StoreOpt, console, open_app
+from execflow.cli.common import DataDir, StoreOpt, console, open_log
 from execflow.domain.events import to_builtins
 
 app = typer.Typer(help="Read the event log.", no_args_is_help=True)
@@ -28,10 +28,10 @@ def tail(
     """Show the last events of the log (or all after a position), optionally following it."""
     import msgspec
 
-    with open_app(data_dir, store) as a:
-        start = after if after is not None else max(a.store.last_position() - n, 0)
+    with open_log(data_dir, store) as log:
+        start = after if after is not None else max(log.last_position() - n, 0)
         while True:
-            recs = list(a.store.read_all(start))
+            recs = list(log.read_all(start))
             if as_json:
                 for r in recs:
                     line = {"position": r.position, "stream": r.stream_id, "version": r.version}

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from execflow.application.projections.execution import ExecutionProjection
-from execflow.cli.common import DataDir, StoreOpt, console, open_app
+from execflow.cli.common import DataDir, StoreOpt, console, open_log
 
 app = typer.Typer(help="Execution monitoring and analytics from the event log.")
 
@@ -56,9 +56,9 @@ def show(
     store: StoreOpt = None,
 ) -> None:
     """Live execution metrics (fill rate, slippage, BBO share, latencies) from the log."""
-    with open_app(data_dir, store) as a:
+    with open_log(data_dir, store) as log:
         proj = ExecutionProjection()
-        proj.replay(a.store)
+        proj.replay(log)
     snap = proj.snapshot()
     if as_json:
         console.print_json(json.dumps(snap))
@@ -87,8 +87,8 @@ def report(
     """Per instrument, venue and hour aggregates of the log (Polars)."""
     from execflow.analytics.execution import export_frames, summary, write_parquet
 
-    with open_app(data_dir, store) as a:
-        frames = export_frames(a.store)
+    with open_log(data_dir, store) as log:
+        frames = export_frames(log)
     if parquet is not None:
         for name, path in write_parquet(frames, parquet).items():
             console.print(f"{name}: {path}")

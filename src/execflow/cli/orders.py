@@ -22,6 +22,7 @@ from execflow.cli.common import (
     fmt_price,
     fmt_qty,
     open_app,
+    open_view,
     parse_decimal,
 )
 from execflow.domain.commands import (
@@ -422,7 +423,7 @@ def list_orders(
     store: StoreOpt = None,
 ) -> None:
     """List orders in a table."""
-    with open_app(data_dir, store) as a:
+    with open_view(data_dir, store) as a:
         orders = list(a.engine.orders.values())
         st = status.upper()
         if st == "OPEN":
@@ -456,7 +457,7 @@ def show(
     store: StoreOpt = None,
 ) -> None:
     """Show one order and its full event history."""
-    with open_app(data_dir, store) as a:
+    with open_view(data_dir, store) as a:
         o = a.engine.orders.get(cl_ord_id)
         if o is None:
             err_console.print(f"[red]error:[/] no order {cl_ord_id!r}")

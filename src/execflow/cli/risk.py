@@ -58,12 +58,13 @@ def _config(path: Path | None) -> RiskConfig:
 
 @contextmanager
 def open_risk(
-    data_dir: Path | None, store: str | None, limits: Path | None
+    data_dir: Path | None, store: str | None, limits: Path | None, *, read_only: bool = True
 ) -> Iterator[tuple[App, RiskEngine]]:
-    """The app with its risk engine (limits from ``--limits`` or EXECFLOW_RISK_CONFIG)."""
+    """The app with its risk engine (limits from ``--limits`` or EXECFLOW_RISK_CONFIG):
+    read-only (limits, utilisation, rejects, alerts) unless told otherwise (the controls)."""
     if limits is not None:
         _config(limits)  # a clear error for a bad file before anything is opened
-    with open_app(data_dir, store, limits) as a:
+    with open_app(data_dir, store, limits, read_only=read_only) as a:
         assert a.risk is not None
         yield a, a.risk
 
@@ -241,7 +242,7 @@ def kill(
 ) -> None:
     """Kill switch: cancel the open orders and block new ones (one account or --all)."""
     scope = _scope(account, all_accounts)
-    with open_risk(data_dir, store, limits) as (a, risk):
+    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             sent = risk.engage_kill_switch(account=scope, who=who, why=why)
         except ExecflowError as exc:
@@ -264,7 +265,7 @@ def reset(
 ) -> None:
     """Release a kill switch (admin); recorded with who and why."""
     scope = _scope(account, all_accounts)
-    with open_risk(data_dir, store, limits) as (a, risk):
+    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             done = risk.release_kill_switch(account=scope, who=who, why=why)
         except ExecflowError as exc:
@@ -290,7 +291,7 @@ def set_limit(
     store: StoreOpt = None,
 ) -> None:
     """Change a limit at run time (recorded; in force at once, survives restarts)."""
-    with open_risk(data_dir, store, limits) as (a, risk):
+    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             ev = risk.set_limit(
                 limit,
@@ -322,7 +323,7 @@ def locate(
     store: StoreOpt = None,
 ) -> None:
     """Grant (or withdraw with --off) a short-sale locate for an account and instrument."""
-    with open_risk(data_dir, store, limits) as (a, risk):
+    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             risk.set_locate(account, instrument, not off, who=who, why=why)
         except ExecflowError as exc:

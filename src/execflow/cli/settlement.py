@@ -42,8 +42,11 @@ def _date(text: str | None, what: str) -> date | None:
 
 
 @contextmanager
-def open_desk(data_dir: Path | None, store: str | None) -> Iterator[tuple[App, SettlementService]]:
-    with open_app(data_dir, store) as a:
+def open_desk(
+    data_dir: Path | None, store: str | None, *, read_only: bool = True
+) -> Iterator[tuple[App, SettlementService]]:
+    """The settlement desk on the log: read-only (status, cash, report) unless told otherwise."""
+    with open_app(data_dir, store, read_only=read_only) as a:
         assert a.settlement is not None
         yield a, a.settlement.service
 
@@ -172,7 +175,7 @@ def run(
     match, affirm, settle or fail (and retry) every due obligation; events go to the log."""
     from execflow.adapters.settlement_agent import SimulatedSettlementAgent
 
-    with open_desk(data_dir, store) as (a, svc):
+    with open_desk(data_dir, store, read_only=False) as (a, svc):
         obs = svc.obligations()
         if not obs:
             console.print("no obligations")

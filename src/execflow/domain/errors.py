@@ -41,6 +41,8 @@ class RejectCode(StrEnum):
     INVALID_TRANSITION = "INVALID_TRANSITION"
     OVERFILL = "OVERFILL"
     STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+    LEASE_LOST = "LEASE_LOST"  # this writer's lease moved to another writer (fencing)
+    READ_ONLY_STORE = "READ_ONLY_STORE"
     # pre-trade risk (application/pretrade)
     MAX_ORDER_QTY = "MAX_ORDER_QTY"
     MAX_ORDER_NOTIONAL = "MAX_ORDER_NOTIONAL"
@@ -150,3 +152,21 @@ class StoreError(ExecflowError):
     """The event store could not do what was asked (I/O, schema, connection)."""
 
     code = RejectCode.STORE_UNAVAILABLE
+
+
+class LeaseHeldError(ExecflowError):
+    """Another process holds the writer lease of this log (one writer per log)."""
+
+    code = "LEASE_HELD"
+
+
+class LeaseLostError(StoreError):
+    """This process's writer lease moved to another writer: it may not append any more."""
+
+    code = RejectCode.LEASE_LOST
+
+
+class ReadOnlyStoreError(StoreError):
+    """An append on a store opened read-only (a read path never writes)."""
+
+    code = RejectCode.READ_ONLY_STORE

@@ -21,11 +21,11 @@ from execflow.adapters.reference import REFERENCE_FX, START_PRICES, default_inst
 from execflow.adapters.venues.paper import PaperVenue
 from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.ports import EventStore
+from execflow.application.ports import EventStore, WriterLease
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.settlement import FxRateTable
 from execflow.application.settlement_desk import SettlementDesk
-from execflow.bootstrap import open_store
+from execflow.bootstrap import open_lease, open_store
 from execflow.config import Config, StoreKind
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
@@ -100,14 +100,15 @@ class TradingSession:
         self.clock = SimulatedClock(self.start_ns)
         instruments = default_instruments()
         self.catalog = InstrumentCatalog(instruments)
+        self.lease: WriterLease | None = None
         if store is None:
-            store = open_store(
-                Config(
-                    data_dir=cfg.data_dir,
-                    store=cfg.store,
-                    sqlite_synchronous=cfg.sqlite_synchronous,
-                )
+            config = Config(
+                data_dir=cfg.data_dir, store=cfg.store, sqlite_synchronous=cfg.sqlite_synchronous
             )
+            self.lease = open_lease(config)  # one writer per log, held for the session's life
+            if self.lease is not None:
+                self.lease.acquire("execflow demo")
+            store = open_store(config, fence_epoch=getattr(self.lease, "epoch", None))
         self.store = store
         self.venue = PaperVenue(
             instruments, seed=cfg.seed, clock=self.clock, session=f"S{cfg.seed}"

@@ -10,9 +10,15 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from execflow.adapters.lease.postgres import LEASE_TABLE, create_lease_table
 from execflow.adapters.store._sql import check_expected_versions, read_in_chunks
 from execflow.application.ports import RecordedEvent, StreamAppend
-from execflow.domain.errors import ConcurrencyError, StoreError
+from execflow.domain.errors import (
+    ConcurrencyError,
+    LeaseLostError,
+    ReadOnlyStoreError,
+    StoreError,
+)
 from execflow.domain.events import Event, decode_event, encode_event, event_type_name
 
 
@@ -46,6 +52,12 @@ class PostgresEventStore:
     (connection loss, server crash) leaves a gap, so readers must rely on "strictly increasing",
     not on "contiguous".
 
+    Fencing (``fence_epoch``, the epoch of this process's writer lease, see
+    :mod:`execflow.adapters.lease.postgres`): every append transaction reads the lease row
+    ``FOR SHARE`` and is refused with :class:`LeaseLostError` when the row carries another
+    epoch, i.e. the lease moved to another writer. ``read_only``: no schema is created and both
+    connections run read-only transactions (the read path of the CLI).
+
     Reads use a second connection so they never wait behind a writer's commit. Every method is
     safe to call from any thread. A broken connection is not re-established: the store raises
     :class:`StoreError` and must be reopened.
@@ -54,21 +66,33 @@ class PostgresEventStore:
     read_chunk_size: int = 1000
     """Rows fetched per query by :meth:`read_all` (it never loads the whole log at once)."""
 
-    def __init__(self, dsn: str, schema: str = "public", table: str = "execflow_events") -> None:
+    def __init__(
+        self,
+        dsn: str,
+        schema: str = "public",
+        table: str = "execflow_events",
+        *,
+        fence_epoch: int | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.schema = schema
+        self.fence_epoch = fence_epoch
+        self.read_only = read_only
         self.table = table
         self._lock_key = _lock_key(schema, table)
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._closed = False
         self._build_queries(sql.Identifier(schema, table))
+        ro = "-c default_transaction_read_only=on" if read_only else None
         try:
-            self._writer = psycopg.connect(dsn, autocommit=True)
+            self._writer = psycopg.connect(dsn, autocommit=True, options=ro)
         except psycopg.Error as e:
             raise StoreError(f"cannot connect to PostgreSQL event store: {e}") from e
         try:
-            self._create_schema()
-            self._reader = psycopg.connect(dsn, autocommit=True)
+            if not read_only:
+                self._create_schema()
+            self._reader = psycopg.connect(dsn, autocommit=True, options=ro)
         except BaseException as e:
             self._writer.close()
             if isinstance(e, psycopg.Error):
@@ -116,6 +140,9 @@ class PostgresEventStore:
             " WHERE position > %s ORDER BY position LIMIT %s"
         ).format(t)
         self._q_last_position = sql.SQL("SELECT coalesce(max(position), 0) FROM {}").format(t)
+        self._q_fence = sql.SQL("SELECT epoch FROM {} WHERE name = %s FOR SHARE").format(
+            sql.Identifier(self.schema, LEASE_TABLE)
+        )
 
     def _create_schema(self) -> None:
         conn = self._writer
@@ -130,6 +157,8 @@ class PostgresEventStore:
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
                 )
             conn.execute(self._q_create_table)
+            if self.fence_epoch is not None:
+                create_lease_table(conn, self.schema)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -139,6 +168,8 @@ class PostgresEventStore:
     def append_batch(self, batch: Sequence[StreamAppend]) -> int:
         if not batch:
             return self.last_position()
+        if self.read_only:
+            raise ReadOnlyStoreError(f"{self._name} is open read-only")
         stream_ids: list[str] = []
         versions: list[int] = []
         types: list[str] = []
@@ -156,6 +187,8 @@ class PostgresEventStore:
             try:
                 with conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                    if self.fence_epoch is not None:
+                        self._check_fence(conn)
                     current = {
                         sid: 0 if v is None else int(v)
                         for sid, v in conn.execute(self._q_versions, (distinct,)).fetchall()
@@ -177,6 +210,17 @@ class PostgresEventStore:
         assert row is not None
         return int(row[0])
 
+    def _check_fence(self, conn: psycopg.Connection[Any]) -> None:
+        """In the append's transaction: the lease row still carries our epoch. The row lock
+        (FOR SHARE) makes a takeover wait until this append has committed or rolled back."""
+        row = conn.execute(self._q_fence, (self.table,)).fetchone()
+        if row is None or int(row[0]) != self.fence_epoch:
+            holder = "nobody" if row is None else f"epoch {row[0]}"
+            raise LeaseLostError(
+                f"append to {self._name} refused: the writer lease moved to {holder}"
+                f" (this writer has epoch {self.fence_epoch}); this writer stops"
+            )
+
     def _raise_conflict_after_race(self, batch: Sequence[StreamAppend]) -> None:
         try:
             check_expected_versions(batch, self.stream_version)
@@ -190,6 +234,10 @@ class PostgresEventStore:
             self._check_open()
             try:
                 return self._reader.execute(query, params, binary=True).fetchall()
+            except psycopg.errors.UndefinedTable:
+                if self.read_only:
+                    return []  # nobody has written this log yet: it is empty
+                raise StoreError(f"read from {self._name} failed: no such table") from None
             except psycopg.Error as e:
                 raise StoreError(f"read from {self._name} failed: {e}") from e
 
@@ -213,11 +261,12 @@ class PostgresEventStore:
 
     def stream_version(self, stream_id: str) -> int:
         rows = self._query(self._q_stream_version, (stream_id,))
-        version = rows[0][0]
+        version = rows[0][0] if rows else None
         return 0 if version is None else int(version)
 
     def last_position(self) -> int:
-        return int(self._query(self._q_last_position)[0][0])
+        rows = self._query(self._q_last_position)
+        return int(rows[0][0]) if rows else 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 

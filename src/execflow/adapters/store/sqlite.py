@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from execflow.adapters.store._sql import check_expected_versions, read_in_chunks
 from execflow.application.ports import RecordedEvent, StreamAppend
-from execflow.domain.errors import ConcurrencyError, StoreError
+from execflow.domain.errors import ConcurrencyError, ReadOnlyStoreError, StoreError
 from execflow.domain.events import Event, decode_event, encode_event, event_type_name
 
 _SYNCHRONOUS_LEVELS: Final = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
@@ -96,6 +96,8 @@ class SqliteEventStore:
     same file waits instead of interleaving) and one read-only connection, each behind its own
     lock, so reader threads (projections, outbox) never wait for the writer's fsync. WAL gives
     readers a consistent snapshot per statement. Every method is safe to call from any thread.
+    ``read_only=True`` opens one connection with ``mode=ro`` (the read path of the CLI: it
+    never creates, migrates or appends; ``append_batch`` raises :class:`ReadOnlyStoreError`).
     Positions are SQLite rowids: assigned at max + 1 inside the writer's transaction, so they
     are gap-free and increase in commit order.
     """
@@ -103,7 +105,9 @@ class SqliteEventStore:
     read_chunk_size: int = 1000
     """Rows fetched per query by :meth:`read_all` (it never loads the whole log at once)."""
 
-    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+    def __init__(
+        self, path: str | Path, synchronous: str = "FULL", *, read_only: bool = False
+    ) -> None:
         level = synchronous.upper()
         if level not in _SYNCHRONOUS_LEVELS:
             raise ValueError(
@@ -114,6 +118,17 @@ class SqliteEventStore:
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._closed = False
+        self.read_only = read_only
+        if read_only:
+            try:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._reader = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0
+                )
+                self._reader.execute("PRAGMA query_only = ON")
+            except (OSError, sqlite3.Error) as e:
+                raise StoreError(f"cannot open SQLite event store {str(self.path)!r}: {e}") from e
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = self._connect()
@@ -166,6 +181,8 @@ class SqliteEventStore:
     def append_batch(self, batch: Sequence[StreamAppend]) -> int:
         if not batch:
             return self.last_position()
+        if self.read_only:
+            raise ReadOnlyStoreError(f"{str(self.path)!r} is open read-only")
         params: list[object] = []
         slow_check = False  # an empty append or a broken chain: check every version first
         pending: dict[str, int] = {}  # stream -> its version after earlier appends of the batch
@@ -287,7 +304,8 @@ class SqliteEventStore:
                 return
             self._closed = True
             self._reader.close()
-            self._writer.close()
+            if not self.read_only:
+                self._writer.close()
 
     def _check_open(self) -> None:
         if self._closed:
