@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from execflow.adapters.clock import SimulatedClock, WallClock
@@ -51,6 +53,12 @@ def open_store(
         return SqliteEventStore(config.sqlite_path, read_only=True)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteEventStore(config.sqlite_path, synchronous=config.sqlite_synchronous)
+
+
+def process_name() -> str:
+    """``execflow orders submit``: how this process is named to a writer its lease refuses."""
+    words = [w for w in sys.argv[1:3] if not w.startswith("-")]
+    return " ".join([Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *words])
 
 
 def open_lease(config: Config) -> WriterLease | None:
@@ -115,20 +123,21 @@ def build_app(
     tune_gc: bool = True,
     settlement: bool = True,
     read_only: bool = False,
-    owner: str = "execflow",
+    owner: str | None = None,
 ) -> App:
     """Build the engine for ``config``; recover its state from the store unless told not to.
 
-    A writer (the default) first takes the log's writer lease, named ``owner`` for anyone
-    refused (:class:`~execflow.domain.errors.LeaseHeldError`, before anything is opened), and
-    holds it until :meth:`App.close`. ``read_only``: the read path: the store opened read-only,
+    A writer (the default) first takes the log's writer lease, named ``owner`` (default: this
+    process's command, e.g. ``execflow serve``) to anyone refused
+    (:class:`~execflow.domain.errors.LeaseHeldError`, before anything is opened), and holds
+    it until :meth:`App.close`. ``read_only``: the read path: the store opened read-only,
     no lease, no venue, nothing reconciled or committed: the engine only folds the log into its
     read models (docs/architecture.md, process model).
     """
     lease = None if read_only else open_lease(config)
     try:
         if lease is not None:
-            lease.acquire(owner)
+            lease.acquire(owner if owner is not None else process_name())
         clock = clock or WallClock()
         catalog = InstrumentCatalog(
             instruments if instruments is not None else default_instruments()

@@ -50,12 +50,6 @@ def make_config(
         raise typer.Exit(EXIT_ERROR) from None
 
 
-def command_name() -> str:
-    """``execflow orders submit``: how a writer is named to anyone its lease refuses."""
-    words = [w for w in sys.argv[1:3] if not w.startswith("-")]
-    return " ".join(["execflow", *words])
-
-
 @contextmanager
 def open_app(
     data_dir: Path | None,
@@ -70,7 +64,7 @@ def open_app(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     config = make_config(data_dir, store, risk_config)
     try:
-        app = build_app(config, read_only=read_only, owner=command_name())
+        app = build_app(config, read_only=read_only)
     except LeaseHeldError as exc:
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None

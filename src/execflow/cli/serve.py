@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from execflow.cli.common import DataDir, StoreOpt, err_console, make_config
+from execflow.cli.endpoint import remove_server_file, write_server_file
+from execflow.domain.errors import LeaseHeldError
+
+if TYPE_CHECKING:
+    from execflow.api.context import ApiContext
 
 app = typer.Typer(help="Run the service API.", no_args_is_help=True)
 
@@ -49,17 +56,71 @@ def serve(
         raise typer.Exit(1) from None
     try:
         api = create_app(config, settings, keys=keys)
+    except LeaseHeldError as exc:
+        err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+        raise typer.Exit(1) from None
     except Exception as exc:  # unreachable store, bad data dir, ...
         err_console.print(f"[red]error:[/] cannot start on the {config.store} store: {exc}")
+        raise typer.Exit(1) from None
+    ctx: ApiContext = api.state.ctx
+    try:
+        sock = _listen(host, port)
+    except OSError as exc:
+        ctx.app.close()
+        err_console.print(f"[red]error:[/] cannot listen on {host}:{port}: {exc}")
         raise typer.Exit(1) from None
     if keys.dev_key:
         err_console.print(
             "[yellow]no API keys configured[/]: development key (scopes trade, read, admin; "
             f"every account):\n  X-API-Key: {keys.dev_key}"
         )
-    where = f"http://{host}:{port}"
+    bound = sock.getsockname()[1]
+    where = f"http://{host}:{bound}"
     grpc_txt = f", gRPC {host}:{settings.grpc_port}" if settings.grpc_port >= 0 else ""
     err_console.print(
         f"execflow API on {where} (docs {where}/docs{grpc_txt}); store {config.store}"
     )
-    make_server(api, host, port, log_level=log_level).run()
+    server = make_server(api, host, bound, log_level=log_level)
+
+    def shut_down(_exc: BaseException) -> None:  # lease lost / engine failed: stop serving
+        server.should_exit = True
+
+    ctx.runner.on_failure.append(shut_down)
+    if ctx.app.keeper is not None:
+        ctx.app.keeper.on_lost.append(shut_down)
+    write_server_file(config, where, keys.dev_key)  # the CLI's writes come here now
+    # uvicorn shuts down on SIGTERM/SIGINT, then raises the signal again with the handler it
+    # found: ours, so the clean-up below runs instead of the default "die at once"
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        server.run(sockets=[sock])
+    except (_TerminatedError, KeyboardInterrupt):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        remove_server_file(config)
+        sock.close()
+    lost = ctx.app.keeper.lost if ctx.app.keeper is not None else None
+    failure = lost or ctx.runner.failure
+    if failure is not None:
+        err_console.print(f"[red]error:[/] the engine stopped: {failure}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+class _TerminatedError(Exception):
+    pass
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise _TerminatedError
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind here (port 0: any free port) so the address file names the real port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock

@@ -25,7 +25,7 @@ from execflow.application.ports import EventStore, WriterLease
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.settlement import FxRateTable
 from execflow.application.settlement_desk import SettlementDesk
-from execflow.bootstrap import open_lease, open_store
+from execflow.bootstrap import open_lease, open_store, process_name
 from execflow.config import Config, StoreKind
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
@@ -107,7 +107,7 @@ class TradingSession:
             )
             self.lease = open_lease(config)  # one writer per log, held for the session's life
             if self.lease is not None:
-                self.lease.acquire("execflow demo")
+                self.lease.acquire(process_name())
             store = open_store(config, fence_epoch=getattr(self.lease, "epoch", None))
         self.store = store
         self.venue = PaperVenue(
