@@ -20,6 +20,107 @@ from pathlib import Path
 
 YN = "N:NO Y:YES"
 
+#: SecurityType (167): the FIX 4.4 values (each its own description).
+SECURITY_TYPES = " ".join(
+    f"{v}:{v}"
+    for v in (
+        "ABS",
+        "AMENDED",
+        "AN",
+        "BA",
+        "BN",
+        "BOX",
+        "BRADY",
+        "BRIDGE",
+        "BUYSELL",
+        "CB",
+        "CD",
+        "CL",
+        "CMBS",
+        "CMO",
+        "COFO",
+        "COFP",
+        "CORP",
+        "CP",
+        "CPP",
+        "CS",
+        "DEFLTED",
+        "DINP",
+        "DN",
+        "DUAL",
+        "EUCD",
+        "EUCORP",
+        "EUCP",
+        "EUSOV",
+        "EUSUPRA",
+        "FAC",
+        "FADN",
+        "FOR",
+        "FORWARD",
+        "FUT",
+        "GO",
+        "IET",
+        "LOFC",
+        "LQN",
+        "MATURED",
+        "MBS",
+        "MF",
+        "MIO",
+        "MLEG",
+        "MPO",
+        "MPP",
+        "MPT",
+        "MT",
+        "MTN",
+        "NONE",
+        "ONITE",
+        "OPT",
+        "PEF",
+        "PFAND",
+        "PN",
+        "PS",
+        "PZFJ",
+        "RAN",
+        "REPO",
+        "RETIRED",
+        "REV",
+        "RVLV",
+        "RVLVTRM",
+        "SECLOAN",
+        "SECPLEDGE",
+        "SPCLA",
+        "SPCLO",
+        "SPCLT",
+        "STN",
+        "STRUCT",
+        "SUPRA",
+        "SWING",
+        "TAN",
+        "TAXA",
+        "TBA",
+        "TBILL",
+        "TBOND",
+        "TCAL",
+        "TD",
+        "TECP",
+        "TERM",
+        "TINT",
+        "TIPS",
+        "TNOTE",
+        "TPRN",
+        "TRAN",
+        "UST",
+        "USTB",
+        "VRDN",
+        "WAR",
+        "WITHDRN",
+        "XCN",
+        "XLINKD",
+        "YANK",
+        "YCD",
+    )
+)
+
 FIELDS: list[tuple[int, str, str, str]] = [
     (1, "Account", "STRING", ""),
     (6, "AvgPx", "PRICE", ""),
@@ -187,7 +288,7 @@ FIELDS: list[tuple[int, str, str, str]] = [
     ),
     (151, "LeavesQty", "QTY", ""),
     (152, "CashOrderQty", "QTY", ""),
-    (167, "SecurityType", "STRING", ""),
+    (167, "SecurityType", "STRING", SECURITY_TYPES),
     (168, "EffectiveTime", "UTCTIMESTAMP", ""),
     (198, "SecondaryOrderID", "STRING", ""),
     (200, "MaturityMonthYear", "MONTHYEAR", ""),
@@ -749,6 +850,48 @@ def _used_names(members: list[Member], out: set[str]) -> None:
             out.add(_flag(m)[0])
 
 
+#: The application MsgTypes each version defines beyond the messages described above: MsgType
+#: (35) enumerates them, so a session can tell a MsgType the version does not define (session
+#: Reject 373=11) from one this dictionary only does not describe (the application decides,
+#: BusinessMessageReject 380=3 when it does not handle it).
+OTHER_MSG_TYPES_44 = (
+    "6:IOI 7:ADVERTISEMENT B:NEWS C:EMAIL E:NEWORDERLIST J:ALLOCATIONINSTRUCTION "
+    "K:LISTCANCELREQUEST L:LISTEXECUTE M:LISTSTATUSREQUEST N:LISTSTATUS "
+    "P:ALLOCATIONINSTRUCTIONACK Q:DONTKNOWTRADE R:QUOTEREQUEST S:QUOTE "
+    "T:SETTLEMENTINSTRUCTIONS V:MARKETDATAREQUEST W:MARKETDATASNAPSHOTFULLREFRESH "
+    "X:MARKETDATAINCREMENTALREFRESH Y:MARKETDATAREQUESTREJECT Z:QUOTECANCEL "
+    "a:QUOTESTATUSREQUEST b:MASSQUOTEACKNOWLEDGEMENT c:SECURITYDEFINITIONREQUEST "
+    "d:SECURITYDEFINITION e:SECURITYSTATUSREQUEST f:SECURITYSTATUS "
+    "g:TRADINGSESSIONSTATUSREQUEST h:TRADINGSESSIONSTATUS i:MASSQUOTE k:BIDREQUEST "
+    "l:BIDRESPONSE m:LISTSTRIKEPRICE n:XMLNONFIX o:REGISTRATIONINSTRUCTIONS "
+    "p:REGISTRATIONINSTRUCTIONSRESPONSE q:ORDERMASSCANCELREQUEST r:ORDERMASSCANCELREPORT "
+    "s:NEWORDERCROSS t:CROSSORDERCANCELREPLACEREQUEST u:CROSSORDERCANCELREQUEST "
+    "v:SECURITYTYPEREQUEST w:SECURITYTYPES x:SECURITYLISTREQUEST y:SECURITYLIST "
+    "z:DERIVATIVESECURITYLISTREQUEST AA:DERIVATIVESECURITYLIST AB:NEWORDERMULTILEG "
+    "AC:MULTILEGORDERCANCELREPLACE AD:TRADECAPTUREREPORTREQUEST AE:TRADECAPTUREREPORT "
+    "AF:ORDERMASSSTATUSREQUEST AG:QUOTEREQUESTREJECT AH:RFQREQUEST AI:QUOTESTATUSREPORT "
+    "AJ:QUOTERESPONSE AK:CONFIRMATION AL:POSITIONMAINTENANCEREQUEST "
+    "AM:POSITIONMAINTENANCEREPORT AN:REQUESTFORPOSITIONS AO:REQUESTFORPOSITIONSACK "
+    "AP:POSITIONREPORT AQ:TRADECAPTUREREPORTREQUESTACK AR:TRADECAPTUREREPORTACK "
+    "AS:ALLOCATIONREPORT AT:ALLOCATIONREPORTACK AU:CONFIRMATIONACK "
+    "AV:SETTLEMENTINSTRUCTIONREQUEST AW:ASSIGNMENTREPORT AX:COLLATERALREQUEST "
+    "AY:COLLATERALASSIGNMENT AZ:COLLATERALRESPONSE BA:COLLATERALREPORT BB:COLLATERALINQUIRY "
+    "BC:NETWORKCOUNTERPARTYSYSTEMSTATUSREQUEST BD:NETWORKCOUNTERPARTYSYSTEMSTATUSRESPONSE "
+    "BE:USERREQUEST BF:USERRESPONSE BG:COLLATERALINQUIRYACK BH:CONFIRMATIONREQUEST "
+)
+OTHER_MSG_TYPES_50 = OTHER_MSG_TYPES_44 + (
+    "BI:TRADINGSESSIONLISTREQUEST BJ:TRADINGSESSIONLIST BK:SECURITYLISTUPDATEREPORT "
+    "BL:ADJUSTEDPOSITIONREPORT BM:ALLOCATIONINSTRUCTIONALERT BN:EXECUTIONACKNOWLEDGEMENT "
+    "BO:CONTRARYINTENTIONREPORT BP:SECURITYDEFINITIONUPDATEREPORT "
+    "BQ:SETTLEMENTOBLIGATIONREPORT BR:DERIVATIVESECURITYLISTUPDATEREPORT "
+    "BS:TRADINGSESSIONLISTUPDATEREPORT BT:MARKETDEFINITIONREQUEST BU:MARKETDEFINITION "
+    "BV:MARKETDEFINITIONUPDATEREPORT BW:APPLICATIONMESSAGEREQUEST "
+    "BX:APPLICATIONMESSAGEREQUESTACK BY:APPLICATIONMESSAGEREPORT BZ:ORDERMASSACTIONREPORT "
+    "CA:ORDERMASSACTIONREQUEST CB:USERNOTIFICATION CC:STREAMASSIGNMENTREQUEST "
+    "CD:STREAMASSIGNMENTREPORT CE:STREAMASSIGNMENTREPORTACK "
+)
+
+
 def build(version: str) -> ET.Element:
     """Build the dictionary tree for "FIX44", "FIXT11" or "FIX50SP2"."""
     if version == "FIX44":
@@ -757,18 +900,21 @@ def build(version: str) -> ET.Element:
         messages = [(n, t, "admin", b) for n, t, b in ADMIN] + [(n, t, "app", b) for n, t, b in APP]
         fields = FIELDS
         extra_enums: dict[str, str] = {}
+        other_types = OTHER_MSG_TYPES_44
     elif version == "FIXT11":
         root = ET.Element("fix", type="FIXT", major="1", minor="1", servicepack="0")
         header, trailer = HEADER_T11, TRAILER
         messages = [(n, t, "admin", b + ADMIN_T11_EXTRA.get(n, [])) for n, t, b in ADMIN]
         fields = FIELDS + FIELDS_50
         extra_enums = {}
+        other_types = ""
     elif version == "FIX50SP2":
         root = ET.Element("fix", type="FIX", major="5", minor="0", servicepack="2")
         header, trailer = [], []
         messages = [(n, t, "app", b + APP_50_EXTRA.get(n, [])) for n, t, b in APP]
         fields = FIELDS + FIELDS_50
         extra_enums = ENUMS_50_EXTRA
+        other_types = OTHER_MSG_TYPES_50
     else:
         raise ValueError(version)
 
@@ -796,7 +942,11 @@ def build(version: str) -> ET.Element:
         _members(ET.SubElement(comps_el, "component", name=cname), COMPONENTS[cname])
 
     fields_el = ET.SubElement(root, "fields")
-    msgtype_enums = " ".join(f"{t}:{n.upper()}" for n, t, _, _ in messages)
+    described = {t for _, t, _, _ in messages}
+    msgtype_enums = " ".join(
+        [f"{t}:{n.upper()}" for n, t, _, _ in messages]
+        + [item for item in other_types.split() if item.split(":")[0] not in described]
+    )
     for tag, name, ftype, enums in sorted(fields):
         if name not in used and name != "MsgType":
             continue

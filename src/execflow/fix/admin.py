@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from execflow.fix.message import Message
 
 #: Session-level MsgTypes: Heartbeat, TestRequest, ResendRequest, Reject, SequenceReset,
@@ -41,8 +43,22 @@ def resend_request(begin: int, end: int = 0) -> Message:
     return Message.new("2", (7, begin), (16, end))
 
 
+#: Routing fields of a received message and where they go in the answer to it
+#: (OnBehalfOf* <-> DeliverTo*: CompID, SubID, LocationID).
+REVERSE_ROUTE: Final = ((115, 128), (128, 115), (116, 129), (129, 116), (144, 145), (145, 144))
+
+
+def reverse_route(ref: Message, answer: Message) -> Message:
+    """Copy the routing fields of `ref` into `answer`, reversed (empty ones are left out)."""
+    for src, dst in REVERSE_ROUTE:
+        value = ref.get(src)
+        if value:
+            answer.set(dst, value)
+    return answer
+
+
 def reject(ref: Message, reason: int, text: str, ref_tag: int | None) -> Message:
-    msg = Message.new("3", (45, ref.seq_num or 0))
+    msg = reverse_route(ref, Message.new("3", (45, ref.seq_num or 0)))
     if ref_tag is not None:
         msg.set(371, ref_tag)
     if ref.msg_type:
@@ -51,7 +67,7 @@ def reject(ref: Message, reason: int, text: str, ref_tag: int | None) -> Message
 
 
 def business_reject(ref: Message, reason: int, text: str, ref_id: str | None) -> Message:
-    msg = Message.new("j", (45, ref.seq_num or 0), (372, ref.msg_type or "?"))
+    msg = reverse_route(ref, Message.new("j", (45, ref.seq_num or 0), (372, ref.msg_type or "?")))
     if ref_id:
         msg.set(379, ref_id)
     return msg.set(380, reason).set(58, text)

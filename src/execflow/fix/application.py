@@ -15,9 +15,13 @@ The session layer knows nothing of orders. The order gateway (acceptor side), a 
 - from_app(message, session_id): an application message was received, in sequence, exactly
   once; raise FixBusinessRejectError to answer with a BusinessMessageReject, or
   FixValidationError to answer with a session Reject.
+- on_reject(message, error, session_id): a received message was refused by the session layer
+  (failed validation, CompID, SendingTime or OrigSendingTime checks) and answered with a
+  session-level Reject (or Logout); it never reaches from_admin/from_app.
 
 from_admin, from_app, on_logon and on_logout may be coroutines (they are awaited, so the next
-message is processed only after they finish); to_admin and to_app must be plain functions.
+message is processed only after they finish); to_admin, to_app and on_reject must be plain
+functions.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import NamedTuple, Protocol
 
+from execflow.fix.errors import FixValidationError
 from execflow.fix.message import Message
 
 
@@ -59,6 +64,10 @@ class Application(Protocol):
 
     def from_app(self, message: Message, session_id: SessionID) -> Awaitable[None] | None: ...
 
+    def on_reject(
+        self, message: Message, error: FixValidationError, session_id: SessionID
+    ) -> None: ...
+
 
 class BaseApplication:
     """An Application that does nothing; subclass and override what you need."""
@@ -82,4 +91,7 @@ class BaseApplication:
         return None
 
     def from_app(self, message: Message, session_id: SessionID) -> Awaitable[None] | None:
+        return None
+
+    def on_reject(self, message: Message, error: FixValidationError, session_id: SessionID) -> None:
         return None

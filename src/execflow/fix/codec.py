@@ -122,15 +122,16 @@ def _scan(data: bytes, length_data: Mapping[int, int]) -> tuple[list[int], list[
     tags: list[int] = []
     vals: list[bytes] = []
     pos, n = 0, len(data)
-    data_tag, data_len = -1, 0
+    data_tag: int | None = None  # the data field announced by the previous length field
+    data_len = 0
     while pos < n:
         eq = data.find(b"=", pos)
         if eq < 0:
             raise FixParseError(f"field without '=' at byte {pos}")
         tag_b = data[pos:eq]
-        if not tag_b.isdigit() or tag_b.startswith(b"0"):
+        if not _is_tag(tag_b):
             raise FixParseError(f"invalid tag {tag_b[:20]!r} at byte {pos}")
-        tag = int(tag_b)
+        tag = int(tag_b)  # 0 and negative numbers parse: validation rejects them (373=0)
         if tag == data_tag:
             end = eq + 1 + data_len
             if end >= n or data[end] != 1:
@@ -146,8 +147,14 @@ def _scan(data: bytes, length_data: Mapping[int, int]) -> tuple[list[int], list[
         if tag in length_data and value.isdigit():
             data_tag, data_len = length_data[tag], int(value)
         else:
-            data_tag = -1
+            data_tag = None
     return tags, vals
+
+
+def _is_tag(tag_b: bytes) -> bool:
+    """An integer without a plus sign or leading zeros ("0" and "-1" are numbers, not garble)."""
+    digits = tag_b[1:] if tag_b.startswith(b"-") else tag_b
+    return digits.isdigit() and (digits == b"0" or not digits.startswith(b"0")) and len(digits) < 10
 
 
 def _structure(

@@ -45,3 +45,17 @@ class SessionConfig:
     default_appl_ver_id: str = "9"  # FIXT: FIX.5.0SP2
     schedule: SessionSchedule | None = None
     max_queued: int = 10_000
+    #: TestReqID (112) of the TestRequests this side sends: a template with {n} (1, 2, ... per
+    #: connection), {ns} (nanoseconds since the epoch) and {time} (UTC timestamp).
+    test_request_id: str = "TEST-{ns}"
+    #: How long to wait for any message after sending a TestRequest before disconnecting
+    #: (None: 1.2 x HeartBtInt). No Heartbeat is sent while the TestRequest is outstanding.
+    test_request_grace_s: float | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            self.test_request_id.format(n=1, ns=0, time="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"test_request_id {self.test_request_id!r}: use only {{n}}, {{ns}} and {{time}}"
+            ) from exc

@@ -83,7 +83,7 @@ async def _drain(session: Session, framer: StreamFramer) -> None:
         try:
             frame = framer.next_frame()
         except FixFramingError as exc:
-            log.warning("fix_session=%s event=garbled error=%s", session.session_id, exc)
+            await session.on_garbled(str(exc))
             continue
         if frame is None:
             return
@@ -250,8 +250,10 @@ class Acceptor(_Engine):
                     if not data:
                         break
                     framer.feed(data)
-                    with contextlib.suppress(FixFramingError):
-                        first = framer.next_frame()
+                    first = framer.next_frame()
+        except FixFramingError as exc:  # a garbled first message: no session to talk to
+            log.warning("fix_acceptor event=garbled_logon peer=%s error=%s", peer, exc)
+            first = None
         except (TimeoutError, ConnectionError, OSError):
             first = None
         session = self._route(first, peer)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Final
@@ -130,6 +130,12 @@ class DataDictionary:
         }
         self.length_data_tags: Mapping[int, int] = {v: k for k, v in self.data_length_tags.items()}
         self.length_tag_set: frozenset[int] = frozenset(self.length_data_tags)
+        msg_type_field = self.fields.get(35)
+        #: every MsgType the FIX version defines (the MsgType field's values), including those
+        #: whose layout this dictionary does not describe; anything else is an invalid MsgType.
+        self.defined_msg_types: frozenset[str] = frozenset(self.messages) | frozenset(
+            msg_type_field.enums if msg_type_field is not None else ()
+        )
         self._outer_groups: Mapping[int, GroupDef] = {**header.groups, **trailer.groups}
         #: wire MsgType → every repeating group the message may carry (header, body, trailer).
         self.groups_by_type: Mapping[bytes, Mapping[int, GroupDef]] = {
@@ -199,6 +205,9 @@ class DataDictionary:
         """FIXT: the transport dictionary's header, trailer and admin messages, plus the
         application dictionary's messages (fields of both)."""
         fields = {**transport.fields, **app.fields}
+        msg_types = {**transport.fields[35].enums, **app.fields[35].enums}
+        if 35 in fields:
+            fields[35] = replace(fields[35], enums=msg_types)
         messages = {**app.messages, **transport.messages}
         return cls(
             begin_string=transport.begin_string,

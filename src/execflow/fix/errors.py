@@ -122,13 +122,15 @@ class FixValidationError(FixError):
 
 
 class FixUnsupportedMessageTypeError(FixValidationError):
-    """A MsgType the dictionary does not define; answered by BusinessMessageReject 380=3."""
+    """A MsgType the dictionary does not define: session Reject 373=11 (Invalid MsgType). A
+    defined MsgType the application does not handle is the application's business: it raises
+    FixBusinessRejectError(UNSUPPORTED_MESSAGE_TYPE), answered by BusinessMessageReject 380=3."""
 
     def __init__(self, msg_type: str) -> None:
         super().__init__(
             SessionRejectReason.INVALID_MSG_TYPE,
-            f"unsupported MsgType {msg_type!r}",
-            ref_tag=35,
+            f"Invalid MsgType {msg_type!r}",
+            ref_tag=None,
             msg_type=msg_type,
         )
 

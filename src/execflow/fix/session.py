@@ -25,13 +25,13 @@ from collections.abc import Awaitable, Callable
 from execflow.fix import admin, codec
 from execflow.fix.application import Application
 from execflow.fix.config import SessionConfig, SessionState, Transport
-from execflow.fix.dictionary import for_begin_string
+from execflow.fix.dictionary import builtin, for_begin_string
 from execflow.fix.errors import (
     DoNotSendError,
     FixBusinessRejectError,
     FixFieldError,
     FixParseError,
-    FixUnsupportedMessageTypeError,
+    FixSessionError,
     FixValidationError,
     RejectLogonError,
 )
@@ -64,6 +64,13 @@ class Session:
         self.now_ns = now_ns
         self.dictionary = config.dictionary or for_begin_string(config.session_id.begin_string)
         self.validator = Validator(self.dictionary, config.validation)
+        # FIXT: session-level messages are validated against the transport dictionary alone
+        transport = (
+            builtin("FIXT11")
+            if config.dictionary is None and config.session_id.begin_string == "FIXT.1.1"
+            else self.dictionary
+        )
+        self._admin_validator = Validator(transport, config.validation)
         self.state = SessionState.DISCONNECTED
         self.heartbeat_interval_s = config.heartbeat_interval_s
         self._transport: Transport | None = None
@@ -72,7 +79,9 @@ class Session:
         self._last_received = 0
         self._test_request_id: str | None = None
         self._test_request_count = 0
+        self._test_request_sent = 0
         self._reset_sent = False
+        self._answered: set[int] = set()  # queued seqs already acted on (Logon, ResendRequest)
         self._resend_until: int | None = None  # highest seq we asked to be resent (0 = open)
         self._queue: dict[int, Message] = {}
         self._sid_bytes = (
@@ -102,6 +111,7 @@ class Session:
         self._transport = transport
         self._state_since = self._last_received = self._last_sent = now
         self._queue.clear()
+        self._answered.clear()
         self._resend_until = None
         self._test_request_id = None
         self._test_request_count = 0
@@ -138,7 +148,11 @@ class Session:
     def send(self, msg: Message) -> bool:
         """Send an application (or admin) message. Returns False if it was not transmitted
         now (to_app raised DoNotSendError, or not logged on: it is stored with its sequence
-        number and goes out when the counterparty asks for a resend)."""
+        number and goes out when the counterparty asks for a resend). A message handed in is a
+        new message: PossDupFlag (43) and OrigSendingTime (122) it carries are removed (resends
+        are the session's business)."""
+        msg.remove(43)
+        msg.remove(122)
         return self._send(msg)
 
     async def logout(self, text: str = "") -> None:
@@ -147,8 +161,16 @@ class Session:
             self._send_logout(text)
             self.state = SessionState.LOGOUT_SENT
             self._state_since = self.now_ns()
-        elif self.is_connected:
+        elif self.is_connected and self.state is not SessionState.LOGOUT_SENT:
             await self.disconnect(text or "logout before logon")
+
+    def reset_sequence(self) -> None:
+        """Reset both sequence numbers of a logged-on session: send Logon 141=Y with
+        MsgSeqNum 1; the counterparty answers with Logon 141=Y."""
+        if self.state is not SessionState.ACTIVE:
+            raise FixSessionError(f"{self.session_id}: not logged on, cannot reset")
+        self.store.reset(self.now_ns())
+        self._send_logon(True)
 
     async def on_timer(self) -> None:
         """Call about once a second (more often is fine)."""
@@ -174,51 +196,104 @@ class Session:
         ):
             await self.logout("daily session reset")
         elif self.state is SessionState.ACTIVE and self.heartbeat_interval_s > 0:
-            hb = self.heartbeat_interval_s * NS
-            silence = now - self._last_received
-            if silence >= hb * 24 // 10:
-                await self.disconnect("heartbeat timeout: no message for 2.4 x HeartBtInt")
-                return
-            if silence >= hb * 12 * (self._test_request_count + 1) // 10:
-                self._test_request_count += 1
-                self._test_request_id = f"TEST-{now}"
-                self._send(admin.test_request(self._test_request_id))
-            if now - self._last_sent >= hb:
-                self._send(admin.heartbeat())
+            await self._keep_alive(now)
+
+    async def _keep_alive(self, now: int) -> None:
+        """Heartbeat when we have been silent for HeartBtInt; TestRequest when they have been
+        silent for 1.2 x HeartBtInt; then wait for an answer (no Heartbeats meanwhile) and
+        disconnect when none comes within the grace period."""
+        hb = self.heartbeat_interval_s * NS
+        if self._test_request_id is not None:
+            grace = self.config.test_request_grace_s
+            grace_ns = int(grace * NS) if grace is not None else hb * 12 // 10
+            if now - self._test_request_sent >= grace_ns:
+                await self.disconnect(
+                    f"no answer to TestRequest {self._test_request_id!r} within {grace_ns / NS:g} s"
+                )
+            return
+        if now - self._last_received >= hb * 12 // 10:
+            self._test_request_count += 1
+            self._test_request_id = self.config.test_request_id.format(
+                n=self._test_request_count,
+                ns=now,
+                time=format_utc_timestamp(now, self.config.timestamp_precision).decode(),
+            )
+            self._test_request_sent = now
+            self._send(admin.test_request(self._test_request_id))
+            return
+        if now - self._last_sent >= hb:
+            self._send(admin.heartbeat())
 
     # ------------------------------------------------------------------ incoming
+    async def on_garbled(self, error: str) -> None:
+        """Bytes the framer could not frame (bad BodyLength, CheckSum, garbage): ignored, no
+        sequence number consumed, except that a garbled first message ends the connection."""
+        self._log("garbled", logging.WARNING, error=error)
+        if self.state is SessionState.AWAITING_LOGON and self._transport is not None:
+            await self.disconnect(f"first message garbled: {error}")
+
     async def on_frame(self, frame: bytes) -> None:
         """One complete frame from the transport."""
         if self._transport is None:
             return
         try:
             msg = codec.parse(frame, self.dictionary)
+            tags = msg.wire_fields[0]
+            if len(tags) < 3 or tags[2] != 35:
+                raise FixParseError("MsgType (35) is not the third field")
         except FixParseError as exc:
             self._log("garbled", logging.WARNING, error=str(exc))
+            if self.state is SessionState.AWAITING_LOGON:
+                await self.disconnect(f"first message garbled: {exc.message}")
             return
         self._last_received = self.now_ns()
-        self._test_request_count = 0
+        self._test_request_id = None  # any message shows the counterparty is alive
         await self._process(msg)
         queue = self._queue
         while queue and self._transport is not None:
             expected = self.store.next_target_seq()
             for stale in [s for s in queue if s < expected]:
                 del queue[stale]  # covered by a gap fill or a resend
+                self._answered.discard(stale)
             if expected not in queue:
                 break
-            await self._process(queue.pop(expected))
+            queued = queue.pop(expected)
+            if expected in self._answered:  # a Logon or ResendRequest already acted on
+                self._answered.discard(expected)
+                self._incr_target()
+                continue
+            await self._process(queued)
 
     async def _process(self, msg: Message) -> None:
-        if msg.get(8) != self._begin:
-            await self._logout_and_disconnect(f"Incorrect BeginString {msg.get(8)!r}")
-            return
         msg_type = msg.msg_type
+        if self.state is SessionState.LOGOUT_SENT and msg_type == "5":
+            # the answer to our Logout, whatever else is wrong with it (it may well repeat the
+            # bad BeginString, CompID or SendingTime we logged out for)
+            if msg.seq_num == self.store.next_target_seq():
+                self._incr_target()
+            await self._on_logout(msg)
+            return
+        begin = msg.get(8)
+        if begin != self._begin:
+            text = f"Incorrect BeginString {(begin or b'').decode('latin-1')}"
+            if self.state is SessionState.AWAITING_LOGON:
+                await self.disconnect(text)
+            else:
+                await self.logout(text)
+            return
         seq = msg.seq_num
         if self.state is SessionState.AWAITING_LOGON:
             if msg_type != "A":
-                await self.disconnect(f"first message is not a Logon (35={msg_type})")
+                text = f"first message is not a Logon (35={msg_type})"
+                if self.config.initiator:
+                    await self._logout_and_disconnect(text)
+                else:
+                    await self.disconnect(text)
                 return
             await self._on_logon(msg)
+            return
+        if msg_type == "A" and msg.get(141) == b"Y" and self.state is SessionState.ACTIVE:
+            await self._on_reset_logon(msg)
             return
         if seq is None:
             await self._logout_and_disconnect("MsgSeqNum (34) missing or invalid")
@@ -233,11 +308,13 @@ class Session:
                 return
             self._on_gap(msg, expected, seq)
             if msg_type == "2":  # answer at once; the counterparty gap-fills its own request
-                self._queue.pop(seq, None)
+                self._answered.add(seq)
                 await self._on_resend_request(msg)
             return
         if seq < expected:
             if msg.get(43) == b"Y":
+                if msg_type != "4" and not await self._check_poss_dup(msg):
+                    return
                 self._log("duplicate ignored", logging.DEBUG, seq=seq)
                 return
             await self._logout_and_disconnect(
@@ -253,52 +330,61 @@ class Session:
             self._log("resend complete", until=self._resend_until)
             self._resend_until = None
 
-    async def _verify(self, msg: Message) -> bool:
-        """Checks of an in-sequence message. On failure: reject (and maybe logout), False."""
-        cfg = self.config
-        sender, target = self._sid_bytes
-        if cfg.check_comp_id and (msg.get(49) != target or msg.get(56) != sender):
-            self._reject(msg, R.COMPID_PROBLEM, "CompID problem", None)
-            await self._logout_and_disconnect("CompID problem")
+    async def _check_poss_dup(self, msg: Message) -> bool:
+        """OrigSendingTime (122) of a PossDupFlag=Y message: required, and not later than
+        SendingTime. On failure: Reject (and Logout when it is later), False."""
+        if not msg.get(122):
+            self._reject(
+                msg,
+                FixValidationError(
+                    R.REQUIRED_TAG_MISSING, "Required tag missing: OrigSendingTime (122)", 122
+                ),
+            )
             return False
         try:
+            orig = msg.get_timestamp(122)
             sending = msg.get_timestamp(52)
         except FixFieldError:
-            sending = None
+            return True  # a malformed value is left to validation (373=6)
+        if orig > sending:
+            text = "SendingTime accuracy problem: OrigSendingTime later than SendingTime"
+            self._reject(msg, FixValidationError(R.SENDING_TIME_ACCURACY_PROBLEM, text, 122))
+            await self.logout(text)
+            return False
+        return True
+
+    async def _verify(self, msg: Message) -> bool:
+        """Checks of an in-sequence message. On failure: Reject (and maybe Logout), False."""
+        cfg = self.config
+        sender, target = self._sid_bytes
+        if cfg.check_comp_id:
+            # a missing or empty CompID is a header validation problem (373=1 / 373=4)
+            theirs, ours = msg.get(49), msg.get(56)
+            if (theirs and theirs != target) or (ours and ours != sender):
+                self._reject(msg, FixValidationError(R.COMPID_PROBLEM, "CompID problem"))
+                await self.logout("CompID problem")
+                return False
+        try:
+            sending: int | None = msg.get_timestamp(52)
+        except FixFieldError:
+            sending = None  # missing or malformed: validation says which
         if (
             cfg.check_latency
             and sending is not None
             and abs(self.now_ns() - sending) > cfg.max_latency_s * NS
         ):
-            self._reject(msg, R.SENDING_TIME_ACCURACY_PROBLEM, "SendingTime accuracy problem", 52)
-            await self._logout_and_disconnect("SendingTime accuracy problem")
+            text = "SendingTime accuracy problem"
+            self._reject(msg, FixValidationError(R.SENDING_TIME_ACCURACY_PROBLEM, text, 52))
+            await self.logout(text)
             return False
-        if msg.get(43) == b"Y" and msg.msg_type != "4":
-            if 122 not in msg:
-                self._reject(
-                    msg, R.REQUIRED_TAG_MISSING, "Required tag missing: OrigSendingTime", 122
-                )
-                return False
-            try:
-                orig = msg.get_timestamp(122)
-            except FixFieldError:
-                orig = None
-            if orig is not None and sending is not None and orig > sending:
-                self._reject(
-                    msg,
-                    R.SENDING_TIME_ACCURACY_PROBLEM,
-                    "OrigSendingTime later than SendingTime",
-                    122,
-                )
-                return False
+        if msg.get(43) == b"Y" and msg.msg_type != "4" and not await self._check_poss_dup(msg):
+            return False
         if cfg.validate:
+            validator = self._admin_validator if msg.msg_type in ADMIN else self.validator
             try:
-                self.validator.validate(msg)
-            except FixUnsupportedMessageTypeError:
-                self._business_reject(msg, 3, f"Unsupported Message Type {msg.msg_type!r}")
-                return False
+                validator.validate(msg)
             except FixValidationError as exc:
-                self._reject(msg, exc.reason, exc.message, exc.ref_tag)
+                self._reject(msg, exc)
                 return False
         return True
 
@@ -311,7 +397,7 @@ class Session:
                 self._business_reject(msg, int(exc.reason), exc.message, exc.ref_id)
                 return
             except FixValidationError as exc:
-                self._reject(msg, exc.reason, exc.message, exc.ref_tag)
+                self._reject(msg, exc, notify=False)
                 return
             except Exception:  # a bug in the application must not kill the session
                 log.exception("fix_session=%s event=from_app_failed", self.session_id)
@@ -322,6 +408,10 @@ class Session:
         if msg_type == "4":
             await self._on_sequence_reset(msg, gap_fill=True)
             return
+        if msg_type == "5":
+            self._incr_target()
+            await self._on_logout(msg)
+            return
         await _maybe_await(self.app.from_admin(msg, self.session_id))
         if msg_type == "0":
             if self._test_request_id is not None and msg.get(112) == self._test_request_id.encode():
@@ -331,10 +421,6 @@ class Session:
         elif msg_type == "2":
             self._incr_target()
             await self._on_resend_request(msg)
-            return
-        elif msg_type == "5":
-            self._incr_target()
-            await self._on_logout(msg)
             return
         elif msg_type == "A":
             self._log("logon while logged on ignored", logging.WARNING)
@@ -357,12 +443,16 @@ class Session:
         now = self.now_ns()
         sender, target = self._sid_bytes
         if cfg.check_comp_id and (msg.get(49) != target or msg.get(56) != sender):
-            await self.disconnect("Logon with wrong CompIDs")
+            if cfg.initiator:
+                await self._logout_and_disconnect("Logon with wrong CompIDs")
+            else:
+                await self.disconnect("Logon with wrong CompIDs")
             return
         if cfg.validate:
             try:
-                self.validator.validate(msg)
+                self._admin_validator.validate(msg)
             except FixValidationError as exc:
+                self._notify_reject(msg, exc)
                 await self._logout_and_disconnect(f"invalid Logon: {exc.message}")
                 return
         try:
@@ -397,7 +487,9 @@ class Session:
             )
             return
         if not cfg.initiator:
-            self._send_logon(reset_flag or cfg.reset_on_logon)
+            # ResetSeqNumFlag only in answer to a reset request (ResetOnLogon resets our own
+            # numbers without asking the counterparty to reset theirs)
+            self._send_logon(reset_flag)
         self.state = SessionState.ACTIVE
         self._state_since = now
         self._reset_sent = False
@@ -405,17 +497,38 @@ class Session:
         await _maybe_await(self.app.on_logon(self.session_id))
         if seq > expected:
             self._on_gap(msg, expected, seq)
-            self._queue.pop(seq, None)  # the Logon itself is processed; gap-fill covers it
+            self._answered.add(seq)  # the Logon itself is processed: when its turn comes, skip
         else:
             self._incr_target()
 
-    async def _on_logout(self, msg: Message) -> None:
-        if self.state is not SessionState.LOGOUT_SENT:
+    async def _on_reset_logon(self, msg: Message) -> None:
+        """Logon 141=Y while logged on: the counterparty resets both sequence numbers (we
+        answer with Logon 141=Y), or answers the reset we asked for."""
+        try:
             await _maybe_await(self.app.from_admin(msg, self.session_id))
+        except RejectLogonError as exc:
+            await self._logout_and_disconnect(exc.message or "Logon rejected")
+            return
+        seq = msg.seq_num or 1
+        self._queue.clear()
+        self._answered.clear()
+        self._resend_until = None
+        if self._reset_sent:
+            self._reset_sent = False
+            self._log("sequence reset confirmed")
+        else:
+            self._log("sequence reset by counterparty")
+            self.store.reset(self.now_ns())
+            self._send_logon(True)
+            self._reset_sent = False
+        self.store.set_next_target_seq(seq + 1)
+
+    async def _on_logout(self, msg: Message) -> None:
+        await _maybe_await(self.app.from_admin(msg, self.session_id))
+        if self.state is not SessionState.LOGOUT_SENT:
             self._send_logout("")
             self._log("logout received", text=msg.get_str(58) if 58 in msg else "")
         else:
-            await _maybe_await(self.app.from_admin(msg, self.session_id))
             self._log("logout confirmed")
         if self.config.reset_on_logout:
             self.store.reset(self.now_ns())
@@ -425,7 +538,10 @@ class Session:
         try:
             new_seq = msg.get_int(36)
         except FixFieldError:
-            self._reject(msg, R.REQUIRED_TAG_MISSING, "Required tag missing: NewSeqNo", 36)
+            self._reject(
+                msg,
+                FixValidationError(R.REQUIRED_TAG_MISSING, "Required tag missing: NewSeqNo", 36),
+            )
             return
         await _maybe_await(self.app.from_admin(msg, self.session_id))
         expected = self.store.next_target_seq()
@@ -435,9 +551,11 @@ class Session:
         elif new_seq < expected:
             self._reject(
                 msg,
-                R.VALUE_IS_INCORRECT,
-                f"Attempt to lower sequence number, invalid value NewSeqNo={new_seq}",
-                36,
+                FixValidationError(
+                    R.VALUE_IS_INCORRECT,
+                    f"Attempt to lower sequence number, invalid value NewSeqNo={new_seq}",
+                    36,
+                ),
             )
             if gap_fill:
                 self._incr_target()
@@ -543,11 +661,23 @@ class Session:
         self.app.to_admin(msg, self.session_id)
         self._write(codec.encode(msg, self._begin, header_tags=self.dictionary.header.tags))
 
-    def _reject(self, ref: Message, reason: R, text: str, ref_tag: int | None) -> None:
-        self._log("reject", logging.WARNING, ref_seq=ref.seq_num, reason=int(reason), text=text)
-        self._send(admin.reject(ref, int(reason), text, ref_tag))
+    def _reject(self, ref: Message, error: FixValidationError, *, notify: bool = True) -> None:
+        """Session-level Reject of a received message; an in-sequence one is consumed."""
+        self._log(
+            "reject", logging.WARNING, ref_seq=ref.seq_num, reason=int(error.reason),
+            text=error.message,
+        )  # fmt: skip
+        if notify:
+            self._notify_reject(ref, error)
+        self._send(admin.reject(ref, int(error.reason), error.message, error.ref_tag))
         if ref.seq_num == self.store.next_target_seq() and ref.msg_type not in ("A", "4"):
             self._incr_target()
+
+    def _notify_reject(self, ref: Message, error: FixValidationError) -> None:
+        try:
+            self.app.on_reject(ref, error, self.session_id)
+        except Exception:  # the application's hook must not break the session
+            log.exception("fix_session=%s event=on_reject_failed", self.session_id)
 
     def _business_reject(
         self, ref: Message, reason: int, text: str, ref_id: str | None = None

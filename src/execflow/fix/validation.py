@@ -2,8 +2,10 @@
 
 One pass over the fields in wire order finds the first problem and raises FixValidationError
 with the SessionRejectReason (373) a session puts in its Reject, the offending tag (371) and a
-sentence (58). Unknown message types raise FixUnsupportedMessageTypeError (answered with a
-BusinessMessageReject). What is checked, and how strictly, is set by ValidationConfig.
+sentence (58). A tag the dictionary does not define (and not an allowed user-defined tag), 0 or
+negative is an invalid tag number (373=0); unknown message types raise
+FixUnsupportedMessageTypeError (373=11). What is checked, and how strictly, is set by
+ValidationConfig.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from execflow.fix.errors import (
 )
 from execflow.fix.errors import SessionRejectReason as R
 from execflow.fix.message import Message
+
+_EMPTY = Container.make((), (), {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,7 @@ class Validator:
 
 
 class _Walk:
-    __slots__ = ("cfg", "dd", "msg_type", "n", "tags", "vals")
+    __slots__ = ("cfg", "dd", "msg_type", "n", "open_body", "tags", "vals")
 
     def __init__(self, v: Validator, tags: list[int], vals: list[bytes], msg_type: str) -> None:
         self.cfg = v.config
@@ -61,6 +65,7 @@ class _Walk:
         self.vals = vals
         self.n = len(tags)
         self.msg_type = msg_type
+        self.open_body = False
 
     def fail(self, reason: R, text: str, tag: int | None) -> FixValidationError:
         return FixValidationError(reason, text, ref_tag=tag, msg_type=self.msg_type)
@@ -78,8 +83,16 @@ class _Walk:
         if mdef is None:
             if not self.msg_type:
                 raise self.fail(R.TAG_SPECIFIED_WITHOUT_VALUE, "MsgType (35) is empty", 35)
-            raise FixUnsupportedMessageTypeError(self.msg_type)
-        header, body, trailer = dd.header, mdef.body, dd.trailer
+            if self.msg_type not in dd.defined_msg_types:
+                raise FixUnsupportedMessageTypeError(self.msg_type)
+            # a MsgType of the FIX version whose layout this dictionary does not describe:
+            # check the header, trailer and field definitions; the application decides
+            # whether it handles the message (else BusinessMessageReject 380=3)
+            self.open_body = True
+            body: Container = _EMPTY
+        else:
+            body = mdef.body
+        header, trailer = dd.header, dd.trailer
         phase = 0  # 0 header, 1 body, 2 trailer
         seen: set[int] = set()
         i = 0
@@ -105,12 +118,12 @@ class _Walk:
                         tag,
                     )
                 phase = phase or 1
-            if tag in seen:
+            if tag in seen and not (self.open_body and section is body):  # groups unknown
                 raise self.fail(
                     R.TAG_APPEARS_MORE_THAN_ONCE, f"Tag {tag} appears more than once", tag
                 )
             seen.add(tag)
-            self.check_field(tag, value, tag in section.tags)
+            self.check_field(tag, value, tag in section.tags or self.open_body)
             group = section.groups.get(tag)
             if group is not None:
                 i = self.walk_group(group, value, i)
@@ -143,7 +156,7 @@ class _Walk:
                 cfg.allow_user_defined_fields and tag >= cfg.user_defined_min_tag
             ):
                 return
-            raise self.fail(R.UNDEFINED_TAG, f"Undefined tag {tag}", tag)
+            raise self.fail(R.INVALID_TAG_NUMBER, f"Invalid tag number {tag}", tag)
         if cfg.check_values and tag != 35:  # MsgType is checked against the messages
             if not f.check(value):
                 raise self.fail(

@@ -24,7 +24,7 @@ def test_json_lists_each_violation_with_line_tag_and_reason() -> None:
         (5, "8", 150, 5),  # value out of range
         (6, "D", 10, None),  # bad checksum: garbled
         (7, "D", 38, 6),  # incorrect data format
-        (9, "D", 4999, 3),  # undefined tag
+        (9, "D", 4999, 0),  # undefined tag: invalid tag number
         (10, "D", 38, 13),  # tag appears more than once (FIXT.1.1 + FIX 5.0 SP2)
     ]
 

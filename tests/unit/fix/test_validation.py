@@ -46,7 +46,7 @@ def test_valid_messages_pass() -> None:
         (NOS.replace("453=1", "453=2"), R.INCORRECT_NUM_IN_GROUP_COUNT, 453),
         (NOS.replace("|452=3", "|452=3|448=Q"), R.INCORRECT_NUM_IN_GROUP_COUNT, 453),
         (NOS.replace("|447=D|452=3", "|452=3|447=D"), R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, 447),
-        (NOS + "|4999=x", R.UNDEFINED_TAG, 4999),
+        (NOS + "|4999=x", R.INVALID_TAG_NUMBER, 4999),
         (NOS + "|112=x", R.TAG_NOT_DEFINED_FOR_MESSAGE_TYPE, 112),
         (NOS + "|448=x", R.TAG_NOT_DEFINED_FOR_MESSAGE_TYPE, 448),
         (NOS.replace("|44=10.5", "|44="), R.TAG_SPECIFIED_WITHOUT_VALUE, 44),
