@@ -19,7 +19,7 @@ import typer
 from execflow.application.runner import EngineRunner
 from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
 from execflow.fix.application import SessionID
-from execflow.fix.config import SessionConfig
+from execflow.fix.config import counterparty_config
 from execflow.fix.connection import Acceptor
 from execflow.fix.gateway import AccountPermissions, OrderGateway
 from execflow.fix.store import SqliteStoreFactory
@@ -50,6 +50,35 @@ def serve(
     comp_id: Annotated[str, typer.Option("--comp-id", help="our SenderCompID")] = "EXECFLOW",
     begin: Annotated[str, typer.Option(help="FIX.4.4 or FIXT.1.1")] = "FIX.4.4",
     heartbeat: Annotated[int, typer.Option(help="HeartBtInt seconds")] = 30,
+    reset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reset",
+            help="reset both sequence numbers on: logon, logout, disconnect (repeatable; "
+            "default: never, numbers survive restarts)",
+        ),
+    ] = None,
+    user_defined_fields: Annotated[
+        bool,
+        typer.Option(
+            "--user-defined-fields/--no-user-defined-fields",
+            help="accept undefined tags >= 5000 (off: Reject 373=0)",
+        ),
+    ] = True,
+    validation: Annotated[
+        str,
+        typer.Option(
+            help="strict (the FIX specification), lenient (unknown fields and field order "
+            "accepted) or off (session-level checks only)",
+        ),
+    ] = "strict",
+    test_request_id: Annotated[
+        str,
+        typer.Option(
+            "--test-request-id",
+            help="TestReqID (112) of our TestRequests: a template with {n}, {ns}, {time}",
+        ),
+    ] = "TEST-{ns}",
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
@@ -59,6 +88,21 @@ def serve(
         err_console.print(f"[red]error:[/] --begin must be one of {', '.join(BEGIN_STRINGS)}")
         raise typer.Exit(EXIT_ERROR)
     perms = _clients(client)
+    try:
+        configs = [
+            counterparty_config(
+                SessionID(begin, comp_id, c),
+                heartbeat_interval_s=heartbeat,
+                reset=tuple(reset or ()),
+                user_defined_fields=user_defined_fields,
+                validation=validation,
+                test_request_id=test_request_id,
+            )
+            for c in perms
+        ]
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
     with open_app(data_dir, store) as app:
         sessions = [SessionID(begin, comp_id, c) for c in perms]
         runner = EngineRunner(app.engine)
@@ -66,9 +110,6 @@ def serve(
         gateway.load_existing(
             [*app.engine.open_orders(), *app.engine.held_orders()], sessions
         )  # before the engine thread starts: no race
-        configs = [
-            SessionConfig(sid, initiator=False, heartbeat_interval_s=heartbeat) for sid in sessions
-        ]
         app.config.data_dir.mkdir(parents=True, exist_ok=True)
         factory = SqliteStoreFactory(Path(app.config.data_dir) / "fix-sessions.db")
         acceptor = Acceptor(gateway, configs, factory, port=port)

@@ -59,3 +59,51 @@ class SessionConfig:
             raise ValueError(
                 f"test_request_id {self.test_request_id!r}: use only {{n}}, {{ns}} and {{time}}"
             ) from exc
+
+
+#: What `reset` of `counterparty_config` accepts: when both sequence numbers start again at 1.
+RESET_POLICIES = ("logon", "logout", "disconnect")
+#: How strictly received messages are checked against the data dictionary:
+#: strict (the FIX specification), lenient (unknown fields, fields of other messages and field
+#: order accepted; required fields and values still checked), off (session-level checks only).
+VALIDATION_LEVELS = ("strict", "lenient", "off")
+
+
+def counterparty_config(
+    session_id: SessionID,
+    *,
+    initiator: bool = False,
+    heartbeat_interval_s: int = 30,
+    reset: tuple[str, ...] = (),
+    user_defined_fields: bool = True,
+    validation: str = "strict",
+    test_request_id: str = "TEST-{ns}",
+) -> SessionConfig:
+    """A SessionConfig from the settings counterparties differ on (what `execflow fix serve`
+    exposes). Raises ValueError naming a bad setting."""
+    unknown = sorted(set(reset) - set(RESET_POLICIES))
+    if unknown:
+        raise ValueError(f"reset {', '.join(unknown)}: choose from {', '.join(RESET_POLICIES)}")
+    if validation not in VALIDATION_LEVELS:
+        raise ValueError(f"validation {validation!r}: choose from {', '.join(VALIDATION_LEVELS)}")
+    if validation == "lenient":
+        rules = ValidationConfig(
+            check_fields_out_of_order=False,
+            check_group_field_order=False,
+            allow_unknown_fields=True,
+            allow_fields_not_in_message=True,
+            allow_user_defined_fields=True,
+        )
+    else:
+        rules = ValidationConfig(allow_user_defined_fields=user_defined_fields)
+    return SessionConfig(
+        session_id,
+        initiator=initiator,
+        heartbeat_interval_s=heartbeat_interval_s,
+        reset_on_logon="logon" in reset,
+        reset_on_logout="logout" in reset,
+        reset_on_disconnect="disconnect" in reset,
+        validate=validation != "off",
+        validation=rules,
+        test_request_id=test_request_id,
+    )
