@@ -6,14 +6,17 @@ sent messages in a `MessageStore`. Time comes from an injected `now_ns()` callab
 drive it deterministically. `connection.py` runs sessions over asyncio TCP streams (initiator
 and acceptor).
 
-Covered: Logon/Logout handshakes (ResetSeqNumFlag, reset on logon/logout/disconnect),
-Heartbeat and TestRequest on silence, heartbeat timeout, incoming/outgoing sequence numbers,
-gap detection with ResendRequest and queueing of early messages, answering ResendRequest with
-resends (PossDupFlag=Y, OrigSendingTime) and SequenceReset-GapFill for admin messages,
-SequenceReset-Reset, MsgSeqNum too low (logout unless PossDup), PossDup with OrigSendingTime
-later than SendingTime (reject), CompID and SendingTime accuracy checks (reject + logout),
-dictionary validation (Reject / BusinessMessageReject), garbled messages (ignored), and the
-session schedule (logout outside the window, daily sequence reset).
+Covered (the FIX Session Layer Test Cases, tests/fix_conformance): Logon/Logout handshakes
+(ResetSeqNumFlag only when asked for; Logon 141=Y during a session resets both numbers),
+Heartbeat and TestRequest on silence (no Heartbeats while a TestRequest is outstanding, then
+disconnect), incoming/outgoing sequence numbers, gap detection with ResendRequest and queueing
+of early messages, answering ResendRequest with resends (PossDupFlag=Y, OrigSendingTime) and
+SequenceReset-GapFill for admin messages, SequenceReset-Reset, MsgSeqNum too low (logout unless
+PossDup; a PossDup's OrigSendingTime is checked first), CompID, SendingTime and BeginString
+problems (Reject and/or Logout, then wait for the answer), dictionary validation (session
+Reject with the reason and tag, routing fields reversed; the application's BusinessMessageReject),
+garbled messages (ignored; a garbled first message disconnects), and the session schedule
+(logout outside the window, daily sequence reset).
 """
 
 from __future__ import annotations
