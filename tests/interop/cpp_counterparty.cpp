@@ -9,12 +9,15 @@
 //                                                  marketable), waits for an ExecutionReport
 //                                                  New for each and a Trade for the marketable
 //                                                  ones; exit 0 on success, 1 on timeout
+//   cpp_counterparty idle      SETTINGS SECONDS    a client: logs on, stays logged on for SECONDS
+//                                                  (heartbeats, test requests), logs out
 //   cpp_counterparty bench     SETTINGS N WARMUP   a client: N sequential NewOrderSingle ->
 //                                                  first ExecutionReport round trips; prints
 //                                                  the latencies in ns as one JSON line
 //
 // Every session event goes to stdout, one line each ("LOGON", "FROM_ADMIN 2", "TO_ADMIN 4",
-// "ER <ClOrdID> <ExecType> <OrdStatus> <PossDup>", ...), for the tests to assert on.
+// "ER <ClOrdID> <ExecType> <OrdStatus> <PossDup>", "FROM_ADMIN A seq=1 reset=Y test=", ...), for
+// the tests to assert on.
 
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -51,6 +54,12 @@ std::string get(const FIX::FieldMap& m, int tag, const std::string& dflt = "") {
 
 std::string msg_type(const FIX::Message& m) { return m.getHeader().getField(35); }
 
+// "FROM_ADMIN <MsgType> seq=<34> reset=<141 or N> test=<112>"
+std::string admin_line(const FIX::Message& m) {
+  return "FROM_ADMIN " + msg_type(m) + " seq=" + get(m.getHeader(), 34) +
+         " reset=" + get(m, 141, "N") + " test=" + get(m, 112);
+}
+
 FIX::Message new_message(const char* type) {
   FIX::Message m;
   m.getHeader().setField(35, type);
@@ -73,7 +82,7 @@ class Venue : public FIX::Application {
   void fromAdmin(const FIX::Message& m, const FIX::SessionID&) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
       FIX::RejectLogon) override {
-    say("FROM_ADMIN " + msg_type(m) + " seq=" + get(m.getHeader(), 34));
+    say(admin_line(m));
   }
   void fromApp(const FIX::Message& m, const FIX::SessionID& sid) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
@@ -177,7 +186,7 @@ class Client : public FIX::Application {
   void fromAdmin(const FIX::Message& m, const FIX::SessionID&) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
       FIX::RejectLogon) override {
-    say("FROM_ADMIN " + msg_type(m) + " seq=" + get(m.getHeader(), 34));
+    say(admin_line(m));
   }
   void fromApp(const FIX::Message& m, const FIX::SessionID&) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
@@ -254,7 +263,10 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
   }
   const auto tag = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   int rc = 0;
-  if (mode == "initiator") {
+  if (mode == "idle") {  // n = seconds to stay logged on; then log out
+    std::this_thread::sleep_for(std::chrono::seconds(n));
+    say("OK idle");
+  } else if (mode == "initiator") {
     for (int i = 0; i < n; ++i) app.send_order("CPP-" + tag + "-" + std::to_string(i), i % 2 == 0);
     for (int i = 0; i < n && rc == 0; ++i) {
       const std::string cl = "CPP-" + tag + "-" + std::to_string(i);
@@ -294,7 +306,7 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: cpp_counterparty acceptor|initiator|bench SETTINGS [N TIMEOUT|WARMUP]\n";
+    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|bench SETTINGS [N TIMEOUT|WARMUP]\n";
     return 2;
   }
   const std::string mode = argv[1];

@@ -270,3 +270,25 @@ async def test_outgoing_messages_are_stamped_and_stored() -> None:
     assert out.get_timestamp(52) == T0
     ((seq, raw),) = s.store.get_sent(2, 2)
     assert codec.parse(raw).get_str(11) == "O1" and seq == 2
+
+
+@async_test
+async def test_send_treats_the_message_as_new_not_as_a_resend() -> None:
+    s = Script()
+    await s.logon()
+    msg = Message.new("D", *NOS)
+    msg.set(43, True).set_timestamp(122, T0 - 60 * NS)  # e.g. a message received and forwarded
+    assert s.session.send(msg)
+    out = s.expect("D", t34=2)
+    assert 43 not in out and 122 not in out
+
+
+@async_test
+async def test_rejected_messages_reach_on_reject_and_nothing_else() -> None:
+    seen: list[tuple[str, int]] = []
+    s = Script()
+    s.app.on_reject = lambda m, e, sid: seen.append((m.msg_type, int(e.reason)))  # type: ignore[method-assign]
+    await s.logon()
+    await s.recv("D", *NOS[1:])
+    s.expect("3", t373=1)
+    assert seen == [("D", 1)] and s.app.app_messages == []
