@@ -26,6 +26,7 @@ from execflow.application.ports import Clock, EventStore, VenuePort, WriterLease
 from execflow.application.pretrade import RiskConfig, RiskEngine, load_config
 from execflow.application.settlement_desk import SettlementDesk
 from execflow.config import Config
+from execflow.domain.fees import FeeSchedule
 from execflow.domain.instruments import Instrument
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def build_app(
         ack_timeout_ns=config.ack_timeout_ns,
         checks=[risk],
         observers=[risk],
+        fees=load_fee_schedule(config.fee_config),
     )
     risk.attach(engine)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
@@ -194,6 +196,23 @@ def _start(app: App, *, recover: bool, tune_gc: bool, settlement: bool) -> None:
     if app.lease is not None and app.lease.ttl_s is not None:
         app.keeper = LeaseKeeper(app.lease, app.lease.ttl_s / 3)
         app.keeper.start()
+
+
+def load_fee_schedule(path: Path | None) -> FeeSchedule:
+    """The fee schedule of ``path`` (TOML), the shipped one for ``default``, none for None."""
+    import tomllib
+    from decimal import Decimal
+    from importlib import resources
+
+    from execflow.domain.fees import schedule_from_mapping
+
+    if path is None:
+        return FeeSchedule()
+    if str(path) == "default":
+        text = resources.files("execflow").joinpath("fees.default.toml").read_text("utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return schedule_from_mapping(tomllib.loads(text, parse_float=Decimal))
 
 
 def attach_settlement(app: App) -> None:

@@ -8,6 +8,8 @@ Environment variables (each overridden by the matching CLI option):
 ``EXECFLOW_SYNC``       SQLite synchronous mode: ``FULL`` (default, fsync per commit) or ``NORMAL``
 ``EXECFLOW_SEED``       seed of the paper venue's synthetic market (default 7)
 ``EXECFLOW_RISK_CONFIG`` TOML/JSON file of pre-trade limits (default: none, no limits)
+``EXECFLOW_FEE_CONFIG`` TOML fee schedule priced onto every fill, or ``default`` for the shipped
+                        ``execflow/fees.default.toml`` (default: none, fills carry no fees)
 ``EXECFLOW_NATS_URL``   publish the committed log to NATS JetStream there (default: off)
 ``EXECFLOW_NATS_STREAM`` JetStream stream name (default ``EXECFLOW_EVENTS``)
 ``EXECFLOW_LEASE_TTL``  seconds a PostgreSQL writer lease outlives its last renewal (default 10)
@@ -38,6 +40,7 @@ class Config:
     nats_url: str | None = None
     nats_stream: str = "EXECFLOW_EVENTS"
     lease_ttl_s: float = 10.0
+    fee_config: Path | None = None  # Path("default"): the shipped schedule
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -57,6 +60,7 @@ class Config:
             nats_url=env.get("EXECFLOW_NATS_URL") or None,
             nats_stream=env.get("EXECFLOW_NATS_STREAM", "EXECFLOW_EVENTS"),
             lease_ttl_s=float(env.get("EXECFLOW_LEASE_TTL", "10")),
+            fee_config=Path(env["EXECFLOW_FEE_CONFIG"]) if env.get("EXECFLOW_FEE_CONFIG") else None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]

@@ -57,6 +57,7 @@ FILL_SCHEMA: dict[str, Any] = {
     "bid": pl.Int64,
     "ask": pl.Int64,
     "arrival_mid": pl.Int64,
+    "fee": pl.Int64,
 }
 
 ORDER_SCHEMA: dict[str, Any] = {
@@ -74,6 +75,8 @@ ORDER_SCHEMA: dict[str, Any] = {
     "status": pl.String,
     "filled_qty": pl.Int64,
     "fills": pl.Int64,
+    "parent_id": pl.String,
+    "done_ts": pl.Int64,
 }
 
 
@@ -111,6 +114,7 @@ def export_frames(store: EventStore, *, chunk: int = 10_000) -> ExecutionFrames:
     orders: dict[str, Order] = {}
     submitted: dict[str, tuple[int, str]] = {}
     fill_counts: dict[str, int] = {}
+    done: dict[str, int] = {}
     pos = 0
     while True:
         batch = list(store.read_all(pos, chunk))
@@ -125,13 +129,16 @@ def export_frames(store: EventStore, *, chunk: int = 10_000) -> ExecutionFrames:
                 if ev.quantity > 0 and ev.cl_ord_id not in orders:
                     orders[ev.cl_ord_id] = Order(ev)
                 continue
-            order = orders.get(ev.cl_ord_id)
+            cl = ev.cl_ord_id
+            order = orders.get(cl)
             if order is None:
                 continue
             try:
                 order.apply(ev)
             except ExecflowError:
                 continue
+            if not order.is_open and cl not in done:
+                done[cl] = ev.ts
             if type(ev) is OrderSubmitted:
                 submitted[ev.cl_ord_id] = (ev.ts, ev.venue)
             elif type(ev) is OrderFilled:
@@ -140,7 +147,7 @@ def export_frames(store: EventStore, *, chunk: int = 10_000) -> ExecutionFrames:
                     rec.position, ev.ts, ev.cl_ord_id, ev.exec_id, order.account,
                     order.instrument, int(order.side), str(order.order_type), order.quantity,
                     order.price, ev.venue or order.venue, str(ev.liquidity), ev.last_qty,
-                    ev.last_px, ev.bid, ev.ask, order.arrival_mid,
+                    ev.last_px, ev.bid, ev.ask, order.arrival_mid, ev.fee_total,
                 )  # fmt: skip
                 for key, value in zip(FILL_SCHEMA, row, strict=True):
                     fills[key].append(value)
@@ -152,6 +159,7 @@ def export_frames(store: EventStore, *, chunk: int = 10_000) -> ExecutionFrames:
             cl, o.account, o.instrument, int(o.side), str(o.order_type), o.quantity, o.price,
             o.arrival_mid, o.created_ts, None if sub is None else sub[0],
             None if sub is None else sub[1], str(o.status), o.cum_qty, fill_counts.get(cl, 0),
+            o.parent_id, done.get(cl),
         )  # fmt: skip
         for key, value in zip(ORDER_SCHEMA, order_row, strict=True):
             rows[key].append(value)

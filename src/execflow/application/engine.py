@@ -47,6 +47,7 @@ from execflow.domain.enums import (
     CORE_TIME_IN_FORCE,
     ENGINE_HELD_STATUSES,
     TRIGGERED_ORDER_TYPES,
+    Liquidity,
     OrderStatus,
     OrderType,
     TimeInForce,
@@ -81,6 +82,7 @@ from execflow.domain.events import (
     OrderSubmitted,
     UnmatchedVenueReport,
 )
+from execflow.domain.fees import FeeLine, FeeSchedule
 from execflow.domain.groups import MANAGED_ROLES
 from execflow.domain.ids import GROUP_STREAM_PREFIX, ORDER_STREAM_PREFIX
 from execflow.domain.instruments import Instrument
@@ -199,8 +201,10 @@ class Engine:
         max_batch: int = 4096,
         end_of_day: Callable[[int], int] = utc_midnight_after,
         trail_step_ticks: int = 1,
+        fees: FeeSchedule | None = None,
     ) -> None:
         self.store = store
+        self.fees = fees if fees is not None else FeeSchedule()
         self.clock = clock
         self.instruments = instruments
         self.venues: dict[str, VenuePort] = {}
@@ -963,6 +967,18 @@ class Engine:
         return CommandResult(True, cl, order.status)
 
     # -- venue reports -----------------------------------------------------------------------
+    def _fees(
+        self, order: Order, venue: str, qty: int, px: int, liquidity: Liquidity, ts: int
+    ) -> tuple[FeeLine, ...]:
+        """The fill's fees from the schedule (none when no schedule is configured)."""
+        if not self.fees.rules:
+            return ()
+        return self.fees.fees(
+            instrument=self.instruments[order.instrument], account=order.account,
+            side=int(order.side), venue=venue or order.venue or "", qty=qty, price=px,
+            liquidity=liquidity, ts_ns=ts,
+        )  # fmt: skip
+
     def _handle_report(self, r: VenueReport) -> None:
         order = self.orders.get(r.cl_ord_id)
         if order is None:
@@ -980,6 +996,7 @@ class Engine:
             ev = OrderFilled(
                 ts=r.ts, cl_ord_id=cl, exec_id=r.exec_id, last_qty=r.last_qty,
                 last_px=r.last_px, liquidity=r.liquidity, venue=r.venue, bid=r.bid, ask=r.ask,
+                fees=self._fees(order, r.venue, r.last_qty, r.last_px, r.liquidity, r.ts),
             )  # fmt: skip
         elif t is Ack:
             assert isinstance(r, Ack)
@@ -1140,6 +1157,9 @@ class Engine:
                         last_qty=f.last_qty,
                         last_px=f.last_px,
                         venue=r.venue,
+                        fees=self._fees(
+                            order, r.venue, f.last_qty, f.last_px, Liquidity.TAKER, f.ts
+                        ),
                     ),
                 )
         if not order.is_open:

@@ -222,7 +222,9 @@ class SettlementService:
             return self._unmatched(fill, "non-positive quantity or negative price")
         market, lag = instrument.settlement.market, instrument.settlement.days
         trade_date = self.calendar.trade_date(fill.ts, market)
-        cash = instrument.notional(fill.last_px, fill.last_qty).amount
+        gross = instrument.notional(fill.last_px, fill.last_qty).amount
+        fee = fill.fee_total
+        cash = gross + int(info.side) * fee  # net: a buy pays the fees, a sell gives them up
         base = self.base_currency(info.account)
         fx_rate, fx_amount, fx_ccy = "", 0, ""
         if base != instrument.currency:
@@ -252,6 +254,8 @@ class SettlementService:
             fx_base_currency=fx_ccy,
             fx_rate=fx_rate,
             fx_base_amount=fx_amount,
+            gross_amount=gross,
+            fee_amount=fee,
         )
         ob = SettlementObligation.from_event(created)
         return self._commit(

@@ -110,3 +110,37 @@ def settlement(
             t.add_row(k, f"{v:,.3f}" if isinstance(v, float) else str(v))
     console.print(t)
     _write_json(res, json_path)
+
+
+@app.command("tca")
+def tca(
+    n: Annotated[int, typer.Option(help="number of synthetic fills")] = 10_000_000,
+    repeat: Annotated[int, typer.Option("--reps", help="repetitions in this process")] = 3,
+    seed: Annotated[int, typer.Option()] = 20261205,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+) -> None:
+    """Post-trade TCA over N synthetic fills (Polars): markouts, spreads, implementation
+    shortfall, benchmarks, attribution, percentiles. Generation excluded from the timings."""
+    from execflow.analytics.tca_bench import run
+
+    with console.status(f"TCA over {n:,} fills") as status:
+        res = run(n, seed=seed, repeat=repeat, progress=status.update)
+    t = Table(
+        title=f"bench tca: {res['fills']:,} fills, {res['orders']:,} orders, "
+        f"{res['quotes']:,} quotes, {res['trades']:,} trades; nproc {res['nproc']}, "
+        f"Polars {res['polars']}, Python {res['python']}"
+    )
+    for col in ("stage", "best s", "median s"):
+        t.add_column(col, justify="left" if col == "stage" else "right")
+    for stage in ("fills", "orders", "attribution", "total"):
+        t.add_row(stage, f"{res[f'{stage}_min_s']:.3f}", f"{res[f'{stage}_median_s']:.3f}")
+    console.print(t)
+    console.print(
+        f"{res['fills_per_s']:,.0f} fills/s (best); generation {res['generate_s']:.1f} s "
+        f"(not timed); self-checks: "
+        + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in res["checks"].items())
+    )
+    _write_json(res, json_path)
+    if not res["ok"]:
+        err_console.print("[red]self-check failed[/]")
+        raise typer.Exit(1)

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from execflow.domain.enums import ContingencyType, Liquidity, OrderType, Side, TimeInForce
+from execflow.domain.fees import FeeLine
 
 
 class Event(
@@ -78,6 +79,14 @@ class OrderFilled(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.fi
     venue: str = ""
     bid: int | None = None  # venue BBO just before the fill, for execution quality
     ask: int | None = None
+    # fees and commissions of this fill, priced by the engine's fee schedule in the same event
+    # (docs/adr/0006-fees-on-fills.md): minor units of the instrument's currency, + = paid
+    fees: tuple[FeeLine, ...] = ()
+
+    @property
+    def fee_total(self) -> int:
+        """Sum of the fee lines (minor units of the instrument's currency; + = paid)."""
+        return sum(line.amount for line in self.fees)
 
 
 class OrderPendingCancel(

@@ -457,7 +457,7 @@ class RiskCore:
         pos = res.pos
         if t is OrderFilled:
             assert isinstance(event, OrderFilled)
-            pos.fill(res.side, event.last_qty, event.last_px)
+            pos.fill(res.side, event.last_qty, event.last_px, event.fee_total)
             pos.inst.last_px = event.last_px
         elif order.is_open and _reservation(order) == res.reserved:
             return None  # an ack, a pending cancel...: nothing moved

@@ -158,6 +158,7 @@ class Pos:
         "c_short",
         "c_spent",
         "cash",
+        "fees",
         "inst",
         "levels",
         "net",
@@ -175,6 +176,7 @@ class Pos:
         self.buy = 0
         self.sell = 0
         self.cash = 0
+        self.fees = 0  # fees of today's fills, minor units (+ = paid): the P&L is net of them
         self.open_orders = 0
         self.levels: dict[str, str] = {}  # alert level per limit name
         # the monitor's bounds of this position's, its account's and its book's limits
@@ -222,13 +224,13 @@ class Pos:
             gross = g * p
             long = lw * p
             short = sw * p
-            pnl = cash + net * p
+            pnl = cash + net * p - self.fees
             spent = buy * p - cash
         else:
             gross = -(-g * p * num // den)
             long = -(-lw * p * num // den)
             short = sw * p * num // den
-            pnl = (cash + net * p) * num // den
+            pnl = (cash + net * p) * num // den - self.fees
             spent = -((cash - buy * p) * num // den)
         b = self.book
         b.gross += gross - self.c_gross
@@ -242,14 +244,16 @@ class Pos:
         self.c_pnl = pnl
         self.c_spent = spent
 
-    def fill(self, side: int, qty: int, px: int) -> None:
+    def fill(self, side: int, qty: int, px: int, fee: int = 0) -> None:
         self.net += side * qty
         self.cash -= side * qty * px
+        self.fees += fee
 
     def roll_day(self, px: int | None) -> None:
         """Start a new trading day: today's P&L restarts at 0 for the position held."""
         if px is not None:
             self.cash = -self.net * px
+            self.fees = 0
         # without any price the carried cash is kept: P&L since the position was opened
 
     def long_worst(self) -> int:

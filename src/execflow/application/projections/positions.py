@@ -1,5 +1,10 @@
 """Positions per (account, instrument) from committed fills: net quantity, average cost,
-realised P&L (average-cost method), all exact integers / fractions. O(1) per fill."""
+realised P&L (average-cost method), all exact integers / fractions. O(1) per fill.
+
+Fees (docs/adr/0006-fees-on-fills.md): ``realized`` is the gross trading P&L in price x
+quantity units; ``fees`` sums the fills' fees in minor units of the instrument's currency
+(+ = paid). The net realised P&L in currency is ``realized`` at the instrument's value scale
+minus ``fees`` (:meth:`Position.realized_net`)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from execflow.domain.events import OrderFilled, OrderInitialized
 
 
 class Position:
-    __slots__ = ("account", "cost", "fills", "instrument", "net_qty", "realized", "traded_qty")
+    __slots__ = (
+        "account", "cost", "fees", "fills", "instrument", "net_qty", "realized", "traded_qty",
+    )  # fmt: skip
 
     def __init__(self, account: str, instrument: str) -> None:
         self.account = account
@@ -23,6 +30,7 @@ class Position:
         self.realized: int | Fraction = 0
         self.traded_qty = 0
         self.fills = 0
+        self.fees = 0  # minor units of the currency, + = paid
 
     @property
     def avg_cost(self) -> Fraction | None:
@@ -51,6 +59,11 @@ class Position:
             self.net_qty += remaining * (-sign)
             self.cost = Fraction(remaining * (-sign) * price)
 
+    def realized_net(self, value_scale: Fraction) -> Fraction:
+        """Realised P&L in minor units of the currency, net of fees; ``value_scale`` = minor
+        units per price unit x quantity unit (``Instrument.notional_exact(1, 1)``)."""
+        return Fraction(self.realized) * value_scale - self.fees
+
     def unrealized(self, mark: int) -> Fraction:
         return Fraction(self.net_qty * mark - self.cost)
 
@@ -73,6 +86,7 @@ class PositionsProjection:
                 entry = orders.get(ev.cl_ord_id)
                 if entry is not None:
                     entry[0].apply_fill(entry[1] * ev.last_qty, ev.last_px)
+                    entry[0].fees += ev.fee_total
             elif t is OrderInitialized:
                 assert isinstance(ev, OrderInitialized)
                 key = (ev.account, ev.instrument)

@@ -73,6 +73,11 @@ def trading_account(account: str, unit: str) -> str:
     return f"trading:{account}:{unit}"
 
 
+def fee_account(account: str, currency: str) -> str:
+    """Fees and commissions paid (debit) or rebates received (credit)."""
+    return f"fees:{account}:{currency}"
+
+
 def fx_account(account: str, currency: str) -> str:
     return f"fx:{account}:{currency}"
 
@@ -257,8 +262,10 @@ def trade_entry(ob: SettlementObligation, entry_id: str, ts: int) -> JournalPost
         Posting(unsettled_securities_account(a, i), unit, s * ob.quantity),
         Posting(trading_account(a, unit), unit, -s * ob.quantity),
         Posting(unsettled_cash_account(a, ccy), ccy, -s * ob.cash_amount),
-        Posting(trading_account(a, ccy), ccy, s * ob.cash_amount),
+        Posting(trading_account(a, ccy), ccy, s * (ob.gross_amount or ob.cash_amount)),
     ]
+    if ob.fee_amount:  # net cash = gross + side * fees: the fees go to their own account
+        postings.append(Posting(fee_account(a, ccy), ccy, ob.fee_amount))
     if ob.has_fx_leg:
         postings += _fx_lines(ob, ob.cash_amount, ob.fx_base_amount, settled=False)
     side = "buy" if s > 0 else "sell"

@@ -146,6 +146,8 @@ class SettlementObligation:
     fx_rate: str = ""
     fx_base_amount: int = 0
     corrects: str = ""
+    gross_amount: int = 0  # notional before fees (0: older logs, the cash is the gross)
+    fee_amount: int = 0  # fees in the cash (+ = paid): cash = gross + side * fees
     status: SettlementStatus = SettlementStatus.PENDING
     settled_quantity: int = 0
     settled_cash: int = 0
@@ -183,6 +185,8 @@ class SettlementObligation:
             fx_base_currency=ev.fx_base_currency,
             fx_rate=ev.fx_rate,
             fx_base_amount=ev.fx_base_amount,
+            gross_amount=ev.gross_amount or ev.cash_amount,
+            fee_amount=ev.fee_amount,
             corrects=ev.corrects,
         )
 

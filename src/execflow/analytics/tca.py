@@ -1,0 +1,451 @@
+"""Post-trade TCA over frames (Polars, lazy): implementation shortfall per order and per parent,
+benchmarks, markouts, spreads, impact. The formulas are those of ``execflow.domain.tca`` (one
+definition, checked by hand there), vectorised here for millions of fills; the tests compare
+the two.
+
+Input frames (``execflow.analytics.tca_export`` builds them from the event log; the benchmark
+generates them; any Parquet with these columns works):
+
+* ``fills``: ``cl_ord_id``, ``account``, ``instrument``, ``side`` (+1/-1), ``venue``,
+  ``liquidity`` (MAKER/TAKER), ``ts`` (ns), ``last_qty``, ``last_px`` (integer units),
+  ``bid``/``ask`` (the BBO before the fill, nullable), ``fee`` (minor units, positive = paid);
+* ``orders``: ``cl_ord_id``, ``parent_id`` (nullable), ``account``, ``instrument``, ``side``,
+  ``quantity``, ``arrival_px`` (mid at arrival), ``decision_px`` (nullable: the arrival),
+  ``created_ts``, ``done_ts`` (when it was canceled/expired/filled, nullable), optional
+  ``close_px`` (the price that values the unfilled quantity), ``algo``, ``trader``,
+  ``pretrade_bps`` (the algorithm's pre-trade cost estimate, the hook of issue 18);
+* ``quotes`` (optional): ``instrument``, ``ts``, ``bid``, ``ask``; ``trades`` (optional):
+  ``instrument``, ``ts``, ``price``, ``qty`` -- the market, for interval/day benchmarks,
+  markouts and impact;
+* ``scales``: ``instrument``, ``value_scale`` (currency per price unit x quantity unit),
+  ``fee_scale`` (currency per fee minor unit) -- see :func:`scales_frame`.
+
+Costs are positive when they cost the client (buys and sells); bps of the paper notional for
+the shortfall, of the benchmark for benchmark slippage; markouts positive = price moved in the
+trade's favour (docs/tca.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from execflow.domain.tca import MARKOUT_HORIZONS_NS
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from execflow.domain.instruments import Instrument
+
+BPS = 10_000.0
+NS_PER_DAY = 86_400_000_000_000
+IMPACT_HORIZON_NS = 300_000_000_000  # 5 min: permanent impact / realised spread horizon
+COST_COMPONENTS = ("delay", "trading", "opportunity", "fees")
+
+
+def horizon_label(ns: int) -> str:
+    s = ns // 1_000_000_000
+    return f"{s}s" if s < 60 else f"{s // 60}m"
+
+
+def scales_frame(instruments: Iterable[Instrument]) -> pl.DataFrame:
+    """Per instrument: currency per (price unit x quantity unit), and per fee minor unit."""
+    import polars as pl
+
+    from execflow.domain.numbers import currency_decimals
+
+    rows = [
+        (
+            str(i.id),
+            i.multiplier * 10.0 ** -(i.price_decimals + i.qty_decimals),
+            10.0 ** -currency_decimals(i.currency),
+            i.currency,
+        )
+        for i in instruments
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "instrument": pl.String,
+            "value_scale": pl.Float64,
+            "fee_scale": pl.Float64,
+            "currency": pl.String,
+        },
+        orient="row",
+    )
+
+
+def _df(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    import polars as pl
+
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
+def _categories(*series: pl.Series) -> list[str]:
+    """The instruments of the given columns (an Enum's categories when they all share one)."""
+    import polars as pl
+
+    dtypes = {s.dtype for s in series}
+    if len(dtypes) == 1:
+        (dt,) = dtypes
+        if isinstance(dt, pl.Enum):
+            return list(dt.categories.to_list())
+    vals = pl.concat([s.cast(pl.String).unique() for s in series]).unique().drop_nulls()
+    return sorted(vals.to_list())
+
+
+def asof(
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    lookups: Sequence[tuple[pl.Expr, dict[str, str]]],
+) -> pl.DataFrame:
+    """As-of lookups by instrument: for each ``(at, {right column: new name})``, the values of
+    the last ``right`` row of the same instrument with ``ts <= at`` (null if none).
+
+    One sortable integer key ``code * 2**bits + (ts - base)`` (exact, in ns) turns each lookup
+    into a plain merge of two sorted columns: much faster than a grouped as-of join over
+    millions of rows. The left frame keeps its row order.
+    Falls back to Polars' grouped ``join_asof`` when the key would not fit in 62 bits.
+    """
+    import polars as pl
+
+    ats = [at for at, _ in lookups]
+    at_vals = left.select([at.alias(f"_a{i}") for i, at in enumerate(ats)])
+    cats = _categories(left.get_column("instrument"), right.get_column("instrument"))
+    lo = [
+        v
+        for v in (right["ts"].min(), *(at_vals[c].min() for c in at_vals.columns))
+        if v is not None
+    ]
+    hi = [
+        v
+        for v in (right["ts"].max(), *(at_vals[c].max() for c in at_vals.columns))
+        if v is not None
+    ]
+    if not lo or not cats:
+        return left.with_columns(
+            [pl.lit(None, right.schema[c]).alias(n) for _, m in lookups for c, n in m.items()]
+        )
+    base = int(min(lo))  # type: ignore[arg-type]
+    bits = (int(max(hi)) - base + 1).bit_length()  # type: ignore[arg-type]
+    enum = pl.Enum(cats)
+    code = pl.col("instrument").cast(enum).to_physical().cast(pl.Int64)
+    if bits + len(cats).bit_length() > 62:
+        out = left
+        for at, m in lookups:
+            r = right.select(pl.col("ts").alias("_k"), pl.col("instrument").cast(pl.String), *m)
+            out = (
+                out.with_columns(at.alias("_k"), pl.col("instrument").cast(pl.String).alias("_i"))
+                .sort("_k")
+                .join_asof(r.rename({"instrument": "_i", **m}), on="_k", by="_i")
+                .drop("_k", "_i")
+            )
+        return out
+    shift = 1 << bits
+    r = right.select(
+        (code * shift + (pl.col("ts") - base)).alias("_rk"),
+        code.alias("_rc"),
+        *[pl.col(c) for c in {c for _, m in lookups for c in m}],
+    ).sort("_rk")
+    # one narrow sort (instrument code, time) and plain merges; the looked-up columns are
+    # scattered back to the left frame's row order: no wide sort, no sort back
+    codes = left.select(code).to_series()
+    order: pl.Series | None = None
+    cols: list[pl.Series] = []
+    for i, (_, m) in enumerate(lookups):
+        key = codes * shift + (at_vals[f"_a{i}"] - base)
+        if order is None or not key.gather(order).is_sorted():
+            order = key.arg_sort()
+        lk = pl.DataFrame({"_lk": key.gather(order), "_lc": codes.gather(order)})
+        rr = r.select("_rk", "_rc", *[pl.col(c).alias(n) for c, n in m.items()])
+        j = lk.join_asof(rr, left_on="_lk", right_on="_rk", check_sortedness=False, coalesce=False)
+        miss = pl.col("_rc") != pl.col("_lc")
+        j = j.select([pl.when(miss).then(None).otherwise(pl.col(n)).alias(n) for n in m.values()])
+        for n in m.values():
+            v = j[n]
+            back = pl.repeat(None, left.height, dtype=v.dtype, eager=True).alias(n)
+            cols.append(back.scatter(order, v))
+    return left.hstack(cols)
+
+
+def _mids(quotes: pl.DataFrame) -> pl.DataFrame:
+    """Quote mids (floats: half units), per instrument in time order, with the running time
+    integral of the mid (``integral`` at a quote = sum of mid x duration before it) for TWAPs."""
+    import polars as pl
+
+    q = (
+        quotes.filter(pl.col("bid").is_not_null() & pl.col("ask").is_not_null())
+        .select("instrument", "ts", ((pl.col("bid") + pl.col("ask")) / 2.0).alias("mid"))
+        .sort("instrument", "ts")
+    )
+    dt = (pl.col("ts").shift(-1).over("instrument") - pl.col("ts")).fill_null(0)
+    seg = pl.col("mid") * dt.cast(pl.Float64)
+    return q.with_columns((seg.cum_sum().over("instrument") - seg).alias("integral"))
+
+
+# -- fills: spreads and markouts -----------------------------------------------------------------
+def fill_metrics(
+    fills: pl.DataFrame | pl.LazyFrame,
+    quotes: pl.DataFrame | pl.LazyFrame | None = None,
+    *,
+    horizons_ns: Sequence[int] = MARKOUT_HORIZONS_NS,
+    impact_horizon_ns: int = IMPACT_HORIZON_NS,
+) -> pl.DataFrame:
+    """Per fill: ``mid`` at the fill (the fill's BBO, else the market's), ``eff_spread_bps``,
+    ``price_improvement`` (per unit, vs far touch), ``spread_capture``; with ``quotes``:
+    ``markout_<h>_bps`` for each horizon, ``realised_spread_bps`` and ``impact_bps`` at
+    ``impact_horizon_ns`` (effective = realised + impact). See ``execflow.domain.tca``."""
+    import polars as pl
+
+    f = _df(fills)
+    side = pl.col("side").cast(pl.Float64)
+    px = pl.col("last_px").cast(pl.Float64)
+    bid, ask = pl.col("bid").cast(pl.Float64), pl.col("ask").cast(pl.Float64)
+    touch = pl.when(side > 0).then(ask).otherwise(bid)
+    f = f.with_columns(((bid + ask) / 2.0).alias("mid"))
+    hs = list(dict.fromkeys([*horizons_ns, impact_horizon_ns]))
+    if quotes is not None:
+        mids = _mids(_df(quotes))
+        lookups = [(pl.col("ts") + h, {"mid": f"_m{h}"}) for h in hs]
+        if f["mid"].null_count():
+            lookups.insert(0, (pl.col("ts"), {"mid": "_m0"}))
+        f = asof(f, mids, lookups)
+        if "_m0" in f.columns:
+            f = f.with_columns(pl.coalesce("mid", "_m0").alias("mid")).drop("_m0")
+    m = pl.col("mid")
+    f = f.with_columns(
+        (2.0 * side * (px - m) / m * BPS).alias("eff_spread_bps"),
+        (side * (touch - px)).alias("price_improvement"),
+        pl.when(ask > bid).then(side * (touch - px) / (ask - bid)).alias("spread_capture"),
+    )
+    if quotes is not None:
+        later = pl.col(f"_m{impact_horizon_ns}")
+        f = f.with_columns(
+            *[
+                (side * (pl.col(f"_m{h}") - px) / px * BPS).alias(f"markout_{horizon_label(h)}_bps")
+                for h in horizons_ns
+            ],
+            (2.0 * side * (px - later) / m * BPS).alias("realised_spread_bps"),
+            (2.0 * side * (later - m) / m * BPS).alias("impact_bps"),
+        ).drop([f"_m{h}" for h in hs])
+    return f
+
+
+def markout_curve(fill_frame: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
+    """Quantity-weighted mean markout per horizon (long: [by...], horizon, markout_bps)."""
+    import polars as pl
+
+    cols = [c for c in fill_frame.columns if c.startswith("markout_")]
+    w = pl.col("last_qty").cast(pl.Float64)
+    aggs = [
+        ((pl.col(c) * w).sum() / w.filter(pl.col(c).is_not_null()).sum()).alias(c) for c in cols
+    ]
+    wide = fill_frame.group_by(list(by)).agg(aggs) if by else fill_frame.select(aggs)
+    out = wide.unpivot(index=list(by), on=cols, variable_name="horizon", value_name="markout_bps")
+    return out.with_columns(pl.col("horizon").str.strip_prefix("markout_").str.strip_suffix("_bps"))
+
+
+# -- orders: implementation shortfall and benchmarks ----------------------------------------
+def _day_benchmarks(trades: pl.DataFrame) -> pl.DataFrame:
+    """Per instrument and UTC day: full-day VWAP, open, close, previous close, volume."""
+    import polars as pl
+
+    t = trades.with_columns((pl.col("ts") // NS_PER_DAY).alias("day")).sort("instrument", "ts")
+    pv = (pl.col("price") * pl.col("qty")).cast(pl.Float64)
+    d = t.group_by("instrument", "day").agg(
+        (pv.sum() / pl.col("qty").sum()).alias("day_vwap"),
+        pl.col("price").first().alias("open_px"),
+        pl.col("price").last().alias("close_px_mkt"),
+        pl.col("qty").sum().alias("day_volume"),
+    )
+    return d.sort("instrument", "day").with_columns(
+        pl.col("close_px_mkt").shift(1).over("instrument").alias("prev_close_px")
+    )
+
+
+def order_costs(
+    fills: pl.DataFrame | pl.LazyFrame,
+    orders: pl.DataFrame | pl.LazyFrame,
+    scales: pl.DataFrame | pl.LazyFrame,
+    *,
+    quotes: pl.DataFrame | pl.LazyFrame | None = None,
+    trades: pl.DataFrame | pl.LazyFrame | None = None,
+    level: str = "order",
+    impact_horizon_ns: int = IMPACT_HORIZON_NS,
+) -> pl.DataFrame:
+    """Implementation shortfall and benchmarks per order (``level="order"``: every order, a
+    parent with its own fills only, i.e. none) or per parent (``level="parent"``: top-level
+    orders, each with all its children's fills; children are not rows).
+
+    Columns: the order's attributes, ``venue`` (the orders' if given, else the first fill's),
+    ``filled_qty``, ``unfilled_qty``, ``avg_px``, ``notional`` and ``paper_notional``
+    (currency), ``delay``/``trading``/``opportunity``/``fees``/``total`` (currency) and their
+    ``*_bps`` (of the paper notional: they add up), ``opp_px`` (the price that valued the
+    unfilled part: ``close_px`` if given, else the market mid at ``done_ts``, else the decision
+    price: no opportunity cost), ``arrival_bps``; with ``trades``: ``ivwap_bps`` (interval
+    VWAP from creation to the last fill), ``day_vwap_bps``, ``open_bps``, ``close_bps``,
+    ``prev_close_bps``, ``pct_day_volume``; with ``quotes``: ``twap_bps`` (time-weighted mid
+    over the same interval), ``impact_total_bps``/``impact_perm_bps``/``impact_temp_bps``
+    (temporary = reversion, ``impact_horizon_ns`` after the last fill); ``vs_pretrade_bps`` =
+    total - the algorithm's ``pretrade_bps`` estimate when the orders carry it. Benchmark
+    slippage is ``side * (avg_px - benchmark) / benchmark`` in bps (positive = cost).
+    """
+    import polars as pl
+
+    if level not in ("order", "parent"):
+        raise ValueError(f"level must be 'order' or 'parent', not {level!r}")
+    o = _df(orders)
+    for col, dtype in (
+        ("parent_id", o.schema["cl_ord_id"]), ("decision_px", pl.Int64), ("done_ts", pl.Int64),
+        ("close_px", pl.Int64), ("algo", pl.String), ("trader", pl.String),
+        ("pretrade_bps", pl.Float64), ("venue", pl.String),
+    ):  # fmt: skip
+        if col not in o.columns:
+            o = o.with_columns(pl.lit(None, dtype).alias(col))
+    f = _df(fills)
+    if "fee" not in f.columns:
+        f = f.with_columns(pl.lit(0, pl.Int64).alias("fee"))
+    if level == "parent":
+        roots = o.select("cl_ord_id", pl.coalesce("parent_id", "cl_ord_id").alias("_root"))
+        f = f.join(roots, on="cl_ord_id", how="left").with_columns(
+            pl.coalesce("_root", "cl_ord_id").alias("cl_ord_id")
+        )
+        o = o.filter(pl.col("parent_id").is_null())
+    agg = f.group_by("cl_ord_id").agg(
+        pl.col("last_qty").sum().alias("filled_qty"),
+        (pl.col("last_qty") * pl.col("last_px")).sum().alias("_spent"),
+        pl.col("fee").sum().alias("_fee_minor"),
+        pl.len().alias("fills"),
+        pl.col("venue").cast(pl.String).first().alias("_fill_venue"),
+        pl.col("ts").min().alias("first_fill_ts"),
+        pl.col("ts").max().alias("last_fill_ts"),
+    )
+    x = (
+        o.join(agg, on="cl_ord_id", how="left")
+        .with_columns(
+            pl.col("filled_qty").fill_null(0),
+            pl.col("_spent").fill_null(0),
+            pl.col("_fee_minor").fill_null(0),
+            pl.col("fills").fill_null(0).cast(pl.Int64),
+            pl.coalesce(pl.col("venue").cast(pl.String), "_fill_venue").alias("venue"),
+        )
+        .join(
+            _df(scales).select(
+                pl.col("instrument").cast(o.schema["instrument"]), "value_scale", "fee_scale"
+            ),
+            on="instrument",
+            how="left",
+        )
+    )
+    end_at = pl.coalesce("last_fill_ts", "done_ts", "created_ts")
+    mids = None if quotes is None else _mids(_df(quotes))
+    if mids is not None:
+        x = asof(
+            x,
+            mids,
+            [
+                (pl.coalesce("done_ts", "last_fill_ts", "created_ts"), {"mid": "_done_mid"}),
+                (pl.col("created_ts"), {"mid": "_s", "ts": "_s_ts", "integral": "_s_int"}),
+                (end_at, {"mid": "_e", "ts": "_e_ts", "integral": "_e_int"}),
+                (end_at + impact_horizon_ns, {"mid": "_post_mid"}),
+            ],
+        )
+    s = pl.col("side").cast(pl.Float64)
+    arr = pl.col("arrival_px").cast(pl.Float64)
+    dec = pl.coalesce("decision_px", "arrival_px").cast(pl.Float64)
+    filled = pl.col("filled_qty").cast(pl.Float64)
+    spent = pl.col("_spent").cast(pl.Float64)
+    unfilled = (pl.col("quantity") - pl.col("filled_qty")).cast(pl.Float64)
+    vs = pl.col("value_scale")
+    opp = pl.col("close_px").cast(pl.Float64)
+    if mids is not None:
+        opp = pl.coalesce(opp, pl.col("_done_mid"))
+    x = x.with_columns(
+        pl.coalesce(opp, dec).alias("opp_px"),
+        (pl.col("quantity") - pl.col("filled_qty")).alias("unfilled_qty"),
+        pl.when(pl.col("filled_qty") > 0).then(spent / filled).alias("avg_px"),
+        (spent * vs).alias("notional"),
+        (pl.col("quantity").cast(pl.Float64) * dec * vs).alias("paper_notional"),
+        (s * (arr - dec) * filled * vs).alias("delay"),
+        (s * (spent - arr * filled) * vs).alias("trading"),
+        (pl.col("_fee_minor").cast(pl.Float64) * pl.col("fee_scale")).alias("fees"),
+    )
+    x = x.with_columns((s * (pl.col("opp_px") - dec) * unfilled * vs).alias("opportunity"))
+    x = x.with_columns(
+        (pl.col("delay") + pl.col("trading") + pl.col("opportunity") + pl.col("fees")).alias(
+            "total"
+        )
+    )
+    base = pl.col("paper_notional")
+    x = x.with_columns(
+        [(pl.col(c) / base * BPS).alias(f"{c}_bps") for c in (*COST_COMPONENTS, "total")]
+    )
+    avg = pl.col("avg_px")
+
+    def vs_bm(bm: pl.Expr) -> pl.Expr:
+        return pl.when(bm > 0).then(s * (avg - bm) / bm * BPS)
+
+    x = x.with_columns(vs_bm(arr).alias("arrival_bps"))
+    if trades is not None:
+        t = _df(trades)
+        cum = t.sort("instrument", "ts").with_columns(
+            (pl.col("price") * pl.col("qty")).cast(pl.Float64).cum_sum().over("instrument")
+            .alias("cum_pv"),
+            pl.col("qty").cum_sum().over("instrument").alias("cum_v"),
+        )  # fmt: skip
+        # interval VWAP over (created, end]: the prints after the order arrived up to its end
+        x = asof(
+            x,
+            cum,
+            [
+                (pl.col("created_ts"), {"cum_pv": "_pv0", "cum_v": "_v0"}),
+                (end_at, {"cum_pv": "_pv1", "cum_v": "_v1"}),
+            ],
+        ).with_columns(pl.col("_pv0", "_pv1").fill_null(0.0), pl.col("_v0", "_v1").fill_null(0))
+        ivwap = pl.when(pl.col("_v1") > pl.col("_v0")).then(
+            (pl.col("_pv1") - pl.col("_pv0")) / (pl.col("_v1") - pl.col("_v0")).cast(pl.Float64)
+        )
+        days = _day_benchmarks(t).with_columns(pl.col("instrument").cast(x.schema["instrument"]))
+        x = x.with_columns((pl.col("created_ts") // NS_PER_DAY).alias("day")).join(
+            days, on=["instrument", "day"], how="left"
+        )
+        x = x.with_columns(
+            vs_bm(ivwap).alias("ivwap_bps"),
+            vs_bm(pl.col("day_vwap")).alias("day_vwap_bps"),
+            vs_bm(pl.col("open_px").cast(pl.Float64)).alias("open_bps"),
+            vs_bm(pl.col("close_px_mkt").cast(pl.Float64)).alias("close_bps"),
+            vs_bm(pl.col("prev_close_px").cast(pl.Float64)).alias("prev_close_bps"),
+            (pl.col("quantity").cast(pl.Float64) / pl.col("day_volume")).alias("pct_day_volume"),
+        )
+    if mids is not None:
+
+        def integral(p: str, at: pl.Expr) -> pl.Expr:
+            return pl.col(f"{p}_int") + pl.col(p) * (at - pl.col(f"{p}_ts")).cast(pl.Float64)
+
+        span = (end_at - pl.col("created_ts")).cast(pl.Float64)
+        twap = pl.when(span > 0).then(
+            (integral("_e", end_at) - integral("_s", pl.col("created_ts"))) / span
+        )
+        a = pl.coalesce(arr, pl.col("_s"))
+        x = x.with_columns(
+            vs_bm(twap).alias("twap_bps"),
+            (s * (pl.col("_e") - a) / a * BPS).alias("impact_total_bps"),
+            (s * (pl.col("_post_mid") - a) / a * BPS).alias("impact_perm_bps"),
+        ).with_columns(
+            (pl.col("impact_total_bps") - pl.col("impact_perm_bps")).alias("impact_temp_bps")
+        )
+    x = x.with_columns((pl.col("total_bps") - pl.col("pretrade_bps")).alias("vs_pretrade_bps"))
+    drop = [c for c in x.columns if c.startswith("_") or c in ("value_scale", "fee_scale")]
+    return x.drop(drop)
+
+
+def totals(costs: pl.DataFrame) -> dict[str, Any]:
+    """The cost waterfall over a set of orders: each component and the total, in currency and
+    bps of the summed paper notional (one currency assumed: group by ``currency`` first)."""
+    base = float(costs["paper_notional"].sum())
+    out: dict[str, Any] = {"orders": costs.height, "paper_notional": base}
+    for c in (*COST_COMPONENTS, "total"):
+        v = float(costs[c].sum())
+        out[c] = v
+        out[f"{c}_bps"] = v / base * BPS if base else None
+    return out
