@@ -331,7 +331,10 @@ def order_costs(
         )
         .join(
             _df(scales).select(
-                pl.col("instrument").cast(o.schema["instrument"]), "value_scale", "fee_scale"
+                pl.col("instrument").cast(o.schema["instrument"]),
+                "value_scale",
+                "fee_scale",
+                *(["currency"] if "currency" in _df(scales).columns else []),
             ),
             on="instrument",
             how="left",
@@ -439,13 +442,28 @@ def order_costs(
     return x.drop(drop)
 
 
-def totals(costs: pl.DataFrame) -> dict[str, Any]:
-    """The cost waterfall over a set of orders: each component and the total, in currency and
-    bps of the summed paper notional (one currency assumed: group by ``currency`` first)."""
-    base = float(costs["paper_notional"].sum())
-    out: dict[str, Any] = {"orders": costs.height, "paper_notional": base}
-    for c in (*COST_COMPONENTS, "total"):
-        v = float(costs[c].sum())
-        out[c] = v
-        out[f"{c}_bps"] = v / base * BPS if base else None
-    return out
+def totals(costs: pl.DataFrame) -> list[dict[str, Any]]:
+    """The cost waterfall per currency (amounts of different currencies are never added):
+    orders, paper notional, each component and the total in currency and in bps of the
+    currency's summed paper notional."""
+    import polars as pl
+
+    c = costs if "currency" in costs.columns else costs.with_columns(pl.lit("").alias("currency"))
+    g = (
+        c.group_by("currency")
+        .agg(
+            pl.len().alias("orders"),
+            pl.col("fills").sum(),
+            pl.col("filled_qty").sum(),
+            pl.col("paper_notional").sum(),
+            *[pl.col(x).sum() for x in (*COST_COMPONENTS, "total")],
+        )
+        .with_columns(
+            [
+                (pl.col(x) / pl.col("paper_notional") * BPS).alias(f"{x}_bps")
+                for x in (*COST_COMPONENTS, "total")
+            ]
+        )
+        .sort("paper_notional", descending=True)
+    )
+    return g.to_dicts()

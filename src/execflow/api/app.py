@@ -28,6 +28,7 @@ from execflow.api.routes import (
     positions,
     settlement,
     stream,
+    tca,
 )
 from execflow.api.schemas import Problem
 from execflow.api.settings import ApiSettings
@@ -60,6 +61,10 @@ TAGS = [
     {"name": "executions", "description": "Fills."},
     {"name": "positions", "description": "Positions from committed fills."},
     {"name": "settlement", "description": "Obligations, cash projection, settlement report."},
+    {
+        "name": "tca",
+        "description": "Transaction cost analysis: shortfall, benchmarks, markouts, reports.",
+    },
     {"name": "instruments", "description": "Reference data."},
     {"name": "monitoring", "description": "Execution metrics, Prometheus, health."},
 ]
@@ -106,7 +111,9 @@ def create_app(
     )
     api.state.ctx = ctx
     problems.install(api)
-    for r in (orders, groups, executions, positions, settlement, instruments, monitoring, stream):
+    for r in (
+        orders, groups, executions, positions, settlement, tca, instruments, monitoring, stream,
+    ):  # fmt: skip
         api.include_router(r.router)
     api.add_middleware(OrderEntryLane, ctx=ctx)  # inside AccessLog: still logged and counted
     api.add_middleware(AccessLog, metrics=ctx.metrics, enabled=settings.access_log)

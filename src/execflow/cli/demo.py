@@ -61,6 +61,7 @@ def demo(
         task2 = progress.add_task("settling", total=1.0)
         settlement = settle_session(session.settlement, seed=seed)
         progress.update(task2, completed=1.0)
+    market_file = session.write_market()
     s = summary
     t = Table(title="trading session", show_header=False)
     t.add_column("metric")
@@ -109,5 +110,6 @@ def demo(
     console.print(
         f"explore it: [bold]execflow --help[/], "
         f"[bold]execflow events tail --data-dir {demo_dir}[/], "
-        f"[bold]execflow orders list --status all --data-dir {demo_dir}[/]"
+        f"[bold]execflow orders list --status all --data-dir {demo_dir}[/], "
+        f"[bold]execflow tca report --data-dir {demo_dir} --market {market_file}[/]"
     )

@@ -17,6 +17,7 @@ from execflow.cli import (
     risk,
     serve,
     settlement,
+    tca,
 )
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.add_typer(risk.app, name="risk")
 app.add_typer(fix.app, name="fix")
 fix.app.command("serve")(fix_serve.serve)
 app.add_typer(settlement.app, name="settlement")
+app.add_typer(tca.app, name="tca")
 bench.app.command("fix")(bench_fix.fix)
 bench.app.add_typer(bench_api.app)
 app.add_typer(serve.app)

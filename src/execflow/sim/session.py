@@ -16,6 +16,7 @@ from pathlib import Path
 
 from execflow.adapters.calendars import HolidaySettlementCalendar
 from execflow.adapters.clock import SimulatedClock
+from execflow.adapters.marketdata.replay import record
 from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
 from execflow.adapters.reference import REFERENCE_FX, START_PRICES, default_instruments
 from execflow.adapters.venues.paper import PaperVenue
@@ -25,12 +26,12 @@ from execflow.application.ports import EventStore, WriterLease
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.settlement import FxRateTable
 from execflow.application.settlement_desk import SettlementDesk
-from execflow.bootstrap import open_lease, open_store, process_name
+from execflow.bootstrap import load_fee_schedule, open_lease, open_store, process_name
 from execflow.config import Config, StoreKind
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
 from execflow.domain.events import encode_event
-from execflow.domain.marketdata import MarketDataEvent, Quote
+from execflow.domain.marketdata import MarketDataEvent, Quote, Trade
 from execflow.domain.orders import Order
 
 NS = 1_000_000_000
@@ -49,6 +50,10 @@ class SessionConfig:
     store: StoreKind = "sqlite"
     data_dir: Path = Path("execflow-data/demo")
     sqlite_synchronous: str = "NORMAL"
+    # fee schedule priced onto fills (docs/tca.md): "default" = the shipped one, None = none
+    fee_config: Path | None = Path("default")
+    # keep the market's quotes and trades, for TCA (markouts, benchmarks): see write_market
+    record_market: bool = True
     account: str = "DEMO"
     # the synthetic market: per instrument and second
     limit_rate: float = 12.0
@@ -113,7 +118,11 @@ class TradingSession:
         self.venue = PaperVenue(
             instruments, seed=cfg.seed, clock=self.clock, session=f"S{cfg.seed}"
         )
-        self.engine = Engine(store, self.clock, self.catalog, venues=[self.venue])
+        self.engine = Engine(
+            store, self.clock, self.catalog, venues=[self.venue],
+            fees=load_fee_schedule(cfg.fee_config),
+        )  # fmt: skip
+        self.tape: list[MarketDataEvent] = []
         self.positions = PositionsProjection()
         self.engine.bus.subscribe(self.positions, "positions")
         self.settlement = SettlementDesk(
@@ -150,8 +159,27 @@ class TradingSession:
         return 1 + int(self.rng.expovariate(1.0 / self.cfg.order_interval_s) * NS)
 
     def _on_market_data(self, ev: MarketDataEvent) -> None:
-        if type(ev) is Quote:
+        t = type(ev)
+        if t is Quote:
+            assert isinstance(ev, Quote)
             self.engine.market.update_bbo(ev.instrument, ev.bid, ev.ask)
+        if self.cfg.record_market and (t is Quote or t is Trade):
+            self.tape.append(ev)
+
+    def write_market(self, path: Path | None = None) -> Path:
+        """Write the recorded quotes and trades (Parquet with polars installed, else CSV; the
+        format of ``execflow.adapters.marketdata.replay``) next to the log by default."""
+        if path is None:
+            try:
+                import polars  # noqa: F401
+
+                suffix = ".parquet"
+            except ImportError:
+                suffix = ".csv"
+            path = self.cfg.data_dir / f"market{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record(self.tape, path)
+        return path
 
     # -- the strategy ----------------------------------------------------------------------
     def _new_order(self, instrument: str, now: int) -> None:

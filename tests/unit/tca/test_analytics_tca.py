@@ -207,7 +207,9 @@ def test_attribution_contributions_add_up_and_percentiles() -> None:
     costs = order_costs(FILLS, ORDERS, SCALES, quotes=QUOTES, trades=TRADES)
     attr = attribute(costs, ["account", "side", "venue", "size_bucket", "time_of_day",
                              "vol_regime"], trades=TRADES)  # fmt: skip
-    total = totals(costs)
+    (total,) = totals(costs)
+    assert total["orders"] == 3 and close(total["total"], 85.4 + 6.5 + 20)
+    assert close(total["total_bps"], (85.4 + 6.5 + 20) / (99_980 + 25_000 + 10_000) * 10_000)
     for frame in attr.values():
         assert close(frame["contribution"].sum(), 1.0)
         assert close(frame["total"].sum(), total["total"])
