@@ -11,7 +11,7 @@ from execflow.bootstrap import open_store
 from execflow.config import Config
 
 data = Path(sys.argv[1]); out = Path(sys.argv[2])
-store = open_store(Config(data_dir=data))
+store = open_store(Config(data_dir=data), read_only=True)
 res = run_tca(inputs_from_log(store, default_instruments(), data / "market.parquet"))
 store.close()
 for name, fig in figures(res).items():

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, make_config
+from execflow.cli.common import (
+    EXIT_ERROR,
+    DataDir,
+    StoreOpt,
+    console,
+    err_console,
+    make_config,
+    open_log,
+)
 
 if TYPE_CHECKING:
     from execflow.analytics.tca_report import TcaResult
@@ -58,7 +66,6 @@ def _compute(
         )
         raise typer.Exit(EXIT_ERROR) from None
     from execflow.adapters.reference import default_instruments
-    from execflow.bootstrap import open_store
     from execflow.domain.errors import ExecflowError
 
     config = make_config(data_dir, store)
@@ -72,11 +79,8 @@ def _compute(
                 break
     try:
         custom = load_metrics(metrics)
-        s = open_store(config)
-        try:
-            inputs = inputs_from_log(s, default_instruments(), market)
-        finally:
-            s.close()
+        with open_log(data_dir, store) as log:  # read-only: no lease, nothing written
+            inputs = inputs_from_log(log, default_instruments(), market)
         return run_tca(inputs, level=level, metrics=custom, group_by=tuple(by or ("venue",)))
     except (ExecflowError, ValueError, FileNotFoundError) as exc:
         err_console.print(f"[red]error:[/] {exc}")

@@ -80,7 +80,7 @@ class OrderFilled(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.fi
     bid: int | None = None  # venue BBO just before the fill, for execution quality
     ask: int | None = None
     # fees and commissions of this fill, priced by the engine's fee schedule in the same event
-    # (docs/adr/0006-fees-on-fills.md): minor units of the instrument's currency, + = paid
+    # (docs/adr/0007-fees-on-fills.md): minor units of the instrument's currency, + = paid
     fees: tuple[FeeLine, ...] = ()
 
     @property

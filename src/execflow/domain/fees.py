@@ -3,7 +3,7 @@ commission and regulatory fees (SEC section 31, FINRA TAF), as rules with effect
 
 Pure and deterministic: a :class:`FeeSchedule` prices one fill from the fill, its order and the
 instrument, and returns :class:`FeeLine` s that the engine puts on the ``OrderFilled`` event
-(docs/adr/0006-fees-on-fills.md). Nothing here reads a file: ``schedule_from_mapping`` takes
+(docs/adr/0007-fees-on-fills.md). Nothing here reads a file: ``schedule_from_mapping`` takes
 the parsed TOML (``bootstrap`` reads it; defaults in ``execflow/fees.default.toml``).
 
 Amounts are integers in minor units of the instrument's currency (cents); **positive = paid by

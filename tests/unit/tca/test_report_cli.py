@@ -46,6 +46,8 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # the default schedule: the paper venue's fee, or nothing when it rounds to 0 cents
     assert fills and sum(1 for f in fills if f.fees) > len(fills) // 2
     s.store.close()
+    if s.lease is not None:
+        s.lease.close()
     return d
 
 

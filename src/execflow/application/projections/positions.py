@@ -1,7 +1,7 @@
 """Positions per (account, instrument) from committed fills: net quantity, average cost,
 realised P&L (average-cost method), all exact integers / fractions. O(1) per fill.
 
-Fees (docs/adr/0006-fees-on-fills.md): ``realized`` is the gross trading P&L in price x
+Fees (docs/adr/0007-fees-on-fills.md): ``realized`` is the gross trading P&L in price x
 quantity units; ``fees`` sums the fills' fees in minor units of the instrument's currency
 (+ = paid). The net realised P&L in currency is ``realized`` at the instrument's value scale
 minus ``fees`` (:meth:`Position.realized_net`)."""

@@ -52,7 +52,7 @@ class SettlementObligationCreated(
     fx_rate: str = ""  # units of base currency per one unit of ``currency``, exact decimal
     fx_base_amount: int = 0  # minor units of the base currency (always >= 0)
     corrects: str = ""  # obligation id this one replaces (trade correction)
-    # fees (docs/adr/0006-fees-on-fills.md): ``cash_amount`` is the NET cash that settles
+    # fees (docs/adr/0007-fees-on-fills.md): ``cash_amount`` is the NET cash that settles
     # (a buy pays notional + fees, a sell receives notional - fees); the gross stays visible:
     gross_amount: int = 0  # the notional, minor units of ``currency`` (0 in older logs: = cash)
     fee_amount: int = 0  # the fill's fees, minor units of ``currency`` (+ = paid)
