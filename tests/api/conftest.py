@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from execflow.api.auth import KeyRing
 from execflow.api.context import ApiContext
 from execflow.api.server import make_server
 from execflow.api.settings import ApiSettings
+from execflow.application.ports import VenuePort
 from execflow.config import Config
 
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123"
@@ -72,6 +73,7 @@ def start_server(
     store: str = "memory",
     settings: ApiSettings | None = None,
     sndbuf: int | None = None,
+    venues: Sequence[VenuePort] | None = None,
 ) -> Server:
     """``sndbuf``: a small socket send buffer (accepted sockets inherit it), so that a client
     that stops reading blocks the server's sends quickly (slow-consumer tests)."""
@@ -85,7 +87,7 @@ def start_server(
     settings = settings or ApiSettings(rate_per_s=10_000, burst=10_000, heartbeat_s=5.0)
     settings = replace(settings, grpc_port=0, access_log=False)
     config = Config(data_dir=tmp, store=store, sqlite_synchronous="NORMAL")  # type: ignore[arg-type]
-    api = create_app(config, settings, keys=make_keys())
+    api = create_app(config, settings, keys=make_keys(), venues=venues)
     ctx: ApiContext = api.state.ctx
     server = make_server(api, "127.0.0.1", port, log_level="warning")
     thread = threading.Thread(

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from execflow.adapters.reference import default_instruments
+from execflow.testing.fake_venue import FakeVenue
+from tests.api.conftest import H_A, H_ADMIN, H_B, H_RO, order_status, start_server, wait_for
+
 pytest.importorskip("plotly", reason="plotly not installed (pip install execflow[analytics])")
 
-from tests.api.conftest import H_A, H_ADMIN, H_B, H_RO, order_status, wait_for
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A server on the FakeVenue (fills at a fixed price at once): the routes' behaviour, not
+    the paper market's."""
+    venue = FakeVenue(default_instruments(), venue_id="PAPER", prices={"AAPL": 19000})
+    s = start_server(Path(tmp_path_factory.mktemp("tca")), venues=[venue])
+    with s.client() as c:
+        yield c
+    s.stop()
 
 
 def _fill(client: httpx.Client, headers: dict[str, str], account: str, cl: str, side: str) -> None:

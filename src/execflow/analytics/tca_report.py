@@ -93,7 +93,8 @@ def inputs_from_log(
 ) -> TcaInputs:
     """The TCA frames of a log: fills with their fees and BBO, orders that reached a venue
     (or parents), arrival = the mid when the engine received the order (the decision price
-    too, until orders carry one), ``done_ts`` = when it stopped working."""
+    too, until orders carry one; with no market then: the first fill's BBO mid, rounded down
+    to the unit, or its price), ``done_ts`` = when it stopped working."""
     import polars as pl
 
     from execflow.analytics.execution import export_frames
@@ -109,6 +110,24 @@ def inputs_from_log(
         "cl_ord_id", "account", "instrument", "side", "venue", "liquidity", "ts", "last_qty",
         "last_px", "bid", "ask", "fee",
     )  # fmt: skip
+    # an order that arrived with no market (no mid) takes its first fill's BBO mid, else that
+    # fill's price: its arrival cost is then 0, never unknown
+    first = (
+        fills.sort("ts")
+        .group_by("cl_ord_id")
+        .agg(
+            pl.when(pl.col("bid").is_not_null() & pl.col("ask").is_not_null())
+            .then((pl.col("bid") + pl.col("ask")) // 2)
+            .otherwise(pl.col("last_px"))
+            .first()
+            .alias("_first_ref")
+        )
+    )
+    orders = (
+        orders.join(first, on="cl_ord_id", how="left")
+        .with_columns(pl.coalesce("arrival_px", "_first_ref").alias("arrival_px"))
+        .drop("_first_ref")
+    )
     quotes = trades = None
     if market is not None:
         quotes, trades = read_market(market)
