@@ -77,6 +77,7 @@ ORDER_SCHEMA: dict[str, Any] = {
     "fills": pl.Int64,
     "parent_id": pl.String,
     "done_ts": pl.Int64,
+    "decision_px": pl.Int64,
 }
 
 
@@ -159,7 +160,7 @@ def export_frames(store: EventStore, *, chunk: int = 10_000) -> ExecutionFrames:
             cl, o.account, o.instrument, int(o.side), str(o.order_type), o.quantity, o.price,
             o.arrival_mid, o.created_ts, None if sub is None else sub[0],
             None if sub is None else sub[1], str(o.status), o.cum_qty, fill_counts.get(cl, 0),
-            o.parent_id, done.get(cl),
+            o.parent_id, done.get(cl), o.decision_px,
         )  # fmt: skip
         for key, value in zip(ORDER_SCHEMA, order_row, strict=True):
             rows[key].append(value)

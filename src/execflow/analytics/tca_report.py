@@ -103,8 +103,8 @@ def inputs_from_log(
     frames = export_frames(store)
     orders = frames.orders.filter(pl.col("status") != "DENIED").select(
         "cl_ord_id", "parent_id", "account", "instrument", "side", "quantity",
-        pl.col("arrival_mid").alias("arrival_px"), "created_ts", "done_ts", "venue", "status",
-        "order_type",
+        pl.col("arrival_mid").alias("arrival_px"), "decision_px", "created_ts", "done_ts", "venue",
+        "status", "order_type",
     )  # fmt: skip
     fills = frames.fills.select(
         "cl_ord_id", "account", "instrument", "side", "venue", "liquidity", "ts", "last_qty",

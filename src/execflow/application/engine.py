@@ -533,6 +533,7 @@ class Engine:
             expire_at=cmd.expire_at,
             venue=cmd.venue,
             arrival_mid=self.market.mid(cmd.instrument),
+            decision_px=cmd.decision_px,
         )
         routed: str | Rejection
         if rejection is None:
@@ -645,6 +646,7 @@ class Engine:
             expire_at=cmd.expire_at,
             venue=cmd.venue,
             arrival_mid=self.market.mid(cmd.instrument),
+            decision_px=cmd.decision_px,
             stop_price=cmd.stop_price,
             trail_offset=cmd.trail_offset,
             trail_bps=cmd.trail_bps,
@@ -667,6 +669,7 @@ class Engine:
                 order_type=cmd.order_type, quantity=cmd.quantity, price=cmd.price, tif=cmd.tif,
                 expire_at=cmd.expire_at, venue=cmd.venue, stop_price=cmd.stop_price,
                 trail_offset=cmd.trail_offset, trail_bps=cmd.trail_bps,
+                decision_px=cmd.decision_px,
             )  # fmt: skip
             return self._deny(cmd, init, found)
         init, routed = found

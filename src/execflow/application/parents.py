@@ -63,6 +63,7 @@ class Parents:
                 tif=cmd.tif,
                 expire_at=cmd.expire_at,
                 arrival_mid=e.market.mid(cmd.instrument),
+                decision_px=cmd.decision_px,
                 is_parent=True,
             )
         )

@@ -27,6 +27,9 @@ class SubmitOrder(Command, frozen=True, kw_only=True, gc=False, tag="submit"):
     trail_offset: int | None = None  # TRAILING_STOP: distance in price units ...
     trail_bps: int | None = None  # ... or in basis points of the reference price
     parent_id: str | None = None  # a child slice of this parent order
+    # the price when the trader decided (TCA's implementation shortfall: delay cost is
+    # arrival - decision); None: the arrival mid stands for it
+    decision_px: int | None = None
 
 
 class SubmitParentOrder(Command, frozen=True, kw_only=True, gc=False, tag="submit_parent"):
@@ -41,6 +44,7 @@ class SubmitParentOrder(Command, frozen=True, kw_only=True, gc=False, tag="submi
     price: int | None = None
     tif: TimeInForce = TimeInForce.DAY
     expire_at: int | None = None
+    decision_px: int | None = None  # see SubmitOrder.decision_px
 
 
 class SubmitGroup(Command, frozen=True, kw_only=True, gc=False, tag="submit_group"):

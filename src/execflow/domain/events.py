@@ -46,6 +46,7 @@ class OrderInitialized(OrderEvent, frozen=True, kw_only=True, gc=False, tag="ord
     role: str | None = None  # its role there: leg, primary, secondary, entry, take_profit...
     parent_id: str | None = None  # a child slice of this parent order
     is_parent: bool = False  # a parent order: never sent to a venue, aggregates its children
+    decision_px: int | None = None  # price at the trader's decision (TCA), when given
 
 
 class OrderDenied(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.denied"):

@@ -137,6 +137,7 @@ class Order:
         "created_ts",
         "cum_notional",
         "cum_qty",
+        "decision_px",
         "exec_ids",
         "expire_at",
         "group_id",
@@ -180,6 +181,7 @@ class Order:
         self.expire_at = init.expire_at
         self.venue = init.venue
         self.arrival_mid = init.arrival_mid
+        self.decision_px = init.decision_px
         self.stop_price = init.stop_price
         self.trail_offset = init.trail_offset
         self.trail_bps = init.trail_bps

@@ -222,3 +222,35 @@ def test_attribution_contributions_add_up_and_percentiles() -> None:
     assert ranks["O3"] == max(ranks.values())
     d = distribution(costs)
     assert d["p50"] is not None and d["p10"] <= d["p50"] <= d["p90"]  # type: ignore[operator]
+
+
+def test_decision_price_from_the_log_gives_the_delay_cost() -> None:
+    from execflow.adapters.clock import SimulatedClock
+    from execflow.adapters.store.memory import MemoryEventStore
+    from execflow.analytics.tca_report import inputs_from_log, run_tca
+    from execflow.application.engine import Engine
+    from execflow.application.instruments import InstrumentCatalog
+    from execflow.domain.commands import SubmitOrder
+    from execflow.domain.enums import OrderType
+    from execflow.domain.ids import InstrumentId
+    from execflow.domain.instruments import Instrument
+    from execflow.testing.fake_venue import FakeVenue
+
+    aapl = Instrument(InstrumentId("AAPL"), "USD")
+    e = Engine(
+        MemoryEventStore(), SimulatedClock(T0), InstrumentCatalog([aapl]),
+        venues=[FakeVenue([aapl], venue_id="X", prices={"AAPL": 19000})],
+    )  # fmt: skip
+    for cl, side in (("B1", 1), ("S1", -1)):
+        cmd = SubmitOrder(
+            cl_ord_id=cl, account="A", instrument="AAPL", side=side,
+            order_type=OrderType.MARKET, quantity=100, venue="X", decision_px=18990,
+        )  # fmt: skip
+        assert e.execute(cmd).ok
+    e.run_until_idle()
+    costs = run_tca(inputs_from_log(e.store, [aapl])).costs
+    # no market at arrival: arrival = the fill price 190.00; decided at 189.90:
+    # buy delay = +0.10 x 100 = 10.00 (the price rose before the order got there), sell -10.00
+    b1, s1 = row(costs, "B1"), row(costs, "S1")
+    assert b1["decision_px"] == 18990 and close(b1["delay"], 10) and close(s1["delay"], -10)
+    assert close(b1["trading"], 0) and close(b1["total_bps"], 10 / 18_990 * 10_000)
