@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -19,11 +19,20 @@ from typing import Protocol
 from execflow.adapters.clock import SimulatedClock, WallClock
 from execflow.adapters.reference import default_instruments
 from execflow.adapters.store.memory import MemoryEventStore
+from execflow.application.bus import MessageBus
 from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.lease import LeaseKeeper
-from execflow.application.ports import Clock, EventStore, VenuePort, WriterLease
+from execflow.application.ports import (
+    Clock,
+    EventStore,
+    SessionCalendar,
+    SnapshotStore,
+    VenuePort,
+    WriterLease,
+)
 from execflow.application.pretrade import RiskConfig, RiskEngine, load_config
+from execflow.application.recovery import Recovery, RecoveryConsumer
 from execflow.application.settlement_desk import SettlementDesk
 from execflow.config import Config
 from execflow.domain.fees import FeeSchedule
@@ -77,8 +86,33 @@ def open_lease(config: Config) -> WriterLease | None:
     return FileWriterLease(config.data_dir / LOCK_FILE)
 
 
+def open_snapshots(config: Config, *, read_only: bool = False) -> SnapshotStore:
+    """Where the store's consumers keep their snapshots: beside the log (same file/database)."""
+    from execflow.adapters.store.snapshots import (
+        MemorySnapshotStore,
+        PostgresSnapshotStore,
+        SqliteSnapshotStore,
+    )
+
+    if config.store == "memory" or (read_only and config.store == "sqlite"
+                                    and not config.sqlite_path.exists()):  # fmt: skip
+        return MemorySnapshotStore()
+    if config.store == "postgres":
+        return PostgresSnapshotStore(config.pg_dsn, table=config.pg_table, read_only=read_only)
+    return SqliteSnapshotStore(config.sqlite_path, read_only=read_only)
+
+
 class Stoppable(Protocol):
     def stop(self, timeout: float = ...) -> None: ...
+
+
+DEFAULT_SNAPSHOT_EVERY = 50_000
+"""Events between two snapshots of a running engine (and one at every clean shutdown)."""
+
+MAX_CATCH_UP_NS = 10**9
+"""A restored paper venue whose markets are further behind the clock than this (the process
+was down) does not generate the market flow of the gap (the default synthetic market makes
+thousands of steps a second): it resumes at the clock's time."""
 
 
 @dataclass
@@ -95,6 +129,26 @@ class App:
     lease: WriterLease | None = None
     keeper: LeaseKeeper | None = None
     read_only: bool = False
+    recovery: Recovery | None = None
+    snapshot_every: int = DEFAULT_SNAPSHOT_EVERY
+    recovered_position: int = 0
+    last_snapshot: int = 0
+
+    def checkpoint(self) -> bool:
+        """Snapshot every consumer at the engine's position; only when the engine is idle
+        (nothing in its inbox, nothing staged): then its state IS the log up to there."""
+        if self.recovery is None or self.read_only or self.engine.has_work():
+            return False
+        pos = self.engine.position
+        self.recovery.checkpoint(pos)
+        self.last_snapshot = pos
+        return True
+
+    def maybe_checkpoint(self) -> bool:
+        """A snapshot when ``snapshot_every`` events were committed since the last one."""
+        if self.engine.position - self.last_snapshot < self.snapshot_every:
+            return False
+        return self.checkpoint()
 
     def close(self) -> None:
         if self.keeper is not None:
@@ -102,6 +156,13 @@ class App:
         try:
             if self.publisher is not None:
                 self.publisher.stop()
+            if self.recovery is not None and self.engine.position > self.recovered_position:
+                try:
+                    self.checkpoint()  # a clean shutdown: the next start folds nothing
+                except Exception:
+                    log.exception("event=shutdown_snapshot_failed")
+            if self.recovery is not None and self.recovery.snapshots is not None:
+                self.recovery.snapshots.close()
             self.store.close()
         finally:
             if self.lease is not None:
@@ -125,6 +186,10 @@ def build_app(
     settlement: bool = True,
     read_only: bool = False,
     owner: str | None = None,
+    consumers: Sequence[RecoveryConsumer] = (),
+    snapshots: SnapshotStore | None = None,
+    snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+    bus: MessageBus | None = None,
 ) -> App:
     """Build the engine for ``config``; recover its state from the store unless told not to.
 
@@ -134,7 +199,14 @@ def build_app(
     it until :meth:`App.close`. ``read_only``: the read path: the store opened read-only,
     no lease, no venue, nothing reconciled or committed: the engine only folds the log into its
     read models (docs/architecture.md, process model).
+
+    Recovery is one pass over the log (docs/adr/0008-exact-restart.md): the engine, the
+    settlement desk, ``consumers`` (read models of the caller) and each paper venue load their
+    latest snapshot and fold only the tail; a paper venue then replays the requests logged
+    after its snapshot and goes on exactly where it was.
     """
+    from execflow.adapters.sessions import ExchangeSessions
+
     lease = None if read_only else open_lease(config)
     try:
         if lease is not None:
@@ -144,14 +216,17 @@ def build_app(
             instruments if instruments is not None else default_instruments()
         )
         store = open_store(config, read_only=read_only, fence_epoch=getattr(lease, "epoch", None))
+        if snapshots is None:
+            snapshots = open_snapshots(config, read_only=read_only)
     except BaseException:
         if lease is not None:
             lease.close()
         raise
+    sessions = ExchangeSessions(catalog)
     if read_only:
         venues = []
     elif venues is None:
-        venues = [default_paper_venue(config, catalog, clock)]
+        venues = [default_paper_venue(config, catalog, clock, sessions)]
     risk = RiskEngine(load_config(config.risk_config) if config.risk_config else RiskConfig())
     engine = Engine(
         store,
@@ -162,31 +237,75 @@ def build_app(
         checks=[risk],
         observers=[risk],
         fees=load_fee_schedule(config.fee_config),
+        sessions=sessions,
+        bus=bus,
     )
     risk.attach(engine)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
     app.lease, app.read_only = lease, read_only
+    app.snapshot_every = snapshot_every
+    app.recovery = Recovery(store, snapshots)
     try:
-        _start(app, recover=recover, tune_gc=tune_gc, settlement=settlement)
+        _start(app, recover=recover, tune_gc=tune_gc, settlement=settlement, consumers=consumers)
     except BaseException:
         app.close()
         raise
     return app
 
 
-def _start(app: App, *, recover: bool, tune_gc: bool, settlement: bool) -> None:
-    engine, config = app.engine, app.config
+def _start(
+    app: App,
+    *,
+    recover: bool,
+    tune_gc: bool,
+    settlement: bool,
+    consumers: Sequence[RecoveryConsumer],
+) -> None:
+    from execflow.adapters.venues.paper import PaperVenue
+    from execflow.adapters.venues.recovery import PaperVenueRecovery
+
+    engine, config, store, recovery = app.engine, app.config, app.store, app.recovery
+    assert recovery is not None
     connect_market_data(app)
-    if recover:
-        engine.recover()
-        if not app.read_only:
-            restore_paper_venues(app)
-            if engine.reconcile():
-                engine.run_until_idle()
+    recovery.register(engine.recovery_consumer())
     if settlement:
-        attach_settlement(app)
-        if recover and not app.read_only:
-            engine.run_until_idle()  # commit what a crash left unsettled
+        app.settlement = desk = settlement_desk(app)
+        recovery.register(desk.recovery_consumer())
+    for c in consumers:
+        recovery.register(c)
+    paper = [
+        PaperVenueRecovery(v, store)
+        for v in app.venues.values()
+        if isinstance(v, PaperVenue) and v.snapshot_supported()
+    ]
+    for p in paper:
+        recovery.register(p)
+    if not recover:
+        for c in recovery.consumers:
+            c.finish()
+    else:
+        recovery.run()
+        app.recovered_position = engine.position
+        app.last_snapshot = min(recovery.starts.values(), default=0)
+    if recover and not app.read_only:
+        restored = {p.venue.venue_id for p in paper if p.restored}
+        restore_paper_venues(app, skip=restored)
+        now = app.clock.now_ns()
+        for p in paper:
+            # a fresh venue's market starts now, not when building began; a restored one
+            # replays a short gap and skips a long one (the process was down)
+            if p.venue.resume_after_gap(now, MAX_CATCH_UP_NS if p.restored else 0):
+                log.info("event=venue_resumed venue=%s restored=%s", p.venue.venue_id, p.restored)
+        for p in paper:
+            for instrument, book in p.venue.books.items():
+                bid, _, ask, _ = book.bbo()
+                engine.market.update_bbo(instrument, bid, ask)
+        if engine.reconcile(skip=restored):
+            engine.run_until_idle()
+        engine.run_until_idle()  # commit what a crash left unsettled or undelivered
+        app.recovered_position = engine.position
+        if engine.position == 0:
+            app.checkpoint()  # the venues as they start: replay needs a first snapshot
     if app.read_only:
         return
     if config.nats_url:
@@ -215,14 +334,13 @@ def load_fee_schedule(path: Path | None) -> FeeSchedule:
     return schedule_from_mapping(tomllib.loads(text, parse_float=Decimal))
 
 
-def attach_settlement(app: App) -> None:
+def settlement_desk(app: App) -> SettlementDesk:
     """Settlement on the live log: holiday calendars, reference FX rates, USD base."""
     from execflow.adapters.calendars import HolidaySettlementCalendar
     from execflow.adapters.reference import REFERENCE_FX
     from execflow.application.settlement import FxRateTable
 
-    desk = SettlementDesk(app.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX))
-    app.settlement = desk.attach()
+    return SettlementDesk(app.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX))
 
 
 def start_nats_outbox(app: App) -> None:
@@ -278,21 +396,32 @@ def connect_market_data(app: App) -> None:
                     market.update_bbo(m.instrument, bid, ask)
 
 
-def default_paper_venue(config: Config, catalog: InstrumentCatalog, clock: Clock) -> VenuePort:
+def default_paper_venue(
+    config: Config,
+    catalog: InstrumentCatalog,
+    clock: Clock,
+    sessions: SessionCalendar | None = None,
+) -> VenuePort:
     from execflow.adapters.venues.paper import PaperVenue
 
     return PaperVenue.with_synthetic_market(
-        list(catalog), seed=config.seed, latency_ns=config.venue_latency_ns, clock=clock
+        list(catalog),
+        seed=config.seed,
+        latency_ns=config.venue_latency_ns,
+        clock=clock,
+        sessions=sessions,
     )
 
 
-def restore_paper_venues(app: App) -> None:
-    """The paper venue lives in this process: give it back the orders the log says it holds."""
+def restore_paper_venues(app: App, skip: Collection[str] = ()) -> None:
+    """A paper venue without a usable snapshot (a log from before snapshots): give it back
+    the orders the log says it holds, each DAY order with its own day's end (one of a past
+    session expires at that session's close at the first poll, never today)."""
     from execflow.adapters.venues.paper import PaperVenue
     from execflow.domain.reports import VenueOrder
 
     for venue in app.venues.values():
-        if not isinstance(venue, PaperVenue):
+        if not isinstance(venue, PaperVenue) or venue.venue_id in skip:
             continue
         orders = [o for o in app.engine.open_orders() if o.venue == venue.venue_id]
         if not orders:
@@ -309,7 +438,8 @@ def restore_paper_venues(app: App) -> None:
             for o in orders
         ]  # fmt: skip
         ids = {o.cl_ord_id: o.venue_order_id for o in orders if o.venue_order_id is not None}
-        venue.restore(resting, ids)
+        placed = {o.cl_ord_id: o.created_ts for o in orders}
+        venue.restore(resting, ids, placed)
 
 
 __all__ = ["App", "Config", "SimulatedClock", "build_app", "open_lease", "open_store"]

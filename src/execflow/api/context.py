@@ -1,14 +1,14 @@
 """Everything a running API instance shares: built once by :func:`build_context`.
 
-Order of start-up (so no read model misses or repeats an event): build the engine (recovery and
-reconciliation happen in bootstrap), catch the read models up from the store and subscribe them
-to the bus, and only then start the engine thread.
+Order of start-up (so no read model misses or repeats an event): build the engine with the read
+models registered in its one recovery pass (bootstrap: snapshots + tail, reconciliation; each
+read model is subscribed to the bus when the pass ends), and only then start the engine thread.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +19,12 @@ from execflow.api.readmodel import Guarded, OrderIndex, attach
 from execflow.api.service import ExecutionService
 from execflow.api.settings import ApiSettings
 from execflow.api.streaming import EventRenderer, close_feed, make_feed, max_queue_depth
+from execflow.application.bus import MessageBus
 from execflow.application.feed import EventFeed
-from execflow.application.ports import VenuePort
+from execflow.application.ports import RecordedEvent, VenuePort
 from execflow.application.projections.execution import ExecutionProjection
 from execflow.application.projections.positions import PositionsProjection
+from execflow.application.recovery import ProjectionRecovery
 from execflow.application.runner import EngineRunner
 from execflow.bootstrap import App, build_app
 from execflow.config import Config
@@ -85,15 +87,23 @@ def build_context(
 ) -> ApiContext:
     settings = settings or ApiSettings()
     owns = app is None
-    if app is None:
-        app = build_app(config, venues=venues)
-    keys = keys or KeyRing.from_settings(settings)
-    metrics = ApiMetrics()
     index = OrderIndex()
     positions = Guarded(PositionsProjection())
     execution = Guarded(ExecutionProjection(retain_terminal=10_000))
+    read_models: dict[str, Callable[[Sequence[RecordedEvent]], None]] = {
+        "api-orders": index, "api-positions": positions, "api-execution": execution,
+    }  # fmt: skip
+    if app is None:
+        # the read models join the engine's one recovery pass (no second read of the log)
+        bus = MessageBus()
+        consumers = [ProjectionRecovery(n, p, bus) for n, p in read_models.items()]
+        app = build_app(config, venues=venues, consumers=consumers, bus=bus)
+        last = app.engine.position
+    else:
+        last = attach(app.engine.bus, app.store, list(read_models.values()))
+    keys = keys or KeyRing.from_settings(settings)
+    metrics = ApiMetrics()
     bus = app.engine.bus
-    last = attach(bus, app.store, [index, positions, execution])
     bus.subscribe(metrics.on_events, name="api-metrics")
     runner = EngineRunner(app.engine)
     service = ExecutionService(runner, app.instruments, index, positions, metrics)

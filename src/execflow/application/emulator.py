@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from execflow.application.market import MarketState
+from execflow.application.ports import SessionCalendar
 from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
 from execflow.domain.events import (
     OrderExpired,
@@ -78,11 +79,13 @@ class Emulator:
         *,
         end_of_day: Callable[[int], int] = utc_midnight_after,
         trail_step_ticks: int = 1,
+        sessions: SessionCalendar | None = None,
     ) -> None:
         if trail_step_ticks < 1:
             raise ValueError("trail_step_ticks must be at least 1")
         self.engine = engine
         self.end_of_day = end_of_day
+        self.sessions = sessions  # per-instrument session closes; else ``end_of_day``
         self.trail_step_ticks = trail_step_ticks
         self.waiting: dict[str, dict[str, Order]] = {}
         self.watched: set[str] = set()  # shared with TriggerMarketState
@@ -127,7 +130,13 @@ class Emulator:
 
     def schedule_expiry(self, order: Order, now: int) -> None:
         if order.tif is TimeInForce.DAY:
-            heapq.heappush(self.expiries, (self.end_of_day(order.created_ts), order.cl_ord_id))
+            ts = order.created_ts
+            due = (
+                self.sessions.session_close(order.instrument, ts)
+                if self.sessions is not None
+                else self.end_of_day(ts)
+            )
+            heapq.heappush(self.expiries, (due, order.cl_ord_id))
         elif order.tif is TimeInForce.GTD and order.expire_at is not None:
             heapq.heappush(self.expiries, (order.expire_at, order.cl_ord_id))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from execflow.application.bus import MessageBus
@@ -30,7 +30,14 @@ from execflow.application.emulator import (
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.market import MarketState
 from execflow.application.parents import Parents
-from execflow.application.ports import Clock, EventStore, RecordedEvent, StreamAppend, VenuePort
+from execflow.application.ports import (
+    Clock,
+    EventStore,
+    RecordedEvent,
+    SessionCalendar,
+    StreamAppend,
+    VenuePort,
+)
 from execflow.application.risk import OrderObserver, PreTradeCheck
 from execflow.application.routing import DefaultRouter, RoutingPolicy
 from execflow.domain.commands import (
@@ -202,6 +209,7 @@ class Engine:
         end_of_day: Callable[[int], int] = utc_midnight_after,
         trail_step_ticks: int = 1,
         fees: FeeSchedule | None = None,
+        sessions: SessionCalendar | None = None,
     ) -> None:
         self.store = store
         self.fees = fees if fees is not None else FeeSchedule()
@@ -231,7 +239,9 @@ class Engine:
         self._new_orders: list[str] = []
         self._new_groups: list[str] = []
         # advanced orders (docs/orders.md): emulated triggers, contingent groups, parents
-        self.emulator = Emulator(self, end_of_day=end_of_day, trail_step_ticks=trail_step_ticks)
+        self.emulator = Emulator(
+            self, end_of_day=end_of_day, trail_step_ticks=trail_step_ticks, sessions=sessions
+        )
         if isinstance(self.market, TriggerMarketState):
             self.market.watched = self.emulator.watched
             self.market.listener = self._inbox.append
@@ -547,23 +557,7 @@ class Engine:
         order = self._create(init)
         self._emit(order, OrderSubmitted(ts=now, cl_ord_id=cl, venue=venue_id))
         self._awaiting_ack.append((now + self.ack_timeout_ns, cl))
-        venue = self.venues[venue_id]
-        self._effects.append(
-            (
-                venue.submit,
-                VenueOrder(
-                    cl_ord_id=cl,
-                    account=cmd.account,
-                    instrument=cmd.instrument,
-                    side=cmd.side,
-                    order_type=cmd.order_type,
-                    quantity=cmd.quantity,
-                    price=cmd.price,
-                    tif=cmd.tif,
-                    expire_at=cmd.expire_at,
-                ),
-            )
-        )
+        self._effects.append((self.venues[venue_id].submit, venue_order(order)))
         return CommandResult(True, cl, order.status)
 
     def _screen(
@@ -692,26 +686,7 @@ class Engine:
         cl = order.cl_ord_id
         self._emit(order, OrderSubmitted(ts=now, cl_ord_id=cl, venue=venue_id))
         self._awaiting_ack.append((now + self.ack_timeout_ns, cl))
-        vtype = order.venue_order_type
-        tif, expire_at = order.tif, order.expire_at
-        if vtype is OrderType.MARKET and (tif is TimeInForce.GTC or tif is TimeInForce.GTD):
-            tif, expire_at = TimeInForce.DAY, None  # a market order cannot rest anyway
-        self._effects.append(
-            (
-                self.venues[venue_id].submit,
-                VenueOrder(
-                    cl_ord_id=cl,
-                    account=order.account,
-                    instrument=order.instrument,
-                    side=int(order.side),
-                    order_type=vtype,
-                    quantity=order.quantity,
-                    price=order.price,
-                    tif=tif,
-                    expire_at=expire_at,
-                ),
-            )
-        )
+        self._effects.append((self.venues[venue_id].submit, venue_order(order)))
 
     def _release(self, order: Order, now: int) -> None:
         """A held order (triggered, or activated by its group) goes to a venue now, unless a
@@ -983,14 +958,15 @@ class Engine:
         )  # fmt: skip
 
     def _handle_report(self, r: VenueReport) -> None:
+        x = r.exec_id
+        if x in self._seen_exec_ids:
+            self.stats.duplicate_reports += 1
+            return
+        self._seen_exec_ids.add(x)
         order = self.orders.get(r.cl_ord_id)
         if order is None:
             self._unmatched_report(r, "no such order")
             return
-        if r.exec_id in self._seen_exec_ids:
-            self.stats.duplicate_reports += 1
-            return
-        self._seen_exec_ids.add(r.exec_id)
         t = type(r)
         cl = r.cl_ord_id
         ev: OrderEvent
@@ -1008,27 +984,29 @@ class Engine:
                 and order.status is not OrderStatus.ACK_OVERDUE
             ):
                 return  # a late ack (after a fill or cancel) tells nothing new
-            ev = OrderAccepted(ts=r.ts, cl_ord_id=cl, venue_order_id=r.venue_order_id)
+            ev = OrderAccepted(ts=r.ts, cl_ord_id=cl, venue_order_id=r.venue_order_id, exec_id=x)
         elif t is Canceled:
             assert isinstance(r, Canceled)
-            ev = OrderCanceled(ts=r.ts, cl_ord_id=cl, reason=r.reason)
+            ev = OrderCanceled(ts=r.ts, cl_ord_id=cl, reason=r.reason, exec_id=x)
         elif t is Reject:
             assert isinstance(r, Reject)
-            ev = OrderRejected(ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason)
+            ev = OrderRejected(ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason, exec_id=x)
         elif t is CancelReject:
             assert isinstance(r, CancelReject)
-            ev = OrderCancelRejected(ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason)
+            ev = OrderCancelRejected(ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason, exec_id=x)
         elif t is Replaced:
             assert isinstance(r, Replaced)
             ev = OrderReplaced(
                 ts=r.ts, cl_ord_id=cl, quantity=r.quantity, price=r.price,
-                venue_order_id=r.venue_order_id, tif=r.tif,
+                venue_order_id=r.venue_order_id, tif=r.tif, exec_id=x,
             )  # fmt: skip
         elif t is ReplaceReject:
             assert isinstance(r, ReplaceReject)
-            ev = OrderReplaceRejected(ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason)
+            ev = OrderReplaceRejected(
+                ts=r.ts, cl_ord_id=cl, code=r.code, reason=r.reason, exec_id=x
+            )
         elif t is Expired:
-            ev = OrderExpired(ts=r.ts, cl_ord_id=cl)
+            ev = OrderExpired(ts=r.ts, cl_ord_id=cl, exec_id=x)
         elif t is OrderStatusReport:
             assert isinstance(r, OrderStatusReport)
             self._reconcile(order, r)
@@ -1054,7 +1032,12 @@ class Engine:
         self._emit(
             order,
             OrderAnomaly(
-                ts=ev.ts, cl_ord_id=order.cl_ord_id, code=code, reason=reason, detail=repr(ev)
+                ts=ev.ts,
+                cl_ord_id=order.cl_ord_id,
+                code=code,
+                reason=reason,
+                detail=repr(ev),
+                exec_id=getattr(ev, "exec_id", ""),
             ),
         )
 
@@ -1072,6 +1055,7 @@ class Engine:
             cl_ord_id=r.cl_ord_id,
             kind=type(r).__name__,
             detail=f"{why}: {r!r}",
+            exec_id=r.exec_id,
         )
         self.unmatched.append(ev)
         self._record(UNMATCHED_STREAM, ev)
@@ -1093,37 +1077,51 @@ class Engine:
 
     # -- recovery and reconciliation ---------------------------------------------------------
     def recover(self) -> int:
-        """Rebuild every order from the log. Returns the number of events read."""
-        n = 0
+        """Rebuild every order from the whole log (one read). Start-up with snapshots and other
+        consumers goes through :class:`execflow.application.recovery.Recovery`."""
+        from execflow.application.recovery import Recovery
+
+        return Recovery(self.store).register(self.recovery_consumer()).run()
+
+    def recovery_consumer(self) -> EngineRecovery:
+        return EngineRecovery(self)
+
+    def _recover_records(self, records: Sequence[RecordedEvent]) -> None:
         orders = self.orders
         seen = self._seen_exec_ids
-        for rec in self.store.read_all():
-            n += 1
+        for rec in records:
             ev = rec.event
             if isinstance(ev, OrderEvent):
                 if type(ev) is OrderInitialized:
                     orders[ev.cl_ord_id] = Order(ev)
                 else:
                     orders[ev.cl_ord_id].apply(ev)
-                    if type(ev) is OrderFilled:
-                        seen.add(ev.exec_id)
+                    x = getattr(ev, "exec_id", "")
+                    if x:
+                        seen.add(x)
             elif isinstance(ev, GroupEvent):
                 self.contingent.recover_event(ev)
             else:
                 if isinstance(ev, UnmatchedVenueReport):
                     self.unmatched.append(ev)
+                    if ev.exec_id:
+                        seen.add(ev.exec_id)
                 self._stream_versions[rec.stream_id] = rec.version
             self._position = rec.position
-        now = self.clock.now_ns()
+
+    def _finish_recovery(self) -> None:
+        orders = self.orders
         for order in orders.values():
             if order.status is OrderStatus.SUBMITTED:
-                self._awaiting_ack.append((now + self.ack_timeout_ns, order.cl_ord_id))
+                # overdue counted from the submit, as if the engine had never stopped
+                deadline = order.last_ts + self.ack_timeout_ns
+                self._awaiting_ack.append((deadline, order.cl_ord_id))
+        self._awaiting_ack = deque(sorted(self._awaiting_ack))
         self._rebuild_indexes()
         self.contingent.mark_open()
         for obs in self.observers:
             obs.rebuild(orders.values())
-        log.info("event=recovered events=%d orders=%d position=%d", n, len(orders), self._position)
-        return n
+        log.info("event=recovered orders=%d position=%d", len(orders), self._position)
 
     def open_orders(self) -> Iterator[Order]:
         """Orders open at a venue (not those the engine holds itself: :meth:`held_orders`)."""
@@ -1136,10 +1134,13 @@ class Engine:
             and not o.is_parent
         )
 
-    def reconcile(self) -> int:
-        """Ask each venue for the status of every open order; answers are applied as events."""
+    def reconcile(self, skip: Collection[str] = ()) -> int:
+        """Ask each venue for the status of every open order; answers are applied as events.
+        Venues in ``skip`` are not asked (a paper venue restored exactly from its snapshot)."""
         n = 0
         for order in list(self.open_orders()):
+            if order.venue in skip:
+                continue
             venue = self.venues.get(order.venue or "")
             if venue is not None:
                 venue.request_status(order.cl_ord_id)
@@ -1212,6 +1213,46 @@ class Engine:
                 )
         if ev is not None:
             self._apply_report_event(order, ev)
+
+
+def venue_order(order: Order) -> VenueOrder:
+    """The order as a venue is sent it (also how a recovery replays a logged submit)."""
+    vtype = order.venue_order_type
+    tif, expire_at = order.tif, order.expire_at
+    if vtype is OrderType.MARKET and (tif is TimeInForce.GTC or tif is TimeInForce.GTD):
+        tif, expire_at = TimeInForce.DAY, None  # a market order cannot rest anyway
+    return VenueOrder(
+        cl_ord_id=order.cl_ord_id,
+        account=order.account,
+        instrument=order.instrument,
+        side=int(order.side),
+        order_type=vtype,
+        quantity=order.quantity,
+        price=order.price,
+        tif=tif,
+        expire_at=expire_at,
+    )
+
+
+class EngineRecovery:
+    """The engine as a consumer of the one recovery pass (no snapshot of its own yet)."""
+
+    name = "engine"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def restore(self, data: bytes) -> int:
+        raise ValueError("the engine keeps no snapshot")
+
+    def snapshot(self) -> bytes | None:
+        return None
+
+    def apply(self, records: Sequence[RecordedEvent]) -> None:
+        self.engine._recover_records(records)
+
+    def finish(self) -> None:
+        self.engine._finish_recovery()
 
 
 def _tif_change_problem(order: Order, tif: TimeInForce | None) -> tuple[str, str] | None:

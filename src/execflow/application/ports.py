@@ -69,6 +69,37 @@ class EventStore(Protocol):
     def close(self) -> None: ...
 
 
+class Snapshot(NamedTuple):
+    """A consumer's state as of log position ``position`` (docs/adr/0008-exact-restart.md)."""
+
+    name: str
+    position: int
+    data: bytes
+
+
+@runtime_checkable
+class SnapshotStore(Protocol):
+    """Where start-up finds each consumer's latest snapshot: one row per name, replaced.
+
+    The log stays the truth: a snapshot only says "fold from ``position`` on"; a missing,
+    corrupt or foreign one costs a full fold, never a wrong state."""
+
+    def save(self, name: str, position: int, data: bytes) -> None: ...
+
+    def load(self, name: str) -> Snapshot | None: ...
+
+    def close(self) -> None: ...
+
+
+class SessionCalendar(Protocol):
+    """Trading sessions per instrument: when a DAY order's day is over."""
+
+    def session_close(self, instrument: str, ts_ns: int) -> int:
+        """End (ns) of the session of ``instrument``'s market that an order placed at ``ts_ns``
+        belongs to: the current one, or the next one when ``ts_ns`` is outside a session."""
+        ...
+
+
 class Clock(Protocol):
     """The only source of time. Live: wall clock. Simulation/replay: driven by market data."""
 

@@ -22,7 +22,7 @@ from execflow.application.settlement import (
     SettlementCalendar,
     SettlementService,
 )
-from execflow.domain.events import Event
+from execflow.domain.events import Event, OrderFilled, OrderInitialized, OrderSubmitted
 from execflow.domain.settlement.events import (
     SETTLEMENT_STREAM_PREFIX,
     JournalPosted,
@@ -61,17 +61,58 @@ class SettlementDesk:
 
     def attach(self) -> SettlementDesk:
         """Rebuild from the log, settle what is missing, then follow the bus. Call after
-        ``engine.recover()``; the events this produces are committed by the next batch."""
+        ``engine.recover()``; the events this produces are committed by the next batch.
+        Start-up shares one read of the log instead: register :meth:`recovery_consumer`."""
+        from execflow.application.recovery import Recovery
+
+        Recovery(self.engine.store).register(self.recovery_consumer()).run()
+        return self
+
+    def recovery_consumer(self) -> SettlementRecovery:
         if self._attached:
             raise RuntimeError("settlement desk already attached")
-        records = list(self.engine.store.read_all())
+        return SettlementRecovery(self)
+
+    def _attach(self, records: Sequence[RecordedEvent]) -> None:
+        if self._attached:
+            raise RuntimeError("settlement desk already attached")
         self.service.load(
             r.event for r in records if r.stream_id.startswith(SETTLEMENT_STREAM_PREFIX)
         )
         self.service.handle(records)  # fills already settled are recognised and skipped
         self.engine.bus.subscribe(self._on_committed, "settlement")
         self._attached = True
-        return self
 
     def _on_committed(self, batch: Sequence[RecordedEvent]) -> None:
         self.service.handle(batch)
+
+
+_ORDER_FACTS = (OrderInitialized, OrderSubmitted, OrderFilled)
+
+
+class SettlementRecovery:
+    """The desk in the one recovery pass (no snapshot of its own yet: it folds the log)."""
+
+    name = "settlement"
+
+    def __init__(self, desk: SettlementDesk) -> None:
+        self.desk = desk
+        self._records: list[RecordedEvent] = []
+
+    def restore(self, data: bytes) -> int:
+        raise ValueError("the settlement desk keeps no snapshot")
+
+    def snapshot(self) -> bytes | None:
+        return None
+
+    def apply(self, records: Sequence[RecordedEvent]) -> None:
+        # what the desk reads: its own streams and the order facts a fill is settled from
+        self._records.extend(
+            r
+            for r in records
+            if type(r.event) in _ORDER_FACTS or r.stream_id.startswith(SETTLEMENT_STREAM_PREFIX)
+        )
+
+    def finish(self) -> None:
+        records, self._records = self._records, []
+        self.desk._attach(records)

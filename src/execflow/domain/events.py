@@ -65,11 +65,13 @@ class OrderAckOverdue(OrderEvent, frozen=True, kw_only=True, gc=False, tag="orde
 
 class OrderAccepted(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.accepted"):
     venue_order_id: str
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 class OrderRejected(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.rejected"):
     code: str
     reason: str
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 class OrderFilled(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.filled"):
@@ -98,6 +100,7 @@ class OrderPendingCancel(
 
 class OrderCanceled(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.canceled"):
     reason: str = ""
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 class OrderCancelRejected(
@@ -105,6 +108,7 @@ class OrderCancelRejected(
 ):
     code: str
     reason: str
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 class OrderPendingReplace(
@@ -120,6 +124,7 @@ class OrderReplaced(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.
     price: int | None = None
     venue_order_id: str | None = None
     tif: TimeInForce | None = None
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 class OrderReplaceRejected(
@@ -127,10 +132,11 @@ class OrderReplaceRejected(
 ):
     code: str
     reason: str
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 class OrderExpired(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.expired"):
-    pass
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 class OrderAnomaly(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.anomaly"):
@@ -142,6 +148,7 @@ class OrderAnomaly(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.a
     code: str
     reason: str
     detail: str = ""
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 class OrderHeld(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.held"):
@@ -245,6 +252,7 @@ class UnmatchedVenueReport(Event, frozen=True, kw_only=True, gc=False, tag="venu
     cl_ord_id: str
     kind: str
     detail: str
+    exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
 ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (

@@ -31,7 +31,9 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+import msgspec
 
 from execflow.adapters.venues.book import OrderBook, Trade
 from execflow.adapters.venues.paper import MARKET_ACCOUNT, SimulatedMarket
@@ -118,6 +120,20 @@ def _geometric_quantiles(mean: float, lo: int, hi: int) -> list[int]:
     return [min(hi, lo + int(math.log(1.0 - (i + 0.5) / _TABLE) / log_q)) for i in range(_TABLE)]
 
 
+class SyntheticState(msgspec.Struct, frozen=True, kw_only=True):
+    """What a ``SyntheticMarket`` needs to go on exactly where it was (its book is the
+    venue's). The generator's ``random.Random`` state is part of it: same state, same flow."""
+
+    instrument: str
+    rng: tuple[Any, ...]
+    ref: int
+    rate_total: float
+    live: list[int]
+    last_l1: tuple[int | None, int, int | None, int]
+    next_depth: int
+    next_time_ns: int
+
+
 class SyntheticMarket:
     """One instrument's synthetic order flow; a ``MarketDataFeed``.
 
@@ -188,6 +204,40 @@ class SyntheticMarket:
             step()
             while buf:
                 yield buf.popleft()
+
+    # -- persistence (docs/adr/0008-exact-restart.md) ---------------------------------------
+    def state(self) -> SyntheticState:
+        return SyntheticState(
+            instrument=self.instrument,
+            rng=self._rng.getstate(),
+            ref=self._ref,
+            rate_total=self._rate_total,
+            live=list(self._live),
+            last_l1=self._last_l1,
+            next_depth=self._next_depth,
+            next_time_ns=self.next_time_ns,
+        )
+
+    def load_state(self, st: SyntheticState) -> None:
+        """Continue from ``st`` (the book is restored by the venue that owns it)."""
+        if st.instrument != self.instrument:
+            raise ValueError(f"state of {st.instrument!r} given to {self.instrument!r}")
+        version, internal, gauss = st.rng
+        self._rng.setstate((version, tuple(internal), gauss))
+        self._ref = st.ref
+        self._rate_total = st.rate_total
+        self._live = list(st.live)
+        self._last_l1 = st.last_l1
+        self._next_depth = st.next_depth
+        self.next_time_ns = st.next_time_ns
+        self._buffer.clear()
+
+    def resume_at(self, now_ns: int) -> None:
+        """Skip to ``now_ns`` without generating the flow in between (the book is kept)."""
+        if now_ns > self.next_time_ns:
+            self.next_time_ns = now_ns
+            self._next_depth = max(self._next_depth, now_ns)
+            self._schedule()
 
     # -- the flow -------------------------------------------------------------------------------
     def step(self) -> None:

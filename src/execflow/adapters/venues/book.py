@@ -282,6 +282,22 @@ class OrderBook:
     def __len__(self) -> int:
         return len(self._orders)
 
+    # -- persistence (the paper venue's snapshot: docs/adr/0006) ---------------------------
+    @property
+    def next_oid(self) -> int:
+        return self._next_oid
+
+    def restore(self, orders: list[BookOrder], next_oid: int) -> None:
+        """Replace the book's content with resting orders listed in queue order (as
+        ``resting()`` gives them), keeping their ids, so every queue position is what it was."""
+        self._bids, self._asks, self._bid_keys, self._ask_keys = {}, {}, [], []
+        self._orders = {}
+        self.trades = []
+        for o in orders:
+            self._next_oid = o.oid  # ``_rest`` gives the next id: make it this order's
+            self._rest(o.account, o.side, o.price, o.qty, o.tag)
+        self._next_oid = next_oid
+
     # -- snapshots and liquidity ------------------------------------------------------------
     def best_bid(self) -> int | None:
         return self._bid_keys[-1] if self._bid_keys else None

@@ -25,6 +25,7 @@ from execflow.adapters.venues.orders import (
     check_order,
     check_replace,
 )
+from execflow.application.ports import SessionCalendar
 from execflow.domain.enums import Liquidity, TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
@@ -59,12 +60,14 @@ class MatchingCore:
         faults: VenueFaults | None,
         end_of_day: Callable[[int], int],
         session: str,
+        sessions: SessionCalendar | None = None,
     ) -> None:
         self.venue_id = venue_id
         self.instruments: dict[str, Instrument] = {str(i.id): i for i in instruments}
         self.books: dict[str, OrderBook] = {k: OrderBook(k) for k in self.instruments}
         self.faults = faults if faults is not None else VenueFaults()
         self.end_of_day = end_of_day
+        self.sessions = sessions  # per-instrument session closes; else ``end_of_day``
         self._rng = random.Random(seed)
         self._outbox: list[VenueReport] = []
         self._orders: dict[str, OrderRecord] = {}
@@ -311,9 +314,18 @@ class MatchingCore:
             return
         tif = rec.tif
         if tif == TimeInForce.DAY:
-            self._push(self.end_of_day(ts), partial(self._on_expire, rec, rec.expiry_gen))
+            self._push(
+                self.day_end(rec.order.instrument, ts),
+                partial(self._on_expire, rec, rec.expiry_gen),
+            )
         elif tif == TimeInForce.GTD and rec.order.expire_at is not None:
             self._push(rec.order.expire_at, partial(self._on_expire, rec, rec.expiry_gen))
+
+    def day_end(self, instrument: str, ts: int) -> int:
+        """When a DAY order of ``instrument`` placed at ``ts`` expires."""
+        if self.sessions is not None:
+            return self.sessions.session_close(instrument, ts)
+        return self.end_of_day(ts)
 
     def _new_venue_order_id(self) -> str:
         self._n_order += 1

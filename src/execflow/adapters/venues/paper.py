@@ -32,7 +32,7 @@ from typing import Protocol, TypedDict
 from execflow.adapters.venues.faults import VenueFaults
 from execflow.adapters.venues.matching import MARKET_ACCOUNT, BookListener, MatchingCore
 from execflow.adapters.venues.orders import OPEN, OrderRecord
-from execflow.application.ports import Clock, ReportSink
+from execflow.application.ports import Clock, ReportSink, SessionCalendar
 from execflow.domain.enums import OrderType, TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
@@ -70,6 +70,7 @@ class PaperVenue(MatchingCore):
         faults: VenueFaults | None = None,
         end_of_day: Callable[[int], int] = utc_midnight_after,
         session: str = "",
+        sessions: SessionCalendar | None = None,
     ) -> None:
         if latency_ns < 0:
             raise ValueError("latency must not be negative")
@@ -80,6 +81,7 @@ class PaperVenue(MatchingCore):
             faults=faults,
             end_of_day=end_of_day,
             session=session,
+            sessions=sessions,
         )
         self.latency_ns = latency_ns
         self._clock = clock
@@ -90,6 +92,7 @@ class PaperVenue(MatchingCore):
         self._seq = 0
         self._local: list[VenueReport] = []  # answers to requests made while disconnected
         self._markets: list[SimulatedMarket] = []
+        self._replay_ts: int | None = None
 
     # -- VenuePort ----------------------------------------------------------------------------
     def connect(self, sink: ReportSink) -> None:
@@ -173,6 +176,7 @@ class PaperVenue(MatchingCore):
         start_prices: Mapping[str, int] | None = None,
         session: str | None = None,
         faults: VenueFaults | None = None,
+        sessions: SessionCalendar | None = None,
     ) -> PaperVenue:
         """The embedded default: a paper venue with a seeded synthetic market per instrument
         (seed ``seed + i`` for the i-th), starting at the clock's time from ``start_prices``
@@ -192,6 +196,7 @@ class PaperVenue(MatchingCore):
             clock=clock,
             faults=faults,
             session=f"{start:x}" if session is None else session,
+            sessions=sessions,
         )
         for i, inst in enumerate(venue.instruments.values()):
             px = prices.get(str(inst.id), 100 * 10**inst.price_decimals)
@@ -217,10 +222,56 @@ class PaperVenue(MatchingCore):
         return tuple(self._markets)
 
     # -- restart ------------------------------------------------------------------------------
+    def snapshot(self) -> bytes:
+        """The venue's whole state, markets included (docs/adr/0008-exact-restart.md)."""
+        from execflow.adapters.venues.snapshot import capture
+
+        return capture(self)
+
+    def load_snapshot(self, data: bytes) -> None:
+        """Continue exactly where the venue ``data`` was taken from stood; raises
+        ``SnapshotError`` when it does not fit this venue."""
+        from execflow.adapters.venues.snapshot import restore
+
+        restore(self, data)
+
+    def snapshot_supported(self) -> bool:
+        """Whether :meth:`snapshot` can capture this venue (its markets are synthetic)."""
+        from execflow.adapters.marketdata.synthetic import SyntheticMarket
+
+        return all(isinstance(m, SyntheticMarket) for m in self._markets)
+
+    def resume_after_gap(self, now_ns: int, max_catch_up_ns: int) -> bool:
+        """After a restart on the wall clock: when the markets are more than
+        ``max_catch_up_ns`` behind ``now_ns`` (the process was down), the gap passes without
+        market flow: requests and expiries due by then are processed at their own times (a DAY
+        order of a past session expires stamped with that session's close), then each market
+        resumes at ``now_ns``. Returns whether time was skipped."""
+        from execflow.adapters.marketdata.synthetic import SyntheticMarket
+
+        behind = min((m.next_time_ns for m in self._markets), default=now_ns)
+        if now_ns - behind <= max_catch_up_ns:
+            return False
+        queue = self._queue
+        while queue and queue[0][0] <= now_ns:
+            due, _, action = heapq.heappop(queue)
+            action(due)
+        for m in self._markets:
+            if isinstance(m, SyntheticMarket):
+                m.resume_at(now_ns)
+        self._now = max(self._now, now_ns)
+        return True
+
+    def replay_at(self, ts: int | None) -> None:
+        """Stamp the requests made from now on with ``ts`` instead of the clock's time (the
+        recovery replays logged requests at the time they were made); None: the clock again."""
+        self._replay_ts = ts
+
     def restore(
         self,
         orders: Sequence[tuple[VenueOrder, int]],
         venue_order_ids: Mapping[str, str] | None = None,
+        placed_at: Mapping[str, int] | None = None,
     ) -> int:
         """Re-seed our open orders ``(order, cum_qty)`` after a restart; no Ack is sent.
 
@@ -228,7 +279,10 @@ class PaperVenue(MatchingCore):
         now crosses the book trades at once. Orders that cannot rest (market, IOC, FOK: they
         were in flight when the process died), have nothing left, name an unknown instrument or
         are already known are skipped: a status request for them answers UNKNOWN, which is
-        what the engine's reconciliation needs to hear. Returns how many were restored."""
+        what the engine's reconciliation needs to hear. ``placed_at`` (cl_ord_id -> time the
+        order was placed) dates each DAY order's expiry from its own day: one of a past session
+        expires at the first poll, stamped with that session's close. Returns how many were
+        restored. (A venue with a snapshot is not restored this way: ``load_snapshot``.)"""
         ts = self._request_time()
         restored = 0
         for order, cum_qty in orders:
@@ -244,13 +298,21 @@ class PaperVenue(MatchingCore):
             vid = (venue_order_ids or {}).get(order.cl_ord_id) or self._new_venue_order_id()
             rec = self._orders[order.cl_ord_id] = OrderRecord(order, vid, OPEN)
             rec.cum = cum_qty
+            placed = (placed_at or {}).get(order.cl_ord_id, ts)
+            if order.tif == TimeInForce.DAY and self.day_end(order.instrument, placed) <= ts:
+                self._push(self.day_end(order.instrument, placed), partial(self._on_expire, rec, 0))
+                rec.book_oid = 0  # never back on the book: its day is over
+                restored += 1
+                continue
             self._execute(rec, order.quantity - cum_qty, order.price, ts)
-            self._schedule_expiry(rec, ts)
+            self._schedule_expiry(rec, placed)
             restored += 1
         return restored
 
     # -- plumbing -----------------------------------------------------------------------------
     def _request_time(self) -> int:
+        if self._replay_ts is not None:
+            return self._replay_ts
         return self._clock.now_ns() if self._clock is not None else self._now
 
     def _enqueue(self, action: Callable[[int], None]) -> None:

@@ -1,0 +1,280 @@
+"""The paper venue's state as bytes (msgspec, versioned; never pickle): docs/adr/0006.
+
+Everything that decides what the venue does next is in it: every book with its resting orders
+in queue order (ids kept, so queue positions survive), the venue's order records, its pending
+requests and expiries with their due times and sequence numbers, its exec/order id counters and
+session prefix, its fault generator, and each synthetic market's generator state and clock.
+Reports not yet delivered are in it too (normally none: snapshots are taken when the engine is
+idle). Restoring a snapshot into a venue built with the same instruments and markets makes it
+behave, from then on, exactly as the venue it was taken from.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticState
+from execflow.adapters.venues.book import BookOrder
+from execflow.adapters.venues.orders import OrderRecord
+from execflow.domain.enums import TimeInForce
+from execflow.domain.reports import (
+    Ack,
+    Canceled,
+    CancelReject,
+    Expired,
+    Fill,
+    OrderStatusReport,
+    Reject,
+    Replaced,
+    ReplaceReject,
+    StatusFill,
+    VenueOrder,
+)
+
+if TYPE_CHECKING:
+    from execflow.adapters.venues.paper import PaperVenue
+
+VENUE_SNAPSHOT_VERSION = 1
+
+AnyReport = (
+    Ack | Reject | Fill | Canceled | CancelReject | Replaced | ReplaceReject | Expired
+    | OrderStatusReport
+)  # fmt: skip
+
+
+class SnapshotError(ValueError):
+    """A snapshot that cannot be used: corrupt, of another version, or of another venue."""
+
+
+class _Resting(msgspec.Struct, array_like=True, frozen=True):
+    oid: int
+    account: str
+    side: int
+    price: int
+    qty: int
+    cl_ord_id: str | None  # ours (an order record) or None (the synthetic market's)
+
+
+class _Book(msgspec.Struct, frozen=True):
+    instrument: str
+    next_oid: int
+    orders: list[_Resting]
+
+
+class _Record(msgspec.Struct, frozen=True, kw_only=True):
+    order: VenueOrder
+    venue_order_id: str | None
+    state: str
+    quantity: int
+    price: int | None
+    tif: TimeInForce
+    expiry_gen: int
+    cum: int
+    fills: list[StatusFill]
+    book_oid: int
+
+
+class _Queued(msgspec.Struct, array_like=True, frozen=True):
+    due: int
+    seq: int
+    kind: str  # submit | cancel | replace | status | expire
+    cl_ord_id: str
+    order: VenueOrder | None = None
+    quantity: int = 0
+    price: int | None = None
+    tif: TimeInForce | None = None
+    gen: int = 0
+
+
+class VenueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    version: int
+    venue_id: str
+    prefix: str
+    n_exec: int
+    n_order: int
+    now: int
+    seq: int
+    connected: bool
+    halted: list[str]
+    rng: tuple[Any, ...]
+    faults: tuple[int, float, int, float]
+    books: list[_Book]
+    orders: list[_Record]
+    queue: list[_Queued]
+    markets: list[SyntheticState]
+    outbox: list[AnyReport]
+    local: list[AnyReport]
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(VenueSnapshot)
+_KINDS = {
+    "_on_submit": "submit",
+    "_on_cancel": "cancel",
+    "_on_replace": "replace",
+    "_on_status": "status",
+    "_on_expire": "expire",
+}
+
+
+def capture(venue: PaperVenue) -> bytes:
+    books = [
+        _Book(
+            k,
+            b.next_oid,
+            [
+                _Resting(
+                    o.oid, o.account, o.side, o.price, o.qty,
+                    o.tag.order.cl_ord_id if isinstance(o.tag, OrderRecord) else None,
+                )
+                for o in b.resting()
+            ],
+        )
+        for k, b in venue.books.items()
+    ]  # fmt: skip
+    orders = [
+        _Record(
+            order=r.order, venue_order_id=r.venue_order_id, state=r.state, quantity=r.quantity,
+            price=r.price, tif=r.tif, expiry_gen=r.expiry_gen, cum=r.cum, fills=list(r.fills),
+            book_oid=r.book_oid,
+        )
+        for r in venue._orders.values()
+    ]  # fmt: skip
+    queue = [_queued(due, seq, action) for due, seq, action in sorted(venue._queue)]
+    markets = []
+    for m in venue.markets:
+        if not isinstance(m, SyntheticMarket):
+            raise SnapshotError(f"cannot snapshot a market of type {type(m).__name__}")
+        markets.append(m.state())
+    f = venue.faults
+    snap = VenueSnapshot(
+        version=VENUE_SNAPSHOT_VERSION,
+        venue_id=venue.venue_id,
+        prefix=venue._prefix,
+        n_exec=venue._n_exec,
+        n_order=venue._n_order,
+        now=venue._now,
+        seq=venue._seq,
+        connected=venue.connected,
+        halted=sorted(venue._halted),
+        rng=venue._rng.getstate(),
+        faults=(
+            f.drop_next_acks, f.drop_ack_probability,
+            f.duplicate_next_fills, f.duplicate_fill_probability,
+        ),
+        books=books,
+        orders=orders,
+        queue=queue,
+        markets=markets,
+        outbox=list(venue._outbox),  # type: ignore[arg-type]
+        local=list(venue._local),  # type: ignore[arg-type]
+    )  # fmt: skip
+    return _ENCODER.encode(snap)
+
+
+def decode(data: bytes) -> VenueSnapshot:
+    try:
+        snap = _DECODER.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise SnapshotError(f"venue snapshot does not decode: {exc}") from exc
+    if snap.version != VENUE_SNAPSHOT_VERSION:
+        raise SnapshotError(
+            f"venue snapshot version {snap.version}, this build reads {VENUE_SNAPSHOT_VERSION}"
+        )
+    return snap
+
+
+def restore(venue: PaperVenue, data: bytes) -> None:
+    """Make ``venue`` (freshly built with the same instruments and markets) continue exactly
+    where the venue the snapshot was taken from stood. Raises :class:`SnapshotError` (and
+    leaves the venue as built) when the snapshot does not fit."""
+    snap = decode(data)
+    if snap.venue_id != venue.venue_id:
+        raise SnapshotError(f"snapshot of venue {snap.venue_id!r}, not {venue.venue_id!r}")
+    if sorted(b.instrument for b in snap.books) != sorted(venue.books):
+        raise SnapshotError("snapshot instruments differ from the venue's")
+    markets = {m.instrument: m for m in venue.markets if isinstance(m, SyntheticMarket)}
+    if sorted(markets) != sorted(s.instrument for s in snap.markets):
+        raise SnapshotError("snapshot markets differ from the venue's")
+    ours = {o.cl_ord_id for b in snap.books for o in b.orders if o.cl_ord_id is not None}
+    ours |= {q.cl_ord_id for q in snap.queue if q.kind == "expire"}
+    if not ours <= {r.order.cl_ord_id for r in snap.orders}:
+        raise SnapshotError("snapshot refers to orders it does not hold")
+    records: dict[str, OrderRecord] = {}
+    for r in snap.orders:
+        rec = OrderRecord(r.order, r.venue_order_id, r.state)
+        rec.quantity, rec.price, rec.tif = r.quantity, r.price, r.tif
+        rec.expiry_gen, rec.cum, rec.fills, rec.book_oid = r.expiry_gen, r.cum, r.fills, r.book_oid
+        records[r.order.cl_ord_id] = rec
+    for b in snap.books:
+        venue.books[b.instrument].restore(
+            [
+                BookOrder(
+                    o.oid, o.account, o.side, o.price, o.qty,
+                    None if o.cl_ord_id is None else records[o.cl_ord_id],
+                )
+                for o in b.orders
+            ],
+            b.next_oid,
+        )  # fmt: skip
+    venue._orders = records
+    venue._queue = [(q.due, q.seq, _action(venue, q, records)) for q in snap.queue]
+    venue._queue.sort(key=lambda e: (e[0], e[1]))  # a sorted list is a heap
+    venue._prefix = snap.prefix
+    venue._n_exec, venue._n_order = snap.n_exec, snap.n_order
+    venue._now, venue._seq = snap.now, snap.seq
+    venue._connected = snap.connected
+    venue._halted = set(snap.halted)
+    venue._rng.setstate(_rng_state(snap.rng))
+    f = venue.faults
+    (
+        f.drop_next_acks, f.drop_ack_probability,
+        f.duplicate_next_fills, f.duplicate_fill_probability,
+    ) = snap.faults  # fmt: skip
+    venue._outbox = list(snap.outbox)
+    venue._local = list(snap.local)
+    for st in snap.markets:
+        markets[st.instrument].load_state(st)
+
+
+def _rng_state(st: tuple[Any, ...]) -> tuple[Any, ...]:
+    version, internal, gauss = st
+    state = (version, tuple(internal), gauss)
+    random.Random().setstate(state)  # validates
+    return state
+
+
+def _queued(due: int, seq: int, action: Any) -> _Queued:
+    if not isinstance(action, partial):
+        raise SnapshotError(f"cannot snapshot a queued {action!r}")
+    kind = _KINDS.get(action.func.__name__)
+    args = action.args
+    if kind == "submit":
+        return _Queued(due, seq, kind, args[0].cl_ord_id, order=args[0])
+    if kind in ("cancel", "status"):
+        return _Queued(due, seq, kind, args[0])
+    if kind == "replace":
+        cl, qty, price, tif = args
+        return _Queued(due, seq, kind, cl, quantity=qty, price=price, tif=tif)
+    if kind == "expire":
+        rec, gen = args
+        return _Queued(due, seq, kind, rec.order.cl_ord_id, gen=gen)
+    raise SnapshotError(f"cannot snapshot a queued {action.func.__name__}")
+
+
+def _action(venue: PaperVenue, q: _Queued, records: dict[str, OrderRecord]) -> Any:
+    if q.kind == "submit" and q.order is not None:
+        return partial(venue._on_submit, q.order)
+    if q.kind == "cancel":
+        return partial(venue._on_cancel, q.cl_ord_id)
+    if q.kind == "status":
+        return partial(venue._on_status, q.cl_ord_id)
+    if q.kind == "replace":
+        return partial(venue._on_replace, q.cl_ord_id, q.quantity, q.price, q.tif)
+    if q.kind == "expire":
+        return partial(venue._on_expire, records[q.cl_ord_id], q.gen)
+    raise SnapshotError(f"unknown queued request kind {q.kind!r}")
