@@ -20,6 +20,7 @@ from execflow.api.auth import KeyRing
 from execflow.api.context import ApiContext, build_context
 from execflow.api.fastlane import OrderEntryLane
 from execflow.api.routes import (
+    admin,
     executions,
     groups,
     instruments,
@@ -67,6 +68,10 @@ TAGS = [
     },
     {"name": "instruments", "description": "Reference data."},
     {"name": "monitoring", "description": "Execution metrics, Prometheus, health."},
+    {
+        "name": "admin",
+        "description": "Kill switch, limits, locates, settlement run (admin scope only).",
+    },
 ]
 
 
@@ -115,6 +120,7 @@ def create_app(
         orders, groups, executions, positions, settlement, tca, instruments, monitoring, stream,
     ):  # fmt: skip
         api.include_router(r.router)
+    api.include_router(admin.router)
     api.add_middleware(OrderEntryLane, ctx=ctx)  # inside AccessLog: still logged and counted
     api.add_middleware(AccessLog, metrics=ctx.metrics, enabled=settings.access_log)
     _document_problem(api)

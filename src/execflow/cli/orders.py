@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from execflow.bootstrap import App
+from execflow.cli import remote as remote_cli
 from execflow.cli.common import (
     EXIT_ERROR,
     EXIT_NOT_FOUND,
@@ -25,6 +26,7 @@ from execflow.cli.common import (
     open_view,
     parse_decimal,
 )
+from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.commands import (
     CancelGroup,
     CancelOrder,
@@ -111,6 +113,7 @@ def submit(
     cl_ord_id: Annotated[str | None, typer.Option("--cl-ord-id", help="default: generated")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Submit an order (any type) and wait until the venue or the engine has answered."""
     try:
@@ -120,6 +123,19 @@ def submit(
     except ValueError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            bps = trail is not None and trail.strip().lower().endswith("bps")
+            body = {
+                "instrument": instrument, "side": side_v.name, "quantity": qty, "price": price,
+                "order_type": otype.value, "time_in_force": tif_v.value, "account": account,
+                "cl_ord_id": cl_ord_id or uuid.uuid4().hex[:16], "venue": venue,
+                "stop_price": stop_price, "parent_id": parent,
+                "trail_offset": None if bps else trail,
+                "trail_bps": _bps(trail) if bps and trail is not None else None,
+            }  # fmt: skip
+            return remote_cli.submit(remote, body)
     with open_app(data_dir, store) as a:
         ins = a.instruments.get(instrument)
         if ins is None:
@@ -149,6 +165,16 @@ def submit(
                 raise typer.Exit(EXIT_REJECTED)
             return
         _report(result.ok, cl, result.status, result.code, result.reason)
+
+
+def _bps(trail: str) -> int:
+    try:
+        return int(trail.strip().lower()[:-3])
+    except ValueError:
+        err_console.print(
+            f"[red]rejected[/] [bold]INVALID_VALUE[/]: trail {trail!r}: bps must be a whole number"
+        )
+        raise typer.Exit(EXIT_REJECTED) from None
 
 
 def _px(ins: Instrument, text: str | None) -> int | None:
@@ -181,6 +207,7 @@ def bracket(
     group_id: Annotated[str | None, typer.Option("--group-id")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Entry + take profit + stop loss: exits work once the entry fills, sized to its fills."""
     try:
@@ -190,6 +217,26 @@ def bracket(
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
     gid = group_id or uuid.uuid4().hex[:12]
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            sides = ("BUY", "SELL") if side_v > 0 else ("SELL", "BUY")
+            body = {
+                "group_id": gid,
+                "entry": {
+                    "instrument": instrument, "side": sides[0], "quantity": qty, "price": price,
+                    "order_type": "MARKET" if price is None else "LIMIT", "account": account,
+                    "time_in_force": tif_v.value if price is not None else "DAY",
+                    "cl_ord_id": f"{gid}-E",
+                },
+                "take_profit": {"order_type": "LIMIT", "price": take_profit,
+                                "time_in_force": tif_v.value, "cl_ord_id": f"{gid}-TP"},
+                "stop_loss": {"order_type": "STOP" if stop_limit is None else "STOP_LIMIT",
+                              "stop_price": stop_loss, "price": stop_limit,
+                              "time_in_force": tif_v.value, "cl_ord_id": f"{gid}-SL"},
+            }  # fmt: skip
+            members = [f"{gid}-E", f"{gid}-TP", f"{gid}-SL"]
+            return remote_cli.submit_group(remote, "/v1/brackets", body, members)
     with open_app(data_dir, store) as a:
         ins = _instrument(a, instrument)
         try:
@@ -242,6 +289,7 @@ def oco(
     group_id: Annotated[str | None, typer.Option("--group-id")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """A limit and a stop on the same side: the first to execute cancels (OUO: reduces) the
     other."""
@@ -255,6 +303,19 @@ def oco(
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
     gid = group_id or uuid.uuid4().hex[:12]
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            leg = {"instrument": instrument, "side": "BUY" if side_v > 0 else "SELL",
+                   "quantity": qty, "account": account, "time_in_force": tif_v.value}  # fmt: skip
+            body = {
+                "group_id": gid, "kind": kind_v.value,
+                "orders": [
+                    {**leg, "order_type": "LIMIT", "price": limit, "cl_ord_id": f"{gid}-L"},
+                    {**leg, "order_type": "STOP", "stop_price": stop, "cl_ord_id": f"{gid}-S"},
+                ],
+            }  # fmt: skip
+            return remote_cli.submit_group(remote, "/v1/groups", body, [f"{gid}-L", f"{gid}-S"])
     with open_app(data_dir, store) as a:
         ins = _instrument(a, instrument)
         try:
@@ -289,6 +350,7 @@ def parent(
     cl_ord_id: Annotated[str | None, typer.Option("--cl-ord-id")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """A parent order: stays in the engine; send children with `submit --parent ID`."""
     try:
@@ -296,6 +358,20 @@ def parent(
     except ValueError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            cl = cl_ord_id or uuid.uuid4().hex[:16]
+            body = {
+                "instrument": instrument, "side": "BUY" if side_v > 0 else "SELL",
+                "quantity": qty, "price": price, "account": account, "cl_ord_id": cl,
+            }  # fmt: skip
+            try:
+                remote.call("POST", "/v1/parents", remote_cli.clean(body))
+                remote_cli.print_order(remote.order(cl))
+            except remote_cli.RemoteError as exc:
+                raise remote_cli.fail(exc, cl) from None
+            return
     with open_app(data_dir, store) as a:
         ins = _instrument(a, instrument)
         try:
@@ -321,8 +397,13 @@ def cancel_group(
     group_id: Annotated[str, typer.Argument(help="group id")],
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Cancel every open order of a contingent group."""
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            return remote_cli.cancel_group(remote, group_id)
     with open_app(data_dir, store) as a:
         result = a.engine.execute(CancelGroup(group_id=group_id))
         if not result.ok:
@@ -344,14 +425,25 @@ def _instrument(a: App, instrument: str) -> Instrument:
     return ins
 
 
+def order_line(
+    cl: str, status: str, side: str, filled: str, qty: str, instrument: str, avg: str,
+    reject_code: str | None, reject_reason: str | None,
+) -> str:  # fmt: skip
+    """One order in one line: the same whether the engine ran here or in the server."""
+    extra = f" avg {avg}" if avg else ""
+    why = f" [red]{reject_code}[/]: {reject_reason}" if status == "REJECTED" else ""
+    return f"[green]{cl}[/] {status} {side} {filled}/{qty} {instrument}{extra}{why}"
+
+
 def _print_order_line(a: App, cl: str) -> None:
     o = a.engine.orders[cl]
-    extra = f" avg {fmt_avg(a, o)}" if o.cum_qty else ""
-    why = f" [red]{o.reject_code}[/]: {o.reject_reason}" if o.status == "REJECTED" else ""
     console.print(
-        f"[green]{cl}[/] {o.status} {Side(o.side).name} {fmt_qty(a, o.instrument, o.cum_qty)}/"
-        f"{fmt_qty(a, o.instrument, o.quantity)} {o.instrument}{extra}{why}"
-    )
+        order_line(
+            cl, str(o.status), Side(o.side).name, fmt_qty(a, o.instrument, o.cum_qty),
+            fmt_qty(a, o.instrument, o.quantity), o.instrument,
+            fmt_avg(a, o) if o.cum_qty else "", o.reject_code, o.reject_reason,
+        )
+    )  # fmt: skip
 
 
 @app.command()
@@ -359,8 +451,13 @@ def cancel(
     cl_ord_id: Annotated[str, typer.Argument(help="client order id")],
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Cancel an open order."""
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            return remote_cli.cancel(remote, cl_ord_id)
     with open_app(data_dir, store) as a:
         result = a.engine.execute(CancelOrder(cl_ord_id=cl_ord_id))
         if not result.ok:
@@ -383,6 +480,7 @@ def replace(
     tif: Annotated[str | None, typer.Option("--tif", help="DAY or GTC")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Change an open order's quantity, limit price, time in force (DAY <-> GTC) and/or (held
     orders) stop price. The venue confirms the change (pending replace until it answers)."""
@@ -391,6 +489,12 @@ def replace(
     except ValueError:
         err_console.print(f"[red]error:[/] unknown time in force {tif!r}")
         raise typer.Exit(EXIT_ERROR) from None
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            body = {"quantity": qty, "price": price, "stop_price": stop_price,
+                    "time_in_force": new_tif.value if new_tif else None}  # fmt: skip
+            return remote_cli.replace(remote, cl_ord_id, body)
     with open_app(data_dir, store) as a:
         order = a.engine.orders.get(cl_ord_id)
         if order is None:

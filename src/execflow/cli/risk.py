@@ -25,7 +25,9 @@ from rich.table import Table
 from execflow.application.pretrade import RiskConfig, RiskEngine, Usage, load_config
 from execflow.application.pretrade.config import ALL_LIMITS
 from execflow.bootstrap import App
+from execflow.cli import remote as remote_cli
 from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
+from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.errors import ExecflowError
 from execflow.domain.numbers import currency_decimals, from_scaled
 
@@ -239,18 +241,29 @@ def kill(
     limits: LimitsOpt = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Kill switch: cancel the open orders and block new ones (one account or --all)."""
     scope = _scope(account, all_accounts)
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            body = {"account": scope, "who": who, "why": why}
+            sent = remote_cli.admin(remote, "POST", "/v1/admin/kill-switch", body)["cancels_sent"]
+            return _killed(scope, sent)
     with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             sent = risk.engage_kill_switch(account=scope, who=who, why=why)
         except ExecflowError as exc:
             raise _fail(exc) from None
         a.engine.run_until_idle()
-        console.print(
-            f"[bold red]kill switch engaged[/] for {scope or 'ALL ACCOUNTS'}: {sent} cancel(s) sent"
-        )
+        _killed(scope, sent)
+
+
+def _killed(scope: str | None, sent: int) -> None:
+    console.print(
+        f"[bold red]kill switch engaged[/] for {scope or 'ALL ACCOUNTS'}: {sent} cancel(s) sent"
+    )
 
 
 @app.command()
@@ -262,19 +275,30 @@ def reset(
     limits: LimitsOpt = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Release a kill switch (admin); recorded with who and why."""
     scope = _scope(account, all_accounts)
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            body = {"account": scope, "who": who, "why": why}
+            done = remote_cli.admin(remote, "POST", "/v1/admin/kill-switch/release", body)
+            return _released(scope, bool(done["released"]))
     with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             done = risk.release_kill_switch(account=scope, who=who, why=why)
         except ExecflowError as exc:
             raise _fail(exc) from None
         a.engine.run_until_idle()
-        if not done:
-            err_console.print(f"kill switch for {scope or 'ALL ACCOUNTS'} was not engaged")
-            raise typer.Exit(EXIT_ERROR)
-        console.print(f"kill switch released for {scope or 'ALL ACCOUNTS'}")
+        _released(scope, done)
+
+
+def _released(scope: str | None, done: bool) -> None:
+    if not done:
+        err_console.print(f"kill switch for {scope or 'ALL ACCOUNTS'} was not engaged")
+        raise typer.Exit(EXIT_ERROR)
+    console.print(f"kill switch released for {scope or 'ALL ACCOUNTS'}")
 
 
 @app.command("set-limit")
@@ -289,8 +313,19 @@ def set_limit(
     limits: LimitsOpt = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Change a limit at run time (recorded; in force at once, survives restarts)."""
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            body = {
+                "limit": limit, "value": None if value.lower() == "none" else value,
+                "who": who, "why": why, "account": account, "instrument": instrument,
+                "currency": currency,
+            }  # fmt: skip
+            ev = remote_cli.admin(remote, "PUT", "/v1/admin/limits", body)
+            return _limit_changed(limit, ev["previous"], ev["value"], account, instrument, currency)
     with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             ev = risk.set_limit(
@@ -305,10 +340,21 @@ def set_limit(
         except ExecflowError as exc:
             raise _fail(exc) from None
         a.engine.run_until_idle()
-        console.print(
-            f"{limit}: {ev.previous} -> {ev.value} (account={account or '*'}, "
-            f"instrument={instrument or '*'}{', ' + currency if currency else ''})"
-        )
+        _limit_changed(limit, ev.previous, ev.value, account, instrument, currency)
+
+
+def _limit_changed(
+    limit: str,
+    previous: object,
+    value: object,
+    account: str | None,
+    instrument: str | None,
+    currency: str | None,
+) -> None:
+    console.print(
+        f"{limit}: {previous} -> {value} (account={account or '*'}, "
+        f"instrument={instrument or '*'}{', ' + currency if currency else ''})"
+    )
 
 
 @app.command()
@@ -321,8 +367,17 @@ def locate(
     limits: LimitsOpt = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Grant (or withdraw with --off) a short-sale locate for an account and instrument."""
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            body = {"account": account, "instrument": instrument, "granted": not off,
+                    "who": who, "why": why}  # fmt: skip
+            remote_cli.admin(remote, "POST", "/v1/admin/locates", body)
+            console.print(f"locate {'withdrawn' if off else 'granted'}: {account} {instrument}")
+            return
     with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             risk.set_locate(account, instrument, not off, who=who, why=why)

@@ -88,11 +88,11 @@ def serve(
     ctx.runner.on_failure.append(shut_down)
     if ctx.app.keeper is not None:
         ctx.app.keeper.on_lost.append(shut_down)
-    write_server_file(config, where, keys.dev_key)  # the CLI's writes come here now
     # uvicorn shuts down on SIGTERM/SIGINT, then raises the signal again with the handler it
     # found: ours, so the clean-up below runs instead of the default "die at once"
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
+        write_server_file(config, where, keys.dev_key)  # the CLI's writes come here now
         server.run(sockets=[sock])
     except (_TerminatedError, KeyboardInterrupt):
         pass

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from execflow.application.settlement import SettlementService
 from execflow.bootstrap import App
+from execflow.cli import remote as remote_cli
 from execflow.cli.common import (
     EXIT_ERROR,
     EXIT_NOT_FOUND,
@@ -22,6 +23,7 @@ from execflow.cli.common import (
     err_console,
     open_app,
 )
+from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.enums import Side
 from execflow.domain.numbers import Money
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
@@ -170,11 +172,26 @@ def run(
     seed: Annotated[int, typer.Option()] = 7,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Run the simulated custodian day by day through UNTIL (default: a week from today):
     match, affirm, settle or fail (and retry) every due obligation; events go to the log."""
     from execflow.adapters.settlement_agent import SimulatedSettlementAgent
 
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            body = {"until": str(_date(until, "until")) if until else None,
+                    "fail_rate": fail_rate, "seed": seed}  # fmt: skip
+            out = remote_cli.admin(remote, "POST", "/v1/admin/settlement/run", body)
+            if out["end"] is None:
+                console.print("no obligations")
+                return
+            console.print(
+                f"custodian ran {out['start']} .. {out['end']}: {out['events']} events; "
+                + " ".join(f"{k}={v}" for k, v in sorted(out["counts"].items()))
+            )
+            return
     with open_desk(data_dir, store, read_only=False) as (a, svc):
         obs = svc.obligations()
         if not obs:
