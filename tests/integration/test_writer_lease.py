@@ -162,3 +162,84 @@ def test_a_fenced_store_refuses_a_stale_epoch(pg_config: Config) -> None:
             fresh.close()
     finally:
         lease.close()
+
+
+def test_read_only_postgres_store_reads_and_never_writes(pg_config: Config) -> None:
+    from execflow.adapters.store.postgres import PostgresEventStore
+    from execflow.application.ports import StreamAppend
+    from execflow.domain.errors import ReadOnlyStoreError
+    from execflow.domain.events import OrderCanceled
+
+    missing = PostgresEventStore(pg_config.pg_dsn, table=pg_config.pg_table, read_only=True)
+    try:  # nobody wrote this log yet: it reads as empty and is not created
+        assert missing.last_position() == 0 and list(missing.read_all()) == []
+    finally:
+        missing.close()
+    with build_app(pg_config) as writer:
+        writer.engine.execute(order("R1"))
+        last = writer.store.last_position()
+        with build_app(pg_config, read_only=True) as view:  # next to the writer
+            assert view.lease is None and view.venues == {}
+            assert view.engine.orders["R1"].cl_ord_id == "R1"
+            assert view.store.last_position() == last
+            with pytest.raises(ReadOnlyStoreError):
+                view.store.append_batch(
+                    [StreamAppend("x", 0, [OrderCanceled(ts=1, cl_ord_id="x")])]
+                )
+        assert writer.store.last_position() == last
+
+
+def test_a_stopped_server_whose_lease_moved_exits_on_resume(
+    pg_config: Config, tmp_path: Path
+) -> None:
+    """The issue's scenario with real processes: `execflow serve` on PostgreSQL is paused
+    (SIGSTOP) past its lease's time to live, another writer takes the lease, the server resumes
+    (SIGCONT): it learns it lost the lease, stops its engine and exits 1, saying why."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from execflow.adapters.lease.postgres import PostgresWriterLease
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXECFLOW_")}
+    env.update(EXECFLOW_STORE="postgres", EXECFLOW_PG_DSN=pg_config.pg_dsn,
+               EXECFLOW_PG_TABLE=pg_config.pg_table, EXECFLOW_LEASE_TTL="2")  # fmt: skip
+    exe = str(Path(sys.executable).with_name("execflow"))
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [exe, "serve", "--port", "0", "--grpc-port", "-1", "-d", str(tmp_path / "d")],
+            env=env, stdout=out, stderr=out,
+        )  # fmt: skip
+    standby = PostgresWriterLease(pg_config.pg_dsn, pg_config.pg_table, ttl_s=2)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "d" / "server.json").exists():
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the server did not start in 120 s"
+            time.sleep(0.05)
+        held = standby.holder()
+        assert held is not None and held.pid == server.pid
+        server.send_signal(signal.SIGSTOP)  # paused: it renews nothing
+        deadline = time.monotonic() + 60
+        while True:  # the standby takes over once the paused holder's lease expired
+            try:
+                got = standby.acquire("standby")
+                break
+            except LeaseHeldError:
+                assert time.monotonic() < deadline, "the paused server's lease never expired"
+                time.sleep(0.2)
+        assert got.epoch == held.epoch + 1
+        server.send_signal(signal.SIGCONT)
+        assert server.wait(120) == 1
+        text = log.read_text()
+        assert "writer_lease_lost" in text or "LEASE_LOST" in text, text
+        assert "error: the engine stopped" in text
+        standby.check()  # the standby is the writer
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGCONT)
+            server.kill()
+            server.wait(30)
+        standby.close()
