@@ -1,8 +1,10 @@
-"""Cases 4-13: heartbeats, TestRequest, Reject, ResendRequest, SequenceReset (gap fill and
-reset), logout; plus the sequence reset by Logon 141=Y during a session."""
+"""Cases 4-13 and 16: heartbeats, TestRequest, Reject, ResendRequest, SequenceReset (gap fill
+and reset), logout, messages queued while disconnected; plus the sequence reset by Logon 141=Y
+during a session."""
 
 from __future__ import annotations
 
+from execflow.fix.message import Message
 from tests.fix_conformance.helpers import expect_echo, order, run
 from tests.fix_conformance.rig import acceptor_rig
 
@@ -328,5 +330,29 @@ def test_this_side_resets_seq_nums_during_session(begin: str) -> None:
             await peer.send("1", (112, "X"))
             await peer.expect("0", t34=2, t112="X")
             await peer.logout()
+
+    run(case)
+
+
+def test_16_messages_sent_while_disconnected_are_recovered_by_resend(begin: str) -> None:
+    """16 (optional): a message the application sends while the counterparty is away keeps
+    its sequence number; after the next Logon the counterparty sees the gap, asks, and gets it
+    resent (PossDupFlag=Y); admin messages in the range are gap-filled."""
+
+    async def case() -> None:
+        async with acceptor_rig(begin, reset_on_logon=False) as rig:
+            peer = await rig.logged_on()
+            await peer.logout()  # our 1 Logon, 2 Logout; their 1, 2
+            assert not rig.session.send(Message.new("D", *order(peer, "WHILE-AWAY")))
+            again = await rig.connect()
+            again.seq = 3
+            reply = await again.logon(seq=3)
+            assert reply.get(34) == b"4"  # 3 went to the store
+            await again.send("2", (7, 3), (16, 0))
+            resent = await again.expect("D", t34=3, t11="WHILE-AWAY", t43="Y")
+            assert resent.get(122)
+            await again.expect("4", t34=4, t36=5, t123="Y", t43="Y")  # our Logon: gap-filled
+            await again.barrier()
+            await again.logout()
 
     run(case)
