@@ -329,3 +329,26 @@ def _validation(*, allow_user_defined: bool) -> object:
     from execflow.fix.validation import ValidationConfig
 
     return ValidationConfig(allow_user_defined_fields=allow_user_defined)
+
+
+def test_14_resent_message_failing_validation_is_rejected_and_the_queue_goes_on(
+    begin: str,
+) -> None:
+    """A resent (PossDupFlag=Y) message that fills a gap and breaks the dictionary gets its
+    Reject; the queued messages behind it are then processed in order."""
+
+    async def case() -> None:
+        async with acceptor_rig(begin) as rig:
+            peer = await rig.logged_on()
+            await peer.send("1", (112, "HELLO1"), seq=3)
+            await peer.expect("2", t7=2, t16=0)
+            bad = [*order(peer), (126, "20040415")]  # ExpireTime is a UTCTimestamp
+            await peer.send("D", *bad, seq=2, header=[(43, "Y"), (122, peer.now())])
+            await peer.expect_reject(2, 6, 126, "D")
+            await peer.expect("0", t112="HELLO1")  # the queued TestRequest, in order
+            peer.seq = 4
+            await peer.send("1", (112, "HELLO2"))
+            await peer.expect("0", t112="HELLO2")
+            await peer.logout()
+
+    run(case)
