@@ -79,8 +79,9 @@ def synthetic(n_fills: int, seed: int = 20261205) -> dict[str, pl.DataFrame]:
     )  # fmt: skip
     parents = (
         kids.filter(pl.col("parent_id").is_not_null())
-        .group_by("parent_id")
+        .group_by("parent_id", maintain_order=True)
         .agg(pl.all().first(), pl.col("quantity").sum().alias("_q"))
+        .sort("parent_id")
         .select(
             pl.col("parent_id").alias("cl_ord_id"),
             pl.lit(None, pl.Int64).alias("parent_id"),
@@ -205,6 +206,7 @@ def run(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     say = progress or (lambda _msg: None)
+    load_before = os.getloadavg()[0]
     say(f"generating {n:,} fills")
     g0 = time.perf_counter()
     data = synthetic(n, seed)
@@ -230,6 +232,9 @@ def run(
     out["checks"] = checks
     out["ok"] = all(checks.values())
     out["nproc"] = os.cpu_count()
+    # the machine's 1-minute load average before and after: shared cores make numbers noisy
+    out["loadavg_before"] = load_before
+    out["loadavg_after"] = os.getloadavg()[0]
     out["polars"] = pl.__version__
     out["python"] = platform.python_version()
     out["polars_threads"] = pl.thread_pool_size()

@@ -136,7 +136,8 @@ def tca(
         t.add_row(stage, f"{res[f'{stage}_min_s']:.3f}", f"{res[f'{stage}_median_s']:.3f}")
     console.print(t)
     console.print(
-        f"{res['fills_per_s']:,.0f} fills/s (best); generation {res['generate_s']:.1f} s "
+        f"{res['fills_per_s']:,.0f} fills/s (best); load average {res['loadavg_before']:.1f} "
+        f"-> {res['loadavg_after']:.1f}; generation {res['generate_s']:.1f} s "
         f"(not timed); self-checks: "
         + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in res["checks"].items())
     )

@@ -192,3 +192,18 @@ def test_settlement_cash_is_net_and_gross_stays_visible() -> None:
         assert post[trading_account("ACC1", "USD")] == int(side) * gross
         assert post[fee_account("ACC1", "USD")] == 300
         assert sum(p.amount for p in journal.postings if p.unit == "USD") == 0  # type: ignore[attr-defined]
+
+
+def test_risk_day_pnl_is_net_of_fees() -> None:
+    from execflow.application.pretrade.state import AccountState, InstrumentState, Pos
+
+    pos = Pos(AccountState("A"), InstrumentState(AAPL))
+    pos.fill(1, 100, 19000, fee=30)  # bought 100 @ 190.00, paid 0.30
+    pos.revalue(19010)  # marked at 190.10: gross +10.00 (1000 cents), net 970
+    assert pos.book.pnl == 970
+    pos.fill(-1, 100, 19010, fee=-20)  # sold at the mark with a 0.20 rebate
+    pos.revalue(19010)
+    assert pos.book.pnl == 990 and pos.fees == 10
+    pos.roll_day(19010)  # a new day: today's P&L (and today's fees) restart
+    pos.revalue(19010)
+    assert pos.book.pnl == 0 and pos.fees == 0
