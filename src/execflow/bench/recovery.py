@@ -1,0 +1,187 @@
+"""`execflow bench recovery`: start-up time on a large log (docs/adr/0008-exact-restart.md).
+
+Generates the log itself, quickly: ``events`` events (default 1M) written straight into a
+SQLite store in big batches with ``synchronous=OFF`` (orders of five events each: initialized,
+submitted, accepted, filled, filled; every tenth left open), then a clean shutdown of an engine
+on it, so snapshots exist. Then, in a fresh process per repetition (3 by default):
+
+* ``startup``: ``bootstrap.build_app`` on the log (writer: lease, recovery pass, venue restore,
+  settlement catch-up), wall time until it returns;
+* ``orders_list``: the whole ``execflow orders list`` command (interpreter start-up and
+  imports included), wall time of the child process.
+
+Reports min and median per measurement, and (``--profile``) the top of a cProfile of one
+start-up. Benchmarks report, they do not pass or fail on time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from execflow.adapters.reference import default_instruments
+from execflow.application.ports import StreamAppend
+from execflow.domain.enums import Liquidity, OrderType, Side, TimeInForce
+from execflow.domain.events import (
+    Event,
+    OrderAccepted,
+    OrderFilled,
+    OrderInitialized,
+    OrderSubmitted,
+)
+
+NS = 1_000_000_000
+T0 = 1_764_000_000 * NS  # a fixed time: the log is the same at every run
+EVENTS_PER_ORDER = 5
+
+
+def generate(data_dir: Path, events: int, progress: Callable[[str], None] | None = None) -> int:
+    """Write a log of about ``events`` events; returns the number written."""
+    from execflow.adapters.store.sqlite import SqliteEventStore
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqliteEventStore(data_dir / "events.db", synchronous="OFF")
+    instruments = [str(i.id) for i in default_instruments()][:3]
+    orders = events // EVENTS_PER_ORDER
+    written = 0
+    batch: list[StreamAppend] = []
+    try:
+        for n in range(orders):
+            cl = f"B-{n}"
+            ts = T0 + n * 1_000_000
+            side = Side.BUY if n % 2 else Side.SELL
+            evs: list[Event] = [
+                OrderInitialized(
+                    ts=ts, cl_ord_id=cl, account=f"ACC-{n % 50}", instrument=instruments[n % 3],
+                    side=side, order_type=OrderType.LIMIT, quantity=200, price=19_000 + n % 40,
+                    tif=TimeInForce.GTC, venue="PAPER",
+                ),
+                OrderSubmitted(ts=ts, cl_ord_id=cl, venue="PAPER"),
+                OrderAccepted(ts=ts + 1, cl_ord_id=cl, venue_order_id=f"V{n}", exec_id=f"A{n}"),
+                OrderFilled(
+                    ts=ts + 2, cl_ord_id=cl, exec_id=f"F{n}a", last_qty=100,
+                    last_px=19_000 + n % 40, liquidity=Liquidity.MAKER, venue="PAPER",
+                ),
+            ]  # fmt: skip
+            if n % 10:  # every tenth order stays open, partially filled
+                evs.append(
+                    OrderFilled(
+                        ts=ts + 3, cl_ord_id=cl, exec_id=f"F{n}b", last_qty=100,
+                        last_px=19_000 + n % 40, liquidity=Liquidity.MAKER, venue="PAPER",
+                    )
+                )  # fmt: skip
+            batch.append(StreamAppend(f"order-{cl}", 0, evs))
+            written += len(evs)
+            if len(batch) >= 2_000:
+                store.append_batch(batch)
+                batch = []
+                if progress is not None and n % 20_000 < 400:
+                    progress(f"generating {written:,}/{events:,} events")
+        if batch:
+            store.append_batch(batch)
+    finally:
+        store.close()
+    return written
+
+
+_STARTUP = """
+import json, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from execflow.bootstrap import build_app
+from execflow.config import Config
+from execflow.adapters.clock import SimulatedClock
+t1 = time.perf_counter()
+app = build_app(Config(data_dir=Path(sys.argv[1]), store="sqlite", sqlite_synchronous="NORMAL"),
+                clock=SimulatedClock(int(sys.argv[2])), tune_gc=False)
+t2 = time.perf_counter()
+out = {"imports_s": t1 - t0, "startup_s": t2 - t1, "orders": len(app.engine.orders),
+       "position": app.engine.position,
+       "events_read": app.recovery.events_read if app.recovery else None}
+if len(sys.argv) > 3:
+    app.close()
+print(json.dumps(out))
+"""
+
+
+def _startup(data_dir: Path, close: bool = False) -> dict[str, Any]:
+    args = [sys.executable, "-c", _STARTUP, str(data_dir), str(T0 + 10**15)]
+    if close:
+        args.append("close")
+    p = subprocess.run(args, capture_output=True, text=True, timeout=3_600, check=False)
+    if p.returncode != 0:
+        raise RuntimeError(f"start-up child failed: {p.stderr[-2000:]}")
+    return dict(json.loads(p.stdout.strip().splitlines()[-1]))
+
+
+def _orders_list(data_dir: Path) -> float:
+    env = {**os.environ, "EXECFLOW_DATA_DIR": str(data_dir), "EXECFLOW_STORE": "sqlite"}
+    cmd = [sys.executable, "-m", "execflow.cli.main", "orders", "list"]
+    t = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, env=env, timeout=3_600, check=False)
+    wall = time.perf_counter() - t
+    if p.returncode != 0:
+        raise RuntimeError(f"orders list failed: {p.stderr[-2000:]!r}")
+    return wall
+
+
+def run(
+    events: int = 1_000_000,
+    repetitions: int = 3,
+    data_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    import tempfile
+
+    tmp = None
+    if data_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-recovery-")
+        data_dir = Path(tmp.name)
+    try:
+        t = time.perf_counter()
+        written = generate(data_dir, events, progress)
+        gen_s = time.perf_counter() - t
+        if progress is not None:
+            progress("first start (full fold) and clean shutdown: snapshots")
+        first = _startup(data_dir, close=True)
+        starts = []
+        for i in range(repetitions):
+            if progress is not None:
+                progress(f"start-up {i + 1}/{repetitions}")
+            starts.append(_startup(data_dir))
+        lists = []
+        for i in range(repetitions):
+            if progress is not None:
+                progress(f"orders list {i + 1}/{repetitions}")
+            lists.append(_orders_list(data_dir))
+        su = [s["startup_s"] for s in starts]
+        return {
+            "benchmark": "recovery",
+            "events": written,
+            "orders": starts[-1]["orders"],
+            "generate_s": round(gen_s, 3),
+            "first_start_full_fold_s": round(first["startup_s"], 3),
+            "startup_s": {"min": round(min(su), 3), "median": round(statistics.median(su), 3),
+                          "runs": [round(x, 3) for x in su]},
+            "startup_events_read": starts[-1]["events_read"],
+            "startup_imports_s": round(statistics.median(s["imports_s"] for s in starts), 3),
+            "orders_list_s": {"min": round(min(lists), 3),
+                              "median": round(statistics.median(lists), 3),
+                              "runs": [round(x, 3) for x in lists]},
+            "goals": {"startup_median_s": 1.0, "orders_list_median_s": 0.5},
+            "repetitions": repetitions,
+            "nproc": os.cpu_count(),
+            "python": platform.python_version(),
+            "fresh_process_per_repetition": True,
+        }  # fmt: skip
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
