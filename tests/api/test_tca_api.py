@@ -46,7 +46,7 @@ def test_tca_routes_are_scoped_to_the_keys_accounts(client: httpx.Client) -> Non
     assert r.status_code == 200, r.text
     mine = {o["cl_ord_id"]: o for o in r.json()["items"]}
     assert cl_a in mine and cl_b not in mine
-    assert mine[cl_a]["side"] == "BUY" and mine[cl_a]["filled_qty"] == 7
+    assert mine[cl_a]["side"] == "BUY" and mine[cl_a]["filled_qty"] == "7"
     assert mine[cl_a]["created_at"].endswith("+00:00")
     r = client.get("/v1/tca/orders", params={"limit": 1000}, headers=H_ADMIN, timeout=120)
     both = {o["cl_ord_id"]: o for o in r.json()["items"]}

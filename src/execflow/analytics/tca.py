@@ -60,6 +60,8 @@ def scales_frame(instruments: Iterable[Instrument]) -> pl.DataFrame:
             i.multiplier * 10.0 ** -(i.price_decimals + i.qty_decimals),
             10.0 ** -currency_decimals(i.currency),
             i.currency,
+            i.price_decimals,
+            i.qty_decimals,
         )
         for i in instruments
     ]
@@ -70,6 +72,8 @@ def scales_frame(instruments: Iterable[Instrument]) -> pl.DataFrame:
             "value_scale": pl.Float64,
             "fee_scale": pl.Float64,
             "currency": pl.String,
+            "price_decimals": pl.Int64,
+            "qty_decimals": pl.Int64,
         },
         orient="row",
     )
@@ -350,7 +354,11 @@ def order_costs(
                 pl.col("instrument").cast(o.schema["instrument"]),
                 "value_scale",
                 "fee_scale",
-                *(["currency"] if "currency" in _df(scales).columns else []),
+                *[
+                    c
+                    for c in ("currency", "price_decimals", "qty_decimals")
+                    if c in _df(scales).columns
+                ],
             ),
             on="instrument",
             how="left",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from execflow.analytics.tca import (
     order_costs,
     totals,
 )
+from execflow.domain.numbers import from_scaled
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go  # type: ignore[import-untyped]
@@ -222,7 +224,7 @@ def write_parquet(result: TcaResult, directory: str | Path) -> dict[str, Path]:
 
 def _r(v: Any, places: int = 2) -> Any:
     if isinstance(v, float):
-        return round(v, places)
+        return round(v, places) + 0.0  # no "-0.0" for people
     return v
 
 
@@ -260,11 +262,19 @@ def order_rows(result: TcaResult, limit: int = 100, costliest: bool = True) -> l
     import polars as pl
 
     df = result.costs.sort("total_bps", descending=costliest, nulls_last=True).head(limit)
-    cols = [c for c in (*ORDER_COLUMNS, "created_ts") if c in df.columns]
+    extra = [c for c in ("created_ts", "currency", "price_decimals", "qty_decimals")
+             if c in df.columns]  # fmt: skip
+    cols = [c for c in ORDER_COLUMNS if c in df.columns] + extra
     out = []
     for r in df.select(cols).with_columns(pl.col("cl_ord_id").cast(pl.String)).to_dicts():
         r["side"] = "BUY" if r["side"] > 0 else "SELL"
-        r["created_at"] = _iso(r.pop("created_ts"))
+        r["created_at"] = _iso(r.pop("created_ts", None))
+        pd_, qd = r.pop("price_decimals", None), r.pop("qty_decimals", None)
+        if pd_ is not None and qd is not None:  # integer units -> decimal strings, for people
+            for k in ("quantity", "filled_qty"):
+                r[k] = str(from_scaled(int(r[k]), qd))
+            avg = r["avg_px"]
+            r["avg_px"] = None if avg is None else str(round(Decimal(avg).scaleb(-pd_), pd_ + 4))
         out.append({k: _r(v) for k, v in r.items()})
     return out
 

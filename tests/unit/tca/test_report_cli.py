@@ -87,6 +87,9 @@ def test_orders_lists_costliest_first_as_json_lines(session_dir: Path) -> None:
     assert len(rows) == 5 and all(x["side"] in ("BUY", "SELL") for x in rows)
     bps = [x["total_bps"] for x in rows]
     assert bps == sorted(bps, reverse=True)
+    # decimals for people, not the internal integers: AAPL 190.50 is "190.50...", not 19050
+    assert all(x["avg_px"] is None or "." in x["avg_px"] for x in rows)
+    assert all(x["quantity"].isdigit() and x["created_at"].endswith("+00:00") for x in rows)
 
 
 def test_missing_log_is_a_clear_error(tmp_path: Path) -> None:
