@@ -107,3 +107,31 @@ def test_unusable_venue_snapshot_is_ignored_with_a_warning(
         assert app.engine.position == position
     finally:
         app.close()
+
+
+def test_a_running_engine_snapshots_every_n_events_when_idle(tmp_path: Path) -> None:
+    from execflow.application.runner import EngineRunner
+
+    app = build_app(_config(tmp_path), clock=SimulatedClock(OPEN), tune_gc=False,
+                    snapshot_every=3)  # fmt: skip
+    runner = EngineRunner(app.engine)
+    runner.on_idle.append(app.maybe_checkpoint)
+    try:
+        with runner:
+            for i in range(3):
+                r = runner.execute(
+                    SubmitOrder(
+                        cl_ord_id=f"N{i}", account="A", instrument="AAPL", side=1,
+                        order_type=OrderType.LIMIT, quantity=5, price=100, tif=TimeInForce.DAY,
+                    ),
+                    timeout=60,
+                )  # fmt: skip
+                assert r.ok
+            runner.call(lambda: None, timeout=60)  # one more idle round
+            position = runner.call(lambda: app.engine.position, timeout=60)
+        snaps = SqliteSnapshotStore(tmp_path / "events.db", read_only=True)
+        snap = snaps.load("venue:PAPER")
+        snaps.close()
+        assert snap is not None and 3 <= snap.position <= position
+    finally:
+        app.close()

@@ -106,6 +106,7 @@ def build_context(
     bus = app.engine.bus
     bus.subscribe(metrics.on_events, name="api-metrics")
     runner = EngineRunner(app.engine)
+    runner.on_idle.append(app.maybe_checkpoint)  # a snapshot every snapshot_every events
     service = ExecutionService(runner, app.instruments, index, positions, metrics)
     feed = make_feed(app, settings)  # subscribes to the bus: before the engine runs
     ctx = ApiContext(

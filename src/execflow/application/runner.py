@@ -42,6 +42,8 @@ class EngineRunner:
         self.failure: BaseException | None = None
         # called on the engine thread when it ends on an error (a server shuts down)
         self.on_failure: list[Callable[[BaseException], None]] = []
+        # called on the engine thread when it is idle (periodic snapshots: App.maybe_checkpoint)
+        self.on_idle: list[Callable[[], object]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -137,6 +139,8 @@ class EngineRunner:
                 if self._done:  # resolved outside process() (a call, a venue poll)
                     self._hand_over()
                 if n == 0 and not engine.has_work() and not self._calls:
+                    for fn in self.on_idle:
+                        fn()
                     self._wake.wait(self.idle_wait_s)
         except LeaseLostError as exc:  # another writer owns the log now: stop, say why
             self.failure = exc
