@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from execflow.application.tickets import CommandResult
 from execflow.domain.commands import SubmitBracket, SubmitGroup
 from execflow.domain.enums import ContingencyType, OrderStatus
 from execflow.domain.errors import InvalidTransitionError, RejectCode
@@ -23,7 +24,6 @@ from execflow.domain.events import (
     GroupDone,
     GroupEvent,
     OrderDenied,
-    OrderHeld,
     OrderInitialized,
 )
 from execflow.domain.groups import (
@@ -42,7 +42,7 @@ from execflow.domain.orders import Order
 from execflow.domain.validation import Rejection
 
 if TYPE_CHECKING:
-    from execflow.application.engine import CommandResult, Engine
+    from execflow.application.context import EngineContext
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +50,21 @@ _MAX_ROUNDS = 16
 
 
 class Contingent:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
         self.groups: dict[str, Group] = {}
         self.dirty: set[str] = set()
         self.anomalies = 0
 
     # -- commands ----------------------------------------------------------------------------
     def submit(self, cmd: SubmitGroup | SubmitBracket) -> CommandResult:
-        from execflow.application.engine import CommandResult
-
-        e = self.engine
+        e = self.ctx
         gid = cmd.group_id
         rej = validate_group(cmd)
         if rej is None and gid in self.groups:
             rej = Rejection(RejectCode.DUPLICATE_GROUP_ID, f"group id {gid!r} is already used")
         members = members_of(cmd)
-        now = e.clock.now_ns()
+        now = e.now()
         screened: list[tuple[OrderInitialized, str | Rejection]] = []
         if rej is None:
             for sub, role in members:
@@ -77,7 +75,7 @@ class Contingent:
                     )
                     break
                 checked = role not in (TAKE_PROFIT, STOP_LOSS)  # exits only reduce the entry
-                found = e._admit(sub, now, group_id=gid, role=role, checks=checked)
+                found = e.admit(sub, now, group_id=gid, role=role, checks=checked)
                 if isinstance(found, Rejection):
                     rej = Rejection(found.code, f"{sub.cl_ord_id}: {found.reason}")
                     break
@@ -95,33 +93,26 @@ class Contingent:
             quantities=tuple(s.quantity for s, _ in members),
         )
         self.groups[gid] = Group(created)
-        e._new_groups.append(gid)
-        e._stage(GROUP_STREAM_PREFIX + gid, 0, created)
+        e.stage(GROUP_STREAM_PREFIX + gid, 0, created)
         denied = next((r for _, r in screened if isinstance(r, Rejection)), None)
         for (init, routed), (_sub, role) in zip(screened, members, strict=True):
-            order = e._create(init)
+            order = e.create(init)
             if denied is not None:
                 own = routed if isinstance(routed, Rejection) else None
                 code = own.code if own else RejectCode.CONTINGENT_GROUP_REJECTED
                 why = own.reason if own else f"another order of group {gid} was refused"
-                e._emit(order, OrderDenied(ts=now, cl_ord_id=init.cl_ord_id, code=code, reason=why))
+                e.emit(order, OrderDenied(ts=now, cl_ord_id=init.cl_ord_id, code=code, reason=why))
             elif role in (ENTRY, PRIMARY) or kind in (ContingencyType.OCO, ContingencyType.OUO):
                 assert isinstance(routed, str)
-                e._go(order, routed, now)
+                e.go(order, routed, now)
             else:
-                e._emit(
-                    order,
-                    OrderHeld(ts=now, cl_ord_id=order.cl_ord_id, reason=f"waits for group {gid}"),
-                )
-                e.emulator.schedule_expiry(order, now)
+                e.hold(order, f"waits for group {gid}", now)
         self.dirty.add(gid)
         if denied is not None:
             return CommandResult(False, gid, "DENIED", denied.code, denied.reason)
         return CommandResult(True, gid, "ACCEPTED")
 
     def cancel(self, group_id: str, now: int) -> CommandResult:
-        from execflow.application.engine import CommandResult
-
         group = self.groups.get(group_id)
         if group is None:
             return CommandResult(
@@ -151,12 +142,12 @@ class Contingent:
         self.dirty.clear()
 
     def _carry_out(self, group: Group) -> None:
-        e = self.engine
+        e = self.ctx
         lot = 1
         first = e.orders.get(group.members[0])
         if first is not None:
             lot = e.instruments[first.instrument].lot_size
-        now = e.clock.now_ns()
+        now = e.now()
         for action in plan(group, e.orders, lot):
             kind = action.kind
             if kind == "anomaly":
@@ -184,22 +175,22 @@ class Contingent:
                 self._member_action(order, action, now)
 
     def _member_action(self, order: Order, action: Action, now: int) -> None:
-        e = self.engine
+        e = self.ctx
         try:
             if action.kind == "cancel":
-                e._cancel_internal(order, "contingent: group rule", now)
+                e.cancel(order, "contingent: group rule", now)
             elif action.kind == "resize":
-                e._resize_internal(order, action.qty, now)
+                e.resize(order, action.qty, now)
             elif action.kind == "activate" and order.status is OrderStatus.HELD:
-                e._activate(order, action.qty, now)
+                e.activate(order, action.qty, now)
         except InvalidTransitionError as exc:  # a bug must not stop the engine: make it visible
             log.exception("event=group_action_failed cl_ord_id=%s", order.cl_ord_id)
-            e._anomaly_now(order, exc.code, exc.message, now)
+            e.anomaly(order, exc.code, exc.message, now)
 
     def _record(self, group: Group, ev: GroupEvent) -> None:
         expected = group.version
         group.apply(ev)
-        self.engine._stage(GROUP_STREAM_PREFIX + group.group_id, expected, ev)
+        self.ctx.stage(GROUP_STREAM_PREFIX + group.group_id, expected, ev)
 
     # -- recovery ----------------------------------------------------------------------------
     def recover_event(self, ev: GroupEvent) -> None:
@@ -208,9 +199,8 @@ class Contingent:
         else:
             self.groups[ev.group_id].apply(ev)
 
-    def reload(self, group_id: str) -> None:
-        recs = self.engine.store.read_stream(GROUP_STREAM_PREFIX + group_id)
-        events = [r.event for r in recs if isinstance(r.event, GroupEvent)]
+    def reload(self, group_id: str, events: list[GroupEvent]) -> None:
+        """The group as its committed ``events`` say (after a failed commit)."""
         if events:
             self.groups[group_id] = Group.replay(events)
         else:

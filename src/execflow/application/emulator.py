@@ -33,7 +33,7 @@ from execflow.domain.triggers import (
 )
 
 if TYPE_CHECKING:
-    from execflow.application.engine import Engine
+    from execflow.application.context import EngineContext
 
 DAY_NS = 86_400 * 10**9
 
@@ -75,7 +75,7 @@ class Emulator:
 
     def __init__(
         self,
-        engine: Engine,
+        ctx: EngineContext,
         *,
         end_of_day: Callable[[int], int] = utc_midnight_after,
         trail_step_ticks: int = 1,
@@ -83,7 +83,7 @@ class Emulator:
     ) -> None:
         if trail_step_ticks < 1:
             raise ValueError("trail_step_ticks must be at least 1")
-        self.engine = engine
+        self.ctx = ctx
         self.end_of_day = end_of_day
         self.sessions = sessions  # per-instrument session closes; else ``end_of_day``
         self.trail_step_ticks = trail_step_ticks
@@ -97,7 +97,7 @@ class Emulator:
     # -- holding -----------------------------------------------------------------------------
     def hold(self, order: Order, now: int) -> None:
         """Start waiting for ``order``'s trigger (from INITIALIZED or HELD); may trigger now."""
-        e = self.engine
+        e = self.ctx
         stop, ref = order.stop_price, None
         bid, ask = e.market.bbo(order.instrument)
         side = int(order.side)
@@ -108,13 +108,13 @@ class Emulator:
                 trail = trail_stop(side, ref, order.trail_offset, order.trail_bps, tick)
                 if stop is None or stop_improved(side, stop, trail, 1):
                     stop = trail
-        e._emit(
+        e.emit(
             order,
             OrderPendingTrigger(ts=now, cl_ord_id=order.cl_ord_id, stop_price=stop, ref_px=ref),
         )
         self._watch(order)
         self.schedule_expiry(order, now)
-        self._evaluate(order, bid, ask, None, now)
+        self.evaluate(order, bid, ask, None, now)
 
     def _watch(self, order: Order) -> None:
         self.waiting.setdefault(order.instrument, {})[order.cl_ord_id] = order
@@ -142,7 +142,7 @@ class Emulator:
 
     def expire_due(self, now: int) -> None:
         q = self.expiries
-        orders = self.engine.orders
+        orders = self.ctx.orders
         while q and q[0][0] <= now:
             _, cl = heapq.heappop(q)
             order = orders.get(cl)
@@ -150,7 +150,7 @@ class Emulator:
                 order.status is OrderStatus.HELD or order.status is OrderStatus.PENDING_TRIGGER
             ):
                 self.forget(order)
-                self.engine._emit(order, OrderExpired(ts=now, cl_ord_id=cl))
+                self.ctx.emit(order, OrderExpired(ts=now, cl_ord_id=cl))
 
     # -- market data -------------------------------------------------------------------------
     def on_tick(self, tick: MarketTick) -> None:
@@ -158,11 +158,11 @@ class Emulator:
         orders = self.waiting.get(tick.instrument)
         if not orders:
             return
-        now = self.engine.clock.now_ns()
+        now = self.ctx.now()
         for order in list(orders.values()):
-            self._evaluate(order, tick.bid, tick.ask, tick.last, now)
+            self.evaluate(order, tick.bid, tick.ask, tick.last, now)
 
-    def _evaluate(
+    def evaluate(
         self, order: Order, bid: int | None, ask: int | None, last: int | None, now: int
     ) -> None:
         if order.status is not OrderStatus.PENDING_TRIGGER:
@@ -177,22 +177,22 @@ class Emulator:
         assert stop is not None
         self.triggered += 1
         self.forget(order)
-        e = self.engine
-        e._emit(
+        e = self.ctx
+        e.emit(
             order,
             OrderTriggered(ts=now, cl_ord_id=order.cl_ord_id, trigger_px=px, stop_price=stop),
         )
-        e._release(order, now)
+        e.release(order, now)
 
     def _trail(self, order: Order, side: int, px: int | None, now: int) -> None:
         ref = better_ref(side, order.ref_px, px)
         if ref is None or ref == order.ref_px:
             return
-        tick = self.engine.instruments[order.instrument].tick_size
+        tick = self.ctx.instruments[order.instrument].tick_size
         stop = trail_stop(side, ref, order.trail_offset, order.trail_bps, tick)
         if stop_improved(side, order.stop_price, stop, self.trail_step_ticks * tick):
             self.trail_updates += 1
-            self.engine._emit(
+            self.ctx.emit(
                 order,
                 OrderTriggerUpdated(ts=now, cl_ord_id=order.cl_ord_id, stop_price=stop, ref_px=ref),
             )

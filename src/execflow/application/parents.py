@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from execflow.application.tickets import CommandResult
 from execflow.domain.commands import ReplaceOrder, SubmitOrder, SubmitParentOrder
 from execflow.domain.enums import TERMINAL_STATUSES, OrderStatus, OrderType
 from execflow.domain.errors import RejectCode
@@ -30,27 +31,25 @@ from execflow.domain.orders import Order
 from execflow.domain.validation import MAX_CL_ORD_ID_LEN, Rejection
 
 if TYPE_CHECKING:
-    from execflow.application.engine import CommandResult, Engine
+    from execflow.application.context import EngineContext
 
 _WORKING = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 
 
 class Parents:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
         self.children: dict[str, list[str]] = {}
 
     # -- commands ----------------------------------------------------------------------------
     def submit(self, cmd: SubmitParentOrder) -> CommandResult:
-        from execflow.application.engine import CommandResult
-
-        e = self.engine
+        e = self.ctx
         cl = cmd.cl_ord_id
         rej = self._validate(cmd)
         if rej is not None:
             return CommandResult(False, cl, "", rej.code, rej.reason)
-        now = e.clock.now_ns()
-        order = e._create(
+        now = e.now()
+        order = e.create(
             OrderInitialized(
                 ts=now,
                 cl_ord_id=cl,
@@ -68,11 +67,11 @@ class Parents:
             )
         )
         self.children[cl] = []
-        e._emit(order, ParentAccepted(ts=now, cl_ord_id=cl))
+        e.emit(order, ParentAccepted(ts=now, cl_ord_id=cl))
         return CommandResult(True, cl, order.status)
 
     def _validate(self, cmd: SubmitParentOrder) -> Rejection | None:
-        e = self.engine
+        e = self.ctx
         cl = cmd.cl_ord_id
         if not cl or len(cl) > MAX_CL_ORD_ID_LEN:
             return Rejection(
@@ -101,7 +100,7 @@ class Parents:
     def check_child(self, cmd: SubmitOrder) -> Rejection | None:
         """May ``cmd`` be sent as a child of ``cmd.parent_id``?"""
         assert cmd.parent_id is not None
-        parent = self.engine.orders.get(cmd.parent_id)
+        parent = self.ctx.orders.get(cmd.parent_id)
         if parent is None or not parent.is_parent:
             return Rejection(RejectCode.UNKNOWN_PARENT, f"no parent order {cmd.parent_id!r}")
         if parent.status not in _WORKING:
@@ -134,7 +133,7 @@ class Parents:
 
     def allocated(self, parent: Order) -> int:
         """Quantity the parent's children hold: what is still working plus what filled."""
-        orders = self.engine.orders
+        orders = self.ctx.orders
         total = 0
         for cl in self.children.get(parent.cl_ord_id, ()):
             c = orders[cl]
@@ -146,25 +145,21 @@ class Parents:
         self.children.setdefault(child.parent_id, []).append(child.cl_ord_id)
 
     def cancel(self, parent: Order, now: int) -> CommandResult:
-        from execflow.application.engine import CommandResult
-
-        e = self.engine
+        e = self.ctx
         cl = parent.cl_ord_id
         if parent.status not in _WORKING:
             return CommandResult(
                 False, cl, parent.status, RejectCode.ORDER_NOT_OPEN,
                 f"parent {cl!r} is {parent.status}",
             )  # fmt: skip
-        e._emit(parent, OrderPendingCancel(ts=now, cl_ord_id=cl))
+        e.emit(parent, OrderPendingCancel(ts=now, cl_ord_id=cl))
         for child in self._open_children(parent):
-            e._cancel_internal(child, f"parent {cl} canceled", now)
+            e.cancel(child, f"parent {cl} canceled", now)
         self._maybe_done(parent, now)
         return CommandResult(True, cl, parent.status)
 
     def replace(self, parent: Order, cmd: ReplaceOrder, now: int) -> CommandResult:
-        from execflow.application.engine import CommandResult
-
-        e = self.engine
+        e = self.ctx
         cl = parent.cl_ord_id
         if parent.status not in _WORKING:
             return CommandResult(
@@ -190,19 +185,19 @@ class Parents:
             rej = (RejectCode.REPLACE_NO_CHANGE, "the replace changes nothing")
         if rej is not None:
             return CommandResult(False, cl, parent.status, rej[0], rej[1])
-        e._emit(parent, OrderPendingReplace(ts=now, cl_ord_id=cl, quantity=qty, price=price))
-        e._emit(parent, OrderReplaced(ts=now, cl_ord_id=cl, quantity=qty, price=price))
+        e.emit(parent, OrderPendingReplace(ts=now, cl_ord_id=cl, quantity=qty, price=price))
+        e.emit(parent, OrderReplaced(ts=now, cl_ord_id=cl, quantity=qty, price=price))
         return CommandResult(True, cl, parent.status)
 
     # -- children's events -------------------------------------------------------------------
     def on_child_event(self, child: Order, event: OrderEvent) -> None:
         assert child.parent_id is not None
-        parent = self.engine.orders.get(child.parent_id)
+        parent = self.ctx.orders.get(child.parent_id)
         if parent is None:
             return
-        e = self.engine
+        e = self.ctx
         if isinstance(event, OrderFilled):
-            e._apply_report_event(
+            e.apply_report(
                 parent,
                 ParentFilled(
                     ts=event.ts,
@@ -217,7 +212,7 @@ class Parents:
             self._maybe_done(parent, event.ts)
 
     def _open_children(self, parent: Order) -> list[Order]:
-        orders = self.engine.orders
+        orders = self.ctx.orders
         return [
             orders[c]
             for c in self.children.get(parent.cl_ord_id, ())
@@ -226,7 +221,7 @@ class Parents:
 
     def _maybe_done(self, parent: Order, ts: int) -> None:
         if parent.status is OrderStatus.PENDING_CANCEL and not self._open_children(parent):
-            self.engine._emit(
+            self.ctx.emit(
                 parent,
                 OrderCanceled(ts=ts, cl_ord_id=parent.cl_ord_id, reason="canceled on request"),
             )

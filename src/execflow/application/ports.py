@@ -106,6 +106,26 @@ class Clock(Protocol):
     def now_ns(self) -> int: ...
 
 
+class CancelRequest(NamedTuple):
+    """Ask a venue to cancel an order (the engine sends it after its batch committed)."""
+
+    cl_ord_id: str
+
+
+class ReplaceRequest(NamedTuple):
+    """Ask a venue to change an order to a total ``quantity`` at ``price`` (None: unchanged)
+    and ``tif`` (None: unchanged)."""
+
+    cl_ord_id: str
+    quantity: int
+    price: int | None
+    tif: TimeInForce | None = None
+
+
+VenueRequest = VenueOrder | CancelRequest | ReplaceRequest
+"""What the engine sends a venue: a new order, a cancel, a cancel/replace."""
+
+
 class ReportSink(Protocol):
     """Where a venue delivers its reports (the engine's inbox). Safe to call from any thread."""
 
