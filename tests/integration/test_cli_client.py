@@ -65,9 +65,9 @@ def stop(s: Served, sig: int = signal.SIGTERM) -> int:
     return s.proc.wait(60)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    s = serve(tmp_path_factory.mktemp("served") / "data")
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    s = serve(tmp_path / "data")
     yield s
     stop(s)
 
@@ -126,9 +126,6 @@ def test_risk_kill_from_the_cli_stops_the_server_accepting_orders(served: Served
     with served.http() as http:
         r = http.post("/v1/orders", json={**body, "cl_ord_id": "AFTER-RESET"})
         assert r.status_code == 201, r.text
-    code, out = cli_run(served, "risk", "set-limit", "max_order_qty", "1000", "--who", "o",
-                        "--why", "w")  # fmt: skip
-    assert code == 0 and out.strip() == "max_order_qty: None -> 1000 (account=*, instrument=*)"
 
 
 def test_groups_parents_replace_and_settlement_go_to_the_server(served: Served) -> None:
@@ -205,3 +202,12 @@ def test_a_second_server_is_refused_and_a_stale_address_is_ignored(tmp_path: Pat
     finally:
         assert stop(again) == 0
     assert not (data / "server.json").exists()  # removed on a clean shutdown
+
+
+def test_limit_changes_go_to_the_server(served: Served) -> None:
+    code, out = cli_run(served, "risk", "set-limit", "max_order_qty", "1000", "--who", "o",
+                        "--why", "w")  # fmt: skip
+    assert code == 0 and out.strip() == "max_order_qty: None -> 1000 (account=*, instrument=*)"
+    code, out = cli_run(served, "risk", "set-limit", "max_order_qty", "none", "--who", "o",
+                        "--why", "w")  # fmt: skip
+    assert code == 0 and out.strip() == "max_order_qty: 1000 -> None (account=*, instrument=*)"
