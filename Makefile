@@ -3,8 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test setup lint typecheck imports unit bench clean
+.PHONY: demo test setup lint typecheck imports unit bench clean core-install
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,9 +15,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# the demo needs the core package and the settlement calendars, nothing of the dev tools
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[settlement]"
+	touch $(DEMO_STAMP)
+
 setup: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/execflow demo
 
 lint: $(STAMP)
@@ -36,7 +42,11 @@ test: $(STAMP)
 	bash scripts/install-system-deps.sh
 	bash scripts/ensure-services.sh
 	$(MAKE) --no-print-directory lint typecheck imports
+	bash scripts/check-core-install.sh
 	bash scripts/run-tests.sh
+
+core-install:
+	bash scripts/check-core-install.sh
 
 bench: $(STAMP)
 	$(BIN)/execflow bench orders --json bench-results/orders.json

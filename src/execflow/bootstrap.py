@@ -37,6 +37,7 @@ from execflow.application.settlement_desk import SettlementDesk
 from execflow.config import Config
 from execflow.domain.fees import FeeSchedule
 from execflow.domain.instruments import Instrument
+from execflow.extras import available
 
 log = logging.getLogger(__name__)
 
@@ -268,8 +269,9 @@ def _start(
     assert recovery is not None
     connect_market_data(app)
     recovery.register(engine.recovery_consumer())
-    if settlement:
-        app.settlement = desk = settlement_desk(app)
+    desk = settlement_desk(app) if settlement else None
+    if desk is not None:
+        app.settlement = desk
         recovery.register(desk.recovery_consumer())
     for c in consumers:
         recovery.register(c)
@@ -334,8 +336,16 @@ def load_fee_schedule(path: Path | None) -> FeeSchedule:
     return schedule_from_mapping(tomllib.loads(text, parse_float=Decimal))
 
 
-def settlement_desk(app: App) -> SettlementDesk:
-    """Settlement on the live log: holiday calendars, reference FX rates, USD base."""
+def settlement_desk(app: App) -> SettlementDesk | None:
+    """Settlement on the live log: holiday calendars, reference FX rates, USD base.
+
+    The calendars come from the ``settlement`` extra (``holidays``). Without it the engine
+    runs without a settlement desk (``app.settlement`` stays None; settlement commands say
+    which extra to install); fills committed meanwhile are settled when a process with the
+    extra starts on the log (the desk settles what is unsettled on attach)."""
+    if not available("holidays"):
+        log.info("event=settlement_off reason=%s", "the 'settlement' extra is not installed")
+        return None
     from execflow.adapters.calendars import HolidaySettlementCalendar
     from execflow.adapters.reference import REFERENCE_FX
     from execflow.application.settlement import FxRateTable

@@ -44,11 +44,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, cast, overload
 from zoneinfo import ZoneInfo
 
-import holidays
-import polars as pl
+from execflow.extras import require
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_T1_SWITCH = date(2027, 10, 11)  # EU (CSDR amendment), UK and CH move to T+1
 _FIRST = date(1, 1, 1)
@@ -72,33 +74,51 @@ class MarketSpec:
         return lag
 
 
+class _HolidaysModule(Protocol):
+    """The part of the ``holidays`` package we use (imported on first use: an extra)."""
+
+    def financial_holidays(self, market: str, *, years: list[int]) -> Mapping[date, str]: ...
+
+    def country_holidays(
+        self, country: str, *, subdiv: str, years: list[int]
+    ) -> Mapping[date, str]: ...
+
+
+def _holidays() -> _HolidaysModule:
+    return cast(_HolidaysModule, require("holidays", "settlement calendars"))
+
+
+def _require_polars() -> None:
+    require("polars", "bulk settlement dates")
+
+
 def _fed(years: Iterable[int]) -> Mapping[date, str]:
-    return holidays.financial_holidays("XFED", years=list(years))
+    return _holidays().financial_holidays("XFED", years=list(years))
 
 
 def _fed_sifma(years: Iterable[int]) -> Mapping[date, str]:
     ys = list(years)
-    out = dict(holidays.financial_holidays("XFED", years=ys))
-    for d, name in holidays.financial_holidays("XNYS", years=ys).items():
+    out = dict(_holidays().financial_holidays("XFED", years=ys))
+    for d, name in _holidays().financial_holidays("XNYS", years=ys).items():
         if "Good Friday" in name:
             out[d] = name
     return out
 
 
 def _target2(years: Iterable[int]) -> Mapping[date, str]:
-    return holidays.financial_holidays("XECB", years=list(years))
+    return _holidays().financial_holidays("XECB", years=list(years))
 
 
 def _england(years: Iterable[int]) -> Mapping[date, str]:
-    return holidays.country_holidays("GB", subdiv="ENG", years=list(years))
+    return _holidays().country_holidays("GB", subdiv="ENG", years=list(years))
 
 
 def _six(years: Iterable[int]) -> Mapping[date, str]:
-    return holidays.financial_holidays("XSWX", years=list(years))
+    return _holidays().financial_holidays("XSWX", years=list(years))
 
 
 def _jpx(years: Iterable[int]) -> Mapping[date, str]:
-    return holidays.financial_holidays("XJPX", years=list(years))
+    return _holidays().financial_holidays("XJPX", years=list(years))
 
 
 def default_markets(t1_switch: date = DEFAULT_T1_SWITCH) -> dict[str, MarketSpec]:
@@ -232,6 +252,9 @@ class HolidaySettlementCalendar:
         self, trade_dates: pl.Series | Sequence[date], market: str, lag: int | None = None
     ) -> pl.Series | list[date]:
         """Vectorised :meth:`settlement_date`: a Polars Series in, a Series out (else a list)."""
+        _require_polars()
+        import polars as pl
+
         series = (
             trade_dates
             if isinstance(trade_dates, pl.Series)
@@ -260,6 +283,9 @@ class HolidaySettlementCalendar:
         ``lag`` may be an integer column (each trade's own T+N); it is capped by the cycle in
         force on each trade date. Holidays come from the configured year range plus ``years``.
         """
+        _require_polars()
+        import polars as pl
+
         spec = self.spec(market)
         cap: pl.Expr = pl.lit(spec.cycles[0][1])
         for start, n in spec.cycles[1:]:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from execflow.application.ports import EventStore
 from execflow.bootstrap import App, build_app, open_store
@@ -69,10 +70,12 @@ def open_app(
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
     except ExecflowError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_ERROR) from None
     except Exception as exc:  # connection refused, unwritable directory, ...
-        err_console.print(f"[red]error:[/] cannot open the {config.store} store: {exc}")
+        err_console.print(
+            f"[red]error:[/] cannot open the {config.store} store: {escape(str(exc))}"
+        )
         raise typer.Exit(EXIT_ERROR) from None
     try:
         yield app

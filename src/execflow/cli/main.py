@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from execflow.cli import (
@@ -19,6 +21,8 @@ from execflow.cli import (
     settlement,
     tca,
 )
+from execflow.cli.common import EXIT_ERROR, err_console
+from execflow.extras import EXTRA_OF, MissingExtraError, missing_extra
 
 app = typer.Typer(
     help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
@@ -40,8 +44,33 @@ bench.app.add_typer(bench_api.app)
 app.add_typer(serve.app)
 
 
+def _markdown_help(t: typer.Typer) -> None:
+    """Help text is Markdown everywhere: a docstring's wrapped lines join into one paragraph, so
+    command summaries read as sentences (not cut where the source line ended)."""
+    t.rich_markup_mode = "markdown"
+    for group in t.registered_groups:
+        if group.typer_instance is not None:
+            _markdown_help(group.typer_instance)
+
+
+_markdown_help(app)
+
+
 def main() -> None:
-    app()
+    """The console script: the app, with a missing optional extra turned into one sentence
+    that says what to install (exit code 1) instead of a traceback."""
+    try:
+        app()
+    except ImportError as exc:
+        error = exc if isinstance(exc, MissingExtraError) else None
+        name = (exc.name or "").split(".")[0]
+        if error is None and name in EXTRA_OF:
+            words = [a for a in sys.argv[1:3] if not a.startswith("-")]
+            error = missing_extra(exc, " ".join(["execflow", *words]))
+        if error is None:
+            raise
+        err_console.print(f"error: {error}", markup=False, highlight=False)
+        sys.exit(EXIT_ERROR)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.enums import Side
 from execflow.domain.numbers import Money
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
+from execflow.extras import MissingExtraError
 
 app = typer.Typer(help="Settlement: obligations, cash projection, reports.", no_args_is_help=True)
 
@@ -49,7 +50,8 @@ def open_desk(
 ) -> Iterator[tuple[App, SettlementService]]:
     """The settlement desk on the log: read-only (status, cash, report) unless told otherwise."""
     with open_app(data_dir, store, read_only=read_only) as a:
-        assert a.settlement is not None
+        if a.settlement is None:  # the calendars are an extra
+            raise MissingExtraError("settlement", "execflow settlement", "holidays")
         yield a, a.settlement.service
 
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
-from execflow.adapters.calendars import HolidaySettlementCalendar
 from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.marketdata.replay import record
 from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
@@ -43,6 +42,7 @@ from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
 from execflow.domain.events import encode_event
 from execflow.domain.marketdata import MarketDataEvent, Quote, Trade
 from execflow.domain.orders import Order
+from execflow.extras import available
 
 NS = 1_000_000_000
 DEFAULT_OPEN = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 New York
@@ -155,9 +155,14 @@ class TradingSession:
         )  # fmt: skip
         self.tape: list[MarketDataEvent] = []
         self.positions = PositionsProjection()
-        self.settlement = SettlementDesk(
-            self.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX)
-        )
+        # settlement calendars are the 'settlement' extra: without it the session trades only
+        self.settlement: SettlementDesk | None = None
+        if available("holidays"):
+            from execflow.adapters.calendars import HolidaySettlementCalendar
+
+            self.settlement = SettlementDesk(
+                self.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX)
+            )
         self.markets: list[SyntheticMarket] = []
         for i, ins in enumerate(instruments):
             params = SyntheticParams(
@@ -177,13 +182,11 @@ class TradingSession:
             market.subscribe(self._on_market_data)
             self.markets.append(market)
         self.venue_recovery = PaperVenueRecovery(self.venue, store)
-        self.recovery = (
-            Recovery(store, snapshots)
-            .register(self.engine.recovery_consumer())
-            .register(ProjectionRecovery("positions", self.positions, self.engine.bus))
-            .register(self.settlement.recovery_consumer())
-            .register(self.venue_recovery)
-        )
+        self.recovery = Recovery(store, snapshots).register(self.engine.recovery_consumer())
+        self.recovery.register(ProjectionRecovery("positions", self.positions, self.engine.bus))
+        if self.settlement is not None:
+            self.recovery.register(self.settlement.recovery_consumer())
+        self.recovery.register(self.venue_recovery)
         self.resumed_at: int | None = None
         last = store.last_position()
         if last:
