@@ -46,8 +46,8 @@ from execflow.domain.commands import (
     SubmitOrder,
     SubmitParentOrder,
 )
-from execflow.domain.enums import ENGINE_HELD_STATUSES
-from execflow.domain.errors import ExecflowError
+from execflow.domain.enums import ENGINE_HELD_STATUSES, OrderStatus
+from execflow.domain.errors import EngineNotIdleError, ExecflowError
 from execflow.domain.events import Event, UnmatchedVenueReport
 from execflow.domain.fees import FeeSchedule
 from execflow.domain.orders import Order
@@ -66,6 +66,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_ACK_TIMEOUT_NS = 5_000_000_000
+_AWAITING_VENUE = frozenset(
+    (OrderStatus.SUBMITTED, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE)
+)
 
 
 class Engine:
@@ -206,18 +209,44 @@ class Engine:
         """Inbox items, or events staged outside a batch (``record`` from a bus subscriber)."""
         return bool(self._inbox) or bool(self.uow.staged)
 
-    def run_until_idle(self, max_rounds: int = 1_000_000) -> int:
-        """Drive venues and engine until nothing is left to do (simulation / CLI)."""
+    def run_until_idle(
+        self, max_rounds: int = 100_000, max_wait_ns: int = 30 * 1_000_000_000
+    ) -> int:
+        """Drive venues and engine until the work in hand is done (simulation / CLI).
+
+        Done means: a round found nothing to do (no command, venue report or staged event), or
+        it handled market ticks only and no request to a venue is unanswered. Market data that
+        keeps arriving while we work (a paper venue's synthetic market follows the wall clock)
+        is handled but does not keep us going, so a slow or starved process finishes instead of
+        chasing the clock. Bounded twice: a venue that does not answer within ``max_wait_ns``
+        of this clock is left pending (the order shows SUBMITTED / PENDING_*), and more than
+        ``max_rounds`` rounds of real work raise :class:`EngineNotIdleError`."""
+        clock, stats, venues = self.clock, self.stats, self.venues.values()
+        start = clock.now_ns()
         total = 0
         for _ in range(max_rounds):
-            now = self.clock.now_ns()
-            for venue in self.venues.values():
+            now = clock.now_ns()
+            for venue in venues:
                 venue.poll(now)
+            before = stats.commands + stats.reports
             n = self.process()
+            while self.has_work():  # work off what this poll brought before looking again
+                n += self.process()
             total += n
-            if n == 0 and not self.has_work():
+            if n == 0:
                 return total
-        raise RuntimeError("engine did not become idle")
+            if stats.commands + stats.reports == before and (  # market ticks only
+                not self._requests_open() or clock.now_ns() - start >= max_wait_ns
+            ):
+                return total
+        raise EngineNotIdleError(
+            f"the engine still had work after {max_rounds:,} rounds of venue polls "
+            f"({total:,} items handled); nothing was lost: the log holds what was committed"
+        )
+
+    def _requests_open(self) -> bool:
+        """A request sent to a venue has no answer yet (new, cancel or replace)."""
+        return any(o.status in _AWAITING_VENUE for o in self.open_orders())
 
     # -- the loop ----------------------------------------------------------------------------
     def process(self) -> int:

@@ -22,6 +22,7 @@ from execflow.cli import (
     tca,
 )
 from execflow.cli.common import EXIT_ERROR, err_console
+from execflow.domain.errors import ExecflowError
 from execflow.extras import EXTRA_OF, MissingExtraError, missing_extra
 
 app = typer.Typer(
@@ -57,8 +58,8 @@ _markdown_help(app)
 
 
 def main() -> None:
-    """The console script: the app, with a missing optional extra turned into one sentence
-    that says what to install (exit code 1) instead of a traceback."""
+    """The console script: the app, with a missing optional extra (what to install) or any
+    other error we raise on purpose turned into one sentence and exit code 1, not a trace."""
     try:
         app()
     except ImportError as exc:
@@ -70,6 +71,9 @@ def main() -> None:
         if error is None:
             raise
         err_console.print(f"error: {error}", markup=False, highlight=False)
+        sys.exit(EXIT_ERROR)
+    except ExecflowError as exc:  # e.g. a bounded wait that ran out: a sentence, not a trace
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(EXIT_ERROR)
 
 

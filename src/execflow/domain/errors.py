@@ -133,6 +133,12 @@ class OrderRejectedError(DomainError):
     """A command the engine refused (validation, risk, routing)."""
 
 
+class EngineNotIdleError(ExecflowError):
+    """A bounded wait for the engine to finish its work ran out (it never spins forever)."""
+
+    code = "ENGINE_NOT_IDLE"
+
+
 class ConcurrencyError(ExecflowError):
     """An append whose expected version does not match the stream's version."""
 
