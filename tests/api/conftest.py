@@ -25,6 +25,7 @@ from execflow.api.server import make_server
 from execflow.api.settings import ApiSettings
 from execflow.application.ports import VenuePort
 from execflow.config import Config
+from tests.timeouts import CLIENT_TIMEOUT_S, STREAM_TIMEOUT_S
 
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123"
 KEYS = [
@@ -64,7 +65,7 @@ class Server:
     stop: Callable[[], None]
 
     def client(self, **kw: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.base, timeout=10.0, **kw)
+        return httpx.Client(base_url=self.base, timeout=CLIENT_TIMEOUT_S, **kw)
 
 
 def start_server(
@@ -94,7 +95,7 @@ def start_server(
         target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True
     )
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + CLIENT_TIMEOUT_S
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
@@ -124,7 +125,7 @@ def client(server: Server) -> Iterator[httpx.Client]:
         yield c
 
 
-def wait_for(fn: Callable[[], bool], timeout: float = 5.0) -> None:
+def wait_for(fn: Callable[[], bool], timeout: float = STREAM_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while not fn():
         if time.monotonic() > deadline:

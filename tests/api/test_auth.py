@@ -13,6 +13,7 @@ from execflow.api.auth import make_jwt
 from tests.api.conftest import H_A, H_ADMIN, H_B, H_RO, JWT_SECRET, Server, wait_for
 from tests.api.grpcclient import md, stub
 from tests.api.wsclient import close_info, collect_until, open_stream, recv_json
+from tests.timeouts import CLIENT_TIMEOUT_S
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -124,19 +125,19 @@ def test_grpc_isolation(server: Server, a_order: str) -> None:
             (s.Replace, pb2.ReplaceRequest(cl_ord_id=a_order, quantity="9")),
         ):
             with pytest.raises(grpc.RpcError) as ei:
-                call(req, metadata=md("key-b"), timeout=5)
+                call(req, metadata=md("key-b"), timeout=CLIENT_TIMEOUT_S)
             assert ei.value.code() == grpc.StatusCode.NOT_FOUND
         with pytest.raises(grpc.RpcError) as ei:
             s.Submit(pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="1", account="A"),
-                     metadata=md("key-b"), timeout=5)  # fmt: skip
+                     metadata=md("key-b"), timeout=CLIENT_TIMEOUT_S)  # fmt: skip
         assert ei.value.code() == grpc.StatusCode.PERMISSION_DENIED
         with pytest.raises(grpc.RpcError) as ei:
             next(iter(s.Subscribe(pb2.SubscribeRequest(accounts=["A"]), metadata=md("key-b"),
-                                  timeout=5)))  # fmt: skip
+                                  timeout=CLIENT_TIMEOUT_S)))  # fmt: skip
         assert ei.value.code() == grpc.StatusCode.PERMISSION_DENIED
         # B's stream from 0 holds no event of A
         call = s.Subscribe(pb2.SubscribeRequest(after=0, heartbeat_s=0.2), metadata=md("key-b"),
-                           timeout=5)  # fmt: skip
+                           timeout=CLIENT_TIMEOUT_S)  # fmt: skip
         got: list[Any] = []
         for msg in call:
             if msg.WhichOneof("kind") == "heartbeat":

@@ -11,6 +11,7 @@ import pytest
 
 from tests.api.conftest import Server, wait_for
 from tests.api.grpcclient import error_code, md, stub
+from tests.timeouts import CLIENT_TIMEOUT_S
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +26,14 @@ def test_submit_get_replace_cancel(grpc_stub: Any, server: Server) -> None:
     cl = f"g-{uuid.uuid4().hex[:10]}"
     ack = s.Submit(
         pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="10", price="100.00",
-                          cl_ord_id=cl), metadata=md("key-a"), timeout=5,
+                          cl_ord_id=cl), metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
     )  # fmt: skip
     assert (ack.cl_ord_id, ack.status, ack.account, ack.price) == (cl, "SUBMITTED", "A", "100.00")
 
     def status() -> str:
-        o = s.GetOrder(pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"), timeout=5)
+        o = s.GetOrder(
+            pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S
+        )
         return str(o.status)
 
     wait_for(lambda: status() == "ACCEPTED")
@@ -58,7 +61,7 @@ def test_errors_map_to_status_codes(grpc_stub: Any) -> None:
     ]  # fmt: skip
     for req, status, code in cases:
         with pytest.raises(grpc.RpcError) as ei:
-            s.Submit(req, metadata=md("key-a"), timeout=5)
+            s.Submit(req, metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S)
         assert ei.value.code() == status and error_code(ei.value) == code
     cl = f"g-{uuid.uuid4().hex[:10]}"
     req = pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="1", cl_ord_id=cl)
@@ -88,7 +91,7 @@ def test_subscribe_resume_no_gap(grpc_stub: Any, server: Server) -> None:
     def read(after: int, until: Any) -> list[Any]:
         call = s.Subscribe(
             pb2.SubscribeRequest(after=after, accounts=["A"], heartbeat_s=0.2),
-            metadata=md("key-a"), timeout=15,
+            metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
         )  # fmt: skip
         got: list[Any] = []
         for msg in call:
@@ -107,7 +110,7 @@ def test_subscribe_resume_no_gap(grpc_stub: Any, server: Server) -> None:
     first = read(start, lambda g: any(e.cl_ord_id == ids[2] for e in g))
     for cl in ids[3:]:
         submit(cl)
-    wait_for(lambda: all(server.ctx.app.engine.orders[c].status == "FILLED" for c in ids), 10)
+    wait_for(lambda: all(server.ctx.app.engine.orders[c].status == "FILLED" for c in ids))
     store = server.ctx.app.store
     index = server.ctx.index
 
@@ -129,7 +132,7 @@ def test_subscribe_heartbeat(grpc_stub: Any) -> None:
     s, pb2 = grpc_stub
     call = s.Subscribe(
         pb2.SubscribeRequest(instruments=["NONE"], heartbeat_s=0.1), metadata=md("key-a"),
-        timeout=5,
+        timeout=CLIENT_TIMEOUT_S,
     )  # fmt: skip
     kinds = []
     for msg in call:
@@ -146,6 +149,6 @@ def test_reflection_lists_the_service(server: Server) -> None:
     with grpc.insecure_channel(server.grpc) as ch:
         st = reflection_pb2_grpc.ServerReflectionStub(ch)
         req = reflection_pb2.ServerReflectionRequest(list_services="")
-        resp = next(iter(st.ServerReflectionInfo(iter([req]), timeout=5)))
+        resp = next(iter(st.ServerReflectionInfo(iter([req]), timeout=CLIENT_TIMEOUT_S)))
         names = {svc.name for svc in resp.list_services_response.service}
     assert "execflow.v1.Execflow" in names

@@ -11,6 +11,7 @@ import pytest
 
 from tests.api.conftest import Server, wait_for
 from tests.api.grpcclient import error_code, md, stub
+from tests.timeouts import CLIENT_TIMEOUT_S
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def uid(tag: str) -> str:
 
 def fails(call: Any, request: Any, key: str = "key-a") -> tuple[grpc.StatusCode, str | None]:
     with pytest.raises(grpc.RpcError) as ei:
-        call(request, metadata=md(key), timeout=5)
+        call(request, metadata=md(key), timeout=CLIENT_TIMEOUT_S)
     return ei.value.code(), error_code(ei.value)
 
 
@@ -35,14 +36,16 @@ def test_stop_order_submit_replace_trigger(grpc_stub: Any, server: Server) -> No
     cl = uid("gstop")
     ack = s.Submit(
         pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="10", stop_price="260.00",
-                          cl_ord_id=cl), metadata=md("key-a"), timeout=5,
+                          cl_ord_id=cl), metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
     )  # fmt: skip
     assert (ack.status, ack.order_type, ack.stop_price) == ("PENDING_TRIGGER", "STOP", "260.00")
     r = s.Replace(pb2.ReplaceRequest(cl_ord_id=cl, stop_price="259.00"), metadata=md("key-a"))
     assert r.cl_ord_id == cl
 
     def order() -> Any:
-        return s.GetOrder(pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"), timeout=5)
+        return s.GetOrder(
+            pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S
+        )
 
     o = order()
     assert (o.status, o.stop_price, o.HasField("trigger_price")) == (
@@ -53,7 +56,7 @@ def test_stop_order_submit_replace_trigger(grpc_stub: Any, server: Server) -> No
     assert order().trigger_price == "259.01"
     trailing = s.Submit(
         pb2.SubmitRequest(instrument="AAPL", side="SELL", quantity="10", trail_bps=30),
-        metadata=md("key-a"), timeout=5,
+        metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
     )  # fmt: skip
     assert (trailing.order_type, trailing.trail_bps) == ("TRAILING_STOP", 30)
     bad = pb2.SubmitRequest(
@@ -78,7 +81,7 @@ def test_bracket_group_and_isolation(grpc_stub: Any) -> None:
             take_profit=pb2.SubmitRequest(price="300.00"),
             stop_loss=pb2.SubmitRequest(stop_price="100.00"),
         ),
-        metadata=md("key-a"), timeout=5,
+        metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
     )  # fmt: skip
     assert (ack.group_id, ack.kind, ack.status, ack.account) == (gid, "BRACKET", "ACCEPTED", "A")
     assert [(m.role, m.quantity) for m in ack.members] == [
@@ -86,7 +89,9 @@ def test_bracket_group_and_isolation(grpc_stub: Any) -> None:
     ]  # fmt: skip
 
     def group(key: str = "key-a") -> Any:
-        return s.GetGroup(pb2.GetGroupRequest(group_id=gid), metadata=md(key), timeout=5)
+        return s.GetGroup(
+            pb2.GetGroupRequest(group_id=gid), metadata=md(key), timeout=CLIENT_TIMEOUT_S
+        )
 
     wait_for(
         lambda: [o.status for o in group().orders] == ["FILLED", "ACCEPTED", "PENDING_TRIGGER"]
@@ -97,7 +102,7 @@ def test_bracket_group_and_isolation(grpc_stub: Any) -> None:
     assert fails(s.GetGroup, get_b, "key-b") == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_GROUP")
     cancel = pb2.CancelGroupRequest(group_id=gid)
     assert fails(s.CancelGroup, cancel, "key-b") == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_GROUP")
-    done = s.CancelGroup(cancel, metadata=md("key-a"), timeout=5)
+    done = s.CancelGroup(cancel, metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S)
     assert (done.group_id, done.status) == (gid, "PENDING_CANCEL")
     wait_for(lambda: group().status == "DONE")
     assert fails(s.CancelGroup, cancel) == (grpc.StatusCode.FAILED_PRECONDITION, "GROUP_NOT_OPEN")
@@ -138,17 +143,19 @@ def test_parent_and_child(grpc_stub: Any) -> None:
     parent = uid("gpar")
     ack = s.SubmitParent(
         pb2.SubmitParentRequest(instrument="AAPL", side="BUY", quantity="50", price="300.00",
-                                cl_ord_id=parent), metadata=md("key-a"), timeout=5,
+                                cl_ord_id=parent), metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
     )  # fmt: skip
     assert (ack.cl_ord_id, ack.status, ack.order_type) == (parent, "ACCEPTED", "LIMIT")
     child = s.Submit(
         pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="20", price="300.00",
-                          parent_id=parent), metadata=md("key-a"), timeout=5,
+                          parent_id=parent), metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
     )  # fmt: skip
     assert child.parent_id == parent
 
     def get(cl: str) -> Any:
-        return s.GetOrder(pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"), timeout=5)
+        return s.GetOrder(
+            pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S
+        )
 
     wait_for(lambda: get(parent).filled_quantity == "20")
     assert get(parent).is_parent and get(child.cl_ord_id).parent_id == parent
@@ -169,7 +176,7 @@ def test_reflection_describes_the_new_rpcs(server: Server) -> None:
     with grpc.insecure_channel(server.grpc) as ch:
         st = reflection_pb2_grpc.ServerReflectionStub(ch)
         req = reflection_pb2.ServerReflectionRequest(file_containing_symbol="execflow.v1.Execflow")
-        resp = next(iter(st.ServerReflectionInfo(iter([req]), timeout=5)))
+        resp = next(iter(st.ServerReflectionInfo(iter([req]), timeout=CLIENT_TIMEOUT_S)))
     files = [
         descriptor_pb2.FileDescriptorProto.FromString(raw)
         for raw in resp.file_descriptor_response.file_descriptor_proto

@@ -9,6 +9,7 @@ import pytest
 from execflow.api.ratelimit import RateLimiter, TokenBucket
 from tests.api.conftest import H_A, Server
 from tests.api.grpcclient import error_code, md, stub
+from tests.timeouts import CLIENT_TIMEOUT_S
 
 
 def test_token_bucket_refills_at_its_rate() -> None:
@@ -44,7 +45,11 @@ def test_grpc_rate_limited(server: Server) -> None:
         codes = []
         for _ in range(8):
             try:
-                s.GetOrder(pb2.GetOrderRequest(cl_ord_id="x"), metadata=md("key-slow"), timeout=5)
+                s.GetOrder(
+                    pb2.GetOrderRequest(cl_ord_id="x"),
+                    metadata=md("key-slow"),
+                    timeout=CLIENT_TIMEOUT_S,
+                )
             except grpc.RpcError as e:
                 codes.append((e.code(), error_code(e)))
         assert (grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED") in codes

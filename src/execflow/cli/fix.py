@@ -34,8 +34,10 @@ def fix() -> None:
     """FIX tools."""
 
 
-EXIT_VIOLATIONS = 1
-EXIT_USAGE = 2
+# the README's one exit-code table: a log with violations is input we checked and refused (2,
+# like a rejected order); a file we cannot read is an error (1)
+EXIT_VIOLATIONS = 2
+EXIT_USAGE = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,7 @@ def validate(
             "skipped_lines": report.skipped_lines,
             "violations": [asdict(v) for v in violations],
         }
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps(doc))  # one object on one line (JSON Lines)
     else:
         if violations:
             table = Table(title=f"FIX violations in {file}")

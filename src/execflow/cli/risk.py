@@ -20,6 +20,7 @@ from typing import Annotated
 
 import msgspec
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from execflow.application.pretrade import RiskConfig, RiskEngine, Usage, load_config
@@ -250,19 +251,20 @@ def kill(
         with remote:
             body = {"account": scope, "who": who, "why": why}
             sent = remote_cli.admin(remote, "POST", "/v1/admin/kill-switch", body)["cancels_sent"]
-            return _killed(scope, sent)
+            return _killed(scope, sent, who, why)
     with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             sent = risk.engage_kill_switch(account=scope, who=who, why=why)
         except ExecflowError as exc:
             raise _fail(exc) from None
         a.engine.run_until_idle()
-        _killed(scope, sent)
+        _killed(scope, sent, who, why)
 
 
-def _killed(scope: str | None, sent: int) -> None:
+def _killed(scope: str | None, sent: int, who: str, why: str) -> None:
     console.print(
-        f"[bold red]kill switch engaged[/] for {scope or 'ALL ACCOUNTS'}: {sent} cancel(s) sent"
+        f"[bold red]Kill switch engaged[/] for {_who_scope(scope)} by {escape(who)} "
+        f"({escape(why)}): new orders are refused; {sent} open order(s) being canceled."
     )
 
 
@@ -284,21 +286,28 @@ def reset(
         with remote:
             body = {"account": scope, "who": who, "why": why}
             done = remote_cli.admin(remote, "POST", "/v1/admin/kill-switch/release", body)
-            return _released(scope, bool(done["released"]))
+            return _released(scope, bool(done["released"]), who, why)
     with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
         try:
             done = risk.release_kill_switch(account=scope, who=who, why=why)
         except ExecflowError as exc:
             raise _fail(exc) from None
         a.engine.run_until_idle()
-        _released(scope, done)
+        _released(scope, done, who, why)
 
 
-def _released(scope: str | None, done: bool) -> None:
+def _released(scope: str | None, done: bool, who: str, why: str) -> None:
     if not done:
-        err_console.print(f"kill switch for {scope or 'ALL ACCOUNTS'} was not engaged")
+        err_console.print(f"The kill switch for {_who_scope(scope)} was not engaged.")
         raise typer.Exit(EXIT_ERROR)
-    console.print(f"kill switch released for {scope or 'ALL ACCOUNTS'}")
+    console.print(
+        f"Kill switch released for {_who_scope(scope)} by {escape(who)} ({escape(why)}): "
+        "orders are accepted again."
+    )
+
+
+def _who_scope(scope: str | None) -> str:
+    return "all accounts" if scope is None else f"account {escape(scope)}"
 
 
 @app.command("set-limit")

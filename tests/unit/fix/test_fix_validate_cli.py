@@ -15,7 +15,8 @@ runner = CliRunner()
 
 def test_json_lists_each_violation_with_line_tag_and_reason() -> None:
     result = runner.invoke(app, ["validate", "--json", str(SAMPLE)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output  # violations: the log is refused
+    assert len(result.output.strip().splitlines()) == 1  # one JSON object per line
     doc = json.loads(result.output)
     assert doc["messages"] == 9 and doc["skipped_lines"] == 2
     found = [(v["line"], v["msg_type"], v["tag"], v["reason"]) for v in doc["violations"]]
@@ -31,7 +32,7 @@ def test_json_lists_each_violation_with_line_tag_and_reason() -> None:
 
 def test_table_output_and_exit_code_zero_for_a_clean_log(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(SAMPLE)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "REQUIRED_TAG_MISSING" in result.output and "9 messages, 6 with" in result.output
     clean = tmp_path / "clean.log"
     lines = SAMPLE.read_text().splitlines()
@@ -47,6 +48,7 @@ def test_an_explicit_dictionary_and_soh_delimited_lines(tmp_path: Path) -> None:
     assert report.messages == 1 and report.violations == []
     spec = Path(__file__).parents[3] / "src" / "execflow" / "fix" / "spec" / "FIX44.xml"
     result = runner.invoke(app, ["validate", "--dict", str(spec), str(SAMPLE)])
-    assert result.exit_code == 1  # FIXT lines checked against FIX 4.4 too: still violations
+    assert result.exit_code == 2  # FIXT lines checked against FIX 4.4 too: still violations
     missing = runner.invoke(app, ["validate", str(tmp_path / "nope.log")])
-    assert missing.exit_code == 2
+    assert missing.exit_code == 1  # an error, not a refusal (the README's exit-code table)
+    assert "cannot read" in missing.output

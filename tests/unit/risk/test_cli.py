@@ -37,9 +37,12 @@ def test_limits_kill_reset_and_set_limit(env: Path) -> None:
         out["limits"]
     )
     assert out["killed"] == []
-    assert "kill switch engaged" in run("kill", "--account", "A", "--who", "al", "--why", "test")
+    out = run("kill", "--account", "A", "--who", "al", "--why", "test")
+    assert "Kill switch engaged for account A by al (test)" in out
+    assert "event=" not in out  # a sentence, not the engine's log line
     assert json.loads(run("limits", "--json"))["killed"] == ["A"]  # from the log
-    assert "released" in run("reset", "--account", "A", "--who", "admin", "--why", "ok")
+    out = run("reset", "--account", "A", "--who", "admin", "--why", "ok")
+    assert "Kill switch released for account A by admin (ok)" in out and "event=" not in out
     r = runner.invoke(app, ["reset", "--account", "A", "--who", "admin", "--why", "again"])
     assert r.exit_code != 0
     run("set-limit", "max_order_qty", "10", "--account", "B", "--who", "bob", "--why", "x")
