@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+# how long a caller waits for the engine thread: bounded, and generous, because a loaded
+# machine can delay a busy engine thread by seconds (a timeout is an error the client sees)
+ENGINE_CALL_TIMEOUT_S = 60.0
+
+
 class EngineRunner:
     def __init__(self, engine: Engine, *, idle_wait_s: float = 0.001) -> None:
         self.engine = engine
@@ -82,7 +87,9 @@ class EngineRunner:
         if not self._wake.is_set():
             self._wake.set()
 
-    def execute(self, command: Command, timeout: float | None = 10.0) -> CommandResult:
+    def execute(
+        self, command: Command, timeout: float | None = ENGINE_CALL_TIMEOUT_S
+    ) -> CommandResult:
         return self.send(command).wait(timeout)
 
     async def submit_async(self, command: Command) -> CommandResult:
@@ -106,7 +113,7 @@ class EngineRunner:
             self._notify()
         return await fut
 
-    def call(self, fn: Callable[[], T], timeout: float | None = 10.0) -> T:
+    def call(self, fn: Callable[[], T], timeout: float | None = ENGINE_CALL_TIMEOUT_S) -> T:
         """Run ``fn`` on the engine thread between batches and return its result."""
         if threading.current_thread() is self._thread or not self.running:
             return fn()

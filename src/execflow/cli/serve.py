@@ -69,6 +69,15 @@ def serve(
         ctx.app.close()
         err_console.print(f"[red]error:[/] cannot listen on {host}:{port}: {exc}")
         raise typer.Exit(1) from None
+    if settings.grpc_port > 0 and not _port_free(settings.grpc_host, settings.grpc_port):
+        sock.close()
+        ctx.app.close()
+        err_console.print(
+            f"[red]error:[/] cannot listen for gRPC on {settings.grpc_host}:{settings.grpc_port}: "
+            "the port is in use (another execflow serve?); choose one with --grpc-port "
+            "(-1: no gRPC)"
+        )
+        raise typer.Exit(1)
     if keys.dev_key:
         err_console.print(
             "[yellow]no API keys configured[/]: development key (scopes trade, read, admin; "
@@ -113,6 +122,20 @@ class _TerminatedError(Exception):
 
 def _terminated(_signum: int, _frame: object) -> None:
     raise _TerminatedError
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether ``port`` can be bound (no listener, no SO_REUSEPORT sharing): checked before
+    anything is printed, so a taken port is one clear error; the gRPC server then binds it
+    exclusively (a race with another process still fails, at start-up, with exit code 1)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -301,7 +301,9 @@ class Servicer:
 async def start_grpc(ctx: ApiContext, host: str, port: int) -> tuple[Any, int]:
     """Start a grpc.aio server in the running loop; return it and the bound port."""
     gen = load()
-    server = grpc.aio.server()
+    # exclusive: without SO_REUSEPORT a second server on the same port fails to bind instead
+    # of sharing it (clients would reach either engine)
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     gen.pb2_grpc.add_ExecflowServicer_to_server(Servicer(ctx, gen.pb2), server)
     names = (gen.pb2.DESCRIPTOR.services_by_name["Execflow"].full_name, reflection.SERVICE_NAME)
     reflection.enable_server_reflection(names, server)
