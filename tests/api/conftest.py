@@ -75,6 +75,7 @@ def start_server(
     settings: ApiSettings | None = None,
     sndbuf: int | None = None,
     venues: Sequence[VenuePort] | None = None,
+    keys: KeyRing | None = None,
 ) -> Server:
     """``sndbuf``: a small socket send buffer (accepted sockets inherit it), so that a client
     that stops reading blocks the server's sends quickly (slow-consumer tests)."""
@@ -88,7 +89,7 @@ def start_server(
     settings = settings or ApiSettings(rate_per_s=10_000, burst=10_000, heartbeat_s=5.0)
     settings = replace(settings, grpc_port=0, access_log=False)
     config = Config(data_dir=tmp, store=store, sqlite_synchronous="NORMAL")  # type: ignore[arg-type]
-    api = create_app(config, settings, keys=make_keys(), venues=venues)
+    api = create_app(config, settings, keys=keys or make_keys(), venues=venues)
     ctx: ApiContext = api.state.ctx
     server = make_server(api, "127.0.0.1", port, log_level="warning")
     thread = threading.Thread(

@@ -36,6 +36,9 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
+DEV_DEFAULT_ACCOUNT = "DEFAULT"  # the dev key's account when a request names none
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     key_id: str
@@ -43,6 +46,8 @@ class Principal:
     accounts: frozenset[str]
     rate_per_s: float | None = None
     burst: float | None = None
+    # the account used when a request names none (keys file: "default_account")
+    default: str | None = None
 
     @property
     def all_accounts(self) -> bool:
@@ -63,7 +68,10 @@ class Principal:
             raise ApiError("ACCOUNT_FORBIDDEN", f"this key may not use account {account!r}", 403)
 
     def default_account(self) -> str:
-        """The account of a key bound to exactly one; otherwise the caller must name one."""
+        """The key's default account, or the one account it is bound to; otherwise the caller
+        must name one."""
+        if self.default is not None:
+            return self.default
         if not self.all_accounts and len(self.accounts) == 1:
             return next(iter(self.accounts))
         raise ApiError("ACCOUNT_REQUIRED", "this key has several accounts: name one", 422)
@@ -120,10 +128,15 @@ class KeyRing:
         sha256: str | None = None,
         rate_per_s: float | None = None,
         burst: float | None = None,
+        default_account: str | None = None,
     ) -> Principal:
         if not secret and not sha256:
             raise ValueError(f"key {key_id!r} needs 'key' or 'sha256'")
-        p = Principal(key_id, _scopes(scopes), _accounts(accounts), rate_per_s, burst)
+        p = Principal(
+            key_id, _scopes(scopes), _accounts(accounts), rate_per_s, burst, default_account
+        )
+        if default_account is not None and not p.can_access(default_account):
+            raise ValueError(f"key {key_id!r}: default account {default_account!r} not allowed")
         self.keys[sha256.lower() if sha256 else digest(secret or "")] = p
         return p
 
@@ -136,6 +149,7 @@ class KeyRing:
                 accounts=e.get("accounts", []),
                 sha256=e.get("sha256"),
                 rate_per_s=float(e["rate_per_s"]) if "rate_per_s" in e else None,
+                default_account=e.get("default_account"),
                 burst=float(e["burst"]) if "burst" in e else None,
             )
 
@@ -172,7 +186,12 @@ class KeyRing:
             ring.load_inline(settings.keys_inline)
         if dev_default and not ring.keys and not ring.jwt_secret:
             ring.dev_key = "dev-" + secrets.token_urlsafe(18)
-            ring.add(ring.dev_key, key_id="dev", scopes="trade read admin", accounts="*")
+            # every account, and DEFAULT (the CLI's) when a request names none: the quick
+            # path of docs/api.md works with the printed key
+            ring.add(
+                ring.dev_key, key_id="dev", scopes="trade read admin", accounts="*",
+                default_account=DEV_DEFAULT_ACCOUNT,
+            )  # fmt: skip
         return ring
 
     # -- checking ------------------------------------------------------------------------------

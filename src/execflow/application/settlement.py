@@ -259,7 +259,7 @@ class SettlementService:
         )
         ob = SettlementObligation.from_event(created)
         return self._commit(
-            [created, trade_entry(ob, self._entry_id(ob.obligation_id), created.ts)]
+            [created, trade_entry(ob, self._entry_id(ob.obligation_id), created.ts, instrument)]
         )
 
     def _unmatched(self, fill: OrderFilled, reason: str) -> list[Event]:
@@ -445,7 +445,7 @@ class SettlementService:
             corrects=obligation_id,
         )
         new = SettlementObligation.from_event(created)
-        events += [created, trade_entry(new, self._entry_id(new_id), ts)]
+        events += [created, trade_entry(new, self._entry_id(new_id), ts, instrument)]
         return self._commit(events)
 
     def _reversals(

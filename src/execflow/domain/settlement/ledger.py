@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from enum import StrEnum
 
+from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import Money
 from execflow.domain.settlement.events import (
     JournalPosted,
@@ -253,8 +254,13 @@ def _fx_lines(ob: SettlementObligation, cash: int, base: int, settled: bool) -> 
     ]
 
 
-def trade_entry(ob: SettlementObligation, entry_id: str, ts: int) -> JournalPosted:
-    """Trade date: the receivable/deliverable securities against the payable/receivable cash."""
+def trade_entry(
+    ob: SettlementObligation, entry_id: str, ts: int, instrument: Instrument | None = None
+) -> JournalPosted:
+    """Trade date: the receivable/deliverable securities against the payable/receivable cash.
+
+    The description is for people: quantity and price as decimals at ``instrument``'s scale
+    ("trade SELL 27 AAPL @ 190.50"); the postings keep the integers."""
     s = int(ob.side)
     a, i, ccy = ob.account, ob.instrument, ob.currency
     unit = security_unit(i)
@@ -268,14 +274,19 @@ def trade_entry(ob: SettlementObligation, entry_id: str, ts: int) -> JournalPost
         postings.append(Posting(fee_account(a, ccy), ccy, ob.fee_amount))
     if ob.has_fx_leg:
         postings += _fx_lines(ob, ob.cash_amount, ob.fx_base_amount, settled=False)
-    side = "buy" if s > 0 else "sell"
+    side = "BUY" if s > 0 else "SELL"
+    qty: object = ob.quantity
+    price: object = ob.price
+    if instrument is not None:
+        qty = instrument.qty_to_decimal(ob.quantity)
+        price = instrument.price_to_decimal(ob.price)
     return JournalPosted(
         ts=ts,
         entry_id=entry_id,
         obligation_id=ob.obligation_id,
         booking_date=ob.trade_date,
         value_date=ob.intended_settle_date,
-        description=f"trade {side} {ob.quantity} {i} @ {ob.price} ({ob.exec_id})",
+        description=f"trade {side} {qty} {i} @ {price} ({ob.exec_id})",
         postings=tuple(postings),
     )
 
