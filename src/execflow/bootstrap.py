@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from execflow.adapters.clock import SimulatedClock, WallClock
+from execflow.adapters.clock import CommandClock, SimulatedClock, WallClock
 from execflow.adapters.reference import default_instruments
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.bus import MessageBus
@@ -452,4 +452,12 @@ def restore_paper_venues(app: App, skip: Collection[str] = ()) -> None:
         venue.restore(resting, ids, placed)
 
 
-__all__ = ["App", "Config", "SimulatedClock", "build_app", "open_lease", "open_store"]
+__all__ = [
+    "App",
+    "CommandClock",
+    "Config",
+    "SimulatedClock",
+    "build_app",
+    "open_lease",
+    "open_store",
+]

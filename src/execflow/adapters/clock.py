@@ -12,6 +12,26 @@ class WallClock:
         return time.time_ns()
 
 
+class CommandClock:
+    """The wall clock, read when told (``step``), for one-shot commands (the CLI).
+
+    A command does its work at one instant: the paper venue's synthetic market catches up to
+    that instant once, and the engine's wait for the venue's answers never chases a clock that
+    runs on while it works (on a starved machine that chase did not end: the market costs more
+    CPU per second than a busy machine gives the process)."""
+
+    def __init__(self) -> None:
+        self._now = time.time_ns()
+
+    def now_ns(self) -> int:
+        return self._now
+
+    def step(self) -> int:
+        """Move to the wall clock's time now (never backwards)."""
+        self._now = max(self._now, time.time_ns())
+        return self._now
+
+
 class SimulatedClock:
     """A clock that only moves when told to. Monotonic: moving it backwards is an error."""
 

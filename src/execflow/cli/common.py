@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from execflow.application.ports import EventStore
-from execflow.bootstrap import App, build_app, open_store
+from execflow.bootstrap import App, CommandClock, build_app, open_store
 from execflow.config import Config
 from execflow.domain.errors import ExecflowError, LeaseHeldError, LeaseLostError
 from execflow.domain.numbers import ratio_to_decimal
@@ -76,7 +76,9 @@ def open_app(
     configure_logging()
     config = make_config(data_dir, store, risk_config)
     try:
-        app = build_app(config, read_only=read_only)
+        clock = CommandClock()
+        app = build_app(config, read_only=read_only, clock=clock)
+        clock.step()  # the command runs now, after the start-up
     except LeaseHeldError as exc:
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None

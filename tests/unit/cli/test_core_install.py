@@ -114,7 +114,7 @@ def test_help_has_no_bool_metavar_and_whole_summaries() -> None:
         assert "<bool>" not in r.output, path
         if not _is_group(group):
             continue
-        flat = " ".join(re.sub(r"[│╭╰─╮╯]", " ", r.output).split())
+        flat = " ".join(re.sub(r"[`*]", "", re.sub(r"[│╭╰─╮╯]", " ", r.output)).split())
         for name in group.list_commands(None):
             cmd = group.get_command(None, name)
             first = inspect.cleandoc(cmd.help or "").split("\n\n")[0]
