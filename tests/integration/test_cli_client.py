@@ -111,7 +111,7 @@ def test_orders_submit_goes_to_the_server_which_then_cancels_it(served: Served) 
 
 def test_risk_kill_from_the_cli_stops_the_server_accepting_orders(served: Served) -> None:
     code, out = cli_run(served, "risk", "kill", "--all", "--who", "ops", "--why", "test")
-    assert code == 0 and "kill switch engaged for ALL ACCOUNTS" in out, out
+    assert code == 0 and "Kill switch engaged for all accounts by ops (test)" in out, out
     body = {"instrument": "AAPL", "side": "BUY", "quantity": "10", "price": "1.00",
             "account": "DEFAULT"}  # fmt: skip
     with served.http() as http:
@@ -120,7 +120,7 @@ def test_risk_kill_from_the_cli_stops_the_server_accepting_orders(served: Served
     code, out = cli_run(served, "orders", "submit", "-i", "AAPL", "-s", "buy", "-q", "1")
     assert code == 2 and "KILL_SWITCH" in out
     code, out = cli_run(served, "risk", "reset", "--all", "--who", "ops", "--why", "done")
-    assert code == 0 and "kill switch released for ALL ACCOUNTS" in out, out
+    assert code == 0 and "Kill switch released for all accounts by ops (done)" in out, out
     code, out = cli_run(served, "risk", "reset", "--all", "--who", "ops", "--why", "again")
     assert code == 1 and "was not engaged" in out
     with served.http() as http:
