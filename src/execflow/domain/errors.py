@@ -90,6 +90,8 @@ class RejectCode(StrEnum):
     CHILD_EXCEEDS_PARENT = "CHILD_EXCEEDS_PARENT"
     CHILD_PRICE_OUTSIDE_PARENT = "CHILD_PRICE_OUTSIDE_PARENT"
     REPLACE_BELOW_ALLOCATED = "REPLACE_BELOW_ALLOCATED"
+    # algorithm orders (docs/algos.md)
+    INVALID_ALGO_PARAMS = "INVALID_ALGO_PARAMS"
 
 
 class ExecflowError(Exception):

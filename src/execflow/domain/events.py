@@ -323,6 +323,7 @@ class _Codec:
 EVENT_MODULES: tuple[str, ...] = (
     "execflow.domain.settlement.events",
     "execflow.domain.risk_events",
+    "execflow.domain.algos.events",
 )
 
 
