@@ -388,6 +388,7 @@ def connect_market_data(app: App) -> None:
     engine = app.engine
     market = engine.market
     risk = app.risk
+    algos = engine.algos
 
     def on_market_data(ev: MarketDataEvent) -> None:
         if type(ev) is Quote:
@@ -396,6 +397,7 @@ def connect_market_data(app: App) -> None:
             engine.on_trade(ev.instrument, ev.price)  # stops also trigger on last trades
         if risk is not None:
             risk.on_market_data(ev)
+        algos.on_market_data(ev)  # algorithms read liquidity and prints (docs/algos.md)
 
     for venue in app.venues.values():
         if isinstance(venue, PaperVenue):

@@ -20,6 +20,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from execflow.application import engine_recovery
+from execflow.application.algos.context import EngineAlgoContext
+from execflow.application.algos.service import AlgoService
 from execflow.application.bus import MessageBus
 from execflow.application.context import EngineStats
 from execflow.application.core import UNMATCHED_STREAM, EngineCore, is_engine_stream, venue_order
@@ -36,7 +38,9 @@ from execflow.application.risk import OrderObserver, PreTradeCheck
 from execflow.application.routing import DefaultRouter, RoutingPolicy
 from execflow.application.tickets import CommandResult, Ticket
 from execflow.application.uow import Staged
+from execflow.domain.algos.events import ALGO_STREAM_PREFIX
 from execflow.domain.commands import (
+    ALGO_COMMANDS,
     CancelGroup,
     CancelOrder,
     Command,
@@ -130,6 +134,10 @@ class Engine:
             SubmitParentOrder: core.parents.submit,
         }
         self._on_report = ReportHandler(core, core.seen_exec_ids, core.record_unmatched)
+        # execution algorithms (docs/algos.md): their commands, woken in every batch
+        self.algos = AlgoService(EngineAlgoContext(core, submit, self._handlers[ReplaceOrder]))
+        for t in ALGO_COMMANDS:
+            self._handlers[t] = self.algos.handle
         for v in venues:
             self.venues[v.venue_id] = v
             v.connect(self.on_report)
@@ -274,6 +282,8 @@ class Engine:
                 handle_report(item)  # type: ignore[arg-type]
         if self.emulator.expiries:
             self.emulator.expire_due(core.now())
+        if self.algos.active:
+            n += self.algos.on_batch(core.now())  # algorithms' actions count as work
         if self.contingent.dirty:
             self.contingent.reconcile_dirty()
         if core.awaiting_ack:
@@ -302,6 +312,13 @@ class Engine:
     def _commit(self, handled: list[Ticket | VenueReport | MarketTick]) -> None:
         def rollback(staged: Staged, exc: Exception) -> None:
             engine_recovery.rollback(self.core, staged)
+            store = self.core.store
+            for stream_id, _v, _evs in staged:
+                if stream_id.startswith(ALGO_STREAM_PREFIX):  # fold the algorithm again
+                    self.algos.reload(
+                        stream_id[len(ALGO_STREAM_PREFIX) :],
+                        [r.event for r in store.read_stream(stream_id)],
+                    )
             # venue reports are facts that happened: keep them for the next attempt
             reports = [h for h in handled if type(h) is not Ticket]
             for r in reversed(reports):
@@ -332,7 +349,7 @@ class Engine:
         return Recovery(self.store).register(self.recovery_consumer()).run()
 
     def recovery_consumer(self) -> EngineRecovery:
-        return EngineRecovery(self.core)
+        return EngineRecovery(self.core, self.algos)
 
     def reconcile(self, skip: Collection[str] = ()) -> int:
         """Ask each venue for the status of every open order; answers are applied as events.

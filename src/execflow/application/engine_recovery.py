@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterator, Sequence
 
+from execflow.application.algos.service import AlgoService
 from execflow.application.core import EngineCore
 from execflow.application.ports import RecordedEvent
 from execflow.application.uow import Staged
+from execflow.domain.algos.events import AlgoEvent
 from execflow.domain.enums import ENGINE_HELD_STATUSES, OrderStatus
 from execflow.domain.events import (
     GroupEvent,
@@ -29,8 +31,9 @@ class EngineRecovery:
 
     name = "engine"
 
-    def __init__(self, core: EngineCore) -> None:
+    def __init__(self, core: EngineCore, algos: AlgoService | None = None) -> None:
         self.core = core
+        self.algos = algos
 
     def restore(self, data: bytes) -> int:
         raise ValueError("the engine keeps no snapshot")
@@ -61,6 +64,8 @@ class EngineRecovery:
                     core.unmatched.append(ev)
                     if ev.exec_id:
                         seen.add(ev.exec_id)
+                elif isinstance(ev, AlgoEvent) and self.algos is not None:
+                    self.algos.recover_event(ev)
                 versions[rec.stream_id] = rec.version
             core.uow.position = rec.position
 
@@ -77,6 +82,8 @@ class EngineRecovery:
         awaiting.extend(ordered)
         core.rebuild_indexes()
         core.contingent.mark_open()
+        if self.algos is not None:
+            self.algos.after_recover()
         log.info("event=recovered orders=%d position=%d", len(orders), core.uow.position)
 
 

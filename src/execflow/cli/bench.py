@@ -176,3 +176,46 @@ def recovery(
         f"{res['first_start_full_fold_s']} s; start-up read {res['startup_events_read']:,} events"
     )
     _write_json(res, json_path)
+
+
+@app.command("algos")
+def algos(
+    parents: Annotated[int, typer.Option("--parents", help="concurrent algo parents")] = 1_000,
+    slices: Annotated[int, typer.Option("--slices")] = 10,
+    duration: Annotated[int, typer.Option("--duration", help="simulated seconds")] = 600,
+    repetitions: Annotated[int, typer.Option("--reps", help="fresh processes")] = 3,
+    store: Annotated[str, typer.Option(help="sqlite or memory")] = "sqlite",
+    json_path: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+) -> None:
+    """Many concurrent TWAP parents on one engine: child orders per second (full path) and
+    the scheduler's cost per engine tick (docs/algos.md)."""
+    from execflow.bench.algos import run
+
+    with console.status("running") as status:
+        res = run(
+            parents=parents, repetitions=repetitions, store=store, slices=slices,
+            duration_s=duration, progress=lambda msg: status.update(f"running {msg}"),
+        )  # fmt: skip
+    r = res["result"]
+    t = Table(title=f"bench algos: {res['workload']}; {res['fsync_policy']}, nproc "
+              f"{res['nproc']}, Python {res['python']}")  # fmt: skip
+    for col in ("metric", "best", "median"):
+        t.add_column(col)
+    t.add_row("child orders/s", f"{r['child_orders_per_s']:,.0f}",
+              f"{r['child_orders_per_s_median']:,.0f}")  # fmt: skip
+    for key, label in (
+        ("scheduler_us_per_tick_p50", "scheduler us/tick p50"),
+        ("scheduler_us_per_tick_p99", "scheduler us/tick p99"),
+        ("scheduler_us_per_wake", "scheduler us/algo wake"),
+    ):
+        t.add_row(label, f"{r[key]:,.1f}", f"{r[key + '_median']:,.1f}")
+    t.add_row("wall s", f"{r['seconds_min']:.2f}", f"{r['seconds_median']:.2f}")
+    console.print(t)
+    run0 = res["runs"][0]
+    console.print(
+        f"children {run0['children']}, filled parents {run0['filled_parents']}/{parents}, "
+        f"algo wakes {run0['algo_wakes']}, self-checks {'ok' if r['ok'] else 'FAILED'}"
+    )
+    _write_json(res, json_path)
+    if not r["ok"]:
+        raise typer.Exit(1)

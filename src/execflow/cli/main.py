@@ -7,6 +7,7 @@ import sys
 import typer
 
 from execflow.cli import (
+    algo,
     bench,
     bench_api,
     bench_fix,
@@ -43,6 +44,7 @@ app.add_typer(tca.app, name="tca")
 bench.app.command("fix")(bench_fix.fix)
 bench.app.add_typer(bench_api.app)
 app.add_typer(serve.app)
+app.add_typer(algo.app, name="algo")
 
 
 def _markdown_help(t: typer.Typer) -> None:

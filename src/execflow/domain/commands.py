@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from execflow.domain.algos.params import AlgoParams
 from execflow.domain.enums import ContingencyType, OrderType, TimeInForce
 
 
@@ -80,3 +81,37 @@ class ReplaceOrder(Command, frozen=True, kw_only=True, gc=False, tag="replace"):
     price: int | None = None
     stop_price: int | None = None  # only while the engine still holds the order
     tif: TimeInForce | None = None  # a working order may change between DAY and GTC
+
+
+class SubmitAlgoOrder(Command, frozen=True, kw_only=True, gc=False, tag="submit_algo"):
+    """An algorithm order (docs/algos.md): a parent whose children the engine's algorithm
+    sends. ``price`` is the parent's limit (no child is worse)."""
+
+    cl_ord_id: str
+    account: str
+    instrument: str
+    side: int
+    quantity: int
+    params: AlgoParams
+    price: int | None = None
+
+
+class PauseAlgo(Command, frozen=True, kw_only=True, gc=False, tag="pause_algo"):
+    cl_ord_id: str
+
+
+class ResumeAlgo(Command, frozen=True, kw_only=True, gc=False, tag="resume_algo"):
+    cl_ord_id: str
+
+
+class AmendAlgo(Command, frozen=True, kw_only=True, gc=False, tag="amend_algo"):
+    """Change a running algorithm: total quantity, end time, participation rate, limit."""
+
+    cl_ord_id: str
+    quantity: int | None = None
+    end_at: int | None = None
+    participation_bps: int | None = None
+    price: int | None = None
+
+
+ALGO_COMMANDS = (SubmitAlgoOrder, PauseAlgo, ResumeAlgo, AmendAlgo)

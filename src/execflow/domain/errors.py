@@ -92,6 +92,9 @@ class RejectCode(StrEnum):
     REPLACE_BELOW_ALLOCATED = "REPLACE_BELOW_ALLOCATED"
     # algorithm orders (docs/algos.md)
     INVALID_ALGO_PARAMS = "INVALID_ALGO_PARAMS"
+    UNKNOWN_ALGO = "UNKNOWN_ALGO"
+    ALGO_NOT_RUNNING = "ALGO_NOT_RUNNING"
+    ALGO_AMEND_INVALID = "ALGO_AMEND_INVALID"
 
 
 class ExecflowError(Exception):
