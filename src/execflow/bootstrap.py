@@ -31,7 +31,7 @@ from execflow.application.ports import (
     VenuePort,
     WriterLease,
 )
-from execflow.application.pretrade import RiskConfig, RiskEngine, load_config
+from execflow.application.pretrade import RiskEngine, default_config, load_config
 from execflow.application.recovery import Recovery, RecoveryConsumer
 from execflow.application.settlement_desk import SettlementDesk
 from execflow.config import Config
@@ -40,6 +40,9 @@ from execflow.domain.instruments import Instrument
 from execflow.extras import available
 
 log = logging.getLogger(__name__)
+
+# market steps a served paper venue runs per engine loop turn (a few ms of Python): serve_live
+LIVE_MARKET_STEPS_PER_POLL = 500
 
 
 def open_store(
@@ -228,7 +231,7 @@ def build_app(
         venues = []
     elif venues is None:
         venues = [default_paper_venue(config, catalog, clock, sessions)]
-    risk = RiskEngine(load_config(config.risk_config) if config.risk_config else RiskConfig())
+    risk = RiskEngine(load_config(config.risk_config) if config.risk_config else default_config())
     engine = Engine(
         store,
         clock,
@@ -425,6 +428,19 @@ def default_paper_venue(
     )
 
 
+def serve_live(app: App, steps_per_poll: int = LIVE_MARKET_STEPS_PER_POLL) -> None:
+    """For an engine that serves clients on its own thread (API server): bound the market
+    steps each paper venue runs per engine loop turn, so a market that fell behind the wall
+    clock (a loaded machine, one order sweeping the book) catches up over several turns while
+    the engine answers every account's commands in between. ``run_until_idle`` callers (CLI,
+    simulations) keep the unbounded poll: they want the market caught up when it returns."""
+    from execflow.adapters.venues.paper import PaperVenue
+
+    for venue in app.venues.values():
+        if isinstance(venue, PaperVenue):
+            venue.max_steps_per_poll = steps_per_poll
+
+
 def restore_paper_venues(app: App, skip: Collection[str] = ()) -> None:
     """A paper venue without a usable snapshot (a log from before snapshots): give it back
     the orders the log says it holds, each DAY order with its own day's end (one of a past
@@ -462,4 +478,5 @@ __all__ = [
     "build_app",
     "open_lease",
     "open_store",
+    "serve_live",
 ]

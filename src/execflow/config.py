@@ -8,7 +8,8 @@ Environment variables (each overridden by the matching CLI option):
 ``EXECFLOW_PG_TABLE``   PostgreSQL events table, one per log (default ``execflow_events``)
 ``EXECFLOW_SYNC``       SQLite synchronous mode: ``FULL`` (default, fsync per commit) or ``NORMAL``
 ``EXECFLOW_SEED``       seed of the paper venue's synthetic market (default 7)
-``EXECFLOW_RISK_CONFIG`` TOML/JSON file of pre-trade limits (default: none, no limits)
+``EXECFLOW_RISK_CONFIG`` TOML/JSON file of pre-trade limits (default: the built-in default
+                        limits of docs/risk.md; a file replaces them all)
 ``EXECFLOW_FEE_CONFIG`` TOML fee schedule priced onto every fill, or ``default`` for the shipped
                         ``execflow/fees.default.toml`` (default: none, fills carry no fees)
 ``EXECFLOW_NATS_URL``   publish the committed log to NATS JetStream there (default: off)

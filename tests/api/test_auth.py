@@ -90,6 +90,7 @@ def test_rest_isolation(client: httpx.Client, a_order: str) -> None:
 
 def test_ws_isolation(server: Server, client: httpx.Client, a_order: str) -> None:
     ws = open_stream(server.ws, None)
+    ws.send('{"op":"ping"}')  # no credential, and the first message is not {"op":"auth"}
     code, reason, _ = close_info(ws)
     assert code == 4401 and "UNAUTHENTICATED" in reason
     ws = open_stream(server.ws, "key-b", account="A")

@@ -329,3 +329,31 @@ def test_unmatched_stream_continues_after_recovery() -> None:
     e2.on_report(Fill(cl_ord_id="G2", exec_id="X2", **ghost))  # type: ignore[arg-type]
     e2.run_until_idle()
     assert [r.version for r in store.read_stream("venue-unmatched")] == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["cancel", "replace"])
+def test_restart_resends_an_acknowledged_cancel_or_replace(kind: str) -> None:
+    """Issue 14: a cancel (replace) acknowledged to the client and durable, which the venue
+    never got, was turned into a cancel reject (TOO_LATE_TO_CANCEL "venue still has the order
+    open after restart") and the order worked again. It is sent again instead."""
+    e = build()
+    e.execute(lmt("C1", price=18000, venue="FAKE"))
+    e.run_until_idle()
+    assert e.orders["C1"].status is OrderStatus.ACCEPTED
+    cmd = (
+        CancelOrder(cl_ord_id="C1")
+        if kind == "cancel"
+        else ReplaceOrder(cl_ord_id="C1", quantity=150, price=17990, tif=TimeInForce.GTC)
+    )
+    assert e.execute(cmd).ok  # the client got 202 PENDING_CANCEL / PENDING_REPLACE
+    fake(e)._pending.clear()  # the process died before the request reached the venue
+    assert e.reconcile() == 1
+    e.run_until_idle()
+    o = e.orders["C1"]
+    types = [type(r.event).__name__ for r in e.store.read_stream("order-C1")]
+    assert "OrderCancelRejected" not in types and "OrderReplaceRejected" not in types, types
+    if kind == "cancel":
+        assert o.status is OrderStatus.CANCELED
+    else:
+        assert o.status is OrderStatus.ACCEPTED
+        assert (o.quantity, o.price, o.tif) == (150, 17990, TimeInForce.GTC)

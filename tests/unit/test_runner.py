@@ -1,5 +1,6 @@
 import asyncio
 import threading
+from pathlib import Path
 
 from execflow.adapters.clock import WallClock
 from execflow.adapters.store.memory import MemoryEventStore
@@ -62,3 +63,45 @@ def test_submit_async() -> None:
 
     with make() as runner:
         assert asyncio.run(main(runner)) == [True] * 20
+
+
+class _LateClock(WallClock):
+    """The wall clock plus an offset: moving it forward leaves the paper venue's synthetic
+    market behind (as a loaded machine or a long stall does)."""
+
+    def __init__(self) -> None:
+        self.offset_ns = 0
+
+    def now_ns(self) -> int:
+        return super().now_ns() + self.offset_ns
+
+
+def test_engine_answers_commands_while_its_market_catches_up(tmp_path: Path) -> None:
+    """Issue 14: the live paper venue ran every market step due in one poll, so a market that
+    fell behind (an hour here: millions of steps) kept the engine thread from every command
+    until it caught up. A bounded poll lets the engine serve commands in between."""
+    from execflow.bootstrap import build_app, serve_live
+    from execflow.config import Config
+
+    clock = _LateClock()
+    app = build_app(
+        Config(data_dir=tmp_path, store="memory"), clock=clock, settlement=False, tune_gc=False
+    )
+    serve_live(app)  # what the API server does
+    (venue,) = app.venues.values()
+    market = venue.markets[0]  # type: ignore[attr-defined]
+    with EngineRunner(app.engine) as runner:
+        assert runner.execute(_limit("before"), timeout=30).ok
+        clock.offset_ns = 3600 * 10**9
+        for i in range(3):
+            result = runner.execute(_limit(f"behind-{i}"), timeout=30)
+            assert result.ok and result.status is OrderStatus.SUBMITTED
+        assert market.next_time_ns < clock.now_ns()  # it is still catching up
+    app.close()
+
+
+def _limit(cl: str) -> SubmitOrder:
+    return SubmitOrder(
+        cl_ord_id=cl, account="A", instrument="AAPL", side=1, order_type=OrderType.LIMIT,
+        quantity=1, price=10_000, venue="PAPER",
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from execflow.api import problems
 from execflow.api.accesslog import AccessLog
 from execflow.api.auth import KeyRing
+from execflow.api.bodylimit import BodyLimit
 from execflow.api.context import ApiContext, build_context
 from execflow.api.fastlane import OrderEntryLane
 from execflow.api.routes import (
@@ -122,6 +123,7 @@ def create_app(
         api.include_router(r.router)
     api.include_router(admin.router)
     api.add_middleware(OrderEntryLane, ctx=ctx)  # inside AccessLog: still logged and counted
+    api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # before any body is read
     api.add_middleware(AccessLog, metrics=ctx.metrics, enabled=settings.access_log)
     _document_problem(api)
     return api

@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from execflow.api.auth import KeyRing
+from execflow.api.auth import KeyRing, Principal
+from execflow.api.errors import ApiError
 from execflow.api.metrics import ApiMetrics
-from execflow.api.ratelimit import RateLimiter
+from execflow.api.ratelimit import AuthThrottle, RateLimiter
 from execflow.api.readmodel import Guarded, OrderIndex, attach
 from execflow.api.service import ExecutionService
 from execflow.api.settings import ApiSettings
@@ -26,7 +27,7 @@ from execflow.application.projections.execution import ExecutionProjection
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.recovery import ProjectionRecovery
 from execflow.application.runner import EngineRunner
-from execflow.bootstrap import App, build_app
+from execflow.bootstrap import App, build_app, serve_live
 from execflow.config import Config
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class ApiContext:
     service: ExecutionService
     feed: EventFeed
     renderer: EventRenderer
+    auth_throttle: AuthThrottle
     owns_app: bool = True
     ws_clients: int = 0
     grpc_streams: int = 0
@@ -60,6 +62,17 @@ class ApiContext:
         close_feed(self.feed)
         if self.owns_app:
             self.app.close()
+
+    def authenticate(self, token: str | None, source: str) -> Principal:
+        """The principal of ``token``, for every surface (REST, WebSocket, gRPC): refused with
+        429 while ``source`` (the client address) is throttled for failed attempts."""
+        self.auth_throttle.check(source)
+        try:
+            return self.keys.authenticate(token)
+        except ApiError:
+            self.auth_throttle.failed(source)
+            self.metrics.auth_failures.inc()
+            raise
 
     def inbox_size(self) -> int:
         inbox = getattr(self.app.engine, "_inbox", None)  # TODO: public Engine.inbox_size
@@ -105,15 +118,19 @@ def build_context(
     metrics = ApiMetrics()
     bus = app.engine.bus
     bus.subscribe(metrics.on_events, name="api-metrics")
+    serve_live(app)
     runner = EngineRunner(app.engine)
     runner.on_idle.append(app.maybe_checkpoint)  # a snapshot every snapshot_every events
-    service = ExecutionService(runner, app.instruments, index, positions, metrics)
+    service = ExecutionService(
+        runner, app.instruments, index, positions, metrics, timeout_s=settings.engine_timeout_s
+    )
     feed = make_feed(app, settings)  # subscribes to the bus: before the engine runs
     ctx = ApiContext(
         app=app, settings=settings, runner=runner, keys=keys,
         limiter=RateLimiter(settings.rate_per_s, settings.burst), metrics=metrics, index=index,
         positions=positions, execution=execution, service=service, feed=feed,
         renderer=EventRenderer(index, app.instruments), owns_app=owns,
+        auth_throttle=AuthThrottle(settings.auth_failures, settings.auth_window_s),
     )  # fmt: skip
     metrics.bind(
         inbox=ctx.inbox_size,

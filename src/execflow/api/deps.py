@@ -52,7 +52,7 @@ def principal_of(
     """Authenticate and rate-limit (the body of :func:`authenticate`, for direct callers)."""
     ctx = context_of(request)
     token = api_key or (creds.credentials if creds is not None else None)
-    p = ctx.keys.authenticate(token)
+    p = ctx.authenticate(token, source_of(request.client))
     request.state.key_id = p.key_id
     try:
         ctx.limiter.enforce(p.key_id, rate=p.rate_per_s, burst=p.burst)
@@ -60,6 +60,12 @@ def principal_of(
         ctx.metrics.rate_limited.inc()
         raise
     return p
+
+
+def source_of(client: object) -> str:
+    """The throttling key of a connection: the client's address (``-`` if unknown)."""
+    host = getattr(client, "host", None)
+    return str(host) if host else "-"
 
 
 Auth = Annotated[Principal, Depends(authenticate)]

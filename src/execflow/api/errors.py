@@ -24,6 +24,7 @@ STATUS_BY_CODE: Final[dict[str, int]] = {
     "FORBIDDEN": 403,
     "ACCOUNT_FORBIDDEN": 403,
     "RATE_LIMITED": 429,
+    "AUTH_THROTTLED": 429,
     "NOT_FOUND": 404,
 }
 
@@ -34,6 +35,7 @@ TITLES: Final[dict[int, str]] = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable request",
     429: "Too many requests",

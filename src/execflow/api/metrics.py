@@ -56,6 +56,10 @@ class ApiMetrics:
             "execflow_stream_queue_depth", "Events queued for the slowest stream subscriber",
             registry=r,
         )  # fmt: skip
+        self.auth_failures = Counter(
+            "execflow_auth_failures", "Failed authentications (unknown key, bad token)",
+            registry=r,
+        )  # fmt: skip
         self.rate_limited = Counter(
             "execflow_rate_limited", "Requests refused by the rate limiter", registry=r
         )

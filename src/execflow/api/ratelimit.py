@@ -1,10 +1,12 @@
-"""Per-key token buckets. Thread-safe: REST/WS run on the event loop, gRPC may not."""
+"""Per-key token buckets and the per-source throttle of failed authentications.
+Thread-safe: REST/WS run on the event loop, gRPC may not."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from execflow.api.errors import ApiError
@@ -70,3 +72,71 @@ class RateLimiter:
                 429,
                 retry_after=wait,
             )
+
+
+class AuthThrottle:
+    """Failed authentications per source (client address): after ``limit`` failures within
+    ``window_s`` seconds, the source is refused (429, ``Retry-After``) until the oldest of them
+    leaves the window -- valid credentials included, so guessing keys gains nothing. ``limit``
+    0 disables it. Memory is bounded: sources are forgotten when their window is empty, and at
+    most ``max_sources`` are tracked (the oldest are dropped first)."""
+
+    def __init__(
+        self,
+        limit: int,
+        window_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_sources: int = 100_000,
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._max_sources = max_sources
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+        self.throttled = 0
+
+    def _recent(self, source: str, now: float) -> deque[float] | None:
+        q = self._failures.get(source)
+        if q is None:
+            return None
+        horizon = now - self.window_s
+        while q and q[0] <= horizon:
+            q.popleft()
+        if not q:
+            del self._failures[source]
+            return None
+        return q
+
+    def check(self, source: str) -> None:
+        """Raise 429 if ``source`` has used up its failures in the window."""
+        if self.limit <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            q = self._recent(source, now)
+            if q is None or len(q) < self.limit:
+                return
+            wait = q[0] + self.window_s - now
+            self.throttled += 1
+        raise ApiError(
+            "AUTH_THROTTLED",
+            f"too many failed authentications from this address; retry in {wait:.0f}s",
+            429,
+            retry_after=wait,
+        )
+
+    def failed(self, source: str) -> None:
+        if self.limit <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            q = self._recent(source, now)
+            if q is None:
+                if len(self._failures) >= self._max_sources:
+                    del self._failures[next(iter(self._failures))]
+                q = self._failures[source] = deque()
+            q.append(now)
+            while len(q) > self.limit:
+                q.popleft()

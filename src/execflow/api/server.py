@@ -7,6 +7,8 @@ import logging
 import uvicorn
 from fastapi import FastAPI
 
+from execflow.api import redact
+
 LOG_FORMAT = "ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 
 
@@ -15,6 +17,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact.install()
 
 
 def make_server(
@@ -25,10 +28,14 @@ def make_server(
     log_level: str = "info",
     ws_compression: bool | None = None,
 ) -> uvicorn.Server:
-    """``ws_compression``: offer permessage-deflate; None = the app's ``ApiSettings``."""
+    """``ws_compression``: offer permessage-deflate; None = the app's ``ApiSettings``.
+    WebSocket messages from clients are limited to the app's ``ws_max_message_bytes`` (a larger
+    one closes the connection with 1009); credentials are masked in the server's log lines."""
+    ctx = getattr(api.state, "ctx", None)
     if ws_compression is None:
-        ctx = getattr(api.state, "ctx", None)
         ws_compression = bool(ctx is not None and ctx.settings.ws_compression)
+    ws_max = ctx.settings.ws_max_message_bytes if ctx is not None else 1 << 16
+    redact.install(handlers=False)
     config = uvicorn.Config(
         api,
         host=host,
@@ -39,6 +46,7 @@ def make_server(
         lifespan="on",
         ws_ping_interval=20.0,
         ws_per_message_deflate=ws_compression,
+        ws_max_size=ws_max,
         timeout_graceful_shutdown=5,
     )
     return uvicorn.Server(config)

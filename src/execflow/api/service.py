@@ -175,8 +175,22 @@ def infer_type(req: OrderRequest) -> str:
     return "LIMIT" if req.price is not None else "MARKET"
 
 
+# a conflict on an id answers the same whoever holds it: no status, no account, nothing of the
+# other order (ids are unique across accounts; docs/api.md "Client order ids")
+DUPLICATE_CODES = frozenset({RejectCode.DUPLICATE_CL_ORD_ID, RejectCode.DUPLICATE_GROUP_ID})
+
+
+def duplicate_error(code: str, what: str, ident: str) -> ApiError:
+    key = "group_id" if code == RejectCode.DUPLICATE_GROUP_ID else "cl_ord_id"
+    return ApiError(code, f"{what} {ident!r} is already in use", 409, extra={key: ident})
+
+
 def group_error(result: CommandResult, group_id: str) -> ApiError:
     code = str(result.code or "REJECTED")
+    if code == RejectCode.DUPLICATE_GROUP_ID:
+        return duplicate_error(code, "group id", group_id)
+    if code == RejectCode.DUPLICATE_CL_ORD_ID:
+        return duplicate_error(code, "client order id", result.cl_ord_id)
     return ApiError(
         code, result.reason or code, status_for(code),
         extra={"group_id": group_id, "status": str(result.status) or None},
@@ -185,6 +199,8 @@ def group_error(result: CommandResult, group_id: str) -> ApiError:
 
 def result_error(result: CommandResult) -> ApiError:
     code = str(result.code or "REJECTED")
+    if code == RejectCode.DUPLICATE_CL_ORD_ID:
+        return duplicate_error(code, "client order id", result.cl_ord_id)
     return ApiError(
         code,
         result.reason or code,
@@ -201,7 +217,10 @@ class ExecutionService:
         index: OrderIndex,
         positions: Guarded[PositionsProjection],
         metrics: ApiMetrics,
+        *,
+        timeout_s: float = 10.0,
     ) -> None:
+        self.timeout_s = timeout_s  # the longest a request waits for the engine, then 503
         self.runner = runner
         self.engine = runner.engine
         self.instruments = instruments
@@ -215,13 +234,34 @@ class ExecutionService:
         if not self.runner.running:
             raise ApiError("ENGINE_UNAVAILABLE", "the engine is not running", 503)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self.runner.call, fn)
+        try:
+            return await loop.run_in_executor(None, self.runner.call, fn, self.timeout_s)
+        except TimeoutError:
+            raise self._busy("read") from None
+
+    def _busy(self, what: str) -> ApiError:
+        more = (
+            "; the command may still be applied: look it up by its id before sending it again"
+            if what == "command"
+            else ""
+        )
+        return ApiError(
+            "ENGINE_UNAVAILABLE",
+            f"the engine did not answer the {what} within {self.timeout_s:g}s (busy){more}",
+            503,
+            retry_after=1.0,
+        )
 
     async def _send(self, kind: str, command: Command) -> CommandResult:
         if not self.runner.running:
             raise ApiError("ENGINE_UNAVAILABLE", "the engine is not running", 503)
         t0 = time.perf_counter()
-        result = await self.runner.submit_async(command)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                result = await self.runner.submit_async(command)
+        except TimeoutError:
+            self.metrics.orders.labels(kind, "timeout").inc()
+            raise self._busy("command") from None
         self.metrics.command_latency.labels(kind).observe(time.perf_counter() - t0)
         self.metrics.orders.labels(kind, "ok" if result.ok else "rejected").inc()
         if not result.ok:
@@ -292,7 +332,7 @@ class ExecutionService:
             self.metrics.rejects.labels("api", exc.code).inc()
             raise
         result = await self._send("submit", cmd)
-        if result.status:  # the order exists in the log (accepted, or denied and recorded)
+        if result.status and result.code not in DUPLICATE_CODES:  # in the log (or denied there)
             self.index.note(cmd.cl_ord_id, cmd.account, cmd.instrument, cmd.side)
         if not result.ok:
             raise result_error(result)
@@ -341,7 +381,7 @@ class ExecutionService:
             expire_at=to_ns(req.expire_at) if req.expire_at is not None else None,
         )  # fmt: skip
         result = await self._send("submit_parent", cmd)
-        if result.status:
+        if result.status and result.code not in DUPLICATE_CODES:
             self.index.note(cl, account, req.instrument, cmd.side)
         if not result.ok:
             raise result_error(result)
@@ -397,7 +437,9 @@ class ExecutionService:
         orders: tuple[SubmitOrder, ...],
     ) -> dict[str, Any]:
         result = await self._send("submit_group", cmd)
-        if result.status:  # the group and its members are in the log (accepted or denied)
+        if (
+            result.status and result.code not in DUPLICATE_CODES
+        ):  # the group and its members are in the log (accepted or denied)
             for o in orders:
                 self.index.note(o.cl_ord_id, o.account, o.instrument, o.side)
         if not result.ok:

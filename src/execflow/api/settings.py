@@ -10,6 +10,13 @@ Environment variables (each overridden by the matching ``execflow serve`` option
 ``EXECFLOW_WS_HEARTBEAT``   seconds between stream heartbeats (default 5)
 ``EXECFLOW_STREAM_QUEUE``   events a subscriber may fall behind before it is dropped (10000)
 ``EXECFLOW_GRPC_PORT``      gRPC port; 0 picks a free one, -1 disables (default 50051)
+``EXECFLOW_MAX_BODY``       largest request body in bytes (default 1048576); larger: 413
+``EXECFLOW_WS_MAX_MESSAGE`` largest WebSocket message a client may send, bytes (default 65536)
+``EXECFLOW_AUTH_FAILURES``  failed authentications per client address per window before 429
+                            (default 20; 0 disables the throttle)
+``EXECFLOW_AUTH_WINDOW``    that window in seconds (default 60)
+``EXECFLOW_ENGINE_TIMEOUT`` seconds a request waits for a busy engine before 503
+                            ENGINE_UNAVAILABLE with Retry-After (default 10)
 ``EXECFLOW_WS_COMPRESSION`` ``0`` stops offering permessage-deflate on WebSocket streams
                             (default on). Compression is per connection: 100 subscribers
                             compress every frame 100 times, about half the event loop in
@@ -37,6 +44,11 @@ class ApiSettings:
     grpc_port: int = -1
     access_log: bool = True
     ws_compression: bool = True
+    max_body_bytes: int = 1 << 20
+    ws_max_message_bytes: int = 1 << 16
+    auth_failures: int = 20
+    auth_window_s: float = 60.0
+    engine_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> ApiSettings:
@@ -53,6 +65,11 @@ class ApiSettings:
             stream_queue=int(env.get("EXECFLOW_STREAM_QUEUE", "10000")),
             grpc_port=int(env.get("EXECFLOW_GRPC_PORT", "50051")),
             ws_compression=env_flag(env.get("EXECFLOW_WS_COMPRESSION"), default=True),
+            max_body_bytes=int(env.get("EXECFLOW_MAX_BODY", str(1 << 20))),
+            ws_max_message_bytes=int(env.get("EXECFLOW_WS_MAX_MESSAGE", str(1 << 16))),
+            auth_failures=int(env.get("EXECFLOW_AUTH_FAILURES", "20")),
+            auth_window_s=float(env.get("EXECFLOW_AUTH_WINDOW", "60")),
+            engine_timeout_s=float(env.get("EXECFLOW_ENGINE_TIMEOUT", "10")),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]

@@ -59,7 +59,8 @@ class UnitOfWork:
 
     @property
     def pending(self) -> bool:
-        return bool(self.staged) or bool(self.tickets)
+        # venue requests alone (a cancel re-sent by reconciliation) also need the commit step
+        return bool(self.staged) or bool(self.tickets) or bool(self.requests)
 
     def commit(self, rollback: Callable[[Staged, Exception], None]) -> int:
         """Make the batch durable and visible; the number of events committed."""

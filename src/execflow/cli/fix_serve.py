@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from execflow.application.runner import EngineRunner
+from execflow.bootstrap import serve_live
 from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
 from execflow.fix.application import SessionID
 from execflow.fix.config import counterparty_config
@@ -105,6 +106,7 @@ def serve(
         raise typer.Exit(EXIT_ERROR) from None
     with open_app(data_dir, store) as app:
         sessions = [SessionID(begin, comp_id, c) for c in perms]
+        serve_live(app)
         runner = EngineRunner(app.engine)
         gateway = OrderGateway(runner, app.instruments, perms)
         gateway.load_existing(

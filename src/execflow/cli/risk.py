@@ -6,7 +6,8 @@ Controls (each recorded as an event with who and why): ``kill``, ``reset``, ``se
 ``locate``.
 
 The risk engine comes from the app (``App.risk``) when bootstrap builds one; otherwise it is
-built here from ``--limits FILE`` / ``EXECFLOW_RISK_CONFIG`` (default: no limits) and the log.
+built here from ``--limits FILE`` / ``EXECFLOW_RISK_CONFIG`` (default: the built-in default
+limits, docs/risk.md) and the log.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from execflow.application.pretrade import RiskConfig, RiskEngine, Usage, load_config
+from execflow.application.pretrade import RiskConfig, RiskEngine, Usage, default_config, load_config
 from execflow.application.pretrade.config import ALL_LIMITS
 from execflow.bootstrap import App
 from execflow.cli import remote as remote_cli
@@ -51,7 +52,7 @@ def _config(path: Path | None) -> RiskConfig:
         Path(os.environ["EXECFLOW_RISK_CONFIG"]) if os.environ.get("EXECFLOW_RISK_CONFIG") else None
     )
     if p is None:
-        return RiskConfig()
+        return default_config()
     try:
         return load_config(p)
     except (OSError, ExecflowError) as exc:

@@ -149,6 +149,7 @@ class Order:
         "parent_id",
         "pending_price",
         "pending_quantity",
+        "pending_tif",
         "price",
         "quantity",
         "ref_px",
@@ -199,6 +200,7 @@ class Order:
         self.venue_order_id: str | None = None
         self.pending_quantity: int | None = None
         self.pending_price: int | None = None
+        self.pending_tif: TimeInForce | None = None  # the time in force a replace asks for
         self.reject_code: str | None = None
         self.reject_reason: str | None = None
         self.exec_ids: set[str] = set()
@@ -317,6 +319,7 @@ class Order:
             self.pending_quantity = self.pending_price = None
         elif isinstance(ev, OrderPendingReplace):
             self.pending_quantity, self.pending_price = ev.quantity, ev.price
+            self.pending_tif = ev.tif
         elif isinstance(ev, OrderAnomaly):
             return
         elif isinstance(ev, OrderPendingTrigger | OrderTriggerUpdated):

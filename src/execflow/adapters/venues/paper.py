@@ -93,6 +93,10 @@ class PaperVenue(MatchingCore):
         self._local: list[VenueReport] = []  # answers to requests made while disconnected
         self._markets: list[SimulatedMarket] = []
         self._replay_ts: int | None = None
+        # market steps one poll may run (None: all that are due). A live engine sets a bound:
+        # a market that fell behind the wall clock (a loaded machine, one order sweeping the
+        # book) then catches up over several polls, and the engine serves commands in between.
+        self.max_steps_per_poll: int | None = None
 
     # -- VenuePort ----------------------------------------------------------------------------
     def connect(self, sink: ReportSink) -> None:
@@ -132,7 +136,8 @@ class PaperVenue(MatchingCore):
         now = self._now = max(self._now, now_ns)
         queue = self._queue
         markets = self._markets
-        while True:
+        budget = self.max_steps_per_poll if self.max_steps_per_poll is not None else -1
+        while budget != 0:
             due = queue[0][0] if queue else _NEVER
             if not markets:
                 if due > now:
@@ -145,12 +150,14 @@ class PaperVenue(MatchingCore):
             elif market.next_time_ns <= now:
                 if len(markets) > 1:
                     market.step()
+                    budget -= 1
                     continue
                 # market steps never enqueue requests: run them in a tight loop up to ``due``
                 stop = min(now, due - 1)
                 step = market.step
-                while market.next_time_ns <= stop:
+                while market.next_time_ns <= stop and budget != 0:
                     step()
+                    budget -= 1
             else:
                 break
         self._deliver()

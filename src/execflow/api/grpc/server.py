@@ -76,6 +76,16 @@ def _fields(view: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in view.items() if v is not None and k != "expire_at"}
 
 
+def _peer_host(peer: str | None) -> str:
+    """``ipv4:127.0.0.1:5123`` / ``ipv6:[::1]:5123`` -> the address without the port."""
+    if not peer:
+        return "-"
+    kind, _, rest = peer.partition(":")
+    if kind in ("ipv4", "ipv6"):
+        return rest.rpartition(":")[0].strip("[]") or rest
+    return peer
+
+
 class Servicer:
     """Implements execflow.v1.Execflow; methods take and return generated messages (``Any``)."""
 
@@ -92,7 +102,7 @@ class Servicer:
     def _principal(self, context: Any) -> Principal:
         md = {k.lower(): v for k, v in context.invocation_metadata() or ()}
         token = bearer_token(md.get("authorization"), md.get("x-api-key"))
-        p = self.ctx.keys.authenticate(token)
+        p = self.ctx.authenticate(token, _peer_host(context.peer()))
         try:
             self.ctx.limiter.enforce(p.key_id, rate=p.rate_per_s, burst=p.burst)
         except ApiError:

@@ -3,7 +3,10 @@
 Protocol (details in docs/api.md):
 
 * connect to ``/v1/stream?after=SEQ&account=A&instrument=AAPL&cl_ord_id=X&type=order.filled
-  &heartbeat=5`` with ``X-API-Key``/``Authorization`` headers, or ``?token=`` (browsers);
+  &heartbeat=5`` with ``X-API-Key``/``Authorization`` headers; browsers, which cannot set
+  headers, offer the subprotocols ``execflow.v1`` and ``execflow.bearer.<token>`` (the server
+  selects ``execflow.v1``), or send ``{"op":"auth","token":"..."}`` as the first message
+  within :data:`AUTH_TIMEOUT_S`; ``?token=`` still works but puts the token in URLs;
 * the server sends ``{"op":"subscribed","after":SEQ,"head":H,"heartbeat_s":5}``, then frames
   ``{"op":"events","events":[{"seq":...,"type":"order.filled",...}, ...]}`` in sequence order,
   and ``{"op":"heartbeat","seq":LAST,"head":H}`` when idle for a heartbeat interval;
@@ -28,6 +31,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from execflow.api.auth import Principal, bearer_token
 from execflow.api.context import ApiContext
+from execflow.api.deps import source_of
 from execflow.api.errors import ApiError
 from execflow.api.streaming import StreamRequest, open_subscription
 from execflow.application.feed import Subscription, SubscriptionDroppedError, SubscriptionEndedError
@@ -38,6 +42,9 @@ router = APIRouter(tags=["streaming"])
 CLOSE_SLOW = 1013
 CLOSE_GOING_AWAY = 1001
 MAX_BATCH = 500
+SUBPROTOCOL = "execflow.v1"
+BEARER_PREFIX = "execflow.bearer."
+AUTH_TIMEOUT_S = 10.0
 
 
 def ws_close_code(status: int) -> int:
@@ -56,10 +63,20 @@ async def stream(
     token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> None:
     ctx: ApiContext = ws.app.state.ctx
-    await ws.accept()
+    offered: list[str] = list(ws.scope.get("subprotocols") or ())
+    from_protocol = next(
+        (s.removeprefix(BEARER_PREFIX) for s in offered if s.startswith(BEARER_PREFIX)), None
+    )
+    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     try:
-        tok = bearer_token(ws.headers.get("authorization"), ws.headers.get("x-api-key")) or token
-        p = ctx.keys.authenticate(tok)
+        tok = (
+            bearer_token(ws.headers.get("authorization"), ws.headers.get("x-api-key"))
+            or from_protocol
+            or token
+        )
+        if not tok:
+            tok = await _first_message_token(ws)
+        p = ctx.authenticate(tok, source_of(ws.client))
         ctx.limiter.enforce(p.key_id, rate=p.rate_per_s, burst=p.burst)
         req = StreamRequest(
             after, tuple(account or ()), tuple(instrument or ()), tuple(cl_ord_id or ()),
@@ -70,6 +87,8 @@ async def stream(
         )
     except ApiError as exc:
         await ws.close(ws_close_code(exc.status), _reason(f"{exc.code}: {exc.detail}"))
+        return
+    except WebSocketDisconnect:
         return
     hb = heartbeat if heartbeat is not None else ctx.settings.heartbeat_s
     ctx.ws_clients += 1
@@ -146,14 +165,19 @@ async def _serve(
                 break
             except SubscriptionEndedError:
                 if beater.done() and not receiver.done():
+                    ctx.metrics.stream_drops.labels("send_timeout").inc()
                     close = (CLOSE_SLOW, _reason(f"send timed out; resume after={sent_seq}"))
                 break
             if not batch:
                 continue
             try:
                 await send(renderer.frame_text(batch, sub.filter))
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
+            except TimeoutError:
+                ctx.metrics.stream_drops.labels("send_timeout").inc()
                 close = (CLOSE_SLOW, _reason(f"send timed out; resume after={sent_seq}"))
+                break
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                close = (CLOSE_SLOW, _reason(f"send failed; resume after={sent_seq}"))
                 break
             sent_seq = batch[-1].position
     finally:
@@ -169,6 +193,24 @@ async def _serve(
             "event=ws_closed key_id=%s position=%d reason=%s",
             p.key_id, sent_seq, close[1] if close else "client",
         )  # fmt: skip
+
+
+async def _first_message_token(ws: WebSocket) -> str | None:
+    """The token of a first ``{"op":"auth","token":"..."}`` message (browsers); None if the
+    client sends anything else first or nothing in time."""
+    try:
+        async with asyncio.timeout(AUTH_TIMEOUT_S):
+            text = await ws.receive_text()
+    except (TimeoutError, KeyError):
+        return None
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(msg, dict) or msg.get("op") != "auth":
+        return None
+    tok = msg.get("token")
+    return tok if isinstance(tok, str) and tok else None
 
 
 def _reason(text: str) -> str:

@@ -4,6 +4,7 @@ events that bring the order in line with the venue: missed fills first, then its
 from __future__ import annotations
 
 from execflow.application.context import EngineContext
+from execflow.application.ports import CancelRequest, ReplaceRequest
 from execflow.domain.enums import Liquidity, OrderStatus
 from execflow.domain.errors import RejectCode
 from execflow.domain.events import (
@@ -51,9 +52,34 @@ def reconcile_status(
             )
     if not order.is_open:
         return
+    if r.state == "OPEN" and _resend(ctx, order, r):
+        return
     ev = _state_event(order, r)
     if ev is not None:
         ctx.apply_report(order, ev)
+
+
+def _resend(ctx: EngineContext, order: Order, r: OrderStatusReport) -> bool:
+    """A cancel or replace acknowledged to the client and durable that the venue never
+    confirmed (it did not get it, or its answer was lost): send it again, the venue's answer
+    settles it. A restart never turns it into a reject (issue 14)."""
+    assert order.venue is not None
+    if order.status is OrderStatus.PENDING_CANCEL:
+        ctx.send(order.venue, CancelRequest(order.cl_ord_id))
+        return True
+    if (
+        order.status is OrderStatus.PENDING_REPLACE
+        and order.pending_quantity is not None
+        and (r.quantity, r.price) == (order.quantity, order.price)  # still the old values
+    ):
+        ctx.send(
+            order.venue,
+            ReplaceRequest(
+                order.cl_ord_id, order.pending_quantity, order.pending_price, order.pending_tif
+            ),
+        )
+        return True
+    return False
 
 
 def _state_event(order: Order, r: OrderStatusReport) -> OrderEvent | None:

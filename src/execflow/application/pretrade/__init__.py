@@ -9,6 +9,7 @@ from execflow.application.pretrade.config import (
     RiskConfig,
     RuleConfig,
     config_from_mapping,
+    default_config,
     load_config,
 )
 from execflow.application.pretrade.monitor import Usage
@@ -23,5 +24,6 @@ __all__ = [
     "RuleConfig",
     "Usage",
     "config_from_mapping",
+    "default_config",
     "load_config",
 ]

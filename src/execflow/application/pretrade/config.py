@@ -3,7 +3,8 @@
 A limit set applies at a scope: every order (no account, no instrument), one account, one
 instrument (for every account), or one account in one instrument. Every set that applies to an
 order is enforced, so the tightest value wins (a firm-wide cap cannot be escaped by an account;
-to give accounts different values, set them per account). No limit set = everything allowed.
+to give accounts different values, set them per account). A config with no limit set allows
+everything; an install without a config file runs with :func:`default_config` (docs/risk.md).
 
 Values are decimals in the limit's natural unit: instrument quantity (``"1000"``, ``"0.5"``),
 currency major units per currency (``{USD = "1000000"}``), basis points, counts. They become
@@ -162,6 +163,24 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         ls = LimitSet(account=account, instrument=instrument)
         self.limits.append(ls)
         return ls
+
+
+# What a fresh install runs with when no risk config is given: wide enough for any order a person
+# means to type, tight enough that a fat finger (a quantity or price with extra digits) or a
+# runaway loop is refused before it reaches a venue. A risk config file replaces all of it
+# (``limits = []`` in a file: no limits at all). docs/risk.md lists the values.
+DEFAULT_LIMITS: Final[dict[str, Any]] = {
+    "max_order_qty": "1000000",
+    "max_order_notional": {"USD": "10000000", "EUR": "10000000", "GBP": "10000000",
+                           "JPY": "1500000000"},
+    "price_collar_bps": 50_000,
+    "max_orders_per_second": 2_000,
+}  # fmt: skip
+
+
+def default_config() -> RiskConfig:
+    """The limits of a fresh install: :data:`DEFAULT_LIMITS` for every account."""
+    return config_from_mapping({"limits": [DEFAULT_LIMITS]})
 
 
 def _positive(v: object, what: str, *, zero: bool = False) -> None:
