@@ -47,4 +47,17 @@ def pg_events_table(pg_dsn: str) -> Iterator[str]:
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("public", name)))
 
 
+@pytest.fixture
+def pg_schema(pg_dsn: str) -> Iterator[str]:
+    """A unique, not yet existing schema (``EXECFLOW_PG_SCHEMA`` / ``Config.pg_schema``) for a
+    test's event log; dropped with everything in it after the test."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"execflow_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
 # ---------------------------------------------------------------------------------------------

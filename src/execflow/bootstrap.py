@@ -57,8 +57,9 @@ def open_store(
         from execflow.adapters.store.postgres import PostgresEventStore
 
         return PostgresEventStore(
-            config.pg_dsn, table=config.pg_table, fence_epoch=fence_epoch, read_only=read_only
-        )
+            config.pg_dsn, schema=config.pg_schema, table=config.pg_table,
+            fence_epoch=fence_epoch, read_only=read_only,
+        )  # fmt: skip
     from execflow.adapters.store.sqlite import SqliteEventStore
 
     if read_only:
@@ -84,7 +85,9 @@ def open_lease(config: Config) -> WriterLease | None:
     if config.store == "postgres":
         from execflow.adapters.lease.postgres import PostgresWriterLease
 
-        return PostgresWriterLease(config.pg_dsn, config.pg_table, ttl_s=config.lease_ttl_s)
+        return PostgresWriterLease(
+            config.pg_dsn, config.pg_table, schema=config.pg_schema, ttl_s=config.lease_ttl_s
+        )
     from execflow.adapters.lease.file import LOCK_FILE, FileWriterLease
 
     return FileWriterLease(config.data_dir / LOCK_FILE)

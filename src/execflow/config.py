@@ -5,7 +5,9 @@ Environment variables (each overridden by the matching CLI option):
 ``EXECFLOW_DATA_DIR``   data directory of the embedded default (default ``./execflow-data``)
 ``EXECFLOW_STORE``      ``sqlite`` (default), ``postgres`` or ``memory``
 ``EXECFLOW_PG_DSN``     PostgreSQL DSN (default ``host=127.0.0.1 port=5432 dbname=test``)
-``EXECFLOW_PG_TABLE``   PostgreSQL events table, one per log (default ``execflow_events``)
+``EXECFLOW_PG_SCHEMA``  PostgreSQL schema of the event table, created if absent (default
+                        ``public``); one schema per deployment or test run keeps logs apart
+``EXECFLOW_PG_TABLE``   the event table's name in that schema (default ``execflow_events``)
 ``EXECFLOW_SYNC``       SQLite synchronous mode: ``FULL`` (default, fsync per commit) or ``NORMAL``
 ``EXECFLOW_SEED``       seed of the paper venue's synthetic market (default 7)
 ``EXECFLOW_RISK_CONFIG`` TOML/JSON file of pre-trade limits (default: the built-in default
@@ -33,6 +35,7 @@ class Config:
     data_dir: Path = Path("execflow-data")
     store: StoreKind = "sqlite"
     pg_dsn: str = DEFAULT_PG_DSN
+    pg_schema: str = "public"
     pg_table: str = "execflow_events"
     sqlite_synchronous: str = "FULL"
     seed: int = 7
@@ -54,7 +57,8 @@ class Config:
             data_dir=Path(env.get("EXECFLOW_DATA_DIR", "execflow-data")),
             store=store,  # type: ignore[arg-type]
             pg_dsn=env.get("EXECFLOW_PG_DSN", DEFAULT_PG_DSN),
-            pg_table=env.get("EXECFLOW_PG_TABLE", "execflow_events"),
+            pg_schema=env.get("EXECFLOW_PG_SCHEMA") or "public",
+            pg_table=env.get("EXECFLOW_PG_TABLE") or "execflow_events",
             sqlite_synchronous=env.get("EXECFLOW_SYNC", "FULL").upper(),
             seed=int(env.get("EXECFLOW_SEED", "7")),
             risk_config=Path(env["EXECFLOW_RISK_CONFIG"])

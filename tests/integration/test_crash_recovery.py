@@ -19,18 +19,32 @@ from execflow.application.engine import Engine
 from execflow.bootstrap import build_app
 from execflow.config import Config
 from execflow.domain.enums import OrderStatus
-from execflow.domain.events import OrderDenied, OrderInitialized, OrderSubmitted
+from execflow.domain.events import (
+    OrderCancelRejected,
+    OrderDenied,
+    OrderInitialized,
+    OrderSubmitted,
+)
 
 CHILD = Path(__file__).with_name("crash_child.py")
 
 
-def _run_and_kill(args: list[str], min_acks: int, rng: random.Random) -> set[str]:
+def _run_and_kill(
+    args: list[str],
+    min_acks: int,
+    rng: random.Random,
+    env: dict[str, str] | None = None,
+    cancels: set[str] | None = None,
+) -> set[str]:
+    """Run the child, SIGKILL it; the orders it acknowledged (and, into ``cancels``, the
+    cancels it acknowledged)."""
+    cancels = set() if cancels is None else cancels
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     acked: set[str] = set()
     assert proc.stdout is not None
@@ -42,6 +56,8 @@ def _run_and_kill(args: list[str], min_acks: int, rng: random.Random) -> set[str
         for line in proc.stdout:
             if line.startswith("ACK "):
                 acked.add(line[4:].strip())
+            elif line.startswith("CXL "):
+                cancels.add(line[4:].strip())
             if len(acked) >= kill_after or time.monotonic() > deadline:
                 break
         # let it run a random extra moment so the kill lands mid-batch, mid-fsync, anywhere
@@ -54,14 +70,36 @@ def _run_and_kill(args: list[str], min_acks: int, rng: random.Random) -> set[str
     for line in rest.splitlines():
         if line.startswith("ACK "):
             acked.add(line[4:].strip())
+        elif line.startswith("CXL "):
+            cancels.add(line[4:].strip())
     assert proc.returncode == -signal.SIGKILL, f"child ended on its own: {err[-2000:]}"
     assert len(acked) >= min_acks, f"child acknowledged too little before the kill: {err[-2000:]}"
     return acked
 
 
-def _check_log(config: Config, acked: set[str], prefix: str) -> Engine:
-    app = build_app(config)
+def _check_log(
+    config: Config,
+    acked: set[str],
+    prefix: str,
+    cancels: set[str] = frozenset(),  # type: ignore[assignment]
+) -> Engine:
+    app = build_app(config)  # a restart: recovery, then reconciliation with the venue
     engine = app.engine
+    # issue 14: an acknowledged cancel is never undone by the restart (it used to be turned
+    # into cancel_rejected TOO_LATE_TO_CANCEL "venue still has the order open after restart")
+    undone = {
+        cl: engine.orders[cl].status
+        for cl in cancels
+        if engine.orders[cl].status not in (OrderStatus.CANCELED, OrderStatus.FILLED)
+    }
+    assert not undone, f"acknowledged cancels undone by the restart: {undone}"
+    for cl in cancels:
+        rejects = [
+            r.event
+            for r in app.store.read_stream(f"order-{cl}")
+            if isinstance(r.event, OrderCancelRejected)
+        ]
+        assert not rejects, f"{cl}: {rejects}"
     ids = {cl for cl in engine.orders if cl.startswith(prefix)}
     missing = acked - ids
     assert not missing, f"{len(missing)} acknowledged orders lost, e.g. {sorted(missing)[:5]}"
@@ -88,32 +126,44 @@ def _check_log(config: Config, acked: set[str], prefix: str) -> Engine:
 def test_sqlite_survives_sigkill(tmp_path: Path, round_: int) -> None:
     rng = random.Random(round_)
     prefix = f"K{round_}"
+    cancels: set[str] = set()
     acked = _run_and_kill(
-        ["--store", "sqlite", "--data-dir", str(tmp_path), "--prefix", prefix], 200, rng
-    )
-    _check_log(Config(data_dir=tmp_path, store="sqlite"), acked, prefix)
+        ["--store", "sqlite", "--data-dir", str(tmp_path), "--prefix", prefix], 200, rng,
+        cancels=cancels,
+    )  # fmt: skip
+    assert cancels, "the child acknowledged no cancel before the kill"
+    _check_log(Config(data_dir=tmp_path, store="sqlite"), acked, prefix, cancels)
     # a second life on the same log keeps working and keeps the first life's orders
     acked2 = _run_and_kill(
-        ["--store", "sqlite", "--data-dir", str(tmp_path), "--prefix", prefix + "b"], 100, rng
-    )
-    engine = _check_log(Config(data_dir=tmp_path, store="sqlite"), acked | acked2, prefix)
+        ["--store", "sqlite", "--data-dir", str(tmp_path), "--prefix", prefix + "b"], 100, rng,
+        cancels=cancels,
+    )  # fmt: skip
+    engine = _check_log(Config(data_dir=tmp_path, store="sqlite"), acked | acked2, prefix, cancels)
     assert acked2 <= set(engine.orders)
 
 
 @pytest.mark.postgres
-def test_postgres_survives_sigkill(tmp_path: Path, pg_dsn: str) -> None:
+def test_postgres_survives_sigkill(tmp_path: Path, pg_dsn: str, pg_schema: str) -> None:
+    """The child chooses its schema from ``EXECFLOW_PG_SCHEMA``: the log is there, not in
+    ``public``."""
+    import psycopg
+
     table = f"crash_{uuid.uuid4().hex[:10]}"
     rng = random.Random(99)
-    try:
-        acked = _run_and_kill(
-            ["--store", "postgres", "--data-dir", str(tmp_path), "--prefix", "P",
-             "--pg-table", table],
-            200, rng,
-        )  # fmt: skip
-        cfg = Config(data_dir=tmp_path, store="postgres", pg_dsn=pg_dsn, pg_table=table)
-        _check_log(cfg, acked, "P")
-    finally:
-        import psycopg
-
-        with psycopg.connect(pg_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+    cancels: set[str] = set()
+    acked = _run_and_kill(
+        ["--store", "postgres", "--data-dir", str(tmp_path), "--prefix", "P",
+         "--pg-table", table],
+        200, rng, env={"EXECFLOW_PG_SCHEMA": pg_schema, "EXECFLOW_PG_DSN": pg_dsn},
+        cancels=cancels,
+    )  # fmt: skip
+    assert cancels, "the child acknowledged no cancel before the kill"
+    cfg = Config(
+        data_dir=tmp_path, store="postgres", pg_dsn=pg_dsn, pg_schema=pg_schema, pg_table=table
+    )
+    _check_log(cfg, acked, "P", cancels)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        where = conn.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = %s", (table,)
+        ).fetchall()
+    assert where == [(pg_schema,)]

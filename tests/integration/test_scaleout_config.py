@@ -29,13 +29,13 @@ def _nats_up() -> bool:
 
 @pytest.mark.postgres
 @pytest.mark.nats
-def test_postgres_store_and_nats_outbox(tmp_path: Path, pg_dsn: str) -> None:
+def test_postgres_store_and_nats_outbox(tmp_path: Path, pg_dsn: str, pg_schema: str) -> None:
     if not _nats_up():
         pytest.skip("NATS JetStream is not running on 127.0.0.1:4222")
     suffix = uuid.uuid4().hex[:10]
     table, stream = f"scaleout_{suffix}", f"SCALEOUT_{suffix.upper()}"
     cfg = Config(
-        data_dir=tmp_path, store="postgres", pg_dsn=pg_dsn, pg_table=table,
+        data_dir=tmp_path, store="postgres", pg_dsn=pg_dsn, pg_schema=pg_schema, pg_table=table,
         nats_url="nats://127.0.0.1:4222", nats_stream=stream,
     )  # fmt: skip
     try:
