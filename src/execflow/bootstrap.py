@@ -42,7 +42,7 @@ from execflow.extras import available
 log = logging.getLogger(__name__)
 
 # market steps a served paper venue runs per engine loop turn (a few ms of Python): serve_live
-LIVE_MARKET_STEPS_PER_POLL = 500
+LIVE_MARKET_STEPS_PER_POLL = 2_000
 
 
 def open_store(

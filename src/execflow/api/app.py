@@ -141,7 +141,31 @@ def _document_problem(api: FastAPI) -> None:
         comps.setdefault(
             "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         )
+        _document_errors(schema)
         api.openapi_schema = schema
         return schema
 
     api.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_response(status: int, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Say what the server does: every 422 is a problem (``application/problem+json``, not
+    FastAPI's default ``application/json`` validation body), and an operation with a body can
+    answer 400 (a body that is not JSON or not UTF-8) and 413 (over the body limit)."""
+    for item in schema.get("paths", {}).values():
+        for method, op in item.items():
+            if method not in ("get", "put", "post", "delete", "patch") or not isinstance(op, dict):
+                continue
+            responses = op.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = _problem_response(422, "Unprocessable request")
+            if "requestBody" in op:
+                responses.setdefault("400", _problem_response(400, "Body is not parseable"))
+                responses.setdefault("413", _problem_response(413, "Body too large"))

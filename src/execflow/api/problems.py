@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -97,9 +98,36 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return problem(
-        exc.status_code, code, detail, request.url.path, headers=getattr(exc, "headers", None)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return problem(exc.status_code, code, detail, request.url.path, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the API serves at this path, from its OpenAPI document (Starlette names
+    only the first matching route's, so ``/v1/groups/{id}`` lost DELETE)."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        request.app.state, "allow_table", None
     )
+    if table is None:
+        table = []
+        for template, item in request.app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            methods = frozenset(m.upper() for m in item if m in _METHODS)
+            table.append((re.compile(f"^{regex}$"), methods))
+        request.app.state.allow_table = table
+    path = request.url.path
+    allowed: set[str] = set()
+    for compiled, methods in table:
+        if compiled.match(path):
+            allowed |= methods
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return ", ".join(sorted(allowed))
+
+
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "options", "head"})
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

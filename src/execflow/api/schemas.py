@@ -6,12 +6,64 @@ fixed point by the service; never floats.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
+
+# Times and dates on the wire are RFC 3339 strings, as the OpenAPI document says (format
+# date-time / date). Pydantic alone would also take numbers (``0`` as 1970) and other shapes the
+# document does not allow; these validators keep the server and the document in agreement.
+_DATETIME_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _rfc3339_datetime(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATETIME_RE.match(value):
+        raise ValueError("expected an RFC 3339 date-time such as 2026-03-02T15:30:00Z")
+    return value
+
+
+def _rfc3339_date(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        raise ValueError("expected a date such as 2026-03-02")
+    return value
+
+
+def _json_integer(value: object) -> object:
+    """A JSON integer: ``2`` or ``2.0`` (JSON Schema's integer), never ``true`` or ``"2"``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("expected an integer")
+        return int(value)
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_rfc3339_datetime)]
+# constraints before the validator: the schema then says minimum/maximum
+TrailBps = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_json_integer)]
+IsoDate = Annotated[date, BeforeValidator(_rfc3339_date)]
+AccountId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
 DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
@@ -71,7 +123,7 @@ class SubmitOrderBody(BaseModel):
         description="AT_OPEN/AT_CLOSE only where the venue supports them (the paper venue "
         "does not: TIME_IN_FORCE_NOT_SUPPORTED); triggered types take DAY, GTC or GTD",
     )
-    expire_at: datetime | None = Field(default=None, description="GTD only")
+    expire_at: IsoDateTime | None = Field(default=None, description="GTD only")
     account: str | None = Field(
         default=None, pattern=ID_PATTERN, description="default: the key's only account"
     )
@@ -88,8 +140,8 @@ class SubmitOrderBody(BaseModel):
         default=None, pattern=DECIMAL, max_length=25,
         description="TRAILING_STOP: distance from the best price, a decimal price on the tick",
     )  # fmt: skip
-    trail_bps: int | None = Field(
-        default=None, ge=0, le=1_000_000, strict=True,
+    trail_bps: TrailBps | None = Field(
+        default=None,
         description="TRAILING_STOP: distance in basis points of the best price (1 to 9999); "
         "either this or trail_offset",
     )  # fmt: skip
@@ -100,25 +152,45 @@ class SubmitOrderBody(BaseModel):
     )  # fmt: skip
 
 
+DecimalText = Annotated[str, Field(pattern=DECIMAL, max_length=25)]
+
+
 class ReplaceOrderBody(BaseModel):
+    """At least one field; each given field has a value (no ``null``): the document says so
+    (``minProperties``, no null type) and the server enforces the same."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"quantity": "200", "price": "190.45"}, {"stop_price": "189.90"}]
+            "minProperties": 1,
+            "examples": [{"quantity": "200", "price": "190.45"}, {"stop_price": "189.90"}],
         },
     )
-    quantity: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
-    price: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
-    stop_price: str | None = Field(
-        default=None, pattern=DECIMAL, max_length=25,
+    quantity: DecimalText | SkipJsonSchema[None] = None
+    price: DecimalText | SkipJsonSchema[None] = None
+    stop_price: DecimalText | SkipJsonSchema[None] = Field(
+        default=None,
         description="new trigger of an order the engine still holds (PENDING_TRIGGER, HELD); "
         "once triggered: 409 ALREADY_TRIGGERED",
-    )  # fmt: skip
-    time_in_force: Literal["DAY", "GTC"] | None = Field(
+    )
+    time_in_force: Literal["DAY", "GTC"] | SkipJsonSchema[None] = Field(
         default=None,
         description="a working order's time in force can move between DAY and GTC; the venue "
         "confirms it like any replace",
     )
+
+    @field_validator("quantity", "price", "stop_price", "time_in_force", mode="before")
+    @classmethod
+    def _no_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("give a value or leave the field out")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> ReplaceOrderBody:
+        if not self.model_fields_set:
+            raise ValueError("give a new quantity, price, stop_price and/or time_in_force")
+        return self
 
 
 class OrderAck(BaseModel):
@@ -281,7 +353,7 @@ class ExitOrderBody(BaseModel):
     price: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
     order_type: ORDER_TYPES | None = Field(default=None, description=TYPE_DEFAULT)
     time_in_force: TIME_IN_FORCES = "DAY"
-    expire_at: datetime | None = None
+    expire_at: IsoDateTime | None = None
     account: str | None = Field(default=None, pattern=ID_PATTERN)
     cl_ord_id: str | None = Field(
         default=None, pattern=ID_PATTERN, description="default: <group_id>-TP / <group_id>-SL"
@@ -289,7 +361,7 @@ class ExitOrderBody(BaseModel):
     venue: str | None = Field(default=None, max_length=32)
     stop_price: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
     trail_offset: str | None = Field(default=None, pattern=DECIMAL, max_length=25)
-    trail_bps: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
+    trail_bps: TrailBps | None = None
 
 
 class BracketBody(BaseModel):
@@ -335,7 +407,7 @@ class ParentOrderBody(BaseModel):
         description="a limit no child may be worse than; omit: children at any price",
     )  # fmt: skip
     time_in_force: Literal["DAY", "GTC", "GTD"] = "DAY"
-    expire_at: datetime | None = Field(default=None, description="GTD only")
+    expire_at: IsoDateTime | None = Field(default=None, description="GTD only")
     account: str | None = Field(default=None, pattern=ID_PATTERN)
     cl_ord_id: str | None = Field(default=None, pattern=ID_PATTERN)
 

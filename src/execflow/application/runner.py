@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -26,6 +27,7 @@ from execflow.domain.errors import LeaseLostError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+BUSY_POLL_S = 0.0005  # venue polls that took longer than this did work: poll again at once
 
 
 # how long a caller waits for the engine thread: bounded, and generous, because a loaded
@@ -132,8 +134,12 @@ class EngineRunner:
                 # clear before looking for work: a send after this point wakes the wait below
                 self._wake.clear()
                 now = clock.now_ns()
+                t0 = time.perf_counter()
                 for v in venues.values():
                     v.poll(now)
+                # a venue that did real work (a simulated market catching up in bounded steps)
+                # may have more: no idle wait this turn
+                venues_busy = time.perf_counter() - t0 > BUSY_POLL_S
                 n = engine.process()
                 if self._done:
                     self._hand_over()
@@ -145,7 +151,7 @@ class EngineRunner:
                         fut.set_exception(exc)
                 if self._done:  # resolved outside process() (a call, a venue poll)
                     self._hand_over()
-                if n == 0 and not engine.has_work() and not self._calls:
+                if n == 0 and not venues_busy and not engine.has_work() and not self._calls:
                     for fn in self.on_idle:
                         fn()
                     self._wake.wait(self.idle_wait_s)

@@ -95,7 +95,8 @@ class PaperVenue(MatchingCore):
         self._replay_ts: int | None = None
         # market steps one poll may run (None: all that are due). A live engine sets a bound:
         # a market that fell behind the wall clock (a loaded machine, one order sweeping the
-        # book) then catches up over several polls, and the engine serves commands in between.
+        # book) then catches up over several polls, the engine serves commands in between, and
+        # requests due by now are answered without waiting for the market to catch up.
         self.max_steps_per_poll: int | None = None
 
     # -- VenuePort ----------------------------------------------------------------------------
@@ -160,6 +161,12 @@ class PaperVenue(MatchingCore):
                     budget -= 1
             else:
                 break
+        if budget == 0:
+            # the market is behind the clock: requests due by now are answered now, against
+            # the book as far as the market got (a live venue does not wait for its simulator)
+            while queue and queue[0][0] <= now:
+                due, _, action = heapq.heappop(queue)
+                action(due)
         self._deliver()
 
     def disconnect(self) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from execflow.api.deps import Auth, Service
 from execflow.api.routes.common import problems
-from execflow.api.schemas import ExecutionPage
+from execflow.api.schemas import AccountId, ExecutionPage
 
 router = APIRouter(prefix="/v1/executions", tags=["executions"])
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/executions", tags=["executions"])
 async def list_executions(
     p: Auth,
     svc: Service,
-    account: Annotated[list[str] | None, Query(max_length=50)] = None,
+    account: Annotated[list[AccountId] | None, Query(max_length=50)] = None,
     after: Annotated[int, Query(ge=0, description="global sequence to start after")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from execflow.api.auth import Scope
 from execflow.api.deps import Auth, Ctx
 from execflow.api.routes.common import problems
-from execflow.api.schemas import Health, MonitoringOut
+from execflow.api.schemas import AccountId, Health, MonitoringOut
 from execflow.api.views import jsonable
 
 router = APIRouter(tags=["monitoring"])
@@ -27,7 +27,7 @@ router = APIRouter(tags=["monitoring"])
 async def monitoring(
     p: Auth,
     ctx: Ctx,
-    account: Annotated[list[str] | None, Query(max_length=50)] = None,
+    account: Annotated[list[AccountId] | None, Query(max_length=50)] = None,
 ) -> dict[str, Any]:
     p.require(Scope.READ)
     visible = p.visible_accounts(account or ())

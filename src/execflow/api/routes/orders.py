@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -12,8 +11,10 @@ from execflow.api.deps import Auth, Service
 from execflow.api.routes.common import ERRORS, problems
 from execflow.api.schemas import (
     ID_PATTERN,
+    AccountId,
     CommandAck,
     ExecutionPage,
+    IsoDateTime,
     OrderAck,
     OrderOut,
     OrderPage,
@@ -75,11 +76,13 @@ async def list_orders(
     status: Annotated[
         str | None, Query(max_length=200, description="open, all, or statuses: FILLED,CANCELED")
     ] = None,
-    account: Annotated[list[str] | None, Query(max_length=50)] = None,
+    account: Annotated[list[AccountId] | None, Query(max_length=50)] = None,
     instrument: Annotated[str | None, Query(max_length=32)] = None,
     venue: Annotated[str | None, Query(max_length=32)] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (ISO 8601)")] = None,
+    since: Annotated[
+        IsoDateTime | None, Query(description="created at or after (ISO 8601)")
+    ] = None,
+    until: Annotated[IsoDateTime | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from execflow.api.deps import Auth, Service
 from execflow.api.routes.common import problems
-from execflow.api.schemas import PositionList
+from execflow.api.schemas import AccountId, PositionList
 
 router = APIRouter(prefix="/v1/positions", tags=["positions"])
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/positions", tags=["positions"])
 async def list_positions(
     p: Auth,
     svc: Service,
-    account: Annotated[list[str] | None, Query(max_length=50)] = None,
+    account: Annotated[list[AccountId] | None, Query(max_length=50)] = None,
     instrument: Annotated[str | None, Query(max_length=32)] = None,
 ) -> dict[str, Any]:
     return svc.list_positions(p, tuple(account or ()), instrument)

@@ -18,6 +18,7 @@ from execflow.api.auth import Scope
 from execflow.api.deps import Auth, Ctx, Service
 from execflow.api.errors import ApiError
 from execflow.api.routes.common import problems
+from execflow.api.schemas import ID_PATTERN, AccountId, IsoDate
 from execflow.application.settlement import SettlementService
 from execflow.domain.enums import Side
 from execflow.domain.numbers import Money
@@ -109,10 +110,10 @@ async def list_obligations(
     p: Auth,
     ctx: Ctx,
     svc: Service,
-    account: Annotated[list[str] | None, Query(max_length=50)] = None,
+    account: Annotated[list[AccountId] | None, Query(max_length=50)] = None,
     cl_ord_id: Annotated[str | None, Query(max_length=64)] = None,
-    trade_date: date | None = None,
-    settle_date: date | None = None,
+    trade_date: IsoDate | None = None,
+    settle_date: IsoDate | None = None,
     status: SettlementStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
@@ -155,8 +156,8 @@ async def cash_projection(
     ctx: Ctx,
     svc: Service,
     currency: Annotated[str, Query(min_length=3, max_length=3, examples=["USD"])],
-    account: Annotated[str | None, Query(max_length=64)] = None,
-    start: date | None = None,
+    account: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+    start: IsoDate | None = None,
     days: Annotated[int, Query(ge=0, le=366)] = 10,
 ) -> dict[str, Any]:
     p.require(Scope.READ)
