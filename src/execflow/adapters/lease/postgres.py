@@ -47,6 +47,9 @@ def _epoch_key(epoch: int) -> int:
 
 
 def create_lease_table(conn: psycopg.Connection[Any], schema: str) -> None:
+    # the lease is taken before the event store opens: its schema may not exist yet
+    # (EXECFLOW_PG_SCHEMA names a fresh one)
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     conn.execute(
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} ("
