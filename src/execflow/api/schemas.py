@@ -49,7 +49,7 @@ def _rfc3339_date(value: object) -> object:
 
 
 def _json_integer(value: object) -> object:
-    """A JSON integer: ``2`` or ``2.0`` (JSON Schema's integer), never ``true`` or ``"2"``."""
+    """A JSON integer as JSON Schema counts it: ``2`` or ``2.0``, never ``true`` or ``"2"``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("expected an integer")
     if isinstance(value, float):

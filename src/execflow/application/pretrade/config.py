@@ -180,7 +180,9 @@ DEFAULT_LIMITS: Final[dict[str, Any]] = {
 
 def default_config() -> RiskConfig:
     """The limits of a fresh install: :data:`DEFAULT_LIMITS` for every account."""
-    return config_from_mapping({"limits": [DEFAULT_LIMITS]})
+    # a market order with no price anywhere (a venue without market data) cannot be valued:
+    # the defaults guard against fat fingers, they do not refuse it for that
+    return config_from_mapping({"notional_without_price": "allow", "limits": [DEFAULT_LIMITS]})
 
 
 def _positive(v: object, what: str, *, zero: bool = False) -> None:
