@@ -301,7 +301,8 @@ def test_dropped_slow_subscriber_is_counted_and_no_longer_connected(
                 for i in range(50)
             ]  # fmt: skip
             n += 50
-            assert all(t.wait(30).ok for t in tickets)
+            for t in tickets:  # accepted or denied (order rate limit): events either way
+                t.wait(30)
         wait_for(lambda: metrics.registry.get_sample_value("execflow_ws_clients") == 0, 30)
         drops = sum(
             s.value
