@@ -207,7 +207,7 @@ def test_a_second_server_is_refused_and_a_stale_address_is_ignored(tmp_path: Pat
 def test_limit_changes_go_to_the_server(served: Served) -> None:
     code, out = cli_run(served, "risk", "set-limit", "max_order_qty", "1000", "--who", "o",
                         "--why", "w")  # fmt: skip
-    assert code == 0 and out.strip() == "max_order_qty: None -> 1000 (account=*, instrument=*)"
+    assert code == 0 and out.strip() == "max_order_qty: 1000000 -> 1000 (account=*, instrument=*)"
     code, out = cli_run(served, "risk", "set-limit", "max_order_qty", "none", "--who", "o",
                         "--why", "w")  # fmt: skip
     assert code == 0 and out.strip() == "max_order_qty: 1000 -> None (account=*, instrument=*)"
