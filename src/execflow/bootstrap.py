@@ -33,7 +33,7 @@ from execflow.application.ports import (
 )
 from execflow.application.pretrade import RiskEngine, default_config, load_config
 from execflow.application.recovery import Recovery, RecoveryConsumer
-from execflow.application.settlement_desk import SettlementDesk
+from execflow.application.settlement.on_engine import SettlementDesk
 from execflow.config import Config
 from execflow.domain.fees import FeeSchedule
 from execflow.domain.instruments import Instrument
@@ -354,7 +354,7 @@ def settlement_desk(app: App) -> SettlementDesk | None:
         return None
     from execflow.adapters.calendars import HolidaySettlementCalendar
     from execflow.adapters.reference import REFERENCE_FX
-    from execflow.application.settlement import FxRateTable
+    from execflow.application.settlement.service import FxRateTable
 
     return SettlementDesk(app.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX))
 

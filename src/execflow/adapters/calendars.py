@@ -150,7 +150,7 @@ class UnknownMarketError(KeyError):
 
 
 class HolidaySettlementCalendar:
-    """The :class:`~execflow.application.settlement.SettlementCalendar` over ``holidays``."""
+    """The settlement calendar port (``application.settlement.service``) over ``holidays``."""
 
     def __init__(
         self,

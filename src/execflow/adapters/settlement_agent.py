@@ -18,7 +18,7 @@ import random
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from execflow.application.settlement import SettlementService
+from execflow.application.settlement.service import SettlementService
 from execflow.domain.events import Event
 from execflow.domain.settlement.obligations import SettlementStatus
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.market import MarketState
+from execflow.application.market_view import MarketState
 from execflow.application.ports import VenueRequest
 from execflow.application.tickets import CommandResult
 from execflow.domain.commands import SubmitOrder

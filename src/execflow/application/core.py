@@ -18,7 +18,7 @@ from execflow.application.context import Admitted, EngineStats
 from execflow.application.contingent import Contingent
 from execflow.application.emulator import Emulator, utc_midnight_after
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.market import MarketState
+from execflow.application.market_view import MarketState
 from execflow.application.parents import Parents
 from execflow.application.ports import (
     CancelRequest,

@@ -14,7 +14,7 @@ import heapq
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
-from execflow.application.market import MarketState
+from execflow.application.market_view import MarketState
 from execflow.application.ports import SessionCalendar
 from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
 from execflow.domain.events import (

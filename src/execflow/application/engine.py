@@ -31,7 +31,7 @@ from execflow.application.handlers.modify import CancelHandler, ReplaceHandler
 from execflow.application.handlers.reports import ReportHandler
 from execflow.application.handlers.submit import SubmitHandler
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.market import MarketState
+from execflow.application.market_view import MarketState
 from execflow.application.ports import Clock, EventStore, SessionCalendar, VenuePort
 from execflow.application.recovery import Recovery
 from execflow.application.risk import OrderObserver, PreTradeCheck

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from execflow.application.settlement import SettlementService
+from execflow.application.settlement.service import SettlementService
 from execflow.bootstrap import App
 from execflow.cli import remote as remote_cli
 from execflow.cli.common import (

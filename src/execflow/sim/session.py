@@ -27,8 +27,8 @@ from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import EventStore, SnapshotStore, WriterLease
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.recovery import ProjectionRecovery, Recovery
-from execflow.application.settlement import FxRateTable
-from execflow.application.settlement_desk import SettlementDesk
+from execflow.application.settlement.on_engine import SettlementDesk
+from execflow.application.settlement.service import FxRateTable
 from execflow.bootstrap import (
     load_fee_schedule,
     open_lease,

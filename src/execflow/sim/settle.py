@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from execflow.adapters.settlement_agent import SimulatedSettlementAgent
-from execflow.application.settlement_desk import SettlementDesk
+from execflow.application.settlement.on_engine import SettlementDesk
 from execflow.domain.settlement.obligations import SettlementStatus
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from execflow.application.pretrade.core import RiskCore
+from execflow.application.pretrade.checks import RiskCore
 from execflow.application.pretrade.state import Book, Pos
 from execflow.domain.risk_events import RiskAlert
 

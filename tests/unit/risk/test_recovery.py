@@ -9,7 +9,7 @@ import pytest
 
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.ports import StreamAppend
-from execflow.application.pretrade.core import RiskCore
+from execflow.application.pretrade.checks import RiskCore
 from execflow.domain.commands import CancelOrder
 from execflow.domain.errors import RejectCode, StoreError
 from execflow.domain.marketdata import Quote

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from execflow.application.market import MarketState
+from execflow.application.market_view import MarketState
 from execflow.application.pretrade.state import AccountState, InstrumentState, Pos
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument

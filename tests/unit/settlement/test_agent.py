@@ -8,7 +8,7 @@ import pytest
 
 from execflow.adapters.settlement_agent import SimulatedSettlementAgent
 from execflow.application.ports import RecordedEvent
-from execflow.application.settlement import SettlementService
+from execflow.application.settlement.service import SettlementService
 from execflow.domain.enums import Side
 from execflow.domain.events import Event
 from execflow.domain.settlement import PositionView, SettlementFailed, SettlementStatus

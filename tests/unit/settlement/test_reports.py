@@ -19,7 +19,7 @@ from execflow.analytics.settlement_report import (
     write_report,
 )
 from execflow.application.ports import RecordedEvent
-from execflow.application.settlement import SettlementService
+from execflow.application.settlement.service import SettlementService
 from execflow.domain.enums import Side
 from execflow.domain.events import Event
 from tests.unit.settlement.support import AAPL, SAP, Blotter, calendar, make_service

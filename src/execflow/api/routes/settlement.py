@@ -19,7 +19,7 @@ from execflow.api.deps import Auth, Ctx, Service
 from execflow.api.errors import ApiError
 from execflow.api.routes.common import problems
 from execflow.api.schemas import ID_PATTERN, AccountId, IsoDate
-from execflow.application.settlement import SettlementService
+from execflow.application.settlement.service import SettlementService
 from execflow.domain.enums import Side
 from execflow.domain.numbers import Money
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus

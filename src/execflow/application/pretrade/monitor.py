@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from execflow.application.pretrade.core import RiskCore
+from execflow.application.pretrade.checks import RiskCore
 from execflow.application.pretrade.state import Book, Pos
 from execflow.domain.risk_events import RiskAlert
 

@@ -27,12 +27,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from execflow.application.ports import EventStore, RecordedEvent
+from execflow.application.pretrade.checks import RiskCore
 from execflow.application.pretrade.config import (
     RiskConfig,
     apply_change,
     validate_limit_set,
 )
-from execflow.application.pretrade.core import RiskCore
 from execflow.application.pretrade.monitor import Monitor, Usage
 from execflow.application.pretrade.rules import RuleSet, ScaleChange, update_volatility
 from execflow.domain.commands import CancelOrder, SubmitOrder

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from execflow.application.market import MarketState
+from execflow.application.market_view import MarketState
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import currency_decimals
 

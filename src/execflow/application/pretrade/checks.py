@@ -13,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Iterable
 
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.market import MarketState
+from execflow.application.market_view import MarketState
 from execflow.application.pretrade.config import RiskConfig
 from execflow.application.pretrade.resolve import (
     AccountLimits,

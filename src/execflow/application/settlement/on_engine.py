@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from execflow.application.engine import Engine
 from execflow.application.ports import RecordedEvent
-from execflow.application.settlement import (
+from execflow.application.settlement.service import (
     FxRateProvider,
     SettlementCalendar,
     SettlementService,
