@@ -105,7 +105,9 @@ def open_snapshots(config: Config, *, read_only: bool = False) -> SnapshotStore:
                                     and not config.sqlite_path.exists()):  # fmt: skip
         return MemorySnapshotStore()
     if config.store == "postgres":
-        return PostgresSnapshotStore(config.pg_dsn, table=config.pg_table, read_only=read_only)
+        return PostgresSnapshotStore(
+            config.pg_dsn, schema=config.pg_schema, table=config.pg_table, read_only=read_only
+        )
     return SqliteSnapshotStore(config.sqlite_path, read_only=read_only)
 
 
@@ -163,9 +165,11 @@ class App:
         try:
             if self.publisher is not None:
                 self.publisher.stop()
-            if self.recovery is not None and self.engine.position > self.recovered_position:
+            if self.recovery is not None and self.engine.position > self.last_snapshot:
                 try:
-                    self.checkpoint()  # a clean shutdown: the next start folds nothing
+                    # a clean shutdown: the next start folds nothing (this includes what the
+                    # start-up itself committed: a venue's replay, settlement catch-up)
+                    self.checkpoint()
                 except Exception:
                     log.exception("event=shutdown_snapshot_failed")
             if self.recovery is not None and self.recovery.snapshots is not None:

@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 
 class EngineRecovery:
-    """The engine as a consumer of the one recovery pass (:mod:`execflow.application.recovery`;
-    no snapshot of its own yet): orders, groups, seen execution ids, stream versions."""
+    """The engine as a consumer of the one recovery pass (:mod:`execflow.application.recovery`):
+    orders, groups, algorithms, seen execution ids, stream versions; its snapshot is
+    :mod:`execflow.application.engine_snapshot`."""
 
     name = "engine"
 
@@ -36,10 +37,14 @@ class EngineRecovery:
         self.algos = algos
 
     def restore(self, data: bytes) -> int:
-        raise ValueError("the engine keeps no snapshot")
+        from execflow.application import engine_snapshot
+
+        return engine_snapshot.load(data, self.core, self.algos)
 
     def snapshot(self) -> bytes | None:
-        return None
+        from execflow.application import engine_snapshot
+
+        return engine_snapshot.dump(self.core, self.algos)
 
     def apply(self, records: Sequence[RecordedEvent]) -> None:
         core = self.core

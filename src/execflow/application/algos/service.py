@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -665,6 +665,11 @@ class AlgoService:
         elif isinstance(ev, AlgoEnded):
             st.ended = True
             self._forget(st)
+
+    def load_states(self, states: Iterable[AlgoState]) -> None:
+        """States from an engine snapshot, as if their events had been folded (recovery)."""
+        for st in states:
+            self._add(st)
 
     def after_recover(self) -> None:
         """Every running algorithm looks at its situation at the engine's next batch."""

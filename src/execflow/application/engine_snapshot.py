@@ -1,0 +1,213 @@
+"""The engine's folded state as a snapshot (docs/adr/0010-state-snapshots.md).
+
+What the recovery fold builds, and nothing it derives: every order aggregate, every
+contingent group, every algorithm's state, the unmatched venue reports, the execution ids
+seen, the versions of the non-order streams and the log position. What ``finish()`` derives
+from these (the emulator's trigger and expiry books, parents' children, the pre-trade risk
+engine's positions and exposure, acks awaited, groups to re-examine, algorithm wakes) is
+derived again after a restore, exactly as after a full fold: a snapshot cannot make the engine
+behave differently from a fold of the same log.
+
+msgpack of msgspec structs, typed on the way back (enums come back as enums); orders travel
+as arrays in ``Order.__slots__`` order. The schema version includes the slot names of
+``Order`` and ``Group``: a change there makes old snapshots "another version" (full fold).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from execflow.application.snapshot_codec import layout_version, open_envelope, seal
+from execflow.domain.algos.decide import AlgoState
+from execflow.domain.enums import ContingencyType, OrderStatus, OrderType, Side, TimeInForce
+from execflow.domain.events import UnmatchedVenueReport
+from execflow.domain.groups import Group
+from execflow.domain.orders import Order
+
+if TYPE_CHECKING:
+    from execflow.application.algos.service import AlgoService
+    from execflow.application.core import EngineCore
+
+KIND = "engine"
+
+
+class OrderState(msgspec.Struct, array_like=True, gc=False):
+    """One ``Order``: its slots, in ``Order.__slots__`` order (a test keeps them equal)."""
+
+    account: str
+    arrival_mid: int | None
+    cl_ord_id: str
+    created_ts: int
+    cum_notional: int
+    cum_qty: int
+    decision_px: int | None
+    exec_ids: set[str]
+    expire_at: int | None
+    group_id: str | None
+    instrument: str
+    is_parent: bool
+    last_ts: int
+    linked: bool
+    order_type: OrderType
+    parent_id: str | None
+    pending_price: int | None
+    pending_quantity: int | None
+    pending_tif: TimeInForce | None
+    price: int | None
+    quantity: int
+    ref_px: int | None
+    reject_code: str | None
+    reject_reason: str | None
+    role: str | None
+    side: Side
+    status: OrderStatus
+    stop_price: int | None
+    tif: TimeInForce
+    trail_bps: int | None
+    trail_offset: int | None
+    trigger_px: int | None
+    venue: str | None
+    venue_order_id: str | None
+    version: int
+
+
+class GroupState(msgspec.Struct, array_like=True, gc=False):
+    """One contingent ``Group``: its slots, in ``Group.__slots__`` order."""
+
+    account: str
+    cancel_requested: bool
+    done: bool
+    excess_reported: int
+    group_id: str
+    kind: ContingencyType
+    members: tuple[str, ...]
+    quantities: dict[str, int]
+    roles: dict[str, str]
+    version: int
+
+
+class EngineSnapshot(msgspec.Struct, array_like=True):
+    position: int
+    orders: list[OrderState]
+    groups: list[GroupState]
+    algos: list[AlgoState]
+    unmatched: list[UnmatchedVenueReport]
+    seen_exec_ids: list[str]
+    stream_versions: dict[str, int]
+
+
+VERSION = layout_version(
+    1, Order.__slots__, OrderState.__struct_fields__, Group.__slots__, GroupState.__struct_fields__
+)
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(EngineSnapshot)
+
+
+def _order_row(o: Order) -> tuple[object, ...]:
+    return (
+        o.account, o.arrival_mid, o.cl_ord_id, o.created_ts, o.cum_notional, o.cum_qty,
+        o.decision_px, o.exec_ids, o.expire_at, o.group_id, o.instrument, o.is_parent,
+        o.last_ts, o.linked, o.order_type, o.parent_id, o.pending_price, o.pending_quantity,
+        o.pending_tif, o.price, o.quantity, o.ref_px, o.reject_code, o.reject_reason, o.role,
+        o.side, o.status, o.stop_price, o.tif, o.trail_bps, o.trail_offset, o.trigger_px,
+        o.venue, o.venue_order_id, o.version,
+    )  # fmt: skip
+
+
+def _order(s: OrderState, new: type[Order] = Order) -> Order:
+    o = new.__new__(new)
+    o.account = s.account
+    o.arrival_mid = s.arrival_mid
+    o.cl_ord_id = s.cl_ord_id
+    o.created_ts = s.created_ts
+    o.cum_notional = s.cum_notional
+    o.cum_qty = s.cum_qty
+    o.decision_px = s.decision_px
+    o.exec_ids = s.exec_ids
+    o.expire_at = s.expire_at
+    o.group_id = s.group_id
+    o.instrument = s.instrument
+    o.is_parent = s.is_parent
+    o.last_ts = s.last_ts
+    o.linked = s.linked
+    o.order_type = s.order_type
+    o.parent_id = s.parent_id
+    o.pending_price = s.pending_price
+    o.pending_quantity = s.pending_quantity
+    o.pending_tif = s.pending_tif
+    o.price = s.price
+    o.quantity = s.quantity
+    o.ref_px = s.ref_px
+    o.reject_code = s.reject_code
+    o.reject_reason = s.reject_reason
+    o.role = s.role
+    o.side = s.side
+    o.status = s.status
+    o.stop_price = s.stop_price
+    o.tif = s.tif
+    o.trail_bps = s.trail_bps
+    o.trail_offset = s.trail_offset
+    o.trigger_px = s.trigger_px
+    o.venue = s.venue
+    o.venue_order_id = s.venue_order_id
+    o.version = s.version
+    return o
+
+
+def _group_row(g: Group) -> tuple[object, ...]:
+    return (
+        g.account, g.cancel_requested, g.done, g.excess_reported, g.group_id, g.kind,
+        g.members, g.quantities, g.roles, g.version,
+    )  # fmt: skip
+
+
+def _group(s: GroupState) -> Group:
+    g = Group.__new__(Group)
+    g.account = s.account
+    g.cancel_requested = s.cancel_requested
+    g.done = s.done
+    g.excess_reported = s.excess_reported
+    g.group_id = s.group_id
+    g.kind = s.kind
+    g.members = s.members
+    g.quantities = s.quantities
+    g.roles = s.roles
+    g.version = s.version
+    return g
+
+
+def dump(core: EngineCore, algos: AlgoService | None) -> bytes:
+    """The engine's folded state now (call only when the engine is idle)."""
+    payload = _encoder.encode(
+        (
+            core.uow.position,
+            [_order_row(o) for o in core.orders.values()],
+            [_group_row(g) for g in core.contingent.groups.values()],
+            [] if algos is None else list(algos.algos.values()),
+            core.unmatched,
+            sorted(core.seen_exec_ids),
+            core.stream_versions,
+        )
+    )
+    return seal(KIND, VERSION, payload)
+
+
+def load(data: bytes, core: EngineCore, algos: AlgoService | None) -> int:
+    """Put the snapshot's state into a new engine; returns its log position. Decodes fully
+    before it changes anything: a snapshot that does not fit raises and leaves ``core`` new."""
+    snap = _decoder.decode(open_envelope(data, KIND, VERSION))
+    if snap.algos and algos is None:
+        raise msgspec.ValidationError("the snapshot has algorithms and this engine runs none")
+    orders = {s.cl_ord_id: _order(s) for s in snap.orders}
+    core.orders.update(orders)
+    core.contingent.groups.update((s.group_id, _group(s)) for s in snap.groups)
+    if algos is not None:
+        algos.load_states(snap.algos)
+    core.unmatched.extend(snap.unmatched)
+    core.seen_exec_ids.update(snap.seen_exec_ids)
+    core.stream_versions.update(snap.stream_versions)
+    core.uow.position = snap.position
+    return snap.position

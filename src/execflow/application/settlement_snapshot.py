@@ -1,0 +1,115 @@
+"""The settlement desk's folded state as a snapshot (docs/adr/0010-state-snapshots.md).
+
+Everything :class:`~execflow.application.settlement.SettlementService` folds from the log: the
+order facts a fill is settled from, the fills already settled, every obligation as it stands,
+corrections, the ledger (journal entries in posting order, what reversed what, running
+balances per account and unit, entries per obligation) and the P&L book. Restoring it costs
+one msgpack decode: no journal entry is validated or posted again (that was half of a
+start-up, docs/adr/0008-exact-restart.md). msgspec structs and dataclasses, never pickle.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from execflow.application.snapshot_codec import layout_version, open_envelope, seal
+from execflow.domain.enums import Side
+from execflow.domain.events import OrderFilled
+from execflow.domain.settlement.events import JournalPosted
+from execflow.domain.settlement.obligations import SettlementObligation
+from execflow.domain.settlement.pnl import PnLTrade
+
+if TYPE_CHECKING:
+    from execflow.application.settlement import SettlementService
+
+KIND = "settlement"
+
+
+class _PnLKey(msgspec.Struct, array_like=True, gc=False):
+    account: str
+    instrument: str
+    currency: str
+    trades: list[PnLTrade]
+
+
+class SettlementSnapshot(msgspec.Struct, array_like=True):
+    orders: list[tuple[str, str, str, Side, str]]  # cl_ord_id, account, instrument, side, venue
+    seen_fills: list[tuple[str, str]]
+    obligations: list[SettlementObligation]
+    roots: dict[str, str]
+    corrections: dict[str, int]
+    entries: list[JournalPosted]
+    reversed_by: dict[str, str]
+    balances: list[tuple[str, str, int]]
+    by_obligation: dict[str, list[str]]
+    pnl: list[_PnLKey]
+    unmatched: list[tuple[OrderFilled, str]]
+
+
+def _fields(cls: type) -> list[str]:
+    return list(getattr(cls, "__dataclass_fields__", {}))
+
+
+VERSION = layout_version(
+    1,
+    SettlementSnapshot.__struct_fields__,
+    _fields(SettlementObligation),
+    _fields(PnLTrade),
+    JournalPosted.__struct_fields__,
+)
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(SettlementSnapshot)
+
+
+def dump(svc: SettlementService) -> bytes:
+    ledger, pnl = svc.ledger, svc.pnl
+    payload = _encoder.encode(
+        (
+            [(cl, i.account, i.instrument, i.side, i.venue) for cl, i in svc._orders.items()],
+            sorted(svc._seen_fills),
+            list(svc._obligations.values()),
+            svc._roots,
+            svc._corrections,
+            ledger._entries,
+            ledger._reversed_by,
+            [(a, u, v) for (a, u), v in ledger._balances.items()],
+            ledger._by_obligation,
+            [
+                (a, i, pnl._currency.get((a, i), ""), list(trades.values()))
+                for (a, i), trades in pnl._trades.items()
+            ],
+            [(u.event, u.reason) for u in svc.unmatched_fills],
+        )
+    )
+    return seal(KIND, VERSION, payload)
+
+
+def load(data: bytes, svc: SettlementService) -> None:
+    """Put the snapshot's state into a new service. Decodes fully before it changes anything:
+    a snapshot that does not fit raises and leaves ``svc`` new."""
+    from execflow.application.settlement import UnmatchedFill, _OrderInfo
+
+    s = _decoder.decode(open_envelope(data, KIND, VERSION))
+    if svc._orders or svc._obligations or len(svc.ledger):
+        raise RuntimeError("settlement snapshot restored into a service that has state")
+    svc._orders.update((cl, _OrderInfo(a, i, side, v)) for cl, a, i, side, v in s.orders)
+    svc._seen_fills.update(s.seen_fills)
+    svc._obligations.update((ob.obligation_id, ob) for ob in s.obligations)
+    svc._roots.update(s.roots)
+    svc._corrections.update(s.corrections)
+    ledger = svc.ledger
+    ledger._entries.extend(s.entries)
+    ledger._by_id.update((e.entry_id, e) for e in s.entries)
+    ledger._reversed_by.update(s.reversed_by)
+    ledger._balances = defaultdict(int, {(a, u): v for a, u, v in s.balances})
+    ledger._by_obligation = defaultdict(list, s.by_obligation)
+    pnl = svc.pnl
+    for k in s.pnl:
+        pnl._trades[(k.account, k.instrument)] = {t.trade_id: t for t in k.trades}
+        if k.currency:
+            pnl._currency[(k.account, k.instrument)] = k.currency
+    svc.unmatched_fills.extend(UnmatchedFill(ev, reason) for ev, reason in s.unmatched)

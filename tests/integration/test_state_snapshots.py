@@ -1,0 +1,177 @@
+"""Snapshots of the engine and of the settlement desk (docs/adr/0010-state-snapshots.md).
+
+* A snapshot never changes behaviour: a seeded session stopped mid-way (after a snapshot, with
+  events after it), restarted from snapshot + tail and run to the close ends with the log
+  (canonical hash) and the engine and settlement state of the uninterrupted run.
+* A snapshot that is corrupt or of another version is ignored with a warning and that consumer
+  folds the whole log, to the same state.
+Both on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from execflow.adapters.store.memory import MemoryEventStore
+from execflow.application.engine_snapshot import GroupState, OrderState
+from execflow.bootstrap import open_snapshots
+from execflow.config import Config
+from execflow.domain.groups import Group
+from execflow.domain.orders import Order
+from execflow.sim.session import SessionConfig, TradingSession, canonical_digest
+
+SEED = 11
+DURATION = 240
+
+
+class StopHereError(Exception):
+    pass
+
+
+def _cfg(store: str, data: Path, table: str) -> SessionConfig:
+    return SessionConfig(
+        seed=SEED, duration_s=DURATION, store=store, data_dir=data, pg_table=table,
+        order_interval_s=4.0,
+    )  # fmt: skip
+
+
+def engine_state(s: TradingSession) -> dict[str, Any]:
+    core = s.engine.core
+    orders = {cl: tuple(getattr(o, f) for f in o.__slots__) for cl, o in core.orders.items()}
+    groups = {
+        g: tuple(getattr(x, f) for f in x.__slots__) for g, x in core.contingent.groups.items()
+    }
+    versions = dict(core.stream_versions)
+    return {
+        "orders": orders, "groups": groups, "seen": set(core.seen_exec_ids),
+        "versions": versions, "unmatched": list(core.unmatched),
+    }  # fmt: skip
+
+
+def settlement_state(s: TradingSession) -> dict[str, Any]:
+    assert s.settlement is not None
+    svc = s.settlement.service
+    return {
+        "orders": {k: (v.account, v.instrument, v.side, v.venue) for k, v in svc._orders.items()},
+        "seen": set(svc._seen_fills),
+        "obligations": dict(svc._obligations),
+        "entries": list(svc.ledger),
+        "balances": {k: v for k, v in svc.ledger._balances.items() if v},
+        "pnl": {k: dict(v) for k, v in svc.pnl._trades.items()},
+        "unmatched": list(svc.unmatched_fills),
+    }
+
+
+def _close(s: TradingSession) -> None:
+    s.store.close()
+    s.snapshots.close()
+    if s.lease is not None:
+        s.lease.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    if request.param == "sqlite":
+        yield "sqlite", "execflow_events"
+        return
+    pg_dsn = request.getfixturevalue("pg_dsn")
+    table = f"snap_{uuid.uuid4().hex[:10]}"
+    yield "postgres", table
+    import psycopg
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        for t in (table, f"{table}_snapshots", f"{table}_lease"):
+            conn.execute(f'DROP TABLE IF EXISTS "{t}"')
+
+
+def test_snapshot_structs_mirror_the_aggregates() -> None:
+    assert list(OrderState.__struct_fields__) == list(Order.__slots__)
+    assert list(GroupState.__struct_fields__) == list(Group.__slots__)
+
+
+def test_restart_from_a_mid_way_snapshot_is_the_uninterrupted_run(
+    tmp_path: Path, backend: tuple[str, str]
+) -> None:
+    store, table = backend
+    ref = TradingSession(_cfg("memory", tmp_path / "ref", table), MemoryEventStore())
+    ref.run()
+    ref_end = ref.store.last_position()
+    assert ref_end > 1_000
+
+    data = tmp_path / "run"
+    first = TradingSession(_cfg(store, data, table), snapshot_every=250)
+
+    def stop_half_way(_t: int) -> None:
+        if first.engine.position >= ref_end // 2:
+            raise StopHereError
+
+    with pytest.raises(StopHereError):
+        first.run(on_step=stop_half_way)
+    stopped_at = first.engine.position
+    _close(first)
+
+    second = TradingSession(_cfg(store, data, table), snapshot_every=250)
+    try:
+        starts = second.recovery.starts
+        # the engine and the desk came from a snapshot taken before the stop, and folded a tail
+        assert 0 < starts["engine"] < stopped_at
+        assert 0 < starts["settlement"] < stopped_at
+        second.run()
+        assert canonical_digest(second.store) == canonical_digest(ref.store)
+        assert engine_state(second) == engine_state(ref)
+        assert settlement_state(second) == settlement_state(ref)
+    finally:
+        _close(second)
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "other-version", "truncated"])
+def test_unusable_snapshots_are_ignored_with_a_warning_and_the_log_folded(
+    tmp_path: Path, backend: tuple[str, str], damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, table = backend
+    data = tmp_path / "run"
+    cfg = _cfg(store, data, table)
+    s = TradingSession(cfg, snapshot_every=10**9)
+    s.run()  # a clean end: snapshots at the last position
+    _close(s)
+
+    good = TradingSession(cfg)
+    assert good.recovery.starts["engine"] == good.store.last_position()
+    want_engine, want_settlement = engine_state(good), settlement_state(good)
+    _close(good)
+
+    snaps = open_snapshots(Config(data_dir=data, store=store, pg_table=table))
+    try:
+        for name in ("engine", "settlement"):
+            snap = snaps.load(name)
+            assert snap is not None
+            raw = bytearray(snap.data)
+            if damage == "corrupt":
+                raw[-10] ^= 0xFF
+            elif damage == "truncated":
+                del raw[len(raw) // 2 :]
+            else:
+                head, _, rest = bytes(raw).partition(b" ")
+                raw = bytearray(head + b" 0-00000000" + rest[rest.index(b" ") :])
+            snaps.save(name, snap.position, bytes(raw))
+    finally:
+        snaps.close()
+
+    with caplog.at_level(logging.WARNING, logger="execflow.application.recovery"):
+        again = TradingSession(cfg)
+    try:
+        ignored = [r.getMessage() for r in caplog.records if "snapshot_ignored" in r.getMessage()]
+        assert any("name=engine" in m for m in ignored), ignored
+        assert any("name=settlement" in m for m in ignored), ignored
+        assert again.recovery.starts["engine"] == 0
+        assert again.recovery.starts["settlement"] == 0
+        assert engine_state(again) == want_engine
+        assert settlement_state(again) == want_settlement
+    finally:
+        _close(again)
