@@ -92,7 +92,7 @@ _ORDER_FACTS = (OrderInitialized, OrderSubmitted, OrderFilled)
 
 class SettlementRecovery:
     """The desk in the one recovery pass; its snapshot is
-    :mod:`execflow.application.settlement_snapshot`."""
+    :mod:`execflow.application.settlement.snapshot`."""
 
     name = "settlement"
 
@@ -101,13 +101,13 @@ class SettlementRecovery:
         self._records: list[RecordedEvent] = []
 
     def restore(self, data: bytes) -> int:
-        from execflow.application import settlement_snapshot
+        from execflow.application.settlement import snapshot as settlement_snapshot
 
         settlement_snapshot.load(data, self.desk.service)
         return 0
 
     def snapshot(self) -> bytes | None:
-        from execflow.application import settlement_snapshot
+        from execflow.application.settlement import snapshot as settlement_snapshot
 
         return settlement_snapshot.dump(self.desk.service)
 

@@ -1,7 +1,7 @@
 """The settlement desk's folded state as a snapshot (docs/adr/0010-state-snapshots.md).
 
-Everything :class:`~execflow.application.settlement.SettlementService` folds from the log: the
-order facts a fill is settled from, the fills already settled, every obligation as it stands,
+Everything the :class:`~execflow.application.settlement.service.SettlementService` folds from
+the log: the order facts a fill is settled from, the fills already settled, every obligation as it stands,
 corrections, the ledger (journal entries in posting order, what reversed what, running
 balances per account and unit, entries per obligation) and the P&L book. Restoring it costs
 one msgpack decode: no journal entry is validated or posted again (that was half of a
@@ -23,7 +23,7 @@ from execflow.domain.settlement.obligations import SettlementObligation
 from execflow.domain.settlement.pnl import PnLTrade
 
 if TYPE_CHECKING:
-    from execflow.application.settlement import SettlementService
+    from execflow.application.settlement.service import SettlementService
 
 KIND = "settlement"
 
@@ -91,7 +91,7 @@ def dump(svc: SettlementService) -> bytes:
 def load(data: bytes, svc: SettlementService) -> None:
     """Put the snapshot's state into a new service. Decodes fully before it changes anything:
     a snapshot that does not fit raises and leaves ``svc`` new."""
-    from execflow.application.settlement import UnmatchedFill, _OrderInfo
+    from execflow.application.settlement.service import UnmatchedFill, _OrderInfo
 
     s = _decoder.decode(open_envelope(data, KIND, VERSION))
     if svc._orders or svc._obligations or len(svc.ledger):
