@@ -1,10 +1,10 @@
 """The settlement desk's folded state as a snapshot (docs/adr/0010-state-snapshots.md).
 
 Everything the :class:`~execflow.application.settlement.service.SettlementService` folds from
-the log: the order facts a fill is settled from, the fills already settled, every obligation as it stands,
-corrections, the ledger (journal entries in posting order, what reversed what, running
-balances per account and unit, entries per obligation) and the P&L book. Restoring it costs
-one msgpack decode: no journal entry is validated or posted again (that was half of a
+the log: the order facts a fill is settled from, the fills already settled, every obligation as
+it stands, corrections, the ledger (journal entries in posting order, what reversed what,
+running balances per account and unit, entries per obligation) and the P&L book. Restoring it
+costs one msgpack decode: no journal entry is validated or posted again (that was half of a
 start-up, docs/adr/0008-exact-restart.md). msgspec structs and dataclasses, never pickle.
 """
 
