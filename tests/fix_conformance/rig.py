@@ -18,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from execflow.adapters.clock import SimulatedClock
-from execflow.fix import codec
+from execflow.fix import admin, codec
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.config import SessionConfig
 from execflow.fix.connection import Acceptor
@@ -172,7 +173,10 @@ class Peer:
                     msg = codec.parse(data)
                     self.received.append(msg)
                     return msg
-                chunk = await self.reader.read(65536)
+                try:
+                    chunk = await self.reader.read(65536)
+                except ConnectionResetError:  # closed with our bytes unread: a disconnect too
+                    return None
                 if not chunk:
                     return None
                 self.framer.feed(chunk)
@@ -235,7 +239,8 @@ class EchoApplication(BaseApplication):
     """The application of the acceptance cases: echoes NewOrderSingle (D) back, ignores a
     PossResend (97=Y) copy of an order it has seen, answers a limit order without a Price with
     BusinessMessageReject 380=5 (conditionally required field missing) and every other
-    application MsgType with BusinessMessageReject 380=3 (unsupported)."""
+    application MsgType with BusinessMessageReject 380=3 (unsupported). The echo carries the
+    routing fields of the order reversed (OnBehalfOf* <-> DeliverTo*)."""
 
     def __init__(self) -> None:
         self.session: Session | None = None
@@ -276,6 +281,7 @@ class EchoApplication(BaseApplication):
         echo = message.copy()
         for tag in HEADER_TAGS:
             echo.remove(tag)
+        admin.reverse_route(message, echo)  # third-party addressing: the answer goes back
         assert self.session is not None
         self.session.send(echo)
 
@@ -288,13 +294,16 @@ class AcceptorRig:
     clock: SimulatedClock
     app: EchoApplication
     peers: list[Peer] = field(default_factory=list)
+    client_tls: ssl.SSLContext | None = None
 
     @property
     def session(self) -> Session:
         return self.acceptor.session(SessionID(self.begin, OURS, THEIRS))
 
     async def connect(self, **kw: Any) -> Peer:
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.acceptor.port)
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", self.acceptor.port, ssl=self.client_tls
+        )
         peer = Peer(reader, writer, self.begin, self.clock, **kw)
         self.peers.append(peer)
         return peer
@@ -326,7 +335,11 @@ def session_config(begin: str, **overrides: Any) -> SessionConfig:
 
 
 @contextlib.asynccontextmanager
-async def acceptor_rig(begin: str, **overrides: Any) -> AsyncIterator[AcceptorRig]:
+async def acceptor_rig(
+    begin: str, *, tls: tuple[ssl.SSLContext, ssl.SSLContext] | None = None, **overrides: Any
+) -> AsyncIterator[AcceptorRig]:
+    """`tls`: (server context, client context): the acceptor listens with TLS and the peers
+    connect with it."""
     clock = SimulatedClock(T0)
     app = EchoApplication()
     acceptor = Acceptor(
@@ -337,8 +350,9 @@ async def acceptor_rig(begin: str, **overrides: Any) -> AsyncIterator[AcceptorRi
         now_ns=clock.now_ns,
         tick_s=0.02,
         logon_timeout_s=3600.0,  # "at once" must not mean "at the logon timeout"
+        ssl_context=tls[0] if tls else None,
     )
-    rig = AcceptorRig(begin, acceptor, clock, app)
+    rig = AcceptorRig(begin, acceptor, clock, app, client_tls=tls[1] if tls else None)
     app.session = rig.session
     await acceptor.start()
     try:
@@ -354,8 +368,10 @@ class ScriptedAcceptor:
     """A listening socket on loopback; `accept()` returns the Peer of the next connection
     (the test plays the acceptor: our initiator's CompIDs are the peer's target)."""
 
-    def __init__(self, begin: str, clock: SimulatedClock) -> None:
-        self.begin, self.clock = begin, clock
+    def __init__(
+        self, begin: str, clock: SimulatedClock, tls: ssl.SSLContext | None = None
+    ) -> None:
+        self.begin, self.clock, self.tls = begin, clock, tls
         self._conns: asyncio.Queue[Peer] = asyncio.Queue()
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -367,7 +383,7 @@ class ScriptedAcceptor:
             self.peers.append(peer)
             await self._conns.put(peer)
 
-        self._server = await asyncio.start_server(on_conn, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(on_conn, "127.0.0.1", 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def accept(self) -> Peer:

@@ -315,25 +315,6 @@ def test_reset_seq_num_flag_during_session_resets_both_numbers(begin: str) -> No
     run(case)
 
 
-def test_this_side_resets_seq_nums_during_session(begin: str) -> None:
-    async def case() -> None:
-        async with acceptor_rig(begin) as rig:
-            peer = await rig.logged_on()
-            for _ in range(4):
-                await peer.send("0")
-            await peer.barrier()
-            rig.session.reset_sequence()
-            await peer.expect("A", t34=1, t141="Y")
-            body = [(98, 0), (108, 30), (141, "Y"), *([(1137, 9)] if peer.fixt else [])]
-            await peer.send("A", *body, seq=1)
-            peer.seq = 2
-            await peer.send("1", (112, "X"))
-            await peer.expect("0", t34=2, t112="X")
-            await peer.logout()
-
-    run(case)
-
-
 def test_16_messages_sent_while_disconnected_are_recovered_by_resend(begin: str) -> None:
     """16 (optional): a message the application sends while the counterparty is away keeps
     its sequence number; after the next Logon the counterparty sees the gap, asks, and gets it

@@ -51,6 +51,11 @@ class SessionConfig:
     #: How long to wait for any message after sending a TestRequest before disconnecting
     #: (None: 1.2 x HeartBtInt). No Heartbeat is sent while the TestRequest is outstanding.
     test_request_grace_s: float | None = None
+    #: Third-party addressing: the OnBehalfOfCompID (115) values the counterparty may send on
+    #: behalf of and the DeliverToCompID (128) values it may address (None: any). Others get
+    #: Reject 373=9 referencing the field; the session goes on.
+    on_behalf_of_comp_ids: frozenset[str] | None = None
+    deliver_to_comp_ids: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         try:

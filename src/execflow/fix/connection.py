@@ -1,11 +1,14 @@
 """Run FIX sessions over asyncio TCP: an initiator (connects, reconnects with backoff) and an
-acceptor (listens, routes each connection to its session by CompIDs)."""
+acceptor (listens, routes each connection to its session by CompIDs). Both take an optional
+`ssl_context` (stdlib `ssl`): the session then runs over TLS, which is how execflow supports
+encryption (FIX's own message encryption, EncryptMethod other than 0, is refused)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterable
 
@@ -139,6 +142,8 @@ class Initiator(_Engine):
         tick_s: float = 1.0,
         reconnect_interval_s: float = 1.0,
         max_reconnect_interval_s: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
     ) -> None:
         super().__init__(app, configs, store_factory, now_ns, tick_s)
         for s in self.sessions.values():
@@ -148,6 +153,8 @@ class Initiator(_Engine):
         self.port = port
         self.reconnect_interval_s = reconnect_interval_s
         self.max_reconnect_interval_s = max_reconnect_interval_s
+        self.ssl_context = ssl_context
+        self.server_hostname = server_hostname
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
@@ -172,7 +179,14 @@ class Initiator(_Engine):
                 await asyncio.sleep(self.tick_s)
                 continue
             try:
-                reader, writer = await asyncio.open_connection(self.host, self.port)
+                reader, writer = await asyncio.open_connection(
+                    self.host,
+                    self.port,
+                    ssl=self.ssl_context,
+                    server_hostname=(
+                        (self.server_hostname or self.host) if self.ssl_context else None
+                    ),
+                )
             except OSError as exc:
                 log.info(
                     "fix_session=%s event=connect_failed error=%r retry_s=%.2f",
@@ -203,6 +217,7 @@ class Acceptor(_Engine):
         now_ns: Callable[[], int] = time.time_ns,
         tick_s: float = 1.0,
         logon_timeout_s: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(app, configs, store_factory, now_ns, tick_s)
         for s in self.sessions.values():
@@ -211,13 +226,19 @@ class Acceptor(_Engine):
         self.host = host
         self.port = port
         self.logon_timeout_s = logon_timeout_s
+        self.ssl_context = ssl_context
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port)
+        self._server = await asyncio.start_server(
+            self._accept, self.host, self.port, ssl=self.ssl_context
+        )
         self.port = self._server.sockets[0].getsockname()[1]
-        log.info("fix_acceptor event=listening host=%s port=%d", self.host, self.port)
+        log.info(
+            "fix_acceptor event=listening host=%s port=%d tls=%s",
+            self.host, self.port, self.ssl_context is not None,
+        )  # fmt: skip
 
     async def stop(self, timeout_s: float = 2.0) -> None:
         if self._server is not None:

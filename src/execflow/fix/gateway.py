@@ -71,6 +71,7 @@ from execflow.domain.events import (
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import from_scaled, ratio_to_decimal
 from execflow.domain.orders import Order
+from execflow.fix.admin import REVERSE_ROUTE, reverse_route
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.errors import BusinessRejectReason, FixBusinessRejectError, FixFieldError
 from execflow.fix.message import Message
@@ -136,6 +137,9 @@ class _FixOrder:
     pending_replace: str | None = None
     fix_ids: list[str] = field(default_factory=list)  # every ClOrdID that names it
     acked: bool = False  # New sent (by the engine for a held stop, or at the venue's ack)
+    #: third-party addressing of the NewOrderSingle, reversed for every report
+    #: (OnBehalfOf* -> DeliverTo* and back)
+    route: tuple[tuple[int, bytes], ...] = ()
 
 
 class OrderGateway(BaseApplication):
@@ -257,6 +261,7 @@ class OrderGateway(BaseApplication):
             self._reject_new(msg, sid, exc.code, exc.message)
             return
         fo = _FixOrder(sid, engine_id, cl, cmd.instrument, msg.get_str(54))
+        fo.route = tuple((dst, v) for src, dst in REVERSE_ROUTE if (v := msg.get(src)))
         self._track(fo, cl)
         ticket = self.runner.send(cmd)
         ticket.add_done_callback(self._answer(self._on_submit_result, fo, msg))
@@ -546,6 +551,8 @@ class OrderGateway(BaseApplication):
         avg = order.avg_px
         er.set(6, ratio_to_decimal(avg, pd) if avg is not None else Decimal(0))
         er.set_timestamp(60, fill.ts if fill is not None else self.now_ns())
+        for tag, value in fo.route:
+            er.set(tag, value)
         return er
 
     def _triggered(self, fo: _FixOrder, ev: OrderTriggered) -> Message:
@@ -578,7 +585,7 @@ class OrderGateway(BaseApplication):
         er.set(103, self._reason(sid, 103, ORD_REJ_REASON.get(code, 99)))
         er.set(58, reject_text(code, reason))
         er.set_timestamp(60, self.now_ns())
-        self._send(sid, er)
+        self._send(sid, reverse_route(msg, er))
 
     def _cancel_reject(
         self,
@@ -600,6 +607,8 @@ class OrderGateway(BaseApplication):
         msg.set(434, response_to)
         msg.set(102, self._reason(sid, 102, CXL_REJ_REASON.get(code, 99)))
         msg.set(58, reject_text(code, reason))
+        for tag, value in fo.route if fo is not None else ():
+            msg.set(tag, value)
         self._send(sid, msg)
 
     def _reason(self, sid: SessionID, tag: int, reason: int) -> int:

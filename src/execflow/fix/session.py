@@ -84,6 +84,7 @@ class Session:
         self._test_request_count = 0
         self._test_request_sent = 0
         self._reset_sent = False
+        self._app_logged_on = False  # on_logon called for this connection
         self._answered: set[int] = set()  # queued seqs already acted on (Logon, ResendRequest)
         self._resend_until: int | None = None  # highest seq we asked to be resent (0 = open)
         self._queue: dict[int, Message] = {}
@@ -131,7 +132,8 @@ class Session:
         """The transport went away (or we closed it)."""
         if self._transport is None and self.state is SessionState.DISCONNECTED:
             return
-        was_logged_on = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT)
+        was_logged_on = self._app_logged_on
+        self._app_logged_on = False
         transport, self._transport = self._transport, None
         self.state = SessionState.DISCONNECTED
         if transport is not None:
@@ -174,6 +176,31 @@ class Session:
             raise FixSessionError(f"{self.session_id}: not logged on, cannot reset")
         self.store.reset(self.now_ns())
         self._send_logon(True)
+
+    def synchronise_sequence_numbers(self, new_seq: int) -> None:
+        """Recover from a failure that lost the session state (test case 9, first way): on
+        the new connection, once logged on, our next MsgSeqNum jumps to `new_seq` (choose it
+        beyond the last number the counterparty may have seen from us), announced by a
+        SequenceReset-Reset (123=N, NewSeqNo=new_seq); the next MsgSeqNum we expect is 1, so
+        the counterparty's next message shows the gap and ResendRequest(1, 0) brings its
+        retransmissions and gap fills, which are processed as usual. (The second way, both
+        sides at 1 again, is `reset_sequence()`.)"""
+        if self.state is not SessionState.ACTIVE:
+            raise FixSessionError(f"{self.session_id}: not logged on, cannot synchronise")
+        if new_seq <= self.store.next_sender_seq():
+            raise FixSessionError(
+                f"{self.session_id}: NewSeqNo {new_seq} must be above our next MsgSeqNum "
+                f"{self.store.next_sender_seq()}"
+            )
+        msg = Message.new("4", (123, b"N"), (36, new_seq))
+        self._send(msg)
+        self.store.set_next_sender_seq(new_seq)
+        if self.store.next_target_seq() != 1:
+            self.store.set_next_target_seq(1)
+            self._queue.clear()
+            self._answered.clear()
+            self._resend_until = None
+        self._log("sequence numbers synchronised", next_sender=new_seq)
 
     async def on_timer(self) -> None:
         """Call about once a second (more often is fine)."""
@@ -276,6 +303,8 @@ class Session:
                 self._incr_target()
             await self._on_logout(msg)
             return
+        if self.state is SessionState.LOGOUT_SENT and not self._app_logged_on:
+            return  # we refused their Logon and wait for the Logout answer: nothing else counts
         begin = msg.get(8)
         if begin != self._begin:
             text = f"Incorrect BeginString {(begin or b'').decode('latin-1')}"
@@ -367,6 +396,10 @@ class Session:
                 self._reject(msg, FixValidationError(R.COMPID_PROBLEM, "CompID problem"))
                 await self.logout("CompID problem")
                 return False
+        routing = self._routing_problem(msg)
+        if routing is not None:
+            self._reject(msg, routing)  # third-party addressing: Reject 373=9, no Logout
+            return False
         try:
             sending: int | None = msg.get_timestamp(52)
         except FixFieldError:
@@ -390,6 +423,33 @@ class Session:
                 self._reject(msg, exc)
                 return False
         return True
+
+    def _routing_problem(self, msg: Message) -> FixValidationError | None:
+        """Third-party addressing (test case 18): OnBehalfOfCompID (115) / DeliverToCompID
+        (128) must be ones the configuration allows (None: any), a SubID or LocationID comes
+        with its CompID, and neither names the message's own sender or target (a message on
+        behalf of its sender, or to be delivered to its target, is incorrect usage). Empty
+        values are left to validation (373=4)."""
+        cfg = self.config
+        for comp, subs, allowed, own, name in (
+            (115, (116, 144), cfg.on_behalf_of_comp_ids, 49, "OnBehalfOf"),
+            (128, (129, 145), cfg.deliver_to_comp_ids, 56, "DeliverTo"),
+        ):
+            value = msg.get(comp)
+            if not value:
+                for sub in subs:
+                    if msg.get(sub):
+                        text = f"CompID problem: tag {sub} without {name}CompID ({comp})"
+                        return FixValidationError(R.COMPID_PROBLEM, text, sub)
+                continue
+            shown = value.decode("latin-1")
+            if allowed is not None and shown not in allowed:
+                text = f"CompID problem: {name}CompID {shown} is not allowed on this session"
+                return FixValidationError(R.COMPID_PROBLEM, text, comp)
+            if value == msg.get(own):
+                text = f"CompID problem: {name}CompID {shown} equals tag {own}"
+                return FixValidationError(R.COMPID_PROBLEM, text, comp)
+        return None
 
     async def _dispatch(self, msg: Message) -> None:
         msg_type = msg.msg_type
@@ -451,6 +511,10 @@ class Session:
             else:
                 await self.disconnect("Logon with wrong CompIDs")
             return
+        encrypt = msg.get(98)
+        if encrypt is not None and encrypt != b"0":
+            await self._refuse_encrypt_method(msg, encrypt)
+            return
         if cfg.validate:
             try:
                 self._admin_validator.validate(msg)
@@ -494,6 +558,7 @@ class Session:
             # numbers without asking the counterparty to reset theirs)
             self._send_logon(reset_flag)
         self.state = SessionState.ACTIVE
+        self._app_logged_on = True
         self._state_since = now
         self._reset_sent = False
         self._log("logged on", heartbeat=self.heartbeat_interval_s, seq=seq, expected=expected)
@@ -503,6 +568,22 @@ class Session:
             self._answered.add(seq)  # the Logon itself is processed: when its turn comes, skip
         else:
             self._incr_target()
+
+    async def _refuse_encrypt_method(self, msg: Message, encrypt: bytes) -> None:
+        """Test case 17.b: we support no message encryption (EncryptMethod 0 only; use TLS on
+        the transport): Reject 373=7 (Decryption problem) RefTagID 98, the Logon's MsgSeqNum
+        consumed, Logout naming the value, then wait for the Logout answer (or
+        logout_timeout_s) and disconnect. The application never sees a logon."""
+        shown = encrypt.decode("latin-1")
+        text = f"Unsupported EncryptMethod {shown}: only 0 (None / other)"
+        error = FixValidationError(R.DECRYPTION_PROBLEM, text, 98)
+        self._notify_reject(msg, error)
+        self._send(admin.reject(msg, int(error.reason), error.message, 98))
+        if msg.seq_num is not None and msg.seq_num >= self.store.next_target_seq():
+            self.store.set_next_target_seq(msg.seq_num + 1)
+        self._send_logout(f"Unsupported EncryptMethod (98) {shown}")
+        self.state = SessionState.LOGOUT_SENT
+        self._state_since = self.now_ns()
 
     async def _on_reset_logon(self, msg: Message) -> None:
         """Logon 141=Y while logged on: the counterparty resets both sequence numbers (we

@@ -172,6 +172,34 @@ def test_rejects_carry_our_code_and_a_fix_reason(begin: str) -> None:
     run(begin, scenario)
 
 
+def test_third_party_routing_is_reversed_on_every_report(begin: str) -> None:
+    """An order sent on behalf of a third party (OnBehalfOfCompID/SubID) is answered to it
+    (DeliverToCompID/SubID): acknowledgements, fills, cancel rejects and order rejects."""
+
+    async def scenario(c: Client, s: SellSide) -> None:
+        c.send(nos("TP1", t115="JCD", t116="DESK1"))
+        c.send(nos("TP2", symbol="NOPE", t115="JCD"))
+        (new,) = await c.wait(1, "TP1")
+        (rej,) = await c.wait(1, "TP2")
+        assert (new.get_str(150), new.get(128), new.get(129)) == ("0", b"JCD", b"DESK1")
+        assert 115 not in new and 116 not in new
+        assert (rej.get_str(150), rej.get(128)) == ("8", b"JCD")
+        f = Message.new("F", (41, "NOPE"), (11, "TP3"), (55, "ACME"), (54, "1"))
+        c.send(f.set_timestamp(60, time.time_ns()))
+        (unknown,) = await c.wait(1, "TP3")
+        assert unknown.msg_type == "9" and 128 not in unknown  # no order: nothing to reverse
+        f = Message.new("F", (41, "TP1"), (11, "TP4"), (55, "ACME"), (54, "1"))
+        c.send(f.set_timestamp(60, time.time_ns()))
+        (can,) = await c.wait(1, "TP4")
+        assert (can.get_str(150), can.get(128), can.get(129)) == ("4", b"JCD", b"DESK1")
+        f = Message.new("F", (41, "TP4"), (11, "TP5"), (55, "ACME"), (54, "1"))
+        c.send(f.set_timestamp(60, time.time_ns()))
+        (late,) = await c.wait(1, "TP5")
+        assert (late.msg_type, late.get(128)) == ("9", b"JCD")  # the order's cancel reject
+
+    run(begin, scenario)
+
+
 def test_two_sessions_may_use_the_same_cl_ord_id_and_only_see_their_own_orders() -> None:
     @async_test
     async def go() -> None:
