@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from execflow.adapters.clock import SimulatedClock
-from execflow.fix.application import BaseApplication, SessionID
-from execflow.fix.config import SessionConfig
+from execflow.fix.application import SessionID
 from execflow.fix.connection import Initiator
-from execflow.fix.store import MemoryStoreFactory
-from tests.fix_conformance.helpers import run
-from tests.fix_conformance.rig import OURS, T0, THEIRS, ScriptedAcceptor, acceptor_rig, frame
+from tests.fix_conformance.helpers import initiator_case, run
+from tests.fix_conformance.rig import (
+    OURS,
+    THEIRS,
+    Peer,
+    acceptor_rig,
+    frame,
+)
 
 
 # ---------------------------------------------------------------------- 1S: we accept
@@ -162,138 +163,66 @@ def test_1s_e_first_message_not_a_logon_disconnects_at_once(begin: str) -> None:
 
 
 # ---------------------------------------------------------------------- 1B: we initiate
-class _App(BaseApplication):
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-    def on_logon(self, session_id: SessionID) -> None:
-        self.events.append("logon")
-
-    def on_logout(self, session_id: SessionID) -> None:
-        self.events.append("logout")
-
-
-async def _initiator(begin: str, clock: SimulatedClock, port: int, **kw: object) -> Initiator:
-    config = replace(SessionConfig(SessionID(begin, OURS, THEIRS), initiator=True), **kw)
-    init = Initiator(
-        _App(),
-        [config],
-        MemoryStoreFactory(),
-        "127.0.0.1",
-        port,
-        now_ns=clock.now_ns,
-        tick_s=0.02,
-        reconnect_interval_s=3600.0,  # one connection per case
-    )
-    await init.start()
-    return init
-
-
 def test_1b_a_b_c_initiator_connects_logs_on_and_accepts_valid_logon(begin: str) -> None:
     """1B.a-c: connect, send a Logon (no reset flag unless configured), a valid Logon answer
     with MsgSeqNum too high makes us ask for a resend."""
 
-    async def case() -> None:
-        clock = SimulatedClock(T0)
-        side = ScriptedAcceptor(begin, clock)
-        await side.start()
-        init = await _initiator(begin, clock, side.port, heartbeat_interval_s=30)
-        try:
-            peer = await side.accept()
-            logon = await peer.expect("A", t34=1, t98=0, t108=30, absent=(141,))
-            if peer.fixt:
-                assert logon.get(1137) == b"9"
-            await peer.send("A", (98, 0), (108, 30), *([(1137, 9)] if peer.fixt else []), seq=3)
-            peer.seq = 4
-            await peer.expect("2", t7=1, t16=0)
-            await peer.send("4", (123, "Y"), (36, 3), seq=1, header=[(43, "Y"), (122, peer.now())])
-            await peer.barrier()
-            assert init.sessions[SessionID(begin, OURS, THEIRS)].is_logged_on
-        finally:
-            await side.stop()
-            await init.stop(timeout_s=0.5)
+    async def case(peer: Peer, init: Initiator) -> None:
+        logon = await peer.expect("A", t34=1, t98=0, t108=30, absent=(141,))
+        if peer.fixt:
+            assert logon.get(1137) == b"9"
+        await peer.send("A", (98, 0), (108, 30), *([(1137, 9)] if peer.fixt else []), seq=3)
+        peer.seq = 4
+        await peer.expect("2", t7=1, t16=0)
+        await peer.send("4", (123, "Y"), (36, 3), seq=1, header=[(43, "Y"), (122, peer.now())])
+        await peer.barrier()
+        assert init.sessions[SessionID(begin, OURS, THEIRS)].is_logged_on
 
-    run(case)
+    initiator_case(begin, case, heartbeat_interval_s=30)
 
 
 def test_1b_b_initiator_with_reset_on_logon_sends_reset_flag(begin: str) -> None:
-    async def case() -> None:
-        clock = SimulatedClock(T0)
-        side = ScriptedAcceptor(begin, clock)
-        await side.start()
-        init = await _initiator(begin, clock, side.port, reset_on_logon=True)
-        try:
-            peer = await side.accept()
-            await peer.expect("A", t34=1, t141="Y")
-            body = [(98, 0), (108, 30), (141, "Y"), *([(1137, 9)] if peer.fixt else [])]
-            await peer.send("A", *body)
-            await peer.barrier()
-        finally:
-            await side.stop()
-            await init.stop(timeout_s=0.5)
+    async def case(peer: Peer, init: Initiator) -> None:
+        await peer.expect("A", t34=1, t141="Y")
+        body = [(98, 0), (108, 30), (141, "Y"), *([(1137, 9)] if peer.fixt else [])]
+        await peer.send("A", *body)
+        await peer.barrier()
 
-    run(case)
+    initiator_case(begin, case, reset_on_logon=True)
 
 
 @pytest.mark.parametrize("problem", ["sending_time", "comp_id", "missing_heartbeat"])
 def test_1b_d_invalid_logon_answer_gets_logout_and_disconnect(begin: str, problem: str) -> None:
-    async def case() -> None:
-        clock = SimulatedClock(T0)
-        side = ScriptedAcceptor(begin, clock)
-        await side.start()
-        init = await _initiator(begin, clock, side.port)
-        try:
-            peer = await side.accept()
-            await peer.expect("A")
-            appl = [(1137, 9)] if peer.fixt else []
-            if problem == "sending_time":
-                await peer.send("A", (98, 0), (108, 30), *appl, sending="20010101-00:00:00")
-            elif problem == "comp_id":
-                await peer.send("A", (98, 0), (108, 30), *appl, sender="WT")
-            else:
-                await peer.send("A", (98, 0), *appl)
-            await peer.expect("5")
-            await peer.expect_disconnect()
-        finally:
-            await side.stop()
-            await init.stop(timeout_s=0.5)
+    async def case(peer: Peer, init: Initiator) -> None:
+        await peer.expect("A")
+        appl = [(1137, 9)] if peer.fixt else []
+        if problem == "sending_time":
+            await peer.send("A", (98, 0), (108, 30), *appl, sending="20010101-00:00:00")
+        elif problem == "comp_id":
+            await peer.send("A", (98, 0), (108, 30), *appl, sender="WT")
+        else:
+            await peer.send("A", (98, 0), *appl)
+        await peer.expect("5")
+        await peer.expect_disconnect()
 
-    run(case)
+    initiator_case(begin, case)
 
 
 def test_1b_e_first_message_not_a_logon_gets_logout_and_disconnect(begin: str) -> None:
-    async def case() -> None:
-        clock = SimulatedClock(T0)
-        side = ScriptedAcceptor(begin, clock)
-        await side.start()
-        init = await _initiator(begin, clock, side.port)
-        try:
-            peer = await side.accept()
-            await peer.expect("A")
-            await peer.send("0")
-            logout = await peer.expect("5")
-            assert b"Logon" in (logout.get(58) or b"")
-            await peer.expect_disconnect()
-        finally:
-            await side.stop()
-            await init.stop(timeout_s=0.5)
+    async def case(peer: Peer, init: Initiator) -> None:
+        await peer.expect("A")
+        await peer.send("0")
+        logout = await peer.expect("5")
+        assert b"Logon" in (logout.get(58) or b"")
+        await peer.expect_disconnect()
 
-    run(case)
+    initiator_case(begin, case)
 
 
 def test_1b_garbled_logon_answer_disconnects(begin: str) -> None:
-    async def case() -> None:
-        clock = SimulatedClock(T0)
-        side = ScriptedAcceptor(begin, clock)
-        await side.start()
-        init = await _initiator(begin, clock, side.port)
-        try:
-            peer = await side.accept()
-            await peer.expect("A")
-            await peer.send_raw(frame(begin, [(35, "A"), (34, 1)], checksum="999"))
-            await peer.expect_disconnect()
-        finally:
-            await side.stop()
-            await init.stop(timeout_s=0.5)
+    async def case(peer: Peer, init: Initiator) -> None:
+        await peer.expect("A")
+        await peer.send_raw(frame(begin, [(35, "A"), (34, 1)], checksum="999"))
+        await peer.expect_disconnect()
 
-    run(case)
+    initiator_case(begin, case)

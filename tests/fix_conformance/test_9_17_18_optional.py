@@ -11,27 +11,23 @@ the test certificate is made here with `cryptography`). The signature and Secure
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import ssl
-from pathlib import Path
 
 import pytest
 
-from execflow.adapters.clock import SimulatedClock
-from execflow.fix.application import BaseApplication, SessionID
-from execflow.fix.config import SessionConfig
-from execflow.fix.connection import Initiator
+from execflow.fix.application import SessionID
+from execflow.fix.connection import Initiator, server_tls_context
 from execflow.fix.errors import FixSessionError
-from execflow.fix.store import MemoryStoreFactory
-from tests.fix_conformance.helpers import expect_echo, order, run
+from tests.fix_conformance.helpers import expect_echo, initiator_case, logged_on_case, order, run
 from tests.fix_conformance.rig import (
     OURS,
     T0,
     THEIRS,
-    ScriptedAcceptor,
+    AcceptorRig,
+    Peer,
     acceptor_rig,
 )
+from tests.tls_certs import client_context, self_signed
 
 
 # ---------------------------------------------------------------------- 9
@@ -40,99 +36,59 @@ def test_9_lost_state_synchronised_by_sequence_reset(begin: str) -> None:
     next MsgSeqNum jumps far beyond anything sent (SequenceReset-Reset, 123=N), the next one
     we expect is 1, and the counterparty's retransmissions and gap fills are processed."""
 
-    async def case() -> None:
-        async with acceptor_rig(begin, reset_on_logon=False) as rig:
-            peer = await rig.logged_on()
-            for cl in ("A2", "A3"):
-                await peer.send("D", *order(peer, cl))
-                await expect_echo(peer, cl)
-            await peer.logout()  # their 1-4, our 1-4
-            rig.session.store.reset(T0)  # the failure: our session state is gone
-            with pytest.raises(FixSessionError):
-                rig.session.synchronise_sequence_numbers(1000)  # not logged on
-            again = await rig.connect()
-            reply = await again.logon(seq=5)
-            assert reply.get(34) == b"1"
-            await again.expect("2", t34=2, t7=1, t16=0)
-            rig.session.synchronise_sequence_numbers(1000)
-            await again.expect("4", t34=3, t123="N", t36=1000, absent=(43,))
-            dup = [(43, "Y"), (122, again.now(-5))]
-            await again.send("4", (123, "Y"), (36, 2), seq=1, header=dup)  # their Logon
-            for seq, cl in ((2, "A2"), (3, "A3")):
-                await again.send("D", *order(again, cl), seq=seq, header=dup)
-                await expect_echo(again, cl, t34=998 + seq)  # processed, numbered from 1000
-            await again.send("4", (123, "Y"), (36, 6), seq=4, header=dup)  # Logout, Logon
-            again.seq = 6
-            await again.barrier()
-            assert rig.session.store.next_target_seq() == 7
-            assert rig.session.store.next_sender_seq() == 1003
-            await again.logout()
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        for cl in ("A2", "A3"):
+            await peer.send("D", *order(peer, cl))
+            await expect_echo(peer, cl)
+        await peer.logout()  # their 1-4, our 1-4
+        rig.session.store.reset(T0)  # the failure: our session state is gone
+        with pytest.raises(FixSessionError):
+            rig.session.synchronise_sequence_numbers(1000)  # not logged on
+        again = await rig.connect()
+        reply = await again.logon(seq=5)
+        assert reply.get(34) == b"1"
+        await again.expect("2", t34=2, t7=1, t16=0)
+        rig.session.synchronise_sequence_numbers(1000)
+        await again.expect("4", t34=3, t123="N", t36=1000, absent=(43,))
+        dup = [(43, "Y"), (122, again.now(-5))]
+        await again.send("4", (123, "Y"), (36, 2), seq=1, header=dup)  # their Logon
+        for seq, cl in ((2, "A2"), (3, "A3")):
+            await again.send("D", *order(again, cl), seq=seq, header=dup)
+            await expect_echo(again, cl, t34=998 + seq)  # processed, numbered from 1000
+        await again.send("4", (123, "Y"), (36, 6), seq=4, header=dup)  # Logout, Logon
+        again.seq = 6
+        await again.barrier()
+        assert rig.session.store.next_target_seq() == 7
+        assert rig.session.store.next_sender_seq() == 1003
+        await again.logout()
 
-    run(case)
+    logged_on_case(begin, case, reset_on_logon=False, logout=False)
 
 
 def test_9_lost_state_both_sides_start_again_at_1(begin: str) -> None:
     """9, second way: both sides reset to 1 and start a new FIX session (Logon 141=Y)."""
 
-    async def case() -> None:
-        async with acceptor_rig(begin) as rig:
-            peer = await rig.logged_on()
-            for _ in range(4):
-                await peer.send("0")
-            await peer.barrier()
-            rig.session.reset_sequence()
-            await peer.expect("A", t34=1, t141="Y")
-            body = [(98, 0), (108, 30), (141, "Y"), *([(1137, 9)] if peer.fixt else [])]
-            await peer.send("A", *body, seq=1)
-            peer.seq = 2
-            await peer.send("1", (112, "X"))
-            await peer.expect("0", t34=2, t112="X")
-            await peer.logout()
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        for _ in range(4):
+            await peer.send("0")
+        await peer.barrier()
+        rig.session.reset_sequence()
+        await peer.expect("A", t34=1, t141="Y")
+        body = [(98, 0), (108, 30), (141, "Y"), *([(1137, 9)] if peer.fixt else [])]
+        await peer.send("A", *body, seq=1)
+        peer.seq = 2
+        await peer.send("1", (112, "X"))
+        await peer.expect("0", t34=2, t112="X")
 
-    run(case)
+    logged_on_case(begin, case)
 
 
 # ---------------------------------------------------------------------- 17
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """(server, client) TLS contexts for 127.0.0.1 with a self-signed certificate made now."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "execflow-fix-test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder: Path = tmp_path_factory.mktemp("fix-tls")
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert_file, key_file)
-    client = ssl.create_default_context(cafile=str(cert_file))
-    return server, client
+    cert_file, key_file = self_signed(tmp_path_factory.mktemp("fix-tls"))
+    return server_tls_context(cert_file, key_file), client_context(cert_file)
 
 
 def test_17a_session_over_tls_with_encrypt_method_none(
@@ -170,35 +126,14 @@ def test_17a_plaintext_connection_to_tls_acceptor_gets_no_session(
 
 
 def test_17a_initiator_over_tls(begin: str, tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
-    async def case() -> None:
-        clock = SimulatedClock(T0)
-        side = ScriptedAcceptor(begin, clock, tls=tls[0])
-        await side.start()
-        config = SessionConfig(SessionID(begin, OURS, THEIRS), initiator=True)
-        init = Initiator(
-            BaseApplication(),
-            [config],
-            MemoryStoreFactory(),
-            "127.0.0.1",
-            side.port,
-            now_ns=clock.now_ns,
-            tick_s=0.02,
-            reconnect_interval_s=3600.0,
-            ssl_context=tls[1],
-        )
-        await init.start()
-        try:
-            peer = await side.accept()
-            assert peer.writer.get_extra_info("ssl_object") is not None
-            await peer.expect("A", t34=1, t98=0)
-            await peer.send("A", (98, 0), (108, 30), *([(1137, 9)] if peer.fixt else []))
-            await peer.barrier()
-            assert init.sessions[config.session_id].is_logged_on
-        finally:
-            await side.stop()
-            await init.stop(timeout_s=0.5)
+    async def case(peer: Peer, init: Initiator) -> None:
+        assert peer.writer.get_extra_info("ssl_object") is not None
+        await peer.expect("A", t34=1, t98=0)
+        await peer.send("A", (98, 0), (108, 30), *([(1137, 9)] if peer.fixt else []))
+        await peer.barrier()
+        assert init.sessions[SessionID(begin, OURS, THEIRS)].is_logged_on
 
-    run(case)
+    initiator_case(begin, case, tls=tls)
 
 
 @pytest.mark.parametrize(
@@ -256,21 +191,18 @@ def test_18a_third_party_addressing_is_accepted_and_reversed_in_the_answer(begin
     """18.a: OnBehalfOf*/DeliverTo* as the profile expects: accepted; the answer goes back
     with the routing reversed."""
 
-    async def case() -> None:
-        async with acceptor_rig(begin, **PROFILE) as rig:
-            peer = await rig.logged_on()
-            routed = [(115, "JCD"), (116, "DESK1"), (144, "LDN")]
-            await peer.send("D", *order(peer, "R1"), header=routed)
-            await expect_echo(peer, "R1", t128="JCD", t129="DESK1", t145="LDN")
-            assert all(t not in peer.received[-1] for t in (115, 116, 144))
-            await peer.send("D", *order(peer, "R2"), header=[(128, "DLSI"), (129, "OPS")])
-            await expect_echo(peer, "R2", t115="DLSI", t116="OPS")
-            await peer.send("1", (112, "HI"), header=[(115, "WT")])  # admin messages too
-            await peer.expect("0", t112="HI")
-            assert [m.get(115) for m in rig.app.app_messages] == [b"JCD", None]
-            await peer.logout()
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        routed = [(115, "JCD"), (116, "DESK1"), (144, "LDN")]
+        await peer.send("D", *order(peer, "R1"), header=routed)
+        await expect_echo(peer, "R1", t128="JCD", t129="DESK1", t145="LDN")
+        assert all(t not in peer.received[-1] for t in (115, 116, 144))
+        await peer.send("D", *order(peer, "R2"), header=[(128, "DLSI"), (129, "OPS")])
+        await expect_echo(peer, "R2", t115="DLSI", t116="OPS")
+        await peer.send("1", (112, "HI"), header=[(115, "WT")])  # admin messages too
+        await peer.expect("0", t112="HI")
+        assert [m.get(115) for m in rig.app.app_messages] == [b"JCD", None]
 
-    run(case)
+    logged_on_case(begin, case, **PROFILE)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,9 @@ from execflow.domain.events import OrderFilled, OrderInitialized
 from execflow.domain.reports import Ack, Fill, VenueOrder, VenueReport
 from execflow.fix.application import SessionID
 from execflow.fix.config import SessionConfig
+from execflow.fix.message import Message
 from execflow.fix.venue import FixVenue
+from tests.timeouts import CLIENT_TIMEOUT_S
 
 
 def _free_port() -> int:
@@ -73,3 +75,48 @@ def test_fix_serve_accepts_an_order_and_reports_fills(tmp_path: Path) -> None:
     init = [e for e in events if isinstance(e, OrderInitialized)]
     assert [(e.cl_ord_id, e.account) for e in init] == [("OMS:F1", "ACC1")]
     assert sum(e.last_qty for e in events if isinstance(e, OrderFilled)) == 30
+
+
+def test_fix_serve_over_tls(tmp_path: Path) -> None:
+    """--tls-cert/--tls-key: the acceptor speaks FIX inside TLS; a Logon over a TLS connection
+    that trusts the certificate is answered."""
+    from execflow.fix import codec
+    from execflow.fix.framing import StreamFramer
+    from tests.tls_certs import client_context, self_signed
+
+    cert_file, key_file = self_signed(tmp_path)
+    port = _free_port()
+    cmd = [sys.executable, "-m", "execflow.cli.main", "fix", "serve", "--client", "OMS=ACC1",
+           "--port", str(port), "--data-dir", str(tmp_path), "--tls-cert", str(cert_file),
+           "--tls-key", str(key_file)]  # fmt: skip
+    env = {**os.environ, "EXECFLOW_STORE": "sqlite", "EXECFLOW_SYNC": "NORMAL"}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "FIX acceptor on" in line:
+                assert "TLS" in line
+                break
+        assert proc.poll() is None, "server exited"
+        logon = Message.new("A", (98, 0), (108, 30), (141, "Y"))
+        logon.set(49, "OMS").set(56, "EXECFLOW").set(34, 1).set_timestamp(52, time.time_ns())
+        raw = codec.encode(logon, b"FIX.4.4")
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT_S) as sock,
+            client_context(cert_file).wrap_socket(sock, server_hostname="127.0.0.1") as tls,
+        ):
+            tls.sendall(raw)
+            framer = StreamFramer()
+            frame = None
+            while frame is None:
+                chunk = tls.recv(65536)
+                assert chunk, "the server closed the connection"
+                framer.feed(chunk)
+                frame = framer.next_frame()
+        answer = codec.parse(frame)
+        assert (answer.msg_type, answer.get(98), answer.get(141)) == ("A", b"0", b"Y")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import ssl
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from execflow.bootstrap import serve_live
 from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
 from execflow.fix.application import SessionID
 from execflow.fix.config import counterparty_config
-from execflow.fix.connection import Acceptor
+from execflow.fix.connection import Acceptor, server_tls_context
 from execflow.fix.gateway import AccountPermissions, OrderGateway
 from execflow.fix.store import SqliteStoreFactory
 
@@ -80,6 +81,26 @@ def serve(
             help="TestReqID (112) of our TestRequests: a template with {n}, {ns}, {time}",
         ),
     ] = "TEST-{ns}",
+    on_behalf_of: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--on-behalf-of",
+            help="third-party addressing: an OnBehalfOfCompID (115) clients may send for "
+            "(repeatable; default: any); others get Reject 373=9",
+        ),
+    ] = None,
+    deliver_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deliver-to",
+            help="a DeliverToCompID (128) clients may address (repeatable; default: any)",
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="PEM certificate (chain): serve FIX over TLS"),
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM key of --tls-cert")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
@@ -98,12 +119,24 @@ def serve(
                 user_defined_fields=user_defined_fields,
                 validation=validation,
                 test_request_id=test_request_id,
+                on_behalf_of=tuple(on_behalf_of) if on_behalf_of else None,
+                deliver_to=tuple(deliver_to) if deliver_to else None,
             )
             for c in perms
         ]
     except ValueError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
+    tls: ssl.SSLContext | None = None
+    if (tls_cert is None) != (tls_key is None):
+        err_console.print("[red]error:[/] --tls-cert and --tls-key go together")
+        raise typer.Exit(EXIT_ERROR)
+    if tls_cert is not None and tls_key is not None:
+        try:
+            tls = server_tls_context(tls_cert, tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            err_console.print(f"[red]error:[/] TLS certificate or key: {exc}")
+            raise typer.Exit(EXIT_ERROR) from None
     with open_app(data_dir, store) as app:
         sessions = [SessionID(begin, comp_id, c) for c in perms]
         serve_live(app)
@@ -114,7 +147,7 @@ def serve(
         )  # before the engine thread starts: no race
         app.config.data_dir.mkdir(parents=True, exist_ok=True)
         factory = SqliteStoreFactory(Path(app.config.data_dir) / "fix-sessions.db")
-        acceptor = Acceptor(gateway, configs, factory, port=port)
+        acceptor = Acceptor(gateway, configs, factory, port=port, ssl_context=tls)
 
         async def main() -> None:
             stop = asyncio.Event()
@@ -126,7 +159,8 @@ def serve(
             gateway.bind(acceptor)
             await acceptor.start()
             console.print(
-                f"execflow FIX acceptor on 127.0.0.1:{acceptor.port} as {comp_id} ({begin}); "
+                f"execflow FIX acceptor on 127.0.0.1:{acceptor.port} as {comp_id} ({begin}"
+                f"{', TLS' if tls else ''}); "
                 f"clients: {', '.join(f'{c}->{sorted(p.accounts)}' for c, p in perms.items())}",
                 highlight=False,
             )

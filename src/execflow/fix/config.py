@@ -83,6 +83,8 @@ def counterparty_config(
     user_defined_fields: bool = True,
     validation: str = "strict",
     test_request_id: str = "TEST-{ns}",
+    on_behalf_of: tuple[str, ...] | None = None,
+    deliver_to: tuple[str, ...] | None = None,
 ) -> SessionConfig:
     """A SessionConfig from the settings counterparties differ on (what `execflow fix serve`
     exposes). Raises ValueError naming a bad setting."""
@@ -111,4 +113,6 @@ def counterparty_config(
         validate=validation != "off",
         validation=rules,
         test_request_id=test_request_id,
+        on_behalf_of_comp_ids=frozenset(on_behalf_of) if on_behalf_of is not None else None,
+        deliver_to_comp_ids=frozenset(deliver_to) if deliver_to is not None else None,
     )

@@ -11,6 +11,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from execflow.fix import codec
 from execflow.fix.application import Application, SessionID
@@ -23,6 +24,14 @@ from execflow.fix.store import MessageStoreFactory
 log = logging.getLogger(__name__)
 
 _READ_SIZE = 65536
+
+
+def server_tls_context(cert_file: str | Path, key_file: str | Path) -> ssl.SSLContext:
+    """A TLS server context (TLS 1.2 or later) from a PEM certificate (chain) and key."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_file, key_file)
+    return context
 
 
 class StreamTransport:

@@ -15,8 +15,10 @@ SequenceReset-GapFill for admin messages, SequenceReset-Reset, MsgSeqNum too low
 PossDup; a PossDup's OrigSendingTime is checked first), CompID, SendingTime and BeginString
 problems (Reject and/or Logout, then wait for the answer), dictionary validation (session
 Reject with the reason and tag, routing fields reversed; the application's BusinessMessageReject),
-garbled messages (ignored; a garbled first message disconnects), and the session schedule
-(logout outside the window, daily sequence reset).
+garbled messages (ignored; a garbled first message disconnects), the session schedule
+(logout outside the window, daily sequence reset), and the optional cases: resynchronising
+after lost state (SequenceReset-Reset), EncryptMethod other than 0 refused (encryption is TLS
+on the transport), third-party addressing checked (Reject 373=9).
 """
 
 from __future__ import annotations

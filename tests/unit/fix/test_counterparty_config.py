@@ -82,3 +82,21 @@ def test_fix_serve_refuses_a_bad_setting_before_starting(tmp_path: object) -> No
     )
     assert result.exit_code != 0
     assert "reset sometimes" in result.output
+
+
+def test_third_party_addressing_profile() -> None:
+    config = counterparty_config(SID, on_behalf_of=("JCD", "WT"), deliver_to=("DLSI",))
+    assert config.on_behalf_of_comp_ids == frozenset({"JCD", "WT"})
+    assert config.deliver_to_comp_ids == frozenset({"DLSI"})
+    default = counterparty_config(SID)
+    assert default.on_behalf_of_comp_ids is None and default.deliver_to_comp_ids is None
+
+
+def test_fix_serve_wants_tls_cert_and_key_together(tmp_path: object) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["fix", "serve", "--client", "C=ACC1", "--tls-cert", "cert.pem", "--data-dir",
+         str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "--tls-cert and --tls-key go together" in result.output
