@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from execflow.application.snapshot_codec import layout_version, open_envelope, seal
-from execflow.domain.algos.decide import AlgoState
+from execflow.domain.algos.state import AlgoState
 from execflow.domain.enums import ContingencyType, OrderStatus, OrderType, Side, TimeInForce
 from execflow.domain.events import UnmatchedVenueReport
 from execflow.domain.groups import Group

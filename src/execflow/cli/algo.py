@@ -7,18 +7,24 @@ Almgren-Chriss efficient frontier; `estimate` gives a pre-trade cost estimate.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 
 import msgspec
 import typer
 from rich.table import Table
 
+from execflow.application.algos.view import algo_view, event_view
+from execflow.bootstrap import App
 from execflow.cli.common import (
     EXIT_ERROR,
     EXIT_NOT_FOUND,
@@ -27,18 +33,20 @@ from execflow.cli.common import (
     StoreOpt,
     console,
     err_console,
-    fmt_avg,
-    fmt_price,
-    fmt_qty,
     open_app,
     parse_decimal,
 )
-from execflow.domain.algos.events import ALGO_STREAM_PREFIX, AlgoChildSent, AlgoDecision
+from execflow.cli.format import iso_time, write_json_line
+from execflow.domain.algos.events import (
+    ALGO_STREAM_PREFIX,
+    AlgoChildSent,
+    AlgoDecision,
+    AlgoEvent,
+)
 from execflow.domain.algos.params import NS, AlgoKind, AlgoParams
 from execflow.domain.commands import AmendAlgo, CancelOrder, PauseAlgo, ResumeAlgo, SubmitAlgoOrder
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
-from execflow.domain.events import to_builtins
 from execflow.domain.instruments import Instrument
 
 app = typer.Typer(help="Execution algorithms: TWAP, VWAP, POV, IS, ICEBERG.", no_args_is_help=True)
@@ -87,93 +95,132 @@ def _side(text: str) -> int:
         raise typer.Exit(EXIT_ERROR) from None
 
 
-def build_params(
-    kind: AlgoKind,
-    ins: Instrument,
-    start_ns: int,
-    *,
-    duration: str | None,
-    slices: int | None,
-    rate: str | None,
-    min_rate: str | None,
-    max_rate: str | None,
-    urgency: str | None,
-    risk_aversion: str | None,
-    min_child: str | None,
-    max_child: str | None,
-    randomize: str | None,
-    seed: int,
-    would: str | None,
-    display: str | None,
-    max_spread_bps: int | None,
-    aggressive: bool,
-) -> AlgoParams:
+@dataclass(frozen=True, slots=True)
+class AlgoOptions:
+    """The algorithm parameters as typed on the command line (``submit`` and ``run``)."""
+
+    duration: str | None = None
+    slices: int | None = None
+    rate: str | None = None
+    min_rate: str | None = None
+    max_rate: str | None = None
+    urgency: str | None = None
+    risk_aversion: str | None = None
+    min_child: str | None = None
+    max_child: str | None = None
+    randomize: str | None = None
+    seed: int = 0
+    would: str | None = None
+    display: str | None = None
+    max_spread_bps: int | None = None
+    aggressive: bool = False
+
+
+_OPTION_HELP: dict[str, tuple[str, str | None]] = {
+    "duration": ("--duration", "window: 30m, 2h, 600s"),
+    "slices": ("--slices", "TWAP/VWAP/IS slices (20)"),
+    "rate": ("--rate", "POV target share: 10%"),
+    "min_rate": ("--min-rate", "POV: catch up below"),
+    "max_rate": ("--max-rate", "POV: never above"),
+    "urgency": ("--urgency", "IS: kappa*T, e.g. 2"),
+    "risk_aversion": ("--risk-aversion", "IS: lambda"),
+    "min_child": ("--min-child", None),
+    "max_child": ("--max-child", None),
+    "randomize": ("--randomize", "slice jitter: 20%"),
+    "seed": ("--seed", None),
+    "would": ("--would", "would price"),
+    "display": ("--display", "ICEBERG display quantity"),
+    "max_spread_bps": ("--max-spread-bps", None),
+    "aggressive": ("--aggressive", "always cross"),
+}
+
+
+def algo_options(**defaults: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command every :class:`AlgoOptions` option (with ``defaults``); the command
+    receives them as ``opts``. One list of options for ``submit`` and ``run``."""
+    hints = get_type_hints(AlgoOptions)
+
+    def deco(fn: Callable[..., None]) -> Callable[..., None]:
+        sig = inspect.signature(fn, eval_str=True)
+        kw_only = inspect.Parameter.KEYWORD_ONLY
+        params: list[inspect.Parameter] = []
+        for p in sig.parameters.values():
+            if p.name != "opts":
+                params.append(p.replace(kind=kw_only))
+                continue
+            for f in fields(AlgoOptions):  # the algo's options where ``opts`` stands
+                flag, help_text = _OPTION_HELP[f.name]
+                params.append(inspect.Parameter(
+                    f.name, kw_only, default=defaults.get(f.name, f.default),
+                    annotation=Annotated[hints[f.name], typer.Option(flag, help=help_text)],
+                ))  # fmt: skip
+
+        @functools.wraps(fn)
+        def command(**kw: Any) -> None:
+            opts = AlgoOptions(**{f.name: kw.pop(f.name) for f in fields(AlgoOptions)})
+            fn(opts=opts, **kw)
+
+        command.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        return command
+
+    return deco
+
+
+def build_params(kind: AlgoKind, ins: Instrument, start_ns: int, o: AlgoOptions) -> AlgoParams:
     """The CLI's options -> AlgoParams (decimals converted at this edge)."""
+
+    def qty(text: str | None, what: str) -> int | None:
+        return None if text is None else ins.qty(parse_decimal(text, what))
+
     try:
         return AlgoParams(
             kind=kind,
-            end_at=None if duration is None else start_ns + parse_duration(duration),
-            slices=slices,
-            participation_bps=parse_bps(rate, "rate"),
-            min_rate_bps=parse_bps(min_rate, "min rate"),
-            max_rate_bps=parse_bps(max_rate, "max rate"),
-            urgency=urgency,
-            risk_aversion=risk_aversion,
-            min_child=None if min_child is None else ins.qty(parse_decimal(min_child, "min child")),
-            max_child=None if max_child is None else ins.qty(parse_decimal(max_child, "max child")),
-            randomize_bps=parse_bps(randomize, "randomize") or 0,
-            seed=seed,
-            would_price=None if would is None else ins.price(parse_decimal(would, "would price")),
-            display_qty=None if display is None else ins.qty(parse_decimal(display, "display")),
-            max_spread_bps=max_spread_bps,
-            passive=not aggressive,
+            end_at=None if o.duration is None else start_ns + parse_duration(o.duration),
+            slices=o.slices,
+            participation_bps=parse_bps(o.rate, "rate"),
+            min_rate_bps=parse_bps(o.min_rate, "min rate"),
+            max_rate_bps=parse_bps(o.max_rate, "max rate"),
+            urgency=o.urgency,
+            risk_aversion=o.risk_aversion,
+            min_child=qty(o.min_child, "min child"),
+            max_child=qty(o.max_child, "max child"),
+            randomize_bps=parse_bps(o.randomize, "randomize") or 0,
+            seed=o.seed,
+            would_price=None if o.would is None else ins.price(parse_decimal(o.would, "would")),
+            display_qty=qty(o.display, "display"),
+            max_spread_bps=o.max_spread_bps,
+            passive=not o.aggressive,
         )
     except InvalidValueError as exc:
         err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
         raise typer.Exit(EXIT_REJECTED) from None
 
 
-Duration = Annotated[str | None, typer.Option("--duration", help="window: 30m, 2h, 600s")]
-Slices = Annotated[int | None, typer.Option("--slices", help="TWAP/VWAP/IS slices (20)")]
+def _qty_price(ins: Instrument, qty: str, price: str | None) -> tuple[int, int | None]:
+    try:
+        q = ins.qty(parse_decimal(qty, "quantity"))
+        return q, None if price is None else ins.price(parse_decimal(price, "price"))
+    except InvalidValueError as exc:
+        err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
+        raise typer.Exit(EXIT_REJECTED) from None
+
+
 Rate = Annotated[str | None, typer.Option("--rate", help="POV target share: 10%")]
-MinRate = Annotated[str | None, typer.Option("--min-rate", help="POV: catch up below")]
-MaxRate = Annotated[str | None, typer.Option("--max-rate", help="POV: never above")]
-Urgency = Annotated[str | None, typer.Option("--urgency", help="IS: kappa*T, e.g. 2")]
-RiskAv = Annotated[str | None, typer.Option("--risk-aversion", help="IS: lambda")]
-MinChild = Annotated[str | None, typer.Option("--min-child")]
-MaxChild = Annotated[str | None, typer.Option("--max-child")]
-Randomize = Annotated[str | None, typer.Option("--randomize", help="slice jitter: 20%")]
-Seed = Annotated[int, typer.Option("--seed")]
-Would = Annotated[str | None, typer.Option("--would", help="would price")]
-Display = Annotated[str | None, typer.Option("--display", help="ICEBERG display quantity")]
-MaxSpread = Annotated[int | None, typer.Option("--max-spread-bps")]
-Aggressive = Annotated[bool, typer.Option("--aggressive", help="always cross")]
 
 
 @app.command()
+@algo_options()
 def submit(
     kind: Annotated[str, typer.Option("--algo", help="TWAP VWAP POV IS ICEBERG")],
     instrument: Annotated[str, typer.Option("--instrument", "-i")],
     side: Annotated[str, typer.Option("--side", "-s")],
     qty: Annotated[str, typer.Option("--qty", "-q")],
     price: Annotated[str | None, typer.Option("--price", "-p", help="limit")] = None,
-    duration: Duration = None,
-    slices: Slices = None,
-    rate: Rate = None,
-    min_rate: MinRate = None,
-    max_rate: MaxRate = None,
-    urgency: Urgency = None,
-    risk_aversion: RiskAv = None,
-    min_child: MinChild = None,
-    max_child: MaxChild = None,
-    randomize: Randomize = None,
-    seed: Seed = 0,
-    would: Would = None,
-    display: Display = None,
-    max_spread_bps: MaxSpread = None,
-    aggressive: Aggressive = False,
+    *,
+    opts: AlgoOptions,
     account: Annotated[str, typer.Option("--account", "-a")] = "DEFAULT",
     cl_ord_id: Annotated[str | None, typer.Option("--cl-ord-id")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines")] = False,
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
@@ -186,18 +233,8 @@ def submit(
         if ins is None:
             err_console.print(f"[red]rejected[/] [bold]UNKNOWN_INSTRUMENT[/]: {instrument!r}")
             raise typer.Exit(EXIT_REJECTED)
-        params = build_params(
-            k, ins, a.clock.now_ns(), duration=duration, slices=slices, rate=rate,
-            min_rate=min_rate, max_rate=max_rate, urgency=urgency, risk_aversion=risk_aversion,
-            min_child=min_child, max_child=max_child, randomize=randomize, seed=seed,
-            would=would, display=display, max_spread_bps=max_spread_bps, aggressive=aggressive,
-        )  # fmt: skip
-        try:
-            q = ins.qty(parse_decimal(qty, "quantity"))
-            px = None if price is None else ins.price(parse_decimal(price, "price"))
-        except InvalidValueError as exc:
-            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
-            raise typer.Exit(EXIT_REJECTED) from None
+        params = build_params(k, ins, a.clock.now_ns(), opts)
+        q, px = _qty_price(ins, qty, price)
         cl = cl_ord_id or "A" + uuid.uuid4().hex[:15]
         res = a.engine.execute(
             SubmitAlgoOrder(cl_ord_id=cl, account=account, instrument=instrument, side=s,
@@ -207,7 +244,7 @@ def submit(
             err_console.print(f"[red]rejected[/] {cl} [bold]{res.code}[/]: {res.reason}")
             raise typer.Exit(EXIT_REJECTED)
         a.engine.run_until_idle()
-        _show(a, cl, events=False)
+        _show(a, cl, events=False, as_json=as_json)
 
 
 def _control(cmd: PauseAlgo | ResumeAlgo | AmendAlgo | CancelOrder, data_dir: DataDir,
@@ -277,58 +314,41 @@ def amend(
         _show(a, algo_id, events=False)
 
 
-def _iso(ns: int | None) -> str:
-    if ns is None:
-        return ""
-    return datetime.fromtimestamp(ns / NS, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _show(a: object, algo_id: str, *, events: bool, as_json: bool = False) -> None:
-    from execflow.bootstrap import App
-
-    assert isinstance(a, App)
+def _show(a: App, algo_id: str, *, events: bool, as_json: bool = False) -> None:
     st = a.engine.algos.algos.get(algo_id)
     parent = a.engine.orders.get(algo_id)
-    if st is None or parent is None:
+    ins = a.instruments.get(st.instrument) if st is not None else None
+    if st is None or parent is None or ins is None:
         err_console.print(f"[red]not found[/] no algo order {algo_id!r}")
         raise typer.Exit(EXIT_NOT_FOUND)
-    recs = a.store.read_stream(ALGO_STREAM_PREFIX + algo_id) if events or as_json else []
-    state = "ENDED" if st.ended else ("PAUSED" if st.paused else "RUNNING")
+    recs = a.store.read_stream(ALGO_STREAM_PREFIX + algo_id) if events else []
+    algo_events = [r.event for r in recs if isinstance(r.event, AlgoEvent)]
     if as_json:
-        out = sys.stdout
-        out.write(json.dumps({
-            "algo_id": algo_id, "kind": str(st.kind), "state": state,
-            "side": "BUY" if st.side > 0 else "SELL", "instrument": st.instrument,
-            "quantity": fmt_qty(a, st.instrument, parent.quantity),
-            "filled": fmt_qty(a, st.instrument, parent.cum_qty),
-            "avg_px": fmt_avg(a, parent), "start": _iso(st.start_at), "end": _iso(st.end_at),
-            "children": st.seq, "parent_status": str(parent.status),
-        }) + "\n")  # fmt: skip
-        for r in recs:
-            out.write(json.dumps(to_builtins(r.event)) + "\n")
+        write_json_line(algo_view(st, parent, ins))
+        for ev in algo_events:
+            write_json_line(event_view(ev, ins))
         return
+    v = algo_view(st, parent, ins)
     console.print(
-        f"[bold]{algo_id}[/] {st.kind} {'BUY' if st.side > 0 else 'SELL'} "
-        f"{fmt_qty(a, st.instrument, parent.quantity)} {st.instrument} "
-        f"filled {fmt_qty(a, st.instrument, parent.cum_qty)} avg {fmt_avg(a, parent) or '-'} "
-        f"[cyan]{state}[/] parent {parent.status} children {st.seq} "
-        f"window {_iso(st.start_at)} .. {_iso(st.end_at) or 'open'}"
+        f"[bold]{algo_id}[/] {v['kind']} {v['side']} {v['quantity']} {st.instrument} "
+        f"filled {v['filled']} avg {v['avg_px'] or '-'} [cyan]{v['state']}[/] "
+        f"parent {parent.status} children {st.seq} "
+        f"window {v['start_at']} .. {v['end_at'] or 'open'}"
     )
     if not events:
         return
     t = Table("time (UTC)", "event", "detail")
-    for r in recs:
-        ev = r.event
+    for ev in algo_events:
         if isinstance(ev, AlgoChildSent):
+            px = "MKT" if ev.price is None else ins.price_to_decimal(ev.price)
             detail = (
-                f"{ev.child_id} {fmt_qty(a, st.instrument, ev.quantity)} @ "
-                f"{fmt_price(a, st.instrument, ev.price) or 'MKT'} {ev.style}: {ev.reason}"
+                f"{ev.child_id} {ins.qty_to_decimal(ev.quantity)} @ {px} {ev.style}: {ev.reason}"
             )
         elif isinstance(ev, AlgoDecision):
             detail = f"{ev.action}: {ev.reason}"
         else:
             detail = getattr(ev, "reason", "") or getattr(ev, "changes", "") or ""
-        t.add_row(_iso(ev.ts), type(ev).__name__.removeprefix("Algo").lower(), detail)
+        t.add_row(iso_time(ev.ts), str(ev.__struct_config__.tag).removeprefix("algo."), detail)
     console.print(t)
 
 
@@ -345,27 +365,15 @@ def show(
 
 
 @app.command()
+@algo_options(duration="1h", seed=7)
 def run(
     kind: Annotated[str, typer.Option("--algo", help="TWAP VWAP POV IS ICEBERG")] = "TWAP",
     instrument: Annotated[str, typer.Option("--instrument", "-i")] = "AAPL",
     side: Annotated[str, typer.Option("--side", "-s")] = "buy",
     qty: Annotated[str, typer.Option("--qty", "-q")] = "20000",
     price: Annotated[str | None, typer.Option("--price", "-p")] = None,
-    duration: Annotated[str, typer.Option("--duration", help="window: 30m, 2h")] = "1h",
-    slices: Slices = None,
-    rate: Rate = None,
-    min_rate: MinRate = None,
-    max_rate: MaxRate = None,
-    urgency: Urgency = None,
-    risk_aversion: RiskAv = None,
-    min_child: MinChild = None,
-    max_child: MaxChild = None,
-    randomize: Randomize = None,
-    seed: Seed = 7,
-    would: Would = None,
-    display: Display = None,
-    max_spread_bps: MaxSpread = None,
-    aggressive: Aggressive = False,
+    *,
+    opts: AlgoOptions,
     plot: Annotated[Path | None, typer.Option("--plot", help="write an HTML chart")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines")] = False,
 ) -> None:
@@ -380,22 +388,12 @@ def run(
     if ins is None:
         err_console.print(f"[red]error:[/] unknown instrument {instrument!r}")
         raise typer.Exit(EXIT_ERROR)
-    dur_ns = parse_duration(duration)
-    try:
-        q = ins.qty(parse_decimal(qty, "quantity"))
-        px = None if price is None else ins.price(parse_decimal(price, "price"))
-    except InvalidValueError as exc:
-        err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
-        raise typer.Exit(EXIT_REJECTED) from None
+    dur_ns = parse_duration(opts.duration or "1h")
+    q, px = _qty_price(ins, qty, price)
     base = AlgoRunConfig(kind=k, instrument=instrument, side=s, quantity=q, price=px,
-                         duration_s=max(1, dur_ns // NS), seed=seed)  # fmt: skip
+                         duration_s=max(1, dur_ns // NS), seed=opts.seed)  # fmt: skip
     start = int(base.open_at.timestamp()) * NS
-    params = build_params(
-        k, ins, start, duration=duration, slices=slices, rate=rate, min_rate=min_rate,
-        max_rate=max_rate, urgency=urgency, risk_aversion=risk_aversion, min_child=min_child,
-        max_child=max_child, randomize=randomize, seed=seed, would=would, display=display,
-        max_spread_bps=max_spread_bps, aggressive=aggressive,
-    )  # fmt: skip
+    params = build_params(k, ins, start, opts)
     d = default_params(base, start)
     if k is AlgoKind.POV and params.participation_bps is None:
         params = msgspec.structs.replace(
@@ -417,7 +415,7 @@ def run(
         err_console.print(f"[red]rejected[/] {exc}")
         raise typer.Exit(EXIT_REJECTED) from None
     if as_json:
-        sys.stdout.write(json.dumps(r.as_dict()) + "\n")
+        write_json_line(r.as_dict(ins))
     else:
         _print_run(r, ins, start)
     if plot is not None:
@@ -455,7 +453,7 @@ def _print_run(r: object, ins: Instrument, start: int) -> None:
     for i, (ts, target) in enumerate(r.schedule):
         nxt = r.schedule[i + 1][0] if i + 1 < len(r.schedule) else None
         done = max((c for t_, c in fills if nxt is None or t_ < nxt), default=0)
-        t.add_row(_iso(ts), str(ins.qty_to_decimal(target)), str(ins.qty_to_decimal(done)),
+        t.add_row(iso_time(ts), str(ins.qty_to_decimal(target)), str(ins.qty_to_decimal(done)),
                   str(ins.qty_to_decimal(max(0, target - done))))  # fmt: skip
     if r.schedule:
         console.print(t)

@@ -25,7 +25,9 @@ from execflow.domain.algos.events import ALGO_STREAM_PREFIX, AlgoChildSent, Algo
 from execflow.domain.algos.params import NS, AlgoKind, AlgoParams
 from execflow.domain.commands import SubmitAlgoOrder
 from execflow.domain.events import ParentFilled
+from execflow.domain.instruments import Instrument
 from execflow.domain.marketdata import MarketDataEvent, Trade
+from execflow.domain.numbers import ratio_to_decimal
 
 DEFAULT_OPEN = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 New York
 
@@ -91,18 +93,32 @@ class AlgoRunResult:
             return None
         return float(self.side * (self.avg_px - self.market_vwap) / self.market_vwap * 10_000)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, ins: Instrument) -> dict[str, object]:
+        """For programs: decimals as strings at the instrument's scale, no internal units."""
+
+        def px(units: Fraction | int | None) -> str | None:
+            if units is None:
+                return None
+            return str(ratio_to_decimal(Fraction(units), ins.price_decimals, places=4))
+
+        def qty(units: int) -> str:
+            return str(ins.qty_to_decimal(units))
+
         return {
             "algo_id": self.algo_id, "kind": self.kind, "side": "BUY" if self.side > 0 else "SELL",
-            "quantity": self.quantity, "filled": self.filled,
-            "avg_px": None if self.avg_px is None else float(self.avg_px),
-            "arrival_mid": self.arrival_mid,
-            "market_vwap": None if self.market_vwap is None else float(self.market_vwap),
-            "market_volume": self.market_volume, "participation": self.participation,
-            "cost_vs_arrival_bps": self.cost_bps, "vs_market_vwap_bps": self.vwap_slippage_bps,
+            "instrument": ins.id, "quantity": qty(self.quantity), "filled": qty(self.filled),
+            "avg_px": px(self.avg_px), "arrival_mid": px(self.arrival_mid),
+            "market_vwap": px(self.market_vwap), "market_volume": qty(self.market_volume),
+            "participation": round(self.participation, 6),
+            "cost_vs_arrival_bps": _round(self.cost_bps),
+            "vs_market_vwap_bps": _round(self.vwap_slippage_bps),
             "children": self.children, "decisions": self.decisions,
-            "adaptations": self.adaptations, "events": self.events, "wall_s": self.wall_s,
+            "adaptations": self.adaptations, "events": self.events, "wall_s": round(self.wall_s, 3),
         }  # fmt: skip
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 def default_params(cfg: AlgoRunConfig, start: int) -> AlgoParams:

@@ -34,38 +34,14 @@ from execflow.domain.algos.params import (
     DEFAULT_POV_INTERVAL_NS,
     NS,
     AlgoKind,
-    AlgoParams,
 )
-from execflow.domain.algos.schedule import Schedule, next_boundary, target_at
+from execflow.domain.algos.schedule import next_boundary, target_at
+from execflow.domain.algos.state import AlgoState
+from execflow.domain.numbers import from_scaled
 
 CHECK_NS = 5 * NS  # a scheduled algo looks at its children at least this often
 RICH_DEPTH_MULTIPLE = 4
 MAX_CHILDREN_PER_WAKE = 10  # a slice above max_child goes out as up to this many children
-
-
-@dataclass(slots=True)
-class AlgoState:
-    """An algorithm's state: folded from its events (``application/algos``)."""
-
-    algo_id: str
-    account: str
-    instrument: str
-    side: int
-    params: AlgoParams
-    start_at: int
-    end_at: int | None
-    schedule: Schedule = ()
-    seq: int = 0  # children sent so far
-    paused: bool = False
-    ended: bool = False
-    last_slice: int = -1  # the slice whose progress was last recorded
-    market_volume: int = 0  # POV: market volume printed since the start
-    decisions: int = 0
-    arrival_mid: int | None = None
-
-    @property
-    def kind(self) -> AlgoKind:
-        return self.params.kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +69,15 @@ class Situation:
     lot: int
     tick: int
     children: tuple[Child, ...]  # live children
+    price_decimals: int = 0  # the instrument's scales: reasons are written in decimals
+    qty_decimals: int = 0
+
+    def px(self, units: int | None) -> str:
+        """A price in the instrument's units as a decimal, for a reason."""
+        return "market" if units is None else str(from_scaled(units, self.price_decimals))
+
+    def qty(self, units: int) -> str:
+        return str(from_scaled(units, self.qty_decimals))
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +167,7 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
             and near is not None
             and (near - c.price) * side > 0
         ):
-            acts.append(Cancel(c.cl_ord_id, f"re-price: the touch moved to {near}"))
+            acts.append(Cancel(c.cl_ord_id, f"re-price: the touch moved to {sit.px(near)}"))
             stale += c.leaves
     # -- the target now --------------------------------------------------------------------
     kind = p.kind
@@ -223,8 +208,10 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
             acts.append(
                 Note(
                     "slice",
-                    f"slice {i + 1}/{len(st.schedule)}: target {target}, filled {filled}, "
-                    f"working {working}" + (f", behind by {prev - filled}" if behind else ""),
+                    f"slice {i + 1}/{len(st.schedule)}: target {sit.qty(target)}, "
+                    f"filled {sit.qty(filled)}, "
+                    f"working {sit.qty(working)}"
+                    + (f", behind by {sit.qty(prev - filled)}" if behind else ""),
                     sbps,
                 )
             )
@@ -248,8 +235,8 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
             acts.append(
                 Note(
                     "would",
-                    f"far touch {far} at or better than would price "
-                    f"{p.would_price}: trading {room} now",
+                    f"far touch {sit.px(far)} at or better than would price "
+                    f"{sit.px(p.would_price)}: trading {sit.qty(room)} now",
                     sbps,
                 )
             )
@@ -280,7 +267,7 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
                 Note(
                     "shrink",
                     f"spread {sbps / 100:.2f} bps > half the max {p.max_spread_bps} bps: "
-                    f"child {qty} halved to {half}",
+                    f"child {sit.qty(qty)} halved to {sit.qty(half)}",
                     sbps,
                 )
             )
@@ -300,8 +287,8 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
             acts.append(
                 Note(
                     "speed_up",
-                    f"liquidity rich (spread one tick, {far_size} at the "
-                    f"far touch): {extra} of the next slice now",
+                    f"liquidity rich (spread one tick, {sit.qty(far_size)} at the "
+                    f"far touch): {sit.qty(extra)} of the next slice now",
                     sbps,
                 )
             )
@@ -315,7 +302,12 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
         room = cap - filled - working  # a child being canceled still counts: it may fill
         if room <= 0:
             acts.append(
-                Note("cap", f"at the max rate: {filled + working} done or working, cap {cap}", sbps)
+                Note(
+                    "cap",
+                    f"at the max rate: {sit.qty(filled + working)} done or working, "
+                    f"cap {sit.qty(cap)}",
+                    sbps,
+                )
             )
             return d
         qty = min(qty, max(room, p.min_child or lot))  # at most one child above the cap
@@ -323,14 +315,18 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
     if qty <= 0:
         return d
     if p.min_child is not None and qty < p.min_child and qty < free:
-        acts.append(Note("wait", f"{qty} is below the minimum child {p.min_child}", sbps))
+        acts.append(
+            Note("wait", f"{sit.qty(qty)} is below the minimum child {sit.qty(p.min_child)}", sbps)
+        )
         return d
     # -- price ------------------------------------------------------------------------------
     reason = "behind schedule: catch up" if behind else ("last slice" if last else "on schedule")
     if kind is AlgoKind.POV:
-        reason = f"participation: target {target} of market volume {st.market_volume}"
+        reason = (
+            f"participation: target {sit.qty(target)} of market volume {sit.qty(st.market_volume)}"
+        )
     elif kind is AlgoKind.ICEBERG:
-        reason = f"display {qty}"
+        reason = f"display {sit.qty(qty)}"
     if would:
         reason = "would price"
     style = "cross" if cross else "passive"
@@ -346,8 +342,8 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
             acts.append(
                 Note(
                     "limit",
-                    f"{'far' if cross else 'near'} touch {price} is through "
-                    f"the limit {limit}: posting at the limit",
+                    f"{'far' if cross else 'near'} touch {sit.px(price)} is through "
+                    f"the limit {sit.px(limit)}: posting at the limit",
                     sbps,
                 )
             )

@@ -1,0 +1,41 @@
+"""An algorithm's state: what the engine folds from its ``algo-<id>`` stream.
+
+A msgspec struct (mutable, no cycles) so an engine snapshot can carry it as it is: the
+algorithm's own state is this struct per algo order; its parent's and children's order state
+live with the orders. Everything else the service keeps (wake times, the market view) is
+rebuilt when the engine starts (``application/algos``).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from execflow.domain.algos.params import AlgoKind, AlgoParams
+from execflow.domain.algos.schedule import Schedule
+
+
+class AlgoState(msgspec.Struct, kw_only=True):
+    algo_id: str
+    account: str
+    instrument: str
+    side: int
+    params: AlgoParams
+    start_at: int
+    end_at: int | None
+    schedule: Schedule = ()
+    seq: int = 0  # children sent so far
+    paused: bool = False
+    ended: bool = False
+    last_slice: int = -1  # the slice whose progress was last recorded
+    market_volume: int = 0  # POV: market volume printed since the start
+    decisions: int = 0  # events recorded on the algo's stream
+    arrival_mid: int | None = None
+
+    @property
+    def kind(self) -> AlgoKind:
+        return self.params.kind
+
+    @property
+    def state(self) -> str:
+        """RUNNING, PAUSED or ENDED."""
+        return "ENDED" if self.ended else ("PAUSED" if self.paused else "RUNNING")

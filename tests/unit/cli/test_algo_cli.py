@@ -1,0 +1,135 @@
+"""`execflow algo`: submit, show, pause, resume, amend, cancel, run. Output for people
+(decimals at the instrument's scale, BUY/SELL, ISO 8601 UTC) and ``--json`` as JSON Lines of
+the same values: never the internal integers (AAPL prices are cents: 190.50, not 19050)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from execflow.cli.main import app
+
+runner = CliRunner()
+RAW_TS = re.compile(r"\b1[0-9]{18}\b")  # nanoseconds since the epoch
+ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+PRICE = re.compile(r"^\d+\.\d\d$")  # AAPL: two decimals
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("EXECFLOW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EXECFLOW_SYNC", "NORMAL")
+    return tmp_path
+
+
+def cli(*args: str, code: int = 0) -> str:
+    r = runner.invoke(app, ["algo", *args], env={"COLUMNS": "400"})
+    assert r.exit_code == code, r.output
+    return r.output
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    lines = text.strip().splitlines()
+    objs = [json.loads(line) for line in lines]
+    assert len(objs) == len(lines)
+    return objs
+
+
+def twap(cl: str = "T1", *extra: str) -> str:
+    return cli("submit", "--algo", "twap", "-i", "AAPL", "-s", "buy", "-q", "5000", "--duration",
+               "30m", "--slices", "5", "-p", "200", "--cl-ord-id", cl, *extra)  # fmt: skip
+
+
+def test_submit_and_show_for_people() -> None:
+    out = twap()
+    # one line: id, kind, side, quantity, instrument, progress, state, ISO window
+    assert re.search(
+        rf"T1 TWAP BUY 5000 AAPL filled \d+ avg .* RUNNING .*window {ISO} \.\. {ISO}", out
+    )
+    out = cli("show", "T1")
+    assert "started" in out and "child_sent" in out and "decision" in out
+    # the first slice: a fifth of 5000, posted at the near touch in decimals
+    assert re.search(r"T1\.1 1000 @ \d+\.\d\d passive: on schedule", out), out
+    assert "slice 1/5: target 1000, filled 0, working 0" in out
+    assert not RAW_TS.search(out)
+    assert not re.search(r"\b1\d{4}\b", out.replace("T1.1", "")), out  # no price in cents
+
+
+def test_show_json_is_json_lines_of_decimals_sides_and_iso_times() -> None:
+    twap()
+    head, *events = json_lines(cli("show", "T1", "--json"))
+    assert head["algo_id"] == "T1" and head["kind"] == "TWAP" and head["state"] == "RUNNING"
+    assert (head["side"], head["quantity"], head["price"]) == ("BUY", "5000", "200.00")
+    assert re.fullmatch(ISO, head["start_at"]) and re.fullmatch(ISO, head["end_at"])
+    assert head["params"] == {"kind": "TWAP", "end_at": head["end_at"], "slices": 5}
+    types = [e["type"] for e in events]
+    assert types[:3] == ["algo.started", "algo.decision", "algo.child_sent"]
+    started = events[0]
+    assert started["side"] == "BUY" and re.fullmatch(ISO, started["ts"])
+    assert PRICE.match(started["arrival_mid"])
+    assert len(started["schedule"]) == 5
+    assert [q for _, q in started["schedule"]] == ["1000", "2000", "3000", "4000", "5000"]
+    assert all(re.fullmatch(ISO, t) for t, _ in started["schedule"])
+    child = events[2]
+    assert (child["child_id"], child["quantity"], child["style"]) == ("T1.1", "1000", "passive")
+    assert PRICE.match(child["price"]) and child["target"] == "1000"
+    assert not RAW_TS.search(json.dumps(events))
+
+
+def test_submit_json_is_one_line() -> None:
+    out = cli("submit", "--algo", "pov", "-i", "AAPL", "-s", "sell", "-q", "1000", "--rate",
+              "10%", "--max-rate", "15%", "--cl-ord-id", "P1", "--json")  # fmt: skip
+    (view,) = json_lines(out)
+    assert (view["kind"], view["side"], view["quantity"], view["end_at"]) == (
+        "POV", "SELL", "1000", None,
+    )  # fmt: skip
+    assert view["params"]["participation_pct"] == "10"
+    assert view["params"]["max_rate_pct"] == "15"
+
+
+def test_pause_resume_amend_cancel() -> None:
+    twap()
+    assert re.search(r"T1.* PAUSED", cli("pause", "T1"))
+    out = cli("pause", "T1", code=2)
+    assert "ALGO_NOT_RUNNING" in out and "already paused" in out
+    events = json_lines(cli("show", "T1", "--json"))[1:]
+    canceled = [e for e in events if e["type"] == "algo.child_canceled"]
+    assert canceled and canceled[0]["reason"] == "paused"
+    assert re.search(r"T1.* RUNNING", cli("resume", "T1"))
+    out = cli("amend", "T1", "--qty", "6000", "--end", "2099-01-01T00:00:00Z", code=0)
+    assert re.search(r"T1 TWAP BUY 6000 AAPL", out), out
+    amended = next(
+        e for e in json_lines(cli("show", "T1", "--json")) if e.get("type") == "algo.amended"
+    )
+    assert amended["changes"] == "end_at=2099-01-01T00:00:00.000000Z, quantity=6000"
+    assert amended["end_at"] == "2099-01-01T00:00:00.000000Z"
+    out = cli("amend", "T1", "--rate", "5%", code=2)
+    assert "ALGO_AMEND_INVALID" in out and "no participation rate" in out
+    assert "T1" in cli("cancel", "T1")
+    head = json_lines(cli("show", "T1", "--json"))[0]
+    assert head["state"] == "ENDED" and head["parent_status"] == "CANCELED"
+    assert "ALGO_NOT_RUNNING" in cli("pause", "T1", code=2)
+
+
+def test_rejections_and_unknown_ids() -> None:
+    out = cli("submit", "--algo", "twap", "-i", "AAPL", "-s", "buy", "-q", "100", code=2)
+    assert "INVALID_ALGO_PARAMS" in out  # a TWAP needs an end
+    assert "UNKNOWN_ALGO" in cli("pause", "NOPE", code=3)
+    assert "no algo order 'NOPE'" in cli("show", "NOPE", code=3)
+    assert "one of TWAP" in cli("submit", "--algo", "bogus", "-i", "AAPL", "-s", "buy", "-q",
+                                "1", code=1)  # fmt: skip
+
+
+def test_run_json_is_decimals() -> None:
+    (r,) = json_lines(cli("run", "--algo", "twap", "-q", "2000", "--duration", "10m", "--json"))
+    assert (r["kind"], r["side"], r["quantity"], r["filled"]) == ("TWAP", "BUY", "2000", "2000")
+    assert re.fullmatch(r"\d+\.\d+", r["avg_px"]) and 100 < float(r["avg_px"]) < 1000
+    assert r["children"] >= 1
+    out = cli("run", "--algo", "twap", "-q", "2000", "--duration", "10m")
+    assert re.search(r"TWAP BUY 2000 AAPL: filled 2000", out)
+    assert re.search(r"cost vs arrival -?\d+\.\d\d bps", out)
