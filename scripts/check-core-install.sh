@@ -44,4 +44,14 @@ if [ "$rc" -ne 1 ] || ! grep -q "pip install 'execflow\[analytics\]'" "$data/out
   echo "check-core-install: 'execflow monitor report' should name the analytics extra (rc $rc)" >&2
   exit 1
 fi
+# the offline /docs and /redoc assets are in the built package, not only in the source tree
+"$venv/bin/python" - <<'PY'
+import importlib.util
+from pathlib import Path
+static = Path(importlib.util.find_spec("execflow").origin).parent / "api" / "static"
+for name in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js",
+             "swagger-ui.LICENSE.txt", "redoc.LICENSE.txt"):
+    f = static / name
+    assert f.is_file() and f.stat().st_size > 500, f"check-core-install: {f} not installed"
+PY
 echo "check-core-install: core-only install runs --help, orders --help, demo --store memory, orders submit"

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from execflow.api import problems
+from execflow.api import docs_ui, problems
 from execflow.api.accesslog import AccessLog
 from execflow.api.auth import KeyRing
 from execflow.api.bodylimit import BodyLimit
@@ -114,7 +114,10 @@ def create_app(
         openapi_tags=TAGS,
         lifespan=lifespan,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        docs_url=None,  # served from the package by docs_ui, not from a CDN
+        redoc_url=None,
     )
+    docs_ui.install(api)
     api.state.ctx = ctx
     problems.install(api)
     for r in (
