@@ -358,7 +358,7 @@ def settlement_desk(app: App) -> SettlementDesk | None:
         return None
     from execflow.adapters.calendars import HolidaySettlementCalendar
     from execflow.adapters.reference import REFERENCE_FX
-    from execflow.application.settlement.service import FxRateTable
+    from execflow.application.settlement.ports import FxRateTable
 
     return SettlementDesk(app.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX))
 

@@ -150,7 +150,7 @@ class UnknownMarketError(KeyError):
 
 
 class HolidaySettlementCalendar:
-    """The settlement calendar port (``application.settlement.service``) over ``holidays``."""
+    """The settlement calendar port (``application.settlement.ports``) over ``holidays``."""
 
     def __init__(
         self,

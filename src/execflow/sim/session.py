@@ -28,7 +28,7 @@ from execflow.application.ports import EventStore, SnapshotStore, WriterLease
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.recovery import ProjectionRecovery, Recovery
 from execflow.application.settlement.on_engine import SettlementDesk
-from execflow.application.settlement.service import FxRateTable
+from execflow.application.settlement.ports import FxRateTable
 from execflow.bootstrap import (
     load_fee_schedule,
     open_lease,

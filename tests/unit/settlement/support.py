@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from execflow.adapters.calendars import HolidaySettlementCalendar
 from execflow.adapters.clock import SimulatedClock
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.settlement.service import FxRateTable, SettlementService
+from execflow.application.settlement.ports import FxRateTable
+from execflow.application.settlement.service import SettlementService
 from execflow.domain.enums import OrderType, Side
 from execflow.domain.events import Event, OrderFilled, OrderInitialized
 from execflow.domain.ids import InstrumentId

@@ -9,7 +9,7 @@ from typing import TypeVar
 import pytest
 
 from execflow.application.ports import RecordedEvent
-from execflow.application.settlement.service import FxRateTable, convert_minor
+from execflow.application.settlement.ports import FxRateTable, convert_minor
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import Event, OrderFilled, decode_event, encode_event

@@ -17,11 +17,8 @@ from collections.abc import Mapping, Sequence
 
 from execflow.application.engine import Engine
 from execflow.application.ports import RecordedEvent
-from execflow.application.settlement.service import (
-    FxRateProvider,
-    SettlementCalendar,
-    SettlementService,
-)
+from execflow.application.settlement.ports import FxRateProvider, SettlementCalendar
+from execflow.application.settlement.service import SettlementService
 from execflow.domain.events import Event, OrderFilled, OrderInitialized, OrderSubmitted
 from execflow.domain.settlement.events import (
     SETTLEMENT_STREAM_PREFIX,

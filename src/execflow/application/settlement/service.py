@@ -18,17 +18,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from fractions import Fraction
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from execflow.application.ports import Clock, RecordedEvent
+from execflow.application.settlement.book import SettlementBook
+from execflow.application.settlement.ports import (
+    FxRateProvider,
+    SettlementCalendar,
+    convert_minor,
+)
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import Event, OrderFilled, OrderInitialized, OrderSubmitted
 from execflow.domain.instruments import Instrument
-from execflow.domain.numbers import Money, currency_decimals
 from execflow.domain.settlement.events import (
     JournalPosted,
     SettlementCanceled,
@@ -36,107 +40,21 @@ from execflow.domain.settlement.events import (
     SettlementObligationCreated,
 )
 from execflow.domain.settlement.ledger import (
-    Ledger,
-    PositionView,
     reversal_entry,
     settlement_entry,
     trade_entry,
 )
 from execflow.domain.settlement.obligations import (
-    OPEN_STATUSES,
     SettlementError,
     SettlementObligation,
-    SettlementStatus,
     UnknownObligationError,
 )
-from execflow.domain.settlement.pnl import CostMethod, PnLBook, PnLTrade
+from execflow.domain.settlement.pnl import PnLTrade
 
 log = logging.getLogger(__name__)
 
 
-# -- ports -----------------------------------------------------------------------------------
-class SettlementCalendar(Protocol):
-    """Settlement (not trading) business days per market, and the settlement cycle.
-
-    ``lag`` is the T+N of the instrument's convention; a calendar may cap it by the cycle in
-    force in the market on the trade date (e.g. EU/UK/CH T+1 from 2027-10-11). ``lag=None``
-    means the market's own cycle on that date.
-    """
-
-    def is_business_day(self, d: date, market: str) -> bool: ...
-
-    def add_business_days(self, d: date, n: int, market: str) -> date:
-        """The n-th business day after ``d`` (n > 0), before it (n < 0); n = 0 rolls forward."""
-        ...
-
-    def settlement_date(self, trade_date: date, market: str, lag: int | None = None) -> date: ...
-
-    def settlement_dates(
-        self, trade_dates: Sequence[date], market: str, lag: int | None = None
-    ) -> list[date]:
-        """Vectorised :meth:`settlement_date` for many trades of one market."""
-        ...
-
-    def trade_date(self, ts_ns: int, market: str) -> date:
-        """The trade date of a timestamp: the market's local calendar date."""
-        ...
-
-
-class FxRateProvider(Protocol):
-    def rate(self, from_currency: str, to_currency: str, on: date) -> Decimal:
-        """Units of ``to_currency`` for one unit of ``from_currency`` on ``on`` (exact)."""
-        ...
-
-
-class FxRateTable:
-    """An in-memory FX rate provider: fixed rates, optionally per date; inverses derived.
-
-    ``rates``: ``{("EUR", "USD"): Decimal("1.0850")}`` or with a date as third key element.
-    A dated rate wins over an undated one; a missing pair is an error (never a guess).
-    """
-
-    def __init__(
-        self,
-        rates: Mapping[tuple[str, str], Decimal | str] | None = None,
-        dated: Mapping[tuple[str, str, date], Decimal | str] | None = None,
-    ) -> None:
-        self._rates = {k: Decimal(v) for k, v in (rates or {}).items()}
-        self._dated = {k: Decimal(v) for k, v in (dated or {}).items()}
-
-    def set(self, from_currency: str, to_currency: str, rate: Decimal | str) -> None:
-        self._rates[(from_currency, to_currency)] = Decimal(rate)
-
-    def _lookup(self, from_currency: str, to_currency: str, on: date) -> Decimal | None:
-        r = self._dated.get((from_currency, to_currency, on))
-        return r if r is not None else self._rates.get((from_currency, to_currency))
-
-    def rate(self, from_currency: str, to_currency: str, on: date) -> Decimal:
-        if from_currency == to_currency:
-            return Decimal(1)
-        direct = self._lookup(from_currency, to_currency, on)
-        if direct is not None:
-            return direct
-        inverse = self._lookup(to_currency, from_currency, on)
-        if inverse is not None:
-            return Decimal(1) / inverse
-        raise InvalidValueError(
-            f"no FX rate {from_currency}/{to_currency} on {on}", "FX_RATE_MISSING"
-        )
-
-
-def convert_minor(amount: int, from_currency: str, to_currency: str, rate: Decimal) -> int:
-    """Convert minor units of one currency to another at ``rate``, rounded half-even, exactly."""
-    shift = currency_decimals(to_currency) - currency_decimals(from_currency)
-    return round(Fraction(amount) * Fraction(rate) * Fraction(10) ** shift)
-
-
 # -- results ---------------------------------------------------------------------------------
-class CashProjectionRow(NamedTuple):
-    value_date: date
-    flow: Money  # net expected movement on that date
-    balance: Money  # projected settled balance at the end of that date
-
-
 class UnmatchedFill(NamedTuple):
     event: OrderFilled
     reason: str
@@ -151,7 +69,9 @@ class _OrderInfo:
 
 
 # -- the service -----------------------------------------------------------------------------
-class SettlementService:
+class SettlementService(SettlementBook):
+    """Decides: fills to obligations and journal entries, and the lifecycle commands."""
+
     def __init__(
         self,
         calendar: SettlementCalendar,
@@ -163,27 +83,17 @@ class SettlementService:
         custodian_accounts: Mapping[str, str] | None = None,
         sink: Callable[[Sequence[Event]], None] | None = None,
     ) -> None:
-        self.calendar = calendar
-        self.fx_rates = fx_rates
-        self._instruments = instruments
+        super().__init__(calendar, fx_rates, instruments, base_currencies, default_base_currency)
         self._clock = clock
-        self._base = dict(base_currencies or {})
-        self._default_base = default_base_currency
         self._custodians = dict(custodian_accounts or {})
         self._sink = sink
         self._orders: dict[str, _OrderInfo] = {}
         self._seen_fills: set[tuple[str, str]] = set()
-        self._obligations: dict[str, SettlementObligation] = {}
         self._roots: dict[str, str] = {}  # obligation id -> id of the original (pre-correction)
         self._corrections: dict[str, int] = {}  # root id -> corrections so far
-        self.ledger = Ledger()
-        self.pnl = PnLBook()
         self.unmatched_fills: list[UnmatchedFill] = []
 
     # -- configuration -----------------------------------------------------------------------
-    def base_currency(self, account: str) -> str:
-        return self._base.get(account, self._default_base)
-
     def custodian_account(self, account: str) -> str:
         return self._custodians.get(account, f"CUST-{account}")
 
@@ -456,123 +366,3 @@ class SettlementService:
             entry_id = self._entry_id(ob.obligation_id, pending=i)
             out.append(reversal_entry(entry, entry_id, ts, day, why))
         return out
-
-    def _business_day_fn(self, market: str) -> Callable[[date], bool]:
-        return lambda d: self.calendar.is_business_day(d, market)
-
-    # -- queries ---------------------------------------------------------------------------------
-    def obligations(
-        self,
-        status: SettlementStatus | None = None,
-        account: str | None = None,
-    ) -> list[SettlementObligation]:
-        return [
-            ob
-            for ob in self._obligations.values()
-            if (status is None or ob.status is status)
-            and (account is None or ob.account == account)
-        ]
-
-    def due(self, on: date) -> list[SettlementObligation]:
-        """Open obligations to attempt on ``on``: intended date reached, or a retry date due."""
-        out = []
-        for ob in self._obligations.values():
-            if ob.status is SettlementStatus.FAILED:
-                if ob.next_attempt is not None and ob.next_attempt <= on:
-                    out.append(ob)
-            elif ob.status in OPEN_STATUSES and ob.intended_settle_date <= on:
-                out.append(ob)
-        return out
-
-    def pending_affirmation(self, on: date) -> list[SettlementObligation]:
-        """Obligations traded on or before ``on`` that are not yet affirmed."""
-        return [
-            ob
-            for ob in self._obligations.values()
-            if ob.status in (SettlementStatus.PENDING, SettlementStatus.MATCHED)
-            and ob.trade_date <= on
-        ]
-
-    def fail_ageing(self, as_of: date) -> list[tuple[SettlementObligation, int]]:
-        """Failed obligations with their age in business days of their market, oldest first."""
-        rows = [
-            (ob, ob.age(as_of, self._business_day_fn(ob.market)))
-            for ob in self._obligations.values()
-            if ob.status is SettlementStatus.FAILED
-        ]
-        return sorted(rows, key=lambda r: (-r[1], r[0].obligation_id))
-
-    def position(
-        self, account: str, instrument: str, view: PositionView = PositionView.TRADE_DATE
-    ) -> int:
-        return self.ledger.position(account, instrument, view)
-
-    def cash(
-        self, account: str, currency: str, view: PositionView = PositionView.SETTLE_DATE
-    ) -> Money:
-        return self.ledger.cash(account, currency, view)
-
-    def cash_balances(
-        self, account: str, view: PositionView = PositionView.SETTLE_DATE
-    ) -> dict[str, Money]:
-        return self.ledger.cash_balances(account, view)
-
-    def cash_in_base(
-        self, account: str, on: date, view: PositionView = PositionView.SETTLE_DATE
-    ) -> Money:
-        """All cash of the account in its base currency, at the FX provider's rates on ``on``."""
-
-        def convert(m: Money, to: str) -> Money:
-            rate = self.fx_rates.rate(m.currency, to, on)
-            return Money(convert_minor(m.amount, m.currency, to, rate), to)
-
-        return self.ledger.cash_in_base(account, self.base_currency(account), convert, view)
-
-    def realised_pnl(
-        self, account: str, instrument: str, method: CostMethod = CostMethod.AVERAGE_COST
-    ) -> Money:
-        return self.pnl.realised(account, instrument, method)
-
-    def unrealised_pnl(
-        self,
-        account: str,
-        instrument: str,
-        mark_price: int,
-        method: CostMethod = CostMethod.AVERAGE_COST,
-    ) -> Money:
-        """Open position valued at ``mark_price`` (price units) against its cost basis."""
-        ins = self._instruments(instrument)
-        if ins is None:
-            raise SettlementError(f"unknown instrument {instrument}", "UNKNOWN_INSTRUMENT")
-        qty = self.pnl.state(account, instrument, method).quantity
-        value = ins.notional_exact(mark_price, abs(qty)) * (1 if qty >= 0 else -1)
-        return self.pnl.unrealised(account, instrument, method, value)
-
-    def cash_projection(
-        self, account: str, currency: str, start: date, end: date
-    ) -> list[CashProjectionRow]:
-        """Settled cash projected by value date from open obligations (FX legs included).
-
-        Flows of obligations expected before ``start`` (fails) are shown on ``start``; one row
-        per date in [start, end] with a flow, plus a row for ``start`` with the opening balance.
-        """
-        flows: dict[date, int] = {}
-        for ob in self._obligations.values():
-            if ob.account != account or not ob.is_open:
-                continue
-            when = max(ob.expected_date(), start)
-            if when > end:
-                continue
-            for m in ob.remaining_cash_flows():
-                if m.currency == currency:
-                    flows[when] = flows.get(when, 0) + m.amount
-        balance = self.ledger.cash(account, currency).amount
-        rows = []
-        d = start
-        while d <= end:
-            f = flows.get(d, 0)
-            balance += f
-            if f or d == start:
-                rows.append(CashProjectionRow(d, Money(f, currency), Money(balance, currency)))
-            d += timedelta(days=1)
-        return rows
