@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from execflow.api.auth import Principal, Scope
 from execflow.api.errors import ApiError, status_for
@@ -35,82 +33,45 @@ from execflow.api.views import (
 )
 from execflow.application.engine import CommandResult
 from execflow.application.instruments import InstrumentCatalog
+from execflow.application.order_entry import (
+    ID_RE,
+    BracketInput,
+    EntryError,
+    GroupInput,
+    OrderEntry,
+    OrderInput,
+    ParentInput,
+    check_id,
+    exit_input,
+    parse_group_kind,
+)
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.runner import EngineRunner
 from execflow.domain.commands import (
     CancelGroup,
-    CancelOrder,
     Command,
-    ReplaceOrder,
     SubmitBracket,
     SubmitGroup,
     SubmitOrder,
-    SubmitParentOrder,
 )
 from execflow.domain.enums import (
     TERMINAL_STATUSES,
-    ContingencyType,
     OrderStatus,
-    OrderType,
-    TimeInForce,
 )
 from execflow.domain.errors import InvalidValueError, RejectCode
 from execflow.domain.groups import Group, members_of
-from execflow.domain.instruments import Instrument
 from execflow.domain.orders import Order
 
 T = TypeVar("T")
 
-DECIMAL_RE = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,9})?$")
-CL_ORD_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 MAX_PAGE = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    instrument: str
-    side: str
-    quantity: str
-    price: str | None = None
-    order_type: str | None = None
-    time_in_force: str = "DAY"
-    account: str | None = None
-    cl_ord_id: str | None = None
-    venue: str | None = None
-    expire_at: datetime | None = None
-    stop_price: str | None = None
-    trail_offset: str | None = None
-    trail_bps: int | None = None
-    parent_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ParentRequest:
-    instrument: str
-    side: str
-    quantity: str
-    price: str | None = None
-    time_in_force: str = "DAY"
-    expire_at: datetime | None = None
-    account: str | None = None
-    cl_ord_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRequest:
-    kind: str  # OCO, OTO, OUO
-    orders: tuple[OrderRequest, ...]
-    group_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BracketRequest:
-    """Exits: fields left None default to the entry's (side: the opposite)."""
-
-    entry: OrderRequest
-    take_profit: OrderRequest | None = None
-    stop_loss: OrderRequest | None = None
-    group_id: str | None = None
+# the inputs of order entry, under the names the API's routes have always used
+OrderRequest: TypeAlias = OrderInput
+ParentRequest: TypeAlias = ParentInput
+GroupRequest: TypeAlias = GroupInput
+BracketRequest: TypeAlias = BracketInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,27 +88,16 @@ class OrderFilter:
     newest_first: bool = True
 
 
-def parse_decimal(text: str, what: str) -> Decimal:
-    if not isinstance(text, str) or not DECIMAL_RE.match(text):
-        raise ApiError(
-            "INVALID_DECIMAL",
-            f"{what} must be a decimal string like '100' or '101.25', not {text!r}",
-            422,
-        )
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the regex already rules it out
-        raise ApiError("INVALID_DECIMAL", f"{what} {text!r} is not a number", 422) from None
+def entry_error(exc: InvalidValueError) -> ApiError:
+    """An order-entry refusal as the API answers it (422 unless the code says otherwise)."""
+    return ApiError(exc.code, exc.message)
 
 
 def check_cl_ord_id(cl: str) -> str:
-    if not CL_ORD_ID_RE.match(cl):
-        raise ApiError(
-            RejectCode.INVALID_CL_ORD_ID,
-            "client order id must be 1 to 64 of A-Z a-z 0-9 . _ : -",
-            422,
-        )
-    return cl
+    try:
+        return check_id(cl)
+    except EntryError as exc:
+        raise entry_error(exc) from None
 
 
 def encode_cursor(cl_ord_id: str) -> str:
@@ -159,20 +109,9 @@ def decode_cursor(cursor: str) -> str:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         raise ApiError("INVALID_CURSOR", "cursor is not one this API returned", 422) from None
-    if not CL_ORD_ID_RE.match(raw):
+    if ID_RE.fullmatch(raw) is None:
         raise ApiError("INVALID_CURSOR", "cursor is not one this API returned", 422)
     return raw
-
-
-def infer_type(req: OrderRequest) -> str:
-    """The order type given, or the one the fields imply (as the CLI does)."""
-    if req.order_type:
-        return req.order_type.upper()
-    if req.trail_offset is not None or req.trail_bps is not None:
-        return "TRAILING_STOP"
-    if req.stop_price is not None:
-        return "STOP" if req.price is None else "STOP_LIMIT"
-    return "LIMIT" if req.price is not None else "MARKET"
 
 
 # a conflict on an id answers the same whoever holds it: no status, no account, nothing of the
@@ -224,6 +163,7 @@ class ExecutionService:
         self.runner = runner
         self.engine = runner.engine
         self.instruments = instruments
+        self.entry = OrderEntry(instruments)
         self.index = index
         self.positions = positions
         self.metrics = metrics
@@ -268,12 +208,6 @@ class ExecutionService:
             self.metrics.rejects.labels("engine", str(result.code)).inc()
         return result
 
-    def instrument(self, instrument_id: str) -> Instrument:
-        ins = self.instruments.get(instrument_id)
-        if ins is None:
-            raise ApiError(RejectCode.UNKNOWN_INSTRUMENT, f"unknown instrument {instrument_id!r}")
-        return ins
-
     def _owned(self, p: Principal, cl: str) -> None:
         """404 for an order that does not exist or belongs to an account the key cannot see."""
         meta = self.index.owner(cl)
@@ -286,43 +220,14 @@ class ExecutionService:
         account = req.account or p.default_account()
         p.require_account(account)
         cl = check_cl_ord_id(req.cl_ord_id) if req.cl_ord_id else uuid.uuid4().hex[:20]
-        ins = self.instrument(req.instrument)
-        side_txt = req.side.upper()
-        if side_txt not in ("BUY", "SELL"):
-            raise ApiError(RejectCode.INVALID_SIDE, f"side must be BUY or SELL, not {req.side!r}")
-        otype_txt = infer_type(req)
-        if otype_txt not in OrderType.__members__:
-            raise ApiError(RejectCode.INVALID_ORDER_TYPE, f"unsupported order type {otype_txt}")
-        tif_txt = req.time_in_force.upper()
-        if tif_txt not in TimeInForce.__members__:
-            raise ApiError(RejectCode.INVALID_TIME_IN_FORCE, f"unknown time in force {tif_txt}")
         if req.parent_id is not None:
             parent = self.index.owner(req.parent_id)
             if parent is not None and not p.can_access(parent.account):  # not even its name
                 raise ApiError(RejectCode.UNKNOWN_PARENT, f"no parent order {req.parent_id!r}")
         try:
-            qty = ins.qty(parse_decimal(req.quantity, "quantity"))
-            price = ins.price(parse_decimal(req.price, "price")) if req.price is not None else None
-            stop = (
-                ins.price(parse_decimal(req.stop_price, "stop_price"))
-                if req.stop_price is not None
-                else None
-            )
-            trail = (
-                ins.price(parse_decimal(req.trail_offset, "trail_offset"))
-                if req.trail_offset is not None
-                else None
-            )
+            return self.entry.submit(req, cl_ord_id=cl, account=account)
         except InvalidValueError as exc:
-            raise ApiError(exc.code, exc.message) from None
-        return SubmitOrder(
-            cl_ord_id=cl, account=account, instrument=req.instrument,
-            side=1 if side_txt == "BUY" else -1, order_type=OrderType(otype_txt), quantity=qty,
-            price=price, tif=TimeInForce(tif_txt),
-            expire_at=to_ns(req.expire_at) if req.expire_at is not None else None,
-            venue=req.venue, stop_price=stop, trail_offset=trail, trail_bps=req.trail_bps,
-            parent_id=req.parent_id,
-        )  # fmt: skip
+            raise entry_error(exc) from None
 
     async def submit(self, p: Principal, req: OrderRequest) -> dict[str, Any]:
         try:
@@ -362,39 +267,32 @@ class ExecutionService:
         account = req.account or p.default_account()
         p.require_account(account)
         cl = check_cl_ord_id(req.cl_ord_id) if req.cl_ord_id else uuid.uuid4().hex[:20]
-        ins = self.instrument(req.instrument)
-        side_txt = req.side.upper()
-        if side_txt not in ("BUY", "SELL"):
-            raise ApiError(RejectCode.INVALID_SIDE, f"side must be BUY or SELL, not {req.side!r}")
-        tif_txt = req.time_in_force.upper()
-        if tif_txt not in TimeInForce.__members__:
-            raise ApiError(RejectCode.INVALID_TIME_IN_FORCE, f"unknown time in force {tif_txt}")
         try:
-            qty = ins.qty(parse_decimal(req.quantity, "quantity"))
-            price = ins.price(parse_decimal(req.price, "price")) if req.price is not None else None
+            cmd = self.entry.parent(req, cl_ord_id=cl, account=account)
         except InvalidValueError as exc:
-            raise ApiError(exc.code, exc.message) from None
-        cmd = SubmitParentOrder(
-            cl_ord_id=cl, account=account, instrument=req.instrument,
-            side=1 if side_txt == "BUY" else -1, quantity=qty, price=price,
-            tif=TimeInForce(tif_txt),
-            expire_at=to_ns(req.expire_at) if req.expire_at is not None else None,
-        )  # fmt: skip
+            raise entry_error(exc) from None
         result = await self._send("submit_parent", cmd)
         if result.status and result.code not in DUPLICATE_CODES:
             self.index.note(cl, account, req.instrument, cmd.side)
         if not result.ok:
             raise result_error(result)
+        ins = self.instruments.get(cmd.instrument)
         return {
             "cl_ord_id": cl, "status": str(result.status), "account": account,
-            "instrument": req.instrument, "side": side_txt,
-            "order_type": "MARKET" if price is None else "LIMIT", "time_in_force": tif_txt,
-            "quantity": qty_str(ins, qty), "price": px_str(ins, price), "stop_price": None,
-            "trail_offset": None, "trail_bps": None, "parent_id": None,
+            "instrument": req.instrument, "side": "BUY" if cmd.side == 1 else "SELL",
+            "order_type": "MARKET" if cmd.price is None else "LIMIT",
+            "time_in_force": str(cmd.tif), "quantity": qty_str(ins, cmd.quantity),
+            "price": px_str(ins, cmd.price), "stop_price": None, "trail_offset": None,
+            "trail_bps": None, "parent_id": None,
         }  # fmt: skip
 
     def _group_id(self, group_id: str | None) -> str:
-        return check_cl_ord_id(group_id) if group_id else "g" + uuid.uuid4().hex[:15]
+        if not group_id:
+            return "g" + uuid.uuid4().hex[:15]
+        try:
+            return check_id(group_id, "group id")
+        except EntryError as exc:
+            raise entry_error(exc) from None
 
     def _member(self, p: Principal, req: OrderRequest, cl: str) -> SubmitOrder:
         return self.build_submit(p, req if req.cl_ord_id else replace(req, cl_ord_id=cl))
@@ -402,30 +300,26 @@ class ExecutionService:
     async def submit_group(self, p: Principal, req: GroupRequest) -> dict[str, Any]:
         p.require(Scope.TRADE)
         gid = self._group_id(req.group_id)
-        kind = req.kind.upper()
-        if kind not in ("OCO", "OTO", "OUO"):
-            raise ApiError(RejectCode.INVALID_GROUP, f"kind must be OCO, OTO or OUO, not {kind}")
+        try:
+            kind = parse_group_kind(req.kind)
+        except InvalidValueError as exc:
+            raise entry_error(exc) from None
         orders = tuple(self._member(p, o, f"{gid}-{i}") for i, o in enumerate(req.orders, 1))
-        cmd = SubmitGroup(group_id=gid, kind=ContingencyType(kind), orders=orders)
-        return await self._send_group(cmd, gid, kind, orders)
+        cmd = self.entry.group(gid, kind, orders)
+        return await self._send_group(cmd, gid, str(kind), orders)
 
     async def submit_bracket(self, p: Principal, req: BracketRequest) -> dict[str, Any]:
         p.require(Scope.TRADE)
         gid = self._group_id(req.group_id)
         entry = self._member(p, req.entry, f"{gid}-E")
-        exit_side = "SELL" if entry.side == 1 else "BUY"
 
         def exit_order(o: OrderRequest | None, suffix: str) -> SubmitOrder | None:
             if o is None:
                 return None
-            filled = replace(
-                o, instrument=o.instrument or entry.instrument, side=o.side or exit_side,
-                quantity=o.quantity or req.entry.quantity, account=o.account or entry.account,
-            )  # fmt: skip
-            return self._member(p, filled, f"{gid}-{suffix}")
+            return self._member(p, exit_input(o, req.entry, entry), f"{gid}-{suffix}")
 
         tp, sl = exit_order(req.take_profit, "TP"), exit_order(req.stop_loss, "SL")
-        cmd = SubmitBracket(group_id=gid, entry=entry, take_profit=tp, stop_loss=sl)
+        cmd = self.entry.bracket(gid, entry, tp, sl)
         members = tuple(o for o in (entry, tp, sl) if o is not None)
         return await self._send_group(cmd, gid, "BRACKET", members)
 
@@ -514,7 +408,7 @@ class ExecutionService:
     async def cancel(self, p: Principal, cl: str) -> dict[str, Any]:
         p.require(Scope.TRADE)
         self._owned(p, cl)
-        result = await self._send("cancel", CancelOrder(cl_ord_id=cl))
+        result = await self._send("cancel", self.entry.cancel(cl))
         if not result.ok:
             raise result_error(result)
         return {"cl_ord_id": cl, "status": str(result.status)}
@@ -530,34 +424,16 @@ class ExecutionService:
     ) -> dict[str, Any]:
         p.require(Scope.TRADE)
         self._owned(p, cl)
-        if quantity is None and price is None and stop_price is None and time_in_force is None:
-            raise ApiError(
-                RejectCode.REPLACE_NO_CHANGE,
-                "give a new quantity, price, time in force and/or stop price",
-            )
-        try:
-            tif = TimeInForce(time_in_force) if time_in_force is not None else None
-        except ValueError:
-            raise ApiError(
-                RejectCode.INVALID_TIME_IN_FORCE, f"unknown time in force {time_in_force!r}"
-            ) from None
         meta = self.index.owner(cl)
         assert meta is not None
-        ins = self.instrument(meta.instrument)
         try:
-            q = ins.qty(parse_decimal(quantity, "quantity")) if quantity is not None else None
-            px = ins.price(parse_decimal(price, "price")) if price is not None else None
-            stop = (
-                ins.price(parse_decimal(stop_price, "stop_price"))
-                if stop_price is not None
-                else None
-            )
+            cmd = self.entry.replace(
+                cl, meta.instrument, quantity=quantity, price=price, stop_price=stop_price,
+                time_in_force=time_in_force,
+            )  # fmt: skip
         except InvalidValueError as exc:
-            raise ApiError(exc.code, exc.message) from None
-        result = await self._send(
-            "replace",
-            ReplaceOrder(cl_ord_id=cl, quantity=q, price=px, stop_price=stop, tif=tif),
-        )
+            raise entry_error(exc) from None
+        result = await self._send("replace", cmd)
         if not result.ok:
             raise result_error(result)
         return {"cl_ord_id": cl, "status": str(result.status)}

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from execflow.api.readmodel import FillRecord, OrderIndex
 from execflow.application.instruments import InstrumentCatalog
+from execflow.application.order_entry import datetime_to_ns
 from execflow.application.ports import RecordedEvent
 from execflow.application.projections.positions import Position
 from execflow.domain.enums import Side
@@ -37,11 +38,7 @@ def iso(ts_ns: int | None) -> str | None:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-def to_ns(dt: datetime) -> int:
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+to_ns = datetime_to_ns  # one conversion, shared with order entry
 
 
 class OrderSnap(NamedTuple):

@@ -3,16 +3,28 @@ replace, list, show. Order types and groups: docs/orders.md."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from execflow.application.order_entry import (
+    OrderEntry,
+    OrderInput,
+    ParentInput,
+    check_id,
+    exit_input,
+    parse_group_kind,
+    parse_order_type,
+    parse_side,
+    parse_tif,
+    parse_trail,
+)
 from execflow.bootstrap import App
 from execflow.cli import remote as remote_cli
 from execflow.cli.common import (
-    EXIT_ERROR,
     EXIT_NOT_FOUND,
     EXIT_REJECTED,
     DataDir,
@@ -24,65 +36,21 @@ from execflow.cli.common import (
     fmt_qty,
     open_app,
     open_view,
-    parse_decimal,
 )
 from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.commands import (
     CancelGroup,
-    CancelOrder,
-    ReplaceOrder,
     SubmitBracket,
     SubmitGroup,
-    SubmitOrder,
-    SubmitParentOrder,
 )
-from execflow.domain.enums import ContingencyType, OrderType, Side, TimeInForce
+from execflow.domain.enums import ContingencyType, Side
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import to_builtins
 from execflow.domain.ids import order_stream
-from execflow.domain.instruments import Instrument
 
 app = typer.Typer(help="Submit, cancel, replace and inspect orders.", no_args_is_help=True)
 
-TYPE_ALIASES = {
-    "market": OrderType.MARKET,
-    "limit": OrderType.LIMIT,
-    "stop": OrderType.STOP,
-    "stop-limit": OrderType.STOP_LIMIT,
-    "mit": OrderType.MARKET_IF_TOUCHED,
-    "lit": OrderType.LIMIT_IF_TOUCHED,
-    "trailing": OrderType.TRAILING_STOP,
-    "mtl": OrderType.MARKET_TO_LIMIT,
-}
 TYPE_HELP = "market limit stop stop-limit mit lit trailing mtl"
-
-
-def parse_type(text: str, price: str | None, stop: str | None, trail: str | None) -> OrderType:
-    """``--type`` (an alias or an OrderType name); without it: from the fields given."""
-    t = text.strip().lower()
-    if t:
-        found = TYPE_ALIASES.get(t)
-        if found is None:
-            found = OrderType(t.upper().replace("-", "_"))
-        return found
-    if trail is not None:
-        return OrderType.TRAILING_STOP
-    if stop is not None:
-        return OrderType.STOP if price is None else OrderType.STOP_LIMIT
-    return OrderType.MARKET if price is None else OrderType.LIMIT
-
-
-def parse_trail(ins: Instrument, trail: str | None) -> tuple[int | None, int | None]:
-    """``--trail 0.50`` (price distance) or ``--trail 25bps`` -> (trail_offset, trail_bps)."""
-    if trail is None:
-        return None, None
-    t = trail.strip().lower()
-    if t.endswith("bps"):
-        try:
-            return None, int(t[:-3])
-        except ValueError:
-            raise InvalidValueError(f"trail {trail!r}: bps must be a whole number") from None
-    return ins.price(parse_decimal(trail, "trail")), None
 
 
 def _report(result_ok: bool, cl: str, status: str, code: str | None, reason: str | None) -> None:
@@ -91,6 +59,16 @@ def _report(result_ok: bool, cl: str, status: str, code: str | None, reason: str
     else:
         err_console.print(f"[red]rejected[/] {cl} [bold]{code}[/]: {reason}")
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _refused(exc: InvalidValueError, subject: str) -> typer.Exit:
+    """Input order entry refused: printed as the server's refusal is (remote.fail), exit 2."""
+    err_console.print(f"[red]rejected[/] {subject} [bold]{exc.code}[/]: {exc.message}")
+    return typer.Exit(EXIT_REJECTED)
+
+
+def _side_name(side: int) -> str:
+    return "BUY" if side > 0 else "SELL"
 
 
 @app.command()
@@ -116,46 +94,30 @@ def submit(
     url: UrlOpt = None,
 ) -> None:
     """Submit an order (any type) and wait until the venue or the engine has answered."""
+    cl = cl_ord_id or uuid.uuid4().hex[:16]
     try:
-        side_v = Side.parse(side)
-        otype = parse_type(order_type, price, stop_price, trail)
-        tif_v = TimeInForce(tif.upper())
-    except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_ERROR) from None
+        check_id(cl)
+        trail_offset, trail_bps = parse_trail(trail) if trail is not None else (None, None)
+        # the words the API takes (BUY/SELL, OrderType and TimeInForce names), from the CLI's
+        req = OrderInput(
+            instrument=instrument, quantity=qty, price=price, account=account, cl_ord_id=cl,
+            venue=venue, stop_price=stop_price, trail_offset=trail_offset, trail_bps=trail_bps,
+            parent_id=parent, side=_side_name(parse_side(side)),
+            order_type=parse_order_type(order_type, price=price, stop_price=stop_price,
+                                        trail=trail).value,
+            time_in_force=parse_tif(tif).value,
+        )  # fmt: skip
+    except InvalidValueError as exc:
+        raise _refused(exc, cl) from None
     remote = remote_for(data_dir, store, url)
     if remote is not None:
         with remote:
-            bps = trail is not None and trail.strip().lower().endswith("bps")
-            body = {
-                "instrument": instrument, "side": side_v.name, "quantity": qty, "price": price,
-                "order_type": otype.value, "time_in_force": tif_v.value, "account": account,
-                "cl_ord_id": cl_ord_id or uuid.uuid4().hex[:16], "venue": venue,
-                "stop_price": stop_price, "parent_id": parent,
-                "trail_offset": None if bps else trail,
-                "trail_bps": _bps(trail) if bps and trail is not None else None,
-            }  # fmt: skip
-            return remote_cli.submit(remote, body)
+            return remote_cli.submit(remote, remote_cli.order_body(req))
     with open_app(data_dir, store) as a:
-        ins = a.instruments.get(instrument)
-        if ins is None:
-            known = ", ".join(i.id for i in a.instruments)
-            err_console.print(f"[red]error:[/] unknown instrument {instrument!r} (known: {known})")
-            raise typer.Exit(EXIT_REJECTED)
         try:
-            qty_u = ins.qty(parse_decimal(qty, "quantity"))
-            px_u = ins.price(parse_decimal(price, "price")) if price is not None else None
-            stop_u = _px(ins, stop_price)
-            trail_off, trail_bps = parse_trail(ins, trail)
+            cmd = OrderEntry(a.instruments).submit(req, cl_ord_id=cl, account=account)
         except InvalidValueError as exc:
-            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
-            raise typer.Exit(EXIT_REJECTED) from None
-        cl = cl_ord_id or uuid.uuid4().hex[:16]
-        cmd = SubmitOrder(
-            cl_ord_id=cl, account=account, instrument=instrument, side=int(side_v),
-            order_type=otype, quantity=qty_u, price=px_u, tif=tif_v, venue=venue,
-            stop_price=stop_u, trail_offset=trail_off, trail_bps=trail_bps, parent_id=parent,
-        )  # fmt: skip
+            raise _refused(exc, cl) from None
         result = a.engine.execute(cmd)
         a.engine.run_until_idle()
         order = a.engine.orders.get(cl)
@@ -165,20 +127,6 @@ def submit(
                 raise typer.Exit(EXIT_REJECTED)
             return
         _report(result.ok, cl, result.status, result.code, result.reason)
-
-
-def _bps(trail: str) -> int:
-    try:
-        return int(trail.strip().lower()[:-3])
-    except ValueError:
-        err_console.print(
-            f"[red]rejected[/] [bold]INVALID_VALUE[/]: trail {trail!r}: bps must be a whole number"
-        )
-        raise typer.Exit(EXIT_REJECTED) from None
-
-
-def _px(ins: Instrument, text: str | None) -> int | None:
-    return None if text is None else ins.price(parse_decimal(text, "price"))
 
 
 def _group_command(a: App, cmd: SubmitBracket | SubmitGroup, members: list[str], gid: str) -> None:
@@ -210,70 +158,54 @@ def bracket(
     url: UrlOpt = None,
 ) -> None:
     """Entry + take profit + stop loss: exits work once the entry fills, sized to its fills."""
-    try:
-        side_v = int(Side.parse(side))
-        tif_v = TimeInForce(tif.upper())
-    except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_ERROR) from None
     gid = group_id or uuid.uuid4().hex[:12]
+    try:
+        check_id(gid, "group id")
+        tif_v = parse_tif(tif).value
+        # exits: instrument, quantity and account the entry's, side the opposite (exit_input)
+        entry_req = OrderInput(
+            instrument=instrument, side=_side_name(parse_side(side)), quantity=qty,
+            price=price, order_type="MARKET" if price is None else "LIMIT",
+            account=account, time_in_force=tif_v if price is not None else "DAY",
+            cl_ord_id=f"{gid}-E",
+        )  # fmt: skip
+        exits = (
+            OrderInput(
+                instrument="", side="", quantity=None, order_type="LIMIT", price=take_profit,
+                time_in_force=tif_v, cl_ord_id=f"{gid}-TP",
+            ),
+            OrderInput(
+                instrument="", side="", quantity=None,
+                order_type="STOP" if stop_limit is None else "STOP_LIMIT",
+                stop_price=stop_loss, price=stop_limit, time_in_force=tif_v,
+                cl_ord_id=f"{gid}-SL",
+            ),
+        )  # fmt: skip
+    except InvalidValueError as exc:
+        raise _refused(exc, gid) from None
+    members = [f"{gid}-E", f"{gid}-TP", f"{gid}-SL"]
     remote = remote_for(data_dir, store, url)
     if remote is not None:
         with remote:
-            sides = ("BUY", "SELL") if side_v > 0 else ("SELL", "BUY")
             body = {
                 "group_id": gid,
-                "entry": {
-                    "instrument": instrument, "side": sides[0], "quantity": qty, "price": price,
-                    "order_type": "MARKET" if price is None else "LIMIT", "account": account,
-                    "time_in_force": tif_v.value if price is not None else "DAY",
-                    "cl_ord_id": f"{gid}-E",
-                },
-                "take_profit": {"order_type": "LIMIT", "price": take_profit,
-                                "time_in_force": tif_v.value, "cl_ord_id": f"{gid}-TP"},
-                "stop_loss": {"order_type": "STOP" if stop_limit is None else "STOP_LIMIT",
-                              "stop_price": stop_loss, "price": stop_limit,
-                              "time_in_force": tif_v.value, "cl_ord_id": f"{gid}-SL"},
-            }  # fmt: skip
-            members = [f"{gid}-E", f"{gid}-TP", f"{gid}-SL"]
+                "entry": remote_cli.order_body(entry_req),
+                "take_profit": remote_cli.order_body(exits[0]),
+                "stop_loss": remote_cli.order_body(exits[1]),
+            }
             return remote_cli.submit_group(remote, "/v1/brackets", body, members)
     with open_app(data_dir, store) as a:
-        ins = _instrument(a, instrument)
+        entry = OrderEntry(a.instruments)
         try:
-            q = ins.qty(parse_decimal(qty, "quantity"))
-            entry_px, tp_px = _px(ins, price), _px(ins, take_profit)
-            sl_px, sl_lim = _px(ins, stop_loss), _px(ins, stop_limit)
-        except InvalidValueError as exc:
-            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
-            raise typer.Exit(EXIT_REJECTED) from None
-        entry_tif = tif_v if entry_px is not None else TimeInForce.DAY
-
-        def order(suffix: str, t: OrderType, s: int, **kw: object) -> SubmitOrder:
-            return SubmitOrder(
-                cl_ord_id=f"{gid}-{suffix}", account=account, instrument=instrument, side=s,
-                order_type=t, quantity=q, **kw,  # type: ignore[arg-type]
+            e = entry.submit(entry_req, cl_ord_id=f"{gid}-E", account=account)
+            tp, sl = (
+                entry.submit(exit_input(x, entry_req, e), cl_ord_id=str(x.cl_ord_id),
+                             account=account)
+                for x in exits
             )  # fmt: skip
-
-        cmd = SubmitBracket(
-            group_id=gid,
-            entry=order(
-                "E",
-                OrderType.MARKET if entry_px is None else OrderType.LIMIT,
-                side_v,
-                price=entry_px,
-                tif=entry_tif,
-            ),
-            take_profit=order("TP", OrderType.LIMIT, -side_v, price=tp_px, tif=tif_v),
-            stop_loss=order(
-                "SL",
-                OrderType.STOP if sl_lim is None else OrderType.STOP_LIMIT,
-                -side_v,
-                stop_price=sl_px,
-                price=sl_lim,
-                tif=tif_v,
-            ),
-        )
-        _group_command(a, cmd, [f"{gid}-E", f"{gid}-TP", f"{gid}-SL"], gid)
+        except InvalidValueError as exc:
+            raise _refused(exc, gid) from None
+        _group_command(a, entry.bracket(gid, e, tp, sl), members, gid)
 
 
 @app.command()
@@ -293,49 +225,36 @@ def oco(
 ) -> None:
     """A limit and a stop on the same side: the first to execute cancels (OUO: reduces) the
     other."""
-    try:
-        side_v = int(Side.parse(side))
-        tif_v = TimeInForce(tif.upper())
-        kind_v = ContingencyType(kind.upper())
-        if kind_v not in (ContingencyType.OCO, ContingencyType.OUO):
-            raise ValueError("--kind must be OCO or OUO")
-    except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_ERROR) from None
     gid = group_id or uuid.uuid4().hex[:12]
+    try:
+        check_id(gid, "group id")
+        kind_v = parse_group_kind(kind, (ContingencyType.OCO, ContingencyType.OUO))
+        leg = OrderInput(
+            instrument=instrument, side=_side_name(parse_side(side)), quantity=qty,
+            account=account, time_in_force=parse_tif(tif).value,
+        )  # fmt: skip
+        legs = (
+            dataclasses.replace(leg, order_type="LIMIT", price=limit, cl_ord_id=f"{gid}-L"),
+            dataclasses.replace(leg, order_type="STOP", stop_price=stop, cl_ord_id=f"{gid}-S"),
+        )
+    except InvalidValueError as exc:
+        raise _refused(exc, gid) from None
+    members = [f"{gid}-L", f"{gid}-S"]
     remote = remote_for(data_dir, store, url)
     if remote is not None:
         with remote:
-            leg = {"instrument": instrument, "side": "BUY" if side_v > 0 else "SELL",
-                   "quantity": qty, "account": account, "time_in_force": tif_v.value}  # fmt: skip
             body = {
                 "group_id": gid, "kind": kind_v.value,
-                "orders": [
-                    {**leg, "order_type": "LIMIT", "price": limit, "cl_ord_id": f"{gid}-L"},
-                    {**leg, "order_type": "STOP", "stop_price": stop, "cl_ord_id": f"{gid}-S"},
-                ],
+                "orders": [remote_cli.order_body(o) for o in legs],
             }  # fmt: skip
-            return remote_cli.submit_group(remote, "/v1/groups", body, [f"{gid}-L", f"{gid}-S"])
+            return remote_cli.submit_group(remote, "/v1/groups", body, members)
     with open_app(data_dir, store) as a:
-        ins = _instrument(a, instrument)
+        entry = OrderEntry(a.instruments)
         try:
-            q = ins.qty(parse_decimal(qty, "quantity"))
-            lim_px, stop_px = _px(ins, limit), _px(ins, stop)
+            orders = [entry.submit(o, cl_ord_id=str(o.cl_ord_id), account=account) for o in legs]
         except InvalidValueError as exc:
-            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
-            raise typer.Exit(EXIT_REJECTED) from None
-        legs = (
-            SubmitOrder(
-                cl_ord_id=f"{gid}-L", account=account, instrument=instrument, side=side_v,
-                order_type=OrderType.LIMIT, quantity=q, price=lim_px, tif=tif_v,
-            ),
-            SubmitOrder(
-                cl_ord_id=f"{gid}-S", account=account, instrument=instrument, side=side_v,
-                order_type=OrderType.STOP, quantity=q, stop_price=stop_px, tif=tif_v,
-            ),
-        )  # fmt: skip
-        cmd = SubmitGroup(group_id=gid, kind=kind_v, orders=legs)
-        _group_command(a, cmd, [f"{gid}-L", f"{gid}-S"], gid)
+            raise _refused(exc, gid) from None
+        _group_command(a, entry.group(gid, kind_v, orders), members, gid)
 
 
 @app.command()
@@ -353,18 +272,21 @@ def parent(
     url: UrlOpt = None,
 ) -> None:
     """A parent order: stays in the engine; send children with `submit --parent ID`."""
+    cl = cl_ord_id or uuid.uuid4().hex[:16]
     try:
-        side_v = int(Side.parse(side))
-    except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_ERROR) from None
+        check_id(cl)
+        req = ParentInput(
+            instrument=instrument, side=_side_name(parse_side(side)), quantity=qty,
+            price=price, account=account, cl_ord_id=cl,
+        )  # fmt: skip
+    except InvalidValueError as exc:
+        raise _refused(exc, cl) from None
     remote = remote_for(data_dir, store, url)
     if remote is not None:
         with remote:
-            cl = cl_ord_id or uuid.uuid4().hex[:16]
             body = {
-                "instrument": instrument, "side": "BUY" if side_v > 0 else "SELL",
-                "quantity": qty, "price": price, "account": account, "cl_ord_id": cl,
+                "instrument": instrument, "side": req.side, "quantity": qty, "price": price,
+                "account": account, "cl_ord_id": cl,
             }  # fmt: skip
             try:
                 remote.call("POST", "/v1/parents", remote_cli.clean(body))
@@ -373,20 +295,11 @@ def parent(
                 raise remote_cli.fail(exc, cl) from None
             return
     with open_app(data_dir, store) as a:
-        ins = _instrument(a, instrument)
         try:
-            q = ins.qty(parse_decimal(qty, "quantity"))
-            px = _px(ins, price)
+            cmd = OrderEntry(a.instruments).parent(req, cl_ord_id=cl, account=account)
         except InvalidValueError as exc:
-            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
-            raise typer.Exit(EXIT_REJECTED) from None
-        cl = cl_ord_id or uuid.uuid4().hex[:16]
-        result = a.engine.execute(
-            SubmitParentOrder(
-                cl_ord_id=cl, account=account, instrument=instrument, side=side_v, quantity=q,
-                price=px,
-            )
-        )  # fmt: skip
+            raise _refused(exc, cl) from None
+        result = a.engine.execute(cmd)
         if not result.ok:
             _report(False, cl, result.status, result.code, result.reason)
         _print_order_line(a, cl)
@@ -414,15 +327,6 @@ def cancel_group(
         a.engine.run_until_idle()
         for cl in a.engine.groups[group_id].members:
             _print_order_line(a, cl)
-
-
-def _instrument(a: App, instrument: str) -> Instrument:
-    ins = a.instruments.get(instrument)
-    if ins is None:
-        known = ", ".join(i.id for i in a.instruments)
-        err_console.print(f"[red]error:[/] unknown instrument {instrument!r} (known: {known})")
-        raise typer.Exit(EXIT_REJECTED)
-    return ins
 
 
 def order_line(
@@ -459,7 +363,7 @@ def cancel(
         with remote:
             return remote_cli.cancel(remote, cl_ord_id)
     with open_app(data_dir, store) as a:
-        result = a.engine.execute(CancelOrder(cl_ord_id=cl_ord_id))
+        result = a.engine.execute(OrderEntry.cancel(cl_ord_id))
         if not result.ok:
             if result.code == "UNKNOWN_ORDER":
                 err_console.print(f"[red]error:[/] {result.reason}")
@@ -485,10 +389,9 @@ def replace(
     """Change an open order's quantity, limit price, time in force (DAY <-> GTC) and/or (held
     orders) stop price. The venue confirms the change (pending replace until it answers)."""
     try:
-        new_tif = TimeInForce(tif.upper()) if tif is not None else None
-    except ValueError:
-        err_console.print(f"[red]error:[/] unknown time in force {tif!r}")
-        raise typer.Exit(EXIT_ERROR) from None
+        new_tif = parse_tif(tif) if tif is not None else None
+    except InvalidValueError as exc:
+        raise _refused(exc, cl_ord_id) from None
     remote = remote_for(data_dir, store, url)
     if remote is not None:
         with remote:
@@ -500,17 +403,14 @@ def replace(
         if order is None:
             err_console.print(f"[red]error:[/] no order {cl_ord_id!r}")
             raise typer.Exit(EXIT_NOT_FOUND)
-        ins = a.instruments[order.instrument]
         try:
-            q = ins.qty(parse_decimal(qty, "quantity")) if qty is not None else None
-            p = ins.price(parse_decimal(price, "price")) if price is not None else None
-            sp = _px(ins, stop_price)
+            cmd = OrderEntry(a.instruments).replace(
+                cl_ord_id, order.instrument, quantity=qty, price=price, stop_price=stop_price,
+                time_in_force=new_tif,
+            )  # fmt: skip
         except InvalidValueError as exc:
-            err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
-            raise typer.Exit(EXIT_REJECTED) from None
-        result = a.engine.execute(
-            ReplaceOrder(cl_ord_id=cl_ord_id, quantity=q, price=p, stop_price=sp, tif=new_tif)
-        )
+            raise _refused(exc, cl_ord_id) from None
+        result = a.engine.execute(cmd)
         if not result.ok:
             _report(False, cl_ord_id, result.status, result.code, result.reason)
         a.engine.run_until_idle()

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from execflow.application.order_entry import OrderInput
 from execflow.cli.common import (
     EXIT_ERROR,
     EXIT_NOT_FOUND,
@@ -208,3 +210,20 @@ def admin(remote: Remote, method: str, path: str, body: dict[str, Any]) -> Any:
 def clean(body: dict[str, Any]) -> dict[str, Any]:
     """The body without its None fields (the API's defaults apply)."""
     return {k: (clean(v) if isinstance(v, dict) else v) for k, v in body.items() if v is not None}
+
+
+def order_body(req: OrderInput) -> dict[str, Any]:
+    """An order as the REST API's JSON body: the fields given (empty ones take the server's
+    defaults, as a bracket exit takes the entry's)."""
+    body: dict[str, Any] = {
+        "instrument": req.instrument, "side": req.side, "quantity": req.quantity,
+        "price": req.price, "order_type": req.order_type, "time_in_force": req.time_in_force,
+        "account": req.account, "cl_ord_id": req.cl_ord_id, "venue": req.venue,
+        "stop_price": req.stop_price, "trail_offset": req.trail_offset,
+        "trail_bps": req.trail_bps, "parent_id": req.parent_id,
+    }  # fmt: skip
+    return {
+        k: (str(v) if isinstance(v, Decimal) else v)
+        for k, v in body.items()
+        if v is not None and v != ""
+    }

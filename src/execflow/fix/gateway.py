@@ -45,13 +45,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final, Protocol
 
+import msgspec
+
 from execflow.application.engine import CommandResult, Ticket
 from execflow.application.instruments import InstrumentCatalog
+from execflow.application.order_entry import EntryError, OrderEntry, OrderInput
 from execflow.application.ports import RecordedEvent
 from execflow.application.runner import EngineRunner
-from execflow.domain.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
+from execflow.domain.commands import Command, SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType
-from execflow.domain.errors import ExecflowError, InvalidValueError, RejectCode
+from execflow.domain.errors import ExecflowError, RejectCode
 from execflow.domain.events import (
     OrderAccepted,
     OrderAmended,
@@ -68,7 +71,6 @@ from execflow.domain.events import (
     OrderReplaceRejected,
     OrderTriggered,
 )
-from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import from_scaled, ratio_to_decimal
 from execflow.domain.orders import Order
 from execflow.fix.admin import REVERSE_ROUTE, reverse_route
@@ -164,6 +166,7 @@ class OrderGateway(BaseApplication):
     ) -> None:
         self.runner = runner
         self.instruments = instruments
+        self.entry = OrderEntry(instruments)
         self.permissions = dict(permissions)
         self.venue = venue
         self.now_ns = now_ns
@@ -258,7 +261,7 @@ class OrderGateway(BaseApplication):
         try:
             cmd = self._submit_command(msg, sid, engine_id)
         except ExecflowError as exc:
-            self._reject_new(msg, sid, exc.code, exc.message)
+            self._reject_new(msg, sid, exc.code, exc.message, _ord_rej_reason(exc))
             return
         fo = _FixOrder(sid, engine_id, cl, cmd.instrument, msg.get_str(54))
         fo.route = tuple((dst, v) for src, dst in REVERSE_ROUTE if (v := msg.get(src)))
@@ -275,45 +278,23 @@ class OrderGateway(BaseApplication):
                 f"session {comp} may not trade account {account or '(none)'}",
                 RejectCode.UNKNOWN_ACCOUNT,
             )
-        symbol = msg.get_str(55)
-        ins = self.instruments.get(symbol)
-        if ins is None:
-            raise ExecflowError(f"unknown instrument {symbol!r}", RejectCode.UNKNOWN_INSTRUMENT)
-        side = FIX_TO_SIDE.get(msg.get_str(54))
-        if side is None:
-            raise ExecflowError(f"side {msg.get_str(54)!r} is not supported", "INVALID_SIDE")
-        order_type = FIX_TO_ORD_TYPE.get(msg.get_str(40))
-        if order_type is None:
-            raise ExecflowError(
-                f"OrdType {msg.get_str(40)!r} is not supported", RejectCode.INVALID_ORDER_TYPE
-            )
+        # FIX's code tables to our words; an unknown code goes on as it is and is refused
+        # by order entry with everyone's sentence
+        side = msg.get_str(54)
+        fix_type = msg.get_str(40)
+        order_type: OrderType | str = FIX_TO_ORD_TYPE.get(fix_type, fix_type)
         if order_type is OrderType.MARKET_IF_TOUCHED and 44 in msg:
             order_type = OrderType.LIMIT_IF_TOUCHED
-        tif = FIX_TO_TIF.get(msg.get_str(59) if 59 in msg else "0")
-        if tif is None:
-            raise ExecflowError(
-                f"TimeInForce {msg.get_str(59)!r} is not supported",
-                RejectCode.INVALID_TIME_IN_FORCE,
-            )
-        if 38 not in msg:
-            raise ExecflowError("OrderQty (38) is required", RejectCode.NON_POSITIVE_QUANTITY)
-        quantity = _qty(ins, msg.get_decimal(38))
-        price = _price(ins, msg.get_decimal(44)) if 44 in msg else None
-        stop_price = _price(ins, msg.get_decimal(99)) if 99 in msg else None
-        expire_at = msg.get_timestamp(126) if 126 in msg else None
-        return SubmitOrder(
-            cl_ord_id=engine_id,
-            account=account,
-            instrument=symbol,
-            side=side,
-            order_type=order_type,
-            quantity=quantity,
-            price=price,
-            tif=tif,
-            expire_at=expire_at,
-            venue=self.venue,
-            stop_price=stop_price,
-        )
+        fix_tif = msg.get_str(59) if 59 in msg else "0"
+        req = OrderInput(
+            instrument=msg.get_str(55), side=FIX_TO_SIDE.get(side, side),
+            quantity=msg.get_decimal(38) if 38 in msg else None,
+            price=msg.get_decimal(44) if 44 in msg else None, order_type=order_type,
+            time_in_force=FIX_TO_TIF.get(fix_tif, fix_tif),
+            expire_at=msg.get_timestamp(126) if 126 in msg else None, venue=self.venue,
+            stop_price=msg.get_decimal(99) if 99 in msg else None,
+        )  # fmt: skip
+        return self.entry.submit(req, cl_ord_id=engine_id, account=account)
 
     def _cancel(self, msg: Message, sid: SessionID) -> None:
         fo = self._lookup(sid, msg.get_str(41))
@@ -324,7 +305,7 @@ class OrderGateway(BaseApplication):
             return
         fo.pending_cancel = cl
         self._track(fo, cl)
-        ticket = self.runner.send(CancelOrder(cl_ord_id=fo.engine_id))
+        ticket = self.runner.send(self.entry.cancel(fo.engine_id))
         ticket.add_done_callback(self._answer(self._on_cancel_result, fo, msg))
 
     def _replace(self, msg: Message, sid: SessionID) -> None:
@@ -335,32 +316,29 @@ class OrderGateway(BaseApplication):
             code = RejectCode.UNKNOWN_ORDER if fo is None else RejectCode.DUPLICATE_CL_ORD_ID
             self._cancel_reject(sid, fo, cl, orig, "2", code, f"{code}")
             return
-        ins = self.instruments.get(fo.symbol)
         try:
-            if ins is None:
-                raise ExecflowError(f"unknown instrument {fo.symbol!r}", "UNKNOWN_INSTRUMENT")
-            qty = _qty(ins, msg.get_decimal(38)) if 38 in msg else None
-            price = _price(ins, msg.get_decimal(44)) if 44 in msg else None
-            stop = _price(ins, msg.get_decimal(99)) if 99 in msg else None
-            if stop is not None and fo.order is not None and stop == fo.order.stop_price:
-                stop = None  # repeated unchanged, as FIX clients do: no change asked
-            tif = FIX_TO_TIF.get(msg.get_str(59)) if 59 in msg else None
-            if 59 in msg and tif is None:
-                raise ExecflowError(
-                    f"unsupported TimeInForce {msg.get_str(59)!r}", "INVALID_TIME_IN_FORCE"
-                )
-            if tif is not None and fo.order is not None and tif == fo.order.tif:
-                tif = None  # repeated unchanged
+            fix_tif = msg.get_str(59) if 59 in msg else None
+            cmd = self.entry.replace(
+                fo.engine_id, fo.symbol,
+                quantity=msg.get_decimal(38) if 38 in msg else None,
+                price=msg.get_decimal(44) if 44 in msg else None,
+                stop_price=msg.get_decimal(99) if 99 in msg else None,
+                time_in_force=None if fix_tif is None else FIX_TO_TIF.get(fix_tif, fix_tif),
+            )  # fmt: skip
         except ExecflowError as exc:
             self._cancel_reject(sid, fo, cl, orig, "2", exc.code, exc.message)
             return
+        held = fo.order
+        if held is not None and (cmd.stop_price is not None or cmd.tif is not None):
+            # fields repeated unchanged, as FIX clients do, ask no change
+            cmd = msgspec.structs.replace(
+                cmd,
+                stop_price=None if cmd.stop_price == held.stop_price else cmd.stop_price,
+                tif=None if cmd.tif == held.tif else cmd.tif,
+            )
         fo.pending_replace = cl
         self._track(fo, cl)
-        ticket = self.runner.send(
-            ReplaceOrder(
-                cl_ord_id=fo.engine_id, quantity=qty, price=price, stop_price=stop, tif=tif
-            )
-        )
+        ticket = self.runner.send(cmd)
         ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
 
     def _status(self, msg: Message, sid: SessionID) -> None:
@@ -572,7 +550,9 @@ class OrderGateway(BaseApplication):
         f = self._sessions.session(sid).dictionary.fields.get(150)
         return f is not None and "L" in f.enums
 
-    def _reject_new(self, msg: Message, sid: SessionID, code: str, reason: str) -> None:
+    def _reject_new(
+        self, msg: Message, sid: SessionID, code: str, reason: str, fix_reason: int | None = None
+    ) -> None:
         self.stats["rejects"] += 1
         er = Message.new("8", (37, "NONE"), (11, msg.get(11) or b"?"), (17, self._exec_id()))
         er.set(150, "8").set(39, "8")
@@ -582,7 +562,9 @@ class OrderGateway(BaseApplication):
         if 38 in msg:
             er.set(38, msg[38])
         er.set(151, 0).set(14, 0).set(6, 0)
-        er.set(103, self._reason(sid, 103, ORD_REJ_REASON.get(code, 99)))
+        if fix_reason is None:
+            fix_reason = ORD_REJ_REASON.get(code, 99)
+        er.set(103, self._reason(sid, 103, fix_reason))
         er.set(58, reject_text(code, reason))
         er.set_timestamp(60, self.now_ns())
         self._send(sid, reverse_route(msg, er))
@@ -660,17 +642,19 @@ def _ord_status(order: Order, acked: bool) -> str:
     return ORD_STATUS[order.status]
 
 
-def _qty(ins: Instrument, value: Decimal) -> int:
-    return int(ins.qty(value))
+_PRICE_FIELDS: Final = frozenset({"price", "stop_price"})
 
 
-def _price(ins: Instrument, value: Decimal) -> int:
-    try:
-        return int(ins.price(value))
-    except InvalidValueError as exc:
-        if exc.code == "TOO_MANY_DECIMALS":
-            raise InvalidValueError(exc.message, RejectCode.PRICE_OFF_TICK) from None
-        raise
+def _ord_rej_reason(exc: ExecflowError) -> int | None:
+    """OrdRejReason (103) where the code alone does not say it: a price with more decimals
+    than the instrument has is an invalid price increment (18), as an off-tick one is."""
+    if (
+        isinstance(exc, EntryError)
+        and exc.code == "TOO_MANY_DECIMALS"
+        and exc.field in _PRICE_FIELDS
+    ):
+        return ORD_REJ_REASON[RejectCode.PRICE_OFF_TICK]
+    return None
 
 
 __all__ = ["AccountPermissions", "OrderGateway"]
