@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
-import msgspec
 import typer
 from rich.table import Table
 
@@ -79,7 +75,7 @@ def parse_bps(text: str | None, what: str) -> int | None:
     return int(parse_decimal(t, what) * 10_000)
 
 
-def _kind(text: str) -> AlgoKind:
+def kind_of(text: str) -> AlgoKind:
     try:
         return AlgoKind(text.upper())
     except ValueError:
@@ -87,7 +83,7 @@ def _kind(text: str) -> AlgoKind:
         raise typer.Exit(EXIT_ERROR) from None
 
 
-def _side(text: str) -> int:
+def side_of(text: str) -> int:
     try:
         return int(Side.parse(text))
     except ValueError as exc:
@@ -196,7 +192,7 @@ def build_params(kind: AlgoKind, ins: Instrument, start_ns: int, o: AlgoOptions)
         raise typer.Exit(EXIT_REJECTED) from None
 
 
-def _qty_price(ins: Instrument, qty: str, price: str | None) -> tuple[int, int | None]:
+def qty_price(ins: Instrument, qty: str, price: str | None) -> tuple[int, int | None]:
     try:
         q = ins.qty(parse_decimal(qty, "quantity"))
         return q, None if price is None else ins.price(parse_decimal(price, "price"))
@@ -226,15 +222,15 @@ def submit(
 ) -> None:
     """Submit an algorithm order. It runs inside the engine while an engine runs
     (`execflow serve`); it resumes where it was whenever the engine starts again."""
-    k = _kind(kind)
-    s = _side(side)
+    k = kind_of(kind)
+    s = side_of(side)
     with open_app(data_dir, store) as a:
         ins = a.instruments.get(instrument)
         if ins is None:
             err_console.print(f"[red]rejected[/] [bold]UNKNOWN_INSTRUMENT[/]: {instrument!r}")
             raise typer.Exit(EXIT_REJECTED)
         params = build_params(k, ins, a.clock.now_ns(), opts)
-        q, px = _qty_price(ins, qty, price)
+        q, px = qty_price(ins, qty, price)
         cl = cl_ord_id or "A" + uuid.uuid4().hex[:15]
         res = a.engine.execute(
             SubmitAlgoOrder(cl_ord_id=cl, account=account, instrument=instrument, side=s,
@@ -362,208 +358,3 @@ def show(
     """An algorithm's state and every decision with its reason."""
     with open_app(data_dir, store) as a:
         _show(a, algo_id, events=True, as_json=as_json)
-
-
-@app.command()
-@algo_options(duration="1h", seed=7)
-def run(
-    kind: Annotated[str, typer.Option("--algo", help="TWAP VWAP POV IS ICEBERG")] = "TWAP",
-    instrument: Annotated[str, typer.Option("--instrument", "-i")] = "AAPL",
-    side: Annotated[str, typer.Option("--side", "-s")] = "buy",
-    qty: Annotated[str, typer.Option("--qty", "-q")] = "20000",
-    price: Annotated[str | None, typer.Option("--price", "-p")] = None,
-    *,
-    opts: AlgoOptions,
-    plot: Annotated[Path | None, typer.Option("--plot", help="write an HTML chart")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines")] = False,
-) -> None:
-    """Simulate one algorithm on the paper venue over a seeded day (simulated clock): the
-    schedule against what was done, participation, cost against the arrival mid."""
-    from execflow.adapters.reference import default_instruments
-    from execflow.sim.algos import AlgoRunConfig, AlgoSimulation, default_params
-
-    k = _kind(kind)
-    s = _side(side)
-    ins = next((i for i in default_instruments() if i.id == instrument), None)
-    if ins is None:
-        err_console.print(f"[red]error:[/] unknown instrument {instrument!r}")
-        raise typer.Exit(EXIT_ERROR)
-    dur_ns = parse_duration(opts.duration or "1h")
-    q, px = _qty_price(ins, qty, price)
-    base = AlgoRunConfig(kind=k, instrument=instrument, side=s, quantity=q, price=px,
-                         duration_s=max(1, dur_ns // NS), seed=opts.seed)  # fmt: skip
-    start = int(base.open_at.timestamp()) * NS
-    params = build_params(k, ins, start, opts)
-    d = default_params(base, start)
-    if k is AlgoKind.POV and params.participation_bps is None:
-        params = msgspec.structs.replace(
-            params, participation_bps=d.participation_bps,
-            max_rate_bps=params.max_rate_bps or d.max_rate_bps,
-        )  # fmt: skip
-    if k is AlgoKind.IS and params.urgency is None and params.risk_aversion is None:
-        params = msgspec.structs.replace(params, urgency=d.urgency)
-    if k is AlgoKind.ICEBERG and params.display_qty is None:
-        params = msgspec.structs.replace(params, display_qty=d.display_qty)
-    from dataclasses import replace
-
-    cfg = replace(base, params=params)
-    try:
-        sim = AlgoSimulation(cfg)
-        with console.status("simulating...") if not as_json else _Null():
-            r = sim.run()
-    except ValueError as exc:
-        err_console.print(f"[red]rejected[/] {exc}")
-        raise typer.Exit(EXIT_REJECTED) from None
-    if as_json:
-        write_json_line(r.as_dict(ins))
-    else:
-        _print_run(r, ins, start)
-    if plot is not None:
-        _plot_run(r, ins, start, plot)
-        if not as_json:
-            console.print(f"chart: {plot}")
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _dec(ins: Instrument, units: float | None) -> str:
-    if units is None:
-        return "-"
-    return f"{Decimal(str(units)) / (10**ins.price_decimals):.4f}"
-
-
-def _print_run(r: object, ins: Instrument, start: int) -> None:
-    from execflow.sim.algos import AlgoRunResult
-
-    assert isinstance(r, AlgoRunResult)
-    side = "BUY" if r.side > 0 else "SELL"
-    console.print(
-        f"[bold]{r.kind}[/] {side} {ins.qty_to_decimal(r.quantity)} {ins.id}: filled "
-        f"{ins.qty_to_decimal(r.filled)} in {r.children} children, {r.decisions} events "
-        f"({r.wall_s:.1f} s wall)"
-    )
-    t = Table("slice start (UTC)", "target", "done by next slice", "behind")
-    fills = r.actual
-    for i, (ts, target) in enumerate(r.schedule):
-        nxt = r.schedule[i + 1][0] if i + 1 < len(r.schedule) else None
-        done = max((c for t_, c in fills if nxt is None or t_ < nxt), default=0)
-        t.add_row(iso_time(ts), str(ins.qty_to_decimal(target)), str(ins.qty_to_decimal(done)),
-                  str(ins.qty_to_decimal(max(0, target - done))))  # fmt: skip
-    if r.schedule:
-        console.print(t)
-    cost = r.cost_bps
-    vw = r.vwap_slippage_bps
-    console.print(
-        f"avg price {_dec(ins, float(r.avg_px) if r.avg_px is not None else None)}  "
-        f"arrival mid {_dec(ins, r.arrival_mid)}  market VWAP "
-        f"{_dec(ins, float(r.market_vwap) if r.market_vwap is not None else None)}\n"
-        f"cost vs arrival {'-' if cost is None else f'{cost:.2f}'} bps  "
-        f"vs market VWAP (tracking) {'-' if vw is None else f'{vw:.2f}'} bps  "
-        f"participation {r.participation:.2%} of {ins.qty_to_decimal(r.market_volume)}"
-    )
-    if r.adaptations:
-        console.print("adaptations: " + ", ".join(f"{k} {v}" for k, v in r.adaptations.items()))
-
-
-def _plot_run(r: object, ins: Instrument, start: int, path: Path) -> None:
-    try:
-        import plotly.graph_objects as go  # type: ignore[import-untyped]
-    except ImportError:
-        err_console.print("[red]error:[/] --plot needs plotly: pip install 'execflow[analytics]'")
-        raise typer.Exit(EXIT_ERROR) from None
-    from execflow.sim.algos import AlgoRunResult
-
-    assert isinstance(r, AlgoRunResult)
-
-    def t(ns: int) -> datetime:
-        return datetime.fromtimestamp(ns / NS, UTC)
-
-    fig = go.Figure()
-    if r.schedule:
-        xs = [t(ts) for ts, _ in r.schedule]
-        ends = [*xs[1:], xs[-1] + (xs[-1] - xs[-2] if len(xs) > 1 else timedelta(minutes=1))]
-        ys = [float(ins.qty_to_decimal(q)) for _, q in r.schedule]
-        fig.add_trace(
-            go.Scatter(x=ends, y=ys, name="schedule (target by slice end)", line_shape="hv")
-        )
-    fig.add_trace(go.Scatter(x=[t(ts) for ts, _ in r.actual],
-                             y=[float(ins.qty_to_decimal(q)) for _, q in r.actual],
-                             name="filled", line_shape="hv"))  # fmt: skip
-    fig.update_layout(title=f"{r.kind} {ins.id}: schedule vs actual", xaxis_title="time (UTC)",
-                      yaxis_title="quantity")  # fmt: skip
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
-
-
-@app.command()
-def frontier(
-    qty: Annotated[float, typer.Option("--qty", "-q", help="X, units")] = 1_000_000,
-    horizon: Annotated[float, typer.Option("--horizon", help="T, days")] = 5.0,
-    slices: Annotated[int, typer.Option("--slices", help="N")] = 5,
-    sigma: Annotated[float, typer.Option("--sigma", help="price per sqrt(day)")] = 0.95,
-    eta: Annotated[float, typer.Option("--eta", help="temporary impact")] = 2.5e-6,
-    gamma: Annotated[float, typer.Option("--gamma", help="permanent impact")] = 2.5e-7,
-    epsilon: Annotated[float, typer.Option("--epsilon", help="fixed cost")] = 0.0625,
-    beta: Annotated[float, typer.Option("--beta", help="temporary impact exponent (JAX)")] = 1.0,
-    points: Annotated[int, typer.Option("--points")] = 25,
-    out: Annotated[Path, typer.Option("--out", "-o", help="HTML (or .png)")] = Path(
-        "frontier.html"
-    ),
-    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines")] = False,
-) -> None:
-    """The Almgren-Chriss efficient frontier (E against V over risk aversions). Defaults: the
-    paper's example. ``--beta`` other than 1 uses the JAX optimiser (extra ``optim``)."""
-    from execflow.domain.algos import almgren_chriss as ac
-
-    try:
-        p = ac.ACParams(X=qty, T=horizon, N=slices, sigma=sigma, eta=eta, gamma=gamma,
-                        epsilon=epsilon)  # fmt: skip
-    except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_ERROR) from None
-    lams = [0.0] + [10 ** (-8 + 4 * i / max(points - 2, 1)) for i in range(points - 1)]
-    if beta == 1.0:
-        pts = ac.efficient_frontier(p, lams)
-    else:
-        from execflow.analytics.optimal_execution import frontier as jfrontier
-
-        pts = jfrontier(p, lams, beta=beta)
-    lin = ac.linear_trajectory(p)
-    if as_json:
-        for lam, e, v in pts:
-            sys.stdout.write(json.dumps({"lambda": lam, "E": e, "V": v, "sd": v**0.5}) + "\n")
-    else:
-        t = Table("lambda", "E (expected cost)", "sqrt(V)")
-        for lam, e, v in pts[:: max(1, len(pts) // 10)]:
-            t.add_row(f"{lam:.3g}", f"{e:,.0f}", f"{v**0.5:,.0f}")
-        console.print(t)
-        console.print(f"linear (TWAP): E {lin.E:,.0f}  sqrt(V) {lin.V**0.5:,.0f}")
-    try:
-        import plotly.graph_objects as go
-    except ImportError:
-        err_console.print("[yellow]no chart:[/] plotly is not installed (extra 'analytics')")
-        return
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[v for _l, _e, v in pts], y=[e for _l, e, _v in pts],
-                             mode="lines+markers", name="efficient frontier",
-                             text=[f"lambda={lam:.3g}" for lam, _e, _v in pts]))  # fmt: skip
-    fig.add_trace(go.Scatter(x=[lin.V], y=[lin.E], mode="markers", name="linear (TWAP)"))
-    fig.update_layout(title="Almgren-Chriss efficient frontier", xaxis_title="V (variance)",
-                      yaxis_title="E (expected cost)")  # fmt: skip
-    if out.suffix.lower() == ".png":
-        try:
-            fig.write_image(str(out))
-        except Exception as exc:  # kaleido missing or it cannot start a browser offline
-            html = out.with_suffix(".html")
-            fig.write_html(str(html), include_plotlyjs=True)
-            err_console.print(f"[yellow]PNG export failed ({exc}); wrote {html}[/]")
-            return
-    else:
-        fig.write_html(str(out), include_plotlyjs=True)
-    if not as_json:
-        console.print(f"chart: {out}")

@@ -8,6 +8,7 @@ import typer
 
 from execflow.cli import (
     algo,
+    algo_tools,
     bench,
     bench_api,
     bench_fix,
@@ -45,6 +46,9 @@ bench.app.command("fix")(bench_fix.fix)
 bench.app.add_typer(bench_api.app)
 app.add_typer(serve.app)
 app.add_typer(algo.app, name="algo")
+algo.app.command()(algo_tools.run)
+algo.app.command()(algo_tools.frontier)
+algo.app.command()(algo_tools.estimate)
 
 
 def _markdown_help(t: typer.Typer) -> None:

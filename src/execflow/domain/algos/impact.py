@@ -4,7 +4,8 @@
 the session length, half the usual spread (bps), and the temporary impact ``k_bps``: bps paid
 per unit of participation (trading at the market's own rate costs ``k_bps``, at 10% of it
 ``k_bps / 10`` with the linear model, ``k_bps * sqrt(0.1)`` with the square-root law).
-``execflow.analytics.estimate`` calibrates these on the simulator's own fills.
+These are the IS algorithm's defaults (``risk_aversion`` -> ``kappa``); the pre-trade estimate
+fits its own coefficients on our fills (``cost_model.py``, ``execflow algo estimate``).
 """
 
 from __future__ import annotations
