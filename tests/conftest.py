@@ -44,7 +44,8 @@ def pg_events_table(pg_dsn: str) -> Iterator[str]:
     name = f"execflow_events_test_{uuid.uuid4().hex[:12]}"
     yield name
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("public", name)))
+        for table in (name, f"{name}_checkpoints", f"{name}_chain"):  # + audit trail tables
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("public", table)))
 
 
 @pytest.fixture

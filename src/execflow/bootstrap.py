@@ -35,6 +35,7 @@ from execflow.application.pretrade import RiskEngine, default_config, load_confi
 from execflow.application.recovery import Recovery, RecoveryConsumer
 from execflow.application.settlement.on_engine import SettlementDesk
 from execflow.config import Config
+from execflow.domain.audit import AuditReport, ChainSource, CheckpointSigner, verify_source
 from execflow.domain.fees import FeeSchedule
 from execflow.domain.instruments import Instrument
 from execflow.extras import available
@@ -53,12 +54,14 @@ def open_store(
     every PostgreSQL append (docs/adr/0006)."""
     if config.store == "memory":
         return MemoryEventStore()
+    every = config.audit_checkpoint_every
     if config.store == "postgres":
         from execflow.adapters.store.postgres import PostgresEventStore
 
         return PostgresEventStore(
             config.pg_dsn, schema=config.pg_schema, table=config.pg_table,
             fence_epoch=fence_epoch, read_only=read_only,
+            signer=None if read_only else audit_signer(config), checkpoint_every=every,
         )  # fmt: skip
     from execflow.adapters.store.sqlite import SqliteEventStore
 
@@ -67,7 +70,51 @@ def open_store(
             return MemoryEventStore()  # no log yet: an empty one, and nothing created on disk
         return SqliteEventStore(config.sqlite_path, read_only=True)
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteEventStore(config.sqlite_path, synchronous=config.sqlite_synchronous)
+    return SqliteEventStore(
+        config.sqlite_path, synchronous=config.sqlite_synchronous,
+        signer=audit_signer(config), checkpoint_every=every,
+    )  # fmt: skip
+
+
+def audit_signer(config: Config) -> CheckpointSigner | None:
+    """The data directory's checkpoint signer (key created on first use); None, said once in
+    the log, on a core install without the ``audit`` extra (the chain is kept regardless)."""
+    from execflow.adapters.audit.keys import load_or_create_signer
+    from execflow.extras import MissingExtraError
+
+    try:
+        return load_or_create_signer(config.data_dir)
+    except MissingExtraError as exc:
+        log.warning("event=audit_checkpoints_off reason=%r", str(exc))
+        return None
+
+
+def audit_public_key(config: Config) -> bytes | None:
+    """The PEM public key of the data directory's audit key (None: not created yet)."""
+    from execflow.adapters.audit.keys import public_key_pem
+
+    return public_key_pem(config.data_dir)
+
+
+def verify_audit_trail(config: Config, public_key: bytes | None = None) -> AuditReport:
+    """``execflow audit verify``: recompute the chain of the configured log, read-only, and
+    check its signed checkpoints with ``public_key`` (PEM; default: the data directory's)."""
+    from execflow.adapters.audit.keys import SignatureChecker, public_key_pem
+
+    pem = public_key if public_key is not None else public_key_pem(config.data_dir)
+    checker = SignatureChecker(pem) if pem is not None else None
+    store = open_store(config, read_only=True)
+    try:
+        if not isinstance(store, ChainSource):
+            raise TypeError(f"{type(store).__name__} keeps no audit chain")
+        report = verify_source(store, checker, config.audit_checkpoint_every)
+        if checker is not None:
+            foreign = {c.key_id for c in store.read_checkpoints()} - {checker.key_id}
+            if foreign:
+                report.notes.append(f"checkpoints signed by other keys: {sorted(foreign)}")
+        return report
+    finally:
+        store.close()
 
 
 def process_name() -> str:

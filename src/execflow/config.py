@@ -17,6 +17,7 @@ Environment variables (each overridden by the matching CLI option):
 ``EXECFLOW_NATS_URL``   publish the committed log to NATS JetStream there (default: off)
 ``EXECFLOW_NATS_STREAM`` JetStream stream name (default ``EXECFLOW_EVENTS``)
 ``EXECFLOW_LEASE_TTL``  seconds a PostgreSQL writer lease outlives its last renewal (default 10)
+``EXECFLOW_AUDIT_CHECKPOINT_EVERY`` positions between signed audit checkpoints (default 1000)
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Config:
     nats_stream: str = "EXECFLOW_EVENTS"
     lease_ttl_s: float = 10.0
     fee_config: Path | None = None  # Path("default"): the shipped schedule
+    audit_checkpoint_every: int = 1000  # docs/adr/0010
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -68,6 +70,7 @@ class Config:
             nats_stream=env.get("EXECFLOW_NATS_STREAM", "EXECFLOW_EVENTS"),
             lease_ttl_s=float(env.get("EXECFLOW_LEASE_TTL", "10")),
             fee_config=Path(env["EXECFLOW_FEE_CONFIG"]) if env.get("EXECFLOW_FEE_CONFIG") else None,
+            audit_checkpoint_every=int(env.get("EXECFLOW_AUDIT_CHECKPOINT_EVERY", "1000")),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]

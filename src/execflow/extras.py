@@ -8,6 +8,7 @@ venue and the memory/SQLite stores. Everything else is an extra (``pyproject.tom
     api         fastapi, uvicorn, grpcio, ...  execflow serve, HTTP client of a server
     postgres    psycopg                        the PostgreSQL event store
     nats        nats-py                        the NATS JetStream outbox
+    audit       cryptography                   signed audit checkpoints (Ed25519)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ EXTRA_OF: dict[str, str] = {
     "websockets": "api",
     "psycopg": "postgres",
     "nats": "nats",
+    "cryptography": "audit",
 }
 
 

@@ -51,6 +51,7 @@ def test_uses_wal_and_the_documented_schema(tmp_path: Path) -> None:
             ("version", "INTEGER", 1, 0),
             ("type", "TEXT", 1, 0),
             ("data", "BLOB", 1, 0),
+            ("hash", "BLOB", 0, 0),  # the audit chain (docs/adr/0010); NULL only mid-migration
         ]
         unique = [
             [c for _, _, c in conn.execute(f"PRAGMA index_info({name})")]

@@ -13,7 +13,12 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from execflow.api.auth import Principal
 from execflow.api.context import ApiContext
-from execflow.api.service import ExecutionService
+from execflow.api.service import (
+    REASON_HEADER,
+    REQUEST_ORIGIN,
+    ExecutionService,
+    request_origin,
+)
 
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="API key", scheme_name="ApiKey"
@@ -52,8 +57,10 @@ def principal_of(
     """Authenticate and rate-limit (the body of :func:`authenticate`, for direct callers)."""
     ctx = context_of(request)
     token = api_key or (creds.credentials if creds is not None else None)
-    p = ctx.authenticate(token, source_of(request.client))
+    host = source_of(request.client)
+    p = ctx.authenticate(token, host)
     request.state.key_id = p.key_id
+    REQUEST_ORIGIN.set(request_origin(p.key_id, host, request.headers.get(REASON_HEADER)))
     try:
         ctx.limiter.enforce(p.key_id, rate=p.rate_per_s, burst=p.burst)
     except Exception:

@@ -13,6 +13,7 @@ import base64
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
@@ -54,6 +55,7 @@ from execflow.domain.commands import (
     SubmitGroup,
     SubmitOrder,
 )
+from execflow.domain.compliance.events import Origin, origin
 from execflow.domain.enums import (
     TERMINAL_STATUSES,
     OrderStatus,
@@ -86,6 +88,18 @@ class OrderFilter:
     cursor: str | None = None
     offset: int = 0
     newest_first: bool = True
+
+
+REQUEST_ORIGIN: ContextVar[Origin | None] = ContextVar("execflow_request_origin", default=None)
+"""Who sent the request being served, from where, why: set where the request is authenticated
+(:func:`execflow.api.deps.principal_of`, the gRPC servicer), read by every command sent."""
+REASON_HEADER = "X-Execflow-Reason"
+
+
+def request_origin(key_id: str, host: str, reason: str | None, scheme: str = "http") -> Origin:
+    """The origin of an API request: ``key:<id>`` (``jwt:<sub>`` stays as it is)."""
+    who = key_id if key_id.startswith("jwt:") else f"key:{key_id}"
+    return origin(who, f"{scheme}:{host}", reason)
 
 
 def entry_error(exc: InvalidValueError) -> ApiError:
@@ -198,7 +212,7 @@ class ExecutionService:
         t0 = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
-                result = await self.runner.submit_async(command)
+                result = await self.runner.submit_async(command, REQUEST_ORIGIN.get())
         except TimeoutError:
             self.metrics.orders.labels(kind, "timeout").inc()
             raise self._busy("command") from None

@@ -50,6 +50,11 @@ from execflow.domain.commands import (
     SubmitOrder,
     SubmitParentOrder,
 )
+from execflow.domain.compliance.events import (
+    AUDIT_STREAM,
+    CommandAudited,
+    Origin,
+)
 from execflow.domain.enums import ENGINE_HELD_STATUSES, OrderStatus
 from execflow.domain.errors import EngineNotIdleError, ExecflowError
 from execflow.domain.events import Event, UnmatchedVenueReport
@@ -177,8 +182,12 @@ class Engine:
         return self.uow.position
 
     # -- entry points (any thread may enqueue; only the engine thread processes) -------------
-    def send(self, command: Command) -> Ticket:
-        ticket = Ticket(command)
+    def send(self, command: Command, origin: Origin | None = None) -> Ticket:
+        """Enqueue ``command``; ``origin`` (who, from where, why) goes to the audit trail with
+        it, as a CommandAudited event in the same batch (every entry point passes one: CLI,
+        REST, gRPC, FIX; None: the engine's own policies and library use, whose events say
+        why)."""
+        ticket = Ticket(command, origin)
         self._inbox.append(ticket)
         return ticket
 
@@ -205,9 +214,9 @@ class Engine:
         """Contingent groups by id (``execflow.domain.groups.Group``)."""
         return self.contingent.groups
 
-    def execute(self, command: Command) -> CommandResult:
+    def execute(self, command: Command, origin: Origin | None = None) -> CommandResult:
         """Send a command and drive the engine (not the venues) until it is durable."""
-        ticket = self.send(command)
+        ticket = self.send(command, origin)
         while ticket.result is None:
             if not self.process():
                 raise RuntimeError("engine inbox drained but the command was not processed")
@@ -305,6 +314,23 @@ class Engine:
             result = CommandResult(False, getattr(cmd, "cl_ord_id", ""), "", exc.code, exc.message)
         ticket._staged = result
         self.uow.tickets.append(ticket)
+        origin = ticket.origin
+        if origin is None:  # the engine's own policies: their events say why
+            return
+        tag = cmd.__struct_config__.tag
+        self.core.record(
+            AUDIT_STREAM,
+            CommandAudited(
+                ts=self.core.now(),
+                command=tag if isinstance(tag, str) else type(cmd).__name__,
+                ref=str(getattr(cmd, "cl_ord_id", None) or getattr(cmd, "group_id", "")),
+                who=origin.who,
+                where=origin.where,
+                why=origin.why,
+                ok=result.ok,
+                code=result.code,
+            ),
+        )
 
     def _cancel_group(self, cmd: CancelGroup) -> CommandResult:
         return self.contingent.cancel(cmd.group_id, self.core.now())

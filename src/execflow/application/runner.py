@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from execflow.application.engine import CommandResult, Engine, Ticket
 from execflow.domain.commands import Command
+from execflow.domain.compliance.events import Origin
 from execflow.domain.errors import LeaseLostError
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,8 @@ class EngineRunner:
         return self._thread is not None and self._thread.is_alive()
 
     # -- entry points ------------------------------------------------------------------------
-    def send(self, command: Command) -> Ticket:
-        ticket = self.engine.send(command)
+    def send(self, command: Command, origin: Origin | None = None) -> Ticket:
+        ticket = self.engine.send(command, origin)
         self._notify()
         return ticket
 
@@ -90,11 +91,14 @@ class EngineRunner:
             self._wake.set()
 
     def execute(
-        self, command: Command, timeout: float | None = ENGINE_CALL_TIMEOUT_S
+        self,
+        command: Command,
+        timeout: float | None = ENGINE_CALL_TIMEOUT_S,
+        origin: Origin | None = None,
     ) -> CommandResult:
-        return self.send(command).wait(timeout)
+        return self.send(command, origin).wait(timeout)
 
-    async def submit_async(self, command: Command) -> CommandResult:
+    async def submit_async(self, command: Command, origin: Origin | None = None) -> CommandResult:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[CommandResult] = loop.create_future()
 
@@ -105,7 +109,7 @@ class EngineRunner:
             else:
                 loop.call_soon_threadsafe(_set_result, fut, t.result)
 
-        ticket = self.engine.send(command)
+        ticket = self.engine.send(command, origin)
         ticket.add_done_callback(done)
         if ticket.result is not None:
             # resolved while the callback was being added (it may then never run): we are on

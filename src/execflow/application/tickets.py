@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from execflow.domain.commands import Command
+from execflow.domain.compliance.events import Origin
 
 
 class CommandResult(NamedTuple):
@@ -21,10 +22,11 @@ class CommandResult(NamedTuple):
 class Ticket:
     """The caller's handle on a command: resolved once the command's events are durable."""
 
-    __slots__ = ("_callbacks", "_event", "_staged", "command", "result")
+    __slots__ = ("_callbacks", "_event", "_staged", "command", "origin", "result")
 
-    def __init__(self, command: Command) -> None:
+    def __init__(self, command: Command, origin: Origin | None = None) -> None:
         self.command = command
+        self.origin = origin  # who, from where, why (None: the engine's own policies)
         self.result: CommandResult | None = None
         self._staged: CommandResult | None = None
         self._event: threading.Event | None = None

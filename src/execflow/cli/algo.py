@@ -27,6 +27,7 @@ from execflow.cli.common import (
     EXIT_REJECTED,
     DataDir,
     StoreOpt,
+    cli_origin,
     console,
     err_console,
     open_app,
@@ -235,7 +236,7 @@ def submit(
         res = a.engine.execute(
             SubmitAlgoOrder(cl_ord_id=cl, account=account, instrument=instrument, side=s,
                             quantity=q, price=px, params=params)
-        )  # fmt: skip
+        , origin=cli_origin())  # fmt: skip
         if not res.ok:
             err_console.print(f"[red]rejected[/] {cl} [bold]{res.code}[/]: {res.reason}")
             raise typer.Exit(EXIT_REJECTED)
@@ -246,7 +247,7 @@ def submit(
 def _control(cmd: PauseAlgo | ResumeAlgo | AmendAlgo | CancelOrder, data_dir: DataDir,
              store: StoreOpt) -> None:  # fmt: skip
     with open_app(data_dir, store) as a:
-        res = a.engine.execute(cmd)
+        res = a.engine.execute(cmd, origin=cli_origin())
         if not res.ok:
             err_console.print(f"[red]rejected[/] {cmd.cl_ord_id} [bold]{res.code}[/]: {res.reason}")
             raise typer.Exit(EXIT_NOT_FOUND if res.code == "UNKNOWN_ALGO" else EXIT_REJECTED)
@@ -302,7 +303,7 @@ def amend(
         res = a.engine.execute(
             AmendAlgo(cl_ord_id=algo_id, quantity=q, price=px, end_at=end_ns,
                       participation_bps=parse_bps(rate, "rate"))
-        )  # fmt: skip
+        , origin=cli_origin())  # fmt: skip
         if not res.ok:
             err_console.print(f"[red]rejected[/] {algo_id} [bold]{res.code}[/]: {res.reason}")
             raise typer.Exit(EXIT_REJECTED)

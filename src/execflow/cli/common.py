@@ -18,6 +18,7 @@ from rich.markup import escape
 from execflow.application.ports import EventStore
 from execflow.bootstrap import App, CommandClock, build_app, open_store
 from execflow.config import Config
+from execflow.domain.compliance.events import Origin, origin
 from execflow.domain.errors import ExecflowError, LeaseHeldError, LeaseLostError
 from execflow.domain.numbers import ratio_to_decimal
 from execflow.domain.orders import Order
@@ -40,6 +41,17 @@ StoreOpt = Annotated[
 EXIT_REJECTED = 2
 EXIT_NOT_FOUND = 3
 EXIT_ERROR = 1
+
+
+def cli_origin(reason: str | None = None) -> Origin:
+    """Who runs this command (the OS user), from where (``cli``), why (``--reason``)."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (containers)
+        user = f"uid{os.getuid()}"
+    return origin(f"os:{user}", "cli", reason)
 
 
 def make_config(

@@ -9,6 +9,7 @@ import typer
 from execflow.cli import (
     algo,
     algo_tools,
+    audit,
     bench,
     bench_api,
     bench_fix,
@@ -49,6 +50,7 @@ app.add_typer(algo.app, name="algo")
 algo.app.command()(algo_tools.run)
 algo.app.command()(algo_tools.frontier)
 algo.app.command()(algo_tools.estimate)
+app.add_typer(audit.app, name="audit")
 
 
 def _markdown_help(t: typer.Typer) -> None:

@@ -29,6 +29,7 @@ from execflow.cli.common import (
     EXIT_REJECTED,
     DataDir,
     StoreOpt,
+    cli_origin,
     console,
     err_console,
     fmt_avg,
@@ -118,7 +119,7 @@ def submit(
             cmd = OrderEntry(a.instruments).submit(req, cl_ord_id=cl, account=account)
         except InvalidValueError as exc:
             raise _refused(exc, cl) from None
-        result = a.engine.execute(cmd)
+        result = a.engine.execute(cmd, origin=cli_origin())
         a.engine.run_until_idle()
         order = a.engine.orders.get(cl)
         if result.ok and order is not None:
@@ -130,7 +131,7 @@ def submit(
 
 
 def _group_command(a: App, cmd: SubmitBracket | SubmitGroup, members: list[str], gid: str) -> None:
-    result = a.engine.execute(cmd)
+    result = a.engine.execute(cmd, origin=cli_origin())
     a.engine.run_until_idle()
     if not result.ok:
         _report(False, gid, result.status, result.code, result.reason)
@@ -299,7 +300,7 @@ def parent(
             cmd = OrderEntry(a.instruments).parent(req, cl_ord_id=cl, account=account)
         except InvalidValueError as exc:
             raise _refused(exc, cl) from None
-        result = a.engine.execute(cmd)
+        result = a.engine.execute(cmd, origin=cli_origin())
         if not result.ok:
             _report(False, cl, result.status, result.code, result.reason)
         _print_order_line(a, cl)
@@ -318,7 +319,7 @@ def cancel_group(
         with remote:
             return remote_cli.cancel_group(remote, group_id)
     with open_app(data_dir, store) as a:
-        result = a.engine.execute(CancelGroup(group_id=group_id))
+        result = a.engine.execute(CancelGroup(group_id=group_id), origin=cli_origin())
         if not result.ok:
             if result.code == "UNKNOWN_GROUP":
                 err_console.print(f"[red]error:[/] {result.reason}")
@@ -353,17 +354,21 @@ def _print_order_line(a: App, cl: str) -> None:
 @app.command()
 def cancel(
     cl_ord_id: Annotated[str, typer.Argument(help="client order id")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="why (kept in the audit trail)")
+    ] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
     url: UrlOpt = None,
 ) -> None:
-    """Cancel an open order."""
+    """Cancel an open order; who (the OS user, or the server's API key), from where and
+    ``--reason`` go to the audit trail."""
     remote = remote_for(data_dir, store, url)
     if remote is not None:
         with remote:
-            return remote_cli.cancel(remote, cl_ord_id)
+            return remote_cli.cancel(remote, cl_ord_id, reason)
     with open_app(data_dir, store) as a:
-        result = a.engine.execute(OrderEntry.cancel(cl_ord_id))
+        result = a.engine.execute(OrderEntry.cancel(cl_ord_id), origin=cli_origin(reason))
         if not result.ok:
             if result.code == "UNKNOWN_ORDER":
                 err_console.print(f"[red]error:[/] {result.reason}")
@@ -410,7 +415,7 @@ def replace(
             )  # fmt: skip
         except InvalidValueError as exc:
             raise _refused(exc, cl_ord_id) from None
-        result = a.engine.execute(cmd)
+        result = a.engine.execute(cmd, origin=cli_origin())
         if not result.ok:
             _report(False, cl_ord_id, result.status, result.code, result.reason)
         a.engine.run_until_idle()

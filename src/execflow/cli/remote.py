@@ -60,11 +60,18 @@ class Remote:
         self.url = url
         self.http: httpx.Client = httpx.Client(base_url=url, headers=headers, timeout=60.0)
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> Any:
         import httpx
 
+        headers = {"X-Execflow-Reason": reason} if reason else None
         try:
-            r = self.http.request(method, path, json=body)
+            r = self.http.request(method, path, json=body, headers=headers)
         except httpx.HTTPError as exc:
             err_console.print(
                 f"[red]error:[/] cannot reach the execflow server at {self.url}: {exc}"
@@ -173,9 +180,9 @@ def submit_group(remote: Remote, path: str, body: dict[str, Any], members: list[
         raise fail(exc, gid) from None
 
 
-def cancel(remote: Remote, cl: str) -> None:
+def cancel(remote: Remote, cl: str, reason: str | None = None) -> None:
     try:
-        remote.call("DELETE", f"/v1/orders/{cl}")
+        remote.call("DELETE", f"/v1/orders/{cl}", reason=reason)
         print_order(remote.answered(cl))
     except RemoteError as exc:
         raise fail(exc, cl) from None

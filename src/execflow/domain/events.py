@@ -324,6 +324,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "execflow.domain.settlement.events",
     "execflow.domain.risk_events",
     "execflow.domain.algos.events",
+    "execflow.domain.compliance.events",
 )
 
 

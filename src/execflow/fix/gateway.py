@@ -53,6 +53,7 @@ from execflow.application.order_entry import EntryError, OrderEntry, OrderInput
 from execflow.application.ports import RecordedEvent
 from execflow.application.runner import EngineRunner
 from execflow.domain.commands import Command, SubmitOrder
+from execflow.domain.compliance.events import Origin, origin
 from execflow.domain.enums import OrderStatus, OrderType
 from execflow.domain.errors import ExecflowError, RejectCode
 from execflow.domain.events import (
@@ -121,7 +122,7 @@ class SessionLookup(Protocol):
 class EngineCommands(Protocol):
     """The part of `EngineRunner` the gateway uses (commands in, tickets out)."""
 
-    def send(self, command: Command) -> Ticket: ...
+    def send(self, command: Command, origin: Origin | None = None) -> Ticket: ...
 
 
 @dataclass(slots=True)
@@ -266,7 +267,7 @@ class OrderGateway(BaseApplication):
         fo = _FixOrder(sid, engine_id, cl, cmd.instrument, msg.get_str(54))
         fo.route = tuple((dst, v) for src, dst in REVERSE_ROUTE if (v := msg.get(src)))
         self._track(fo, cl)
-        ticket = self.runner.send(cmd)
+        ticket = self.runner.send(cmd, _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_submit_result, fo, msg))
 
     def _submit_command(self, msg: Message, sid: SessionID, engine_id: str) -> SubmitOrder:
@@ -305,7 +306,7 @@ class OrderGateway(BaseApplication):
             return
         fo.pending_cancel = cl
         self._track(fo, cl)
-        ticket = self.runner.send(self.entry.cancel(fo.engine_id))
+        ticket = self.runner.send(self.entry.cancel(fo.engine_id), _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_cancel_result, fo, msg))
 
     def _replace(self, msg: Message, sid: SessionID) -> None:
@@ -338,7 +339,7 @@ class OrderGateway(BaseApplication):
             )
         fo.pending_replace = cl
         self._track(fo, cl)
-        ticket = self.runner.send(cmd)
+        ticket = self.runner.send(cmd, _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
 
     def _status(self, msg: Message, sid: SessionID) -> None:
@@ -658,3 +659,11 @@ def _ord_rej_reason(exc: ExecflowError) -> int | None:
 
 
 __all__ = ["AccountPermissions", "OrderGateway"]
+
+
+def _origin(msg: Message, sid: SessionID) -> Origin:
+    """Who sent a FIX order message: the counterparty's SenderCompID (our TargetCompID), over
+    which session, why (Text, tag 58, when given)."""
+    text = msg.get(58)
+    why = text.decode("utf-8", "replace") if text else None
+    return origin(f"fix:{sid.target_comp_id}", f"fix:{sid}", why)

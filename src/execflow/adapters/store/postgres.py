@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -13,6 +14,17 @@ from psycopg import sql
 from execflow.adapters.lease.postgres import LEASE_TABLE, create_lease_table
 from execflow.adapters.store._sql import check_expected_versions, read_in_chunks
 from execflow.application.ports import RecordedEvent, StreamAppend
+from execflow.domain.audit import (
+    DEFAULT_CHECKPOINT_EVERY,
+    GENESIS,
+    ChainInfo,
+    ChainRow,
+    Checkpoint,
+    CheckpointSigner,
+    chain_hash,
+    checkpoint_message,
+    is_checkpoint_due,
+)
 from execflow.domain.errors import (
     ConcurrencyError,
     LeaseLostError,
@@ -47,10 +59,12 @@ class PostgresEventStore:
     ``INSERT ... SELECT FROM unnest(...)`` with binary parameters, then one commit (group
     commit: one WAL flush per batch when ``synchronous_commit`` is on, as by default).
 
-    Positions are gap-free as long as no transaction fails after inserting (conflicts are found
-    before the insert); an identity value consumed by a transaction that dies mid-insert
-    (connection loss, server crash) leaves a gap, so readers must rely on "strictly increasing",
-    not on "contiguous".
+    Positions: under the lock, the writer reads the head of the log (position and chain hash)
+    and inserts positions head + 1, head + 2, ... itself (``OVERRIDING SYSTEM VALUE``), each row
+    with its chain hash (docs/adr/0010): gap-free since the audit trail exists. (A table from
+    before it may have gaps, left by identity values of transactions that died mid-insert.)
+    Every ``checkpoint_every`` positions the ``signer`` signs the chain head into
+    ``<table>_checkpoints``, in the same transaction.
 
     Fencing (``fence_epoch``, the epoch of this process's writer lease, see
     :mod:`execflow.adapters.lease.postgres`): every append transaction reads the lease row
@@ -74,7 +88,13 @@ class PostgresEventStore:
         *,
         fence_epoch: int | None = None,
         read_only: bool = False,
+        signer: CheckpointSigner | None = None,
+        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        now_ns: Callable[[], int] = time.time_ns,
     ) -> None:
+        self.signer = signer
+        self.checkpoint_every = checkpoint_every
+        self._now_ns = now_ns
         self.schema = schema
         self.fence_epoch = fence_epoch
         self.read_only = read_only
@@ -111,7 +131,44 @@ class PostgresEventStore:
             " version integer NOT NULL,"
             " type text NOT NULL,"
             " data bytea NOT NULL,"
+            " hash bytea,"
             " UNIQUE (stream_id, version))"
+        ).format(t)
+        self._q_add_hash = sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS hash bytea").format(t)
+        cps = sql.Identifier(self.schema, f"{self.table}_checkpoints")
+        chain = sql.Identifier(self.schema, f"{self.table}_chain")
+        self._q_create_audit = (
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                " position bigint PRIMARY KEY, hash bytea NOT NULL, every integer NOT NULL,"
+                " key_id text NOT NULL, signature bytea NOT NULL, ts_ns bigint NOT NULL)"
+            ).format(cps),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                " id integer PRIMARY KEY CHECK (id = 1), hashed_from bigint NOT NULL,"
+                " migrated_ns bigint NOT NULL)"
+            ).format(chain),
+        )
+        self._q_chain_info = sql.SQL("SELECT hashed_from, migrated_ns FROM {}").format(chain)
+        self._q_start_chain = sql.SQL("INSERT INTO {} VALUES (1, %s, %s)").format(chain)
+        self._q_read_checkpoints = sql.SQL(
+            "SELECT position, hash, every, key_id, signature, ts_ns FROM {} ORDER BY position"
+        ).format(cps)
+        self._q_insert_checkpoint = sql.SQL(
+            "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (position) DO UPDATE SET hash = excluded.hash, every = excluded.every,"
+            " key_id = excluded.key_id, signature = excluded.signature, ts_ns = excluded.ts_ns"
+        ).format(cps)
+        self._q_head = sql.SQL(
+            "SELECT position, hash FROM {} ORDER BY position DESC LIMIT 1"
+        ).format(t)
+        self._q_read_chain = sql.SQL(
+            "SELECT position, stream_id, version, type, data, hash FROM {}"
+            " WHERE position > %s ORDER BY position LIMIT %s"
+        ).format(t)
+        self._q_set_hashes = sql.SQL(
+            "UPDATE {} AS e SET hash = u.h FROM unnest(%b::bigint[], %b::bytea[]) AS u(p, h)"
+            " WHERE e.position = u.p"
         ).format(t)
         # One max() per stream through the (stream_id, version) index: one index probe each,
         # however long the stream (GROUP BY would read every version of it).
@@ -121,12 +178,10 @@ class PostgresEventStore:
         ).format(t)
         # WITH ORDINALITY + ORDER BY: identity values are drawn in batch order.
         self._q_insert = sql.SQL(
-            "WITH ins AS (INSERT INTO {} (stream_id, version, type, data)"
-            " SELECT r.s, r.v, r.t, r.d"
-            " FROM unnest(%b::text[], %b::int[], %b::text[], %b::bytea[])"
-            " WITH ORDINALITY AS r(s, v, t, d, n) ORDER BY r.n"
-            " RETURNING position)"
-            " SELECT max(position) FROM ins"
+            "INSERT INTO {} (position, stream_id, version, type, data, hash)"
+            " OVERRIDING SYSTEM VALUE"
+            " SELECT * FROM unnest(%b::bigint[], %b::text[], %b::int[], %b::text[], %b::bytea[],"
+            " %b::bytea[])"
         ).format(t)
         self._q_stream_version = sql.SQL("SELECT max(version) FROM {} WHERE stream_id = %s").format(
             t
@@ -157,8 +212,42 @@ class PostgresEventStore:
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
                 )
             conn.execute(self._q_create_table)
+            conn.execute(self._q_add_hash)  # a table from before the audit trail
+            for q in self._q_create_audit:
+                conn.execute(q)
+            if conn.execute(self._q_chain_info).fetchone() is None:
+                self._start_chain(conn)
             if self.fence_epoch is not None:
                 create_lease_table(conn, self.schema)
+
+    def _start_chain(self, conn: psycopg.Connection[Any]) -> None:
+        """First open since the audit trail exists: hash the events already there, mark where
+        hashing at write time starts, sign the head (docs/adr/0010: migration)."""
+        prev, last = GENESIS, 0
+        while True:
+            rows = conn.execute(self._q_read_chain, (last, 5000), binary=True).fetchall()
+            if not rows:
+                break
+            positions, hashes = [], []
+            for position, stream_id, version, type_, data, _hash in rows:
+                prev = chain_hash(prev, position, stream_id, version, type_, bytes(data))
+                positions.append(position)
+                hashes.append(prev)
+                last = position
+            conn.execute(self._q_set_hashes, (positions, hashes))
+        now = self._now_ns()
+        conn.execute(self._q_start_chain, (last + 1, now))
+        if last and self.signer is not None:
+            self._sign(conn, last, prev, now)
+
+    def _sign(self, conn: psycopg.Connection[Any], position: int, hash_: bytes, now: int) -> None:
+        assert self.signer is not None
+        every = self.checkpoint_every
+        signature = self.signer.sign(checkpoint_message(position, hash_, every))
+        conn.execute(
+            self._q_insert_checkpoint,
+            (position, hash_, every, self.signer.key_id, signature, now),
+        )
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -195,20 +284,33 @@ class PostgresEventStore:
                     }
                     # Raises on a wrong expected version: the transaction rolls back.
                     check_expected_versions(batch, current.__getitem__)
+                    head_row = conn.execute(self._q_head, binary=True).fetchone()
+                    head = 0 if head_row is None else int(head_row[0])
                     if stream_ids:
-                        row = conn.execute(
-                            self._q_insert, (stream_ids, versions, types, datas)
-                        ).fetchone()
-                    else:
-                        row = conn.execute(self._q_last_position).fetchone()
+                        prev = GENESIS if head_row is None else bytes(head_row[1] or GENESIS)
+                        positions = list(range(head + 1, head + 1 + len(stream_ids)))
+                        hashes = []
+                        for p, s, v, ty, d in zip(
+                            positions, stream_ids, versions, types, datas, strict=True
+                        ):
+                            prev = chain_hash(prev, p, s, v, ty, d)
+                            hashes.append(prev)
+                        conn.execute(
+                            self._q_insert, (positions, stream_ids, versions, types, datas, hashes)
+                        )
+                        if self.signer is not None:
+                            due = is_checkpoint_due(head, positions[-1], self.checkpoint_every)
+                            now = self._now_ns() if due else 0
+                            for p in due:
+                                self._sign(conn, p, hashes[p - head - 1], now)
+                    last = head + len(stream_ids)
             except psycopg.errors.UniqueViolation as e:
                 # Only a writer that bypasses the advisory lock can get here.
                 self._raise_conflict_after_race(batch)
                 raise ConcurrencyError(batch[0].stream_id, batch[0].expected_version) from e
             except psycopg.Error as e:
                 raise StoreError(f"append to {self._name} failed: {e}") from e
-        assert row is not None
-        return int(row[0])
+        return last
 
     def _check_fence(self, conn: psycopg.Connection[Any]) -> None:
         """In the append's transaction: the lease row still carries our epoch. The row lock
@@ -267,6 +369,25 @@ class PostgresEventStore:
     def last_position(self) -> int:
         rows = self._query(self._q_last_position)
         return int(rows[0][0]) if rows else 0
+
+    # -- the audit trail (execflow.domain.audit.ChainSource) ---------------------------------
+
+    def read_chain(self, after_position: int = 0, limit: int = 1000) -> list[ChainRow]:
+        """Rows as stored (raw bytes and hash), for ``execflow audit verify``."""
+        return [
+            ChainRow(p, s, v, t, bytes(d), None if h is None else bytes(h))
+            for p, s, v, t, d, h in self._query(self._q_read_chain, (after_position, limit))
+        ]
+
+    def read_checkpoints(self) -> list[Checkpoint]:
+        return [
+            Checkpoint(int(p), bytes(h), int(e), k, bytes(sig), int(ts))
+            for p, h, e, k, sig, ts in self._query(self._q_read_checkpoints)
+        ]
+
+    def chain_info(self) -> ChainInfo | None:
+        rows = self._query(self._q_chain_info)
+        return ChainInfo(int(rows[0][0]), int(rows[0][1])) if rows else None
 
     # -- lifecycle ---------------------------------------------------------------------------
 

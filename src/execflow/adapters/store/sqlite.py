@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from execflow.adapters.store._sql import check_expected_versions, read_in_chunks
 from execflow.application.ports import RecordedEvent, StreamAppend
+from execflow.domain.audit import (
+    DEFAULT_CHECKPOINT_EVERY,
+    GENESIS,
+    ChainInfo,
+    ChainRow,
+    Checkpoint,
+    CheckpointSigner,
+    chain_hash,
+    checkpoint_message,
+    is_checkpoint_due,
+)
 from execflow.domain.errors import ConcurrencyError, ReadOnlyStoreError, StoreError
 from execflow.domain.events import Event, decode_event, encode_event, event_type_name
 
@@ -21,8 +33,21 @@ _SCHEMA: Final = (
     " stream_id TEXT NOT NULL,"
     " version INTEGER NOT NULL,"
     " type TEXT NOT NULL,"
-    " data BLOB NOT NULL)",
+    " data BLOB NOT NULL,"
+    " hash BLOB)",
     "CREATE UNIQUE INDEX IF NOT EXISTS events_stream_version ON events(stream_id, version)",
+    # the audit trail (docs/adr/0010): signed chain heads, and where the chain starts
+    "CREATE TABLE IF NOT EXISTS audit_checkpoints ("
+    " position INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL,"
+    " every INTEGER NOT NULL,"
+    " key_id TEXT NOT NULL,"
+    " signature BLOB NOT NULL,"
+    " ts_ns INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS audit_chain ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " hashed_from INTEGER NOT NULL,"
+    " migrated_ns INTEGER NOT NULL)",
 )
 
 # How rows are inserted (measured in tests/benchmarks/bench_event_store.py):
@@ -47,19 +72,38 @@ _SCHEMA: Final = (
 # statement pays that set-up per row: about half the throughput of the multi-row form. (The same
 # materialisation is why a row cannot see its predecessor inserted by the same statement, hence
 # the chain check in Python.)
+#
+# Column 6 is the row's chain hash (docs/adr/0010), computed in Python inside the transaction
+# from the head read there (``_HEAD``): positions are rowids, max + 1 each, so the n-th row of
+# the batch lands at head + n; a row left out by the check above rolls the batch back anyway.
 _MAX_CHUNK: Final = 256
-_COLUMNS_PER_ROW: Final = 5
+_COLUMNS_PER_ROW: Final = 6
 
 
 def _insert_statement(rows: int) -> str:
-    values = ",".join(["(?,?,?,?,?)"] * rows)
+    values = ",".join(["(?,?,?,?,?,?)"] * rows)
     return (
-        "INSERT INTO events(stream_id, version, type, data)"
-        " SELECT v.column1, v.column2, v.column3, v.column4"
+        "INSERT INTO events(stream_id, version, type, data, hash)"
+        " SELECT v.column1, v.column2, v.column3, v.column4, v.column6"
         f" FROM (VALUES {values}) AS v"
         " WHERE v.column5 OR EXISTS(SELECT 1 FROM events AS e"
         " WHERE e.stream_id = v.column1 AND e.version = v.column2 - 1)"
     )
+
+
+_HEAD: Final = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+_READ_CHAIN: Final = (
+    "SELECT position, stream_id, version, type, data, hash FROM events"
+    " WHERE position > ? ORDER BY position LIMIT ?"
+)
+_READ_CHECKPOINTS: Final = (
+    "SELECT position, hash, every, key_id, signature, ts_ns FROM audit_checkpoints"
+    " ORDER BY position"
+)
+_INSERT_CHECKPOINT: Final = (
+    "INSERT OR REPLACE INTO audit_checkpoints(position, hash, every, key_id, signature, ts_ns)"
+    " VALUES (?,?,?,?,?,?)"
+)
 
 
 _STREAM_VERSION: Final = (
@@ -106,7 +150,14 @@ class SqliteEventStore:
     """Rows fetched per query by :meth:`read_all` (it never loads the whole log at once)."""
 
     def __init__(
-        self, path: str | Path, synchronous: str = "FULL", *, read_only: bool = False
+        self,
+        path: str | Path,
+        synchronous: str = "FULL",
+        *,
+        read_only: bool = False,
+        signer: CheckpointSigner | None = None,
+        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        now_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         level = synchronous.upper()
         if level not in _SYNCHRONOUS_LEVELS:
@@ -115,6 +166,9 @@ class SqliteEventStore:
             )
         self.path = Path(path)
         self.synchronous = level
+        self.signer = signer
+        self.checkpoint_every = checkpoint_every
+        self._now_ns = now_ns
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._closed = False
@@ -166,12 +220,47 @@ class SqliteEventStore:
         conn.execute(f"PRAGMA synchronous = {self.synchronous}")  # validated above
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA:
+            for statement in _SCHEMA[:1]:
                 conn.execute(statement)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+            if "hash" not in columns:  # a log from before the audit trail
+                conn.execute("ALTER TABLE events ADD COLUMN hash BLOB")
+            for statement in _SCHEMA[1:]:
+                conn.execute(statement)
+            if conn.execute("SELECT 1 FROM audit_chain").fetchone() is None:
+                self._start_chain(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def _start_chain(self, conn: sqlite3.Connection) -> None:
+        """First open since the audit trail exists: hash the events already there (in position
+        order, as if just written), mark where hashing at write time starts, and sign the head
+        (docs/adr/0010: migration)."""
+        prev, last = GENESIS, 0
+        while True:
+            rows = conn.execute(_READ_CHAIN, (last, 5000)).fetchall()
+            if not rows:
+                break
+            updates = []
+            for position, stream_id, version, type_, data, _hash in rows:
+                prev = chain_hash(prev, position, stream_id, version, type_, bytes(data))
+                updates.append((prev, position))
+                last = position
+            conn.executemany("UPDATE events SET hash = ? WHERE position = ?", updates)
+        now = self._now_ns()
+        conn.execute("INSERT INTO audit_chain VALUES (1, ?, ?)", (last + 1, now))
+        if last and self.signer is not None:
+            self._sign(conn, last, prev, now)
+
+    def _sign(self, conn: sqlite3.Connection, position: int, hash_: bytes, now: int) -> None:
+        assert self.signer is not None
+        every = self.checkpoint_every
+        signature = self.signer.sign(checkpoint_message(position, hash_, every))
+        conn.execute(
+            _INSERT_CHECKPOINT, (position, hash_, every, self.signer.key_id, signature, now)
+        )
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -183,7 +272,7 @@ class SqliteEventStore:
             return self.last_position()
         if self.read_only:
             raise ReadOnlyStoreError(f"{str(self.path)!r} is open read-only")
-        params: list[object] = []
+        params: list[Any] = []
         slow_check = False  # an empty append or a broken chain: check every version first
         pending: dict[str, int] = {}  # stream -> its version after earlier appends of the batch
         for stream_id, expected, events in batch:
@@ -204,6 +293,7 @@ class SqliteEventStore:
                     event_type_name(event),
                     encode_event(event),
                     checked_first,
+                    None,  # the chain hash, filled in under the write lock
                 )
                 checked_first = True
         rows = len(params) // _COLUMNS_PER_ROW
@@ -215,6 +305,7 @@ class SqliteEventStore:
                 try:
                     if slow_check:
                         self._raise_on_conflict(conn, batch)
+                    head = self._chain(conn, params, rows)
                     conflict = self._insert(conn, params, rows) != rows
                 except sqlite3.IntegrityError:
                     conflict = True
@@ -228,6 +319,8 @@ class SqliteEventStore:
                     raise ConcurrencyError(batch[0].stream_id, batch[0].expected_version)
                 if rows:
                     (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+                    if self.signer is not None:
+                        self._checkpoints(conn, head, params)
                 else:
                     (last,) = conn.execute(_LAST_POSITION).fetchone()
                 conn.execute("COMMIT")
@@ -236,6 +329,29 @@ class SqliteEventStore:
                     conn.execute("ROLLBACK")
                 raise StoreError(f"append to {str(self.path)!r} failed: {e}") from e
         return int(last)
+
+    def _chain(self, conn: sqlite3.Connection, params: list[Any], rows: int) -> int:
+        """Fill in each row's chain hash from the head of the log; return the head position."""
+        row = conn.execute(_HEAD).fetchone()
+        head, prev = (0, GENESIS) if row is None else (int(row[0]), row[1] or GENESIS)
+        position = head
+        for i in range(0, rows * _COLUMNS_PER_ROW, _COLUMNS_PER_ROW):
+            position += 1
+            prev = chain_hash(
+                prev, position, params[i], params[i + 1], params[i + 2], params[i + 3]
+            )
+            params[i + 5] = prev
+        return head
+
+    def _checkpoints(self, conn: sqlite3.Connection, head: int, params: list[Any]) -> None:
+        """Sign the chain at each multiple of ``checkpoint_every`` this batch wrote."""
+        rows = len(params) // _COLUMNS_PER_ROW
+        due = is_checkpoint_due(head, head + rows, self.checkpoint_every)
+        if due:
+            now = self._now_ns()
+            for position in due:
+                hash_ = params[(position - head - 1) * _COLUMNS_PER_ROW + 5]
+                self._sign(conn, position, hash_, now)
 
     def _insert(self, conn: sqlite3.Connection, params: list[object], rows: int) -> int:
         """Insert ``rows`` rows in power-of-two chunks; return how many were inserted."""
@@ -295,6 +411,29 @@ class SqliteEventStore:
     def last_position(self) -> int:
         return int(self._query(_LAST_POSITION)[0][0])
 
+    # -- the audit trail (execflow.domain.audit.ChainSource) ---------------------------------
+
+    def read_chain(self, after_position: int = 0, limit: int = 1000) -> list[ChainRow]:
+        """Rows as stored (raw bytes and hash), for ``execflow audit verify``."""
+        return [
+            ChainRow(p, s, v, t, _as_bytes(d), None if h is None else _as_bytes(h))
+            for p, s, v, t, d, h in self._query(_READ_CHAIN, (after_position, limit))
+        ]
+
+    def read_checkpoints(self) -> list[Checkpoint]:
+        try:
+            rows = self._query(_READ_CHECKPOINTS)
+        except StoreError:
+            return []  # a read-only look at a log never opened by a writer since the trail
+        return [Checkpoint(p, bytes(h), e, k, bytes(s), t) for p, h, e, k, s, t in rows]
+
+    def chain_info(self) -> ChainInfo | None:
+        try:
+            rows = self._query("SELECT hashed_from, migrated_ns FROM audit_chain")
+        except StoreError:
+            return None
+        return ChainInfo(int(rows[0][0]), int(rows[0][1])) if rows else None
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -310,3 +449,8 @@ class SqliteEventStore:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"event store {str(self.path)!r} is closed")
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    """A BLOB column as bytes, even where someone wrote TEXT into it (SQLite lets them)."""
+    return value.encode() if isinstance(value, str) else bytes(value)

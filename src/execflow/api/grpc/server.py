@@ -20,7 +20,14 @@ from execflow.api.auth import Principal, bearer_token
 from execflow.api.context import ApiContext
 from execflow.api.errors import ApiError
 from execflow.api.grpc.codegen import load
-from execflow.api.service import BracketRequest, GroupRequest, OrderRequest, ParentRequest
+from execflow.api.service import (
+    REQUEST_ORIGIN,
+    BracketRequest,
+    GroupRequest,
+    OrderRequest,
+    ParentRequest,
+    request_origin,
+)
 from execflow.api.streaming import StreamRequest, open_subscription
 from execflow.application.feed import (
     Subscription,
@@ -102,7 +109,9 @@ class Servicer:
     def _principal(self, context: Any) -> Principal:
         md = {k.lower(): v for k, v in context.invocation_metadata() or ()}
         token = bearer_token(md.get("authorization"), md.get("x-api-key"))
-        p = self.ctx.authenticate(token, _peer_host(context.peer()))
+        host = _peer_host(context.peer())
+        p = self.ctx.authenticate(token, host)
+        REQUEST_ORIGIN.set(request_origin(p.key_id, host, md.get("x-execflow-reason"), "grpc"))
         try:
             self.ctx.limiter.enforce(p.key_id, rate=p.rate_per_s, burst=p.burst)
         except ApiError:

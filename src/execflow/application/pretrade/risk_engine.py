@@ -36,6 +36,7 @@ from execflow.application.pretrade.config import (
 from execflow.application.pretrade.monitor import Monitor, Usage
 from execflow.application.pretrade.rules import RuleSet, ScaleChange, update_volatility
 from execflow.domain.commands import CancelOrder, SubmitOrder
+from execflow.domain.compliance.events import origin
 from execflow.domain.enums import OrderStatus
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import (
@@ -413,7 +414,7 @@ class RiskEngine:
             if account is not None and o.account != account:
                 continue
             if o.status in _CANCELLABLE:
-                engine.send(CancelOrder(cl_ord_id=o.cl_ord_id))
+                engine.send(CancelOrder(cl_ord_id=o.cl_ord_id), origin(who, "kill-switch", why))
                 sent += 1
             elif o.status is OrderStatus.PENDING_REPLACE:
                 self._sweep.add(o.cl_ord_id)  # cancelled once the venue answers the replace

@@ -1,0 +1,1 @@
+"""Compliance: who asked for what (audit), surveillance alerts, best execution."""
