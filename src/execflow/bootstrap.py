@@ -20,6 +20,7 @@ from execflow.adapters.clock import CommandClock, SimulatedClock, WallClock
 from execflow.adapters.reference import default_instruments
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.bus import MessageBus
+from execflow.application.compliance import SurveillanceService
 from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.lease import LeaseKeeper
@@ -36,6 +37,10 @@ from execflow.application.recovery import Recovery, RecoveryConsumer
 from execflow.application.settlement.on_engine import SettlementDesk
 from execflow.config import Config
 from execflow.domain.audit import AuditReport, ChainSource, CheckpointSigner, verify_source
+from execflow.domain.compliance.surveillance import (
+    SurveillanceConfig,
+    load_surveillance_config,
+)
 from execflow.domain.fees import FeeSchedule
 from execflow.domain.instruments import Instrument
 from execflow.extras import available
@@ -182,6 +187,7 @@ class App:
     risk: RiskEngine | None = None
     publisher: Stoppable | None = None
     settlement: SettlementDesk | None = None
+    surveillance: SurveillanceService | None = None
     lease: WriterLease | None = None
     keeper: LeaseKeeper | None = None
     read_only: bool = False
@@ -330,6 +336,11 @@ def _start(
     if desk is not None:
         app.settlement = desk
         recovery.register(desk.recovery_consumer())
+    if config.compliance_config is not None and not app.read_only:
+        app.surveillance = SurveillanceService(
+            load_compliance_config(config.compliance_config), engine.record, engine.bus
+        )
+        recovery.register(app.surveillance.recovery_consumer())
     for c in consumers:
         recovery.register(c)
     paper = [
@@ -391,6 +402,13 @@ def load_fee_schedule(path: Path | None) -> FeeSchedule:
     else:
         text = Path(path).read_text(encoding="utf-8")
     return schedule_from_mapping(tomllib.loads(text, parse_float=Decimal))
+
+
+def load_compliance_config(path: Path) -> SurveillanceConfig:
+    """Surveillance thresholds from a TOML (or ``.json``) file; ``default``: the defaults."""
+    if str(path) == "default":
+        return SurveillanceConfig()
+    return load_surveillance_config(path.read_bytes(), toml=path.suffix != ".json")
 
 
 def settlement_desk(app: App) -> SettlementDesk | None:

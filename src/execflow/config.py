@@ -18,6 +18,8 @@ Environment variables (each overridden by the matching CLI option):
 ``EXECFLOW_NATS_STREAM`` JetStream stream name (default ``EXECFLOW_EVENTS``)
 ``EXECFLOW_LEASE_TTL``  seconds a PostgreSQL writer lease outlives its last renewal (default 10)
 ``EXECFLOW_AUDIT_CHECKPOINT_EVERY`` positions between signed audit checkpoints (default 1000)
+``EXECFLOW_COMPLIANCE_CONFIG`` surveillance thresholds (TOML/JSON, docs/compliance.md), or
+                        ``default``; when set, the writer runs the surveillance rules live
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Config:
     lease_ttl_s: float = 10.0
     fee_config: Path | None = None  # Path("default"): the shipped schedule
     audit_checkpoint_every: int = 1000  # docs/adr/0010
+    compliance_config: Path | None = None  # Path("default"): built-in thresholds
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -71,6 +74,9 @@ class Config:
             lease_ttl_s=float(env.get("EXECFLOW_LEASE_TTL", "10")),
             fee_config=Path(env["EXECFLOW_FEE_CONFIG"]) if env.get("EXECFLOW_FEE_CONFIG") else None,
             audit_checkpoint_every=int(env.get("EXECFLOW_AUDIT_CHECKPOINT_EVERY", "1000")),
+            compliance_config=Path(env["EXECFLOW_COMPLIANCE_CONFIG"])
+            if env.get("EXECFLOW_COMPLIANCE_CONFIG")
+            else None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]

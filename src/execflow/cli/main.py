@@ -13,6 +13,7 @@ from execflow.cli import (
     bench,
     bench_api,
     bench_fix,
+    compliance,
     demo,
     events,
     fix,
@@ -51,6 +52,7 @@ algo.app.command()(algo_tools.run)
 algo.app.command()(algo_tools.frontier)
 algo.app.command()(algo_tools.estimate)
 app.add_typer(audit.app, name="audit")
+app.add_typer(compliance.app, name="compliance")
 
 
 def _markdown_help(t: typer.Typer) -> None:

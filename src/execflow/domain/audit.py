@@ -29,6 +29,7 @@ DEFAULT_CHECKPOINT_EVERY: Final = 1000
 _HEAD: Final = struct.Struct(">QQII")
 _CHECKPOINT_TAG: Final = b"execflow-audit-checkpoint-v1\x00"
 _sha256 = hashlib.sha256
+_pack = _HEAD.pack
 
 
 def chain_hash(
@@ -37,12 +38,10 @@ def chain_hash(
     """The chained SHA-256 of one stored event (lengths framed: no two rows share an input)."""
     sid = stream_id.encode()
     tag = type_.encode()
-    h = _sha256(prev)
-    h.update(_HEAD.pack(position, version, len(sid), len(tag)))
-    h.update(sid)
-    h.update(tag)
-    h.update(data)
-    return h.digest()
+    # one join and one hash call: measurably cheaper than five update() calls
+    return _sha256(
+        b"".join((prev, _pack(position, version, len(sid), len(tag)), sid, tag, data))
+    ).digest()
 
 
 def checkpoint_message(position: int, hash_: bytes, every: int) -> bytes:

@@ -1,0 +1,154 @@
+"""`execflow compliance`: surveillance alerts, scans and scenario measurements."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from execflow.bootstrap import load_compliance_config
+from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_log
+from execflow.domain.compliance.events import ALERT_STREAM, ComplianceAlert
+from execflow.domain.compliance.surveillance import Surveillance, SurveillanceConfig
+from execflow.domain.events import to_builtins
+
+app = typer.Typer(help="Compliance: surveillance alerts and reports.", no_args_is_help=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="surveillance thresholds (TOML/JSON) [env EXECFLOW_COMPLIANCE_CONFIG]"
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="one JSON object per line")]
+
+
+def _iso(ts: int) -> str:
+    return (
+        datetime.fromtimestamp(ts / 1e9, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def _print_alerts(alerts: list[ComplianceAlert], as_json: bool) -> None:
+    if as_json:
+        for a in alerts:
+            d = to_builtins(a)
+            d["time"] = _iso(a.ts)
+            print(json.dumps(d, default=str))
+        return
+    table = Table()
+    for col in ("time", "rule", "severity", "account", "instrument", "summary"):
+        table.add_column(col)
+    for a in alerts:
+        table.add_row(_iso(a.ts), a.rule, a.severity, a.account, a.instrument, a.summary)
+    console.print(table)
+    console.print(f"{len(alerts)} alert(s)")
+
+
+@app.command()
+def alerts(
+    rule: Annotated[str | None, typer.Option("--rule", help="only this rule")] = None,
+    account: Annotated[str | None, typer.Option("--account", "-a")] = None,
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """The alerts the live surveillance recorded in the log (stream compliance-alerts)."""
+    with open_log(data_dir, store) as log:
+        found = [
+            r.event
+            for r in log.read_stream(ALERT_STREAM)
+            if isinstance(r.event, ComplianceAlert)
+            and (rule is None or r.event.rule == rule)
+            and (account is None or r.event.account == account)
+        ]
+    _print_alerts(found, as_json)
+
+
+@app.command()
+def scan(
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Run the surveillance rules over the whole stored log (read-only) and print what they
+    find, whether or not the live surveillance ran (e.g. with new thresholds)."""
+    rules = Surveillance(_config(config))
+    with open_log(data_dir, store) as log:
+        found: list[ComplianceAlert] = []
+        for r in log.read_all():
+            if type(r.event) is not ComplianceAlert:
+                found += rules.on_event(r.event)
+    _print_alerts(found, as_json)
+
+
+@app.command()
+def scenarios(
+    seeds: Annotated[int, typer.Option("--seeds", help="scenario days (seeds 0..N-1)")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure the rules on seeded days with planted patterns and decoys: detection rate
+    (planted patterns found) and false-alert rate (alerts matching no planted pattern)."""
+    from execflow.testing.surveillance_scenarios import day, score
+
+    per_rule: dict[str, list[int]] = {}
+    planted = detected = alerts_n = false = events = orders = decoys = 0
+    for seed in range(seeds):
+        sc = day(seed)
+        found = Surveillance(sc.config).scan(sc.events)
+        s = score(sc.planted, found)
+        planted += s.planted
+        detected += s.detected
+        alerts_n += s.alerts
+        false += s.false_alerts
+        events += len(sc.events)
+        orders += sc.normal_orders
+        decoys += sc.decoys
+        for r, (d, n) in s.per_rule.items():
+            acc = per_rule.setdefault(r, [0, 0])
+            acc[0] += d
+            acc[1] += n
+    out = {
+        "seeds": seeds, "events": events, "ordinary_orders": orders, "decoys": decoys,
+        "planted": planted, "detected": detected,
+        "detection_rate": round(detected / planted, 4) if planted else None,
+        "alerts": alerts_n, "false_alerts": false,
+        "false_alert_rate": round(false / alerts_n, 4) if alerts_n else 0.0,
+        "per_rule": {r: {"detected": d, "planted": n} for r, (d, n) in per_rule.items()},
+    }  # fmt: skip
+    if as_json:
+        print(json.dumps(out))
+        return
+    table = Table(title=f"surveillance on {seeds} seeded days ({events:,} events)")
+    for col in ("rule", "detected", "planted", "rate"):
+        table.add_column(col)
+    for r, (d, n) in per_rule.items():
+        table.add_row(r, str(d), str(n), f"{d / n:.0%}")
+    console.print(table)
+    console.print(
+        f"detection rate {detected}/{planted} = {detected / max(planted, 1):.1%}; "
+        f"false alerts {false}/{alerts_n} = {false / max(alerts_n, 1):.1%} "
+        f"({orders:,} ordinary orders, {decoys} decoys)",
+        markup=False,
+    )
+
+
+def _config(path: Path | None) -> SurveillanceConfig:
+    import os
+
+    if path is None and os.environ.get("EXECFLOW_COMPLIANCE_CONFIG"):
+        path = Path(os.environ["EXECFLOW_COMPLIANCE_CONFIG"])
+    if path is None:
+        return SurveillanceConfig()
+    try:
+        return load_compliance_config(path)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
