@@ -42,7 +42,12 @@ def test_rest_commands_record_who_where_and_why(server: Server, client: httpx.Cl
 
 def test_jwt_subject_is_the_who(server: Server, client: httpx.Client) -> None:
     token = jwt.encode(
-        {"sub": "trader-7", "exp": int(time.time()) + 600, "scope": "trade read", "accounts": ["A"]},
+        {
+            "sub": "trader-7",
+            "exp": int(time.time()) + 600,
+            "scope": "trade read",
+            "accounts": ["A"],
+        },
         JWT_SECRET,
         algorithm="HS256",
     )

@@ -179,7 +179,9 @@ def test_reopened_store_continues_the_chain(audited: Audited) -> None:
     audited.fill(3)
     audited.store.close()
     audited.store = audited._opener()
-    audited.store.append_batch([StreamAppend(f"order-D{n}", 0, order_events(f"D{n}")) for n in range(3)])
+    audited.store.append_batch(
+        [StreamAppend(f"order-D{n}", 0, order_events(f"D{n}")) for n in range(3)]
+    )
     report = audited.verify()
     assert report.ok, report.problem
     assert report.events == 24
@@ -298,7 +300,9 @@ def test_rewritten_chain_is_caught_by_the_signed_checkpoints(audited: Audited) -
     assert report.first_bad_position == 11  # somewhere in 11..20, after the good checkpoint 10
     assert "rewritten" in report.problem and "11..20" in report.problem
     # ... and forging the checkpoint needs the private key
-    cps = "audit_checkpoints" if audited.kind == "sqlite" else f'"{audited.table[1:-1]}_checkpoints"'
+    cps = (
+        "audit_checkpoints" if audited.kind == "sqlite" else f'"{audited.table[1:-1]}_checkpoints"'
+    )
     for p in (20, 30, 40):
         h = bytes(audited.sql("SELECT hash FROM EVENTS WHERE position = ?", p)[0][0])
         audited.sql(f"UPDATE {cps} SET hash = ? WHERE position = ?", h, p)
@@ -317,7 +321,9 @@ def test_truncated_log_is_caught_by_a_checkpoint_beyond_its_end(audited: Audited
 
 def test_deleted_checkpoint_is_named(audited: Audited) -> None:
     _fill_and_check(audited)
-    cps = "audit_checkpoints" if audited.kind == "sqlite" else f'"{audited.table[1:-1]}_checkpoints"'
+    cps = (
+        "audit_checkpoints" if audited.kind == "sqlite" else f'"{audited.table[1:-1]}_checkpoints"'
+    )
     audited.sql(f"DELETE FROM {cps} WHERE position = 30")
     report = audited.verify()
     assert report.first_bad_position == 30

@@ -89,8 +89,9 @@ def test_a_legacy_postgres_table_with_gaps_is_hashed_on_first_open(
         for n in range(3):
             for v, ev in enumerate(order_events(f"L{n}"), start=1):
                 conn.execute(
-                    sql.SQL("INSERT INTO {} (stream_id, version, type, data) VALUES (%s,%s,%s,%s)")
-                    .format(t),
+                    sql.SQL(
+                        "INSERT INTO {} (stream_id, version, type, data) VALUES (%s,%s,%s,%s)"
+                    ).format(t),
                     (f"order-L{n}", v, event_type_name(ev), encode_event(ev)),
                 )
         conn.execute(sql.SQL("DELETE FROM {} WHERE position = 6").format(t))  # an old gap
@@ -166,5 +167,9 @@ def test_fix_origin_is_the_sender_comp_id_and_text() -> None:
 
     sid = SessionID("FIX.4.4", "EXECFLOW", "CLIENT1")
     o = _origin(Message.new("F", (11, "X1"), (58, "trader request")), sid)
-    assert (o.who, o.where, o.why) == ("fix:CLIENT1", "fix:FIX.4.4:EXECFLOW->CLIENT1", "trader request")
+    assert (o.who, o.where, o.why) == (
+        "fix:CLIENT1",
+        "fix:FIX.4.4:EXECFLOW->CLIENT1",
+        "trader request",
+    )
     assert _origin(Message.new("D", (11, "X2")), sid).why == ""

@@ -139,7 +139,7 @@ def test_rules_can_be_switched_off_and_thresholds_loaded_from_toml() -> None:
               new(at(8, 0, 2), "s1", "A2", -1, 100, 10_000),
               fill(at(8, 0, 2), "s1", 100, 10_000, "x2")]  # fmt: skip
     assert Surveillance(cfg).scan(events) == []  # 2 s apart: outside a 1 s window
-    with pytest.raises(Exception, match="unknown|Object contains"):
+    with pytest.raises(Exception, match=r"unknown|Object contains"):
         load_surveillance_config(b"wash_windw_ns = 1\n")
 
 
