@@ -150,7 +150,11 @@ def fmt_avg(app: App, order: Order) -> str:
     if avg is None:
         return ""
     ins = app.instruments.get(order.instrument)
-    return str(ratio_to_decimal(avg, ins.price_decimals if ins else 0, 4))
+    decimals = ins.price_decimals if ins else 0
+    d = ratio_to_decimal(avg, decimals, 4)  # normalised: 190.5, or 1E+2 for 100
+    if d.as_tuple().exponent > -decimals:  # type: ignore[operator]
+        d = d.quantize(Decimal(1).scaleb(-decimals))  # at least the price's own digits
+    return format(d, "f")
 
 
 def parse_decimal(text: str, what: str) -> Decimal:

@@ -12,13 +12,22 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.markup import escape
 
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import currency_decimals, from_scaled
 
 NS = 1_000_000_000
+
+# the two options every command that prints records shares
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines: one object per line")]
+TzOpt = Annotated[
+    str | None, typer.Option("--tz", help="times in this zone (IANA name), default UTC")
+]
 
 # event fields by what they hold (the names events use across the code base)
 PRICE_FIELDS = frozenset(
@@ -90,6 +99,8 @@ def human_fields(
             out[key] = decimal_text(from_scaled(value, currency_decimals(currency)))
         elif key == "postings" and isinstance(value, list | tuple):
             out[key] = [_posting(p, instrument) for p in value]
+        elif key == "fees" and isinstance(value, list | tuple):
+            out[key] = [_fee(f) for f in value]
         else:
             out[key] = value
     return out
@@ -110,9 +121,35 @@ def _posting(p: Any, instrument: Instrument | None) -> Any:
     return p
 
 
+def _fee(fee: Any) -> Any:
+    """A fee ``{name, kind, amount, currency}``: the amount at its currency's scale."""
+    if isinstance(fee, Mapping) and isinstance(fee.get("amount"), int):
+        currency = fee.get("currency")
+        if isinstance(currency, str):
+            scaled = from_scaled(fee["amount"], currency_decimals(currency))
+            return {**fee, "amount": decimal_text(scaled)}
+    return fee
+
+
+def money_text(minor: int, currency: str) -> str:
+    """Minor units of ``currency`` as a decimal string (514377 USD -> 5143.77)."""
+    return decimal_text(from_scaled(minor, currency_decimals(currency)))
+
+
 def detail_text(fields: Mapping[str, Any], skip: tuple[str, ...] = ()) -> str:
-    """``key=value`` pairs for a table cell (already humanised values)."""
-    return " ".join(f"{k}={v}" for k, v in fields.items() if k not in skip and v is not None)
+    """``key=value`` pairs for a rich table cell (already humanised values; markup escaped)."""
+    return escape(
+        " ".join(f"{k}={_cell(v)}" for k, v in fields.items() if k not in skip and v is not None)
+    )
+
+
+def _cell(value: Any) -> str:
+    """Fees and other small records readably: ``paper_venue 0.02 GBP``, not a dict repr."""
+    if isinstance(value, list | tuple) and all(isinstance(v, Mapping) for v in value):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, Mapping) and {"amount", "currency"} <= value.keys():
+        return " ".join(str(value[k]) for k in ("name", "amount", "currency") if k in value)
+    return str(value)
 
 
 def write_json_line(obj: Any, out: Callable[[str], Any] | None = None) -> None:

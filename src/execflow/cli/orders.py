@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import tzinfo
 from typing import Annotated
 
 import typer
@@ -25,6 +26,7 @@ from execflow.application.order_entry import (
 from execflow.bootstrap import App
 from execflow.cli import remote as remote_cli
 from execflow.cli.common import (
+    EXIT_ERROR,
     EXIT_NOT_FOUND,
     EXIT_REJECTED,
     DataDir,
@@ -38,6 +40,15 @@ from execflow.cli.common import (
     open_app,
     open_view,
 )
+from execflow.cli.format import (
+    JsonOpt,
+    TzOpt,
+    detail_text,
+    human_fields,
+    iso_time,
+    parse_tz,
+    write_json_line,
+)
 from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.commands import (
     CancelGroup,
@@ -48,6 +59,7 @@ from execflow.domain.enums import ContingencyType, Side
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import to_builtins
 from execflow.domain.ids import order_stream
+from execflow.domain.orders import Order
 
 app = typer.Typer(help="Submit, cancel, replace and inspect orders.", no_args_is_help=True)
 
@@ -428,10 +440,15 @@ def list_orders(
     account: Annotated[str | None, typer.Option("--account", "-a")] = None,
     instrument: Annotated[str | None, typer.Option("--instrument", "-i")] = None,
     limit: Annotated[int, typer.Option(help="show at most this many (newest first)")] = 50,
+    as_json: JsonOpt = False,
+    tz: TzOpt = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
-    """List orders in a table."""
+    """List orders in a table (or JSON Lines: one order per line).
+
+    Prices and quantities are decimals, sides BUY/SELL, times ISO 8601 (UTC unless --tz)."""
+    zone = _zone(tz)
     with open_view(data_dir, store) as a:
         orders = list(a.engine.orders.values())
         st = status.upper()
@@ -444,6 +461,10 @@ def list_orders(
         if instrument:
             orders = [o for o in orders if o.instrument == instrument]
         orders.sort(key=lambda o: o.created_ts, reverse=True)
+        if as_json:
+            for o in orders[:limit]:
+                write_json_line(order_record(a, o, zone))
+            return
         table = Table(title=f"orders ({len(orders)} {status})")
         for col in ("cl_ord_id", "account", "instrument", "side", "type", "qty", "price",
                     "status", "filled", "avg px", "venue"):  # fmt: skip
@@ -462,15 +483,29 @@ def list_orders(
 @app.command()
 def show(
     cl_ord_id: Annotated[str, typer.Argument(help="client order id")],
+    as_json: JsonOpt = False,
+    tz: TzOpt = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
-    """Show one order and its full event history."""
+    """Show one order and its full event history (--json: the order on the first line, then
+    one line per event).
+
+    Prices and quantities are decimals, sides BUY/SELL, times ISO 8601 (UTC unless --tz)."""
+    zone = _zone(tz)
     with open_view(data_dir, store) as a:
         o = a.engine.orders.get(cl_ord_id)
         if o is None:
             err_console.print(f"[red]error:[/] no order {cl_ord_id!r}")
             raise typer.Exit(EXIT_NOT_FOUND)
+        ins = a.instruments.get(o.instrument)
+        if as_json:
+            write_json_line(order_record(a, o, zone))
+            for rec in a.store.read_stream(order_stream(cl_ord_id)):
+                line = {"position": rec.position, "version": rec.version}
+                line.update(human_fields(to_builtins(rec.event), ins, zone))
+                write_json_line(line)
+            return
         summary = Table(show_header=False, title=f"order {cl_ord_id}")
         summary.add_column("field")
         summary.add_column("value")
@@ -487,6 +522,7 @@ def show(
             ("avg px", fmt_avg(a, o)), ("venue", o.venue or ""),
             ("venue order id", o.venue_order_id or ""),
             ("reject", f"{o.reject_code}: {o.reject_reason}" if o.reject_code else ""),
+            ("created", iso_time(o.created_ts, zone)), ("last event", iso_time(o.last_ts, zone)),
         ):  # fmt: skip
             summary.add_row(k, str(v))
         console.print(summary)
@@ -496,10 +532,33 @@ def show(
         for rec in a.store.read_stream(order_stream(cl_ord_id)):
             d = to_builtins(rec.event)
             kind = d.pop("type")
-            d.pop("cl_ord_id", None)
-            events.add_row(str(rec.position), str(rec.version), kind, _kv(d))
+            detail = detail_text(human_fields(d, ins, zone), skip=("cl_ord_id",))
+            events.add_row(str(rec.position), str(rec.version), kind, detail)
         console.print(events)
 
 
-def _kv(d: dict[str, object]) -> str:
-    return " ".join(f"{k}={v}" for k, v in d.items() if v is not None)
+def _zone(tz: str | None) -> tzinfo:
+    try:
+        return parse_tz(tz)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def order_record(a: App, o: Order, tz: tzinfo) -> dict[str, object]:
+    """One order for programs (``--json``): decimals as strings, BUY/SELL, ISO 8601 times."""
+    avg = fmt_avg(a, o)
+    return {
+        "cl_ord_id": o.cl_ord_id, "account": o.account, "instrument": o.instrument,
+        "side": Side(o.side).name, "order_type": str(o.order_type), "time_in_force": str(o.tif),
+        "quantity": fmt_qty(a, o.instrument, o.quantity),
+        "price": fmt_price(a, o.instrument, o.price) or None,
+        "stop_price": fmt_price(a, o.instrument, o.stop_price) or None,
+        "status": str(o.status),
+        "filled_quantity": fmt_qty(a, o.instrument, o.cum_qty),
+        "leaves_quantity": fmt_qty(a, o.instrument, o.leaves_qty),
+        "average_price": avg or None, "venue": o.venue, "venue_order_id": o.venue_order_id,
+        "group_id": o.group_id, "parent_id": o.parent_id,
+        "reject_code": o.reject_code, "reject_reason": o.reject_reason,
+        "created_at": iso_time(o.created_ts, tz), "last_event_at": iso_time(o.last_ts, tz),
+    }  # fmt: skip

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +28,7 @@ from execflow.application.pretrade.config import ALL_LIMITS
 from execflow.bootstrap import App
 from execflow.cli import remote as remote_cli
 from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
+from execflow.cli.format import decimal_text, iso_time, money_text, write_json_line
 from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.errors import ExecflowError
 from execflow.domain.numbers import currency_decimals, from_scaled
@@ -41,7 +41,7 @@ LimitsOpt = Annotated[
     Path | None,
     typer.Option("--limits", help="risk limits file, TOML or JSON [env EXECFLOW_RISK_CONFIG]"),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines: one object per line")]
 WhoOpt = Annotated[str, typer.Option("--who", help="who does it (recorded)")]
 WhyOpt = Annotated[str, typer.Option("--why", help="why (recorded)")]
 AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="one account")]
@@ -74,7 +74,17 @@ def open_risk(
 
 
 def _ts(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return iso_time(ns)
+
+
+def _json_amount(a: App, unit: str, value: int) -> str | int:
+    """An amount for --json: money and quantities as decimal strings, counts as integers."""
+    kind, _, what = unit.partition(":")
+    if kind == "minor":
+        return money_text(value, what)
+    if kind == "qty" and (ins := a.instruments.get(what)) is not None:
+        return decimal_text(ins.qty_to_decimal(value))
+    return value
 
 
 def _amount(a: App, unit: str, value: int) -> str:
@@ -130,7 +140,7 @@ def limits(
                 "killed": killed,
                 "locates": locates,
             }
-            console.print_json(msgspec.json.encode(out).decode())
+            write_json_line(out)  # one object on one line
             return
         t = Table("account", "instrument", "limit", "value", title="limits (tightest wins)")
         for r in rows:
@@ -159,8 +169,15 @@ def utilisation(
     with open_risk(data_dir, store, limits) as (a, risk):
         rows: list[Usage] = [u for u in risk.utilisation() if account in (None, u.account)]
         if as_json:
-            out = [dict(u._asdict(), utilisation_bps=u.utilisation_bps) for u in rows]
-            console.print_json(msgspec.json.encode(out).decode())
+            for u in rows:  # JSON Lines, amounts as decimals in their unit
+                write_json_line(
+                    dict(
+                        u._asdict(),
+                        used=_json_amount(a, u.unit, u.used),
+                        limit_value=_json_amount(a, u.unit, u.limit_value),
+                        utilisation_bps=u.utilisation_bps,
+                    )
+                )
             return
         t = Table("account", "limit", "on", "used", "limit", "%", title="utilisation")
         for u in sorted(rows, key=lambda u: -u.utilisation_bps):
@@ -190,7 +207,8 @@ def rejects(
     with open_risk(data_dir, store, limits) as (_a, risk):
         recs = [r for r in risk.recent_rejects(10**9) if account in (None, r.account)][-n:]
         if as_json:
-            console.print_json(msgspec.json.encode([r._asdict() for r in recs]).decode())
+            for r in recs:
+                write_json_line(dict(r._asdict(), ts=iso_time(r.ts)))
             return
         t = Table("time (UTC)", "cl_ord_id", "account", "instrument", "code", "by", "reason")
         for r in recs:
@@ -210,7 +228,14 @@ def alerts(
     with open_risk(data_dir, store, limits) as (a, risk):
         recs = list(risk.alerts)[-n:]
         if as_json:
-            console.print_json(msgspec.json.encode(recs).decode())
+            for e in recs:
+                line = msgspec.to_builtins(e)
+                line.update(
+                    ts=iso_time(e.ts),
+                    used=_json_amount(a, e.unit, e.used),
+                    limit_value=_json_amount(a, e.unit, e.limit_value),
+                )
+                write_json_line(line)
             return
         t = Table("time (UTC)", "level", "account", "limit", "on", "used", "limit", "%")
         for e in recs:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from execflow.application.instruments import InstrumentCatalog
 from execflow.application.settlement.service import SettlementService
 from execflow.bootstrap import App
 from execflow.cli import remote as remote_cli
@@ -23,6 +25,7 @@ from execflow.cli.common import (
     err_console,
     open_app,
 )
+from execflow.cli.format import JsonOpt, decimal_text, money_text, write_json_line
 from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.enums import Side
 from execflow.domain.numbers import Money
@@ -136,10 +139,14 @@ def report(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write .csv or .parquet")] = None,
     fails: Annotated[bool, typer.Option("--fails", help="only failed, with ageing")] = False,
     as_of: DateOpt = None,
+    as_json: JsonOpt = False,
     data_dir: DataDir = None,
     store: StoreOpt = None,
 ) -> None:
-    """The settlement report (every obligation) or the fail report, as a table and a file."""
+    """The settlement report (every obligation) or the fail report, as a table and a file.
+
+    Quantities, prices and cash are decimals, sides BUY/SELL, dates ISO 8601; --json: one
+    obligation per line with every column (the --out file keeps the integer columns)."""
     from execflow.analytics.settlement_report import fail_report, settlement_report, write_report
 
     with open_desk(data_dir, store) as (a, svc):
@@ -149,20 +156,77 @@ def report(
             df = fail_report(obs, day, svc.calendar.is_business_day)
         else:
             df = settlement_report(obs)
-        t = Table(title=f"{'fail' if fails else 'settlement'} report ({df.height} rows)")
-        cols = [c for c in df.columns if c not in ("cl_ord_id", "exec_id")][:12]
-        for c in cols:
-            t.add_column(c)
-        for row in df.select(cols).head(50).iter_rows():
-            t.add_row(*("" if v is None else str(v) for v in row))
-        console.print(t)
+        rows = [report_row(r, a.instruments) for r in df.iter_rows(named=True)]
+        if as_json:
+            for row in rows:
+                write_json_line(row)
+        else:
+            t = Table(title=f"{'fail' if fails else 'settlement'} report ({df.height} rows)")
+            cols = [c for c in (FAIL_COLUMNS if fails else REPORT_COLUMNS) if c in df.columns]
+            for c in cols:
+                t.add_column(REPORT_HEADERS.get(c, c), justify="right" if c in _RIGHT else "left")
+            for row in rows[:50]:
+                t.add_row(*(_cell(c, row) for c in cols))
+            console.print(t)
         if out is not None:
             try:
                 write_report(df, out)
             except ValueError as exc:
                 err_console.print(f"[red]error:[/] {exc}")
                 raise typer.Exit(EXIT_ERROR) from None
-            console.print(f"wrote {out}")
+            if not as_json:
+                console.print(f"wrote {out}")
+
+
+# what a person reads in the tables, in this order (the --json lines carry every column)
+REPORT_COLUMNS = (
+    "obligation_id", "account", "instrument", "side", "quantity", "price", "cash_amount",
+    "trade_date", "settle_date", "status",
+)  # fmt: skip
+FAIL_COLUMNS = (
+    "obligation_id", "account", "instrument", "side", "remaining_quantity", "remaining_cash",
+    "settle_date", "fail_reason", "age_days", "age_bucket", "next_attempt",
+)  # fmt: skip
+REPORT_HEADERS = {"cash_amount": "cash", "remaining_quantity": "remaining qty",
+                  "remaining_cash": "remaining cash", "age_days": "age"}  # fmt: skip
+_RIGHT = {"quantity", "price", "cash_amount", "remaining_quantity", "remaining_cash", "age_days"}
+_QTY = ("quantity", "settled_quantity", "remaining_quantity")
+_CASH = ("cash_amount", "settled_cash", "remaining_cash")
+
+
+def report_row(row: dict[str, Any], instruments: InstrumentCatalog) -> dict[str, Any]:
+    """One report row as decimals (instrument and currency scales), BUY/SELL, ISO dates."""
+    ins = instruments.get(row.get("instrument") or "")
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "cash_amount_decimal":
+            continue  # cash_amount is that decimal now
+        if value is None:
+            out[key] = None
+        elif key == "side":
+            out[key] = Side(value).name
+        elif key in _QTY and ins is not None:
+            out[key] = decimal_text(ins.qty_to_decimal(value))
+        elif key == "price" and ins is not None:
+            out[key] = decimal_text(ins.price_to_decimal(value))
+        elif key in _CASH:
+            out[key] = money_text(value, row["currency"])
+        elif key == "fx_base_amount" and row.get("fx_base_currency"):
+            out[key] = money_text(value, row["fx_base_currency"])
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+def _cell(col: str, row: dict[str, Any]) -> str:
+    value = row.get(col)
+    if value is None:
+        return ""
+    if col in _CASH:
+        return f"{Decimal(value):,} {row['currency']}"
+    return str(value)
 
 
 @app.command()

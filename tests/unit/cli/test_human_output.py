@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,96 @@ def test_human_fields_scales_money_and_postings() -> None:
         "postings": [["u:sec", "SEC:AAPL", "27"], ["u:cash", "USD", "-5143.77"]],
     }  # fmt: skip
     assert iso_time(0, parse_tz("Europe/London")) == "1970-01-01T01:00:00.000000+01:00"
+
+
+ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+SCI = re.compile(r"\d\.\d+e[+-]\d+")  # 1.905e+04: a float, not a price
+
+
+def json_lines(output: str) -> list[dict[str, object]]:
+    lines = output.strip().splitlines()
+    return [json.loads(line) for line in lines]  # every line one object
+
+
+def test_orders_show_table_in_decimals_sides_and_iso_times(filled: Path) -> None:
+    r = runner.invoke(app, ["orders", "show", "H1"], env={"COLUMNS": "400"})
+    assert r.exit_code == 0, r.output
+    assert "SELL" in r.output and "side=-1" not in r.output and "side=SELL" in r.output
+    assert re.search(r"last_px=\d+\.\d\d\b", r.output)  # 190.50, not 19050
+    assert re.search(r"arrival_mid=\d+\.\d\d\b", r.output)
+    assert re.search(rf"ts={ISO}", r.output) and re.search(rf"created\s+│\s+{ISO}", r.output)
+    assert not RAW_TS.search(r.output)
+    assert "{'name'" not in r.output  # fees readable, not a dict
+    ny = runner.invoke(app, ["orders", "show", "H1", "--tz", "America/New_York"],
+                       env={"COLUMNS": "400"})  # fmt: skip
+    assert re.search(r"ts=\d{4}-\d\d-\d\dT[\d:.]+-0[45]:00", ny.output), ny.output
+
+
+def test_orders_show_and_list_json_lines(filled: Path) -> None:
+    r = runner.invoke(app, ["orders", "show", "H1", "--json"])
+    assert r.exit_code == 0, r.output
+    order, *events = json_lines(r.output)
+    assert (order["cl_ord_id"], order["side"], order["quantity"]) == ("H1", "SELL", "100")
+    assert order["status"] == "FILLED" and re.fullmatch(r"\d+\.\d{2,}", str(order["average_price"]))
+    assert re.fullmatch(ISO, str(order["created_at"]))
+    assert [e["type"] for e in events][:2] == ["order.initialized", "order.submitted"]
+    fill = next(e for e in events if e["type"] == "order.filled")
+    assert re.fullmatch(r"\d+\.\d\d", str(fill["last_px"])) and re.fullmatch(ISO, str(fill["ts"]))
+    assert not RAW_TS.search(r.output)
+    listed = json_lines(runner.invoke(app, ["orders", "list", "--status", "all", "--json"]).output)
+    assert [o["cl_ord_id"] for o in listed] == ["H1"] and listed[0] == order
+    missing = runner.invoke(app, ["orders", "show", "nope", "--json"])
+    assert missing.exit_code == 3  # not found, as the README's table says
+
+
+def test_monitor_report_in_decimals_and_currencies(filled: Path) -> None:
+    r = runner.invoke(app, ["monitor", "report"], env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    assert not SCI.search(r.output), r.output
+    assert re.search(r"\d+\.\d\d USD", r.output)  # notional in dollars, not price units
+    assert re.search(r"\b1\d\d\.\d{4}\b", r.output)  # VWAP near 190.50, not 19050
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:00:00Z", r.output)  # the hour
+    rows = json_lines(runner.invoke(app, ["monitor", "report", "--json"]).output)
+    (ins,) = [x for x in rows if x["table"] == "instrument"]
+    assert ins["instrument"] == "AAPL" and ins["volume"] == "100"
+    notional = ins["notional"]
+    assert isinstance(notional, dict) and set(notional) == {"USD"}
+    vwap = ins["vwap"]
+    assert isinstance(vwap, str) and 100 < float(vwap) < 1000
+    # exactly notional / volume (the integers, not a float's rounding)
+    assert abs(float(notional["USD"]) / 100 - float(vwap)) < 0.0001
+    (venue,) = [x for x in rows if x["table"] == "venue"]
+    assert venue["notional"] == notional and venue["vwap"] is None
+    assert {x["table"] for x in rows} == {"instrument", "venue", "hour"}
+
+
+def test_monitor_show_json_is_one_line(filled: Path) -> None:
+    r = runner.invoke(app, ["monitor", "show", "--json"])
+    assert r.exit_code == 0, r.output
+    (snap,) = json_lines(r.output)
+    assert snap["total"]["fills"] >= 1  # type: ignore[index]
+
+
+def test_settlement_report_in_decimals_and_sides(filled: Path) -> None:
+    r = runner.invoke(app, ["settlement", "report"], env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    assert re.search(r"│ SELL\s+│", r.output) and not re.search(r"│ -1\s+│", r.output)
+    assert re.search(r"\d+\.\d\d USD", r.output) and re.search(r"│\s+1\d\d\.\d\d │", r.output)
+    rows = json_lines(runner.invoke(app, ["settlement", "report", "--json"]).output)
+    assert rows and all(x["side"] == "SELL" for x in rows)
+    for x in rows:
+        qty, px, cash = (Decimal(str(x[k])) for k in ("quantity", "price", "cash_amount"))
+        assert cash == (qty * px).quantize(Decimal("0.01")), x  # all three at their own scale
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", str(x["trade_date"]))
+
+
+def test_risk_json_is_json_lines(filled: Path) -> None:
+    (limits,) = json_lines(runner.invoke(app, ["risk", "limits", "--json"]).output)
+    assert "limits" in limits
+    rows = json_lines(runner.invoke(app, ["risk", "utilisation", "--json"]).output)
+    assert rows and all(isinstance(x["utilisation_bps"], int) for x in rows)
+    assert all(not isinstance(x["used"], float) for x in rows)
+    r = runner.invoke(app, ["orders", "submit", "-i", "AAPL", "-s", "buy", "-q", "5000000"])
+    assert r.exit_code == 2, r.output  # over the default per-order quantity
+    (rej,) = json_lines(runner.invoke(app, ["risk", "rejects", "--json"]).output)
+    assert re.fullmatch(ISO, str(rej["ts"]))

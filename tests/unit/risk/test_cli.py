@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,19 @@ def test_utilisation_and_rejects_views(env: Path) -> None:
         main_app, ["orders", "submit", "-i", "AAPL", "-s", "buy", "-q", "40", "-a", "A", "-p", "1"]
     )
     assert r.exit_code == 0, r.output  # a resting bid far below the market
-    rows = json.loads(run("utilisation", "--json", "--account", "A"))
+    # JSON Lines: one object per line, quantities as decimal strings
+    rows = [
+        json.loads(line) for line in run("utilisation", "--json", "--account", "A").splitlines()
+    ]
     (row,) = [u for u in rows if u["limit"] == "max_long_position"]
-    assert (row["used"], row["limit_value"], row["utilisation_bps"]) == (40, 50, 8000)
+    assert (row["used"], row["limit_value"], row["utilisation_bps"]) == ("40", "50", 8000)
     assert "max_long_position" in run("utilisation")
-    assert isinstance(json.loads(run("rejects", "--json")), list)
+    r = runner.invoke(
+        main_app,
+        ["orders", "submit", "-i", "AAPL", "-s", "buy", "-q", "2000", "-a", "A", "-p", "1"],
+    )
+    assert r.exit_code == 2, r.output  # over max_order_qty: rejected by the engine's checks
+    (rej,) = [json.loads(line) for line in run("rejects", "--json").splitlines()]
+    assert rej["account"] == "A" and rej["code"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", rej["ts"]), rej
     assert "time (UTC)" in run("alerts")
