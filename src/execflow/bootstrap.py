@@ -14,16 +14,12 @@ import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from execflow.adapters.clock import CommandClock, SimulatedClock, WallClock
 from execflow.adapters.reference import default_instruments
 from execflow.adapters.store.memory import MemoryEventStore
-from execflow.application.bus import MessageBus
-from execflow.application.compliance import SurveillanceService
-from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.lease import LeaseKeeper
 from execflow.application.ports import (
     Clock,
     EventStore,
@@ -32,18 +28,27 @@ from execflow.application.ports import (
     VenuePort,
     WriterLease,
 )
-from execflow.application.pretrade import RiskEngine, default_config, load_config
-from execflow.application.recovery import Recovery, RecoveryConsumer
-from execflow.application.settlement.on_engine import SettlementDesk
 from execflow.config import Config
 from execflow.domain.audit import AuditReport, ChainSource, CheckpointSigner, verify_source
 from execflow.domain.compliance.surveillance import (
     SurveillanceConfig,
     load_surveillance_config,
 )
-from execflow.domain.fees import FeeSchedule
-from execflow.domain.instruments import Instrument
 from execflow.extras import available
+
+if TYPE_CHECKING:
+    # the engine and its policies are imported when an engine is built, not by a reader
+    # (``execflow orders list`` reads the snapshot + tail: read_orders)
+    from execflow.application.bus import MessageBus
+    from execflow.application.compliance import SurveillanceService
+    from execflow.application.engine import Engine
+    from execflow.application.lease import LeaseKeeper
+    from execflow.application.order_view import LoggedOrders
+    from execflow.application.pretrade import RiskEngine
+    from execflow.application.recovery import Recovery, RecoveryConsumer
+    from execflow.application.settlement.on_engine import SettlementDesk
+    from execflow.domain.fees import FeeSchedule
+    from execflow.domain.instruments import Instrument
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +168,47 @@ def open_snapshots(config: Config, *, read_only: bool = False) -> SnapshotStore:
     return SqliteSnapshotStore(config.sqlite_path, read_only=read_only)
 
 
+@dataclass
+class OrdersView:
+    """The read path of ``execflow orders list|show``: the orders as the log says (the
+    engine's snapshot + the tail), the instruments and the log, opened read-only. No engine,
+    no venue, no lease; nothing is written."""
+
+    config: Config
+    store: EventStore
+    instruments: InstrumentCatalog
+    orders: LoggedOrders
+    position: int
+    events_read: int
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> OrdersView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_orders(config: Config, instruments: Sequence[Instrument] | None = None) -> OrdersView:
+    """Open the log read-only and fold the orders: snapshot + tail (docs/architecture.md)."""
+    from execflow.application.order_view import load_orders
+
+    store = open_store(config, read_only=True)
+    try:
+        snapshots = open_snapshots(config, read_only=True)
+        try:
+            orders, position, n = load_orders(store, snapshots)
+        finally:
+            snapshots.close()
+    except BaseException:
+        store.close()
+        raise
+    catalog = InstrumentCatalog(instruments if instruments is not None else default_instruments())
+    return OrdersView(config, store, catalog, orders, position, n)
+
+
 class Stoppable(Protocol):
     def stop(self, timeout: float = ...) -> None: ...
 
@@ -270,6 +316,9 @@ def build_app(
     after its snapshot and goes on exactly where it was.
     """
     from execflow.adapters.sessions import ExchangeSessions
+    from execflow.application.engine import Engine
+    from execflow.application.pretrade import RiskEngine, default_config, load_config
+    from execflow.application.recovery import Recovery
 
     lease = None if read_only else open_lease(config)
     try:
@@ -383,6 +432,8 @@ def _start(
     if tune_gc:
         tune_gc_for_latency()
     if app.lease is not None and app.lease.ttl_s is not None:
+        from execflow.application.lease import LeaseKeeper
+
         app.keeper = LeaseKeeper(app.lease, app.lease.ttl_s / 3)
         app.keeper.start()
 
@@ -393,7 +444,7 @@ def load_fee_schedule(path: Path | None) -> FeeSchedule:
     from decimal import Decimal
     from importlib import resources
 
-    from execflow.domain.fees import schedule_from_mapping
+    from execflow.domain.fees import FeeSchedule, schedule_from_mapping
 
     if path is None:
         return FeeSchedule()
@@ -423,6 +474,7 @@ def settlement_desk(app: App) -> SettlementDesk | None:
         return None
     from execflow.adapters.calendars import HolidaySettlementCalendar
     from execflow.adapters.reference import REFERENCE_FX
+    from execflow.application.settlement.on_engine import SettlementDesk
     from execflow.application.settlement.ports import FxRateTable
 
     return SettlementDesk(app.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX))
@@ -550,5 +602,6 @@ __all__ = [
     "build_app",
     "open_lease",
     "open_store",
+    "read_orders",
     "serve_live",
 ]

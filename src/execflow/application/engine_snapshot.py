@@ -21,7 +21,14 @@ import msgspec
 
 from execflow.application.snapshot_codec import layout_version, open_envelope, seal
 from execflow.domain.algos.state import AlgoState
-from execflow.domain.enums import ContingencyType, OrderStatus, OrderType, Side, TimeInForce
+from execflow.domain.enums import (
+    TERMINAL_STATUSES,
+    ContingencyType,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 from execflow.domain.events import UnmatchedVenueReport
 from execflow.domain.groups import Group
 from execflow.domain.orders import Order
@@ -90,7 +97,9 @@ class GroupState(msgspec.Struct, array_like=True, gc=False):
 
 class EngineSnapshot(msgspec.Struct, array_like=True):
     position: int
-    orders: list[OrderState]
+    live: list[OrderState]  # open orders first: a reader of open orders stops there
+    live_at: list[int]  # their places in creation order (the engine's dict order)
+    done: list[OrderState]  # the others, in creation order
     groups: list[GroupState]
     algos: list[AlgoState]
     unmatched: list[UnmatchedVenueReport]
@@ -99,7 +108,13 @@ class EngineSnapshot(msgspec.Struct, array_like=True):
 
 
 VERSION = layout_version(
-    1, Order.__slots__, OrderState.__struct_fields__, Group.__slots__, GroupState.__struct_fields__
+    2,
+    EngineSnapshot.__struct_fields__,
+    Order.__slots__,
+    OrderState.__struct_fields__,
+    Group.__slots__,
+    GroupState.__struct_fields__,
+    list(AlgoState.__dataclass_fields__),
 )
 
 _encoder = msgspec.msgpack.Encoder()
@@ -117,7 +132,7 @@ def _order_row(o: Order) -> tuple[object, ...]:
     )  # fmt: skip
 
 
-def _order(s: OrderState, new: type[Order] = Order) -> Order:
+def restore_order(s: OrderState, new: type[Order] = Order) -> Order:
     o = new.__new__(new)
     o.account = s.account
     o.arrival_mid = s.arrival_mid
@@ -157,6 +172,25 @@ def _order(s: OrderState, new: type[Order] = Order) -> Order:
     return o
 
 
+def in_creation_order(
+    live: list[OrderState], live_at: list[int], done: list[OrderState]
+) -> list[OrderState]:
+    """The snapshot's orders back in creation order."""
+    n = len(live) + len(done)
+    if (
+        len(live_at) != len(live)
+        or len(set(live_at)) != len(live_at)
+        or (live_at and (min(live_at) < 0 or max(live_at) >= n))
+    ):
+        raise msgspec.ValidationError("engine snapshot: open order places do not fit")
+    out: list[OrderState | None] = [None] * n
+    for i, s in zip(live_at, live, strict=True):
+        out[i] = s
+    rest = iter(done)
+    merged = [s if s is not None else next(rest) for s in out]
+    return merged
+
+
 def _group_row(g: Group) -> tuple[object, ...]:
     return (
         g.account, g.cancel_requested, g.done, g.excess_reported, g.group_id, g.kind,
@@ -181,10 +215,21 @@ def _group(s: GroupState) -> Group:
 
 def dump(core: EngineCore, algos: AlgoService | None) -> bytes:
     """The engine's folded state now (call only when the engine is idle)."""
+    live: list[tuple[object, ...]] = []
+    live_at: list[int] = []
+    done: list[tuple[object, ...]] = []
+    for i, o in enumerate(core.orders.values()):
+        if o.status in TERMINAL_STATUSES:
+            done.append(_order_row(o))
+        else:
+            live.append(_order_row(o))
+            live_at.append(i)
     payload = _encoder.encode(
         (
             core.uow.position,
-            [_order_row(o) for o in core.orders.values()],
+            live,
+            live_at,
+            done,
             [_group_row(g) for g in core.contingent.groups.values()],
             [] if algos is None else list(algos.algos.values()),
             core.unmatched,
@@ -201,8 +246,8 @@ def load(data: bytes, core: EngineCore, algos: AlgoService | None) -> int:
     snap = _decoder.decode(open_envelope(data, KIND, VERSION))
     if snap.algos and algos is None:
         raise msgspec.ValidationError("the snapshot has algorithms and this engine runs none")
-    orders = {s.cl_ord_id: _order(s) for s in snap.orders}
-    core.orders.update(orders)
+    orders = in_creation_order(snap.live, snap.live_at, snap.done)
+    core.orders.update((s.cl_ord_id, restore_order(s)) for s in orders)
     core.contingent.groups.update((s.group_id, _group(s)) for s in snap.groups)
     if algos is not None:
         algos.load_states(snap.algos)

@@ -36,7 +36,7 @@ def seal(kind: str, version: str, payload: bytes) -> bytes:
     return MAGIC + header + payload
 
 
-def open_envelope(data: bytes, kind: str, version: str) -> bytes:
+def open_envelope(data: bytes, kind: str, version: str) -> memoryview:
     """The payload of ``data``; raises :class:`SnapshotFormatError` unless it is intact and of
     this ``kind`` and ``version``."""
     if not data.startswith(MAGIC):
@@ -55,7 +55,7 @@ def open_envelope(data: bytes, kind: str, version: str) -> bytes:
         raise SnapshotFormatError(
             f"{kind} snapshot of version {got_version}, this code reads version {version}"
         )
-    payload = data[end + 1 :]
+    payload = memoryview(data)[end + 1 :]  # no copy: engine/settlement snapshots are large
     if len(payload) != want_len or zlib.crc32(payload) != want_crc:
         raise SnapshotFormatError(f"{kind} snapshot: checksum mismatch (corrupt or truncated)")
     return payload

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from execflow.application.ports import EventStore
-from execflow.bootstrap import App, CommandClock, build_app, open_store
+from execflow.bootstrap import App, CommandClock, OrdersView, build_app, open_store, read_orders
 from execflow.config import Config
 from execflow.domain.compliance.events import Origin, origin
 from execflow.domain.errors import ExecflowError, LeaseHeldError, LeaseLostError
@@ -119,6 +119,26 @@ def open_view(
 
 
 @contextmanager
+def open_orders(data_dir: Path | None, store: str | None) -> Iterator[OrdersView]:
+    """The orders of the log, read-only, from the engine's snapshot + the tail: no engine, no
+    venue, no settlement desk is built, nothing is written (``orders list|show``)."""
+    configure_logging()
+    config = make_config(data_dir, store)
+    try:
+        view = read_orders(config)
+    except ExecflowError as exc:
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except Exception as exc:  # connection refused, unreadable file, ...
+        err_console.print(
+            f"[red]error:[/] cannot open the {config.store} store: {escape(str(exc))}"
+        )
+        raise typer.Exit(EXIT_ERROR) from None
+    with view:
+        yield view
+
+
+@contextmanager
 def open_log(data_dir: Path | None, store: str | None) -> Iterator[EventStore]:
     """The raw log, read-only, for commands that read events and need no folded state."""
     config = make_config(data_dir, store)
@@ -133,19 +153,19 @@ def open_log(data_dir: Path | None, store: str | None) -> Iterator[EventStore]:
         log.close()
 
 
-def fmt_price(app: App, instrument: str, units: int | None) -> str:
+def fmt_price(app: App | OrdersView, instrument: str, units: int | None) -> str:
     if units is None:
         return ""
     ins = app.instruments.get(instrument)
     return str(ins.price_to_decimal(units)) if ins else str(units)
 
 
-def fmt_qty(app: App, instrument: str, units: int) -> str:
+def fmt_qty(app: App | OrdersView, instrument: str, units: int) -> str:
     ins = app.instruments.get(instrument)
     return str(ins.qty_to_decimal(units)) if ins else str(units)
 
 
-def fmt_avg(app: App, order: Order) -> str:
+def fmt_avg(app: App | OrdersView, order: Order) -> str:
     avg = order.avg_px
     if avg is None:
         return ""

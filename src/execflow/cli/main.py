@@ -3,56 +3,69 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
-from execflow.cli import (
-    algo,
-    algo_tools,
-    audit,
-    bench,
-    bench_api,
-    bench_fix,
-    compliance,
-    demo,
-    events,
-    fix,
-    fix_serve,
-    monitor,
-    orders,
-    risk,
-    serve,
-    settlement,
-    tca,
-)
 from execflow.cli.common import EXIT_ERROR, err_console
 from execflow.domain.errors import ExecflowError
 from execflow.extras import EXTRA_OF, MissingExtraError, missing_extra
 
-app = typer.Typer(
-    help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
-app.add_typer(orders.app, name="orders")
-app.add_typer(events.app, name="events")
-app.command("demo")(demo.demo)
-app.add_typer(bench.app, name="bench")
-app.add_typer(monitor.app, name="monitor")
-app.add_typer(risk.app, name="risk")
-app.add_typer(fix.app, name="fix")
-fix.app.command("serve")(fix_serve.serve)
-app.add_typer(settlement.app, name="settlement")
-app.add_typer(tca.app, name="tca")
-bench.app.command("fix")(bench_fix.fix)
-bench.app.add_typer(bench_api.app)
-app.add_typer(serve.app)
-app.add_typer(algo.app, name="algo")
-algo.app.command()(algo_tools.run)
-algo.app.command()(algo_tools.frontier)
-algo.app.command()(algo_tools.estimate)
-app.add_typer(audit.app, name="audit")
-app.add_typer(compliance.app, name="compliance")
+GROUPS = (
+    "orders", "events", "demo", "bench", "monitor", "risk", "fix", "settlement", "tca",
+    "serve", "algo", "audit", "compliance",
+)  # fmt: skip
+"""The top-level commands, in help order. Each is imported only when it runs (or for help):
+``execflow orders list`` does not pay for importing the FIX engine, the benchmarks or the
+API server (docs/adr/0010-state-snapshots.md: start-up of the read path)."""
+
+
+_wired: set[str] = set()
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The command tree; ``only``: just that top-level command (the one being run)."""
+    import importlib
+
+    def mod(name: str) -> Any:
+        return importlib.import_module(f"execflow.cli.{name}")
+
+    app = typer.Typer(
+        help="execflow: event-sourced trade execution (orders, venues, settlement, TCA).",
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,
+    )
+    for name in GROUPS if only is None else (only,):
+        if name == "demo":
+            app.command("demo")(mod("demo").demo)
+        elif name == "serve":
+            app.add_typer(mod("serve").app)
+        elif name == "bench":
+            bench = mod("bench").app
+            if name not in _wired:  # sub-commands from other modules, once per process
+                bench.command("fix")(mod("bench_fix").fix)
+                bench.add_typer(mod("bench_api").app)
+                _wired.add(name)
+            app.add_typer(bench, name="bench")
+        elif name == "algo":
+            algo = mod("algo").app
+            if name not in _wired:
+                tools = mod("algo_tools")
+                algo.command()(tools.run)
+                algo.command()(tools.frontier)
+                algo.command()(tools.estimate)
+                _wired.add(name)
+            app.add_typer(algo, name="algo")
+        elif name == "fix":
+            fix = mod("fix").app
+            if name not in _wired:
+                fix.command("serve")(mod("fix_serve").serve)
+                _wired.add(name)
+            app.add_typer(fix, name="fix")
+        else:
+            app.add_typer(mod(name).app, name=name)
+    _markdown_help(app)
+    return app
 
 
 def _markdown_help(t: typer.Typer) -> None:
@@ -64,14 +77,29 @@ def _markdown_help(t: typer.Typer) -> None:
             _markdown_help(group.typer_instance)
 
 
-_markdown_help(app)
+def __getattr__(name: str) -> typer.Typer:
+    """``execflow.cli.main.app``: the whole command tree (tests, documentation tools)."""
+    if name == "app":
+        app = build()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _command() -> str | None:
+    """The group being run; None (everything) for help and for the top-level commands ``demo``
+    and ``serve`` (a tree of one command would become that command, without its name)."""
+    words = [a for a in sys.argv[1:] if not a.startswith("-")]
+    if words and words[0] in GROUPS and words[0] not in ("demo", "serve"):
+        return words[0]
+    return None
 
 
 def main() -> None:
     """The console script: the app, with a missing optional extra (what to install) or any
     other error we raise on purpose turned into one sentence and exit code 1, not a trace."""
     try:
-        app()
+        build(_command())()
     except ImportError as exc:
         error = exc if isinstance(exc, MissingExtraError) else None
         name = (exc.name or "").split(".")[0]

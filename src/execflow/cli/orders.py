@@ -23,7 +23,7 @@ from execflow.application.order_entry import (
     parse_tif,
     parse_trail,
 )
-from execflow.bootstrap import App
+from execflow.bootstrap import App, OrdersView
 from execflow.cli import remote as remote_cli
 from execflow.cli.common import (
     EXIT_ERROR,
@@ -38,7 +38,7 @@ from execflow.cli.common import (
     fmt_price,
     fmt_qty,
     open_app,
-    open_view,
+    open_orders,
 )
 from execflow.cli.format import (
     JsonOpt,
@@ -449,29 +449,19 @@ def list_orders(
 
     Prices and quantities are decimals, sides BUY/SELL, times ISO 8601 (UTC unless --tz)."""
     zone = _zone(tz)
-    with open_view(data_dir, store) as a:
-        orders = list(a.engine.orders.values())
-        st = status.upper()
-        if st == "OPEN":
-            orders = [o for o in orders if o.is_open]
-        elif st != "ALL":
-            orders = [o for o in orders if o.status == st]
-        if account:
-            orders = [o for o in orders if o.account == account]
-        if instrument:
-            orders = [o for o in orders if o.instrument == instrument]
-        orders.sort(key=lambda o: o.created_ts, reverse=True)
+    with open_orders(data_dir, store) as a:
+        count, orders = a.orders.select(status, account, instrument, limit)
         if as_json:
-            for o in orders[:limit]:
+            for o in orders:
                 write_json_line(order_record(a, o, zone))
             return
-        table = Table(title=f"orders ({len(orders)} {status})")
+        table = Table(title=f"orders ({count} {status})")
         for col in ("cl_ord_id", "account", "instrument", "side", "type", "qty", "price",
                     "status", "filled", "avg px", "venue"):  # fmt: skip
             table.add_column(
                 col, justify="right" if col in ("qty", "price", "filled", "avg px") else "left"
             )
-        for o in orders[:limit]:
+        for o in orders:
             table.add_row(
                 o.cl_ord_id, o.account, o.instrument, Side(o.side).name, o.order_type,
                 fmt_qty(a, o.instrument, o.quantity), fmt_price(a, o.instrument, o.price),
@@ -493,8 +483,8 @@ def show(
 
     Prices and quantities are decimals, sides BUY/SELL, times ISO 8601 (UTC unless --tz)."""
     zone = _zone(tz)
-    with open_view(data_dir, store) as a:
-        o = a.engine.orders.get(cl_ord_id)
+    with open_orders(data_dir, store) as a:
+        o = a.orders.get(cl_ord_id)
         if o is None:
             err_console.print(f"[red]error:[/] no order {cl_ord_id!r}")
             raise typer.Exit(EXIT_NOT_FOUND)
@@ -545,7 +535,7 @@ def _zone(tz: str | None) -> tzinfo:
         raise typer.Exit(EXIT_ERROR) from None
 
 
-def order_record(a: App, o: Order, tz: tzinfo) -> dict[str, object]:
+def order_record(a: App | OrdersView, o: Order, tz: tzinfo) -> dict[str, object]:
     """One order for programs (``--json``): decimals as strings, BUY/SELL, ISO 8601 times."""
     avg = fmt_avg(a, o)
     return {
