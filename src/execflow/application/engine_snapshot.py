@@ -114,7 +114,7 @@ VERSION = layout_version(
     OrderState.__struct_fields__,
     Group.__slots__,
     GroupState.__struct_fields__,
-    list(AlgoState.__dataclass_fields__),
+    AlgoState.__struct_fields__,
 )
 
 _encoder = msgspec.msgpack.Encoder()
