@@ -78,6 +78,7 @@ def start_server(
     keys: KeyRing | None = None,
     log_level: str = "warning",
     access_log: bool = False,
+    compliance_config: Path | None = None,
 ) -> Server:
     """``sndbuf``: a small socket send buffer (accepted sockets inherit it), so that a client
     that stops reading blocks the server's sends quickly (slow-consumer tests)."""
@@ -90,7 +91,10 @@ def start_server(
     port = sock.getsockname()[1]
     settings = settings or ApiSettings(rate_per_s=10_000, burst=10_000, heartbeat_s=5.0)
     settings = replace(settings, grpc_port=0, access_log=access_log)
-    config = Config(data_dir=tmp, store=store, sqlite_synchronous="NORMAL")  # type: ignore[arg-type]
+    config = Config(
+        data_dir=tmp, store=store, sqlite_synchronous="NORMAL",  # type: ignore[arg-type]
+        compliance_config=compliance_config,
+    )  # fmt: skip
     api = create_app(config, settings, keys=keys or make_keys(), venues=venues)
     ctx: ApiContext = api.state.ctx
     server = make_server(api, "127.0.0.1", port, log_level=log_level)

@@ -22,6 +22,7 @@ from execflow.api.context import ApiContext, build_context
 from execflow.api.fastlane import OrderEntryLane
 from execflow.api.routes import (
     admin,
+    compliance,
     executions,
     groups,
     instruments,
@@ -69,6 +70,10 @@ TAGS = [
     },
     {"name": "instruments", "description": "Reference data."},
     {"name": "monitoring", "description": "Execution metrics, Prometheus, health."},
+    {
+        "name": "compliance",
+        "description": "Surveillance alerts with their evidence (docs/compliance.md).",
+    },
     {
         "name": "admin",
         "description": "Kill switch, limits, locates, settlement run (admin scope only).",
@@ -122,6 +127,7 @@ def create_app(
     problems.install(api)
     for r in (
         orders, groups, executions, positions, settlement, tca, instruments, monitoring, stream,
+        compliance,
     ):  # fmt: skip
         api.include_router(r.router)
     api.include_router(admin.router)

@@ -258,6 +258,12 @@ class EventFeed:
         group's event: the group's account and its first member's instrument."""
         cl: str | None = getattr(rec.event, "cl_ord_id", None)
         if cl is None:
+            account, instrument = (
+                getattr(rec.event, "account", None),
+                getattr(rec.event, "instrument", None),
+            )
+            if isinstance(account, str) and isinstance(instrument, str):
+                return account, instrument  # an event that names both (compliance alerts)
             gid: str | None = getattr(rec.event, "group_id", None)
             group = None if gid is None else self._known(gid, GROUP_STREAM_PREFIX + gid)
             if group is None:

@@ -4,6 +4,7 @@ detection and false-alert rates, the live service's restart behaviour."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -181,3 +182,36 @@ def test_live_service_records_alerts_and_a_restart_neither_loses_nor_repeats_the
     svc2(live)
     svc2(live)
     assert [e.alert_id for _, e in again] == ["restricted:r3"]  # type: ignore[attr-defined]
+
+
+def test_cli_writer_runs_the_rules_and_compliance_alerts_shows_them(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from execflow.cli.main import app
+
+    cfg = tmp_path / "compliance.toml"
+    # outside_hours is left out: the CLI runs on the wall clock (weekends, nights)
+    cfg.write_text(
+        'rules = ["restricted_list", "wash_trade"]\nrestricted = { AAPL = "research blackout" }\n'
+    )
+    env = {
+        "EXECFLOW_DATA_DIR": str(tmp_path / "data"),
+        "EXECFLOW_COMPLIANCE_CONFIG": str(cfg),
+        "COLUMNS": "200",
+    }
+    runner = CliRunner()
+    args = ["orders", "submit", "-i", "AAPL", "-s", "buy", "-q", "10", "-p", "1.00"]
+    r = runner.invoke(app, [*args, "--cl-ord-id", "R1", "--tif", "GTC"], env=env)
+    assert r.exit_code == 0, r.output
+    shown = runner.invoke(app, ["compliance", "alerts", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    lines = [json.loads(line) for line in shown.output.splitlines() if line.strip()]
+    assert [(a["rule"], a["alert_id"]) for a in lines] == [("restricted_list", "restricted:R1")]
+    assert lines[0]["evidence"]["list_reason"] == "research blackout"
+    table = runner.invoke(app, ["compliance", "alerts"], env=env)
+    assert "restricted_list" in table.output and "1 alert(s)" in table.output
+    # a scan over the stored log with the same thresholds finds the same alert
+    scanned = runner.invoke(app, ["compliance", "scan", "--json"], env=env)
+    assert [json.loads(x)["alert_id"] for x in scanned.output.splitlines()] == ["restricted:R1"]
