@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -16,9 +16,14 @@ from pydantic import BaseModel, Field
 from execflow.api.auth import Scope
 from execflow.api.deps import Auth, Ctx
 from execflow.api.routes.common import problems
+from execflow.api.schemas import AccountId
 from execflow.domain.compliance.events import ALERT_STREAM, ComplianceAlert
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance"])
+RuleName = Literal[
+    "wash_trade", "spoofing", "layering", "marking_the_close", "order_to_trade_ratio",
+    "restricted_list", "outside_hours", "best_execution",
+]  # fmt: skip
 
 
 class AlertView(BaseModel):
@@ -55,8 +60,8 @@ def _iso(ts: int) -> str:
 async def list_alerts(
     p: Auth,
     ctx: Ctx,
-    rule: Annotated[str | None, Query(max_length=64)] = None,
-    account: Annotated[str | None, Query(max_length=64)] = None,
+    rule: Annotated[RuleName | None, Query(description="only this rule")] = None,
+    account: Annotated[AccountId | None, Query(description="only this account")] = None,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
