@@ -386,6 +386,8 @@ def _start(
         app.settlement = desk
         recovery.register(desk.recovery_consumer())
     if config.compliance_config is not None and not app.read_only:
+        from execflow.application.compliance import SurveillanceService
+
         app.surveillance = SurveillanceService(
             load_compliance_config(config.compliance_config), engine.record, engine.bus
         )
