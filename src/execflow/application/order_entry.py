@@ -22,55 +22,45 @@ Values arrive as text (REST, gRPC, CLI: a decimal string like ``"101.25"``) or a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Final, Protocol
+from datetime import datetime
+from typing import Protocol
 
+from execflow.application.algos.entry import AlgoInput, amend_algo, submit_algo
+from execflow.application.entry_fields import (
+    DECIMAL_RE,
+    GROUP_KINDS,
+    ID_RE,
+    ID_RULE,
+    TYPE_ALIASES,
+    EntryError,
+    Number,
+    check_id,
+    datetime_to_ns,
+    ns_of,
+    parse_decimal,
+    parse_group_kind,
+    parse_order_type,
+    parse_side,
+    parse_tif,
+    parse_trail,
+    price_of,
+    quantity_of,
+)
 from execflow.domain.commands import (
+    AmendAlgo,
     CancelOrder,
     ReplaceOrder,
+    SubmitAlgoOrder,
     SubmitBracket,
     SubmitGroup,
     SubmitOrder,
     SubmitParentOrder,
 )
 from execflow.domain.enums import ContingencyType, OrderType, TimeInForce
-from execflow.domain.errors import InvalidValueError, RejectCode
+from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
-
-DECIMAL_RE: Final = re.compile(r"[0-9]{1,15}(\.[0-9]{1,9})?")
-ID_RE: Final = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
-ID_RULE: Final = "1 to 64 of A-Z a-z 0-9 . _ : -"
-
-#: ``--type`` words of the CLI, besides the OrderType names (any case, ``-`` for ``_``)
-TYPE_ALIASES: Final[dict[str, OrderType]] = {
-    "MARKET": OrderType.MARKET,
-    "LIMIT": OrderType.LIMIT,
-    "STOP": OrderType.STOP,
-    "STOP_LIMIT": OrderType.STOP_LIMIT,
-    "MIT": OrderType.MARKET_IF_TOUCHED,
-    "LIT": OrderType.LIMIT_IF_TOUCHED,
-    "TRAILING": OrderType.TRAILING_STOP,
-    "MTL": OrderType.MARKET_TO_LIMIT,
-}
-_SIDES: Final[dict[str, int]] = {"BUY": 1, "B": 1, "1": 1, "SELL": -1, "S": -1, "2": -1, "-1": -1}
-_TIFS: Final[dict[str, TimeInForce]] = {t.value: t for t in TimeInForce}
-GROUP_KINDS: Final = (ContingencyType.OCO, ContingencyType.OTO, ContingencyType.OUO)
-
-Number = str | Decimal
-
-
-class EntryError(InvalidValueError):
-    """Input that cannot become a command: a code (:class:`RejectCode` or INVALID_DECIMAL,
-    TOO_MANY_DECIMALS...) and a sentence. ``field`` names the input field when there is one
-    (``price``, ``stop_price``...): FIX uses it to pick OrdRejReason."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message, str(code))
-        self.field = field
 
 
 class Instruments(Protocol):
@@ -128,121 +118,6 @@ class BracketInput:
     group_id: str | None = None
 
 
-# -- one field at a time ---------------------------------------------------------------------
-def parse_decimal(value: Number, what: str) -> Decimal:
-    """A decimal string like ``"100"`` or ``"101.25"`` (no sign, exponent or spaces), or a
-    Decimal as it is."""
-    if isinstance(value, Decimal):
-        return value
-    if not isinstance(value, str) or DECIMAL_RE.fullmatch(value) is None:
-        raise EntryError(
-            "INVALID_DECIMAL",
-            f"{what} must be a decimal string like '100' or '101.25', not {value!r}",
-            what,
-        )
-    try:
-        return Decimal(value)
-    except InvalidOperation:  # pragma: no cover - the pattern already rules it out
-        raise EntryError("INVALID_DECIMAL", f"{what} {value!r} is not a number", what) from None
-
-
-def check_id(value: str, what: str = "client order id") -> str:
-    """A client order id or group id chosen by the client."""
-    if ID_RE.fullmatch(value) is None:
-        code = RejectCode.INVALID_GROUP_ID if what == "group id" else RejectCode.INVALID_CL_ORD_ID
-        raise EntryError(code, f"{what} must be {ID_RULE}", what.replace(" ", "_"))
-    return value
-
-
-def parse_side(value: str | int) -> int:
-    """BUY/SELL (any case; B/S, and FIX's 1/2), or +1/-1 -> +1/-1."""
-    if isinstance(value, int):
-        found: int | None = value if value in (1, -1) else None
-    else:
-        found = _SIDES.get(value.strip().upper())
-    if found is None:
-        raise EntryError(
-            RejectCode.INVALID_SIDE, f"side must be BUY or SELL, not {value!r}", "side"
-        )
-    return found
-
-
-def parse_order_type(
-    value: str | OrderType | None,
-    *,
-    price: object = None,
-    stop_price: object = None,
-    trail: object = None,
-) -> OrderType:
-    """An OrderType name or CLI alias (any case); None or empty: the type the fields imply
-    (trail -> TRAILING_STOP, stop -> STOP or STOP_LIMIT, price -> LIMIT, else MARKET)."""
-    if isinstance(value, OrderType):
-        return value
-    if value:
-        key = value.strip().upper().replace("-", "_")
-        found = TYPE_ALIASES.get(key) or (OrderType(key) if key in OrderType.__members__ else None)
-        if found is None:
-            raise EntryError(
-                RejectCode.INVALID_ORDER_TYPE, f"unsupported order type {key}", "order_type"
-            )
-        return found
-    if trail is not None:
-        return OrderType.TRAILING_STOP
-    if stop_price is not None:
-        return OrderType.STOP if price is None else OrderType.STOP_LIMIT
-    return OrderType.LIMIT if price is not None else OrderType.MARKET
-
-
-def parse_tif(value: str | TimeInForce) -> TimeInForce:
-    if isinstance(value, TimeInForce):
-        return value
-    key = value.strip().upper()
-    found = _TIFS.get(key)
-    if found is None:
-        raise EntryError(
-            RejectCode.INVALID_TIME_IN_FORCE, f"unknown time in force {key}", "time_in_force"
-        )
-    return found
-
-
-def parse_group_kind(
-    value: str | ContingencyType, allowed: Sequence[ContingencyType] = GROUP_KINDS
-) -> ContingencyType:
-    text = value.strip().upper()
-    if text not in {k.value for k in allowed}:
-        names = [k.value for k in allowed]
-        choices = ", ".join(names[:-1]) + " or " + names[-1]
-        raise EntryError(RejectCode.INVALID_GROUP, f"kind must be {choices}, not {text}", "kind")
-    return ContingencyType(text)
-
-
-def parse_trail(value: str) -> tuple[str | None, int | None]:
-    """The CLI's ``--trail``: ``"0.50"`` (a price distance) or ``"25bps"`` -> (offset, bps)."""
-    text = value.strip().lower()
-    if not text.endswith("bps"):
-        return value, None
-    try:
-        return None, int(text[:-3])
-    except ValueError:
-        raise EntryError(
-            RejectCode.INVALID_TRAIL, f"trail {value!r}: bps must be a whole number", "trail"
-        ) from None
-
-
-def datetime_to_ns(dt: datetime) -> int:
-    """Nanoseconds since the epoch of ``dt`` (naive: UTC), exactly (no float)."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
-
-
-def _ns(value: datetime | int | None) -> int | None:
-    if value is None or isinstance(value, int):
-        return value
-    return datetime_to_ns(value)
-
-
 class OrderEntry:
     """Turns inputs into commands against one instrument catalog. Stateless apart from it."""
 
@@ -262,27 +137,8 @@ class OrderEntry:
         return ins
 
     # -- values --------------------------------------------------------------------------------
-    @staticmethod
-    def quantity(ins: Instrument, value: Number | None, what: str = "quantity") -> int:
-        if value is None:
-            raise EntryError(RejectCode.NON_POSITIVE_QUANTITY, f"{what} is required", what)
-        try:
-            return int(ins.qty(parse_decimal(value, what)))
-        except EntryError:
-            raise
-        except InvalidValueError as exc:
-            raise EntryError(exc.code, exc.message, what) from None
-
-    @staticmethod
-    def price(ins: Instrument, value: Number | None, what: str = "price") -> int | None:
-        if value is None:
-            return None
-        try:
-            return int(ins.price(parse_decimal(value, what)))
-        except EntryError:
-            raise
-        except InvalidValueError as exc:
-            raise EntryError(exc.code, exc.message, what) from None
+    quantity = staticmethod(quantity_of)
+    price = staticmethod(price_of)
 
     # -- commands ------------------------------------------------------------------------------
     def submit(self, req: OrderInput, *, cl_ord_id: str, account: str) -> SubmitOrder:
@@ -299,7 +155,7 @@ class OrderEntry:
         return SubmitOrder(
             cl_ord_id=cl_ord_id, account=account, instrument=req.instrument, side=side,
             order_type=otype, quantity=self.quantity(ins, req.quantity),
-            price=price(ins, req.price), tif=tif, expire_at=_ns(req.expire_at),
+            price=price(ins, req.price), tif=tif, expire_at=ns_of(req.expire_at),
             venue=req.venue, stop_price=price(ins, req.stop_price, "stop_price"),
             trail_offset=price(ins, req.trail_offset, "trail_offset"), trail_bps=req.trail_bps,
             parent_id=req.parent_id,
@@ -313,7 +169,7 @@ class OrderEntry:
         return SubmitParentOrder(
             cl_ord_id=cl_ord_id, account=account, instrument=req.instrument, side=side,
             quantity=self.quantity(ins, req.quantity), price=self.price(ins, req.price),
-            tif=tif, expire_at=_ns(req.expire_at),
+            tif=tif, expire_at=ns_of(req.expire_at),
             decision_px=self.price(ins, req.decision_price, "decision_price"),
         )  # fmt: skip
 
@@ -365,6 +221,27 @@ class OrderEntry:
     def cancel(cl_ord_id: str) -> CancelOrder:
         return CancelOrder(cl_ord_id=cl_ord_id)
 
+    # -- algo orders (docs/algos.md) -----------------------------------------------------------
+    def algo(self, req: AlgoInput, *, cl_ord_id: str, account: str, now_ns: int) -> SubmitAlgoOrder:
+        """An algo order: a parent whose children the engine's algorithm sends."""
+        ins = self.instrument(req.instrument)
+        return submit_algo(req, ins, cl_ord_id=cl_ord_id, account=account, now_ns=now_ns)
+
+    def amend_algo(
+        self,
+        cl_ord_id: str,
+        instrument_id: str,
+        *,
+        quantity: Number | None = None,
+        price: Number | None = None,
+        end_at: datetime | int | None = None,
+        participation_pct: Number | None = None,
+    ) -> AmendAlgo:
+        return amend_algo(
+            cl_ord_id, self.instrument(instrument_id), quantity=quantity, price=price,
+            end_at=end_at, participation_pct=participation_pct,
+        )  # fmt: skip
+
 
 def exit_input(exit_: OrderInput, entry: OrderInput, entry_cmd: SubmitOrder) -> OrderInput:
     """A bracket exit with the fields it leaves empty taken from the entry: instrument and
@@ -379,9 +256,16 @@ def exit_input(exit_: OrderInput, entry: OrderInput, entry_cmd: SubmitOrder) -> 
 
 
 __all__ = [
+    "DECIMAL_RE",
+    "GROUP_KINDS",
+    "ID_RE",
+    "ID_RULE",
+    "TYPE_ALIASES",
+    "AlgoInput",
     "BracketInput",
     "EntryError",
     "GroupInput",
+    "Number",
     "OrderEntry",
     "OrderInput",
     "ParentInput",

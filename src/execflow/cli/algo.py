@@ -19,7 +19,9 @@ from typing import Annotated, Any, get_type_hints
 import typer
 from rich.table import Table
 
+from execflow.application.algos.entry import AlgoInput, algo_params
 from execflow.application.algos.view import algo_view, event_view
+from execflow.application.order_entry import OrderEntry, check_id
 from execflow.bootstrap import App
 from execflow.cli.common import (
     EXIT_ERROR,
@@ -41,7 +43,7 @@ from execflow.domain.algos.events import (
     AlgoEvent,
 )
 from execflow.domain.algos.params import NS, AlgoKind, AlgoParams
-from execflow.domain.commands import AmendAlgo, CancelOrder, PauseAlgo, ResumeAlgo, SubmitAlgoOrder
+from execflow.domain.commands import AmendAlgo, CancelOrder, PauseAlgo, ResumeAlgo
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.instruments import Instrument
@@ -163,34 +165,41 @@ def algo_options(**defaults: Any) -> Callable[[Callable[..., None]], Callable[..
     return deco
 
 
+def algo_input(kind: str, instrument: str, side: str, qty: str, price: str | None,
+               o: AlgoOptions) -> AlgoInput:  # fmt: skip
+    """The CLI's options as order entry takes them (``10%`` and ``30m`` turned into percent and
+    seconds here; everything else is order entry's, as for REST, gRPC and FIX)."""
+
+    def pct(text: str | None, what: str) -> str | None:
+        bps = parse_bps(text, what)
+        return None if bps is None else str(Decimal(bps) / 100)
+
+    return AlgoInput(
+        algo=kind, instrument=instrument, side=side, quantity=qty, price=price,
+        duration_s=None if o.duration is None else str(Decimal(parse_duration(o.duration)) / NS),
+        slices=o.slices, participation_pct=pct(o.rate, "rate"),
+        min_rate_pct=pct(o.min_rate, "min rate"), max_rate_pct=pct(o.max_rate, "max rate"),
+        urgency=o.urgency, risk_aversion=o.risk_aversion, min_child=o.min_child,
+        max_child=o.max_child, randomize_pct=pct(o.randomize, "randomize"), seed=o.seed,
+        would_price=o.would, display_qty=o.display, max_spread_bps=o.max_spread_bps,
+        passive=not o.aggressive,
+    )  # fmt: skip
+
+
+def refused(exc: InvalidValueError, cl: str = "") -> typer.Exit:
+    """Print an order-entry refusal as every command does (exit 2)."""
+    err_console.print(
+        f"[red]rejected[/] {cl + ' ' if cl else ''}[bold]{exc.code}[/]: {exc.message}"
+    )
+    return typer.Exit(EXIT_REJECTED)
+
+
 def build_params(kind: AlgoKind, ins: Instrument, start_ns: int, o: AlgoOptions) -> AlgoParams:
-    """The CLI's options -> AlgoParams (decimals converted at this edge)."""
-
-    def qty(text: str | None, what: str) -> int | None:
-        return None if text is None else ins.qty(parse_decimal(text, what))
-
+    """The CLI's options -> AlgoParams through order entry (the simulation's order)."""
     try:
-        return AlgoParams(
-            kind=kind,
-            end_at=None if o.duration is None else start_ns + parse_duration(o.duration),
-            slices=o.slices,
-            participation_bps=parse_bps(o.rate, "rate"),
-            min_rate_bps=parse_bps(o.min_rate, "min rate"),
-            max_rate_bps=parse_bps(o.max_rate, "max rate"),
-            urgency=o.urgency,
-            risk_aversion=o.risk_aversion,
-            min_child=qty(o.min_child, "min child"),
-            max_child=qty(o.max_child, "max child"),
-            randomize_bps=parse_bps(o.randomize, "randomize") or 0,
-            seed=o.seed,
-            would_price=None if o.would is None else ins.price(parse_decimal(o.would, "would")),
-            display_qty=qty(o.display, "display"),
-            max_spread_bps=o.max_spread_bps,
-            passive=not o.aggressive,
-        )
+        return algo_params(algo_input(kind, ins.id, "BUY", "0", None, o), ins, start_ns)
     except InvalidValueError as exc:
-        err_console.print(f"[red]rejected[/] [bold]{exc.code}[/]: {exc.message}")
-        raise typer.Exit(EXIT_REJECTED) from None
+        raise refused(exc) from None
 
 
 def qty_price(ins: Instrument, qty: str, price: str | None) -> tuple[int, int | None]:
@@ -223,20 +232,17 @@ def submit(
 ) -> None:
     """Submit an algorithm order. It runs inside the engine while an engine runs
     (`execflow serve`); it resumes where it was whenever the engine starts again."""
-    k = kind_of(kind)
-    s = side_of(side)
+    kind_of(kind)
     with open_app(data_dir, store) as a:
-        ins = a.instruments.get(instrument)
-        if ins is None:
-            err_console.print(f"[red]rejected[/] [bold]UNKNOWN_INSTRUMENT[/]: {instrument!r}")
-            raise typer.Exit(EXIT_REJECTED)
-        params = build_params(k, ins, a.clock.now_ns(), opts)
-        q, px = qty_price(ins, qty, price)
         cl = cl_ord_id or "A" + uuid.uuid4().hex[:15]
-        res = a.engine.execute(
-            SubmitAlgoOrder(cl_ord_id=cl, account=account, instrument=instrument, side=s,
-                            quantity=q, price=px, params=params)
-        , origin=cli_origin())  # fmt: skip
+        req = algo_input(kind, instrument, side, qty, price, opts)
+        try:
+            cmd = OrderEntry(a.instruments).algo(
+                req, cl_ord_id=check_id(cl), account=account, now_ns=a.clock.now_ns()
+            )
+        except InvalidValueError as exc:
+            raise refused(exc, cl) from None
+        res = a.engine.execute(cmd, origin=cli_origin())
         if not res.ok:
             err_console.print(f"[red]rejected[/] {cl} [bold]{res.code}[/]: {res.reason}")
             raise typer.Exit(EXIT_REJECTED)
