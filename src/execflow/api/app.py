@@ -22,6 +22,7 @@ from execflow.api.context import ApiContext, build_context
 from execflow.api.fastlane import OrderEntryLane
 from execflow.api.routes import (
     admin,
+    algos,
     compliance,
     executions,
     groups,
@@ -60,6 +61,11 @@ TAGS = [
     {
         "name": "groups and parents",
         "description": "Contingent groups (OCO, OTO, OUO, brackets) and parent orders.",
+    },
+    {
+        "name": "algos",
+        "description": "Algo orders (TWAP, VWAP, POV, IS, ICEBERG): submit, show with "
+        "children and decisions, pause, resume, amend, cancel.",
     },
     {"name": "executions", "description": "Fills."},
     {"name": "positions", "description": "Positions from committed fills."},
@@ -126,8 +132,8 @@ def create_app(
     api.state.ctx = ctx
     problems.install(api)
     for r in (
-        orders, groups, executions, positions, settlement, tca, instruments, monitoring, stream,
-        compliance,
+        orders, groups, algos, executions, positions, settlement, tca, instruments, monitoring,
+        stream, compliance,
     ):  # fmt: skip
         api.include_router(r.router)
     api.include_router(admin.router)

@@ -17,6 +17,8 @@ STATUS_BY_CODE: Final[dict[str, int]] = {
     RejectCode.DUPLICATE_GROUP_ID: 409,
     RejectCode.GROUP_NOT_OPEN: 409,
     RejectCode.ALREADY_TRIGGERED: 409,
+    RejectCode.UNKNOWN_ALGO: 404,
+    RejectCode.ALGO_NOT_RUNNING: 409,
     "CONCURRENCY_CONFLICT": 409,
     RejectCode.STORE_UNAVAILABLE: 503,
     "ENGINE_UNAVAILABLE": 503,

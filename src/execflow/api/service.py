@@ -222,6 +222,10 @@ class ExecutionService:
             self.metrics.rejects.labels("engine", str(result.code)).inc()
         return result
 
+    async def command(self, kind: str, command: Command) -> CommandResult:
+        """Send a command to the engine and wait for its result (503 when busy or stopped)."""
+        return await self._send(kind, command)
+
     def _owned(self, p: Principal, cl: str) -> None:
         """404 for an order that does not exist or belongs to an account the key cannot see."""
         meta = self.index.owner(cl)

@@ -11,11 +11,13 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 import grpc
 from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
 
+from execflow.api.algos import AlgoApi
 from execflow.api.auth import Principal, bearer_token
 from execflow.api.context import ApiContext
 from execflow.api.errors import ApiError
@@ -29,6 +31,7 @@ from execflow.api.service import (
     request_origin,
 )
 from execflow.api.streaming import StreamRequest, open_subscription
+from execflow.application.algos.entry import AlgoInput
 from execflow.application.feed import (
     Subscription,
     SubscriptionDroppedError,
@@ -81,6 +84,19 @@ def order_request(request: Any) -> OrderRequest:
 
 def _fields(view: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in view.items() if v is not None and k != "expire_at"}
+
+
+def _time(value: str | None, what: str) -> datetime | None:
+    """An RFC 3339 time of a request (``...Z`` or an offset)."""
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        dt = None
+    if dt is None or dt.tzinfo is None:
+        raise ApiError("INVALID_TIME", f"{what} must be RFC 3339, e.g. 2026-03-02T15:30:00Z")
+    return dt
 
 
 def _peer_host(peer: str | None) -> str:
@@ -193,6 +209,76 @@ class Servicer:
                 "orders": [pb2.Order(**_fields(o)) for o in view["orders"]],
             }
         )
+
+    # -- algo orders (docs/algos.md) -----------------------------------------------------------
+    def _algo(self, view: dict[str, Any]) -> Any:
+        fields = {k: v for k, v in view.items() if k not in ("params", "child_orders")}
+        params = {k: str(v).lower() if isinstance(v, bool) else str(v)
+                  for k, v in view["params"].items() if v is not None}  # fmt: skip
+        kids = [self.pb2.Order(**_fields(o)) for o in view.get("child_orders", ())]
+        return self.pb2.Algo(**_fields(fields), params=params, child_orders=kids)
+
+    async def SubmitAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+        r = request
+        try:
+            req = AlgoInput(
+                algo=r.algo, instrument=r.instrument, side=r.side, quantity=r.quantity,
+                price=_has(r, "price"), account=_opt(r.account), cl_ord_id=_opt(r.cl_ord_id),
+                start_at=_time(_has(r, "start_at"), "start_at"),
+                end_at=_time(_has(r, "end_at"), "end_at"), duration_s=_has(r, "duration_s"),
+                slices=_has(r, "slices"), slice_interval_s=_has(r, "slice_interval_s"),
+                participation_pct=_has(r, "participation_pct"),
+                min_rate_pct=_has(r, "min_rate_pct"), max_rate_pct=_has(r, "max_rate_pct"),
+                urgency=_has(r, "urgency"), risk_aversion=_has(r, "risk_aversion"),
+                min_child=_has(r, "min_child"), max_child=_has(r, "max_child"),
+                randomize_pct=_has(r, "randomize_pct"), seed=_has(r, "seed"),
+                would_price=_has(r, "would_price"), display_qty=_has(r, "display_qty"),
+                max_spread_bps=_has(r, "max_spread_bps"), passive=_has(r, "passive"),
+            )  # fmt: skip
+            view = await AlgoApi(self.svc).submit(self._principal(context), req)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._algo(view)
+
+    async def GetAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            view = await AlgoApi(self.svc).get(self._principal(context), request.algo_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._algo(view)
+
+    async def PauseAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            view = await AlgoApi(self.svc).pause(self._principal(context), request.algo_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._algo(view)
+
+    async def ResumeAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            view = await AlgoApi(self.svc).resume(self._principal(context), request.algo_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._algo(view)
+
+    async def AmendAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+        r = request
+        try:
+            view = await AlgoApi(self.svc).amend(
+                self._principal(context), r.algo_id, quantity=_has(r, "quantity"),
+                price=_has(r, "price"), end_at=_time(_has(r, "end_at"), "end_at"),
+                participation_pct=_has(r, "participation_pct"),
+            )  # fmt: skip
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._algo(view)
+
+    async def CancelAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            view = await AlgoApi(self.svc).cancel(self._principal(context), request.algo_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._algo(view)
 
     async def Cancel(self, request: Any, context: Any) -> Any:  # noqa: N802
         try:
