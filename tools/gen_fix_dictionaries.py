@@ -427,6 +427,11 @@ FIELDS: list[tuple[int, str, str, str]] = [
         "INT",
         "1:ADDED_LIQUIDITY 2:REMOVED_LIQUIDITY 3:LIQUIDITY_ROUTED_OUT",
     ),
+    # StrategyParametersGrp (FIX 5.0; carried on FIX 4.4 too: algo orders, docs/algos.md)
+    (957, "NoStrategyParameters", "NUMINGROUP", ""),
+    (958, "StrategyParameterName", "STRING", ""),
+    (959, "StrategyParameterType", "INT", ""),
+    (960, "StrategyParameterValue", "STRING", ""),
 ]
 
 # Fields that exist only in FIXT 1.1 / FIX 5.0 SP2.
@@ -550,6 +555,12 @@ COMPONENTS: dict[str, list[Member]] = {
     ],
     "CommissionData": ["Commission", "CommType"],
     "TrdgSesGrp": [("NoTradingSessions", ["TradingSessionID", "TradingSessionSubID"])],
+    "StrategyParametersGrp": [
+        (
+            "NoStrategyParameters",
+            ["StrategyParameterName", "StrategyParameterType", "StrategyParameterValue"],
+        )
+    ],
 }
 
 TEXT: list[Member] = ["Text", "EncodedTextLen", "EncodedText"]
@@ -715,6 +726,7 @@ APP: list[tuple[str, str, list[Member]]] = [
             "PositionEffect",
             "MaxShow",
             "TargetStrategy",
+            "@StrategyParametersGrp",
             "TargetStrategyParameters",
             "ParticipationRate",
         ],
@@ -788,6 +800,7 @@ APP: list[tuple[str, str, list[Member]]] = [
             "PositionEffect",
             "MaxShow",
             "TargetStrategy",
+            "@StrategyParametersGrp",
             "TargetStrategyParameters",
             "ParticipationRate",
         ],

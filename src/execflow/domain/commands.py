@@ -94,6 +94,7 @@ class SubmitAlgoOrder(Command, frozen=True, kw_only=True, gc=False, tag="submit_
     quantity: int
     params: AlgoParams
     price: int | None = None
+    venue: str | None = None  # the children's venue (None: routed)
 
 
 class PauseAlgo(Command, frozen=True, kw_only=True, gc=False, tag="pause_algo"):

@@ -52,7 +52,8 @@ from execflow.application.instruments import InstrumentCatalog
 from execflow.application.order_entry import EntryError, OrderEntry, OrderInput
 from execflow.application.ports import RecordedEvent
 from execflow.application.runner import EngineRunner
-from execflow.domain.commands import Command, SubmitOrder
+from execflow.domain.algos.params import AlgoKind
+from execflow.domain.commands import Command, SubmitAlgoOrder, SubmitOrder
 from execflow.domain.compliance.events import Origin, origin
 from execflow.domain.enums import OrderStatus, OrderType
 from execflow.domain.errors import ExecflowError, RejectCode
@@ -71,10 +72,13 @@ from execflow.domain.events import (
     OrderReplaced,
     OrderReplaceRejected,
     OrderTriggered,
+    ParentAccepted,
+    ParentFilled,
 )
 from execflow.domain.numbers import from_scaled, ratio_to_decimal
 from execflow.domain.orders import Order
 from execflow.fix.admin import REVERSE_ROUTE, reverse_route
+from execflow.fix.algos import algo_input, amendment
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.errors import BusinessRejectReason, FixBusinessRejectError, FixFieldError
 from execflow.fix.message import Message
@@ -143,6 +147,7 @@ class _FixOrder:
     #: third-party addressing of the NewOrderSingle, reversed for every report
     #: (OnBehalfOf* -> DeliverTo* and back)
     route: tuple[tuple[int, bytes], ...] = ()
+    algo: AlgoKind | None = None  # an algo order (TargetStrategy 847): G amends it
 
 
 class OrderGateway(BaseApplication):
@@ -265,12 +270,16 @@ class OrderGateway(BaseApplication):
             self._reject_new(msg, sid, exc.code, exc.message, _ord_rej_reason(exc))
             return
         fo = _FixOrder(sid, engine_id, cl, cmd.instrument, msg.get_str(54))
+        if isinstance(cmd, SubmitAlgoOrder):
+            fo.algo = cmd.params.kind
         fo.route = tuple((dst, v) for src, dst in REVERSE_ROUTE if (v := msg.get(src)))
         self._track(fo, cl)
         ticket = self.runner.send(cmd, _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_submit_result, fo, msg))
 
-    def _submit_command(self, msg: Message, sid: SessionID, engine_id: str) -> SubmitOrder:
+    def _submit_command(
+        self, msg: Message, sid: SessionID, engine_id: str
+    ) -> SubmitOrder | SubmitAlgoOrder:
         comp = sid.target_comp_id
         perms = self.permissions.get(comp)
         account = msg.get_str(1) if 1 in msg else (perms.default if perms else None)
@@ -282,6 +291,9 @@ class OrderGateway(BaseApplication):
         # FIX's code tables to our words; an unknown code goes on as it is and is refused
         # by order entry with everyone's sentence
         side = msg.get_str(54)
+        if 847 in msg:  # TargetStrategy: an algo order (docs/algos.md)
+            algo = algo_input(msg, FIX_TO_SIDE.get(side, side), account, self.venue)
+            return self.entry.algo(algo, cl_ord_id=engine_id, account=account, now_ns=self.now_ns())
         fix_type = msg.get_str(40)
         order_type: OrderType | str = FIX_TO_ORD_TYPE.get(fix_type, fix_type)
         if order_type is OrderType.MARKET_IF_TOUCHED and 44 in msg:
@@ -317,6 +329,9 @@ class OrderGateway(BaseApplication):
             code = RejectCode.UNKNOWN_ORDER if fo is None else RejectCode.DUPLICATE_CL_ORD_ID
             self._cancel_reject(sid, fo, cl, orig, "2", code, f"{code}")
             return
+        if fo.algo is not None:
+            self._amend_algo(msg, fo, cl, orig)
+            return
         try:
             fix_tif = msg.get_str(59) if 59 in msg else None
             cmd = self.entry.replace(
@@ -341,6 +356,52 @@ class OrderGateway(BaseApplication):
         self._track(fo, cl)
         ticket = self.runner.send(cmd, _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
+
+    def _amend_algo(self, msg: Message, fo: _FixOrder, cl: str, orig: str) -> None:
+        """G on an algo order: OrderQty, Price, EndTime and ParticipationRate amend it (the
+        schedule is re-planned); values repeated unchanged are no change. Replaced (150=5)
+        when done, OrderCancelReject with the engine's reason when refused."""
+        sid = fo.session_id
+        try:
+            change = amendment(msg)
+            order = fo.order
+            ins = self.instruments.get(fo.symbol)
+            if order is not None and ins is not None:
+                if change.get("quantity") == ins.qty_to_decimal(order.quantity):
+                    del change["quantity"]
+                if order.price is not None and change.get("price") == ins.price_to_decimal(
+                    order.price
+                ):
+                    del change["price"]
+            cmd = self.entry.amend_algo(fo.engine_id, fo.symbol, **change)  # type: ignore[arg-type]
+        except ExecflowError as exc:
+            self._cancel_reject(sid, fo, cl, orig, "2", exc.code, exc.message)
+            return
+        fo.pending_replace = cl
+        self._track(fo, cl)
+        replaced_by_engine = cmd.quantity is not None or cmd.price is not None
+        ticket = self.runner.send(cmd, _origin(msg, sid))
+        ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
+        if not replaced_by_engine:  # only the algorithm changes: no order event will say so
+            ticket.add_done_callback(self._on_ok(self._algo_amended, fo))
+
+    def _on_ok(self, fn: Callable[[_FixOrder], None], fo: _FixOrder) -> Callable[[Ticket], None]:
+        loop = self._loop
+
+        def done(ticket: Ticket) -> None:
+            if ticket.result is not None and ticket.result.ok:
+                if loop is None:
+                    fn(fo)
+                else:
+                    loop.call_soon_threadsafe(fn, fo)
+
+        return done
+
+    def _algo_amended(self, fo: _FixOrder) -> None:
+        if fo.pending_replace is not None and fo.order is not None:
+            fo.orig, fo.cl = fo.cl, fo.pending_replace
+            fo.pending_replace = None
+            self._send(fo.session_id, self._report(fo, "5"))
 
     def _status(self, msg: Message, sid: SessionID) -> None:
         cl = msg.get_str(11)
@@ -433,7 +494,7 @@ class OrderGateway(BaseApplication):
     def _report_event(self, fo: _FixOrder, ev: OrderEvent) -> None:
         t = type(ev)
         sid = fo.session_id
-        if t is OrderAccepted:
+        if t is OrderAccepted or t is ParentAccepted:
             if not fo.acked:  # a released stop was New already (when the engine took it)
                 fo.acked = True
                 self._send(sid, self._report(fo, "0"))
@@ -457,8 +518,8 @@ class OrderGateway(BaseApplication):
             er.set(103, self._reason(sid, 103, ORD_REJ_REASON.get(ev.code, 99)))
             er.set(58, reject_text(ev.code, ev.reason))
             self._send(sid, er)
-        elif t is OrderFilled:
-            assert isinstance(ev, OrderFilled)
+        elif t is OrderFilled or t is ParentFilled:
+            assert isinstance(ev, OrderFilled | ParentFilled)
             er = self._report(fo, "F", fill=ev)
             self._send(sid, er)
         elif t is OrderCanceled:
@@ -503,7 +564,7 @@ class OrderGateway(BaseApplication):
         exec_type: str,
         *,
         cl: str | None = None,
-        fill: OrderFilled | None = None,
+        fill: OrderFilled | ParentFilled | None = None,
     ) -> Message:
         order = fo.order
         assert order is not None

@@ -12,12 +12,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from execflow.api.algos import AlgoApi
 from execflow.api.deps import Auth, Service
 from execflow.api.routes.common import problems
-from execflow.api.schemas import DECIMAL, ID_PATTERN, IsoDateTime
+from execflow.api.schemas import DECIMAL, ID_PATTERN, IsoDateTime, _json_integer
 from execflow.application.algos.entry import AlgoInput
 
 router = APIRouter(prefix="/v1/algos", tags=["algos"])
@@ -25,6 +25,10 @@ router = APIRouter(prefix="/v1/algos", tags=["algos"])
 AlgoId = Annotated[str, Path(pattern=ID_PATTERN, description="the algo (parent) order's id")]
 Dec = Annotated[str, Field(pattern=DECIMAL, max_length=25)]
 Pct = Annotated[str, Field(pattern=DECIMAL, max_length=25, description="percent: 10 is 10%")]
+# JSON integers as JSON Schema counts them (2 or 2.0), constraints in the document
+Slices = Annotated[int, Field(ge=1, le=2000), BeforeValidator(_json_integer)]
+Seed = Annotated[int, Field(ge=0, le=2**31 - 1), BeforeValidator(_json_integer)]
+SpreadBps = Annotated[int, Field(ge=1, le=100_000), BeforeValidator(_json_integer)]
 
 
 class AlgoOrderBody(BaseModel):
@@ -57,7 +61,7 @@ class AlgoOrderBody(BaseModel):
     start_at: IsoDateTime | None = None
     end_at: IsoDateTime | None = Field(default=None, description="TWAP/VWAP/IS need an end")
     duration_s: Dec | None = Field(default=None, description="instead of end_at, seconds")
-    slices: int | None = Field(default=None, ge=1, le=2000, strict=True)
+    slices: Slices | None = None
     slice_interval_s: Dec | None = None
     participation_pct: Pct | None = Field(default=None, description="POV: share of volume")
     min_rate_pct: Pct | None = None
@@ -67,11 +71,12 @@ class AlgoOrderBody(BaseModel):
     min_child: Dec | None = None
     max_child: Dec | None = None
     randomize_pct: Pct | None = None
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1, strict=True)
+    seed: Seed | None = None
     would_price: Dec | None = None
     display_qty: Dec | None = Field(default=None, description="ICEBERG: the shown size")
-    max_spread_bps: int | None = Field(default=None, ge=1, le=100_000, strict=True)
+    max_spread_bps: SpreadBps | None = None
     passive: bool | None = Field(default=None, description="false: always cross")
+    venue: str | None = Field(default=None, max_length=32, description="children's venue")
 
     def input(self) -> AlgoInput:
         return AlgoInput(**self.model_dump())

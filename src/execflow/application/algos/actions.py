@@ -120,7 +120,7 @@ class AlgoActions:
                 order_type=OrderType.MARKET if act.price is None else OrderType.LIMIT,
                 quantity=act.quantity, price=act.price,
                 tif=TimeInForce.IOC if act.style != "passive" else TimeInForce.DAY,
-                parent_id=st.algo_id,
+                parent_id=st.algo_id, venue=st.venue,
             )
         )  # fmt: skip
         if not res.ok:

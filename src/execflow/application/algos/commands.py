@@ -82,7 +82,7 @@ class AlgoCommands:
         started = AlgoStarted(
             ts=now, algo_id=cl, params=p, start_at=start, end_at=p.end_at, schedule=schedule,
             arrival_mid=mid, detail=detail, account=cmd.account, instrument=cmd.instrument,
-            side=cmd.side,
+            side=cmd.side, venue=cmd.venue,
         )  # fmt: skip
         st = state_of(started)
         self.actions.record(st, started)

@@ -62,13 +62,15 @@ class AlgoInput:
     display_qty: Number | None = None
     max_spread_bps: int | None = None
     passive: bool | None = None
+    venue: str | None = None  # the children's (None: routed)
 
 
 #: the parameters an algo order may carry, by their input names (FIX maps its names to these)
 PARAMETERS: tuple[str, ...] = tuple(
     f.name
     for f in fields(AlgoInput)
-    if f.name not in ("algo", "instrument", "side", "quantity", "price", "account", "cl_ord_id")
+    if f.name
+    not in ("algo", "instrument", "side", "quantity", "price", "account", "cl_ord_id", "venue")
 )
 
 
@@ -155,6 +157,7 @@ def submit_algo(
         quantity=quantity_of(ins, req.quantity),
         price=price_of(ins, req.price),
         params=algo_params(req, ins, now_ns),
+        venue=req.venue,
     )
 
 
@@ -184,4 +187,4 @@ def amend_algo(
 
 def percent_of_fraction(value: Decimal) -> Decimal:
     """FIX's Percentage (0.1 = 10%) as the percent order entry takes."""
-    return (value * 100).normalize()
+    return Decimal(format((value * 100).normalize(), "f"))

@@ -27,7 +27,7 @@ def state_of(ev: AlgoStarted) -> AlgoState:
     return AlgoState(
         algo_id=ev.algo_id, account=ev.account, instrument=ev.instrument, side=ev.side,
         params=ev.params, start_at=ev.start_at, end_at=ev.end_at, schedule=ev.schedule,
-        arrival_mid=ev.arrival_mid,
+        arrival_mid=ev.arrival_mid, venue=ev.venue,
     )  # fmt: skip
 
 

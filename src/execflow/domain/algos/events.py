@@ -24,6 +24,7 @@ class AlgoStarted(AlgoEvent, frozen=True, kw_only=True, gc=False, tag="algo.star
     schedule: tuple[tuple[int, int], ...] = ()  # (slice start ns, cumulative target)
     arrival_mid: int | None = None
     detail: str = ""  # e.g. the IS trajectory's kappa*T
+    venue: str | None = None  # the children's venue (None: routed)
 
 
 class AlgoChildSent(AlgoEvent, frozen=True, kw_only=True, gc=False, tag="algo.child_sent"):

@@ -30,6 +30,7 @@ class AlgoState(msgspec.Struct, kw_only=True):
     market_volume: int = 0  # POV: market volume printed since the start
     decisions: int = 0  # events recorded on the algo's stream
     arrival_mid: int | None = None
+    venue: str | None = None  # the children's venue (None: routed)
 
     @property
     def kind(self) -> AlgoKind:
