@@ -167,3 +167,28 @@ def test_estimate_from_the_log() -> None:
     head = json_lines(out)[0]
     assert head["calibration"]["source"] == "the data directory's log"
     assert head["calibration"]["parent_orders"] == 1 and head["calibration"]["fills"] >= 1
+
+
+def test_frontier_json_and_chart(tmp_path: Path) -> None:
+    out = tmp_path / "frontier.html"
+    lines = json_lines(cli("frontier", "--points", "5", "--json", "-o", str(out)))
+    assert len(lines) == 5 and lines[0]["lambda"] == 0.0
+    es = [p["E"] for p in lines]
+    vs = [p["V"] for p in lines]
+    # the efficient frontier: more risk aversion, more expected cost, less variance
+    assert es == sorted(es) and vs == sorted(vs, reverse=True)
+    assert all(p["sd"] == pytest.approx(p["V"] ** 0.5) for p in lines)
+    assert out.exists() and "plotly" in out.read_text()[:5000].lower()
+    text = cli("frontier", "--points", "5", "-o", str(out))
+    assert "linear (TWAP): E" in text and "chart:" in text
+
+
+def test_bench_algos_small_run(tmp_path: Path) -> None:
+    res_path = tmp_path / "algos.json"
+    r = runner.invoke(app, ["bench", "algos", "--parents", "20", "--slices", "4", "--duration",
+                            "60", "--reps", "1", "--store", "memory", "--json", str(res_path)],
+                      env={"COLUMNS": "400"})  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "child orders/s" in r.output and "self-checks ok" in r.output
+    res = json.loads(res_path.read_text())
+    assert res["result"]["ok"] is True and res["runs"][0]["children"] >= 20 * 4
