@@ -152,3 +152,87 @@ def _config(path: Path | None) -> SurveillanceConfig:
     except (OSError, ValueError) as exc:
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
+
+
+@app.command()
+def report(
+    kind: Annotated[str, typer.Argument(help="605, 606, cat, rts22 or bestex")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="file to write")],
+    month: Annotated[str | None, typer.Option(help="605: YYYY-MM (UTC)")] = None,
+    quarter: Annotated[str | None, typer.Option(help="606: YYYYQn")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="cat, rts22, bestex: YYYY-MM-DD (UTC)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="with --date: last day included")
+    ] = None,
+    lei: Annotated[str, typer.Option(help="rts22: executing entity LEI")] = (
+        "529900T8BM49AURSDO55"
+    ),
+    firm: Annotated[str, typer.Option(help="605/606: market center / broker name")] = ("execflow"),
+    tolerance_bps: Annotated[str, typer.Option(help="bestex: outside-NBBO tolerance")] = "10",
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write a regulatory report of the stored log to a file: SEC Rule 605 (monthly), Rule
+    606(a) (quarterly), a CAT-style lifecycle export (JSON Lines), a MiFIR RTS 22 transaction
+    report subset (XML), or the best-execution review. Each has a schema beside it
+    (execflow/analytics/regulatory/schemas)."""
+    from decimal import Decimal, InvalidOperation
+
+    from execflow.adapters.reference import default_instruments
+    from execflow.analytics.regulatory import files
+    from execflow.analytics.regulatory.bestex import review
+    from execflow.analytics.regulatory.cat import events, write_jsonl
+    from execflow.analytics.regulatory.rts22 import report as rts22_report
+    from execflow.analytics.regulatory.rts22 import to_bytes
+    from execflow.analytics.regulatory.rule605 import report as r605
+    from execflow.analytics.regulatory.rule606 import report as r606
+
+    ref = files.Reference(default_instruments())
+
+    def need(value: str | None, option: str) -> str:
+        if value is None:
+            err_console.print(f"error: {kind} needs {option}", markup=False)
+            raise typer.Exit(EXIT_ERROR)
+        return value
+
+    def days() -> tuple[int, int]:
+        first = datetime.strptime(need(day, "--date"), "%Y-%m-%d").replace(tzinfo=UTC)
+        last = datetime.strptime(until, "%Y-%m-%d").replace(tzinfo=UTC) if until else first
+        return int(first.timestamp()) * 10**9, (int(last.timestamp()) + 86_400) * 10**9
+
+    try:
+        with open_log(data_dir, store) as log:
+            book = files.load_book(log)
+            if kind == "605":
+                data = r605(book, need(month, "--month"), firm, ref.price, ref.qty)
+                files.write_json(data, out)
+                what = f"{len(data['rows'])} rows"
+            elif kind == "606":
+                fees = files.fees_by_exec_id(log, ref)
+                data = r606(book, need(quarter, "--quarter"), firm, ref.sp500, ref.qty, fees)
+                files.write_json(data, out)
+                what = "3 months"
+            elif kind == "cat":
+                start, end = days()
+                what = (
+                    f"{write_jsonl(events(book, start, end, ref.price, ref.qty), str(out))} events"
+                )
+            elif kind == "rts22":
+                start, end = days()
+                root = rts22_report(book, start, end, lei, ref.price, ref.qty, ref.currency)
+                out.write_bytes(to_bytes(root))
+                what = f"{len(root) - 1} transactions"
+            elif kind == "bestex":
+                start, end = days()
+                data = review(book, start, end, ref.price, Decimal(tolerance_bps))
+                files.write_json(data, out)
+                what = f"{len(data['exceptions'])} exception(s)"
+            else:
+                err_console.print(f"error: unknown report {kind!r}", markup=False)
+                raise typer.Exit(EXIT_ERROR)
+    except (ValueError, InvalidOperation, OSError) as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    console.print(f"wrote {out} ({what}); schema: {files.schema_path(kind)}", markup=False)

@@ -22,7 +22,9 @@ price units, times in ns):
   per day reach ``otr_min_orders`` and exceed ``otr_max_ratio`` times its fills;
 * ``restricted_list``: an order in an instrument on the restricted list;
 * ``outside_hours``: an order entered outside the trading hours (local time of ``timezone``,
-  weekdays; holidays are not known here).
+  weekdays; holidays are not known here);
+* ``best_execution``: a fill outside the venue's quote reported with it (the NBBO while one
+  venue trades each instrument) by more than ``bestex_tolerance_bps``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ RULES = (
     "order_to_trade_ratio",
     "restricted_list",
     "outside_hours",
+    "best_execution",
 )
 
 
@@ -78,6 +81,7 @@ class SurveillanceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     timezone: str = "America/New_York"
     open_time: str = "09:30"
     close_time: str = "16:00"
+    bestex_tolerance_bps: int = 10  # a fill this far outside the venue's quote is an alert
 
     def owner(self, account: str) -> str:
         return self.owners.get(account, account)
@@ -351,7 +355,35 @@ class Surveillance:
                 )  # fmt: skip
         if self._spoof_candidates:
             alerts += self._spoof_check_fill(f)
+        if "best_execution" in self._rules:
+            self._check_nbbo(alerts, o, ev)
         return alerts
+
+    def _check_nbbo(self, alerts: list[ComplianceAlert], o: _Order, ev: OrderFilled) -> None:
+        """A fill outside the quote in force (the BBO the venue reported with the fill: the
+        NBBO while one venue trades each instrument) by more than the tolerance."""
+        ref = ev.ask if o.side > 0 else ev.bid
+        if ref is None or ev.bid is None or ev.ask is None:
+            return
+        worse = (ev.last_px - ref) * o.side
+        mid2 = ev.bid + ev.ask
+        if worse <= 0 or mid2 <= 0:
+            return
+        bps_x100 = worse * 2 * 1_000_000 // mid2  # hundredths of a bp
+        if bps_x100 <= self.config.bestex_tolerance_bps * 100:
+            return
+        self._raise(
+            alerts,
+            _alert(
+                ev.ts, f"bestex:{ev.exec_id}", "best_execution", "medium", o,
+                f"fill {ev.exec_id} of {o.cl_ord_id} at {ev.last_px} is outside the quote"
+                f" {ev.bid}/{ev.ask} by {bps_x100 / 100:.2f} bps (tolerance"
+                f" {self.config.bestex_tolerance_bps} bps)",
+                {"cl_ord_id": o.cl_ord_id, "exec_id": ev.exec_id, "price": str(ev.last_px),
+                 "bid": str(ev.bid), "ask": str(ev.ask), "outside_bps_x100": bps_x100,
+                 "venue": ev.venue},
+            ),
+        )  # fmt: skip
 
     def _on_cancel(self, ev: OrderCanceled) -> list[ComplianceAlert]:
         alerts: list[ComplianceAlert] = []
