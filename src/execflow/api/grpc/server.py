@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -218,6 +219,15 @@ class Servicer:
         kids = [self.pb2.Order(**_fields(o)) for o in view.get("child_orders", ())]
         return self.pb2.Algo(**_fields(fields), params=params, child_orders=kids)
 
+    async def _algo_rpc(
+        self, context: Any, call: Callable[[AlgoApi, Principal], Awaitable[dict[str, Any]]]
+    ) -> Any:
+        try:
+            view = await call(AlgoApi(self.svc), self._principal(context))
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return self._algo(view)
+
     async def SubmitAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
         r = request
         try:
@@ -235,50 +245,32 @@ class Servicer:
                 would_price=_has(r, "would_price"), display_qty=_has(r, "display_qty"),
                 max_spread_bps=_has(r, "max_spread_bps"), passive=_has(r, "passive"),
             )  # fmt: skip
-            view = await AlgoApi(self.svc).submit(self._principal(context), req)
         except ApiError as exc:
             await self._fail(context, exc)
-        return self._algo(view)
+        return await self._algo_rpc(context, lambda api, p: api.submit(p, req))
 
     async def GetAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
-        try:
-            view = await AlgoApi(self.svc).get(self._principal(context), request.algo_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
-        return self._algo(view)
+        return await self._algo_rpc(context, lambda api, p: api.get(p, request.algo_id))
 
     async def PauseAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
-        try:
-            view = await AlgoApi(self.svc).pause(self._principal(context), request.algo_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
-        return self._algo(view)
+        return await self._algo_rpc(context, lambda api, p: api.pause(p, request.algo_id))
 
     async def ResumeAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
-        try:
-            view = await AlgoApi(self.svc).resume(self._principal(context), request.algo_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
-        return self._algo(view)
+        return await self._algo_rpc(context, lambda api, p: api.resume(p, request.algo_id))
 
     async def AmendAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
         r = request
         try:
-            view = await AlgoApi(self.svc).amend(
-                self._principal(context), r.algo_id, quantity=_has(r, "quantity"),
-                price=_has(r, "price"), end_at=_time(_has(r, "end_at"), "end_at"),
-                participation_pct=_has(r, "participation_pct"),
-            )  # fmt: skip
+            end_at = _time(_has(r, "end_at"), "end_at")
         except ApiError as exc:
             await self._fail(context, exc)
-        return self._algo(view)
+        return await self._algo_rpc(context, lambda api, p: api.amend(
+            p, r.algo_id, quantity=_has(r, "quantity"), price=_has(r, "price"), end_at=end_at,
+            participation_pct=_has(r, "participation_pct"),
+        ))  # fmt: skip
 
     async def CancelAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
-        try:
-            view = await AlgoApi(self.svc).cancel(self._principal(context), request.algo_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
-        return self._algo(view)
+        return await self._algo_rpc(context, lambda api, p: api.cancel(p, request.algo_id))
 
     async def Cancel(self, request: Any, context: Any) -> Any:  # noqa: N802
         try:
