@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from execflow.analytics.tca import BPS, COST_COMPONENTS, NS_PER_DAY
+from execflow.analytics.tca import BPS, COST_COMPONENTS, NS_PER_DAY, with_instrument_type
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,21 +29,29 @@ if TYPE_CHECKING:
 SIZE_EDGES = (0.01, 0.05, 0.10, 0.25)
 SIZE_LABELS = ("<1%", "1-5%", "5-10%", "10-25%", ">=25%")
 DERIVED = ("size_bucket", "time_of_day", "vol_regime")
+SIDE_LABELS = ["BUY", "SELL"]
+VOL_LABELS = ["LOW", "MEDIUM", "HIGH", "UNKNOWN"]
 
 
 def with_dimensions(costs: pl.DataFrame, trades: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The cost frame with the derived dimensions added (``pct_adv`` too)."""
+    """The cost frame with the derived dimensions added (``pct_adv`` too). The labels are
+    Enums (dictionary encoded): a million orders carry small integer codes, not strings."""
     import polars as pl
 
+    hours = [f"{h:02d}:00" for h in range(24)]
     c = costs.with_columns(
-        pl.col("side").replace_strict({1: "BUY", -1: "SELL"}, return_dtype=pl.String)
+        pl.col("side").replace_strict([1, -1], SIDE_LABELS, return_dtype=pl.Enum(SIDE_LABELS))
         .alias("side_name"),
         (pl.col("created_ts") // NS_PER_DAY).alias("_day"),
-        pl.col("created_ts").cast(pl.Datetime("ns", "UTC")).dt.strftime("%H:00")
+        (pl.col("created_ts") // 3_600_000_000_000 % 24)
+        .replace_strict(list(range(24)), hours, return_dtype=pl.Enum(hours))
         .alias("time_of_day"),
     )  # fmt: skip
+    regimes = pl.Enum(VOL_LABELS)
     if trades is not None and trades.height:
-        t = trades.with_columns((pl.col("ts") // NS_PER_DAY).alias("_day"))
+        t = with_instrument_type(trades, costs.schema["instrument"]).with_columns(
+            (pl.col("ts") // NS_PER_DAY).alias("_day")
+        )
         daily = t.group_by("instrument", "_day").agg(
             pl.col("qty").sum().alias("_vol"),
             ((pl.col("price").max() - pl.col("price").min()) / pl.col("price").first())
@@ -52,26 +60,27 @@ def with_dimensions(costs: pl.DataFrame, trades: pl.DataFrame | None = None) -> 
         adv = daily.group_by("instrument").agg(pl.col("_vol").mean().alias("_adv"))
         q1, q2 = daily["_range"].quantile(1 / 3), daily["_range"].quantile(2 / 3)
         daily = daily.with_columns(
-            pl.when(pl.col("_range") <= q1).then(pl.lit("LOW"))
-            .when(pl.col("_range") <= q2).then(pl.lit("MEDIUM"))
-            .otherwise(pl.lit("HIGH")).alias("vol_regime")
+            pl.when(pl.col("_range") <= q1).then(pl.lit("LOW", regimes))
+            .when(pl.col("_range") <= q2).then(pl.lit("MEDIUM", regimes))
+            .otherwise(pl.lit("HIGH", regimes)).alias("vol_regime")
         ).select("instrument", "_day", "vol_regime")  # fmt: skip
-        c = c.join(adv, on="instrument", how="left").join(
-            daily, on=["instrument", "_day"], how="left"
+        c = c.join(adv, on="instrument", how="left", maintain_order="left").join(
+            daily, on=["instrument", "_day"], how="left", maintain_order="left"
         )
     else:
         adv = c.group_by("instrument", "_day").agg(pl.col("quantity").sum().alias("_v"))
         adv = adv.group_by("instrument").agg(pl.col("_v").mean().alias("_adv"))
-        c = c.join(adv, on="instrument", how="left").with_columns(
-            pl.lit(None, pl.String).alias("vol_regime")
+        c = c.join(adv, on="instrument", how="left", maintain_order="left").with_columns(
+            pl.lit(None, regimes).alias("vol_regime")
         )
     pct = pl.col("quantity").cast(pl.Float64) / pl.col("_adv")
-    bucket: pl.Expr = pl.lit(SIZE_LABELS[-1])
-    for edge, label in reversed(list(zip(SIZE_EDGES, SIZE_LABELS[:-1], strict=True))):
-        bucket = pl.when(pct < edge).then(pl.lit(label)).otherwise(bucket)
+    # bucket number = how many edges the order's share of ADV reaches (null ADV: the last)
+    bucket = pl.sum_horizontal([(pct >= e).fill_null(True).cast(pl.UInt8) for e in SIZE_EDGES])
     return c.with_columns(
         pct.alias("pct_adv"),
-        bucket.alias("size_bucket"),
+        bucket.replace_strict(
+            list(range(len(SIZE_LABELS))), SIZE_LABELS, return_dtype=pl.Enum(SIZE_LABELS)
+        ).alias("size_bucket"),
         pl.col("vol_regime").fill_null("UNKNOWN"),
     ).drop("_day", "_adv")
 
@@ -86,7 +95,7 @@ def attribute(
     c = with_dimensions(costs, trades) if any(d in DERIVED for d in dimensions) else costs
     if "side" in dimensions and "side_name" not in c.columns:
         c = c.with_columns(
-            pl.col("side").replace_strict({1: "BUY", -1: "SELL"}, return_dtype=pl.String)
+            pl.col("side").replace_strict([1, -1], SIDE_LABELS, return_dtype=pl.Enum(SIDE_LABELS))
             .alias("side_name")
         )  # fmt: skip
     missing = [d for d in dimensions if d not in c.columns]

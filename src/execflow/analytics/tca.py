@@ -85,106 +85,86 @@ def _df(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
-def _categories(*series: pl.Series) -> list[str]:
-    """The instruments of the given columns (an Enum's categories when they all share one)."""
+def with_instrument_type(frame: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
+    """``frame`` with its ``instrument`` column of type ``dtype`` (to join a small frame --
+    the market, scales -- to a big one without converting the big one); for an Enum, the rows
+    of instruments outside it are dropped."""
     import polars as pl
 
-    dtypes = {s.dtype for s in series}
-    if len(dtypes) == 1:
-        (dt,) = dtypes
-        if isinstance(dt, pl.Enum):
-            return list(dt.categories.to_list())
-    vals = pl.concat([s.cast(pl.String).unique() for s in series]).unique().drop_nulls()
-    return sorted(vals.to_list())
+    ins = pl.col("instrument")
+    if frame.schema["instrument"] == dtype:
+        return frame
+    if isinstance(dtype, pl.Enum):
+        frame = frame.filter(ins.cast(pl.String).is_in(dtype.categories.to_list()))
+    return frame.with_columns(ins.cast(pl.String).cast(dtype))
+
+
+def _by_key(left: pl.DataFrame, right: pl.LazyFrame) -> tuple[pl.Expr, pl.LazyFrame]:
+    """The expression of the left frame's instrument to join by and the market with its
+    ``_by`` column of the same type. The left side (the big one: fills) is never converted
+    when it can be avoided: the market's instruments take the left frame's Enum (the rows of
+    other instruments dropped), else both sides compare as text."""
+    import polars as pl
+
+    ld = left.schema["instrument"]
+    ins = pl.col("instrument")
+    if isinstance(ld, pl.Enum | pl.String):
+        r = with_instrument_type(_df(right), ld)
+        return ins, r.lazy().with_columns(ins.alias("_by"))
+    return ins.cast(pl.String), right.with_columns(ins.cast(pl.String).alias("_by"))
 
 
 def asof(
-    left: pl.DataFrame,
-    right: pl.DataFrame,
+    left: pl.DataFrame | pl.LazyFrame,
+    right: pl.DataFrame | pl.LazyFrame,
     lookups: Sequence[tuple[pl.Expr, dict[str, str]]],
-    *,
-    keep_order: bool = True,
 ) -> pl.DataFrame:
     """As-of lookups by instrument: for each ``(at, {right column: new name})``, the values of
-    the last ``right`` row of the same instrument with ``ts <= at`` (null if none).
+    the last ``right`` row of the same instrument with ``ts <= at`` (null if none, or if
+    ``at`` is null). ``at`` is evaluated on the left frame as given. The left frame keeps its
+    rows and their order. See :func:`asof_lazy`."""
+    return asof_lazy(_df(left), right, lookups).collect()
 
-    One sortable integer key ``code * 2**bits + (ts - base)`` (exact, in ns) turns each lookup
-    into a plain merge of two sorted columns: much faster than a grouped as-of join over
-    millions of rows. The left frame keeps its row order, unless ``keep_order`` is False: it
-    then comes back sorted by instrument and the first lookup's time (cheaper for big frames).
-    Falls back to Polars' grouped ``join_asof`` when the key would not fit in 62 bits.
+
+def asof_lazy(
+    left: pl.DataFrame,
+    right: pl.DataFrame | pl.LazyFrame,
+    lookups: Sequence[tuple[pl.Expr, dict[str, str]]],
+) -> pl.LazyFrame:
+    """:func:`asof` as a lazy frame, to go on computing before anything more is materialised.
+
+    Each lookup is one Polars ``join_asof`` by instrument on the columns in memory (the market
+    side sorted by time once). When ``at`` is in time order (fills in log order: ``ts``,
+    ``ts + 5 s``...) the left frame is joined as it is; otherwise only the instrument and
+    ``at`` are sorted (with a row number), joined, and the looked-up columns put back in the
+    left frame's row order: the wide frame itself is never sorted or copied.
     """
     import polars as pl
 
-    ats = [at for at, _ in lookups]
-    at_vals = left.select([at.alias(f"_a{i}") for i, at in enumerate(ats)])
-    cats = _categories(left.get_column("instrument"), right.get_column("instrument"))
-    lo = [
-        v
-        for v in (right["ts"].min(), *(at_vals[c].min() for c in at_vals.columns))
-        if v is not None
-    ]
-    hi = [
-        v
-        for v in (right["ts"].max(), *(at_vals[c].max() for c in at_vals.columns))
-        if v is not None
-    ]
-    if not lo or not cats:
-        return left.with_columns(
-            [pl.lit(None, right.schema[c]).alias(n) for _, m in lookups for c, n in m.items()]
+    by, rf = _by_key(left, _df(right).lazy())
+    rf = rf.sort("ts")
+    lf = left.lazy()
+    extra: list[pl.LazyFrame] = []
+    for at_expr, m in lookups:
+        rr = rf.select(
+            "_by", pl.col("ts").alias("_at"), *[pl.col(c).alias(n) for c, n in m.items()]
         )
-    base = int(min(lo))  # type: ignore[arg-type]
-    bits = (int(max(hi)) - base + 1).bit_length()  # type: ignore[arg-type]
-    enum = pl.Enum(cats)
-    code = pl.col("instrument").cast(enum).to_physical().cast(pl.Int64)
-    if bits + len(cats).bit_length() > 62:
-        out = left
-        for at, m in lookups:
-            r = right.select(pl.col("ts").alias("_k"), pl.col("instrument").cast(pl.String), *m)
-            out = (
-                out.with_columns(at.alias("_k"), pl.col("instrument").cast(pl.String).alias("_i"))
-                .sort("_k")
-                .join_asof(r.rename({"instrument": "_i", **m}), on="_k", by="_i")
-                .drop("_k", "_i")
-            )
-        return out
-    shift = 1 << bits
-    r = right.select(
-        (code * shift + (pl.col("ts") - base)).alias("_rk"),
-        code.alias("_rc"),
-        *[pl.col(c) for c in {c for _, m in lookups for c in m}],
-    ).sort("_rk")
-    # one narrow sort (instrument code, time) and plain merges; the looked-up columns are
-    # scattered back to the left frame's row order (or the left frame is permuted once)
-    codes = left.select(code).to_series()
-    order: pl.Series | None = None
-    cols: list[pl.Series] = []
-    if not keep_order:
-        key0 = codes * shift + (at_vals["_a0"] - base)
-        if not key0.is_sorted():
-            perm = key0.arg_sort()
-            left, codes, at_vals = left[perm], codes.gather(perm), at_vals[perm]
-    for i, (_, m) in enumerate(lookups):
-        key = codes * shift + (at_vals[f"_a{i}"] - base)
-        if not keep_order:
-            if not key.is_sorted():
-                raise ValueError("keep_order=False needs lookups in the same time order")
-            lk = pl.DataFrame({"_lk": key, "_lc": codes})
-        else:
-            if order is None or not key.gather(order).is_sorted():
-                order = key.arg_sort()
-            lk = pl.DataFrame({"_lk": key.gather(order), "_lc": codes.gather(order)})
-        rr = r.select("_rk", "_rc", *[pl.col(c).alias(n) for c, n in m.items()])
-        j = lk.join_asof(rr, left_on="_lk", right_on="_rk", check_sortedness=False, coalesce=False)
-        miss = pl.col("_rc") != pl.col("_lc")
-        j = j.select([pl.when(miss).then(None).otherwise(pl.col(n)).alias(n) for n in m.values()])
-        for n in m.values():
-            v = j[n]
-            if order is not None:
-                v = pl.repeat(None, left.height, dtype=v.dtype, eager=True).alias(n)
-                v = v.scatter(order, j[n])
-            cols.append(v)
-    return left.hstack(cols)
+        at = left.select(at_expr).to_series().alias("_at")
+        if at.null_count() == 0 and at.is_sorted():
+            lf = lf.with_columns(at, by.alias("_by")).set_sorted("_at")
+            lf = lf.join_asof(rr, on="_at", by="_by", check_sortedness=False).drop("_at", "_by")
+            continue
+        k = (
+            left.lazy()
+            .select(by.alias("_by"), at)
+            .with_row_index("_row")
+            .sort("_at", nulls_last=True)
+            .join_asof(rr, on="_at", by="_by", check_sortedness=False)
+            .sort("_row")
+        )
+        ok = pl.col("_at").is_not_null()
+        extra.append(k.select([pl.when(ok).then(pl.col(n)).alias(n) for n in m.values()]))
+    return pl.concat([lf, *extra], how="horizontal") if extra else lf
 
 
 def _mids(quotes: pl.DataFrame) -> pl.DataFrame:
@@ -210,7 +190,7 @@ def fill_metrics(
     horizons_ns: Sequence[int] = MARKOUT_HORIZONS_NS,
     impact_horizon_ns: int = IMPACT_HORIZON_NS,
 ) -> pl.DataFrame:
-    """Per fill (with ``quotes``: rows sorted by instrument and time): ``mid`` at the fill
+    """Per fill (rows in the order given): ``mid`` at the fill
     (the fill's BBO, else the market's), ``eff_spread_bps``, ``price_improvement`` (per unit,
     vs far touch), ``spread_capture``; with ``quotes``:
     ``markout_<h>_bps`` for each horizon, ``realised_spread_bps`` and ``impact_bps`` at
@@ -222,33 +202,33 @@ def fill_metrics(
     px = pl.col("last_px").cast(pl.Float64)
     bid, ask = pl.col("bid").cast(pl.Float64), pl.col("ask").cast(pl.Float64)
     touch = pl.when(side > 0).then(ask).otherwise(bid)
-    f = f.with_columns(((bid + ask) / 2.0).alias("mid"))
+    mid = (bid + ask) / 2.0
     hs = list(dict.fromkeys([*horizons_ns, impact_horizon_ns]))
-    if quotes is not None:
-        mids = _mids(_df(quotes))
+    if quotes is None:
+        lf = f.lazy()
+    else:
         lookups = [(pl.col("ts") + h, {"mid": f"_m{h}"}) for h in hs]
-        if f["mid"].null_count():
+        if f.select((pl.col("bid").is_null() | pl.col("ask").is_null()).any()).item():
             lookups.insert(0, (pl.col("ts"), {"mid": "_m0"}))
-        f = asof(f, mids, lookups, keep_order=False)
-        if "_m0" in f.columns:
-            f = f.with_columns(pl.coalesce("mid", "_m0").alias("mid")).drop("_m0")
+            mid = pl.coalesce(mid, pl.col("_m0"))
+        lf = asof_lazy(f, _mids(_df(quotes)), lookups)
     m = pl.col("mid")
-    f = f.with_columns(
+    lf = lf.with_columns(mid.alias("mid")).with_columns(
         (2.0 * side * (px - m) / m * BPS).alias("eff_spread_bps"),
         (side * (touch - px)).alias("price_improvement"),
         pl.when(ask > bid).then(side * (touch - px) / (ask - bid)).alias("spread_capture"),
     )
     if quotes is not None:
         later = pl.col(f"_m{impact_horizon_ns}")
-        f = f.with_columns(
+        lf = lf.with_columns(
             *[
                 (side * (pl.col(f"_m{h}") - px) / px * BPS).alias(f"markout_{horizon_label(h)}_bps")
                 for h in horizons_ns
             ],
             (2.0 * side * (px - later) / m * BPS).alias("realised_spread_bps"),
             (2.0 * side * (later - m) / m * BPS).alias("impact_bps"),
-        ).drop([f"_m{h}" for h in hs])
-    return f
+        ).drop([n for _, m in lookups for n in m.values()])
+    return lf.collect()
 
 
 def markout_curve(fill_frame: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
@@ -283,6 +263,40 @@ def _day_benchmarks(trades: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _fill_aggregates(f: pl.LazyFrame, orders: pl.DataFrame, level: str) -> pl.LazyFrame:
+    """Per order (or per parent: its children's rolled up): filled quantity, quantity x price,
+    fees (minor units), fill count, the first fill's venue, first and last fill times. One
+    group-by over the fills; the parent level rolls the per-order rows up (never the fills)."""
+    import polars as pl
+
+    first_row = [pl.col("_frow").min().alias("_first_row")] if level == "parent" else []
+    if level == "parent":
+        f = f.with_row_index("_frow")
+    agg = f.group_by("cl_ord_id").agg(
+        pl.col("last_qty").sum().alias("filled_qty"),
+        (pl.col("last_qty") * pl.col("last_px")).sum().alias("_spent"),
+        pl.col("fee").sum().alias("_fee_minor"),
+        pl.len().alias("fills"),
+        pl.col("venue").first().alias("_fill_venue"),
+        pl.col("ts").min().alias("first_fill_ts"),
+        pl.col("ts").max().alias("last_fill_ts"),
+        *first_row,
+    )
+    if level == "order":
+        return agg
+    roots = orders.lazy().select("cl_ord_id", pl.coalesce("parent_id", "cl_ord_id").alias("_root"))
+    return (
+        agg.join(roots, on="cl_ord_id", how="left")
+        .group_by(pl.coalesce("_root", "cl_ord_id").alias("cl_ord_id"))
+        .agg(
+            pl.col("filled_qty", "_spent", "_fee_minor", "fills").sum(),
+            pl.col("_fill_venue").sort_by("_first_row").first(),
+            pl.col("first_fill_ts").min(),
+            pl.col("last_fill_ts").max(),
+        )
+    )
+
+
 def order_costs(
     fills: pl.DataFrame | pl.LazyFrame,
     orders: pl.DataFrame | pl.LazyFrame,
@@ -309,12 +323,17 @@ def order_costs(
     (temporary = reversion, ``impact_horizon_ns`` after the last fill); ``vs_pretrade_bps`` =
     total - the algorithm's ``pretrade_bps`` estimate when the orders carry it. Benchmark
     slippage is ``side * (avg_px - benchmark) / benchmark`` in bps (positive = cost).
+
+    Rows come in the order of ``orders`` (parents only at the parent level). One lazy Polars
+    query: a group-by of the fills by order id, joins on the order id, as-of joins by
+    instrument on the orders (never on the fills); nothing per row in Python.
     """
     import polars as pl
 
     if level not in ("order", "parent"):
         raise ValueError(f"level must be 'order' or 'parent', not {level!r}")
     o = _df(orders)
+    own_venue = "venue" in o.columns
     for col, dtype in (
         ("parent_id", o.schema["cl_ord_id"]), ("decision_px", pl.Int64), ("done_ts", pl.Int64),
         ("close_px", pl.Int64), ("algo", pl.String), ("trader", pl.String),
@@ -322,47 +341,41 @@ def order_costs(
     ):  # fmt: skip
         if col not in o.columns:
             o = o.with_columns(pl.lit(None, dtype).alias(col))
-    f = _df(fills)
-    if "fee" not in f.columns:
+    f = fills.lazy()
+    if "fee" not in f.collect_schema().names():
         f = f.with_columns(pl.lit(0, pl.Int64).alias("fee"))
+    agg = _fill_aggregates(f, o, level)
     if level == "parent":
-        roots = o.select("cl_ord_id", pl.coalesce("parent_id", "cl_ord_id").alias("_root"))
-        f = f.join(roots, on="cl_ord_id", how="left").with_columns(
-            pl.coalesce("_root", "cl_ord_id").alias("cl_ord_id")
-        )
         o = o.filter(pl.col("parent_id").is_null())
-    agg = f.group_by("cl_ord_id").agg(
-        pl.col("last_qty").sum().alias("filled_qty"),
-        (pl.col("last_qty") * pl.col("last_px")).sum().alias("_spent"),
-        pl.col("fee").sum().alias("_fee_minor"),
-        pl.len().alias("fills"),
-        pl.col("venue").first().cast(pl.String).alias("_fill_venue"),
-        pl.col("ts").min().alias("first_fill_ts"),
-        pl.col("ts").max().alias("last_fill_ts"),
-    )
+    sc = scales.lazy()
+    sc_cols = sc.collect_schema().names()
     x = (
-        o.join(agg, on="cl_ord_id", how="left")
+        o.lazy()
+        .join(agg, on="cl_ord_id", how="left", maintain_order="left")
         .with_columns(
             pl.col("filled_qty").fill_null(0),
             pl.col("_spent").fill_null(0),
             pl.col("_fee_minor").fill_null(0),
             pl.col("fills").fill_null(0).cast(pl.Int64),
-            pl.coalesce(pl.col("venue").cast(pl.String), "_fill_venue").alias("venue"),
+            # the order's venue, else its first fill's (kept in the fills' dictionary type)
+            pl.coalesce(pl.col("venue").cast(pl.String), pl.col("_fill_venue").cast(pl.String))
+            if own_venue
+            else pl.col("_fill_venue").alias("venue"),
         )
         .join(
-            _df(scales).select(
-                pl.col("instrument").cast(o.schema["instrument"]),
+            with_instrument_type(_df(sc), o.schema["instrument"])
+            .select(
+                "instrument",
                 "value_scale",
                 "fee_scale",
-                *[
-                    c
-                    for c in ("currency", "price_decimals", "qty_decimals")
-                    if c in _df(scales).columns
-                ],
-            ),
+                *[c for c in ("currency", "price_decimals", "qty_decimals") if c in sc_cols],
+            )
+            .lazy(),
             on="instrument",
             how="left",
+            maintain_order="left",
         )
+        .collect()
     )
     end_at = pl.coalesce("last_fill_ts", "done_ts", "created_ts")
     mids = None if quotes is None else _mids(_df(quotes))
@@ -432,9 +445,9 @@ def order_costs(
         ivwap = pl.when(pl.col("_v1") > pl.col("_v0")).then(
             (pl.col("_pv1") - pl.col("_pv0")) / (pl.col("_v1") - pl.col("_v0")).cast(pl.Float64)
         )
-        days = _day_benchmarks(t).with_columns(pl.col("instrument").cast(x.schema["instrument"]))
+        days = with_instrument_type(_day_benchmarks(t), o.schema["instrument"])
         x = x.with_columns((pl.col("created_ts") // NS_PER_DAY).alias("day")).join(
-            days, on=["instrument", "day"], how="left"
+            days, on=["instrument", "day"], how="left", maintain_order="left"
         )
         x = x.with_columns(
             vs_bm(ivwap).alias("ivwap_bps"),

@@ -115,30 +115,44 @@ def settlement(
 @app.command("tca")
 def tca(
     n: Annotated[int, typer.Option(help="number of synthetic fills")] = 10_000_000,
-    repeat: Annotated[int, typer.Option("--reps", help="repetitions in this process")] = 3,
+    repeat: Annotated[int, typer.Option("--reps", help="repetitions, a fresh process each")] = 3,
     seed: Annotated[int, typer.Option()] = 20261205,
+    keep_memory: Annotated[
+        bool,
+        typer.Option(
+            "--keep-memory/--no-keep-memory",
+            help="the runs keep freed memory for reuse (fewer page faults; docs/tca.md)",
+        ),
+    ] = True,
     json_path: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
 ) -> None:
     """Post-trade TCA over N synthetic fills (Polars): markouts, spreads, implementation
-    shortfall, benchmarks, attribution, percentiles. Generation excluded from the timings."""
+    shortfall, benchmarks, attribution, percentiles. Each repetition in a fresh process;
+    generation excluded from the timings; wall and CPU (user, system) time per stage."""
     from execflow.analytics.tca_bench import run
 
     with console.status(f"TCA over {n:,} fills") as status:
-        res = run(n, seed=seed, repeat=repeat, progress=status.update)
+        res = run(n, seed=seed, repeat=repeat, keep_memory=keep_memory, progress=status.update)
     t = Table(
         title=f"bench tca: {res['fills']:,} fills, {res['orders']:,} orders, "
         f"{res['quotes']:,} quotes, {res['trades']:,} trades; nproc {res['nproc']}, "
-        f"Polars {res['polars']}, Python {res['python']}"
+        f"Polars {res['polars']} ({res['polars_threads']} threads), Python {res['python']}; "
+        f"{repeat} fresh processes"
     )
-    for col in ("stage", "best s", "median s"):
+    cols = ("stage", "wall best s", "wall median s", "user median s", "sys median s")
+    for col in cols:
         t.add_column(col, justify="left" if col == "stage" else "right")
     for stage in ("fills", "orders", "attribution", "total"):
-        t.add_row(stage, f"{res[f'{stage}_min_s']:.3f}", f"{res[f'{stage}_median_s']:.3f}")
+        t.add_row(
+            stage,
+            *(f"{res[f'{stage}{k}']:.3f}" for k in
+              ("_min_s", "_median_s", "_user_median_s", "_sys_median_s")),
+        )  # fmt: skip
     console.print(t)
     console.print(
         f"{res['fills_per_s']:,.0f} fills/s (best); load average {res['loadavg_before']:.1f} "
-        f"-> {res['loadavg_after']:.1f}; generation {res['generate_s']:.1f} s "
-        f"(not timed); self-checks: "
+        f"-> {res['loadavg_after']:.1f}; allocator {res['allocator_conf'] or 'default'}; "
+        f"generation {res['generate_s']:.1f} s (not timed); self-checks: "
         + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in res["checks"].items())
     )
     _write_json(res, json_path)

@@ -56,6 +56,9 @@ def _compute(
     metrics: Path | None,
     by: list[str] | None,
 ) -> TcaResult:
+    from execflow.analytics.allocator import keep_freed_memory
+
+    keep_freed_memory()  # a one-shot process: freed pages kept for reuse (before Polars loads)
     try:
         from execflow.analytics.metrics import load_metrics
         from execflow.analytics.tca_report import inputs_from_log, run_tca

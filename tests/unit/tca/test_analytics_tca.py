@@ -254,3 +254,19 @@ def test_decision_price_from_the_log_gives_the_delay_cost() -> None:
     b1, s1 = row(costs, "B1"), row(costs, "S1")
     assert b1["decision_px"] == 18990 and close(b1["delay"], 10) and close(s1["delay"], -10)
     assert close(b1["trading"], 0) and close(b1["total_bps"], 10 / 18_990 * 10_000)
+
+
+def test_asof_joins_an_enum_frame_to_a_text_market_with_other_instruments() -> None:
+    """Fills dictionary encoded (an Enum, as a Parquet export has them), the market as text
+    with an instrument the fills never traded: the market takes the fills' type, unknown
+    instruments drop out, the big frame is not converted; unsorted lookups keep row order."""
+    enum = pl.Enum(["AAA", "BBB", "CCC"])
+    left = pl.DataFrame(
+        {"instrument": ["BBB", "AAA", "AAA", "CCC"], "ts": [T0, T0 + 11 * S, T0 - 61 * S, T0]},
+        schema_overrides={"instrument": enum},
+    )
+    market = pl.concat([QUOTES, QUOTES.head(1).with_columns(pl.lit("ZZZ").alias("instrument"))])
+    out = asof(left, market, [(pl.col("ts"), {"bid": "b"}), (pl.col("ts") + 60 * S, {"ask": "a"})])
+    assert out["b"].to_list() == [4999, 10009, None, None]
+    assert out["a"].to_list() == [5001, 10021, 10001, None]
+    assert out.schema["instrument"] == enum and out["ts"].to_list() == left["ts"].to_list()
