@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     # (``execflow orders list`` reads the snapshot + tail: read_orders)
     from execflow.application.bus import MessageBus
     from execflow.application.compliance import SurveillanceService
+    from execflow.application.daily_reports import DailyTcaReports
     from execflow.application.engine import Engine
     from execflow.application.lease import LeaseKeeper
     from execflow.application.order_view import LoggedOrders
@@ -234,6 +235,7 @@ class App:
     publisher: Stoppable | None = None
     settlement: SettlementDesk | None = None
     surveillance: SurveillanceService | None = None
+    tca_reports: DailyTcaReports | None = None  # the daily TCA report (config.tca_reports)
     lease: WriterLease | None = None
     keeper: LeaseKeeper | None = None
     read_only: bool = False
@@ -355,6 +357,8 @@ def build_app(
     )
     risk.attach(engine)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
+    if config.tca_reports and not read_only:
+        app.tca_reports = daily_tca_reports(app, sessions)
     app.lease, app.read_only = lease, read_only
     app.snapshot_every = snapshot_every
     app.recovery = Recovery(store, snapshots)
@@ -394,6 +398,8 @@ def _start(
         recovery.register(app.surveillance.recovery_consumer())
     for c in consumers:
         recovery.register(c)
+    if app.tca_reports is not None:
+        recovery.register(app.tca_reports)
     paper = [
         PaperVenueRecovery(v, store)
         for v in app.venues.values()
@@ -429,6 +435,9 @@ def _start(
             app.checkpoint()  # the venues as they start: replay needs a first snapshot
     if app.read_only:
         return
+    if app.tca_reports is not None:  # due from the last session reported in the log, or now
+        app.tca_reports.start(app.clock.now_ns())
+        engine.timers.append(app.tca_reports)
     if config.nats_url:
         start_nats_outbox(app)
     if tune_gc:
@@ -462,6 +471,28 @@ def load_compliance_config(path: Path) -> SurveillanceConfig:
     if str(path) == "default":
         return SurveillanceConfig()
     return load_surveillance_config(path.read_bytes(), toml=path.suffix != ".json")
+
+
+def daily_tca_reports(app: App, sessions: SessionCalendar) -> DailyTcaReports | None:
+    """The daily TCA report on the engine's clock: at each session close of each exchange,
+    the TCA of that exchange's orders of the session in ``DATA_DIR/reports/tca/`` and a
+    ``TcaReportProduced`` event (docs/tca.md). Needs the ``analytics`` extra (polars)."""
+    if not available("polars"):
+        log.warning("event=tca_reports_off reason=%s", "the 'analytics' extra is not installed")
+        return None
+    from execflow.adapters.sessions import exchange_of
+    from execflow.analytics.tca_daily import DailyTcaJob
+    from execflow.application.daily_reports import DailyTcaReports
+
+    data_dir = app.config.data_dir
+    market = next(
+        (p for p in (data_dir / "market.parquet", data_dir / "market.csv") if p.exists()), None
+    )
+    job = DailyTcaJob(
+        app.store, lambda: list(app.instruments), data_dir / "reports" / "tca", market
+    )
+    exchanges = {str(i.id): exchange_of(i) for i in app.instruments}
+    return DailyTcaReports(job, sessions, exchanges, app.engine.record)
 
 
 def settlement_desk(app: App) -> SettlementDesk | None:

@@ -51,6 +51,7 @@ class Config:
     fee_config: Path | None = None  # Path("default"): the shipped schedule
     audit_checkpoint_every: int = 1000  # docs/adr/0010
     compliance_config: Path | None = None  # Path("default"): built-in thresholds
+    tca_reports: bool = False  # the daily TCA report at each session close (docs/tca.md)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -77,6 +78,7 @@ class Config:
             compliance_config=Path(env["EXECFLOW_COMPLIANCE_CONFIG"])
             if env.get("EXECFLOW_COMPLIANCE_CONFIG")
             else None,
+            tca_reports=env.get("EXECFLOW_TCA_REPORTS", "").lower() in ("1", "true", "yes", "on"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **clean)  # type: ignore[arg-type]

@@ -174,7 +174,10 @@ def run_tca(
     dimensions: Sequence[str] = DEFAULT_DIMENSIONS,
     metrics: Sequence[Metric] = (),
     group_by: Sequence[str] = ("venue",),
+    generated_at: str | None = None,
 ) -> TcaResult:
+    """The whole TCA of ``inputs``. ``generated_at``: the time to stamp (ISO 8601; the
+    engine's clock for the daily report), else now."""
     import polars as pl
 
     if level not in LEVELS:
@@ -200,7 +203,7 @@ def run_tca(
         distribution=distribution(costs) if costs.height else {},
         custom=custom,
         level=level,
-        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        generated_at=generated_at or datetime.now(UTC).isoformat(timespec="seconds"),
     )  # fmt: skip
 
 

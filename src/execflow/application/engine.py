@@ -32,7 +32,7 @@ from execflow.application.handlers.reports import ReportHandler
 from execflow.application.handlers.submit import SubmitHandler
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.market_view import MarketState
-from execflow.application.ports import Clock, EventStore, SessionCalendar, VenuePort
+from execflow.application.ports import Clock, EventStore, SessionCalendar, Timer, VenuePort
 from execflow.application.recovery import Recovery
 from execflow.application.risk import OrderObserver, PreTradeCheck
 from execflow.application.routing import DefaultRouter, RoutingPolicy
@@ -143,6 +143,8 @@ class Engine:
         self.algos = AlgoService(EngineAlgoContext(core, submit, self._handlers[ReplaceOrder]))
         for t in ALGO_COMMANDS:
             self._handlers[t] = self.algos.handle
+        # scheduled work on the engine clock (the daily TCA report): fired between batches
+        self.timers: list[Timer] = []
         for v in venues:
             self.venues[v.venue_id] = v
             v.connect(self.on_report)
@@ -293,12 +295,22 @@ class Engine:
             self.emulator.expire_due(core.now())
         if self.algos.active:
             n += self.algos.on_batch(core.now())  # algorithms' actions count as work
+        if self.timers:
+            n += self._fire_timers(core.now())
         if self.contingent.dirty:
             self.contingent.reconcile_dirty()
         if core.awaiting_ack:
             core.check_ack_timeouts()
         if self.uow.pending:
             self._commit(handled)
+        return n
+
+    def _fire_timers(self, now: int) -> int:
+        n = 0
+        for timer in self.timers:
+            due = timer.due_ns
+            if due is not None and now >= due:
+                n += timer.fire(now)
         return n
 
     def _handle_command(self, ticket: Ticket) -> None:

@@ -100,6 +100,20 @@ class SessionCalendar(Protocol):
         ...
 
 
+class Timer(Protocol):
+    """Work the engine does when its clock reaches ``due_ns`` (scheduled reports): called in
+    the engine thread between batches; events it records join that batch's commit."""
+
+    @property
+    def due_ns(self) -> int | None:
+        """When it is next due (None: nothing scheduled)."""
+        ...
+
+    def fire(self, now_ns: int) -> int:
+        """Do what is due at ``now_ns``; how many things were done."""
+        ...
+
+
 class Clock(Protocol):
     """The only source of time. Live: wall clock. Simulation/replay: driven by market data."""
 
