@@ -65,3 +65,60 @@ def test_tca_routes_are_scoped_to_the_keys_accounts(client: httpx.Client) -> Non
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "Plotly.newPlot" in r.text and "<script src=" not in r.text
     assert client.get("/v1/tca/summary", timeout=120).status_code == 401
+
+
+def test_decision_price_from_rest_is_the_tca_decision_benchmark(client: httpx.Client) -> None:
+    """POST /v1/orders with decision_price: the order's TCA delay cost starts from it (the
+    FakeVenue fills at 190.00 with no market before: arrival = 190.00). A buy decided at
+    189.90 paid 0.10 x 7 = 0.70 of delay (5.27 bps of 7 x 189.90); a sell decided at 190.10
+    got 0.10 less: also a cost, 5.26 bps of 7 x 190.10. The value is checked like a price
+    (decimals, positive) but not held to the tick; a parent takes one too."""
+    buy, sell = f"td-{uuid.uuid4().hex[:8]}", f"td-{uuid.uuid4().hex[:8]}"
+    for cl, side, decided in ((buy, "BUY", "189.90"), (sell, "SELL", "190.10")):
+        r = client.post(
+            "/v1/orders",
+            json={"cl_ord_id": cl, "account": "A", "instrument": "AAPL", "side": side,
+                  "order_type": "MARKET", "quantity": "7", "decision_price": decided},
+            headers=H_A,
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        wait_for(lambda cl=cl: order_status(client, cl, H_A) == "FILLED", 60)  # type: ignore[misc]
+    r = client.get("/v1/tca/orders", params={"limit": 1000}, headers=H_A, timeout=120)
+    rows = {o["cl_ord_id"]: o for o in r.json()["items"]}
+    b, s = rows[buy], rows[sell]
+    assert (b["decision_price"], b["arrival_price"]) == ("189.90", "190.00")
+    assert b["avg_px"] == "190.000000"
+    assert b["delay_bps"] == round(0.70 / (7 * 189.90) * 10_000, 2) == 5.27
+    assert s["decision_price"] == "190.10" and s["delay_bps"] == 5.26
+    assert b["trading_bps"] == 0 and s["trading_bps"] == 0
+    bad = {"instrument": "AAPL", "side": "BUY", "quantity": "1", "account": "A"}
+    for value, code in (("189.901", "TOO_MANY_DECIMALS"), ("0", "NON_POSITIVE_PRICE")):
+        r = client.post("/v1/orders", json={**bad, "decision_price": value}, headers=H_A)
+        assert r.status_code == 422 and r.json()["code"] == code, r.text
+    r = client.post("/v1/orders", json={**bad, "decision_price": "-1"}, headers=H_A)
+    assert r.status_code == 422  # the schema's decimal pattern
+    p = f"tp-{uuid.uuid4().hex[:8]}"
+    r = client.post(
+        "/v1/parents",
+        json={"cl_ord_id": p, "account": "A", "instrument": "AAPL", "side": "BUY",
+              "quantity": "100", "decision_price": "189.95"},
+        headers=H_A,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    child = f"{p}-1"
+    r = client.post(
+        "/v1/orders",
+        json={"cl_ord_id": child, "account": "A", "instrument": "AAPL", "side": "BUY",
+              "order_type": "MARKET", "quantity": "40", "parent_id": p},
+        headers=H_A,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    wait_for(lambda: order_status(client, child, H_A) == "FILLED", 60)
+    r = client.get(
+        "/v1/tca/orders", params={"limit": 1000, "level": "parent"}, headers=H_A, timeout=120
+    )
+    # no market when it arrived: the parent's arrival is its first child's fill (190.00);
+    # delay = 0.05 x 40 filled of a paper notional of 100 x 189.95
+    parent = {o["cl_ord_id"]: o for o in r.json()["items"]}[p]
+    assert (parent["decision_price"], parent["arrival_price"]) == ("189.95", "190.00")
+    assert parent["delay_bps"] == round(0.05 * 40 / (100 * 189.95) * 10_000, 2)

@@ -188,3 +188,30 @@ def test_parse_decimal() -> None:
     assert parse_decimal(Decimal("-1"), "price") == Decimal(-1)  # FIX: its codec checked it
     for bad in ("", " 1", "1\n", "1.", ".5", "1,5", "\u0661"):
         assert refused(parse_decimal, bad, "price")[0] == "INVALID_DECIMAL", bad
+
+
+def test_decision_price_is_a_benchmark_not_an_order_price() -> None:
+    """TCA's decision price: exact at the price decimals and positive, not held to the tick
+    (a mid between two ticks is a fair decision price); the same on orders and parents."""
+    from decimal import Decimal
+
+    from execflow.application.order_entry import EntryError, OrderEntry, OrderInput, ParentInput
+    from execflow.domain.ids import InstrumentId
+    from execflow.domain.instruments import Instrument
+
+    ins = Instrument(InstrumentId("NICKEL"), "USD", price_decimals=2, tick_size=5)
+    entry = OrderEntry({"NICKEL": ins})
+    o = OrderInput("NICKEL", "BUY", "10", price="10.05", decision_price="10.02")
+    assert entry.submit(o, cl_ord_id="c1", account="A").decision_px == 1002
+    p = ParentInput("NICKEL", "SELL", "10", decision_price=Decimal("10.03"))
+    assert entry.parent(p, cl_ord_id="p1", account="A").decision_px == 1003
+    assert (
+        entry.submit(OrderInput("NICKEL", "BUY", "10"), cl_ord_id="c2", account="A").decision_px
+        is None
+    )
+    for bad, code in (("10.021", "TOO_MANY_DECIMALS"), ("0", "NON_POSITIVE_PRICE"),
+                      ("ten", "INVALID_DECIMAL")):  # fmt: skip
+        with pytest.raises(EntryError) as ei:
+            entry.submit(OrderInput("NICKEL", "BUY", "10", decision_price=bad), cl_ord_id="x",
+                         account="A")  # fmt: skip
+        assert ei.value.code == code and ei.value.field == "decision_price"

@@ -113,22 +113,27 @@ def inputs_from_log(
         "last_px", "bid", "ask", "fee",
     )  # fmt: skip
     # an order that arrived with no market (no mid) takes its first fill's BBO mid, else that
-    # fill's price: its arrival cost is then 0, never unknown
-    first = (
-        fills.sort("ts")
-        .group_by("cl_ord_id")
-        .agg(
-            pl.when(pl.col("bid").is_not_null() & pl.col("ask").is_not_null())
-            .then((pl.col("bid") + pl.col("ask")) // 2)
-            .otherwise(pl.col("last_px"))
-            .first()
-            .alias("_first_ref")
-        )
+    # fill's price: its arrival cost is then 0, never unknown; a parent, its children's first
+    ref = (
+        pl.when(pl.col("bid").is_not_null() & pl.col("ask").is_not_null())
+        .then((pl.col("bid") + pl.col("ask")) // 2)
+        .otherwise(pl.col("last_px"))
+        .first()
+    )
+    roots = orders.select("cl_ord_id", pl.coalesce("parent_id", "cl_ord_id").alias("_root"))
+    by_time = fills.sort("ts").join(roots, on="cl_ord_id", how="left", maintain_order="left")
+    first = by_time.group_by("cl_ord_id").agg(ref.alias("_first_ref"))
+    first_child = (
+        by_time.filter(pl.col("_root") != pl.col("cl_ord_id"))
+        .group_by("_root")
+        .agg(ref.alias("_child_ref"))
+        .rename({"_root": "cl_ord_id"})
     )
     orders = (
-        orders.join(first, on="cl_ord_id", how="left")
-        .with_columns(pl.coalesce("arrival_px", "_first_ref").alias("arrival_px"))
-        .drop("_first_ref")
+        orders.join(first, on="cl_ord_id", how="left", maintain_order="left")
+        .join(first_child, on="cl_ord_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("arrival_px", "_first_ref", "_child_ref").alias("arrival_px"))
+        .drop("_first_ref", "_child_ref")
     )
     quotes = trades = None
     if market is not None:
@@ -265,8 +270,8 @@ def order_rows(result: TcaResult, limit: int = 100, costliest: bool = True) -> l
     import polars as pl
 
     df = result.costs.sort("total_bps", descending=costliest, nulls_last=True).head(limit)
-    extra = [c for c in ("created_ts", "currency", "price_decimals", "qty_decimals")
-             if c in df.columns]  # fmt: skip
+    extra = [c for c in ("created_ts", "currency", "price_decimals", "qty_decimals",
+                         "decision_px", "arrival_px") if c in df.columns]  # fmt: skip
     cols = [c for c in ORDER_COLUMNS if c in df.columns] + extra
     out = []
     for r in df.select(cols).with_columns(pl.col("cl_ord_id").cast(pl.String)).to_dicts():
@@ -278,6 +283,12 @@ def order_rows(result: TcaResult, limit: int = 100, costliest: bool = True) -> l
                 r[k] = str(from_scaled(int(r[k]), qd))
             avg = r["avg_px"]
             r["avg_px"] = None if avg is None else str(round(Decimal(avg).scaleb(-pd_), pd_ + 4))
+            # the benchmarks the shortfall starts from (decision: the client's, else arrival)
+            for k, name in (("decision_px", "decision_price"), ("arrival_px", "arrival_price")):
+                v = r.get(k)
+                r[name] = None if v is None else str(from_scaled(int(v), pd_))
+        r.pop("decision_px", None)
+        r.pop("arrival_px", None)
         out.append({k: _r(v) for k, v in r.items()})
     return out
 

@@ -150,6 +150,13 @@ class SubmitOrderBody(BaseModel):
         description="a child slice of this parent order (POST /v1/parents): same account, "
         "instrument and side, within the parent's quantity and limit",
     )  # fmt: skip
+    decision_price: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="TCA: the price when the decision to trade was taken (the arrival / "
+        "decision benchmark of implementation shortfall: delay cost = side x (arrival - "
+        "decision) x filled); a decimal at the instrument's price decimals, not held to the "
+        "tick; default: the arrival mid (docs/tca.md)",
+    )  # fmt: skip
 
 
 DecimalText = Annotated[str, Field(pattern=DECIMAL, max_length=25)]
@@ -410,6 +417,13 @@ class ParentOrderBody(BaseModel):
     expire_at: IsoDateTime | None = Field(default=None, description="GTD only")
     account: str | None = Field(default=None, pattern=ID_PATTERN)
     cl_ord_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    decision_price: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="TCA: the price when the decision to trade was taken (the arrival / "
+        "decision benchmark of implementation shortfall: delay cost = side x (arrival - "
+        "decision) x filled); a decimal at the instrument's price decimals, not held to the "
+        "tick; default: the arrival mid (docs/tca.md)",
+    )  # fmt: skip
 
 
 class GroupMemberOut(BaseModel):

@@ -13,6 +13,7 @@ from typing import Final
 from execflow.domain.enums import ContingencyType, OrderType, TimeInForce
 from execflow.domain.errors import InvalidValueError, RejectCode
 from execflow.domain.instruments import Instrument
+from execflow.domain.numbers import to_scaled
 
 DECIMAL_RE: Final = re.compile(r"[0-9]{1,15}(\.[0-9]{1,9})?")
 ID_RE: Final = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
@@ -183,3 +184,22 @@ def price_of(ins: Instrument, value: Number | None, what: str = "price") -> int 
         raise
     except InvalidValueError as exc:
         raise EntryError(exc.code, exc.message, what) from None
+
+
+def benchmark_price_of(
+    ins: Instrument, value: Number | None, what: str = "decision_price"
+) -> int | None:
+    """A benchmark the client gives for TCA (its decision price) in ``ins``'s price units:
+    exact at the price decimals and positive, but not held to the tick -- it is not an order
+    price (a mid between two ticks, a price seen elsewhere). None when not given."""
+    if value is None:
+        return None
+    try:
+        units = to_scaled(parse_decimal(value, what), ins.price_decimals, f"{ins.id} {what}")
+    except EntryError:
+        raise
+    except InvalidValueError as exc:
+        raise EntryError(exc.code, exc.message, what) from None
+    if units <= 0:
+        raise EntryError(RejectCode.NON_POSITIVE_PRICE, f"{what} must be positive", what)
+    return units

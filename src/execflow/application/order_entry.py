@@ -36,6 +36,7 @@ from execflow.application.entry_fields import (
     TYPE_ALIASES,
     EntryError,
     Number,
+    benchmark_price_of,
     check_id,
     datetime_to_ns,
     ns_of,
@@ -85,7 +86,9 @@ class OrderInput:
     trail_offset: Number | None = None
     trail_bps: int | None = None
     parent_id: str | None = None
-    decision_price: Number | None = None  # the price when the trader decided (TCA)
+    # the price when the trader decided (TCA's decision benchmark; REST decision_price, FIX
+    # DecisionPx 7200): exact at the price decimals, not held to the tick (benchmark_price_of)
+    decision_price: Number | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +162,7 @@ class OrderEntry:
             venue=req.venue, stop_price=price(ins, req.stop_price, "stop_price"),
             trail_offset=price(ins, req.trail_offset, "trail_offset"), trail_bps=req.trail_bps,
             parent_id=req.parent_id,
-            decision_px=price(ins, req.decision_price, "decision_price"),
+            decision_px=benchmark_price_of(ins, req.decision_price),
         )  # fmt: skip
 
     def parent(self, req: ParentInput, *, cl_ord_id: str, account: str) -> SubmitParentOrder:
@@ -170,7 +173,7 @@ class OrderEntry:
             cl_ord_id=cl_ord_id, account=account, instrument=req.instrument, side=side,
             quantity=self.quantity(ins, req.quantity), price=self.price(ins, req.price),
             tif=tif, expire_at=ns_of(req.expire_at),
-            decision_px=self.price(ins, req.decision_price, "decision_price"),
+            decision_px=benchmark_price_of(ins, req.decision_price),
         )  # fmt: skip
 
     @staticmethod

@@ -20,7 +20,8 @@ client gets New (150=0, 39=0) when the engine accepts one, then, at the trigger,
 (Triggered or activated by system) where the session's dictionary has it (FIX 5.0 SP2), else
 Restated (150=D, ExecRestatementReason 378=99 Other, ``Text "TRIGGERED: ..."``), OrdStatus New;
 no second New when the venue accepts the released order. A stop price changed while the engine
-holds the order (G with StopPx) is answered Replaced like any replace.
+holds the order (G with StopPx) is answered Replaced like any replace. DecisionPx
+(:data:`DECISION_PX_TAG`, user-defined 7200) carries the client's decision price for TCA.
 
 ClOrdIDs are unique per session in FIX, the engine's are global: the engine's id of a FIX
 order is ``<SenderCompID>:<ClOrdID>`` and the gateway maps every id back to the session that
@@ -100,6 +101,11 @@ from execflow.fix.session import Session
 log = logging.getLogger(__name__)
 
 SEP: Final = ":"
+DECISION_PX_TAG: Final = 7200
+"""DecisionPx, a user-defined field (FIX reserves 5000-9999 for fields agreed between the
+parties; neither FIX 4.4 nor 5.0 SP2 has one for a client's decision price): the price when
+the client decided to trade, TCA's decision benchmark (docs/tca.md, docs/fix.md). Optional on
+NewOrderSingle; a decimal at the instrument's price decimals."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +312,8 @@ class OrderGateway(BaseApplication):
             time_in_force=FIX_TO_TIF.get(fix_tif, fix_tif),
             expire_at=msg.get_timestamp(126) if 126 in msg else None, venue=self.venue,
             stop_price=msg.get_decimal(99) if 99 in msg else None,
+            # text: a malformed value is refused by order entry with its code (INVALID_DECIMAL)
+            decision_price=msg.get_str(DECISION_PX_TAG) if DECISION_PX_TAG in msg else None,
         )  # fmt: skip
         return self.entry.submit(req, cl_ord_id=engine_id, account=account)
 

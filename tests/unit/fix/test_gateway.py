@@ -240,3 +240,30 @@ def test_unsupported_message_type_gets_a_business_reject() -> None:
         await until(lambda: any(m.msg_type == "j" for m in c.app.app_messages))
 
     run("FIX.4.4", scenario)
+
+
+def test_decision_price_tag_is_the_orders_tca_decision_benchmark(begin: str) -> None:
+    """DecisionPx (user-defined tag 7200, docs/fix.md) reaches the engine's order as its
+    decision price, through the one order entry: exact at the price decimals, not held to
+    the tick (ACME trades in 0.05 ticks); a malformed one is Rejected with order entry's code."""
+    from execflow.fix.gateway import DECISION_PX_TAG
+
+    assert DECISION_PX_TAG == 7200
+
+    async def scenario(c: Client, s: SellSide) -> None:
+        c.send(nos("D1", t7200="99.42"))
+        (new,) = await c.wait(1, "D1")
+        assert new.get_str(150) == "0", new
+        assert s.engine.orders["CLIENT1:D1"].decision_px == 9942
+        c.send(nos("D2"))  # none given: TCA takes the arrival mid
+        (new,) = await c.wait(1, "D2")
+        assert new.get_str(150) == "0" and s.engine.orders["CLIENT1:D2"].decision_px is None
+        for cl, bad, code in (("D3", "99,42", "INVALID_DECIMAL"),
+                              ("D4", "99.425", "TOO_MANY_DECIMALS")):  # fmt: skip
+            c.send(nos(cl, t7200=bad))
+            (rej,) = await c.wait(1, cl)
+            assert (rej.get_str(150), rej.get_str(39)) == ("8", "8"), rej
+            assert rej.get_str(58).startswith(f"{code}: "), rej.get_str(58)
+            assert f"CLIENT1:{cl}" not in s.engine.orders
+
+    run(begin, scenario)

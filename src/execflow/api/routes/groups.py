@@ -135,7 +135,7 @@ async def submit_parent(body: ParentOrderBody, p: Auth, svc: Service) -> JSONRes
     req = ParentRequest(
         instrument=body.instrument, side=body.side, quantity=body.quantity, price=body.price,
         time_in_force=body.time_in_force, expire_at=body.expire_at, account=body.account,
-        cl_ord_id=body.cl_ord_id,
+        cl_ord_id=body.cl_ord_id, decision_price=body.decision_price,
     )  # fmt: skip
     ack = await svc.submit_parent(p, req)
     return JSONResponse(
