@@ -12,7 +12,7 @@ import inspect
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, get_type_hints
 
@@ -297,19 +297,19 @@ def amend(
             err_console.print(f"[red]rejected[/] {algo_id} [bold]UNKNOWN_ALGO[/]")
             raise typer.Exit(EXIT_NOT_FOUND)
         try:
-            q = None if qty is None else ins.qty(parse_decimal(qty, "quantity"))
-            px = None if price is None else ins.price(parse_decimal(price, "price"))
-            end_ns = None
-            if end is not None:
-                dt = datetime.fromisoformat(end.replace("Z", "+00:00"))
-                end_ns = int(dt.astimezone(UTC).timestamp() * 1e6) * 1000
-        except (InvalidValueError, ValueError) as exc:
-            err_console.print(f"[red]error:[/] {exc}")
+            when = None if end is None else datetime.fromisoformat(end.replace("Z", "+00:00"))
+        except ValueError:
+            err_console.print(f"[red]error:[/] --end {end!r}: ISO 8601, e.g. 2026-11-24T20:00:00Z")
             raise typer.Exit(EXIT_ERROR) from None
-        res = a.engine.execute(
-            AmendAlgo(cl_ord_id=algo_id, quantity=q, price=px, end_at=end_ns,
-                      participation_bps=parse_bps(rate, "rate"))
-        , origin=cli_origin())  # fmt: skip
+        bps = parse_bps(rate, "rate")
+        try:
+            cmd = OrderEntry(a.instruments).amend_algo(
+                algo_id, ins.id, quantity=qty, price=price, end_at=when,
+                participation_pct=None if bps is None else str(Decimal(bps) / 100),
+            )  # fmt: skip
+        except InvalidValueError as exc:
+            raise refused(exc, algo_id) from None
+        res = a.engine.execute(cmd, origin=cli_origin())
         if not res.ok:
             err_console.print(f"[red]rejected[/] {algo_id} [bold]{res.code}[/]: {res.reason}")
             raise typer.Exit(EXIT_REJECTED)

@@ -192,3 +192,13 @@ def test_bench_algos_small_run(tmp_path: Path) -> None:
     assert "child orders/s" in r.output and "self-checks ok" in r.output
     res = json.loads(res_path.read_text())
     assert res["result"]["ok"] is True and res["runs"][0]["children"] >= 20 * 4
+
+
+def test_amend_refusals_are_order_entry_s() -> None:
+    twap()
+    assert "--end 'soon'" in cli("amend", "T1", "--end", "soon", code=1)
+    out = cli("amend", "T1", "--qty", "10.5", code=2)  # AAPL trades whole shares
+    assert "rejected T1" in out and "quantity" in out
+    out = cli("amend", "T1", code=2)
+    assert "ALGO_AMEND_INVALID" in out and "give a new quantity" in out
+    assert "UNKNOWN_ALGO" in cli("amend", "NOPE", "--qty", "5", code=3)
