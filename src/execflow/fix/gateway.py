@@ -53,7 +53,6 @@ from execflow.application.instruments import InstrumentCatalog
 from execflow.application.order_entry import EntryError, OrderEntry, OrderInput
 from execflow.application.ports import RecordedEvent
 from execflow.application.runner import EngineRunner
-from execflow.domain.algos.params import AlgoKind
 from execflow.domain.commands import Command, SubmitAlgoOrder, SubmitOrder
 from execflow.domain.compliance.events import Origin, origin
 from execflow.domain.enums import OrderStatus, OrderType
@@ -153,7 +152,7 @@ class _FixOrder:
     #: third-party addressing of the NewOrderSingle, reversed for every report
     #: (OnBehalfOf* -> DeliverTo* and back)
     route: tuple[tuple[int, bytes], ...] = ()
-    algo: AlgoKind | None = None  # an algo order (TargetStrategy 847): G amends it
+    algo: bool = False  # an algo order (TargetStrategy 847): G amends it
 
 
 class OrderGateway(BaseApplication):
@@ -227,6 +226,8 @@ class OrderGateway(BaseApplication):
             fo.acked = o.venue_order_id is not None or o.status in (
                 OrderStatus.PENDING_TRIGGER, OrderStatus.TRIGGERED,
             ) or o.trigger_px is not None  # fmt: skip
+            fo.acked |= o.is_parent and o.status is not OrderStatus.INITIALIZED
+            fo.algo = o.is_parent  # a FIX parent is an algo order (847): G amends it
             self._track(fo, cl)
             n += 1
         return n
@@ -276,8 +277,7 @@ class OrderGateway(BaseApplication):
             self._reject_new(msg, sid, exc.code, exc.message, _ord_rej_reason(exc))
             return
         fo = _FixOrder(sid, engine_id, cl, cmd.instrument, msg.get_str(54))
-        if isinstance(cmd, SubmitAlgoOrder):
-            fo.algo = cmd.params.kind
+        fo.algo = isinstance(cmd, SubmitAlgoOrder)
         fo.route = tuple((dst, v) for src, dst in REVERSE_ROUTE if (v := msg.get(src)))
         self._track(fo, cl)
         ticket = self.runner.send(cmd, _origin(msg, sid))
@@ -337,7 +337,7 @@ class OrderGateway(BaseApplication):
             code = RejectCode.UNKNOWN_ORDER if fo is None else RejectCode.DUPLICATE_CL_ORD_ID
             self._cancel_reject(sid, fo, cl, orig, "2", code, f"{code}")
             return
-        if fo.algo is not None:
+        if fo.algo:
             self._amend_algo(msg, fo, cl, orig)
             return
         try:

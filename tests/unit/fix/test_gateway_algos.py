@@ -129,3 +129,25 @@ def test_bad_strategies_and_parameters_are_refused(begin: str) -> None:
         assert not any(k.startswith("CLIENT1:R") for k in s.engine.algos.algos)
 
     run(begin, scenario)
+
+
+def test_after_a_restart_an_algo_parent_is_known_as_one() -> None:
+    from execflow.application.instruments import InstrumentCatalog
+    from execflow.domain.enums import OrderType, Side
+    from execflow.domain.events import OrderInitialized, ParentAccepted
+    from execflow.domain.orders import Order
+    from execflow.fix.application import SessionID
+    from execflow.fix.gateway import AccountPermissions, OrderGateway
+    from tests.interop.sellside import ACME
+
+    sid = SessionID("FIX.4.4", "EXECFLOW", "CLIENT1")  # the acceptor's side
+    init = OrderInitialized(ts=1, cl_ord_id="CLIENT1:T1", account="ACC-1", instrument="ACME",
+                            side=Side.BUY, quantity=1000, order_type=OrderType.LIMIT,
+                            price=10_010, is_parent=True)  # fmt: skip
+    parent = Order(init)
+    parent.apply(ParentAccepted(ts=2, cl_ord_id="CLIENT1:T1"))
+    gw = OrderGateway(object(), InstrumentCatalog([ACME]),  # type: ignore[arg-type]
+                      {"CLIENT1": AccountPermissions.of("ACC-1")})  # fmt: skip
+    assert gw.load_existing([parent], [sid]) == 1
+    fo = gw._lookup(sid, "T1")
+    assert fo is not None and fo.algo and fo.acked  # a G amends it; no second New
