@@ -44,8 +44,8 @@ class AlgoApi:
             ins = catalog.get(st.instrument) if st is not None else None
             if st is None or parent is None or ins is None:
                 return None
-            kids = engine.core.parents.children.get(algo_id, ()) if children else ()
-            snaps = [OrderSnap.of(o) for c in kids if (o := engine.orders.get(c)) is not None]
+            kids = engine.algos.ctx.children(algo_id) if children else []
+            snaps = [OrderSnap.of(o) for o in kids]
             return algo_view(st, parent, ins), snaps
 
         found = await self.svc.on_engine(read)
