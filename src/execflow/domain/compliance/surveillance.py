@@ -481,6 +481,48 @@ class Surveillance:
             cands.popleft()
 
 
+SNAPSHOT_VERSION = 1
+
+
+class _Snapshot(msgspec.Struct, frozen=True):
+    version: int
+    config: bytes  # the thresholds the state was built with: another config folds anew
+    orders: list[_Order]
+    fills: list[_Fill]
+    days: list[tuple[str, str, date, _Day]]
+    spoof: list[tuple[int, _Order]]
+    raised: list[str]
+
+
+def dump(s: Surveillance) -> bytes:
+    """The rules' state (a snapshot: docs/adr/0008); :func:`load` reads it back."""
+    return msgspec.json.encode(
+        _Snapshot(
+            SNAPSHOT_VERSION,
+            msgspec.json.encode(s.config),
+            list(s._orders.values()),
+            list(s._fills),
+            [(a, i, d, day) for (a, i, d), day in s._days.items()],
+            list(s._spoof_candidates),
+            sorted(s.raised),
+        )
+    )
+
+
+def load(s: Surveillance, data: bytes) -> None:
+    """Restore :func:`dump`'s state into fresh rules; raise if it does not fit them."""
+    snap = msgspec.json.decode(data, type=_Snapshot)
+    if snap.version != SNAPSHOT_VERSION:
+        raise ValueError(f"surveillance snapshot version {snap.version}")
+    if snap.config != msgspec.json.encode(s.config):
+        raise ValueError("surveillance snapshot of other thresholds")
+    s._orders = {o.cl_ord_id: o for o in snap.orders}
+    s._fills = deque(snap.fills)
+    s._days = {(a, i, d): day for a, i, d, day in snap.days}
+    s._spoof_candidates = deque((ts, o) for ts, o in snap.spoof)
+    s.raised = set(snap.raised)
+
+
 def _alert(
     ts: int,
     alert_id: str,
