@@ -8,16 +8,19 @@ import time
 import httpx
 import jwt
 
-from execflow.domain.compliance.events import AUDIT_STREAM, CommandAudited
+from execflow.domain.compliance.events import AUDIT_STREAM, AuditedCommand, CommandAudited
 from tests.api.conftest import H_A, JWT_SECRET, Server, wait_for
 
 
-def audited(server: Server, ref: str) -> list[CommandAudited]:
+def audited(server: Server, ref: str) -> list[tuple[CommandAudited, AuditedCommand]]:
+    """(origin event, the command) for every command on order ``ref``."""
     store = server.ctx.app.store
     return [
-        r.event
+        (r.event, c)
         for r in store.read_stream(AUDIT_STREAM)
-        if isinstance(r.event, CommandAudited) and r.event.ref == ref
+        if isinstance(r.event, CommandAudited)
+        for c in r.event.commands
+        if c.ref == ref
     ]
 
 
@@ -31,13 +34,13 @@ def test_rest_commands_record_who_where_and_why(server: Server, client: httpx.Cl
     )
     assert r.status_code in (200, 202), r.text
     wait_for(lambda: len(audited(server, cl)) == 2)
-    submit, cancel = audited(server, cl)
-    assert (submit.command, submit.who, submit.where, submit.why) == (
+    (submit, s_cmd), (cancel, c_cmd) = audited(server, cl)
+    assert (s_cmd.command, submit.who, submit.where, submit.why) == (
         "submit", "key:a", "http:127.0.0.1", "",
     )  # fmt: skip
-    assert (cancel.command, cancel.who, cancel.where) == ("cancel", "key:a", "http:127.0.0.1")
+    assert (c_cmd.command, cancel.who, cancel.where) == ("cancel", "key:a", "http:127.0.0.1")
     assert cancel.why == "client called: fat finger"
-    assert submit.ok and cancel.ok
+    assert s_cmd.ok and c_cmd.ok
 
 
 def test_jwt_subject_is_the_who(server: Server, client: httpx.Client) -> None:
@@ -56,4 +59,4 @@ def test_jwt_subject_is_the_who(server: Server, client: httpx.Client) -> None:
     r = client.post("/v1/orders", json=body, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201, r.text
     wait_for(lambda: len(audited(server, cl)) == 1)
-    assert audited(server, cl)[0].who == "jwt:trader-7"
+    assert audited(server, cl)[0][0].who == "jwt:trader-7"

@@ -23,6 +23,7 @@ from execflow.application import engine_recovery
 from execflow.application.algos.context import EngineAlgoContext
 from execflow.application.algos.service import AlgoService
 from execflow.application.bus import MessageBus
+from execflow.application.command_audit import CommandAudit
 from execflow.application.context import EngineStats
 from execflow.application.core import UNMATCHED_STREAM, EngineCore, is_engine_stream, venue_order
 from execflow.application.emulator import MarketTick, TriggerMarketState, utc_midnight_after
@@ -50,11 +51,7 @@ from execflow.domain.commands import (
     SubmitOrder,
     SubmitParentOrder,
 )
-from execflow.domain.compliance.events import (
-    AUDIT_STREAM,
-    CommandAudited,
-    Origin,
-)
+from execflow.domain.compliance.events import Origin
 from execflow.domain.enums import ENGINE_HELD_STATUSES, OrderStatus
 from execflow.domain.errors import EngineNotIdleError, ExecflowError
 from execflow.domain.events import Event, UnmatchedVenueReport
@@ -106,6 +103,7 @@ class Engine:
         self.market = market if market is not None else TriggerMarketState()
         self.max_batch = max_batch
         self._inbox: deque[Ticket | VenueReport | MarketTick] = deque()
+        self._audit = CommandAudit()  # who/where/why of this batch's commands
         core = self.core = EngineCore(
             store, clock, instruments, self.bus, self.market, router or DefaultRouter(()),
             checks=checks, observers=observers, ack_timeout_ns=ack_timeout_ns,
@@ -301,6 +299,8 @@ class Engine:
             self.contingent.reconcile_dirty()
         if core.awaiting_ack:
             core.check_ack_timeouts()
+        if self._audit:
+            self._audit.flush(core.record, core.now())
         if self.uow.pending:
             self._commit(handled)
         return n
@@ -326,23 +326,8 @@ class Engine:
             result = CommandResult(False, getattr(cmd, "cl_ord_id", ""), "", exc.code, exc.message)
         ticket._staged = result
         self.uow.tickets.append(ticket)
-        origin = ticket.origin
-        if origin is None:  # the engine's own policies: their events say why
-            return
-        tag = cmd.__struct_config__.tag
-        self.core.record(
-            AUDIT_STREAM,
-            CommandAudited(
-                ts=self.core.now(),
-                command=tag if isinstance(tag, str) else type(cmd).__name__,
-                ref=str(getattr(cmd, "cl_ord_id", None) or getattr(cmd, "group_id", "")),
-                who=origin.who,
-                where=origin.where,
-                why=origin.why,
-                ok=result.ok,
-                code=result.code,
-            ),
-        )
+        if ticket.origin is not None:  # None: the engine's own policies, their events say why
+            self._audit.add(ticket.origin, cmd, result)
 
     def _cancel_group(self, cmd: CancelGroup) -> CommandResult:
         return self.contingent.cancel(cmd.group_id, self.core.now())

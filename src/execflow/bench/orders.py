@@ -326,7 +326,7 @@ def run(
         "pre_trade_risk": "on: every check configured (quantity, notional, collar, open orders, "
         "rate, position, gross/net exposure, daily loss, buying power), none binding",
         "audit_trail": "on: SHA-256 chain per event, Ed25519 checkpoint every 1,000 positions"
-        " (if the audit extra is installed), one CommandAudited event per command",
+        " (if the audit extra is installed), one CommandAudited event per origin and batch",
         "scenarios": results,
     }
 

@@ -155,9 +155,11 @@ def test_cli_cancel_records_the_os_user_and_the_reason(tmp_path: Path) -> None:
     assert [type(e) for e in events] == [CommandAudited, CommandAudited]
     submit, cancel = events
     assert isinstance(submit, CommandAudited) and isinstance(cancel, CommandAudited)
-    assert (submit.command, submit.ref, submit.where) == ("submit", "K1", "cli")
+    assert [(c.command, c.ref) for c in submit.commands] == [("submit", "K1")]
+    assert submit.where == "cli"
     assert submit.who == cancel.who == f"os:{getpass.getuser()}"
-    assert (cancel.command, cancel.why, cancel.ok) == ("cancel", "desk asked", True)
+    assert [(c.command, c.ok) for c in cancel.commands] == [("cancel", True)]
+    assert cancel.why == "desk asked"
 
 
 def test_fix_origin_is_the_sender_comp_id_and_text() -> None:
@@ -173,3 +175,29 @@ def test_fix_origin_is_the_sender_comp_id_and_text() -> None:
         "trader request",
     )
     assert _origin(Message.new("D", (11, "X2")), sid).why == ""
+
+
+def test_one_audit_event_per_origin_and_batch() -> None:
+    """Commands of one batch from one origin share one CommandAudited; another origin (or
+    another reason) gets its own; the engine's own commands get none."""
+    from execflow.adapters.clock import SimulatedClock
+    from execflow.adapters.reference import default_instruments
+    from execflow.adapters.store.memory import MemoryEventStore
+    from execflow.application.engine import Engine
+    from execflow.application.instruments import InstrumentCatalog
+    from execflow.domain.commands import CancelOrder
+    from execflow.domain.compliance.events import AUDIT_STREAM, CommandAudited, origin
+
+    store = MemoryEventStore()
+    engine = Engine(store, SimulatedClock(1), InstrumentCatalog(default_instruments()))
+    a, b = origin("key:a", "http:1.2.3.4"), origin("key:a", "http:1.2.3.4", "why not")
+    for cl, o in (("A1", a), ("A2", a), ("B1", b), ("X1", None)):
+        engine.send(CancelOrder(cl_ord_id=cl), o)
+    engine.process()
+    events = [r.event for r in store.read_stream(AUDIT_STREAM)]
+    assert all(isinstance(e, CommandAudited) for e in events)
+    got = [(e.why, [(c.command, c.ref, c.ok, c.code) for c in e.commands]) for e in events]  # type: ignore[attr-defined]
+    assert got == [
+        ("", [("cancel", "A1", False, "UNKNOWN_ORDER"), ("cancel", "A2", False, "UNKNOWN_ORDER")]),
+        ("why not", [("cancel", "B1", False, "UNKNOWN_ORDER")]),
+    ]

@@ -25,7 +25,7 @@ from execflow.analytics.regulatory.rule605 import report as r605
 from execflow.analytics.regulatory.rule606 import quarter_months
 from execflow.analytics.regulatory.rule606 import report as r606
 from execflow.cli.main import app
-from execflow.domain.compliance.events import AUDIT_STREAM, CommandAudited
+from execflow.domain.compliance.events import AUDIT_STREAM, AuditedCommand, CommandAudited
 from execflow.domain.compliance.surveillance import Surveillance, SurveillanceConfig
 from execflow.domain.enums import OrderType, Side, TimeInForce
 from execflow.domain.events import (
@@ -97,7 +97,8 @@ def store() -> MemoryEventStore:
     for cl, evs in streams.items():
         s.append(f"order-{cl}", 0, evs)
     s.append(AUDIT_STREAM, 0, [
-        CommandAudited(ts=T0, command="submit", ref="M1", who="key:a", where="http:10.0.0.1"),
+        CommandAudited(ts=T0, who="key:a", where="http:10.0.0.1",
+                       commands=(AuditedCommand(command="submit", ref="M1"),)),
     ])  # fmt: skip
     return s
 

@@ -131,11 +131,12 @@ def fold(records: Iterable[RecordedEvent]) -> Book:
             continue
         if t is CommandAudited:
             assert isinstance(ev, CommandAudited)
-            o = orders.get(ev.ref)
-            if o is not None and not o.who:
-                o.who, o.where = ev.who, ev.where
-            elif o is None and ev.command == "submit":
-                origins[ev.ref] = (ev.who, ev.where)
+            for c in ev.commands:
+                o = orders.get(c.ref)
+                if o is not None and not o.who:
+                    o.who, o.where = ev.who, ev.where
+                elif o is None and c.command.startswith("submit"):
+                    origins[c.ref] = (ev.who, ev.where)
             continue
         cl = getattr(ev, "cl_ord_id", None)
         o = orders.get(cl) if isinstance(cl, str) else None

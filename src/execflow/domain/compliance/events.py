@@ -37,17 +37,24 @@ def origin(who: str, where: str, why: str | None = None) -> Origin:
     return Origin(who=who, where=where, why=(why or "").strip()[:MAX_REASON])
 
 
-class CommandAudited(Event, frozen=True, kw_only=True, gc=False, tag="audit.command"):
-    """A command the engine handled: what (the command's tag and its order/group id), who,
-    from where, why, and the outcome."""
+class AuditedCommand(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    """One command: its tag, its order/group id, and the outcome."""
 
     command: str
     ref: str
+    ok: bool = True
+    code: str | None = None
+
+
+class CommandAudited(Event, frozen=True, kw_only=True, gc=False, tag="audit.command"):
+    """The commands of one engine batch from one origin: who, from where, why, and each
+    command with its outcome (one event per origin and batch keeps the cost per command to
+    a few bytes: docs/adr/0010)."""
+
     who: str
     where: str
     why: str = ""
-    ok: bool = True
-    code: str | None = None
+    commands: tuple[AuditedCommand, ...] = ()
 
 
 class ComplianceAlert(Event, frozen=True, kw_only=True, gc=False, tag="compliance.alert"):
