@@ -176,7 +176,8 @@ def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dic
     tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-")
     store: EventStore
     # the audit trail is on, as in production: every event hash-chained, a signed checkpoint
-    # every 1,000 positions (when the audit extra is installed), one CommandAudited per origin and batch
+    # every 1,000 positions (when the audit extra is installed), one CommandAudited per origin
+    # and batch
     signer = _bench_signer(Path(tmp.name))
     if store_kind == "memory":
         store = MemoryEventStore(signer=signer)
