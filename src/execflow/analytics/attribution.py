@@ -64,13 +64,13 @@ def with_dimensions(costs: pl.DataFrame, trades: pl.DataFrame | None = None) -> 
             .when(pl.col("_range") <= q2).then(pl.lit("MEDIUM", regimes))
             .otherwise(pl.lit("HIGH", regimes)).alias("vol_regime")
         ).select("instrument", "_day", "vol_regime")  # fmt: skip
-        c = c.join(adv, on="instrument", how="left", maintain_order="left").join(
-            daily, on=["instrument", "_day"], how="left", maintain_order="left"
+        c = c.join(adv, on="instrument", how="left").join(
+            daily, on=["instrument", "_day"], how="left"
         )
     else:
         adv = c.group_by("instrument", "_day").agg(pl.col("quantity").sum().alias("_v"))
         adv = adv.group_by("instrument").agg(pl.col("_v").mean().alias("_adv"))
-        c = c.join(adv, on="instrument", how="left", maintain_order="left").with_columns(
+        c = c.join(adv, on="instrument", how="left").with_columns(
             pl.lit(None, regimes).alias("vol_regime")
         )
     pct = pl.col("quantity").cast(pl.Float64) / pl.col("_adv")

@@ -192,7 +192,8 @@ def run_tca(
         inputs.fills, inputs.orders, inputs.scales, quotes=inputs.quotes, trades=inputs.trades,
         level=level,
     )  # fmt: skip
-    costs = costs.filter(pl.col("arrival_px").is_not_null())
+    # in order: the same inputs give the same report, sums added in the same order
+    costs = costs.filter(pl.col("arrival_px").is_not_null()).sort("cl_ord_id")
     dims = [d for d in dimensions if d != "algo" or "algo" in costs.columns]
     attr = attribute(costs, dims, trades=inputs.trades) if costs.height else {}
     custom = evaluate(metrics, {"fills": fm, "orders": costs}, group_by) if metrics else {}
