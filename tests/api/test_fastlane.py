@@ -46,6 +46,8 @@ BODIES: list[tuple[Any, bool]] = [
     ({**BASE, "time_in_force": "day"}, False),
     ({**BASE, "order_type": "STOP"}, True),  # valid JSON, then 422 STOP_PRICE_MISSING
     ({**BASE, "order_type": "STOP", "stop_price": "1.00"}, True),
+    ({**BASE, "price": "1.00", "decision_price": "0.995"}, True),
+    ({**BASE, "decision_price": "-1"}, False),
     ({**BASE, "stop_price": "1.00", "price": "1.05", "time_in_force": "GTC"}, True),
     ({**BASE, "order_type": "MARKET_IF_TOUCHED", "stop_price": "1.00"}, True),
     ({**BASE, "order_type": "LIMIT_IF_TOUCHED", "stop_price": "1.00", "price": "1.01"}, True),

@@ -78,7 +78,7 @@ class OrderEntryLane:
                 time_in_force=order.time_in_force, account=order.account,
                 cl_ord_id=order.cl_ord_id, venue=order.venue, stop_price=order.stop_price,
                 trail_offset=order.trail_offset, trail_bps=order.trail_bps,
-                parent_id=order.parent_id,
+                parent_id=order.parent_id, decision_price=order.decision_price,
             )  # fmt: skip
             ack = await self.ctx.service.submit(p, req)
         except ApiError as exc:

@@ -50,6 +50,7 @@ class SubmitOrderWire(msgspec.Struct, forbid_unknown_fields=True):
     trail_offset: Decimal | None = None
     trail_bps: Bps | None = None
     parent_id: Id | None = None
+    decision_price: Decimal | None = None  # TCA's decision benchmark (docs/tca.md)
 
 
 submit_decoder = msgspec.json.Decoder(SubmitOrderWire)
