@@ -243,6 +243,7 @@ class App:
     snapshot_every: int = DEFAULT_SNAPSHOT_EVERY
     recovered_position: int = 0
     last_snapshot: int = 0
+    lease_owner: str = ""
 
     def checkpoint(self) -> bool:
         """Snapshot every consumer at the engine's position; only when the engine is idle
@@ -360,6 +361,7 @@ def build_app(
     if config.tca_reports and not read_only:
         app.tca_reports = daily_tca_reports(app, sessions)
     app.lease, app.read_only = lease, read_only
+    app.lease_owner = owner if owner is not None else process_name()
     app.snapshot_every = snapshot_every
     app.recovery = Recovery(store, snapshots)
     try:
@@ -430,6 +432,8 @@ def _start(
         if engine.reconcile(skip=restored):
             engine.run_until_idle()
         engine.run_until_idle()  # commit what a crash left unsettled or undelivered
+        if recovery.position > 0:  # a restart: say so in the log (left out of its hash)
+            record_restart(app, recovery)
         app.recovered_position = engine.position
         if engine.position == 0:
             app.checkpoint()  # the venues as they start: replay needs a first snapshot
@@ -447,6 +451,21 @@ def _start(
 
         app.keeper = LeaseKeeper(app.lease, app.lease.ttl_s / 3)
         app.keeper.start()
+
+
+def record_restart(app: App, recovery: Recovery) -> None:
+    """The restart marker: an :class:`EngineRestarted` event, committed before any command."""
+    from execflow.domain.events import RESTART_STREAM, EngineRestarted
+
+    app.engine.record(
+        RESTART_STREAM,
+        EngineRestarted(
+            ts=app.clock.now_ns(), position=recovery.position,
+            snapshot_position=min(recovery.starts.values(), default=0),
+            events_read=recovery.events_read, owner=app.lease_owner,
+        ),
+    )  # fmt: skip
+    app.engine.run_until_idle()
 
 
 def load_fee_schedule(path: Path | None) -> FeeSchedule:

@@ -22,9 +22,10 @@ from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.engine_snapshot import GroupState, OrderState
 from execflow.bootstrap import open_snapshots
 from execflow.config import Config
+from execflow.domain.events import RESTART_STREAM, EngineRestarted
 from execflow.domain.groups import Group
 from execflow.domain.orders import Order
-from execflow.sim.session import SessionConfig, TradingSession, canonical_digest
+from execflow.sim.session import SessionConfig, TradingSession, canonical_digest, log_digest
 
 SEED = 11
 DURATION = 240
@@ -47,7 +48,7 @@ def engine_state(s: TradingSession) -> dict[str, Any]:
     groups = {
         g: tuple(getattr(x, f) for f in x.__slots__) for g, x in core.contingent.groups.items()
     }
-    versions = dict(core.stream_versions)
+    versions = {k: v for k, v in core.stream_versions.items() if k != RESTART_STREAM}
     return {
         "orders": orders, "groups": groups, "seen": set(core.seen_exec_ids),
         "versions": versions, "unmatched": list(core.unmatched),
@@ -123,6 +124,12 @@ def test_restart_from_a_mid_way_snapshot_is_the_uninterrupted_run(
         assert 0 < starts["engine"] < stopped_at
         assert 0 < starts["settlement"] < stopped_at
         second.run()
+        markers = [r.event for r in second.store.read_stream(RESTART_STREAM)]
+        assert len(markers) == 1 and isinstance(markers[0], EngineRestarted)
+        assert markers[0].position == stopped_at
+        assert markers[0].snapshot_position == min(starts.values())
+        # the marker is in the log, and only the canonical hash leaves it out
+        assert log_digest(second.store) != log_digest(ref.store)
         assert canonical_digest(second.store) == canonical_digest(ref.store)
         assert engine_state(second) == engine_state(ref)
         assert settlement_state(second) == settlement_state(ref)
@@ -175,3 +182,39 @@ def test_unusable_snapshots_are_ignored_with_a_warning_and_the_log_folded(
         assert settlement_state(again) == want_settlement
     finally:
         _close(again)
+
+
+def test_a_writer_start_on_a_log_records_a_restart_marker(tmp_path: Path) -> None:
+    from execflow.adapters.clock import SimulatedClock
+    from execflow.bootstrap import build_app
+    from execflow.domain.commands import SubmitOrder
+    from execflow.domain.enums import OrderType
+
+    cfg = Config(data_dir=tmp_path / "d", store="sqlite")
+    clock = SimulatedClock(1_764_000_000 * 10**9)
+    app = build_app(cfg, clock=clock, tune_gc=False, settlement=False)
+    try:
+        assert app.store.stream_version(RESTART_STREAM) == 0  # a first start: no marker
+        app.engine.execute(SubmitOrder(
+            cl_ord_id="R-1", account="ACC", instrument="AAPL", side=1, order_type=OrderType.MARKET,
+            quantity=100,
+        ))  # fmt: skip
+        app.engine.run_until_idle()
+        end = app.engine.position
+    finally:
+        app.close()
+    for n in (1, 2):
+        app = build_app(cfg, clock=clock, tune_gc=False, settlement=False, owner="test restart")
+        try:
+            markers = [r.event for r in app.store.read_stream(RESTART_STREAM)]
+            assert len(markers) == n
+            last = markers[-1]
+            assert isinstance(last, EngineRestarted)
+            assert last.owner == "test restart"
+            assert last.position == end and last.snapshot_position == end  # clean shutdown
+            assert last.events_read == 0
+            end = app.engine.position  # the marker itself
+        finally:
+            app.close()
+    with build_app(cfg, read_only=True, settlement=False) as reader:
+        assert reader.store.stream_version(RESTART_STREAM) == 2  # a reader records nothing

@@ -255,6 +255,21 @@ class UnmatchedVenueReport(Event, frozen=True, kw_only=True, gc=False, tag="venu
     exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
+class EngineRestarted(Event, frozen=True, kw_only=True, gc=False, tag="engine.restarted"):
+    """A writer started on a log that already had events (a restart marker, stream
+    ``engine-restarts``): where recovery ended, from which snapshot position it folded, how
+    many events it read, and who started. An uninterrupted run has none, so the log's
+    canonical hash leaves these out (docs/adr/0010-state-snapshots.md)."""
+
+    position: int
+    snapshot_position: int
+    events_read: int
+    owner: str = ""
+
+
+RESTART_STREAM = "engine-restarts"
+
+
 ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
     OrderInitialized,
     OrderDenied,
@@ -343,7 +358,7 @@ def register_event_types(*types: type[Event]) -> None:
     _codec.register(types)
 
 
-register_event_types(*ORDER_EVENT_TYPES, *GROUP_EVENT_TYPES, UnmatchedVenueReport)
+register_event_types(*ORDER_EVENT_TYPES, *GROUP_EVENT_TYPES, UnmatchedVenueReport, EngineRestarted)
 
 
 def event_type_name(event: Event) -> str:

@@ -39,7 +39,7 @@ from execflow.bootstrap import (
 from execflow.config import Config, StoreKind
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
-from execflow.domain.events import encode_event
+from execflow.domain.events import RESTART_STREAM, EngineRestarted, encode_event
 from execflow.domain.marketdata import MarketDataEvent, Quote, Trade
 from execflow.domain.orders import Order
 from execflow.extras import available
@@ -202,6 +202,15 @@ class TradingSession:
             self.engine.market.update_bbo(ins.id, bid, ask)
         if not last:
             self.recovery.checkpoint(0)  # the venue as it starts: the first snapshot
+        else:  # the restart marker, committed with the first batch (left out of the hash)
+            self.engine.record(
+                RESTART_STREAM,
+                EngineRestarted(
+                    ts=self.clock.now_ns(), position=self.recovery.position,
+                    snapshot_position=min(self.recovery.starts.values(), default=0),
+                    events_read=self.recovery.events_read, owner=process_name(),
+                ),
+            )  # fmt: skip
         self._last_checkpoint = self.engine.position
         self._rebuild_strategy()
 
@@ -422,8 +431,8 @@ def log_digest(store: EventStore) -> str:
     return h.hexdigest()
 
 
-RESTART_MARKERS: frozenset[str] = frozenset()
-"""Event types a restart itself writes (left out of :func:`canonical_digest`); none today."""
+RESTART_MARKERS: frozenset[str] = frozenset({"EngineRestarted"})
+"""Event types a restart itself writes (left out of :func:`canonical_digest`)."""
 
 
 def canonical_digest(store: EventStore) -> str:
