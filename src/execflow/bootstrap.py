@@ -301,7 +301,7 @@ def build_app(
     owner: str | None = None,
     consumers: Sequence[RecoveryConsumer] = (),
     snapshots: SnapshotStore | None = None,
-    snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+    snapshot_every: int | None = None,
     bus: MessageBus | None = None,
 ) -> App:
     """Build the engine for ``config``; recover its state from the store unless told not to.
@@ -362,7 +362,7 @@ def build_app(
         app.tca_reports = daily_tca_reports(app, sessions)
     app.lease, app.read_only = lease, read_only
     app.lease_owner = owner if owner is not None else process_name()
-    app.snapshot_every = snapshot_every
+    app.snapshot_every = config.snapshot_every if snapshot_every is None else snapshot_every
     app.recovery = Recovery(store, snapshots)
     try:
         _start(app, recover=recover, tune_gc=tune_gc, settlement=settlement, consumers=consumers)

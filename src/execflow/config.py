@@ -52,6 +52,7 @@ class Config:
     audit_checkpoint_every: int = 1000  # docs/adr/0010
     compliance_config: Path | None = None  # Path("default"): built-in thresholds
     tca_reports: bool = False  # the daily TCA report at each session close (docs/tca.md)
+    snapshot_every: int = 50_000  # events between two state snapshots of a writer (ADR 11)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -73,6 +74,7 @@ class Config:
             nats_url=env.get("EXECFLOW_NATS_URL") or None,
             nats_stream=env.get("EXECFLOW_NATS_STREAM", "EXECFLOW_EVENTS"),
             lease_ttl_s=float(env.get("EXECFLOW_LEASE_TTL", "10")),
+            snapshot_every=int(env.get("EXECFLOW_SNAPSHOT_EVERY", "50000")),
             fee_config=Path(env["EXECFLOW_FEE_CONFIG"]) if env.get("EXECFLOW_FEE_CONFIG") else None,
             audit_checkpoint_every=int(env.get("EXECFLOW_AUDIT_CHECKPOINT_EVERY", "1000")),
             compliance_config=Path(env["EXECFLOW_COMPLIANCE_CONFIG"])

@@ -1,4 +1,4 @@
-"""Snapshots of the engine and of the settlement desk (docs/adr/0010-state-snapshots.md).
+"""Snapshots of the engine and of the settlement desk (docs/adr/0011-state-snapshots.md).
 
 * A snapshot never changes behaviour: a seeded session stopped mid-way (after a snapshot, with
   events after it), restarted from snapshot + tail and run to the close ends with the log

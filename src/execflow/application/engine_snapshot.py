@@ -1,4 +1,4 @@
-"""The engine's folded state as a snapshot (docs/adr/0010-state-snapshots.md).
+"""The engine's folded state as a snapshot (docs/adr/0011-state-snapshots.md).
 
 What the recovery fold builds, and nothing it derives: every order aggregate, every
 contingent group, every algorithm's state, the unmatched venue reports, the execution ids

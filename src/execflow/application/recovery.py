@@ -74,7 +74,7 @@ class Recovery:
 
         The cyclic garbage collector is off meanwhile: recovery builds millions of long-lived
         objects and no cycles worth collecting, and full collections triggered by those
-        allocations cost a large part of a start-up (docs/adr/0010-state-snapshots.md)."""
+        allocations cost a large part of a start-up (docs/adr/0011-state-snapshots.md)."""
         enabled = gc.isenabled()
         gc.disable()
         try:

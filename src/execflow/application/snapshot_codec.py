@@ -1,4 +1,4 @@
-"""The envelope every state snapshot is stored in (docs/adr/0010-state-snapshots.md).
+"""The envelope every state snapshot is stored in (docs/adr/0011-state-snapshots.md).
 
 ``EXSNAP`` + a one-line header (kind, schema version, CRC-32 and length of the payload) + the
 payload (msgpack of the consumer's msgspec structs; never pickle). :func:`open_envelope`

@@ -133,22 +133,37 @@ def _orders_list(data_dir: Path) -> float:
     return wall
 
 
+def _loadavg() -> float:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
 def run(
     events: int = 1_000_000,
     repetitions: int = 3,
     data_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    reuse: bool = False,
 ) -> dict[str, Any]:
+    """``reuse``: ``data_dir`` already holds a generated log: do not generate another."""
     import tempfile
+
+    from execflow import __version__
 
     tmp = None
     if data_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-recovery-")
         data_dir = Path(tmp.name)
     try:
+        load_before = _loadavg()
         t = time.perf_counter()
-        written = generate(data_dir, events, progress)
-        gen_s = time.perf_counter() - t
+        if reuse and (data_dir / "events.db").exists():
+            written, gen_s = -1, 0.0
+        else:
+            written = generate(data_dir, events, progress)
+            gen_s = time.perf_counter() - t
         if progress is not None:
             progress("first start (full fold) and clean shutdown: snapshots")
         first = _startup(data_dir, close=True)
@@ -165,10 +180,15 @@ def run(
         su = [s["startup_s"] for s in starts]
         return {
             "benchmark": "recovery",
-            "events": written,
+            "events": written if written >= 0 else first["position"],
+            "log_events_after_first_start": first["position"],
             "orders": starts[-1]["orders"],
             "generate_s": round(gen_s, 3),
             "first_start_full_fold_s": round(first["startup_s"], 3),
+            "first_start_events_read": first["events_read"],
+            "loadavg_before": load_before,
+            "loadavg_after": _loadavg(),
+            "execflow": __version__,
             "startup_s": {"min": round(min(su), 3), "median": round(statistics.median(su), 3),
                           "runs": [round(x, 3) for x in su]},
             "startup_events_read": starts[-1]["events_read"],

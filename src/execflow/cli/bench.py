@@ -169,13 +169,16 @@ def recovery(
         Path | None, typer.Option(help="where to generate the log (default: a temp dir)")
     ] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+    reuse: Annotated[
+        bool, typer.Option(help="--data-dir already holds a generated log: use it as it is")
+    ] = False,
 ) -> None:
     """Start-up on a large log: engine start-up (build_app: lease, one recovery pass, venue
     restore) and the whole `execflow orders list` command, fresh process each, min/median."""
     from execflow.bench.recovery import run
 
     with console.status("running") as status:
-        res = run(events, repetitions, data_dir, progress=status.update)
+        res = run(events, repetitions, data_dir, progress=status.update, reuse=reuse)
     t = Table(title=f"bench recovery: {res['events']:,} events, {res['orders']:,} orders, "
               f"nproc {res['nproc']}, Python {res['python']}")  # fmt: skip
     for col in ("measure", "min s", "median s", "goal s"):
@@ -186,8 +189,10 @@ def recovery(
               f"{res['orders_list_s']['median']:.3f}", "< 0.5")  # fmt: skip
     console.print(t)
     console.print(
-        f"generated in {res['generate_s']} s; first start (full fold) "
-        f"{res['first_start_full_fold_s']} s; start-up read {res['startup_events_read']:,} events"
+        f"{res['log_events_after_first_start']:,} events after the first start; generated in "
+        f"{res['generate_s']} s; first start (full fold) {res['first_start_full_fold_s']} s; "
+        f"start-up read {res['startup_events_read']:,} events; load average "
+        f"{res['loadavg_before']} -> {res['loadavg_after']} on {res['nproc']} cores"
     )
     _write_json(res, json_path)
 

@@ -17,7 +17,7 @@ GROUPS = (
 )  # fmt: skip
 """The top-level commands, in help order. Each is imported only when it runs (or for help):
 ``execflow orders list`` does not pay for importing the FIX engine, the benchmarks or the
-API server (docs/adr/0010-state-snapshots.md: start-up of the read path)."""
+API server (docs/adr/0011-state-snapshots.md: start-up of the read path)."""
 
 
 _wired: set[str] = set()

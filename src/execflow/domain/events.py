@@ -259,7 +259,7 @@ class EngineRestarted(Event, frozen=True, kw_only=True, gc=False, tag="engine.re
     """A writer started on a log that already had events (a restart marker, stream
     ``engine-restarts``): where recovery ended, from which snapshot position it folded, how
     many events it read, and who started. An uninterrupted run has none, so the log's
-    canonical hash leaves these out (docs/adr/0010-state-snapshots.md)."""
+    canonical hash leaves these out (docs/adr/0011-state-snapshots.md)."""
 
     position: int
     snapshot_position: int

@@ -1,4 +1,4 @@
-"""The settlement desk's folded state as a snapshot (docs/adr/0010-state-snapshots.md).
+"""The settlement desk's folded state as a snapshot (docs/adr/0011-state-snapshots.md).
 
 Everything the :class:`~execflow.application.settlement.service.SettlementService` folds from
 the log: the order facts a fill is settled from, the fills already settled, every obligation as
