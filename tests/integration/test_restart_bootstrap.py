@@ -58,9 +58,7 @@ def test_clean_restart_writes_nothing_and_keeps_the_queue(tmp_path: Path) -> Non
         assert isinstance(venue, PaperVenue)
         # no event from the restart itself but its marker (left out of the canonical hash)
         assert app.engine.position == position + 1
-        assert [type(r.event).__name__ for r in app.store.read_all(position)] == [
-            "EngineRestarted"
-        ]
+        assert [type(r.event).__name__ for r in app.store.read_all(position)] == ["EngineRestarted"]
         assert app.engine.orders["DAY-1"].status is OrderStatus.ACCEPTED
         assert venue.queue_position("DAY-1") == queue
         assert app.recovery is not None and app.recovery.starts["venue:PAPER"] == position
@@ -108,9 +106,7 @@ def test_unusable_venue_snapshot_is_ignored_with_a_warning(
         venue = app.venues["PAPER"]
         assert isinstance(venue, PaperVenue)
         assert venue.order_state("DAY-1") == "OPEN"
-        assert [type(r.event).__name__ for r in app.store.read_all(position)] == [
-            "EngineRestarted"
-        ]
+        assert [type(r.event).__name__ for r in app.store.read_all(position)] == ["EngineRestarted"]
     finally:
         app.close()
 
