@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from execflow.adapters.reference import default_instruments
 from execflow.api.auth import KeyRing, Principal
 from execflow.api.errors import ApiError
 from execflow.api.metrics import ApiMetrics
@@ -22,6 +23,7 @@ from execflow.api.settings import ApiSettings
 from execflow.api.streaming import EventRenderer, close_feed, make_feed, max_queue_depth
 from execflow.application.bus import MessageBus
 from execflow.application.feed import EventFeed
+from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import RecordedEvent, VenuePort
 from execflow.application.projections.execution import ExecutionProjection
 from execflow.application.projections.positions import PositionsProjection
@@ -101,7 +103,10 @@ def build_context(
     settings = settings or ApiSettings()
     owns = app is None
     index = OrderIndex()
-    positions = Guarded(PositionsProjection())
+    # the positions keep money at each instrument's currency scale: they know the instruments
+    # before the recovery pass feeds them
+    instruments = app.instruments if app is not None else InstrumentCatalog(default_instruments())
+    positions = Guarded(PositionsProjection(instruments.get))
     execution = Guarded(ExecutionProjection(retain_terminal=10_000))
     read_models: dict[str, Callable[[Sequence[RecordedEvent]], None]] = {
         "api-orders": index, "api-positions": positions, "api-execution": execution,
@@ -110,7 +115,9 @@ def build_context(
         # the read models join the engine's one recovery pass (no second read of the log)
         bus = MessageBus()
         consumers = [ProjectionRecovery(n, p, bus) for n, p in read_models.items()]
-        app = build_app(config, venues=venues, consumers=consumers, bus=bus)
+        app = build_app(
+            config, venues=venues, consumers=consumers, bus=bus, instruments=list(instruments)
+        )
         last = app.engine.position
     else:
         last = attach(app.engine.bus, app.store, list(read_models.values()))

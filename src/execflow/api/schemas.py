@@ -533,7 +533,11 @@ class PositionOut(BaseModel):
     currency: str | None
     net_quantity: str = Field(description="signed: negative is short")
     average_cost: str | None
-    realized_pnl: str = Field(description="in the instrument's currency, average-cost method")
+    realized_pnl: str = Field(
+        description="in the instrument's currency, average-cost method, net of fees: the "
+        "settlement book's realised P&L for the same fills (each fill's cash rounded to the "
+        "currency's minor unit)"
+    )
     traded_quantity: str
     fills: int
 

@@ -19,7 +19,7 @@ from execflow.application.projections.positions import Position
 from execflow.domain.enums import Side
 from execflow.domain.events import event_type_name, to_builtins
 from execflow.domain.instruments import Instrument
-from execflow.domain.numbers import from_scaled, ratio_to_decimal
+from execflow.domain.numbers import currency_decimals, from_scaled, ratio_to_decimal
 from execflow.domain.orders import Order
 
 PRICE_FIELDS = frozenset(
@@ -160,6 +160,14 @@ def _money(value: Fraction, ins: Instrument | None) -> str:
     return str(ratio_to_decimal(value * ins.multiplier, ins.price_decimals + ins.qty_decimals, 2))
 
 
+def realised_str(p: Position, ins: Instrument | None) -> str:
+    """Realised P&L in the currency, net of fees, as the settlement book has it for the same
+    fills (per-fill cash rounded to the minor unit; the position keeper's money measure)."""
+    if ins is None:  # no currency scale known: the gross in price units
+        return _money(Fraction(p.realized), ins)
+    return str(from_scaled(round(p.realised), currency_decimals(ins.currency)))
+
+
 def position_view(p: Position, catalog: InstrumentCatalog) -> dict[str, Any]:
     ins = catalog.get(p.instrument)
     avg = p.avg_cost
@@ -169,7 +177,7 @@ def position_view(p: Position, catalog: InstrumentCatalog) -> dict[str, Any]:
         "currency": ins.currency if ins else None,
         "net_quantity": qty_str(ins, p.net_qty),
         "average_cost": None if avg is None else str(ratio_to_decimal(avg, _pd(ins), 4)),
-        "realized_pnl": _money(Fraction(p.realized), ins),
+        "realized_pnl": realised_str(p, ins),
         "traded_quantity": qty_str(ins, p.traded_qty),
         "fills": p.fills,
     }

@@ -124,7 +124,7 @@ class _Setup:
             checks=[self.risk], observers=[self.risk],
         )  # fmt: skip
         self.risk.attach(self.engine)
-        self.positions = PositionsProjection()
+        self.positions = PositionsProjection(InstrumentCatalog([ins]).get)
         self.engine.bus.subscribe(self.positions, "positions")
         self.engine.bus.subscribe(self._on_events, "bench-client")
         self.batch = batch

@@ -154,7 +154,7 @@ class TradingSession:
             fees=load_fee_schedule(cfg.fee_config),
         )  # fmt: skip
         self.tape: list[MarketDataEvent] = []
-        self.positions = PositionsProjection()
+        self.positions = PositionsProjection(self.catalog.get)
         # settlement calendars are the 'settlement' extra: without it the session trades only
         self.settlement: SettlementDesk | None = None
         if available("holidays"):

@@ -283,6 +283,7 @@ class RiskBook:
             pos = self.position(o.account, ins)
             side = int(o.side)
             if o.cum_qty:
+                pos.position.book(side * o.cum_qty, o.cum_notional)  # the keeper: every fill
                 if o.last_ts < start:  # filled before today (by its last event): carried
                     n, c = prior.get((o.account, o.instrument), (0, 0))
                     prior[(o.account, o.instrument)] = (
@@ -290,7 +291,6 @@ class RiskBook:
                         c - side * o.cum_notional,
                     )
                 else:
-                    pos.net += side * o.cum_qty
                     pos.cash -= side * o.cum_notional
                 lf = last_fill.get(o.instrument)
                 if lf is None or o.last_ts >= lf[0]:
@@ -307,7 +307,6 @@ class RiskBook:
         for (acct, ins_id), (n, c) in prior.items():
             p = self.positions[(acct, ins_id)]
             mark = p.inst.mark(self.market)
-            p.net += n
             p.cash += c if mark is None else -n * mark
         for ist in self.insts.values():
             self.revalue_instrument(ist)

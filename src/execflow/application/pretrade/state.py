@@ -2,10 +2,11 @@
 exposure, P&L and buying power. Integers only, O(1) per order event or fill, O(positions in the
 instrument) per market data tick.
 
-Per (account, instrument) ``Pos`` holds ``net`` (filled, signed), ``buy``/``sell`` (leaves of
-the open orders, reserved when an order is sent) and ``cash`` (signed price*qty units of today's
-fills, rebased at each day start). Its contributions, in currency minor units at the instrument's
-reference price ``px``:
+Per (account, instrument) ``Pos`` holds the position itself in the one position keeper
+(``position``, :class:`execflow.domain.positions.Position`: ``net`` is its net quantity, filled,
+signed), ``buy``/``sell`` (leaves of the open orders, reserved when an order is sent) and
+``cash`` (signed price*qty units of today's fills, rebased at each day start). Its
+contributions, in currency minor units at the instrument's reference price ``px``:
 
 * worst-case long ``(net + buy) * px`` and short ``(net - sell) * px``: the net exposure can be
   anything between their sums, so ``net = max(sum long, -sum short)``;
@@ -24,6 +25,7 @@ from collections import deque
 from execflow.application.market_view import MarketState
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import currency_decimals
+from execflow.domain.positions import Position
 
 
 class InstrumentState:
@@ -161,8 +163,8 @@ class Pos:
         "fees",
         "inst",
         "levels",
-        "net",
         "open_orders",
+        "position",
         "sell",
         "watch",
         "watch_gen",
@@ -172,7 +174,7 @@ class Pos:
         self.account = account
         self.inst = inst
         self.book = account.book(inst.instrument.currency)
-        self.net = 0
+        self.position = Position(account.id, str(inst.id))  # the keeper: filled quantity
         self.buy = 0
         self.sell = 0
         self.cash = 0
@@ -184,9 +186,18 @@ class Pos:
         self.watch_gen = -1
         self.c_gross = self.c_long = self.c_short = self.c_pnl = self.c_spent = 0
 
+    @property
+    def net(self) -> int:
+        """The position's net quantity (filled, signed)."""
+        return self.position.net_qty
+
+    @net.setter
+    def net(self, value: int) -> None:  # tests set up a position directly
+        self.position.net_qty = value
+
     # -- contributions at a price (pure; on every check: ceil/floor inlined) -------------------
     def gross_at(self, px: int, buy: int, sell: int) -> int:
-        net = self.net
+        net = self.position.net_qty
         lw = net + buy
         sw = net - sell
         lw = lw if lw >= 0 else -lw
@@ -196,11 +207,11 @@ class Pos:
 
     def long_at(self, px: int, buy: int) -> int:
         inst = self.inst
-        return -(-(self.net + buy) * px * inst._num // inst._den)
+        return -(-(self.position.net_qty + buy) * px * inst._num // inst._den)
 
     def short_at(self, px: int, sell: int) -> int:
         inst = self.inst
-        return (self.net - sell) * px * inst._num // inst._den
+        return (self.position.net_qty - sell) * px * inst._num // inst._den
 
     def spent_at(self, px: int, buy: int) -> int:
         inst = self.inst
@@ -212,7 +223,7 @@ class Pos:
         p = 0 if px is None else px
         inst = self.inst
         num, den = inst._num, inst._den
-        net = self.net
+        net = self.position.net_qty
         buy = self.buy
         cash = self.cash
         lw = net + buy
@@ -245,21 +256,23 @@ class Pos:
         self.c_spent = spent
 
     def fill(self, side: int, qty: int, px: int, fee: int = 0) -> None:
-        self.net += side * qty
+        position = self.position
+        position.apply_fill(side * qty, px)
+        position.fees += fee
         self.cash -= side * qty * px
         self.fees += fee
 
     def roll_day(self, px: int | None) -> None:
         """Start a new trading day: today's P&L restarts at 0 for the position held."""
         if px is not None:
-            self.cash = -self.net * px
+            self.cash = -self.position.net_qty * px
             self.fees = 0
         # without any price the carried cash is kept: P&L since the position was opened
 
     def long_worst(self) -> int:
-        return self.net + self.buy
+        return self.position.net_qty + self.buy
 
     def short_worst(self) -> int:
         """Largest short the open orders allow, as a positive quantity (0 if none)."""
-        s = self.sell - self.net
+        s = self.sell - self.position.net_qty
         return s if s > 0 else 0

@@ -2,6 +2,8 @@
 
 Inputs are trades as signed quantity and signed cash flow in minor units of the trade currency
 (a buy pays: negative cash; a sell receives: positive), i.e. exactly what the ledger books.
+Average cost is the position keeper's (:mod:`execflow.domain.positions`), so the positions view
+and the settlement book agree; FIFO lots are settlement's own.
 Arithmetic is exact (``Fraction``): splitting a lot or an average cost never rounds, so when a
 position is flat both methods give the same realised P&L, the sum of its cash flows. Amounts are
 rounded half-even to minor units only when returned as :class:`Money`.
@@ -15,6 +17,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from execflow.domain.numbers import Money
+from execflow.domain.positions import Position
 
 
 class CostMethod(StrEnum):
@@ -54,26 +57,12 @@ def _sign(x: int) -> int:
 
 
 def average_cost(trades: list[PnLTrade]) -> PnLState:
-    qty, basis, realised = 0, Fraction(0), Fraction(0)
+    """Average cost: the position keeper's money measure (:meth:`Position.add_trade`), the same
+    P&L the positions view shows for these trades."""
+    pos = Position("", "")
     for t in trades:
-        q, f = t.signed_qty, Fraction(t.cash)
-        if q == 0:
-            realised += f
-            continue
-        if qty == 0 or _sign(qty) == _sign(q):
-            qty += q
-            basis += f
-            continue
-        closing = min(abs(q), abs(qty))
-        released = basis * closing / abs(qty)
-        realised += f * closing / abs(q) + released
-        basis -= released
-        qty += _sign(q) * closing
-        rest = abs(q) - closing
-        if rest:  # crossed through zero: the rest opens a position the other way
-            qty += _sign(q) * rest
-            basis += f * rest / abs(q)
-    return PnLState(qty, basis, realised)
+        pos.add_trade(t.signed_qty, t.cash)
+    return PnLState(pos.net_qty, Fraction(pos.basis), Fraction(pos.realised))
 
 
 def fifo(trades: list[PnLTrade]) -> PnLState:

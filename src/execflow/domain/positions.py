@@ -1,0 +1,168 @@
+"""Positions: the one keeper of an (account, instrument) position, for every consumer.
+
+The positions projection (``application/projections/positions.py``), pre-trade risk
+(``application/pretrade/state.py``: its ``Pos`` is a :class:`Position` with risk's own fields)
+and settlement's P&L (``domain/settlement/pnl.py``, average cost) all keep their positions with
+this class, so a position and its realised P&L are computed once, the same way.
+
+A position keeps two exact measures of the same fills:
+
+* **in price units** (price x quantity units, gross of fees): net quantity, the cost of the open
+  quantity, realised P&L by average cost, unrealised P&L at a mark (:meth:`apply_fill`). Plain
+  ints while exact (adds and full closes), a ``Fraction`` after a partial close. ``fees`` sums
+  the fills' fees in minor units (+ = paid): :meth:`realized_net` is the gross realised P&L in
+  money minus every fee paid (docs/adr/0007-fees-on-fills.md).
+* **in money** (minor units of the instrument's currency, :meth:`book_cash`): each fill books the
+  cash that settles for it (:func:`fill_cash`: the notional rounded half-even to the minor unit
+  per fill; a buy pays its fees, a sell gives them up) and ``realised`` is the average-cost P&L
+  over that cash. This is what settlement books: with prices finer than the currency's minor
+  unit (sub-cent prices) the per-fill rounding makes it differ from the price-unit measure, and
+  the positions view shows this one, so it agrees with the settlement book to the cent.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from execflow.domain.instruments import Instrument
+from execflow.domain.numbers import currency_decimals
+
+Exact = int | Fraction
+
+
+class MoneyScale:
+    """Price x quantity units -> minor units of the instrument's currency: ``* num / den``."""
+
+    __slots__ = ("den", "num")
+
+    def __init__(self, instrument: Instrument) -> None:
+        shift = currency_decimals(instrument.currency) - instrument.price_decimals
+        shift -= instrument.qty_decimals
+        self.num = instrument.multiplier * (10**shift if shift > 0 else 1)
+        self.den = 10**-shift if shift < 0 else 1
+
+    def notional(self, price: int, qty: int) -> int:
+        """``Instrument.notional(price, qty).amount`` for price, qty >= 0 (rounded half-even),
+        in integers."""
+        q, r = divmod(price * qty * self.num, self.den)
+        if 2 * r > self.den or (2 * r == self.den and q & 1):
+            q += 1
+        return q
+
+
+def fill_cash(scale: MoneyScale, side: int, qty: int, price: int, fee: int = 0) -> int:
+    """Cash into the account for a fill, minor units: - for a buy (notional + fees), + for a sell
+    (notional - fees). The same amount settlement books for the trade (its obligation)."""
+    return -side * scale.notional(price, qty) - fee
+
+
+def _sign(x: int) -> int:
+    return (x > 0) - (x < 0)
+
+
+def _share(amount: int, part: int, whole: int) -> Exact:
+    """``amount * part / whole`` exactly: an int when it divides evenly."""
+    n = amount * part
+    return n // whole if n % whole == 0 else Fraction(n, whole)
+
+
+class Position:
+    __slots__ = (
+        "account", "basis", "cost", "fees", "fills", "instrument", "net_qty", "realised",
+        "realized", "traded_qty",
+    )  # fmt: skip
+
+    def __init__(self, account: str, instrument: str) -> None:
+        self.account = account
+        self.instrument = instrument
+        self.net_qty = 0  # signed, quantity units
+        # price units: signed cost of the open quantity, realised P&L (gross)
+        self.cost: Exact = 0
+        self.realized: Exact = 0
+        self.traded_qty = 0
+        self.fills = 0
+        self.fees = 0  # minor units of the currency, + = paid
+        # money: signed cash basis of the open quantity (- paid), realised P&L (net of fees)
+        self.basis: Exact = 0
+        self.realised: Exact = 0
+
+    # -- price units ---------------------------------------------------------------------------
+    @property
+    def avg_cost(self) -> Fraction | None:
+        return None if self.net_qty == 0 else Fraction(self.cost) / self.net_qty
+
+    def apply_fill(self, signed_qty: int, price: int) -> None:
+        """Book a fill in price units (moves ``net_qty``); the money measure: :meth:`fill`."""
+        self.book(signed_qty, abs(signed_qty) * price)
+
+    def book(self, signed_qty: int, notional: int) -> None:
+        """Book a quantity bought (+) or sold (-) for ``notional`` price x quantity units in all
+        (>= 0): a fill (``qty * price``) or several at once (an order's ``cum_notional``)."""
+        self.fills += 1
+        qty = signed_qty if signed_qty >= 0 else -signed_qty
+        self.traded_qty += qty
+        net = self.net_qty
+        if net == 0 or (net > 0) == (signed_qty > 0):
+            self.cost += notional if signed_qty > 0 else -notional
+            self.net_qty = net + signed_qty
+            return
+        held = net if net > 0 else -net
+        closing = qty if qty < held else held
+        sign = 1 if net > 0 else -1
+        closed = notional if closing == qty else _share(notional, closing, qty)
+        if closing == held:  # full close: integers stay integers
+            self.realized += sign * closed - self.cost
+            self.cost = 0
+        else:
+            avg = Fraction(self.cost) / net
+            self.realized += sign * closed - sign * closing * avg
+            self.cost -= sign * closing * avg
+        self.net_qty = net - sign * closing
+        if closing < qty:  # through zero: the rest opens a position the other way
+            self.net_qty -= sign * (qty - closing)
+            self.cost = -sign * (notional - closed)
+
+    def realized_net(self, value_scale: Fraction) -> Fraction:
+        """Gross realised P&L in minor units of the currency minus every fee paid;
+        ``value_scale`` = minor units per price unit x quantity unit
+        (``Instrument.notional_exact(1, 1)``)."""
+        return Fraction(self.realized) * value_scale - self.fees
+
+    def unrealized(self, mark: int) -> Fraction:
+        return Fraction(self.net_qty * mark - self.cost)
+
+    # -- money -----------------------------------------------------------------------------------
+    def book_cash(self, signed_qty: int, cash: int) -> None:
+        """Book a trade's cash (minor units, signed like cash) by average cost against the
+        position held *before* it (``net_qty`` is not moved: :meth:`fill` and :meth:`add_trade`
+        do both). A trade with no quantity (a fee alone) is realised at once."""
+        net = self.net_qty
+        if signed_qty == 0:
+            self.realised += cash
+            return
+        if net == 0 or _sign(net) == _sign(signed_qty):
+            self.basis += cash
+            return
+        closing = min(abs(signed_qty), abs(net))
+        rest = abs(signed_qty) - closing
+        # exact shares of the trade's cash and of the basis (ints while they divide evenly)
+        closed_cash: Exact = cash if rest == 0 else Fraction(cash * closing, abs(signed_qty))
+        released: Exact = (
+            self.basis if closing == abs(net) else Fraction(self.basis) * closing / abs(net)
+        )
+        self.realised += closed_cash + released
+        self.basis = (self.basis - released) + (cash - closed_cash)
+
+    def fill(self, side: int, qty: int, price: int, fee: int, scale: MoneyScale) -> None:
+        """Book one fill in both measures (and its fee)."""
+        self.book_cash(side * qty, fill_cash(scale, side, qty, price, fee))
+        self.apply_fill(side * qty, price)
+        self.fees += fee
+
+    def add_trade(self, signed_qty: int, cash: int) -> None:
+        """Book a trade known by its quantity and cash only (settlement's obligations)."""
+        self.book_cash(signed_qty, cash)
+        self.net_qty += signed_qty
+
+
+__all__ = ["MoneyScale", "Position", "fill_cash"]
