@@ -179,3 +179,32 @@ def test_export_from_sqlite_equals_memory(tmp_path: Path) -> None:
 def test_bad_group_key() -> None:
     with pytest.raises(ValueError, match="group keys"):
         aggregate(export_frames(MemoryEventStore()), ["side"])
+
+
+def test_the_projection_and_the_analytics_measure_slippage_alike() -> None:
+    """One definition (domain/tca.py slippage_terms): the live execution projection and the
+    analytics over the log give the same notional-weighted slippage per instrument, exactly,
+    also for an order without an arrival mid (no reference: left out by both)."""
+    from fractions import Fraction
+
+    from execflow.application.projections.execution import ExecutionProjection
+    from execflow.domain.tca import bps_of
+
+    store = build_log(MemoryEventStore())
+    store.append("order-O5", 0, [
+        init("O5", "A", "AAPL", Side.BUY, 30, 0),  # no arrival mid known
+        OrderSubmitted(ts=H0 + S, cl_ord_id="O5", venue="V1"),
+        fill("O5", H0 + 3 * S, 30, 10_030, 10_020, 10_030, "V1"),
+    ])  # fmt: skip
+    projection = ExecutionProjection()
+    projection.replay(store)
+    frames = export_frames(store)
+    f = frames.fills.filter(frames.fills["instrument"] == "AAPL")
+    arr = bps_of(int(f["arr_num"].sum()), int(f["arr_den"].sum()))
+    touch = bps_of(int(f["touch_num"].sum()), int(f["touch_den"].sum()))
+    stats = projection.instrument("AAPL")
+    assert stats is not None
+    assert (stats.arrival.bps, stats.touch.bps) == (arr, touch)
+    assert arr == Fraction(600 + 800 + 250, 1_500_000) * 10_000  # O5 left out
+    (aapl,) = [r for r in rows(aggregate(frames, ["instrument"])) if r["instrument"] == "AAPL"]
+    assert aapl["slippage_bps"] == pytest.approx(float(arr))

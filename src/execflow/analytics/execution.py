@@ -9,7 +9,9 @@ given for a group of one instrument.
   - ``fills``: one row per ``OrderFilled`` with the order's attributes joined (account,
     instrument, side, type, quantity, limit price, arrival mid, venue), the BBO just before the
     fill, and the exact slippage terms (``arr_num``/``arr_den``, ``touch_num``/``touch_den``:
-    ``side * (px - ref) * qty`` and ``ref * qty``) so any grouping sums them exactly;
+    ``side * (px - ref) * qty`` and ``ref * qty``, null without a positive reference) so any
+    grouping sums them exactly -- :func:`execflow.domain.tca.slippage_terms`, the execution
+    projection's definition;
   - ``orders``: one row per order: final quantity, status (the domain ``Order`` folded),
     submit time and venue, filled quantity and fill count.
 
@@ -35,6 +37,7 @@ from execflow.application.ports import EventStore
 from execflow.domain.errors import ExecflowError
 from execflow.domain.events import OrderEvent, OrderFilled, OrderInitialized, OrderSubmitted
 from execflow.domain.orders import Order
+from execflow.domain.tca import at_or_inside, far_touch, slippage_terms
 
 GROUP_KEYS = ("instrument", "venue", "account", "hour")
 _BPS = 10_000.0
@@ -58,6 +61,12 @@ FILL_SCHEMA: dict[str, Any] = {
     "ask": pl.Int64,
     "arrival_mid": pl.Int64,
     "fee": pl.Int64,
+    # slippage terms (domain/tca.py slippage_terms, None without a reference), at or inside
+    "arr_num": pl.Int64,
+    "arr_den": pl.Int64,
+    "touch_num": pl.Int64,
+    "touch_den": pl.Int64,
+    "at_or_inside": pl.Boolean,
 }
 
 ORDER_SCHEMA: dict[str, Any] = {
@@ -92,21 +101,22 @@ def _with_time(df: pl.DataFrame, ts_col: str) -> pl.DataFrame:
 
 
 def _fill_terms(df: pl.DataFrame) -> pl.DataFrame:
-    side = pl.col("side").cast(pl.Int64)
-    qty = pl.col("last_qty")
-    px = pl.col("last_px")
-    touch = pl.when(side > 0).then(pl.col("ask")).otherwise(pl.col("bid"))
-    return df.with_columns(
-        (px * qty).alias("notional"),
-        (side * (px - pl.col("arrival_mid")) * qty).alias("arr_num"),
-        (pl.col("arrival_mid") * qty).alias("arr_den"),
-        (side * (px - touch) * qty).alias("touch_num"),
-        (touch * qty).alias("touch_den"),
-        pl.when(touch.is_null())
-        .then(None)
-        .otherwise(pl.when(side > 0).then(px <= touch).otherwise(px >= touch))
-        .alias("at_or_inside"),
-    )
+    return df.with_columns((pl.col("last_px") * pl.col("last_qty")).alias("notional"))
+
+
+def _quality(
+    side: int, px: int, qty: int, bid: int | None, ask: int | None, arrival: int | None
+) -> tuple[int | None, int | None, int | None, int | None, bool | None]:
+    """The fill's slippage terms vs arrival and far touch, and whether it was at or inside the
+    touch: the execution projection's definitions (domain/tca.py), row by row."""
+    arr = slippage_terms(side, px, arrival, qty)
+    touch = far_touch(side, bid, ask)
+    tt = slippage_terms(side, px, touch, qty)
+    inside = None if touch is None or touch <= 0 else at_or_inside(side, px, touch)
+    return (
+        None if arr is None else arr[0], None if arr is None else arr[1],
+        None if tt is None else tt[0], None if tt is None else tt[1], inside,
+    )  # fmt: skip
 
 
 def export_frames(store: EventStore, *, chunk: int = 10_000) -> ExecutionFrames:
@@ -144,11 +154,13 @@ def export_frames(store: EventStore, *, chunk: int = 10_000) -> ExecutionFrames:
                 submitted[ev.cl_ord_id] = (ev.ts, ev.venue)
             elif type(ev) is OrderFilled:
                 fill_counts[ev.cl_ord_id] = fill_counts.get(ev.cl_ord_id, 0) + 1
+                side = int(order.side)
                 row = (
                     rec.position, ev.ts, ev.cl_ord_id, ev.exec_id, order.account,
-                    order.instrument, int(order.side), str(order.order_type), order.quantity,
+                    order.instrument, side, str(order.order_type), order.quantity,
                     order.price, ev.venue or order.venue, str(ev.liquidity), ev.last_qty,
                     ev.last_px, ev.bid, ev.ask, order.arrival_mid, ev.fee_total,
+                    *_quality(side, ev.last_px, ev.last_qty, ev.bid, ev.ask, order.arrival_mid),
                 )  # fmt: skip
                 for key, value in zip(FILL_SCHEMA, row, strict=True):
                     fills[key].append(value)

@@ -240,6 +240,69 @@ def slippage_bps(side: int, price: Number, benchmark: Number) -> Fraction | None
     return bps(slippage(side, price, benchmark), q(benchmark))
 
 
+# -- notional-weighted slippage of fills, in integers (the execution projection, analytics) ----
+def slippage_terms(side: int, px: int, ref: int | None, qty: int) -> tuple[int, int] | None:
+    """One fill's slippage against a reference price ``ref`` (arrival mid, far touch) as exact
+    integer terms ``(side * (px - ref) * qty, ref * qty)``; None without a usable reference
+    (none, or not positive). Summed over any set of fills, ``sum(num) / sum(den) * 10_000`` is
+    the notional-weighted slippage in bps (positive = cost): :func:`slippage_bps` of one fill,
+    weighted by its notional at the reference."""
+    if ref is None or ref <= 0:
+        return None
+    return side * (px - ref) * qty, ref * qty
+
+
+def mid_slippage_terms(
+    side: int, px: int, bid: int | None, ask: int | None, qty: int
+) -> tuple[int, int] | None:
+    """:func:`slippage_terms` against the mid ``(bid + ask) / 2``, both terms doubled so they
+    stay integers (the ratio is unchanged)."""
+    if bid is None or ask is None or bid + ask <= 0:
+        return None
+    return side * (2 * px - (bid + ask)) * qty, (bid + ask) * qty
+
+
+def far_touch(side: int, bid: int | None, ask: int | None) -> int | None:
+    """The touch a fill is compared with: the ask for a buy, the bid for a sell."""
+    return ask if side > 0 else bid
+
+
+def at_or_inside(side: int, px: int, touch: int) -> bool:
+    """A buy at or below the ask, a sell at or above the bid."""
+    return px <= touch if side > 0 else px >= touch
+
+
+def bps_of(num: int, den: int) -> Fraction | None:
+    """Summed :func:`slippage_terms` in bps; None when no fill had a reference."""
+    return None if den == 0 else Fraction(num * BPS, den)
+
+
+class SlippageSum:
+    """Running sums of :func:`slippage_terms` (exact, integers only): ``bps`` at any time."""
+
+    __slots__ = ("den", "fills", "num")
+
+    def __init__(self) -> None:
+        self.num = 0
+        self.den = 0
+        self.fills = 0
+
+    def add(self, side: int, px: int, ref: int, qty: int) -> None:
+        """A fill against a positive reference (callers check; :func:`slippage_terms` does)."""
+        self.num += side * (px - ref) * qty
+        self.den += ref * qty
+        self.fills += 1
+
+    def add_terms(self, terms: tuple[int, int]) -> None:
+        self.num += terms[0]
+        self.den += terms[1]
+        self.fills += 1
+
+    @property
+    def bps(self) -> Fraction | None:
+        return bps_of(self.num, self.den)
+
+
 def markout(side: int, fill_px: Number, later_mid: Number) -> Fraction:
     """Markout per unit: ``side * (later_mid - fill_px)``, positive = the price moved in the
     trade's favour after the fill (note: the opposite sign to a cost)."""

@@ -1,46 +1,16 @@
 """Per-fill execution quality shared by an order and an aggregate: exact notional-weighted
-slippage (:class:`Slippage`) against arrival, touch and fill-time mid, and the BBO share
-(:class:`FillQuality`). See :mod:`execflow.application.projections.execution`."""
+slippage against arrival, touch and fill-time mid, and the BBO share (:class:`FillQuality`).
+See :mod:`execflow.application.projections.execution`. The slippage terms, the touch and the
+at-or-inside rule are :mod:`execflow.domain.tca`'s, which the analytics use too."""
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Final
+from typing import Any
 
 from execflow.domain.enums import Liquidity
 from execflow.domain.events import OrderFilled
-
-BPS: Final = 10_000
-
-
-# -- slippage accumulator ---------------------------------------------------------------------
-class Slippage:
-    """Exact notional-weighted slippage: ``num / den * 10_000`` bps, integers only.
-
-    ``num`` = sum of ``side * (px - ref) * qty``; ``den`` = sum of ``ref * qty``. With a
-    half-unit reference (a BBO mid) both are doubled, which leaves the ratio unchanged.
-    """
-
-    __slots__ = ("den", "fills", "num")
-
-    def __init__(self) -> None:
-        self.num = 0
-        self.den = 0
-        self.fills = 0
-
-    def add(self, side: int, px: int, ref: int, qty: int) -> None:
-        self.num += side * (px - ref) * qty
-        self.den += ref * qty
-        self.fills += 1
-
-    def add_scaled(self, num: int, den: int) -> None:
-        self.num += num
-        self.den += den
-        self.fills += 1
-
-    @property
-    def bps(self) -> Fraction | None:
-        return None if self.den == 0 else Fraction(self.num * BPS, self.den)
+from execflow.domain.tca import SlippageSum, at_or_inside, far_touch, mid_slippage_terms
 
 
 def _f(x: Fraction | None) -> float | None:
@@ -71,9 +41,9 @@ class FillQuality:
         self.fills = 0
         self.filled_qty = 0
         self.notional = 0  # sum of px * qty: exact
-        self.arrival = Slippage()
-        self.touch = Slippage()
-        self.fill_mid = Slippage()
+        self.arrival = SlippageSum()
+        self.touch = SlippageSum()
+        self.fill_mid = SlippageSum()
         self.quoted_fills = 0
         self.at_or_inside = 0
         self.taker_quoted_fills = 0
@@ -86,20 +56,21 @@ class FillQuality:
         self.filled_qty += q
         self.notional += px * q
         if arrival_mid is not None and arrival_mid > 0:
-            self.arrival.add(side, px, arrival_mid, q)
+            self.arrival.add(side, px, arrival_mid, q)  # slippage_terms, inlined (hot)
         bid, ask = ev.bid, ev.ask
-        touch = ask if side > 0 else bid
+        touch = far_touch(side, bid, ask)
         if touch is not None and touch > 0:
             self.touch.add(side, px, touch, q)
-            inside = px <= touch if side > 0 else px >= touch
+            inside = at_or_inside(side, px, touch)
             taker = ev.liquidity == Liquidity.TAKER
             self.quoted_fills += 1
             self.at_or_inside += inside
             if taker:
                 self.taker_quoted_fills += 1
                 self.taker_at_or_inside += inside
-        if bid is not None and ask is not None and bid + ask > 0:
-            self.fill_mid.add_scaled(side * (2 * px - (bid + ask)) * q, (bid + ask) * q)
+        terms = mid_slippage_terms(side, px, bid, ask, q)
+        if terms is not None:
+            self.fill_mid.add_terms(terms)
 
     @property
     def bbo_share(self) -> Fraction | None:
