@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test setup lint typecheck imports unit bench clean core-install
+.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint typecheck imports
 	bash scripts/check-core-install.sh
 	bash scripts/run-tests.sh
+
+# regenerate the committed gRPC modules after changing execflow.proto (a test checks them)
+grpc: $(STAMP)
+	$(BIN)/python -m execflow.api.grpc.codegen
 
 core-install:
 	bash scripts/check-core-install.sh

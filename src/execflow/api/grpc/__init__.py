@@ -1,1 +1,2 @@
-"""gRPC service: execflow.proto, code generated on first use (codegen.py), the servicer."""
+"""gRPC service: execflow.proto, its generated modules committed in gen/ (codegen.py
+regenerates and checks them), the servicer."""

@@ -13,16 +13,18 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import grpc
-from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
+from google.protobuf.message import Message
+from grpc_reflection.v1alpha import reflection
 
 from execflow.api.algos import AlgoApi
 from execflow.api.auth import Principal, bearer_token
 from execflow.api.context import ApiContext
 from execflow.api.errors import ApiError
-from execflow.api.grpc.codegen import load
+from execflow.api.grpc.gen import execflow_pb2 as pb2
+from execflow.api.grpc.gen import execflow_pb2_grpc as pb2_grpc
 from execflow.api.service import (
     REQUEST_ORIGIN,
     BracketRequest,
@@ -67,11 +69,30 @@ def _opt(value: str) -> str | None:
     return value or None
 
 
-def _has(msg: Any, name: str) -> Any:
-    return getattr(msg, name) if msg.HasField(name) else None
+M = TypeVar("M", bound=Message)
+R = TypeVar("R", bound=Message)
+Context = grpc.aio.ServicerContext[M, R]  # of a call: its request and response messages
 
 
-def order_request(request: Any) -> OrderRequest:
+def _has(msg: Message, name: str) -> str | None:
+    value = getattr(msg, name) if msg.HasField(name) else None
+    assert value is None or isinstance(value, str)
+    return value
+
+
+def _has_int(msg: Message, name: str) -> int | None:
+    value = getattr(msg, name) if msg.HasField(name) else None
+    assert value is None or (isinstance(value, int) and not isinstance(value, bool))
+    return value
+
+
+def _has_bool(msg: Message, name: str) -> bool | None:
+    value = getattr(msg, name) if msg.HasField(name) else None
+    assert value is None or isinstance(value, bool)
+    return value
+
+
+def order_request(request: pb2.SubmitRequest) -> OrderRequest:
     """A ``SubmitRequest`` as the service's request (empty strings: not given)."""
     return OrderRequest(
         instrument=request.instrument, side=request.side, quantity=request.quantity,
@@ -79,7 +100,7 @@ def order_request(request: Any) -> OrderRequest:
         time_in_force=request.time_in_force or "DAY", account=_opt(request.account),
         cl_ord_id=_opt(request.cl_ord_id), venue=_opt(request.venue),
         stop_price=_has(request, "stop_price"), trail_offset=_has(request, "trail_offset"),
-        trail_bps=_has(request, "trail_bps"), parent_id=_opt(request.parent_id),
+        trail_bps=_has_int(request, "trail_bps"), parent_id=_opt(request.parent_id),
     )  # fmt: skip
 
 
@@ -110,21 +131,23 @@ def _peer_host(peer: str | None) -> str:
     return peer
 
 
-class Servicer:
-    """Implements execflow.v1.Execflow; methods take and return generated messages (``Any``)."""
+class Servicer(pb2_grpc.ExecflowServicer):
+    """Implements execflow.v1.Execflow over the generated (typed) messages."""
 
-    def __init__(self, ctx: ApiContext, pb2: Any) -> None:
+    def __init__(self, ctx: ApiContext) -> None:
         self.ctx = ctx
         self.svc = ctx.service
-        self.pb2 = pb2
 
     # -- plumbing ------------------------------------------------------------------------------
-    async def _fail(self, context: Any, exc: ApiError) -> None:
+    async def _fail(self, context: Context[M, R], exc: ApiError) -> NoReturn:
         context.set_trailing_metadata((("x-error-code", exc.code),))
         await context.abort(grpc_status(exc), f"{exc.code}: {exc.detail}")
 
-    def _principal(self, context: Any) -> Principal:
-        md = {k.lower(): v for k, v in context.invocation_metadata() or ()}
+    def _principal(self, context: Context[M, R]) -> Principal:
+        md = {
+            k.lower(): v.decode("latin-1") if isinstance(v, bytes) else v
+            for k, v in context.invocation_metadata() or ()
+        }
         token = bearer_token(md.get("authorization"), md.get("x-api-key"))
         host = _peer_host(context.peer())
         p = self.ctx.authenticate(token, host)
@@ -137,15 +160,21 @@ class Servicer:
         return p
 
     # -- unary RPCs ----------------------------------------------------------------------------
-    async def Submit(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC names
+    async def Submit(  # noqa: N802 - gRPC names
+        self, request: pb2.SubmitRequest, context: Context[pb2.SubmitRequest, pb2.OrderAck]
+    ) -> pb2.OrderAck:
         try:
             p = self._principal(context)
             ack = await self.svc.submit(p, order_request(request))
         except ApiError as exc:
             await self._fail(context, exc)
-        return self.pb2.OrderAck(**_fields(ack))
+        return pb2.OrderAck(**_fields(ack))
 
-    async def SubmitParent(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def SubmitParent(  # noqa: N802 - gRPC names
+        self,
+        request: pb2.SubmitParentRequest,
+        context: Context[pb2.SubmitParentRequest, pb2.OrderAck],
+    ) -> pb2.OrderAck:
         try:
             p = self._principal(context)
             req = ParentRequest(
@@ -156,13 +185,17 @@ class Servicer:
             ack = await self.svc.submit_parent(p, req)
         except ApiError as exc:
             await self._fail(context, exc)
-        return self.pb2.OrderAck(**_fields(ack))
+        return pb2.OrderAck(**_fields(ack))
 
-    def _group_ack(self, ack: dict[str, Any]) -> Any:
-        members = [self.pb2.GroupMember(**m) for m in ack["members"]]
-        return self.pb2.GroupAck(**{**ack, "members": members})
+    def _group_ack(self, ack: dict[str, Any]) -> pb2.GroupAck:
+        members = [pb2.GroupMember(**m) for m in ack["members"]]
+        return pb2.GroupAck(**{**ack, "members": members})
 
-    async def SubmitGroup(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def SubmitGroup(  # noqa: N802 - gRPC names
+        self,
+        request: pb2.SubmitGroupRequest,
+        context: Context[pb2.SubmitGroupRequest, pb2.GroupAck],
+    ) -> pb2.GroupAck:
         try:
             p = self._principal(context)
             req = GroupRequest(
@@ -174,7 +207,11 @@ class Servicer:
             await self._fail(context, exc)
         return self._group_ack(ack)
 
-    async def SubmitBracket(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def SubmitBracket(  # noqa: N802 - gRPC names
+        self,
+        request: pb2.SubmitBracketRequest,
+        context: Context[pb2.SubmitBracketRequest, pb2.GroupAck],
+    ) -> pb2.GroupAck:
         try:
             p = self._principal(context)
             req = BracketRequest(
@@ -190,19 +227,24 @@ class Servicer:
             await self._fail(context, exc)
         return self._group_ack(ack)
 
-    async def CancelGroup(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def CancelGroup(  # noqa: N802 - gRPC names
+        self,
+        request: pb2.CancelGroupRequest,
+        context: Context[pb2.CancelGroupRequest, pb2.GroupCommandAck],
+    ) -> pb2.GroupCommandAck:
         try:
             ack = await self.svc.cancel_group(self._principal(context), request.group_id)
         except ApiError as exc:
             await self._fail(context, exc)
-        return self.pb2.GroupCommandAck(**ack)
+        return pb2.GroupCommandAck(**ack)
 
-    async def GetGroup(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def GetGroup(  # noqa: N802 - gRPC names
+        self, request: pb2.GetGroupRequest, context: Context[pb2.GetGroupRequest, pb2.Group]
+    ) -> pb2.Group:
         try:
             view = await self.svc.get_group(self._principal(context), request.group_id)
         except ApiError as exc:
             await self._fail(context, exc)
-        pb2 = self.pb2
         return pb2.Group(
             **{
                 **view,
@@ -212,23 +254,27 @@ class Servicer:
         )
 
     # -- algo orders (docs/algos.md) -----------------------------------------------------------
-    def _algo(self, view: dict[str, Any]) -> Any:
+    def _algo(self, view: dict[str, Any]) -> pb2.Algo:
         fields = {k: v for k, v in view.items() if k not in ("params", "child_orders")}
         params = {k: str(v).lower() if isinstance(v, bool) else str(v)
                   for k, v in view["params"].items() if v is not None}  # fmt: skip
-        kids = [self.pb2.Order(**_fields(o)) for o in view.get("child_orders", ())]
-        return self.pb2.Algo(**_fields(fields), params=params, child_orders=kids)
+        kids = [pb2.Order(**_fields(o)) for o in view.get("child_orders", ())]
+        return pb2.Algo(**_fields(fields), params=params, child_orders=kids)
 
     async def _algo_rpc(
-        self, context: Any, call: Callable[[AlgoApi, Principal], Awaitable[dict[str, Any]]]
-    ) -> Any:
+        self,
+        context: Context[M, pb2.Algo],
+        call: Callable[[AlgoApi, Principal], Awaitable[dict[str, Any]]],
+    ) -> pb2.Algo:
         try:
             view = await call(AlgoApi(self.svc), self._principal(context))
         except ApiError as exc:
             await self._fail(context, exc)
         return self._algo(view)
 
-    async def SubmitAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def SubmitAlgo(  # noqa: N802 - gRPC names
+        self, request: pb2.SubmitAlgoRequest, context: Context[pb2.SubmitAlgoRequest, pb2.Algo]
+    ) -> pb2.Algo:
         r = request
         try:
             req = AlgoInput(
@@ -236,29 +282,37 @@ class Servicer:
                 price=_has(r, "price"), account=_opt(r.account), cl_ord_id=_opt(r.cl_ord_id),
                 start_at=_time(_has(r, "start_at"), "start_at"),
                 end_at=_time(_has(r, "end_at"), "end_at"), duration_s=_has(r, "duration_s"),
-                slices=_has(r, "slices"), slice_interval_s=_has(r, "slice_interval_s"),
+                slices=_has_int(r, "slices"), slice_interval_s=_has(r, "slice_interval_s"),
                 participation_pct=_has(r, "participation_pct"),
                 min_rate_pct=_has(r, "min_rate_pct"), max_rate_pct=_has(r, "max_rate_pct"),
                 urgency=_has(r, "urgency"), risk_aversion=_has(r, "risk_aversion"),
                 min_child=_has(r, "min_child"), max_child=_has(r, "max_child"),
-                randomize_pct=_has(r, "randomize_pct"), seed=_has(r, "seed"),
+                randomize_pct=_has(r, "randomize_pct"), seed=_has_int(r, "seed"),
                 would_price=_has(r, "would_price"), display_qty=_has(r, "display_qty"),
-                max_spread_bps=_has(r, "max_spread_bps"), passive=_has(r, "passive"),
+                max_spread_bps=_has_int(r, "max_spread_bps"), passive=_has_bool(r, "passive"),
             )  # fmt: skip
         except ApiError as exc:
             await self._fail(context, exc)
         return await self._algo_rpc(context, lambda api, p: api.submit(p, req))
 
-    async def GetAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def GetAlgo(  # noqa: N802 - gRPC names
+        self, request: pb2.AlgoRequest, context: Context[pb2.AlgoRequest, pb2.Algo]
+    ) -> pb2.Algo:
         return await self._algo_rpc(context, lambda api, p: api.get(p, request.algo_id))
 
-    async def PauseAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def PauseAlgo(  # noqa: N802 - gRPC names
+        self, request: pb2.AlgoRequest, context: Context[pb2.AlgoRequest, pb2.Algo]
+    ) -> pb2.Algo:
         return await self._algo_rpc(context, lambda api, p: api.pause(p, request.algo_id))
 
-    async def ResumeAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def ResumeAlgo(  # noqa: N802 - gRPC names
+        self, request: pb2.AlgoRequest, context: Context[pb2.AlgoRequest, pb2.Algo]
+    ) -> pb2.Algo:
         return await self._algo_rpc(context, lambda api, p: api.resume(p, request.algo_id))
 
-    async def AmendAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def AmendAlgo(  # noqa: N802 - gRPC names
+        self, request: pb2.AmendAlgoRequest, context: Context[pb2.AmendAlgoRequest, pb2.Algo]
+    ) -> pb2.Algo:
         r = request
         try:
             end_at = _time(_has(r, "end_at"), "end_at")
@@ -269,17 +323,23 @@ class Servicer:
             participation_pct=_has(r, "participation_pct"),
         ))  # fmt: skip
 
-    async def CancelAlgo(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def CancelAlgo(  # noqa: N802 - gRPC names
+        self, request: pb2.AlgoRequest, context: Context[pb2.AlgoRequest, pb2.Algo]
+    ) -> pb2.Algo:
         return await self._algo_rpc(context, lambda api, p: api.cancel(p, request.algo_id))
 
-    async def Cancel(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def Cancel(  # noqa: N802 - gRPC names
+        self, request: pb2.CancelRequest, context: Context[pb2.CancelRequest, pb2.CommandAck]
+    ) -> pb2.CommandAck:
         try:
             ack = await self.svc.cancel(self._principal(context), request.cl_ord_id)
         except ApiError as exc:
             await self._fail(context, exc)
-        return self.pb2.CommandAck(**ack)
+        return pb2.CommandAck(**ack)
 
-    async def Replace(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def Replace(  # noqa: N802 - gRPC names
+        self, request: pb2.ReplaceRequest, context: Context[pb2.ReplaceRequest, pb2.CommandAck]
+    ) -> pb2.CommandAck:
         try:
             ack = await self.svc.replace(
                 self._principal(context),
@@ -291,17 +351,25 @@ class Servicer:
             )
         except ApiError as exc:
             await self._fail(context, exc)
-        return self.pb2.CommandAck(**ack)
+        return pb2.CommandAck(**ack)
 
-    async def GetOrder(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def GetOrder(  # noqa: N802 - gRPC names
+        self, request: pb2.GetOrderRequest, context: Context[pb2.GetOrderRequest, pb2.Order]
+    ) -> pb2.Order:
         try:
             view = await self.svc.get_order(self._principal(context), request.cl_ord_id)
         except ApiError as exc:
             await self._fail(context, exc)
-        return self.pb2.Order(**_fields(view))
+        return pb2.Order(**_fields(view))
 
     # -- streaming -----------------------------------------------------------------------------
-    async def Subscribe(self, request: Any, context: Any) -> None:  # noqa: N802
+    # grpc.aio streams by ``context.write`` (each write awaited with a timeout: a slow consumer
+    # is dropped); the generated stub only knows the (async) iterator style
+    async def Subscribe(  # type: ignore[override]  # noqa: N802
+        self,
+        request: pb2.SubscribeRequest,
+        context: Context[pb2.SubscribeRequest, pb2.StreamMessage],
+    ) -> None:
         ctx = self.ctx
         try:
             p = self._principal(context)
@@ -327,8 +395,12 @@ class Servicer:
             ctx.grpc_streams -= 1
             ctx.metrics.grpc_streams.dec()
 
-    async def _stream(self, context: Any, sub: Subscription, hb: float) -> None:
-        pb2 = self.pb2
+    async def _stream(
+        self,
+        context: Context[pb2.SubscribeRequest, pb2.StreamMessage],
+        sub: Subscription,
+        hb: float,
+    ) -> None:
         ctx = self.ctx
         write_timeout = max(5.0, 2 * hb)
         queue: asyncio.Queue[list[RecordedEvent] | BaseException] = asyncio.Queue(maxsize=2)
@@ -382,9 +454,8 @@ class Servicer:
             with contextlib.suppress(BaseException):
                 await task
 
-    def _event(self, rec: RecordedEvent) -> Any:
+    def _event(self, rec: RecordedEvent) -> pb2.StreamMessage:
         v = self.ctx.renderer.view(rec)
-        pb2 = self.pb2
         return pb2.StreamMessage(
             event=pb2.Event(
                 seq=v["seq"], type=v["type"], stream=v["stream"], version=v["version"],
@@ -395,14 +466,13 @@ class Servicer:
         )  # fmt: skip
 
 
-async def start_grpc(ctx: ApiContext, host: str, port: int) -> tuple[Any, int]:
+async def start_grpc(ctx: ApiContext, host: str, port: int) -> tuple[grpc.aio.Server, int]:
     """Start a grpc.aio server in the running loop; return it and the bound port."""
-    gen = load()
     # exclusive: without SO_REUSEPORT a second server on the same port fails to bind instead
     # of sharing it (clients would reach either engine)
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-    gen.pb2_grpc.add_ExecflowServicer_to_server(Servicer(ctx, gen.pb2), server)
-    names = (gen.pb2.DESCRIPTOR.services_by_name["Execflow"].full_name, reflection.SERVICE_NAME)
+    pb2_grpc.add_ExecflowServicer_to_server(Servicer(ctx), server)
+    names = (pb2.DESCRIPTOR.services_by_name["Execflow"].full_name, reflection.SERVICE_NAME)
     reflection.enable_server_reflection(names, server)
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:

@@ -1,0 +1,1 @@
+"""Generated from ../execflow.proto by ``python -m execflow.api.grpc.codegen``: do not edit."""
