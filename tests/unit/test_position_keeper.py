@@ -84,16 +84,22 @@ def test_positions_view_and_settlement_book_agree_on_sub_cent_prices() -> None:
 
 
 def test_risk_keeps_its_positions_with_the_same_keeper() -> None:
+    """Risk books each fill's quantity and fee in a keeper Position (it values the position at
+    the market itself: its P&L is the day's cash + net x mark)."""
     risk = Pos(AccountState("ACC1"), InstrumentState(PENNY))
-    keeper = Position("ACC1", "PNY")
+    projection = PositionsProjection(CATALOG.get)
+    blotter = Blotter()
+    seq = 0
     for side, qty, px, fee in TRADES:
         risk.fill(int(side), qty, px, fee)
-        keeper.apply_fill(int(side) * qty, px)
-        keeper.fees += fee
-    assert isinstance(risk.position, Position)
+        for ev in with_fee(blotter.trade(PENNY, side, qty, px, date(2026, 10, 5)), fee):
+            seq += 1
+            projection([RecordedEvent(seq, "order-x", seq, ev)])
+    shown = projection.get("ACC1", "PNY")
+    assert isinstance(risk.position, Position) and shown is not None
     p = risk.position
-    assert (p.net_qty, p.cost, p.realized, p.fees, p.fills) == (
-        keeper.net_qty, keeper.cost, keeper.realized, keeper.fees, keeper.fills,
+    assert (p.net_qty, p.traded_qty, p.fills, p.fees) == (
+        shown.net_qty, shown.traded_qty, shown.fills, shown.fees,
     )  # fmt: skip
     assert risk.net == -149
 

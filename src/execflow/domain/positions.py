@@ -1,11 +1,13 @@
 """Positions: the one keeper of an (account, instrument) position, for every consumer.
 
 The positions projection (``application/projections/positions.py``), pre-trade risk
-(``application/pretrade/state.py``: its ``Pos`` is a :class:`Position` with risk's own fields)
-and settlement's P&L (``domain/settlement/pnl.py``, average cost) all keep their positions with
-this class, so a position and its realised P&L are computed once, the same way.
+(``application/pretrade/state.py``: each ``Pos`` keeps its position in a :class:`Position`) and
+settlement's P&L (``domain/settlement/pnl.py``, average cost) all keep their positions with this
+class, so a position and its realised P&L are computed once, the same way.
 
-A position keeps two exact measures of the same fills:
+Every booking moves the quantity (``net_qty``, ``traded_qty``, ``fills``, ``fees``); risk books
+only that (:meth:`book_quantity`: it values a position at the market itself). On top, two exact
+measures of the same fills:
 
 * **in price units** (price x quantity units, gross of fees): net quantity, the cost of the open
   quantity, realised P&L by average cost, unrealised P&L at a mark (:meth:`apply_fill`). Plain
@@ -18,6 +20,10 @@ A position keeps two exact measures of the same fills:
   over that cash. This is what settlement books: with prices finer than the currency's minor
   unit (sub-cent prices) the per-fill rounding makes it differ from the price-unit measure, and
   the positions view shows this one, so it agrees with the settlement book to the cent.
+
+Exact rationals appear after a partial close (the average cost divides); they turn back into
+ints as soon as they are whole again (usually when the position closes), which keeps the
+common path in integer arithmetic.
 """
 
 from __future__ import annotations
@@ -56,14 +62,20 @@ def fill_cash(scale: MoneyScale, side: int, qty: int, price: int, fee: int = 0) 
     return -side * scale.notional(price, qty) - fee
 
 
-def _sign(x: int) -> int:
-    return (x > 0) - (x < 0)
-
-
-def _share(amount: int, part: int, whole: int) -> Exact:
+def _share(amount: Exact, part: int, whole: int) -> Exact:
     """``amount * part / whole`` exactly: an int when it divides evenly."""
-    n = amount * part
-    return n // whole if n % whole == 0 else Fraction(n, whole)
+    if type(amount) is int:
+        n = amount * part
+        return n // whole if n % whole == 0 else Fraction(n, whole)
+    return _exact(Fraction(amount) * part / whole)
+
+
+def _exact(x: Exact) -> Exact:
+    """An int again when a Fraction has come back to a whole number (ints are much faster, and
+    a position that closes usually does)."""
+    if type(x) is Fraction and x.denominator == 1:
+        return x.numerator
+    return x
 
 
 class Position:
@@ -111,16 +123,16 @@ class Position:
         sign = 1 if net > 0 else -1
         closed = notional if closing == qty else _share(notional, closing, qty)
         if closing == held:  # full close: integers stay integers
-            self.realized += sign * closed - self.cost
+            self.realized = _exact(self.realized + (sign * closed - self.cost))
             self.cost = 0
-        else:
-            avg = Fraction(self.cost) / net
-            self.realized += sign * closed - sign * closing * avg
-            self.cost -= sign * closing * avg
+        else:  # the closed part's cost at the average: cost * closing / held
+            released = _share(self.cost, closing, held)
+            self.realized = _exact(self.realized + (sign * closed - released))
+            self.cost = _exact(self.cost - released)
         self.net_qty = net - sign * closing
         if closing < qty:  # through zero: the rest opens a position the other way
             self.net_qty -= sign * (qty - closing)
-            self.cost = -sign * (notional - closed)
+            self.cost = _exact(-sign * (notional - closed))
 
     def realized_net(self, value_scale: Fraction) -> Fraction:
         """Gross realised P&L in minor units of the currency minus every fee paid;
@@ -140,23 +152,30 @@ class Position:
         if signed_qty == 0:
             self.realised += cash
             return
-        if net == 0 or _sign(net) == _sign(signed_qty):
+        if net == 0 or (net > 0) == (signed_qty > 0):
             self.basis += cash
             return
-        closing = min(abs(signed_qty), abs(net))
-        rest = abs(signed_qty) - closing
+        qty = signed_qty if signed_qty > 0 else -signed_qty
+        held = net if net > 0 else -net
+        closing = qty if qty < held else held
         # exact shares of the trade's cash and of the basis (ints while they divide evenly)
-        closed_cash: Exact = cash if rest == 0 else Fraction(cash * closing, abs(signed_qty))
-        released: Exact = (
-            self.basis if closing == abs(net) else Fraction(self.basis) * closing / abs(net)
-        )
-        self.realised += closed_cash + released
-        self.basis = (self.basis - released) + (cash - closed_cash)
+        closed_cash = cash if closing == qty else _share(cash, closing, qty)
+        released = self.basis if closing == held else _share(self.basis, closing, held)
+        self.realised = _exact(self.realised + (closed_cash + released))
+        self.basis = _exact((self.basis - released) + (cash - closed_cash))
 
     def fill(self, side: int, qty: int, price: int, fee: int, scale: MoneyScale) -> None:
         """Book one fill in both measures (and its fee)."""
         self.book_cash(side * qty, fill_cash(scale, side, qty, price, fee))
         self.apply_fill(side * qty, price)
+        self.fees += fee
+
+    def book_quantity(self, signed_qty: int, fee: int = 0) -> None:
+        """Book a fill's quantity (and fee) only, no P&L measure: for a keeper that values the
+        position itself (pre-trade risk marks it to the market; its P&L is the day's cash)."""
+        self.fills += 1
+        self.traded_qty += signed_qty if signed_qty >= 0 else -signed_qty
+        self.net_qty += signed_qty
         self.fees += fee
 
     def add_trade(self, signed_qty: int, cash: int) -> None:

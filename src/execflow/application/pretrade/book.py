@@ -283,7 +283,7 @@ class RiskBook:
             pos = self.position(o.account, ins)
             side = int(o.side)
             if o.cum_qty:
-                pos.position.book(side * o.cum_qty, o.cum_notional)  # the keeper: every fill
+                pos.position.book_quantity(side * o.cum_qty)  # the keeper: every fill
                 if o.last_ts < start:  # filled before today (by its last event): carried
                     n, c = prior.get((o.account, o.instrument), (0, 0))
                     prior[(o.account, o.instrument)] = (

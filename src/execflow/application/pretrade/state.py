@@ -3,9 +3,9 @@ exposure, P&L and buying power. Integers only, O(1) per order event or fill, O(p
 instrument) per market data tick.
 
 Per (account, instrument) ``Pos`` holds the position itself in the one position keeper
-(``position``, :class:`execflow.domain.positions.Position`: ``net`` is its net quantity, filled,
-signed), ``buy``/``sell`` (leaves of the open orders, reserved when an order is sent) and
-``cash`` (signed price*qty units of today's fills, rebased at each day start). Its
+(``position``, :class:`execflow.domain.positions.Position`, quantity booked: ``net`` is its net
+quantity, filled, signed), ``buy``/``sell`` (leaves of the open orders, reserved when an order
+is sent) and ``cash`` (signed price*qty units of today's fills, rebased at each day start). Its
 contributions, in currency minor units at the instrument's reference price ``px``:
 
 * worst-case long ``(net + buy) * px`` and short ``(net - sell) * px``: the net exposure can be
@@ -256,9 +256,7 @@ class Pos:
         self.c_spent = spent
 
     def fill(self, side: int, qty: int, px: int, fee: int = 0) -> None:
-        position = self.position
-        position.apply_fill(side * qty, px)
-        position.fees += fee
+        self.position.book_quantity(side * qty, fee)
         self.cash -= side * qty * px
         self.fees += fee
 
