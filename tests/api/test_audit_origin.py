@@ -60,3 +60,26 @@ def test_jwt_subject_is_the_who(server: Server, client: httpx.Client) -> None:
     assert r.status_code == 201, r.text
     wait_for(lambda: len(audited(server, cl)) == 1)
     assert audited(server, cl)[0][0].who == "jwt:trader-7"
+
+
+def test_grpc_commands_record_key_address_and_reason(server: Server) -> None:
+    import uuid
+
+    from tests.api.grpcclient import stub
+    from tests.timeouts import CLIENT_TIMEOUT_S
+
+    s, pb2, channel = stub(server.grpc)
+    try:
+        cl = f"ga-{uuid.uuid4().hex[:10]}"
+        s.Submit(
+            pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="10", price="1.00",
+                              cl_ord_id=cl),
+            metadata=(("x-api-key", "key-a"), ("x-execflow-reason", "rebalance")),
+            timeout=CLIENT_TIMEOUT_S,
+        )  # fmt: skip
+        wait_for(lambda: len(audited(server, cl)) == 1)
+        (event, command), = audited(server, cl)  # fmt: skip
+        assert (event.who, event.where, event.why) == ("key:a", "grpc:127.0.0.1", "rebalance")
+        assert command.command == "submit" and command.ok
+    finally:
+        channel.close()
