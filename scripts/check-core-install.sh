@@ -12,7 +12,7 @@ PY=${PY:-python3}
 "$venv/bin/pip" install --quiet --disable-pip-version-check . 2>&1 | grep -v "^WARNING: Location" || true
 extras=$("$venv/bin/python" - <<'PY'
 import importlib.util
-# (pydantic is not listed: recent typer releases depend on it)
+# (pydantic is not listed: with pydantic-settings it is a core dependency, the settings tree)
 mods = ["holidays", "polars", "duckdb", "fastapi", "starlette", "grpc", "psycopg",
         "nats", "uvicorn", "httpx"]
 print(" ".join(m for m in mods if importlib.util.find_spec(m) is not None))

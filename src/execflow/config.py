@@ -1,31 +1,12 @@
-"""Configuration: where data lives and which adapters to use. From arguments or environment.
-
-Environment variables (each overridden by the matching CLI option):
-
-``EXECFLOW_DATA_DIR``   data directory of the embedded default (default ``./execflow-data``)
-``EXECFLOW_STORE``      ``sqlite`` (default), ``postgres`` or ``memory``
-``EXECFLOW_PG_DSN``     PostgreSQL DSN (default ``host=127.0.0.1 port=5432 dbname=test``)
-``EXECFLOW_PG_SCHEMA``  PostgreSQL schema of the event table, created if absent (default
-                        ``public``); one schema per deployment or test run keeps logs apart
-``EXECFLOW_PG_TABLE``   the event table's name in that schema (default ``execflow_events``)
-``EXECFLOW_SYNC``       SQLite synchronous mode: ``FULL`` (default, fsync per commit) or ``NORMAL``
-``EXECFLOW_SEED``       seed of the paper venue's synthetic market (default 7)
-``EXECFLOW_RISK_CONFIG`` TOML/JSON file of pre-trade limits (default: the built-in default
-                        limits of docs/risk.md; a file replaces them all)
-``EXECFLOW_FEE_CONFIG`` TOML fee schedule priced onto every fill, or ``default`` for the shipped
-                        ``execflow/fees.default.toml`` (default: none, fills carry no fees)
-``EXECFLOW_NATS_URL``   publish the committed log to NATS JetStream there (default: off)
-``EXECFLOW_NATS_STREAM`` JetStream stream name (default ``EXECFLOW_EVENTS``)
-``EXECFLOW_LEASE_TTL``  seconds a PostgreSQL writer lease outlives its last renewal (default 10)
-``EXECFLOW_AUDIT_CHECKPOINT_EVERY`` positions between signed audit checkpoints (default 1000)
-``EXECFLOW_COMPLIANCE_CONFIG`` surveillance thresholds (TOML/JSON, docs/compliance.md), or
-                        ``default``; when set, the writer runs the surveillance rules live
+"""The typed sections of the settings tree: :class:`Config` (engine and store) and
+:class:`ApiSettings` (the API server). Loaded, with their sources and precedence (defaults,
+environment, ``--config`` TOML file, command-line options), by :class:`execflow.settings.Settings`;
+the environment variables are listed in docs/configuration.md.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -54,37 +35,55 @@ class Config:
     tca_reports: bool = False  # the daily TCA report at each session close (docs/tca.md)
     snapshot_every: int = 50_000  # events between two state snapshots of a writer (ADR 11)
 
+    def __post_init__(self) -> None:
+        if self.store not in ("sqlite", "postgres", "memory"):
+            raise ValueError(f"store must be sqlite, postgres or memory, not {self.store!r}")
+        object.__setattr__(self, "sqlite_synchronous", self.sqlite_synchronous.upper())
+
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
-        env = os.environ
-        store = env.get("EXECFLOW_STORE", "sqlite")
-        if store not in ("sqlite", "postgres", "memory"):
-            raise ValueError(f"EXECFLOW_STORE must be sqlite, postgres or memory, not {store!r}")
-        cfg = cls(
-            data_dir=Path(env.get("EXECFLOW_DATA_DIR", "execflow-data")),
-            store=store,  # type: ignore[arg-type]
-            pg_dsn=env.get("EXECFLOW_PG_DSN", DEFAULT_PG_DSN),
-            pg_schema=env.get("EXECFLOW_PG_SCHEMA") or "public",
-            pg_table=env.get("EXECFLOW_PG_TABLE") or "execflow_events",
-            sqlite_synchronous=env.get("EXECFLOW_SYNC", "FULL").upper(),
-            seed=int(env.get("EXECFLOW_SEED", "7")),
-            risk_config=Path(env["EXECFLOW_RISK_CONFIG"])
-            if env.get("EXECFLOW_RISK_CONFIG")
-            else None,
-            nats_url=env.get("EXECFLOW_NATS_URL") or None,
-            nats_stream=env.get("EXECFLOW_NATS_STREAM", "EXECFLOW_EVENTS"),
-            lease_ttl_s=float(env.get("EXECFLOW_LEASE_TTL", "10")),
-            snapshot_every=int(env.get("EXECFLOW_SNAPSHOT_EVERY", "50000")),
-            fee_config=Path(env["EXECFLOW_FEE_CONFIG"]) if env.get("EXECFLOW_FEE_CONFIG") else None,
-            audit_checkpoint_every=int(env.get("EXECFLOW_AUDIT_CHECKPOINT_EVERY", "1000")),
-            compliance_config=Path(env["EXECFLOW_COMPLIANCE_CONFIG"])
-            if env.get("EXECFLOW_COMPLIANCE_CONFIG")
-            else None,
-            tca_reports=env.get("EXECFLOW_TCA_REPORTS", "").lower() in ("1", "true", "yes", "on"),
-        )
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        return replace(cfg, **clean)  # type: ignore[arg-type]
+        """The engine section of :meth:`execflow.settings.Settings.load` (environment and the
+        ``EXECFLOW_CONFIG`` file), with ``overrides`` (None: not given) on top."""
+        from execflow.settings import Settings
+
+        return Settings.load(engine=overrides).engine
 
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "events.db"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    keys_file: Path | None = None
+    keys_inline: str | None = None
+    jwt_secret: str | None = None
+    jwt_audience: str | None = None
+    rate_per_s: float = 200.0
+    burst: float = 400.0
+    heartbeat_s: float = 5.0
+    stream_queue: int = 10_000
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051  # 0: any free port, -1: no gRPC
+    access_log: bool = True
+    ws_compression: bool = True
+    max_body_bytes: int = 1 << 20
+    ws_max_message_bytes: int = 1 << 16
+    auth_failures: int = 20
+    auth_window_s: float = 60.0
+    engine_timeout_s: float = 10.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ApiSettings:
+        """The API section of :meth:`execflow.settings.Settings.load` (environment and the
+        ``EXECFLOW_CONFIG`` file), with ``overrides`` (None: not given) on top."""
+        from execflow.settings import Settings
+
+        return Settings.load(api=overrides).api
+
+
+def env_flag(value: str | None, *, default: bool) -> bool:
+    """``0``/``false``/``no``/``off`` (any case) is False, any other value True, unset default."""
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")

@@ -1,7 +1,8 @@
 """Optional extras: import them lazily, and say which one to install when one is missing.
 
-A plain ``pip install execflow`` (msgspec, typer, rich) runs the CLI, the engine, the paper
-venue and the memory/SQLite stores. Everything else is an extra (``pyproject.toml``)::
+A plain ``pip install execflow`` (msgspec, typer, rich, pydantic-settings) runs the CLI, the
+engine, the paper venue and the memory/SQLite stores. Everything else is an extra
+(``pyproject.toml``)::
 
     settlement  holidays                       settlement calendars (settlement desk)
     analytics   polars, duckdb                 reports, TCA, bulk settlement dates
@@ -26,7 +27,6 @@ EXTRA_OF: dict[str, str] = {
     "duckdb": "analytics",
     "fastapi": "api",
     "starlette": "api",
-    "pydantic": "api",
     "uvicorn": "api",
     "httpx": "api",
     "grpc": "api",

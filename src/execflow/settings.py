@@ -1,0 +1,251 @@
+"""One settings tree for every entry point: engine and store, API, venues.
+
+Sources, from lowest to highest precedence (docs/configuration.md):
+
+1. the defaults of the fields below;
+2. environment variables (``EXECFLOW_*``, the table :data:`ENV_VARS`);
+3. a TOML file named with ``--config FILE`` (or ``EXECFLOW_CONFIG``): it is named for this run,
+   so it is more specific than the environment the process inherits;
+4. command-line options (``--store``, ``--data-dir``, ``--grpc-port``...): the most specific.
+
+The file has one table per section, and one ``[[venues]]`` table per venue::
+
+    [engine]
+    store = "sqlite"
+    data_dir = "/var/lib/execflow"
+
+    [api]
+    grpc_port = 50051
+
+    [[venues]]
+    type = "paper"
+
+    [[venues]]
+    type = "fix"
+    venue_id = "BROKER"
+    port = 9880
+    sender_comp_id = "EXECFLOW"
+    target_comp_id = "BROKER"
+
+``bootstrap.build(settings)`` builds the engine, its stores and these venues.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from execflow.config import ApiSettings, Config, env_flag
+
+
+class PaperVenueSpec(BaseModel):
+    """A paper venue: price-time matching over seeded synthetic markets, one per instrument."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["paper"] = "paper"
+    seed: int | None = None  # None: the engine's ``seed``
+    latency_ns: int | None = None  # None: the engine's ``venue_latency_ns``
+
+
+class FixVenueSpec(BaseModel):
+    """A FIX initiator venue: execflow connects to a counterparty (a broker, an exchange) and
+    routes orders to it over one session (docs/fix.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["fix"] = "fix"
+    venue_id: str = "FIX"
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    sender_comp_id: str = Field(min_length=1)
+    target_comp_id: str = Field(min_length=1)
+    begin_string: Literal["FIX.4.4", "FIXT.1.1"] = "FIX.4.4"
+    heartbeat_s: int = Field(default=30, ge=1)
+    logon_timeout_s: float = Field(default=5.0, gt=0)
+    # where the session's sequence numbers and sent messages are kept: the data directory's
+    # fix-venues.db (they survive restarts), or memory
+    session_store: Literal["sqlite", "memory"] = "sqlite"
+
+
+VenueSpec = Annotated[PaperVenueSpec | FixVenueSpec, Field(discriminator="type")]
+
+
+def _upper(value: str) -> str:
+    return value.strip().upper()
+
+
+def _flag(value: str) -> bool:
+    return env_flag(value, default=True)
+
+
+def _on(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+EnvVar = tuple[str, str, Callable[[str], Any] | None]
+
+ENV_VARS: Final[Mapping[str, EnvVar]] = {
+    # engine and store
+    "EXECFLOW_DATA_DIR": ("engine", "data_dir", None),
+    "EXECFLOW_STORE": ("engine", "store", None),
+    "EXECFLOW_PG_DSN": ("engine", "pg_dsn", None),
+    "EXECFLOW_PG_SCHEMA": ("engine", "pg_schema", None),
+    "EXECFLOW_PG_TABLE": ("engine", "pg_table", None),
+    "EXECFLOW_SYNC": ("engine", "sqlite_synchronous", _upper),
+    "EXECFLOW_SEED": ("engine", "seed", None),
+    "EXECFLOW_RISK_CONFIG": ("engine", "risk_config", None),
+    "EXECFLOW_FEE_CONFIG": ("engine", "fee_config", None),
+    "EXECFLOW_NATS_URL": ("engine", "nats_url", None),
+    "EXECFLOW_NATS_STREAM": ("engine", "nats_stream", None),
+    "EXECFLOW_LEASE_TTL": ("engine", "lease_ttl_s", None),
+    "EXECFLOW_AUDIT_CHECKPOINT_EVERY": ("engine", "audit_checkpoint_every", None),
+    "EXECFLOW_COMPLIANCE_CONFIG": ("engine", "compliance_config", None),
+    "EXECFLOW_TCA_REPORTS": ("engine", "tca_reports", _on),
+    "EXECFLOW_SNAPSHOT_EVERY": ("engine", "snapshot_every", None),
+    # API server
+    "EXECFLOW_API_KEYS_FILE": ("api", "keys_file", None),
+    "EXECFLOW_API_KEYS": ("api", "keys_inline", None),
+    "EXECFLOW_JWT_SECRET": ("api", "jwt_secret", None),
+    "EXECFLOW_JWT_AUDIENCE": ("api", "jwt_audience", None),
+    "EXECFLOW_API_RATE": ("api", "rate_per_s", None),
+    "EXECFLOW_API_BURST": ("api", "burst", None),
+    "EXECFLOW_WS_HEARTBEAT": ("api", "heartbeat_s", None),
+    "EXECFLOW_STREAM_QUEUE": ("api", "stream_queue", None),
+    "EXECFLOW_GRPC_PORT": ("api", "grpc_port", None),
+    "EXECFLOW_WS_COMPRESSION": ("api", "ws_compression", _flag),
+    "EXECFLOW_MAX_BODY": ("api", "max_body_bytes", None),
+    "EXECFLOW_WS_MAX_MESSAGE": ("api", "ws_max_message_bytes", None),
+    "EXECFLOW_AUTH_FAILURES": ("api", "auth_failures", None),
+    "EXECFLOW_AUTH_WINDOW": ("api", "auth_window_s", None),
+    "EXECFLOW_ENGINE_TIMEOUT": ("api", "engine_timeout_s", None),
+}
+"""Environment variable -> (section, field, conversion). An empty variable counts as unset."""
+
+CONFIG_FILE_ENV: Final = "EXECFLOW_CONFIG"
+
+_SOURCES: ContextVar[tuple[Path | None, Mapping[str, str] | None]] = ContextVar(
+    "execflow_settings_sources", default=(None, None)
+)
+
+
+class EnvTableSource(PydanticBaseSettingsSource):
+    """The ``EXECFLOW_*`` variables of :data:`ENV_VARS`, as a nested mapping."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is produced by __call__
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, (section, key, convert) in ENV_VARS.items():
+            raw = self.environ.get(name)
+            if raw is None or not raw.strip():
+                continue
+            out.setdefault(section, {})[key] = convert(raw) if convert else raw
+        return out
+
+
+class Settings(BaseSettings):
+    """Everything an execflow process is configured with; load with :meth:`load`."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    engine: Config = Field(default_factory=Config)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    venues: tuple[VenueSpec, ...] = (PaperVenueSpec(),)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file, environ = _SOURCES.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings]  # highest first
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        if environ is not None:
+            sources.append(EnvTableSource(settings_cls, environ))
+        return tuple(sources)
+
+    @classmethod
+    def load(
+        cls,
+        config_file: Path | str | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        engine: Mapping[str, Any] | None = None,
+        api: Mapping[str, Any] | None = None,
+        venues: Any = None,
+    ) -> Settings:
+        """Defaults < environment (``environ``, default ``os.environ``) < ``config_file``
+        (TOML; default: the file ``EXECFLOW_CONFIG`` names, if any) < the given options.
+        Options that are None are not given. Raises ``ValueError`` with one line per problem.
+        """
+        env = os.environ if environ is None else environ
+        if config_file is None and env.get(CONFIG_FILE_ENV, "").strip():
+            config_file = env[CONFIG_FILE_ENV].strip()
+        path = None if config_file is None else Path(config_file)
+        if path is not None and not path.is_file():
+            raise ValueError(f"config file {path} not found")
+        given: dict[str, Any] = {}
+        for section, values in (("engine", engine), ("api", api)):
+            clean = {k: v for k, v in (values or {}).items() if v is not None}
+            if clean:
+                given[section] = clean
+        if venues is not None:
+            given["venues"] = venues
+        with _sources(path, env):
+            try:
+                return cls(**given)
+            except ValidationError as exc:
+                raise ValueError(_describe(exc, path)) from None
+
+
+@contextmanager
+def _sources(path: Path | None, environ: Mapping[str, str]) -> Iterator[None]:
+    token = _SOURCES.set((path, environ))
+    try:
+        yield
+    finally:
+        _SOURCES.reset(token)
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = f" (config file {path}, environment or options)" if path else ""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        lines.append(f"setting {loc}: {err['msg']}{where}")
+    return "; ".join(lines)
+
+
+__all__ = [
+    "ENV_VARS",
+    "ApiSettings",
+    "Config",
+    "FixVenueSpec",
+    "PaperVenueSpec",
+    "Settings",
+    "VenueSpec",
+]
