@@ -1,9 +1,12 @@
-"""The one place that wires adapters to ports.
+"""The composition root: :func:`build` turns a :class:`~execflow.settings.Settings` into a
+running engine (:class:`App`): stores, writer lease, instruments, pre-trade risk, fees,
+the declared venues (paper venues over synthetic markets, FIX initiator venues), settlement,
+market data, recovery and the NATS outbox.
 
-Embedded default: SQLite event store in a data directory, in-process bus, paper venue with a
-seeded synthetic market, wall clock. Scale-out: PostgreSQL event store (NATS comes with the
-distribution issue). Entry points (CLI, API, benchmarks) build an :class:`App` here and use
-nothing below the application layer directly.
+Every entry point builds its engine here: ``execflow serve`` (api/context.py), ``execflow fix
+serve``, every CLI command (cli/common.open_app), ``execflow demo`` (sim/session.py), the
+benchmarks and the tests. Those that need something else (a simulated clock, venues of their
+own, an open store, limits of their own) pass overrides; none wires an engine by hand.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -45,11 +48,13 @@ if TYPE_CHECKING:
     from execflow.application.engine import Engine
     from execflow.application.lease import LeaseKeeper
     from execflow.application.order_view import LoggedOrders
-    from execflow.application.pretrade import RiskEngine
+    from execflow.application.pretrade import RiskConfig, RiskEngine
     from execflow.application.recovery import Recovery, RecoveryConsumer
     from execflow.application.settlement.on_engine import SettlementDesk
     from execflow.domain.fees import FeeSchedule
     from execflow.domain.instruments import Instrument
+    from execflow.fix.venue import FixVenue
+    from execflow.settings import FixVenueSpec, PaperVenueSpec, Settings
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +249,7 @@ class App:
     recovered_position: int = 0
     last_snapshot: int = 0
     lease_owner: str = ""
+    closers: list[Callable[[], None]] = field(default_factory=list)  # FIX venues, ...
 
     def checkpoint(self) -> bool:
         """Snapshot every consumer at the engine's position; only when the engine is idle
@@ -264,6 +270,12 @@ class App:
     def close(self) -> None:
         if self.keeper is not None:
             self.keeper.stop()
+        for stop in reversed(self.closers):
+            try:
+                stop()
+            except Exception:
+                log.exception("event=close_failed")
+        self.closers.clear()
         try:
             if self.publisher is not None:
                 self.publisher.stop()
@@ -288,12 +300,15 @@ class App:
         self.close()
 
 
-def build_app(
-    config: Config,
+def build(
+    settings: Settings,
     *,
     clock: Clock | None = None,
     instruments: Sequence[Instrument] | None = None,
     venues: Sequence[VenuePort] | None = None,
+    store: EventStore | None = None,
+    lease: WriterLease | None = None,
+    risk_config: RiskConfig | None = None,
     recover: bool = True,
     tune_gc: bool = True,
     settlement: bool = True,
@@ -303,8 +318,11 @@ def build_app(
     snapshots: SnapshotStore | None = None,
     snapshot_every: int | None = None,
     bus: MessageBus | None = None,
+    trading_sessions: bool = True,
+    live: bool = True,
 ) -> App:
-    """Build the engine for ``config``; recover its state from the store unless told not to.
+    """Build the engine ``settings`` describe; recover its state from the store unless told not
+    to. The venues are ``settings.venues`` (paper, FIX initiator) unless ``venues`` are given.
 
     A writer (the default) first takes the log's writer lease, named ``owner`` (default: this
     process's command, e.g. ``execflow serve``) to anyone refused
@@ -313,37 +331,56 @@ def build_app(
     no lease, no venue, nothing reconciled or committed: the engine only folds the log into its
     read models (docs/architecture.md, process model).
 
+    Overrides: ``store`` (an open store; its owner holds its lease and may hand it over as
+    ``lease``, released by :meth:`App.close`), ``risk_config`` (limits instead of
+    ``engine.risk_config``), ``trading_sessions=False`` (no exchange session check),
+    ``live=False`` (a simulation: a restored venue never skips simulated time).
+
     Recovery is one pass over the log (docs/adr/0008-exact-restart.md): the engine, the
     settlement desk, ``consumers`` (read models of the caller) and each paper venue load their
     latest snapshot and fold only the tail; a paper venue then replays the requests logged
     after its snapshot and goes on exactly where it was.
     """
     from execflow.adapters.sessions import ExchangeSessions
+    from execflow.adapters.store.snapshots import MemorySnapshotStore
     from execflow.application.engine import Engine
     from execflow.application.pretrade import RiskEngine, default_config, load_config
     from execflow.application.recovery import Recovery
 
-    lease = None if read_only else open_lease(config)
+    config = settings.engine
+    given_store = store
+    if store is None:
+        lease = None if read_only else open_lease(config)
     try:
-        if lease is not None:
+        if store is None and lease is not None:
             lease.acquire(owner if owner is not None else process_name())
         clock = clock or WallClock()
         catalog = InstrumentCatalog(
             instruments if instruments is not None else default_instruments()
         )
-        store = open_store(config, read_only=read_only, fence_epoch=getattr(lease, "epoch", None))
+        if store is None:
+            store = open_store(
+                config, read_only=read_only, fence_epoch=getattr(lease, "epoch", None)
+            )
         if snapshots is None:
-            snapshots = open_snapshots(config, read_only=read_only)
+            snapshots = (
+                open_snapshots(config, read_only=read_only)
+                if given_store is None
+                else MemorySnapshotStore()  # a caller's store: its snapshots are its own
+            )
     except BaseException:
         if lease is not None:
             lease.close()
         raise
     sessions = ExchangeSessions(catalog)
+    closers: list[Callable[[], None]] = []
     if read_only:
         venues = []
     elif venues is None:
-        venues = [default_paper_venue(config, catalog, clock, sessions)]
-    risk = RiskEngine(load_config(config.risk_config) if config.risk_config else default_config())
+        venues = make_venues(settings, catalog, clock, sessions, closers)
+    if risk_config is None:
+        risk_config = load_config(config.risk_config) if config.risk_config else default_config()
+    risk = RiskEngine(risk_config)
     engine = Engine(
         store,
         clock,
@@ -353,7 +390,7 @@ def build_app(
         checks=[risk],
         observers=[risk],
         fees=load_fee_schedule(config.fee_config),
-        sessions=sessions,
+        sessions=sessions if trading_sessions else None,
         bus=bus,
     )
     risk.attach(engine)
@@ -364,12 +401,73 @@ def build_app(
     app.lease_owner = owner if owner is not None else process_name()
     app.snapshot_every = config.snapshot_every if snapshot_every is None else snapshot_every
     app.recovery = Recovery(store, snapshots)
+    app.closers = closers
     try:
-        _start(app, recover=recover, tune_gc=tune_gc, settlement=settlement, consumers=consumers)
+        _start(
+            app, recover=recover, tune_gc=tune_gc, settlement=settlement, consumers=consumers,
+            live=live,
+        )  # fmt: skip
     except BaseException:
         app.close()
         raise
     return app
+
+
+def build_app(config: Config, **overrides: object) -> App:
+    """:func:`build` for an engine section alone (the default venue: one paper venue)."""
+    from execflow.settings import Settings
+
+    return build(Settings(engine=config), **overrides)  # type: ignore[arg-type]
+
+
+def make_venues(
+    settings: Settings,
+    catalog: InstrumentCatalog,
+    clock: Clock,
+    sessions: SessionCalendar | None,
+    closers: list[Callable[[], None]],
+) -> list[VenuePort]:
+    """The venues ``settings.venues`` declare, in order (the router's first is the default)."""
+    from execflow.settings import FixVenueSpec, PaperVenueSpec
+
+    out: list[VenuePort] = []
+    for spec in settings.venues:
+        if isinstance(spec, PaperVenueSpec):
+            out.append(paper_venue(settings.engine, spec, catalog, clock, sessions))
+        elif isinstance(spec, FixVenueSpec):
+            venue = fix_venue(settings.engine, spec, catalog)
+            closers.append(venue.stop)
+            out.append(venue)
+    ids = [v.venue_id for v in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"venue ids must differ: {ids}")
+    return out
+
+
+def fix_venue(config: Config, spec: FixVenueSpec, catalog: InstrumentCatalog) -> FixVenue:
+    """A FIX initiator venue (not yet connected: :func:`_start` logs it on). Its session state
+    (sequence numbers, sent messages) is kept in DATA_DIR/fix-venues.db unless in memory."""
+    from execflow.fix.application import SessionID
+    from execflow.fix.config import SessionConfig
+    from execflow.fix.store import MemoryStoreFactory, SqliteStoreFactory
+    from execflow.fix.venue import FixVenue
+
+    factory: MemoryStoreFactory | SqliteStoreFactory
+    if spec.session_store == "memory" or config.store == "memory":
+        factory = MemoryStoreFactory()
+    else:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        factory = SqliteStoreFactory(config.data_dir / "fix-venues.db")
+    session = SessionConfig(
+        SessionID(spec.begin_string, spec.sender_comp_id, spec.target_comp_id),
+        initiator=True,
+        heartbeat_interval_s=spec.heartbeat_s,
+        logon_timeout_s=spec.logon_timeout_s,
+    )
+    return FixVenue(
+        session, spec.host, spec.port, list(catalog), venue_id=spec.venue_id,
+        store_factory=factory,
+    )  # fmt: skip
 
 
 def _start(
@@ -379,6 +477,7 @@ def _start(
     tune_gc: bool,
     settlement: bool,
     consumers: Sequence[RecoveryConsumer],
+    live: bool = True,
 ) -> None:
     from execflow.adapters.venues.paper import PaperVenue
     from execflow.adapters.venues.recovery import PaperVenueRecovery
@@ -416,6 +515,8 @@ def _start(
         recovery.run()
         app.recovered_position = engine.position
         app.last_snapshot = min(recovery.starts.values(), default=0)
+    if not app.read_only:
+        start_fix_venues(app)
     if recover and not app.read_only:
         restored = {p.venue.venue_id for p in paper if p.restored}
         restore_paper_venues(app, skip=restored)
@@ -423,7 +524,7 @@ def _start(
         for p in paper:
             # a fresh venue's market starts now, not when building began; a restored one
             # replays a short gap and skips a long one (the process was down)
-            if p.venue.resume_after_gap(now, MAX_CATCH_UP_NS if p.restored else 0):
+            if live and p.venue.resume_after_gap(now, MAX_CATCH_UP_NS if p.restored else 0):
                 log.info("event=venue_resumed venue=%s restored=%s", p.venue.venue_id, p.restored)
         for p in paper:
             for instrument, book in p.venue.books.items():
@@ -587,21 +688,44 @@ def connect_market_data(app: App) -> None:
                     market.update_bbo(m.instrument, bid, ask)
 
 
+def paper_venue(
+    config: Config,
+    spec: PaperVenueSpec,
+    catalog: InstrumentCatalog,
+    clock: Clock,
+    sessions: SessionCalendar | None = None,
+) -> VenuePort:
+    """A paper venue with a seeded synthetic market per instrument (the embedded default)."""
+    from execflow.adapters.venues.paper import PaperVenue
+
+    return PaperVenue.with_synthetic_market(
+        list(catalog),
+        seed=config.seed if spec.seed is None else spec.seed,
+        latency_ns=config.venue_latency_ns if spec.latency_ns is None else spec.latency_ns,
+        clock=clock,
+        sessions=sessions,
+    )
+
+
 def default_paper_venue(
     config: Config,
     catalog: InstrumentCatalog,
     clock: Clock,
     sessions: SessionCalendar | None = None,
 ) -> VenuePort:
-    from execflow.adapters.venues.paper import PaperVenue
+    from execflow.settings import PaperVenueSpec
 
-    return PaperVenue.with_synthetic_market(
-        list(catalog),
-        seed=config.seed,
-        latency_ns=config.venue_latency_ns,
-        clock=clock,
-        sessions=sessions,
-    )
+    return paper_venue(config, PaperVenueSpec(), catalog, clock, sessions)
+
+
+def start_fix_venues(app: App) -> None:
+    """Log the FIX initiator venues on (each waits up to its logon timeout)."""
+    from execflow.fix.venue import FixVenue
+
+    for venue in app.venues.values():
+        if isinstance(venue, FixVenue):
+            venue.start(logon_timeout_s=venue.config.logon_timeout_s)
+            log.info("event=fix_venue_logged_on venue=%s", venue.venue_id)
 
 
 def serve_live(app: App, steps_per_poll: int = LIVE_MARKET_STEPS_PER_POLL) -> None:
@@ -651,6 +775,7 @@ __all__ = [
     "CommandClock",
     "Config",
     "SimulatedClock",
+    "build",
     "build_app",
     "open_lease",
     "open_store",

@@ -44,3 +44,19 @@ def test_session_trades_fills_and_settles() -> None:
     settlement = settle_session(s.settlement, fail_rate=0.0)
     assert settlement.obligations == summary.fills
     assert settlement.settled_on_time == settlement.obligations
+
+
+def test_the_session_runs_with_pre_trade_risk(tmp_path: Path) -> None:
+    """The simulated day goes through the composition root's risk checks: limits from the
+    session's risk file deny what they refuse (here every order is above max_order_qty)."""
+    limits = tmp_path / "risk.toml"
+    limits.write_text("[[limits]]\nmax_order_qty = 1\n", encoding="utf-8")
+    cfg = SessionConfig(seed=3, duration_s=300, store="memory", risk_config=limits)
+    s = TradingSession(cfg, MemoryEventStore())
+    assert s.app.risk is not None and s.app.risk in s.engine.checks
+    summary = s.run()
+    assert summary.orders > 0
+    assert summary.denied == summary.orders
+    # with the default limits the same session trades
+    d = run(3, MemoryEventStore()).summarize()
+    assert d.fills > 0 and d.denied < d.orders

@@ -39,6 +39,7 @@ from execflow.api.settings import ApiSettings
 from execflow.application.ports import VenuePort
 from execflow.bootstrap import App
 from execflow.config import Config
+from execflow.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ TAGS = [
 
 
 def create_app(
-    config: Config,
+    config: Config | Settings,
     settings: ApiSettings | None = None,
     *,
     app: App | None = None,
@@ -97,9 +98,11 @@ def create_app(
     context: ApiContext | None = None,
 ) -> FastAPI:
     """Build the ASGI app. Pass ``app`` (a bootstrap App) or ``venues`` to override wiring,
-    ``keys`` to override the key ring from ``settings``."""
-    settings = settings or ApiSettings()
-    ctx = context or build_context(config, settings, app=app, venues=venues, keys=keys)
+    ``keys`` to override the key ring from ``settings``. ``config``: the whole settings tree
+    (its ``api`` section is the default ``settings``) or its engine section alone."""
+    tree = config if isinstance(config, Settings) else Settings(engine=config)
+    settings = settings or tree.api
+    ctx = context or build_context(tree, settings, app=app, venues=venues, keys=keys)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:

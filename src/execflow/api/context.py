@@ -29,8 +29,9 @@ from execflow.application.projections.execution import ExecutionProjection
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.recovery import ProjectionRecovery
 from execflow.application.runner import EngineRunner
-from execflow.bootstrap import App, build_app, serve_live
+from execflow.bootstrap import App, build, serve_live
 from execflow.config import Config
+from execflow.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +94,15 @@ class ApiContext:
 
 
 def build_context(
-    config: Config,
+    config: Config | Settings,
     settings: ApiSettings | None = None,
     *,
     app: App | None = None,
     venues: Sequence[VenuePort] | None = None,
     keys: KeyRing | None = None,
 ) -> ApiContext:
-    settings = settings or ApiSettings()
+    tree = config if isinstance(config, Settings) else Settings(engine=config)
+    settings = settings or tree.api
     owns = app is None
     index = OrderIndex()
     # the positions keep money at each instrument's currency scale: they know the instruments
@@ -115,8 +117,8 @@ def build_context(
         # the read models join the engine's one recovery pass (no second read of the log)
         bus = MessageBus()
         consumers = [ProjectionRecovery(n, p, bus) for n, p in read_models.items()]
-        app = build_app(
-            config, venues=venues, consumers=consumers, bus=bus, instruments=list(instruments)
+        app = build(
+            tree, venues=venues, consumers=consumers, bus=bus, instruments=list(instruments)
         )
         last = app.engine.position
     else:

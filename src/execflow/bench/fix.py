@@ -32,11 +32,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from execflow.adapters.clock import WallClock
-from execflow.adapters.store.memory import MemoryEventStore
 from execflow.adapters.venues.paper import PaperVenue
-from execflow.application.engine import Engine
-from execflow.application.instruments import InstrumentCatalog
-from execflow.application.ports import EventStore
+from execflow.application.pretrade import RiskConfig
 from execflow.application.runner import EngineRunner
 from execflow.bench.counterparty import (
     CounterpartyProcess,
@@ -46,6 +43,8 @@ from execflow.bench.counterparty import (
     free_port,
     unavailable_reason,
 )
+from execflow.bootstrap import Config
+from execflow.bootstrap import build as build_engine
 from execflow.domain.enums import Side
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
@@ -82,21 +81,24 @@ class ExecflowServer:
 
     def __init__(self, begin: str, *, store: str = "memory", seed: int = SEED) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-fix-")
-        event_store: EventStore
-        if store == "sqlite":
-            from execflow.adapters.store.sqlite import SqliteEventStore
-
-            event_store = SqliteEventStore(Path(self._tmp.name) / "events.db")
-        else:
-            event_store = MemoryEventStore()
         clock = WallClock()
-        catalog = InstrumentCatalog([ACME])
         paper = PaperVenue([ACME], latency_ns=0, clock=clock, seed=seed, session="B")
         for k in range(1, 4):
             paper.market_place("ACME", Side.BUY, 1_000, 10_000 - k * ACME.tick_size, 0)
             paper.market_place("ACME", Side.SELL, 1_000, 10_000 + k * ACME.tick_size, 0)
-        self.store = event_store
-        self.engine = Engine(event_store, clock, catalog, venues=[paper])
+        # the composition root with the benchmark's overrides: this venue and instrument, no
+        # limits (the round trip is measured, not the risk checks), no settlement desk
+        from execflow.settings import Settings
+
+        settings = Settings(engine=Config(data_dir=Path(self._tmp.name), store=store))  # type: ignore[arg-type]
+        self.app = build_engine(
+            settings, clock=clock, instruments=[ACME], venues=[paper], risk_config=RiskConfig(),
+            settlement=False, tune_gc=False, trading_sessions=False,
+            owner="execflow bench fix",
+        )  # fmt: skip
+        self.store = self.app.store
+        self.engine = self.app.engine
+        catalog = self.app.instruments
         self.runner = EngineRunner(self.engine)
         self.gateway = OrderGateway(
             self.runner, catalog, {CLIENT_COMP: AccountPermissions.of("ACC-1")}, venue="PAPER"
@@ -123,7 +125,7 @@ class ExecflowServer:
         self.gateway.close()
         self.runner.stop()
         self.io.close()
-        self.store.close()
+        self.app.close()
         self._tmp.cleanup()
 
 

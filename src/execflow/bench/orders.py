@@ -32,14 +32,11 @@ from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
 from execflow.adapters.reference import default_instruments
 from execflow.adapters.store.memory import MemoryEventStore
-from execflow.adapters.store.sqlite import SqliteEventStore
 from execflow.adapters.venues.paper import PaperVenue
-from execflow.application.engine import Engine
-from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import EventStore, RecordedEvent
-from execflow.application.pretrade import RiskEngine, config_from_mapping
+from execflow.application.pretrade import config_from_mapping
 from execflow.application.projections.positions import PositionsProjection
-from execflow.bootstrap import tune_gc_for_latency
+from execflow.bootstrap import Config, build, tune_gc_for_latency
 from execflow.domain.audit import CheckpointSigner
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.compliance.events import origin
@@ -47,6 +44,7 @@ from execflow.domain.enums import OrderStatus, OrderType
 from execflow.domain.events import OrderAccepted, OrderCanceled, OrderFilled
 from execflow.domain.marketdata import MarketDataEvent, Quote
 from execflow.extras import MissingExtraError
+from execflow.settings import Settings
 
 SCENARIOS: dict[str, tuple[str, int]] = {
     "market-10k": ("market", 10_000),
@@ -106,7 +104,9 @@ def _bench_signer(folder: Path) -> CheckpointSigner | None:
 
 
 class _Setup:
-    def __init__(self, store: EventStore, batch: int) -> None:
+    def __init__(
+        self, store_kind: str, data_dir: Path, sync: str, batch: int, store: EventStore | None
+    ) -> None:
         ins = next(i for i in default_instruments() if i.id == "AAPL")
         self.instrument = ins
         self.clock = SimulatedClock(START_NS)
@@ -117,14 +117,19 @@ class _Setup:
         )  # fmt: skip
         self.market = SyntheticMarket(ins, params, self.venue, max_buffer=4)
         self.market.subscribe(self._on_md)
-        # pre-trade risk with limits live: every check configured, none binding for the workload
-        self.risk = RiskEngine(config_from_mapping(BENCH_LIMITS))
-        self.engine = Engine(
-            store, self.clock, InstrumentCatalog([ins]), venues=[self.venue],
-            checks=[self.risk], observers=[self.risk],
+        # the composition root, with the workload's overrides: the simulated clock, this venue
+        # and market (bootstrap feeds its quotes to the engine and risk), pre-trade risk with
+        # every check configured and none binding; no settlement desk, no session calendar
+        settings = Settings(
+            engine=Config(data_dir=data_dir, store=store_kind, sqlite_synchronous=sync)  # type: ignore[arg-type]
+        )
+        self.app = build(
+            settings, clock=self.clock, instruments=[ins], venues=[self.venue], store=store,
+            risk_config=config_from_mapping(BENCH_LIMITS), settlement=False, tune_gc=False,
+            trading_sessions=False, live=False, owner="execflow bench orders",
         )  # fmt: skip
-        self.risk.attach(self.engine)
-        self.positions = PositionsProjection(InstrumentCatalog([ins]).get)
+        self.engine = self.app.engine
+        self.positions = PositionsProjection(self.app.instruments.get)
         self.engine.bus.subscribe(self.positions, "positions")
         self.engine.bus.subscribe(self._on_events, "bench-client")
         self.batch = batch
@@ -141,8 +146,6 @@ class _Setup:
         if type(ev) is Quote:
             self.quotes += 1
             self.bbo = (ev.bid, ev.ask)
-            self.engine.market.update_bbo(ev.instrument, ev.bid, ev.ask)
-        self.risk.on_market_data(ev)
 
     def _on_events(self, batch: Sequence[RecordedEvent]) -> None:
         now = time.perf_counter_ns()
@@ -174,17 +177,16 @@ class _Setup:
 
 def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dict[str, Any]:
     tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-")
-    store: EventStore
     # the audit trail is on, as in production: every event hash-chained, a signed checkpoint
     # every 1,000 positions (when the audit extra is installed), one CommandAudited per origin
     # and batch
-    signer = _bench_signer(Path(tmp.name))
-    if store_kind == "memory":
-        store = MemoryEventStore(signer=signer)
-    else:
-        store = SqliteEventStore(Path(tmp.name) / "events.db", synchronous=sync, signer=signer)
-    s = _Setup(store, batch)
+    # (SQLite: bootstrap signs with the data directory's key, as here)
+    memory = (
+        MemoryEventStore(signer=_bench_signer(Path(tmp.name))) if store_kind == "memory" else None
+    )
+    s = _Setup(store_kind, Path(tmp.name), sync, batch, memory)
     engine = s.engine
+    store = s.app.store
     ins = s.instrument
     out: dict[str, Any] = {"scenario_kind": kind, "n": n}
     if kind == "data":
@@ -193,7 +195,8 @@ def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dic
             s.next_quote()
         dt = time.perf_counter() - t0
         out.update(quotes_per_s=n / dt, seconds=dt, quotes=s.quotes)
-        store.close()
+        s.app.last_snapshot = engine.position  # no closing snapshot: not part of the benchmark
+        s.app.close()
         tmp.cleanup()
         return out
     t0 = time.perf_counter()
@@ -283,7 +286,8 @@ def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dic
         out.update(
             first_1000_fills_per_s=first, last_1000_fills_per_s=last, last_over_first=last / first
         )
-    store.close()
+    s.app.last_snapshot = engine.position  # no closing snapshot: not part of the benchmark
+    s.app.close()
     tmp.cleanup()
     return out
 

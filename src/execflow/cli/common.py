@@ -9,19 +9,22 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from execflow.application.ports import EventStore
-from execflow.bootstrap import App, CommandClock, OrdersView, build_app, open_store, read_orders
+from execflow.bootstrap import App, CommandClock, OrdersView, build, open_store, read_orders
 from execflow.config import Config
 from execflow.domain.compliance.events import Origin, origin
 from execflow.domain.errors import ExecflowError, LeaseHeldError, LeaseLostError
 from execflow.domain.numbers import ratio_to_decimal
 from execflow.domain.orders import Order
+
+if TYPE_CHECKING:
+    from execflow.settings import Settings
 
 # a terminal gets its own width; piped output (files, CI logs) gets wide tables, not wrapped ones
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -54,14 +57,36 @@ def cli_origin(reason: str | None = None) -> Origin:
     return origin(f"os:{user}", "cli", reason)
 
 
+CONFIG_FILE: Path | None = None
+"""The TOML file of ``execflow --config FILE`` (set by the root command), else None: the file
+``EXECFLOW_CONFIG`` names, if any."""
+
+
+def make_settings(
+    data_dir: Path | None = None,
+    store: str | None = None,
+    risk_config: Path | None = None,
+    **api: object,
+) -> Settings:
+    """The settings tree: defaults < environment < ``--config`` file < these options (None:
+    not given). Bad settings: one sentence, exit 1."""
+    from execflow.settings import Settings
+
+    try:
+        return Settings.load(
+            CONFIG_FILE,
+            engine={"data_dir": data_dir, "store": store, "risk_config": risk_config},
+            api=api,
+        )
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
 def make_config(
     data_dir: Path | None, store: str | None, risk_config: Path | None = None
 ) -> Config:
-    try:
-        return Config.from_env(data_dir=data_dir, store=store, risk_config=risk_config)
-    except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_ERROR) from None
+    return make_settings(data_dir, store, risk_config).engine
 
 
 def configure_logging() -> None:
@@ -86,10 +111,11 @@ def open_app(
     command (a second writer fails at once: exit 1, one line naming the holder); ``read_only``
     (every read command): the log opened read-only, no lease, no venue, nothing written."""
     configure_logging()
-    config = make_config(data_dir, store, risk_config)
+    settings = make_settings(data_dir, store, risk_config)
+    config = settings.engine
     try:
         clock = CommandClock()
-        app = build_app(config, read_only=read_only, clock=clock)
+        app = build(settings, read_only=read_only, clock=clock)
         clock.step()  # the command runs now, after the start-up
     except LeaseHeldError as exc:
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
+from execflow.cli import common
 from execflow.cli.common import EXIT_ERROR, err_console
 from execflow.domain.errors import ExecflowError
 from execflow.extras import EXTRA_OF, MissingExtraError, missing_extra
@@ -23,6 +25,20 @@ API server (docs/adr/0011-state-snapshots.md: start-up of the read path)."""
 _wired: set[str] = set()
 
 
+def _root(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML settings file (engine, api, venues); environment variables are "
+            "overridden by it and it by command-line options [env EXECFLOW_CONFIG]",
+        ),
+    ] = None,
+) -> None:
+    """execflow: event-sourced trade execution (orders, venues, settlement, TCA)."""
+    common.CONFIG_FILE = config
+
+
 def build(only: str | None = None) -> typer.Typer:
     """The command tree; ``only``: just that top-level command (the one being run)."""
     import importlib
@@ -35,6 +51,7 @@ def build(only: str | None = None) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_show_locals=False,
     )
+    app.callback()(_root)  # execflow --config FILE ... (docs/configuration.md)
     for name in GROUPS if only is None else (only,):
         if name == "demo":
             app.command("demo")(mod("demo").demo)
@@ -89,7 +106,10 @@ def __getattr__(name: str) -> typer.Typer:
 def _command() -> str | None:
     """The group being run; None (everything) for help and for the top-level commands ``demo``
     and ``serve`` (a tree of one command would become that command, without its name)."""
-    words = [a for a in sys.argv[1:] if not a.startswith("-")]
+    args = sys.argv[1:]
+    if args[:1] == ["--config"]:
+        args = args[2:]  # execflow --config FILE GROUP ...
+    words = [a for a in args if not a.startswith("-")]
     if words and words[0] in GROUPS and words[0] not in ("demo", "serve"):
         return words[0]
     return None

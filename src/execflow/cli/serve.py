@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from execflow.cli.common import DataDir, StoreOpt, err_console, make_config
+from execflow.cli.common import DataDir, StoreOpt, err_console, make_settings
 from execflow.cli.endpoint import remove_server_file, write_server_file
 from execflow.domain.errors import LeaseHeldError
 
@@ -42,20 +42,20 @@ def serve(
     from execflow.api.app import create_app
     from execflow.api.auth import KeyRing
     from execflow.api.server import configure_logging, make_server
-    from execflow.api.settings import ApiSettings
 
     configure_logging(log_level)
-    config = make_config(data_dir, store)
+    tree = make_settings(
+        data_dir, store, keys_file=keys_file, heartbeat_s=heartbeat, grpc_host=host,
+        grpc_port=grpc_port,
+    )  # fmt: skip
+    config, settings = tree.engine, tree.api
     try:
-        settings = ApiSettings.from_env(
-            keys_file=keys_file, heartbeat_s=heartbeat, grpc_host=host, grpc_port=grpc_port
-        )
         keys = KeyRing.from_settings(settings)
     except (ValueError, OSError) as exc:
         err_console.print(f"[red]error:[/] API settings: {exc}")
         raise typer.Exit(1) from None
     try:
-        api = create_app(config, settings, keys=keys)
+        api = create_app(tree, settings, keys=keys)
     except LeaseHeldError as exc:
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         raise typer.Exit(1) from None

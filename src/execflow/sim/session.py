@@ -18,19 +18,18 @@ from pathlib import Path
 from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.marketdata.replay import record
 from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
-from execflow.adapters.reference import REFERENCE_FX, START_PRICES, default_instruments
+from execflow.adapters.reference import START_PRICES, default_instruments
 from execflow.adapters.store.snapshots import MemorySnapshotStore
 from execflow.adapters.venues.paper import PaperVenue
 from execflow.adapters.venues.recovery import PaperVenueRecovery
-from execflow.application.engine import Engine
+from execflow.application.bus import MessageBus
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import EventStore, SnapshotStore, WriterLease
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.recovery import ProjectionRecovery, Recovery
 from execflow.application.settlement.on_engine import SettlementDesk
-from execflow.application.settlement.ports import FxRateTable
 from execflow.bootstrap import (
-    load_fee_schedule,
+    build,
     open_lease,
     open_snapshots,
     open_store,
@@ -39,10 +38,9 @@ from execflow.bootstrap import (
 from execflow.config import Config, StoreKind
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
-from execflow.domain.events import RESTART_STREAM, EngineRestarted, encode_event
+from execflow.domain.events import encode_event
 from execflow.domain.marketdata import MarketDataEvent, Quote, Trade
 from execflow.domain.orders import Order
-from execflow.extras import available
 
 NS = 1_000_000_000
 DEFAULT_OPEN = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 New York
@@ -62,6 +60,8 @@ class SessionConfig:
     sqlite_synchronous: str = "NORMAL"
     # fee schedule priced onto fills (docs/tca.md): "default" = the shipped one, None = none
     fee_config: Path | None = Path("default")
+    # pre-trade limits (docs/risk.md); None: the built-in default limits. Risk is always on.
+    risk_config: Path | None = None
     # keep the market's quotes and trades, for TCA (markouts, benchmarks): see write_market
     record_market: bool = True
     pg_table: str = "execflow_events"
@@ -133,36 +133,26 @@ class TradingSession:
         self.catalog = InstrumentCatalog(instruments)
         config = Config(
             data_dir=cfg.data_dir, store=cfg.store, sqlite_synchronous=cfg.sqlite_synchronous,
-            pg_table=cfg.pg_table,
+            pg_table=cfg.pg_table, fee_config=cfg.fee_config, risk_config=cfg.risk_config,
         )  # fmt: skip
         self.lease: WriterLease | None = None
-        if snapshots is None:
-            snapshots = open_snapshots(config) if store is None else MemorySnapshotStore()
         if store is None:
             self.lease = open_lease(config)  # one writer per log, held for the session's life
             if self.lease is not None:
                 self.lease.acquire(process_name())
             store = open_store(config, fence_epoch=getattr(self.lease, "epoch", None))
+            if snapshots is None:
+                snapshots = open_snapshots(config)
+        elif snapshots is None:
+            snapshots = MemorySnapshotStore()
         self.store = store
         self.snapshots = snapshots
         self.snapshot_every = snapshot_every
         self.venue = PaperVenue(
             instruments, seed=cfg.seed, clock=self.clock, session=f"S{cfg.seed}"
         )
-        self.engine = Engine(
-            store, self.clock, self.catalog, venues=[self.venue],
-            fees=load_fee_schedule(cfg.fee_config),
-        )  # fmt: skip
         self.tape: list[MarketDataEvent] = []
         self.positions = PositionsProjection(self.catalog.get)
-        # settlement calendars are the 'settlement' extra: without it the session trades only
-        self.settlement: SettlementDesk | None = None
-        if available("holidays"):
-            from execflow.adapters.calendars import HolidaySettlementCalendar
-
-            self.settlement = SettlementDesk(
-                self.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX)
-            )
         self.markets: list[SyntheticMarket] = []
         for i, ins in enumerate(instruments):
             params = SyntheticParams(
@@ -181,18 +171,30 @@ class TradingSession:
             market = SyntheticMarket(ins, params, self.venue, max_buffer=16)
             market.subscribe(self._on_market_data)
             self.markets.append(market)
-        self.venue_recovery = PaperVenueRecovery(self.venue, store)
-        self.recovery = Recovery(store, snapshots).register(self.engine.recovery_consumer())
-        self.recovery.register(ProjectionRecovery("positions", self.positions, self.engine.bus))
-        if self.settlement is not None:
-            self.recovery.register(self.settlement.recovery_consumer())
-        self.recovery.register(self.venue_recovery)
         self.resumed_at: int | None = None
         last = store.last_position()
         if last:
             self.resumed_at = self._resume_time(last)
             self.clock.set(self.resumed_at)
-        self.recovery.run()
+        # the composition root, with the session's overrides: its simulated clock, its venue
+        # and markets, its store; pre-trade risk on (the configured or default limits), the
+        # settlement desk when the 'settlement' extra is installed; simulated time never skips
+        from execflow.settings import Settings
+
+        bus = MessageBus()
+        self.app = build(
+            Settings(engine=config), clock=self.clock, instruments=instruments,
+            venues=[self.venue], store=store, lease=self.lease, snapshots=snapshots,
+            consumers=[ProjectionRecovery("positions", self.positions, bus)], bus=bus,
+            tune_gc=False, trading_sessions=False, live=False,
+        )  # fmt: skip
+        self.engine = self.app.engine
+        self.settlement: SettlementDesk | None = self.app.settlement
+        assert self.app.recovery is not None
+        self.recovery: Recovery = self.app.recovery
+        self.venue_recovery = next(
+            c for c in self.recovery.consumers if isinstance(c, PaperVenueRecovery)
+        )
         if last and not self.venue_recovery.restored:
             raise RuntimeError(
                 "cannot resume this session: its venue snapshot is missing or unusable"
@@ -200,17 +202,8 @@ class TradingSession:
         for ins in instruments:
             bid, ask = self.venue.book(ins.id).bbo()[0::2]
             self.engine.market.update_bbo(ins.id, bid, ask)
-        if not last:
-            self.recovery.checkpoint(0)  # the venue as it starts: the first snapshot
-        else:  # the restart marker, committed with the first batch (left out of the hash)
-            self.engine.record(
-                RESTART_STREAM,
-                EngineRestarted(
-                    ts=self.clock.now_ns(), position=self.recovery.position,
-                    snapshot_position=min(self.recovery.starts.values(), default=0),
-                    events_read=self.recovery.events_read, owner=process_name(),
-                ),
-            )  # fmt: skip
+        if not last and self.app.last_snapshot != self.engine.position:
+            self.app.checkpoint()  # the venue as it starts: the first snapshot
         self._last_checkpoint = self.engine.position
         self._rebuild_strategy()
 
@@ -260,9 +253,7 @@ class TradingSession:
 
     def _on_market_data(self, ev: MarketDataEvent) -> None:
         t = type(ev)
-        if t is Quote:
-            assert isinstance(ev, Quote)
-            self.engine.market.update_bbo(ev.instrument, ev.bid, ev.ask)
+        # (bootstrap feeds the quotes to the engine's market view and to risk)
         if self.cfg.record_market and (t is Quote or t is Trade):
             self.tape.append(ev)
 

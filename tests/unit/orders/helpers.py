@@ -11,15 +11,16 @@ from typing import Any
 from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.adapters.venues import PaperVenue
-from execflow.application.engine import CommandResult, Engine
-from execflow.application.instruments import InstrumentCatalog
+from execflow.application.engine import CommandResult
 from execflow.application.ports import EventStore
-from execflow.application.pretrade import RiskEngine, config_from_mapping
+from execflow.application.pretrade import RiskConfig, config_from_mapping
+from execflow.bootstrap import Config, build
 from execflow.domain.commands import Command, SubmitBracket, SubmitOrder
 from execflow.domain.enums import OrderType, TimeInForce
 from execflow.domain.events import Event
 from execflow.domain.ids import InstrumentId, VenueId
 from execflow.domain.instruments import Instrument
+from execflow.settings import Settings
 
 AAPL = Instrument(
     InstrumentId("AAPL"), "USD", price_decimals=2, tick_size=1, default_venue=VenueId("PAPER")
@@ -42,20 +43,16 @@ class Paper:
         self.store = store or MemoryEventStore()
         self.clock = clock or SimulatedClock(T0)
         self.venue = venue or PaperVenue([AAPL], clock=self.clock, latency_ns=latency_ns)
-        self.risk = RiskEngine(config_from_mapping(risk)) if risk is not None else None
-        checks = [self.risk] if self.risk is not None else []
-        self.engine = Engine(
-            self.store,
-            self.clock,
-            InstrumentCatalog([AAPL]),
-            venues=[self.venue],
-            checks=checks,
-            observers=checks,
-        )
-        if self.risk is not None:
-            self.risk.attach(self.engine)
-        if recover:
-            self.engine.recover()
+        # the composition root, with the test's overrides (its store, clock, venue, limits)
+        self.app = build(
+            Settings(engine=Config(store="memory")), clock=self.clock, instruments=[AAPL],
+            venues=[self.venue], store=self.store,
+            risk_config=config_from_mapping(risk) if risk is not None else RiskConfig(),
+            recover=recover, settlement=False, tune_gc=False, trading_sessions=False,
+            live=False,
+        )  # fmt: skip
+        self.engine = self.app.engine
+        self.risk = self.app.risk if risk is not None else None
         self._quotes: list[int] = []
 
     # -- the market ------------------------------------------------------------------------
