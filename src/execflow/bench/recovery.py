@@ -10,8 +10,11 @@ on it, so snapshots exist. Then, in a fresh process per repetition (3 by default
 * ``orders_list``: the whole ``execflow orders list`` command (interpreter start-up and
   imports included), wall time of the child process.
 
-Reports min and median per measurement, and (``--profile``) the top of a cProfile of one
-start-up. Benchmarks report, they do not pass or fail on time.
+Reports min and median per measurement, the load average before and after (a loaded machine
+stretches wall times) and how many events a start-up read (only the tail after the snapshots:
+docs/adr/0011-state-snapshots.md). ``--reuse`` keeps a log generated earlier in ``--data-dir``
+(the first start then refreshes its snapshots). Benchmarks report, they do not pass or fail on
+time.
 """
 
 from __future__ import annotations
