@@ -43,7 +43,13 @@ from execflow.domain.algos.events import (
     AlgoEvent,
 )
 from execflow.domain.algos.params import NS, AlgoKind, AlgoParams
-from execflow.domain.commands import AmendAlgo, CancelOrder, PauseAlgo, ResumeAlgo
+from execflow.domain.commands import (
+    AmendAlgo,
+    CancelOrder,
+    PauseAlgo,
+    ResumeAlgo,
+    SubmitAlgoOrder,
+)
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.instruments import Instrument
@@ -242,23 +248,28 @@ def submit(
             )
         except InvalidValueError as exc:
             raise refused(exc, cl) from None
-        res = a.engine.execute(cmd, origin=cli_origin())
-        if not res.ok:
-            err_console.print(f"[red]rejected[/] {cl} [bold]{res.code}[/]: {res.reason}")
-            raise typer.Exit(EXIT_REJECTED)
-        a.engine.run_until_idle()
+        _execute(a, cmd)
         _show(a, cl, events=False, as_json=as_json)
 
 
 def _control(cmd: PauseAlgo | ResumeAlgo | AmendAlgo | CancelOrder, data_dir: DataDir,
              store: StoreOpt) -> None:  # fmt: skip
     with open_app(data_dir, store) as a:
-        res = a.engine.execute(cmd, origin=cli_origin())
-        if not res.ok:
-            err_console.print(f"[red]rejected[/] {cmd.cl_ord_id} [bold]{res.code}[/]: {res.reason}")
-            raise typer.Exit(EXIT_NOT_FOUND if res.code == "UNKNOWN_ALGO" else EXIT_REJECTED)
-        a.engine.run_until_idle()
-        console.print(f"[green]{cmd.cl_ord_id}[/] {res.status}")
+        status = _execute(a, cmd)
+        console.print(f"[green]{cmd.cl_ord_id}[/] {status}")
+
+
+def _execute(
+    a: App, cmd: SubmitAlgoOrder | PauseAlgo | ResumeAlgo | AmendAlgo | CancelOrder
+) -> str:
+    """Run one algo command in the engine and let it act; a refusal is one sentence (exit 3
+    for an unknown algo, else 2). Returns the status."""
+    res = a.engine.execute(cmd, origin=cli_origin())
+    if not res.ok:
+        err_console.print(f"[red]rejected[/] {cmd.cl_ord_id} [bold]{res.code}[/]: {res.reason}")
+        raise typer.Exit(EXIT_NOT_FOUND if res.code == "UNKNOWN_ALGO" else EXIT_REJECTED)
+    a.engine.run_until_idle()
+    return str(res.status)
 
 
 @app.command()
@@ -309,11 +320,7 @@ def amend(
             )  # fmt: skip
         except InvalidValueError as exc:
             raise refused(exc, algo_id) from None
-        res = a.engine.execute(cmd, origin=cli_origin())
-        if not res.ok:
-            err_console.print(f"[red]rejected[/] {algo_id} [bold]{res.code}[/]: {res.reason}")
-            raise typer.Exit(EXIT_REJECTED)
-        a.engine.run_until_idle()
+        _execute(a, cmd)
         _show(a, algo_id, events=False)
 
 
