@@ -44,7 +44,7 @@ def test_kill_switch_stops_order_entry_until_released(client: httpx.Client) -> N
     assert r.status_code == 200, r.text
     assert r.json() == {"scope": "A", "cancels_sent": 1}
     r = post(client, "/v1/orders", {**ORDER, "cl_ord_id": "ADM-2"}, H_A)
-    assert r.status_code == 422 and r.json()["code"] == "KILL_SWITCH"
+    assert r.status_code == 409 and r.json()["code"] == "KILL_SWITCH"
     r = post(client, "/v1/admin/kill-switch/release", {"account": "A", **WHO}, H_ADMIN)
     assert r.json() == {"scope": "A", "released": True}
     r = post(client, "/v1/admin/kill-switch/release", {"account": "A", **WHO}, H_ADMIN)
@@ -59,12 +59,12 @@ def test_limit_change_is_in_force_at_once(client: httpx.Client) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["value"] == "5"
     r = post(client, "/v1/orders", {**ORDER, "cl_ord_id": "ADM-4"}, H_A)
-    assert r.status_code == 422 and r.json()["code"] == "MAX_ORDER_QTY"
+    assert r.status_code == 409 and r.json()["code"] == "MAX_ORDER_QTY"
     body["value"] = None
     r = client.put("/v1/admin/limits", json=body, headers=H_ADMIN)
     assert r.status_code == 200 and r.json()["value"] is None
     r = client.put("/v1/admin/limits", json={**body, "limit": "no_such_limit"}, headers=H_ADMIN)
-    assert r.status_code == 422
+    assert r.status_code == 409  # well formed, refused under a rule
 
 
 def test_admin_endpoints_are_in_the_openapi_schema(client: httpx.Client) -> None:

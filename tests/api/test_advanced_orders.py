@@ -140,7 +140,7 @@ def test_rule_violations_are_problems_with_our_codes(
             "/v1/orders", content=httpx.Request("POST", "/", json=body).content,
             headers={"content-type": "application/json", **H_A, **extra},
         )  # fmt: skip
-        assert r.status_code == 422, r.text
+        assert r.status_code == 409, r.text  # well formed, refused under a rule
         assert r.headers["content-type"] == "application/problem+json"
         p = r.json()
         assert p["code"] == code and p["type"].endswith(code.lower().replace("_", "-")), p
@@ -156,7 +156,7 @@ def test_replace_stop_price_of_a_held_order(server: Server, client: httpx.Client
     view = get(client, f"/v1/orders/{cl}")
     assert view["stop_price"] == "299.00" and view["status"] == "PENDING_TRIGGER"
     r = client.post(f"/v1/orders/{cl}/replace", json={"stop_price": "299.001"}, headers=H_A)
-    assert r.status_code == 422 and r.json()["code"] == "TOO_MANY_DECIMALS"
+    assert r.status_code == 409 and r.json()["code"] == "TOO_MANY_DECIMALS"
     r = client.patch(f"/v1/orders/{cl}", json={"stop_price": "298.00"}, headers=H_B)
     assert r.status_code == 404  # another account's order does not exist for B
     server.ctx.app.engine.on_quote("AAPL", 29_900, 29_901)
@@ -263,22 +263,22 @@ def test_group_structure_errors(client: httpx.Client) -> None:
         "orders": [order(price="100.00"), {**order(price="100.00"), "instrument": "MSFT"}],
     }
     r = post(client, "/v1/groups", mixed, H_A)
-    assert r.status_code == 422 and r.json()["code"] == "CONTINGENT_MISMATCH", r.text
+    assert r.status_code == 409 and r.json()["code"] == "CONTINGENT_MISMATCH", r.text
     assert r.json()["group_id"] == gid
     assert client.get(f"/v1/groups/{gid}", headers=H_A).status_code == 404  # nothing recorded
     member = {"group_id": gid, "kind": "OCO",
               "orders": [order(price="100.00"), order(order_type="STOP")]}  # fmt: skip
     r = post(client, "/v1/groups", member, H_A)
-    assert r.status_code == 422 and r.json()["code"] == "STOP_PRICE_MISSING"
+    assert r.status_code == 409 and r.json()["code"] == "STOP_PRICE_MISSING"
     child = {
         "group_id": gid,
         "kind": "OCO",
         "orders": [order(price="100.00"), order(price="99.00", parent_id="P")],
     }
     r = post(client, "/v1/groups", child, H_A)
-    assert r.status_code == 422 and r.json()["code"] == "CONTINGENT_MEMBER_INVALID"
+    assert r.status_code == 409 and r.json()["code"] == "CONTINGENT_MEMBER_INVALID"
     r = post(client, "/v1/brackets", {"group_id": gid, "entry": order()}, H_A)
-    assert r.status_code == 422 and r.json()["code"] == "INVALID_GROUP"
+    assert r.status_code == 409 and r.json()["code"] == "INVALID_GROUP"
     inverted = {
         "group_id": gid,
         "entry": order(price="190.00"),
@@ -286,7 +286,7 @@ def test_group_structure_errors(client: httpx.Client) -> None:
         "stop_loss": {"stop_price": "200.00"},
     }
     r = post(client, "/v1/brackets", inverted, H_A)
-    assert r.status_code == 422 and r.json()["code"] == "BRACKET_PRICES_INVERTED"
+    assert r.status_code == 409 and r.json()["code"] == "BRACKET_PRICES_INVERTED"
     ok = {"group_id": gid, "kind": "OUO",
           "orders": [order(price="100.00"), order(price="99.00")]}  # fmt: skip
     assert post(client, "/v1/groups", ok, H_A).status_code == 201
@@ -351,11 +351,11 @@ def test_parent_and_children(client: httpx.Client) -> None:
     wait_for(lambda: get(client, f"/v1/orders/{parent}")["filled_quantity"] == "40")
     assert get(client, f"/v1/orders/{child}")["parent_id"] == parent
     r = post(client, "/v1/orders", order(qty="70", price="300.00", parent_id=parent), H_A)
-    assert r.status_code == 422 and r.json()["code"] == "CHILD_EXCEEDS_PARENT"
+    assert r.status_code == 409 and r.json()["code"] == "CHILD_EXCEEDS_PARENT"
     r = post(client, "/v1/orders", order(qty="10", price="301.00", parent_id=parent), H_A)
-    assert r.status_code == 422 and r.json()["code"] == "CHILD_PRICE_OUTSIDE_PARENT"
+    assert r.status_code == 409 and r.json()["code"] == "CHILD_PRICE_OUTSIDE_PARENT"
     r = post(client, "/v1/orders", order(qty="10", price="300.00", parent_id=parent), H_B)
-    assert r.status_code == 422 and r.json()["code"] == "UNKNOWN_PARENT"  # not CHILD_MISMATCH
+    assert r.status_code == 409 and r.json()["code"] == "UNKNOWN_PARENT"  # not CHILD_MISMATCH
     r = post(client, "/v1/parents", order(qty="100", cl_ord_id=parent), H_A)
     assert r.status_code == 409 and r.json()["code"] == "DUPLICATE_CL_ORD_ID"
     r = post(client, "/v1/parents", order(qty="100", account="A"), H_B)

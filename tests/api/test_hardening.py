@@ -176,14 +176,14 @@ def test_default_limits_refuse_the_runaway_order(hard: Server) -> None:
         huge = {"instrument": "AAPL", "side": "BUY", "quantity": "999999999999999",
                 "price": "999999999999999.99"}  # fmt: skip
         r = c.post("/v1/orders", json=huge, headers=H_A)
-        assert r.status_code == 422, r.text
+        assert r.status_code == 409, r.text  # well formed, refused under a rule
         assert r.json()["code"] in ("MAX_ORDER_QTY", "MAX_ORDER_NOTIONAL", "PRICE_COLLAR")
         fat_price = {"instrument": "AAPL", "side": "BUY", "quantity": "1", "price": "99999.00"}
         r = c.post("/v1/orders", json=fat_price, headers=H_A)
-        assert r.status_code == 422 and r.json()["code"] in ("PRICE_COLLAR", "MAX_ORDER_NOTIONAL")
+        assert r.status_code == 409 and r.json()["code"] in ("PRICE_COLLAR", "MAX_ORDER_NOTIONAL")
         fat_qty = {"instrument": "AAPL", "side": "BUY", "quantity": "5000000"}
         r = c.post("/v1/orders", json=fat_qty, headers=H_A)
-        assert r.status_code == 422 and r.json()["code"] == "MAX_ORDER_QTY"
+        assert r.status_code == 409 and r.json()["code"] == "MAX_ORDER_QTY"
 
 
 def test_busy_engine_answers_503_with_retry_after(tmp_path: Path) -> None:

@@ -85,15 +85,16 @@ def test_replace_changes_the_time_in_force(client: httpx.Client) -> None:
     wait_for(lambda: order_status(client, c, H_A) == "ACCEPTED")
     assert client.get(f"/v1/orders/{c}", headers=H_A).json()["time_in_force"] == "GTC"
     r = client.patch(f"/v1/orders/{c}", json={"time_in_force": "IOC"}, headers=H_A)
-    assert r.status_code == 422  # only DAY and GTC for a working order
+    # only DAY and GTC for a working order: the document says so (an enum), so 422
+    assert r.status_code == 422 and r.json()["code"] == "VALIDATION_ERROR"
     client.delete(f"/v1/orders/{c}", headers=H_A)
 
 
 def test_rejections_are_problems(client: httpx.Client) -> None:
     # VOD.L trades in ticks of 0.02
-    assert_problem(submit(client, H_A, instrument="VOD.L", price="72.13"), 422, "PRICE_OFF_TICK")
-    assert_problem(submit(client, H_A, instrument="NOPE"), 422, "UNKNOWN_INSTRUMENT")
-    assert_problem(submit(client, H_A, quantity="0"), 422, "NON_POSITIVE_QUANTITY")
+    assert_problem(submit(client, H_A, instrument="VOD.L", price="72.13"), 409, "PRICE_OFF_TICK")
+    assert_problem(submit(client, H_A, instrument="NOPE"), 409, "UNKNOWN_INSTRUMENT")
+    assert_problem(submit(client, H_A, quantity="0"), 409, "NON_POSITIVE_QUANTITY")
     c = cl()
     assert submit(client, H_A, cl_ord_id=c).status_code == 201
     body = assert_problem(submit(client, H_A, cl_ord_id=c), 409, "DUPLICATE_CL_ORD_ID")
@@ -144,9 +145,9 @@ def test_list_filters_and_cursor_pagination(client: httpx.Client) -> None:
     assert none.json()["items"] == []
     future = client.get("/v1/orders", params={"since": "2999-01-01T00:00:00Z"}, headers=H_A)
     assert future.json()["items"] == []
-    assert_problem(client.get("/v1/orders", params={"status": "BOGUS"}, headers=H_A), 422,
+    assert_problem(client.get("/v1/orders", params={"status": "BOGUS"}, headers=H_A), 409,
                    "INVALID_STATUS")  # fmt: skip
-    assert_problem(client.get("/v1/orders", params={"cursor": "!!"}, headers=H_A), 422,
+    assert_problem(client.get("/v1/orders", params={"cursor": "!!"}, headers=H_A), 409,
                    "INVALID_CURSOR")  # fmt: skip
 
 

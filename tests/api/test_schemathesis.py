@@ -4,11 +4,11 @@ operation against the live server, positive and negative data, with schemathesis
 * no 5xx; every status code, content type, header and body documented (status code, content
   type, response headers and response schema conformance);
 * schema-invalid data is refused (negative data rejection);
-* schema-valid data is not refused as malformed: positive data acceptance, with one precision:
-  a schema-valid order may still break a business rule (an unknown instrument, a price off the
-  tick, a risk limit) and is then refused with 422 and that rule's code. What must never happen
-  is a schema-valid request refused by validation (400/422 ``VALIDATION_ERROR``): that is the
-  document and the server disagreeing. (:func:`positive_data_reaches_the_domain`)
+* schema-valid data is accepted (positive data acceptance, schemathesis' own check with its
+  own expected statuses: 2xx, 401, 403, 404, 409, 429). The server answers 422 only for a
+  request that breaks the document; a well-formed request refused under a rule the document
+  cannot express (an instrument's tick, a risk limit, an unknown parent...) answers 409 with
+  the rule's code (docs/api.md "Errors");
 * a 405 names in ``Allow`` every method the path serves (:func:`test_allow_header_on_405`).
 
 Bounded: a few examples per operation and mode (it runs in CI on 2 cores).
@@ -17,7 +17,6 @@ Bounded: a few examples per operation and mode (it runs in CI on 2 cores).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +27,7 @@ from schemathesis.checks import (
     content_type_conformance,
     negative_data_rejection,
     not_a_server_error,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -35,8 +35,9 @@ from schemathesis.checks import (
 
 from execflow.api.settings import ApiSettings
 from tests.api.conftest import H_A, Server, start_server
+from tests.timeouts import CLIENT_TIMEOUT_S
 
-MAX_EXAMPLES = 6  # per operation and mode: ~250 requests in all
+MAX_EXAMPLES = 10  # per operation and mode: ~450 requests in all
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 
 
@@ -50,25 +51,10 @@ def st_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def api_schema(st_server: Server) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_url(f"{st_server.base}/openapi.json")
-
-
-def positive_data_reaches_the_domain(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Schema-valid data must not be refused as malformed (400, or 422 VALIDATION_ERROR)."""
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive:
-        return None
-    if response.status_code in (400, 422):
-        try:
-            code = response.json().get("code")
-        except ValueError:
-            code = None
-        if response.status_code == 400 or code == "VALIDATION_ERROR":
-            raise AssertionError(
-                f"schema-valid request refused as malformed: {response.status_code} "
-                f"{response.text[:300]}"
-            )
-    return True
+    # fetched with our own generous timeout (from_url's 10 s ran out on a loaded machine)
+    with httpx.Client(base_url=st_server.base, timeout=CLIENT_TIMEOUT_S) as c:
+        doc = c.get("/openapi.json").raise_for_status().json()
+    return schemathesis.openapi.from_dict(doc)
 
 
 CHECKS = [
@@ -78,10 +64,11 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
     negative_data_rejection,
-    positive_data_reaches_the_domain,
+    positive_data_acceptance,
 ]
 
 
+@pytest.mark.timeout(1200)  # ~1 min on an idle 2-core machine; generous for a loaded one
 def test_server_and_document_agree(api_schema: schemathesis.BaseSchema, st_server: Server) -> None:
     failures: list[str] = []
     operations = 0
@@ -108,7 +95,9 @@ def test_server_and_document_agree(api_schema: schemathesis.BaseSchema, st_serve
                 run()
             except Unsatisfiable:  # nothing to make invalid (no parameters, no body)
                 assert mode is schemathesis.GenerationMode.NEGATIVE, operation.label
-            except Exception as exc:  # collect every operation's failure, report them together
+            # collect every operation's failure and report them together (schemathesis raises
+            # a BaseExceptionGroup, which ``except Exception`` alone would let through)
+            except (Exception, BaseExceptionGroup) as exc:
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
     assert operations >= 10
     served = sum(

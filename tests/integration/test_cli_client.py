@@ -116,7 +116,7 @@ def test_risk_kill_from_the_cli_stops_the_server_accepting_orders(served: Served
             "account": "DEFAULT"}  # fmt: skip
     with served.http() as http:
         r = http.post("/v1/orders", json={**body, "cl_ord_id": "AFTER-KILL"})
-        assert r.status_code == 422 and r.json()["code"] == "KILL_SWITCH"
+        assert r.status_code == 409 and r.json()["code"] == "KILL_SWITCH"
     code, out = cli_run(served, "orders", "submit", "-i", "AAPL", "-s", "buy", "-q", "1")
     assert code == 2 and "KILL_SWITCH" in out
     code, out = cli_run(served, "risk", "reset", "--all", "--who", "ops", "--why", "done")

@@ -74,7 +74,7 @@ class Principal:
             return self.default
         if not self.all_accounts and len(self.accounts) == 1:
             return next(iter(self.accounts))
-        raise ApiError("ACCOUNT_REQUIRED", "this key has several accounts: name one", 422)
+        raise ApiError("ACCOUNT_REQUIRED", "this key has several accounts: name one")
 
     def visible_accounts(self, requested: Iterable[str] = ()) -> frozenset[str] | None:
         """Accounts a read may cover: ``None`` means all. Asking for a foreign one is 403."""

@@ -7,7 +7,14 @@ from typing import Final
 
 from execflow.domain.errors import RejectCode
 
-# codes the engine or the domain may return, and the HTTP status each maps to (default 422)
+# The status of a refusal. 422 is kept for a request that breaks the OpenAPI document
+# (VALIDATION_ERROR, from the schema): a request the document accepts is well formed, and when
+# the engine or the domain still refuses it under a rule or a state the document cannot express
+# (the instrument's tick and lot, a risk limit, the kill switch, an unknown parent, a missing
+# stop price for a STOP...) the answer is 409 with the rule's code (RULE_REFUSAL_STATUS). The
+# codes below map to their own status; every other code is such a rule refusal.
+RULE_REFUSAL_STATUS: Final = 409
+
 STATUS_BY_CODE: Final[dict[str, int]] = {
     RejectCode.UNKNOWN_ORDER: 404,
     RejectCode.DUPLICATE_CL_ORD_ID: 409,
@@ -61,7 +68,7 @@ class ApiError(Exception):
         super().__init__(detail)
         self.code = str(code)
         self.detail = detail
-        self.status = status if status is not None else STATUS_BY_CODE.get(self.code, 422)
+        self.status = status if status is not None else status_for(self.code)
         self.retry_after = retry_after
         self.extra = extra or {}
 
@@ -71,4 +78,10 @@ class ApiError(Exception):
 
 
 def status_for(code: str | None) -> int:
-    return STATUS_BY_CODE.get(code or "", 422)
+    return STATUS_BY_CODE.get(code or "", RULE_REFUSAL_STATUS)
+
+
+def is_rule_refusal(code: str | None) -> bool:
+    """A refusal under one of the engine's or the domain's rules (not a state conflict on an
+    id, not auth, not availability): gRPC answers INVALID_ARGUMENT for it."""
+    return (code or "") not in STATUS_BY_CODE

@@ -103,7 +103,8 @@ def request_origin(key_id: str, host: str, reason: str | None, scheme: str = "ht
 
 
 def entry_error(exc: InvalidValueError) -> ApiError:
-    """An order-entry refusal as the API answers it (422 unless the code says otherwise)."""
+    """An order-entry refusal as the API answers it (409, a rule refusal, unless the code says
+    otherwise: errors.STATUS_BY_CODE)."""
     return ApiError(exc.code, exc.message)
 
 
@@ -122,9 +123,9 @@ def decode_cursor(cursor: str) -> str:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ApiError("INVALID_CURSOR", "cursor is not one this API returned", 422) from None
+        raise ApiError("INVALID_CURSOR", "cursor is not one this API returned") from None
     if ID_RE.fullmatch(raw) is None:
-        raise ApiError("INVALID_CURSOR", "cursor is not one this API returned", 422)
+        raise ApiError("INVALID_CURSOR", "cursor is not one this API returned")
     return raw
 
 
@@ -582,6 +583,5 @@ def _statuses(status: str | None) -> frozenset[str] | None:
         raise ApiError(
             "INVALID_STATUS",
             f"unknown status {sorted(unknown)}; use open, all or {', '.join(OrderStatus)}",
-            422,
         )
     return wanted

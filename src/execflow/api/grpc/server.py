@@ -22,7 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from execflow.api.algos import AlgoApi
 from execflow.api.auth import Principal, bearer_token
 from execflow.api.context import ApiContext
-from execflow.api.errors import ApiError
+from execflow.api.errors import RULE_REFUSAL_STATUS, ApiError, is_rule_refusal
 from execflow.api.grpc.gen import execflow_pb2 as pb2
 from execflow.api.grpc.gen import execflow_pb2_grpc as pb2_grpc
 from execflow.api.service import (
@@ -62,6 +62,8 @@ GRPC_STATUS: dict[int, grpc.StatusCode] = {
 def grpc_status(exc: ApiError) -> grpc.StatusCode:
     if exc.code == RejectCode.DUPLICATE_CL_ORD_ID:
         return grpc.StatusCode.ALREADY_EXISTS
+    if exc.status == RULE_REFUSAL_STATUS and is_rule_refusal(exc.code):
+        return grpc.StatusCode.INVALID_ARGUMENT  # a rule the order breaks, as before
     return GRPC_STATUS.get(exc.status, grpc.StatusCode.INTERNAL)
 
 

@@ -94,7 +94,7 @@ async def _admin_call(ctx: ApiContext, p: Principal, fn: Callable[[], T], timeou
         try:
             out = fn()
         except ExecflowError as exc:
-            raise ApiError(str(exc.code), exc.message, 422) from None
+            raise ApiError(str(exc.code), exc.message) from None  # a rule refusal: 409
         # one batch commits what fn staged (and the cancels it sent); waiting for "idle"
         # would wait for the market, which never idles while a stop watches it
         engine.process()
@@ -116,7 +116,7 @@ def _risk(ctx: ApiContext) -> RiskEngine:
     "/kill-switch",
     response_model=KillSwitchEngaged,
     summary="Engage a kill switch: cancel open orders, block new ones (admin)",
-    responses=problems(401, 403, 422, 503),
+    responses=problems(401, 403, 409, 422, 503),
 )
 async def engage_kill_switch(body: KillSwitchBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
     risk = _risk(ctx)
@@ -133,7 +133,7 @@ async def engage_kill_switch(body: KillSwitchBody, p: Auth, ctx: Ctx) -> dict[st
     "/kill-switch/release",
     response_model=KillSwitchReleased,
     summary="Release a kill switch (admin)",
-    responses=problems(401, 403, 422, 503),
+    responses=problems(401, 403, 409, 422, 503),
 )
 async def release_kill_switch(body: KillSwitchBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
     risk = _risk(ctx)
@@ -150,7 +150,7 @@ async def release_kill_switch(body: KillSwitchBody, p: Auth, ctx: Ctx) -> dict[s
     "/limits",
     response_model=LimitChanged,
     summary="Change a pre-trade limit at run time (admin; recorded, survives restarts)",
-    responses=problems(401, 403, 422, 503),
+    responses=problems(401, 403, 409, 422, 503),
 )
 async def set_limit(body: LimitBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
     risk = _risk(ctx)
@@ -181,7 +181,7 @@ async def set_limit(body: LimitBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
 @router.post(
     "/locates",
     summary="Grant or withdraw a short-sale locate (admin)",
-    responses=problems(401, 403, 422, 503),
+    responses=problems(401, 403, 409, 422, 503),
 )
 async def set_locate(body: LocateBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
     risk = _risk(ctx)
@@ -200,7 +200,7 @@ async def set_locate(body: LocateBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
     "/settlement/run",
     response_model=SettlementRun,
     summary="Run the simulated custodian through a date (admin; events go to the log)",
-    responses=problems(401, 403, 422, 503),
+    responses=problems(401, 403, 409, 422, 503),
 )
 async def run_settlement(body: SettlementRunBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
     from execflow.adapters.settlement_agent import SimulatedSettlementAgent

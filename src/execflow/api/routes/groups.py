@@ -33,10 +33,11 @@ router = APIRouter(tags=["groups and parents"])
 GroupId = Annotated[str, Path(pattern=ID_PATTERN, description="group id")]
 
 GROUP_PROBLEMS = (
-    "422 for a structure error (INVALID_GROUP, CONTINGENT_MISMATCH, CONTINGENT_QTY_MISMATCH, "
-    "BRACKET_PRICES_INVERTED, CONTINGENT_MEMBER_INVALID) or any member's own validation code "
-    "(the whole group is refused, nothing recorded); 409 DUPLICATE_GROUP_ID / "
-    "DUPLICATE_CL_ORD_ID; a pre-trade risk refusal of one member records the group with every "
+    "409 for a structure error (INVALID_GROUP, CONTINGENT_MISMATCH, CONTINGENT_QTY_MISMATCH, "
+    "BRACKET_PRICES_INVERTED, CONTINGENT_MEMBER_INVALID) or any member's own rule code "
+    "(the whole group is refused, nothing recorded), and for DUPLICATE_GROUP_ID / "
+    "DUPLICATE_CL_ORD_ID; 422 only for a body that breaks this document; a pre-trade risk "
+    "refusal of one member records the group with every "
     "member denied (the problem's status is DENIED)."
 )
 

@@ -49,10 +49,12 @@ ClOrdId = Annotated[str, Path(pattern=ID_PATTERN, description="client order id")
         "Validates, converts decimal strings exactly to the instrument's fixed point and sends "
         "the order to the engine. Answers once the order's events are durable (201, status "
         "SUBMITTED; PENDING_TRIGGER for a stop, if-touched or trailing order the engine "
-        "holds until its trigger), or with a problem: 422 for a rule the order breaks (code "
+        "holds until its trigger), or with a problem: 422 for a body that breaks this "
+        "document (VALIDATION_ERROR), 409 for a well-formed order refused under a rule (code "
         "e.g. PRICE_OFF_TICK, QUANTITY_OFF_LOT, UNKNOWN_INSTRUMENT, STOP_PRICE_MISSING, "
-        "TRAIL_CONFLICT, TIME_IN_FORCE_NOT_SUPPORTED, CHILD_EXCEEDS_PARENT), 409 "
-        "DUPLICATE_CL_ORD_ID. Order types and their fields: docs/orders.md."
+        "TRAIL_CONFLICT, TIME_IN_FORCE_NOT_SUPPORTED, CHILD_EXCEEDS_PARENT, MAX_ORDER_QTY, "
+        "KILL_SWITCH) or a conflict on its id (DUPLICATE_CL_ORD_ID). Order types and their "
+        "fields: docs/orders.md."
     ),
 )
 async def submit_order(body: SubmitOrderBody, p: Auth, svc: Service) -> JSONResponse:
@@ -65,7 +67,7 @@ async def submit_order(body: SubmitOrderBody, p: Auth, svc: Service) -> JSONResp
 @router.get(
     "",
     response_model=OrderPage,
-    responses=problems(401, 403, 422, 429),
+    responses=problems(401, 403, 409, 422, 429),
     summary="List orders",
     description="Filters combine with AND. Pages: follow `next_cursor` (stable while orders "
     "are added), or use `offset`. Only orders of the key's accounts are listed.",
