@@ -78,10 +78,10 @@ def test_rest_pause_resume_amend_cancel(client: httpx.Client) -> None:
     r = client.post(f"/v1/algos/{cl}/resume", headers=H_A)
     assert r.status_code == 200 and r.json()["state"] == "RUNNING", r.text
     bad = client.patch(f"/v1/algos/{cl}", json={"participation_pct": "5"}, headers=H_A)
-    assert bad.status_code == 422 and bad.json()["code"] == "ALGO_AMEND_INVALID"
+    assert bad.status_code == 409 and bad.json()["code"] == "ALGO_AMEND_INVALID"
     assert "no participation rate" in bad.json()["detail"]
     empty = client.patch(f"/v1/algos/{cl}", json={}, headers=H_A)
-    assert empty.status_code == 422 and empty.json()["code"] == "ALGO_AMEND_INVALID"
+    assert empty.status_code == 409 and empty.json()["code"] == "ALGO_AMEND_INVALID"
     r = client.patch(f"/v1/algos/{cl}", json={"quantity": "1200"}, headers=H_A)
     assert r.status_code == 200 and r.json()["quantity"] == "1200", r.text
     r = client.delete(f"/v1/algos/{cl}", headers=H_A)
@@ -99,16 +99,16 @@ def test_rest_pause_resume_amend_cancel(client: httpx.Client) -> None:
 
 def test_rest_refusals_and_isolation(client: httpx.Client) -> None:
     r = twap(client, uid("RX"), duration_s=None)  # a TWAP needs an end
-    assert r.status_code == 422 and r.json()["code"] == "INVALID_ALGO_PARAMS", r.text
+    assert r.status_code == 409 and r.json()["code"] == "INVALID_ALGO_PARAMS", r.text
     r = client.post("/v1/algos", headers=H_A, json={
         "algo": "POV", "instrument": "AAPL", "side": "SELL", "quantity": "100",
         "participation_pct": "12.345"})  # fmt: skip
-    assert r.status_code == 422 and r.json()["code"] == "INVALID_ALGO_PARAMS"
+    assert r.status_code == 409 and r.json()["code"] == "INVALID_ALGO_PARAMS"
     assert "participation_pct has at most two decimals" in r.json()["detail"]
     r = client.post("/v1/algos", headers=H_A, json={
         "algo": "TWAP", "instrument": "NOPE", "side": "BUY", "quantity": "1",
         "duration_s": "60"})  # fmt: skip
-    assert r.status_code == 422 and r.json()["code"] == "UNKNOWN_INSTRUMENT"
+    assert r.status_code == 409 and r.json()["code"] == "UNKNOWN_INSTRUMENT"
     cl = uid("RI")
     assert twap(client, cl).status_code == 201
     dup = twap(client, cl)

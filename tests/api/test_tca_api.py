@@ -94,7 +94,7 @@ def test_decision_price_from_rest_is_the_tca_decision_benchmark(client: httpx.Cl
     bad = {"instrument": "AAPL", "side": "BUY", "quantity": "1", "account": "A"}
     for value, code in (("189.901", "TOO_MANY_DECIMALS"), ("0", "NON_POSITIVE_PRICE")):
         r = client.post("/v1/orders", json={**bad, "decision_price": value}, headers=H_A)
-        assert r.status_code == 422 and r.json()["code"] == code, r.text
+        assert r.status_code == 409 and r.json()["code"] == code, r.text  # a rule refusal
     r = client.post("/v1/orders", json={**bad, "decision_price": "-1"}, headers=H_A)
     assert r.status_code == 422  # the schema's decimal pattern
     p = f"tp-{uuid.uuid4().hex[:8]}"
