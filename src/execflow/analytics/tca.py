@@ -13,7 +13,7 @@ generates them; any Parquet with these columns works):
   ``quantity``, ``arrival_px`` (mid at arrival), ``decision_px`` (nullable: the arrival),
   ``created_ts``, ``done_ts`` (when it was canceled/expired/filled, nullable), optional
   ``close_px`` (the price that values the unfilled quantity), ``algo``, ``trader``,
-  ``pretrade_bps`` (the algorithm's pre-trade cost estimate, the hook of issue 18);
+  ``pretrade_bps`` (the algorithm's pre-trade cost estimate: ``analytics.pretrade``);
 * ``quotes`` (optional): ``instrument``, ``ts``, ``bid``, ``ask``; ``trades`` (optional):
   ``instrument``, ``ts``, ``price``, ``qty`` -- the market, for interval/day benchmarks,
   markouts and impact;
@@ -356,7 +356,8 @@ def order_costs(
     ``prev_close_bps``, ``pct_day_volume``; with ``quotes``: ``twap_bps`` (time-weighted mid
     over the same interval), ``impact_total_bps``/``impact_perm_bps``/``impact_temp_bps``
     (temporary = reversion, ``impact_horizon_ns`` after the last fill); ``vs_pretrade_bps`` =
-    total - the algorithm's ``pretrade_bps`` estimate when the orders carry it. Benchmark
+    ``arrival_bps`` - the algorithm's ``pretrade_bps`` estimate (``analytics.pretrade``: spread
+    and impact against the arrival mid) when the orders carry it. Benchmark
     slippage is ``side * (avg_px - benchmark) / benchmark`` in bps (positive = cost).
 
     Rows come in no particular order (sort by ``cl_ord_id`` for a stable one: keeping the
@@ -515,7 +516,8 @@ def order_costs(
         ).with_columns(
             (pl.col("impact_total_bps") - pl.col("impact_perm_bps")).alias("impact_temp_bps")
         )
-    x = x.with_columns((pl.col("total_bps") - pl.col("pretrade_bps")).alias("vs_pretrade_bps"))
+    # the estimate prices spread and impact against the arrival mid: compared with that cost
+    x = x.with_columns((pl.col("arrival_bps") - pl.col("pretrade_bps")).alias("vs_pretrade_bps"))
     drop = [c for c in x.columns if c.startswith("_") or c in ("value_scale", "fee_scale")]
     return x.drop(drop)
 

@@ -100,6 +100,7 @@ def inputs_from_log(
     import polars as pl
 
     from execflow.analytics.execution import export_frames
+    from execflow.analytics.pretrade import pretrade_frame
     from execflow.analytics.tca import scales_frame
 
     frames = export_frames(store)
@@ -134,6 +135,15 @@ def inputs_from_log(
         .join(first_child, on="cl_ord_id", how="left", maintain_order="left")
         .with_columns(pl.coalesce("arrival_px", "_first_ref", "_child_ref").alias("arrival_px"))
         .drop("_first_ref", "_child_ref")
+    )
+    # the algorithms' pre-trade estimate (analytics.pretrade): a benchmark of algo parents
+    instruments = list(instruments)
+    est = pretrade_frame(store, instruments)
+    orders = orders.join(
+        est.with_columns(pl.col("cl_ord_id").cast(orders.schema["cl_ord_id"])),
+        on="cl_ord_id",
+        how="left",
+        maintain_order="left",
     )
     quotes = trades = None
     if market is not None:
@@ -263,6 +273,7 @@ def summary(result: TcaResult) -> dict[str, Any]:
 ORDER_COLUMNS = (
     "cl_ord_id", "account", "instrument", "side", "quantity", "filled_qty", "avg_px", "fees",
     "delay_bps", "trading_bps", "opportunity_bps", "fees_bps", "total_bps", "arrival_bps",
+    "pretrade_bps", "vs_pretrade_bps",
 )  # fmt: skip
 
 
