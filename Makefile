@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc
+.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc coverage
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,16 @@ test: $(STAMP)
 # regenerate the committed gRPC modules after changing execflow.proto (a test checks them)
 grpc: $(STAMP)
 	$(BIN)/python -m execflow.api.grpc.codegen
+
+# The backlog's quality gate: line and branch coverage of the execution logic over the whole
+# suite, failing below COV_MIN (README "Tests"). Not yet called by `test`: not measured yet.
+COV_MIN ?= 90
+COV := --cov=execflow.domain --cov=execflow.application --cov=execflow.adapters.venues \
+	--cov=execflow.fix --cov-branch --cov-report=term:skip-covered --cov-fail-under=$(COV_MIN)
+
+coverage: $(STAMP)
+	bash scripts/ensure-services.sh
+	bash scripts/run-tests.sh $(COV)
 
 core-install:
 	bash scripts/check-core-install.sh
