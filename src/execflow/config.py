@@ -62,6 +62,10 @@ class ApiSettings:
     rate_per_s: float = 200.0
     burst: float = 400.0
     heartbeat_s: float = 5.0
+    # WebSocket protocol pings (uvicorn): a client that has not answered a ping within
+    # ws_ping_timeout_s of it is closed (1011)
+    ws_ping_interval_s: float = 20.0
+    ws_ping_timeout_s: float = 20.0
     stream_queue: int = 10_000
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051  # 0: any free port, -1: no gRPC

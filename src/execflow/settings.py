@@ -124,6 +124,8 @@ ENV_VARS: Final[Mapping[str, EnvVar]] = {
     "EXECFLOW_API_RATE": ("api", "rate_per_s", None),
     "EXECFLOW_API_BURST": ("api", "burst", None),
     "EXECFLOW_WS_HEARTBEAT": ("api", "heartbeat_s", None),
+    "EXECFLOW_WS_PING": ("api", "ws_ping_interval_s", None),
+    "EXECFLOW_WS_PING_TIMEOUT": ("api", "ws_ping_timeout_s", None),
     "EXECFLOW_STREAM_QUEUE": ("api", "stream_queue", None),
     "EXECFLOW_GRPC_PORT": ("api", "grpc_port", None),
     "EXECFLOW_WS_COMPRESSION": ("api", "ws_compression", _flag),

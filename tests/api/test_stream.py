@@ -109,7 +109,13 @@ def test_heartbeats_when_idle(server: Server) -> None:
 def test_slow_consumer_is_dropped_with_reason_and_others_are_not_stalled(
     tmp_path: Path,
 ) -> None:
-    settings = ApiSettings(rate_per_s=1e6, burst=1e6, stream_queue=20_000, heartbeat_s=5.0)
+    # the client that does not read cannot answer protocol pings either: on a loaded machine
+    # producing the backlog can outlast a ping timeout, which would close it (1011) before the
+    # feed drops it; this test is about the feed's drop, so pings are far apart
+    settings = ApiSettings(
+        rate_per_s=1e6, burst=1e6, stream_queue=20_000, heartbeat_s=5.0,
+        ws_ping_interval_s=3600.0, ws_ping_timeout_s=3600.0,
+    )  # fmt: skip
     srv = start_server(tmp_path, settings=settings, sndbuf=4096)
     try:
         if True:

@@ -35,6 +35,11 @@ def make_server(
     if ws_compression is None:
         ws_compression = bool(ctx is not None and ctx.settings.ws_compression)
     ws_max = ctx.settings.ws_max_message_bytes if ctx is not None else 1 << 16
+    ping_s, ping_timeout_s = (
+        (ctx.settings.ws_ping_interval_s, ctx.settings.ws_ping_timeout_s)
+        if ctx is not None
+        else (20.0, 20.0)
+    )
     redact.install(handlers=False)
     config = uvicorn.Config(
         api,
@@ -44,7 +49,8 @@ def make_server(
         access_log=False,  # our AccessLog middleware writes one structured line per request
         log_config=None,  # keep the process's logging configuration
         lifespan="on",
-        ws_ping_interval=20.0,
+        ws_ping_interval=ping_s,
+        ws_ping_timeout=ping_timeout_s,
         ws_per_message_deflate=ws_compression,
         ws_max_size=ws_max,
         timeout_graceful_shutdown=5,
