@@ -667,17 +667,21 @@ def connect_market_data(app: App) -> None:
 
     engine = app.engine
     market = engine.market
-    risk = app.risk
-    algos = engine.algos
+    # bound once: this runs for every market event (bench orders' data scenario: millions)
+    update_bbo = market.update_bbo
+    on_trade = engine.on_trade
+    on_risk = app.risk.on_market_data if app.risk is not None else None
+    on_algos = engine.algos.on_market_data
 
     def on_market_data(ev: MarketDataEvent) -> None:
-        if type(ev) is Quote:
-            market.update_bbo(ev.instrument, ev.bid, ev.ask)
-        elif type(ev) is Trade:
-            engine.on_trade(ev.instrument, ev.price)  # stops also trigger on last trades
-        if risk is not None:
-            risk.on_market_data(ev)
-        algos.on_market_data(ev)  # algorithms read liquidity and prints (docs/algos.md)
+        t = type(ev)
+        if t is Quote:
+            update_bbo(ev.instrument, ev.bid, ev.ask)  # type: ignore[union-attr]
+        elif t is Trade:
+            on_trade(ev.instrument, ev.price)  # type: ignore[union-attr]  # stops: prints too
+        if on_risk is not None:
+            on_risk(ev)
+        on_algos(ev)  # algorithms read liquidity and prints (docs/algos.md)
 
     for venue in app.venues.values():
         if isinstance(venue, PaperVenue):

@@ -125,7 +125,7 @@ class _Setup:
         )
         self.app = build(
             settings, clock=self.clock, instruments=[ins], venues=[self.venue], store=store,
-            risk_config=config_from_mapping(BENCH_LIMITS), settlement=False, tune_gc=False,
+            risk_config=config_from_mapping(BENCH_LIMITS), settlement=False,
             trading_sessions=False, live=False, owner="execflow bench orders",
         )  # fmt: skip
         self.engine = self.app.engine
