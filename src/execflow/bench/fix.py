@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -50,7 +51,7 @@ from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.config import SessionConfig
-from execflow.fix.connection import Acceptor, Initiator
+from execflow.fix.connection import Acceptor, Initiator, new_event_loop
 from execflow.fix.gateway import AccountPermissions, OrderGateway
 from execflow.fix.message import Message
 from execflow.fix.store import MemoryStoreFactory
@@ -62,8 +63,8 @@ SERVER_COMP, CLIENT_COMP = "EXECFLOW", "BENCHCLIENT"
 
 
 class _LoopThread:
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+    def __init__(self, *, uvloop: bool | None = None) -> None:
+        self.loop = new_event_loop(uvloop=uvloop)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
@@ -235,16 +236,36 @@ def run(
     if cpp and binary is None:
         results["cpp_skipped"] = cpp_note
     servers = ["execflow"] + (["cpp"] if binary else [])
-    for name in servers:
-        reps: list[dict[str, float]] = []
-        everything: list[int] = []
-        for _ in range(repetitions):
+    # the servers alternate within each repetition, so a change of machine load falls on both
+    runs: dict[str, list[list[int]]] = {name: [] for name in servers}
+    for _ in range(repetitions):
+        for name in servers:
             with tempfile.TemporaryDirectory(prefix="execflow-bench-fix-") as tmp:
-                ns = _one_run(name, binary, begin_string, store, seed, n, warmup, Path(tmp))
-            reps.append(_stats(ns))
-            everything += ns
-        results["servers"][name] = {"all": _stats(everything), "repetitions": reps}
+                runs[name].append(
+                    _one_run(name, binary, begin_string, store, seed, n, warmup, Path(tmp))
+                )
+    for name, per_rep in runs.items():
+        everything = [x for ns in per_rep for x in ns]
+        results["servers"][name] = {
+            "all": _stats(everything),
+            "repetitions": [_stats(ns) for ns in per_rep],
+        }
+    if binary is not None:
+        mine, theirs = results["servers"]["execflow"]["all"], results["servers"]["cpp"]["all"]
+        results["ratio_execflow_to_cpp"] = {
+            key: round(mine[key] / theirs[key], 2) for key in ("p50_us", "p99_us", "p99_9_us")
+        }
+    results["event_loop"] = _loop_name()
+    results["load_average"] = list(os.getloadavg())
     return results
+
+
+def _loop_name() -> str:
+    loop = new_event_loop()
+    try:
+        return f"{type(loop).__module__}.{type(loop).__name__}"
+    finally:
+        loop.close()
 
 
 def _one_run(

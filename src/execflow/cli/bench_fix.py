@@ -77,5 +77,12 @@ def fix(
             f"{a['round_trips_per_s']:.0f}",
         )
     err_console.print(table)
+    ratio = result.get("ratio_execflow_to_cpp")
+    if ratio:
+        err_console.print(
+            f"execflow / C++ (same run, alternating): p50 {ratio['p50_us']}x, "
+            f"p99 {ratio['p99_us']}x, p99.9 {ratio['p99_9_us']}x; loop {result['event_loop']}",
+            highlight=False,
+        )
     if result.get("cpp_skipped"):
         err_console.print(f"C++ engine not measured: {result['cpp_skipped']}")

@@ -22,7 +22,7 @@ from execflow.bootstrap import serve_live
 from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
 from execflow.fix.application import SessionID
 from execflow.fix.config import counterparty_config
-from execflow.fix.connection import Acceptor, server_tls_context
+from execflow.fix.connection import Acceptor, new_event_loop, server_tls_context
 from execflow.fix.gateway import AccountPermissions, OrderGateway
 from execflow.fix.store import SqliteStoreFactory
 
@@ -171,4 +171,5 @@ def serve(
                 gateway.close()
                 runner.stop()
 
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=new_event_loop) as loop_runner:  # uvloop if there
+            loop_runner.run(main())

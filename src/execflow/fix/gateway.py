@@ -41,6 +41,7 @@ import asyncio
 import copy
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -96,6 +97,7 @@ from execflow.fix.orders import (
     reject_text,
 )
 from execflow.fix.session import Session
+from execflow.fix.types import format_decimal, format_fixed, format_utc_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +134,19 @@ class EngineCommands(Protocol):
     """The part of `EngineRunner` the gateway uses (commands in, tickets out)."""
 
     def send(self, command: Command, origin: Origin | None = None) -> Ticket: ...
+
+
+_ORD_TYPE_BYTES: Final = {k: v.encode() for k, v in ORD_TYPE_TO_FIX.items()}
+_TIF_BYTES: Final = {k: v.encode() for k, v in TIF_TO_FIX.items()}
+
+#: Events that make a report to the client: only these wake the event loop. The others
+#: (OrderInitialized, OrderSubmitted, pending states) wait in the inbox and are folded with
+#: the next reported one (or before the next client message is handled).
+_REPORTED: Final = frozenset(
+    {OrderAccepted, OrderPendingTrigger, OrderTriggered, OrderAmended, OrderDenied, OrderFilled,
+     OrderCanceled, OrderReplaced, OrderRejected, OrderExpired, OrderCancelRejected,
+     OrderReplaceRejected}
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -189,6 +204,11 @@ class OrderGateway(BaseApplication):
         self._n_exec = 0
         self._allowed: dict[SessionID, tuple[frozenset[str] | None, frozenset[str] | None]] = {}
         self._subscribed = False
+        # committed events of our orders, handed from the engine thread to the loop: one
+        # wake-up of the loop per batch that has something to report (and none while one
+        # is already pending)
+        self._inbox: deque[OrderEvent] = deque()
+        self._hop_pending = False
         self.stats = {"orders": 0, "rejects": 0, "reports": 0}
 
     # ------------------------------------------------------------------ wiring
@@ -242,6 +262,8 @@ class OrderGateway(BaseApplication):
 
     # ------------------------------------------------------------------ client messages
     def from_app(self, message: Message, session_id: SessionID) -> None:
+        if self._inbox:  # orders' state as of the last committed event
+            self._drain_inbox()
         msg_type = message.msg_type
         try:
             if msg_type == "D":
@@ -475,8 +497,21 @@ class OrderGateway(BaseApplication):
         loop = self._loop
         if loop is None:
             self._apply_events(mine)
-        else:
-            loop.call_soon_threadsafe(self._apply_events, mine)
+            return
+        self._inbox.extend(mine)  # before the flag is read: see _drain_inbox
+        if not self._hop_pending and any(type(e) in _REPORTED for e in mine):
+            self._hop_pending = True
+            loop.call_soon_threadsafe(self._drain_inbox)
+
+    def _drain_inbox(self) -> None:
+        """On the loop: fold and report every event handed over so far. The flag is cleared
+        before the inbox is emptied, so an event appended meanwhile is either taken here or
+        schedules a new hop."""
+        self._hop_pending = False
+        inbox = self._inbox
+        events = [inbox.popleft() for _ in range(len(inbox))]
+        if events:
+            self._apply_events(events)
 
     def _apply_events(self, events: list[OrderEvent]) -> None:
         for ev in events:
@@ -579,28 +614,39 @@ class OrderGateway(BaseApplication):
         ins = self.instruments.get(order.instrument)
         pd = ins.price_decimals if ins is not None else 0
         qd = ins.qty_decimals if ins is not None else 0
-        er = Message.new("8", (37, fo.engine_id), (11, cl or fo.cl))
+        # written straight into the field map: every value is ours or came off the wire
+        # (no SOH possible), so the per-field encoding and checks of Message.set are skipped
+        er = Message.new("8")
+        f = er._fields
+        f[37] = fo.engine_id.encode()
+        f[11] = (cl or fo.cl).encode()
         if fo.orig is not None and cl is None and exec_type in ("4", "5"):
-            er.set(41, fo.orig)
-        er.set(17, self._exec_id()).set(150, exec_type).set(39, _ord_status(order, fo.acked))
-        er.set(1, order.account).set(55, fo.symbol).set(54, fo.side)
-        er.set_fixed(38, order.quantity, qd)
-        er.set(40, ORD_TYPE_TO_FIX.get(order.order_type, "1"))
+            f[41] = fo.orig.encode()
+        f[17] = self._exec_id().encode()
+        f[150] = exec_type.encode()
+        f[39] = _ord_status(order, fo.acked).encode()
+        f[1] = order.account.encode()
+        f[55] = fo.symbol.encode()
+        f[54] = fo.side.encode()
+        f[38] = format_fixed(order.quantity, qd)
+        f[40] = _ORD_TYPE_BYTES.get(order.order_type, b"1")
         if order.price is not None:
-            er.set_fixed(44, order.price, pd)
-        fix_tif = TIF_TO_FIX.get(order.tif)
+            f[44] = format_fixed(order.price, pd)
+        fix_tif = _TIF_BYTES.get(order.tif)
         if fix_tif is not None:
-            er.set(59, fix_tif)  # the current time in force (a replace may have changed it)
+            f[59] = fix_tif  # the current time in force (a replace may have changed it)
         if order.stop_price is not None:
-            er.set_fixed(99, order.stop_price, pd)
+            f[99] = format_fixed(order.stop_price, pd)
         if fill is not None:
-            er.set_fixed(32, fill.last_qty, qd).set_fixed(31, fill.last_px, pd)
-        er.set_fixed(151, order.leaves_qty, qd).set_fixed(14, order.cum_qty, qd)
+            f[32] = format_fixed(fill.last_qty, qd)
+            f[31] = format_fixed(fill.last_px, pd)
+        f[151] = format_fixed(order.leaves_qty, qd)
+        f[14] = format_fixed(order.cum_qty, qd)
         avg = order.avg_px
-        er.set(6, ratio_to_decimal(avg, pd) if avg is not None else Decimal(0))
-        er.set_timestamp(60, fill.ts if fill is not None else self.now_ns())
+        f[6] = format_decimal(ratio_to_decimal(avg, pd)) if avg is not None else b"0"
+        f[60] = format_utc_timestamp(fill.ts if fill is not None else self.now_ns())
         for tag, value in fo.route:
-            er.set(tag, value)
+            f[tag] = value
         return er
 
     def _triggered(self, fo: _FixOrder, ev: OrderTriggered) -> Message:

@@ -694,17 +694,17 @@ class Session:
 
     # ------------------------------------------------------------------ outgoing
     def _stamp(self, msg: Message, seq: int) -> None:
+        """Our header: SenderCompID, TargetCompID, MsgSeqNum, SendingTime (the encoder puts
+        BeginString, BodyLength and MsgType first and the header before the body)."""
         sender, target = self._sid_bytes
         fields = msg._fields
-        msg_type = fields.pop(35)
-        rest = {t: v for t, v in fields.items() if t not in (8, 9, 10, 34, 35, 49, 52, 56)}
-        fields.clear()
-        fields[35] = msg_type
+        if 8 in fields or 9 in fields or 10 in fields:
+            for tag in (8, 9, 10):
+                fields.pop(tag, None)
         fields[49] = sender
         fields[56] = target
-        fields[34] = str(seq).encode()
-        msg.set_timestamp(52, self.now_ns(), self.config.timestamp_precision)
-        fields.update(rest)
+        fields[34] = b"%d" % seq
+        fields[52] = format_utc_timestamp(self.now_ns(), self.config.timestamp_precision)
 
     def _send(self, msg: Message) -> bool:
         is_admin = msg.msg_type in ADMIN

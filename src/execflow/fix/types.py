@@ -83,8 +83,23 @@ def _frac_ns(frac: bytes | None) -> int:
     return int(frac) * int(10 ** (9 - len(frac)))
 
 
+_FRACTION_LENGTHS: Final = frozenset({4, 7, 10, 13})  # "." and 3, 6, 9 or 12 digits
+#: b"YYYYMMDD-HH:MM:SS" -> its nanoseconds, for the seconds parsed lately: the timestamps of
+#: a message (SendingTime, TransactTime, ...) and of its neighbours mostly share a second, so
+#: most parses skip the regex and the date arithmetic. Bounded (cleared when full).
+_ts_heads: dict[bytes, int] = {}
+_TS_HEADS_MAX: Final = 256
+
+
 def parse_utc_timestamp(value: bytes) -> int:
     """YYYYMMDD-HH:MM:SS[.sss|.ssssss|.sssssssss] → nanoseconds since the epoch."""
+    head_ns = _ts_heads.get(value[:17]) if len(value) >= 17 else None
+    if head_ns is not None:
+        rest = value[17:]
+        if not rest:
+            return head_ns
+        if len(rest) in _FRACTION_LENGTHS and rest[0] == 0x2E and rest[1:].isdigit():
+            return head_ns + _frac_ns(rest[1:])
     m = _TS_RE.fullmatch(value)
     if m is None:
         raise ValueError(f"not a UTCTimestamp: {value!r}")
@@ -93,7 +108,11 @@ def parse_utc_timestamp(value: bytes) -> int:
     if hh > 23 or mm > 59 or ss > 60:
         raise ValueError(f"time out of range: {value!r}")
     days = dt.date(int(y), int(mo), int(d)).toordinal() - _EPOCH_ORDINAL
-    return (days * 86_400 + hh * 3600 + mm * 60 + ss) * NS_PER_SECOND + _frac_ns(frac)
+    head_ns = (days * 86_400 + hh * 3600 + mm * 60 + ss) * NS_PER_SECOND
+    if len(_ts_heads) >= _TS_HEADS_MAX:
+        _ts_heads.clear()
+    _ts_heads[value[:17]] = head_ns
+    return head_ns + _frac_ns(frac)
 
 
 def parse_utc_time_only(value: bytes) -> int:
@@ -144,19 +163,32 @@ def format_fixed(units: int, scale: int) -> bytes:
 _PRECISION_DIV: Final = {0: NS_PER_SECOND, 3: 1_000_000, 6: 1_000, 9: 1}
 
 
+#: (second since the epoch, b"YYYYMMDD-HH:MM:SS") of the last timestamp formatted.
+_ts_formatted: list[tuple[int, bytes]] = [(-1, b"")]
+
+
 def format_utc_timestamp(ns: int, precision: int = 3) -> bytes:
     """Nanoseconds since the epoch → YYYYMMDD-HH:MM:SS[.fraction] (precision 0, 3, 6 or 9)."""
     div = _PRECISION_DIV.get(precision)
     if div is None:
         raise ValueError(f"precision must be 0, 3, 6 or 9, not {precision}")
+    second, frac = divmod(ns, NS_PER_SECOND)
+    cached_second, head = _ts_formatted[0]
+    if second != cached_second:
+        head = _format_second(ns)
+        _ts_formatted[0] = (second, head)
+    if not precision:
+        return head
+    return b"%s.%0*d" % (head, precision, frac // div)
+
+
+def _format_second(ns: int) -> bytes:
     days, rem = divmod(ns, NS_PER_DAY)
-    secs, frac = divmod(rem, NS_PER_SECOND)
+    secs = rem // NS_PER_SECOND
     date = dt.date.fromordinal(_EPOCH_ORDINAL + days)
     h, rest = divmod(secs, 3600)
     m, s = divmod(rest, 60)
     text = f"{date.year:04d}{date.month:02d}{date.day:02d}-{h:02d}:{m:02d}:{s:02d}"
-    if precision:
-        text += "." + str(frac // div).rjust(precision, "0")
     return text.encode("ascii")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from execflow.fix import codec
-from execflow.fix.dictionary import Container, DataDictionary, GroupDef
+from execflow.fix.dictionary import Container, DataDictionary, FieldDef, GroupDef
 from execflow.fix.errors import (
     FixUnsupportedMessageTypeError,
     FixValidationError,
@@ -22,6 +22,7 @@ from execflow.fix.errors import SessionRejectReason as R
 from execflow.fix.message import Message
 
 _EMPTY = Container.make((), (), {})
+_MAX_VALID_ENUM = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,9 @@ class Validator:
     def __init__(self, dictionary: DataDictionary, config: ValidationConfig | None = None) -> None:
         self.dictionary = dictionary
         self.config = config or ValidationConfig()
+        # (tag, value) pairs of enumerated fields already found valid: a bounded memo (the
+        # domains are small), so most fields of a message skip their format and enum checks
+        self._valid_enum: set[tuple[int, bytes]] = set()
 
     def validate(self, msg: Message) -> None:
         """Raise FixValidationError for the first problem found; return if the message is valid."""
@@ -56,7 +60,7 @@ class Validator:
 
 
 class _Walk:
-    __slots__ = ("cfg", "dd", "msg_type", "n", "open_body", "tags", "vals")
+    __slots__ = ("cfg", "dd", "msg_type", "n", "open_body", "tags", "valid_enum", "vals")
 
     def __init__(self, v: Validator, tags: list[int], vals: list[bytes], msg_type: str) -> None:
         self.cfg = v.config
@@ -66,6 +70,7 @@ class _Walk:
         self.n = len(tags)
         self.msg_type = msg_type
         self.open_body = False
+        self.valid_enum = v._valid_enum
 
     def fail(self, reason: R, text: str, tag: int | None) -> FixValidationError:
         return FixValidationError(reason, text, ref_tag=tag, msg_type=self.msg_type)
@@ -158,24 +163,34 @@ class _Walk:
                 return
             raise self.fail(R.INVALID_TAG_NUMBER, f"Invalid tag number {tag}", tag)
         if cfg.check_values and tag != 35:  # MsgType is checked against the messages
-            if not f.check(value):
-                raise self.fail(
-                    R.INCORRECT_DATA_FORMAT,
-                    f"Incorrect data format for value of {f.name} ({tag}): expected {f.type}",
-                    tag,
-                )
-            if not f.has_valid_value(value):
-                raise self.fail(
-                    R.VALUE_IS_INCORRECT,
-                    f"Value is incorrect (out of range) for {f.name} ({tag})",
-                    tag,
-                )
+            if f.enums:
+                key = (tag, value)
+                if key not in self.valid_enum:
+                    self.check_value(f, tag, value)
+                    if len(self.valid_enum) < _MAX_VALID_ENUM:
+                        self.valid_enum.add(key)
+            elif not f.check(value):
+                self.check_value(f, tag, value)  # raises: incorrect data format
         if not in_message and not cfg.allow_fields_not_in_message:
             if tag >= cfg.user_defined_min_tag and cfg.allow_user_defined_fields:
                 return
             raise self.fail(
                 R.TAG_NOT_DEFINED_FOR_MESSAGE_TYPE,
                 f"Tag {tag} not defined for this message type",
+                tag,
+            )
+
+    def check_value(self, f: FieldDef, tag: int, value: bytes) -> None:
+        if not f.check(value):
+            raise self.fail(
+                R.INCORRECT_DATA_FORMAT,
+                f"Incorrect data format for value of {f.name} ({tag}): expected {f.type}",
+                tag,
+            )
+        if not f.has_valid_value(value):
+            raise self.fail(
+                R.VALUE_IS_INCORRECT,
+                f"Value is incorrect (out of range) for {f.name} ({tag})",
                 tag,
             )
 
