@@ -44,6 +44,8 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint typecheck imports
 	bash scripts/check-core-install.sh
 	bash scripts/run-tests.sh
+	# the FIX sessions run on uvloop when installed: the conformance suite on asyncio's loop too
+	EXECFLOW_UVLOOP=0 bash scripts/run-tests.sh -q -p no:randomly tests/fix_conformance
 
 # regenerate the committed gRPC modules after changing execflow.proto (a test checks them)
 grpc: $(STAMP)

@@ -11,7 +11,7 @@ from typing import Any
 from execflow.adapters.clock import SimulatedClock
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.config import SessionConfig
-from execflow.fix.connection import Initiator
+from execflow.fix.connection import Initiator, new_event_loop
 from execflow.fix.store import MemoryStoreFactory
 from tests.fix_conformance.rig import (
     OURS,
@@ -32,7 +32,9 @@ def run(coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         async with asyncio.timeout(120):
             await coro_fn()
 
-    asyncio.run(bounded())
+    # the sessions' event loop: uvloop when installed, asyncio's with EXECFLOW_UVLOOP=0
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(bounded())
 
 
 def order(peer: Peer, cl_ord_id: str = "ID", *extra: Field, symbol: str = "INTC") -> list[Field]:
