@@ -138,15 +138,6 @@ class EngineCommands(Protocol):
 _ORD_TYPE_BYTES: Final = {k: v.encode() for k, v in ORD_TYPE_TO_FIX.items()}
 _TIF_BYTES: Final = {k: v.encode() for k, v in TIF_TO_FIX.items()}
 
-#: Events that make a report to the client: only these wake the event loop. The others
-#: (OrderInitialized, OrderSubmitted, pending states) wait in the inbox and are folded with
-#: the next reported one (or before the next client message is handled).
-_REPORTED: Final = frozenset(
-    {OrderAccepted, OrderPendingTrigger, OrderTriggered, OrderAmended, OrderDenied, OrderFilled,
-     OrderCanceled, OrderReplaced, OrderRejected, OrderExpired, OrderCancelRejected,
-     OrderReplaceRejected}
-)  # fmt: skip
-
 
 @dataclass(slots=True)
 class _FixOrder:
@@ -203,9 +194,8 @@ class OrderGateway(BaseApplication):
         self._n_exec = 0
         self._allowed: dict[SessionID, tuple[frozenset[str] | None, frozenset[str] | None]] = {}
         self._subscribed = False
-        # committed events of our orders, handed from the engine thread to the loop: one
-        # wake-up of the loop per batch that has something to report (and none while one
-        # is already pending)
+        # committed events of our orders, handed from the engine thread to the loop: no
+        # second wake-up of the loop while one is pending
         self._inbox: deque[OrderEvent] = deque()
         self._hop_pending = False
         self.stats = {"orders": 0, "rejects": 0, "reports": 0}
@@ -498,7 +488,7 @@ class OrderGateway(BaseApplication):
             self._apply_events(mine)
             return
         self._inbox.extend(mine)  # before the flag is read: see _drain_inbox
-        if not self._hop_pending and any(type(e) in _REPORTED for e in mine):
+        if not self._hop_pending:  # one wake-up of the loop takes all that is handed over
             self._hop_pending = True
             loop.call_soon_threadsafe(self._drain_inbox)
 
