@@ -30,6 +30,9 @@ def open_stream(
     return connect(
         f"{base}/v1/stream?{query}", additional_headers=headers, sock=sock, max_queue=4,
         open_timeout=CLIENT_TIMEOUT_S,
+        # no client keepalive: a test client that stops reading on purpose (a slow consumer)
+        # would otherwise close itself (1011) when the server's pong queues behind the backlog
+        ping_interval=None,
     )  # fmt: skip
 
 
