@@ -79,6 +79,7 @@ def start_server(
     log_level: str = "warning",
     access_log: bool = False,
     compliance_config: Path | None = None,
+    risk_config: Path | None = None,
 ) -> Server:
     """``sndbuf``: a small socket send buffer (accepted sockets inherit it), so that a client
     that stops reading blocks the server's sends quickly (slow-consumer tests)."""
@@ -93,7 +94,7 @@ def start_server(
     settings = replace(settings, grpc_port=0, access_log=access_log)
     config = Config(
         data_dir=tmp, store=store, sqlite_synchronous="NORMAL",  # type: ignore[arg-type]
-        compliance_config=compliance_config,
+        compliance_config=compliance_config, risk_config=risk_config,
     )  # fmt: skip
     api = create_app(config, settings, keys=keys or make_keys(), venues=venues)
     ctx: ApiContext = api.state.ctx

@@ -116,7 +116,11 @@ def test_slow_consumer_is_dropped_with_reason_and_others_are_not_stalled(
         rate_per_s=1e6, burst=1e6, stream_queue=20_000, heartbeat_s=5.0,
         ws_ping_interval_s=3600.0, ws_ping_timeout_s=3600.0,
     )  # fmt: skip
-    srv = start_server(tmp_path, settings=settings, sndbuf=4096)
+    # the test trades as fast as it can until the drop: the default order-rate limit
+    # (2,000/s per account) would refuse orders before that on a fast or a slow machine alike
+    risk = tmp_path / "risk.toml"
+    risk.write_text("limits = [{ max_orders_per_second = 100000000 }]\n")
+    srv = start_server(tmp_path, settings=settings, sndbuf=4096, risk_config=risk)
     try:
         if True:
             slow = open_stream(srv.ws, "key-a", rcvbuf=2048, after=0)
@@ -154,7 +158,8 @@ def test_slow_consumer_is_dropped_with_reason_and_others_are_not_stalled(
                     for i in range(50)
                 ]  # fmt: skip
                 n += 50
-                assert all(t.wait(CLIENT_TIMEOUT_S).ok for t in tickets)
+                results = [t.wait(CLIENT_TIMEOUT_S) for t in tickets]
+                assert all(r.ok for r in results), [r for r in results if not r.ok][:3]
             assert feed.dropped == 1
             head = srv.ctx.app.engine.position
             code, reason, slow_events = close_info(slow)
