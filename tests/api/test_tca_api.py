@@ -11,20 +11,36 @@ import pytest
 
 from execflow.adapters.reference import default_instruments
 from execflow.testing.fake_venue import FakeVenue
-from tests.api.conftest import H_A, H_ADMIN, H_B, H_RO, order_status, start_server, wait_for
+from tests.api.conftest import (
+    H_A,
+    H_ADMIN,
+    H_B,
+    H_RO,
+    Server,
+    order_status,
+    start_server,
+    wait_for,
+)
+from tests.api.grpcclient import error_code, md, stub
+from tests.timeouts import CLIENT_TIMEOUT_S
 
 pytest.importorskip("plotly", reason="plotly not installed (pip install execflow[analytics])")
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server on the FakeVenue (fills at a fixed price at once): the routes' behaviour, not
     the paper market's."""
     venue = FakeVenue(default_instruments(), venue_id="PAPER", prices={"AAPL": 19000})
     s = start_server(Path(tmp_path_factory.mktemp("tca")), venues=[venue])
-    with s.client() as c:
-        yield c
+    yield s
     s.stop()
+
+
+@pytest.fixture(scope="module")
+def client(srv: Server) -> Iterator[httpx.Client]:
+    with srv.client() as c:
+        yield c
 
 
 def _fill(client: httpx.Client, headers: dict[str, str], account: str, cl: str, side: str) -> None:
@@ -122,3 +138,55 @@ def test_decision_price_from_rest_is_the_tca_decision_benchmark(client: httpx.Cl
     parent = {o["cl_ord_id"]: o for o in r.json()["items"]}[p]
     assert (parent["decision_price"], parent["arrival_price"]) == ("189.95", "190.00")
     assert parent["delay_bps"] == round(0.05 * 40 / (100 * 189.95) * 10_000, 2)
+
+
+def test_decision_price_over_grpc(srv: Server, client: httpx.Client) -> None:
+    """SubmitRequest and SubmitParentRequest carry decision_price as REST does: a buy decided
+    at 189.90 filled at 190.00 (the FakeVenue's price) pays 5.27 bps of delay; a bad value is
+    refused with the REST code."""
+    import grpc
+
+    s, pb2, channel = stub(srv.grpc)
+    try:
+        cl, p = f"gd-{uuid.uuid4().hex[:8]}", f"gp-{uuid.uuid4().hex[:8]}"
+        s.Submit(
+            pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="7", order_type="MARKET",
+                              cl_ord_id=cl, account="A", decision_price="189.90"),
+            metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
+        )  # fmt: skip
+        wait_for(lambda: order_status(client, cl, H_A) == "FILLED", 60)
+        s.SubmitParent(
+            pb2.SubmitParentRequest(instrument="AAPL", side="BUY", quantity="100", cl_ord_id=p,
+                                    account="A", decision_price="189.95"),
+            metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
+        )  # fmt: skip
+        with pytest.raises(grpc.RpcError) as err:
+            s.Submit(
+                pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="1", account="A",
+                                  decision_price="189.901"),
+                metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
+            )  # fmt: skip
+        assert error_code(err.value) == "TOO_MANY_DECIMALS"
+    finally:
+        channel.close()
+    r = client.get("/v1/tca/orders", params={"limit": 1000}, headers=H_A, timeout=120)
+    row = {o["cl_ord_id"]: o for o in r.json()["items"]}[cl]
+    assert (row["decision_price"], row["arrival_price"], row["delay_bps"]) == (
+        "189.90",
+        "190.00",
+        5.27,
+    )
+    child = f"{p}-1"
+    r = client.post(
+        "/v1/orders",
+        json={"cl_ord_id": child, "account": "A", "instrument": "AAPL", "side": "BUY",
+              "order_type": "MARKET", "quantity": "40", "parent_id": p},
+        headers=H_A,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    wait_for(lambda: order_status(client, child, H_A) == "FILLED", 60)
+    r = client.get(
+        "/v1/tca/orders", params={"limit": 1000, "level": "parent"}, headers=H_A, timeout=120
+    )
+    parent = {o["cl_ord_id"]: o for o in r.json()["items"]}[p]
+    assert parent["decision_price"] == "189.95"

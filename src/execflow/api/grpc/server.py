@@ -103,6 +103,7 @@ def order_request(request: pb2.SubmitRequest) -> OrderRequest:
         cl_ord_id=_opt(request.cl_ord_id), venue=_opt(request.venue),
         stop_price=_has(request, "stop_price"), trail_offset=_has(request, "trail_offset"),
         trail_bps=_has_int(request, "trail_bps"), parent_id=_opt(request.parent_id),
+        decision_price=_has(request, "decision_price"),
     )  # fmt: skip
 
 
@@ -183,6 +184,7 @@ class Servicer(pb2_grpc.ExecflowServicer):
                 instrument=request.instrument, side=request.side, quantity=request.quantity,
                 price=_has(request, "price"), time_in_force=request.time_in_force or "DAY",
                 account=_opt(request.account), cl_ord_id=_opt(request.cl_ord_id),
+                decision_price=_has(request, "decision_price"),
             )  # fmt: skip
             ack = await self.svc.submit_parent(p, req)
         except ApiError as exc:

@@ -39,6 +39,7 @@ class SubmitRequest(_message.Message):
     TRAIL_OFFSET_FIELD_NUMBER: _builtins.int
     TRAIL_BPS_FIELD_NUMBER: _builtins.int
     PARENT_ID_FIELD_NUMBER: _builtins.int
+    DECISION_PRICE_FIELD_NUMBER: _builtins.int
     instrument: _builtins.str
     side: _builtins.str
     """BUY or SELL"""
@@ -67,6 +68,10 @@ class SubmitRequest(_message.Message):
     """TRAILING_STOP: distance in basis points"""
     parent_id: _builtins.str
     """a child of this parent order"""
+    decision_price: _builtins.str
+    """TCA: the price when the decision to trade was taken (decimal string; default: the arrival
+    mid; docs/tca.md)
+    """
     def __init__(
         self,
         *,
@@ -83,11 +88,14 @@ class SubmitRequest(_message.Message):
         trail_offset: _builtins.str | None = ...,
         trail_bps: _builtins.int | None = ...,
         parent_id: _builtins.str = ...,
+        decision_price: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_price", b"_price", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "price", b"price", "stop_price", b"stop_price", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price", "_price", b"_price", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "decision_price", b"decision_price", "price", b"price", "stop_price", b"stop_price", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_price", b"_price", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "account", b"account", "cl_ord_id", b"cl_ord_id", "instrument", b"instrument", "order_type", b"order_type", "parent_id", b"parent_id", "price", b"price", "quantity", b"quantity", "side", b"side", "stop_price", b"stop_price", "time_in_force", b"time_in_force", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset", "venue", b"venue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price", "_price", b"_price", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "account", b"account", "cl_ord_id", b"cl_ord_id", "decision_price", b"decision_price", "instrument", b"instrument", "order_type", b"order_type", "parent_id", b"parent_id", "price", b"price", "quantity", b"quantity", "side", b"side", "stop_price", b"stop_price", "time_in_force", b"time_in_force", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset", "venue", b"venue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__decision_price: _TypeAlias = _typing.Literal["decision_price"]  # noqa: Y015
+    _WhichOneofArgType__decision_price: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price"]  # noqa: Y015
     _WhichOneofReturnType__price: _TypeAlias = _typing.Literal["price"]  # noqa: Y015
     _WhichOneofArgType__price: _TypeAlias = _typing.Literal["_price", b"_price"]  # noqa: Y015
     _WhichOneofReturnType__stop_price: _TypeAlias = _typing.Literal["stop_price"]  # noqa: Y015
@@ -96,6 +104,8 @@ class SubmitRequest(_message.Message):
     _WhichOneofArgType__trail_bps: _TypeAlias = _typing.Literal["_trail_bps", b"_trail_bps"]  # noqa: Y015
     _WhichOneofReturnType__trail_offset: _TypeAlias = _typing.Literal["trail_offset"]  # noqa: Y015
     _WhichOneofArgType__trail_offset: _TypeAlias = _typing.Literal["_trail_offset", b"_trail_offset"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__decision_price) -> _WhichOneofReturnType__decision_price | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__price) -> _WhichOneofReturnType__price | None: ...
     @_typing.overload
@@ -677,6 +687,7 @@ class SubmitParentRequest(_message.Message):
     TIME_IN_FORCE_FIELD_NUMBER: _builtins.int
     ACCOUNT_FIELD_NUMBER: _builtins.int
     CL_ORD_ID_FIELD_NUMBER: _builtins.int
+    DECISION_PRICE_FIELD_NUMBER: _builtins.int
     instrument: _builtins.str
     side: _builtins.str
     quantity: _builtins.str
@@ -686,6 +697,8 @@ class SubmitParentRequest(_message.Message):
     """DAY (default), GTC"""
     account: _builtins.str
     cl_ord_id: _builtins.str
+    decision_price: _builtins.str
+    """TCA decision benchmark, as on SubmitRequest"""
     def __init__(
         self,
         *,
@@ -696,13 +709,19 @@ class SubmitParentRequest(_message.Message):
         time_in_force: _builtins.str = ...,
         account: _builtins.str = ...,
         cl_ord_id: _builtins.str = ...,
+        decision_price: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_price", b"_price", "price", b"price"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price", "_price", b"_price", "decision_price", b"decision_price", "price", b"price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_price", b"_price", "account", b"account", "cl_ord_id", b"cl_ord_id", "instrument", b"instrument", "price", b"price", "quantity", b"quantity", "side", b"side", "time_in_force", b"time_in_force"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price", "_price", b"_price", "account", b"account", "cl_ord_id", b"cl_ord_id", "decision_price", b"decision_price", "instrument", b"instrument", "price", b"price", "quantity", b"quantity", "side", b"side", "time_in_force", b"time_in_force"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__decision_price: _TypeAlias = _typing.Literal["decision_price"]  # noqa: Y015
+    _WhichOneofArgType__decision_price: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price"]  # noqa: Y015
     _WhichOneofReturnType__price: _TypeAlias = _typing.Literal["price"]  # noqa: Y015
     _WhichOneofArgType__price: _TypeAlias = _typing.Literal["_price", b"_price"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__decision_price) -> _WhichOneofReturnType__decision_price | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__price) -> _WhichOneofReturnType__price | None: ...
 
 Global___SubmitParentRequest: _TypeAlias = SubmitParentRequest  # noqa: Y015
