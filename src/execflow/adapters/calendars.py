@@ -17,8 +17,10 @@ Markets and sources (``holidays`` >= 0.50, loaded lazily, 1990-2075 by default):
   many brokers move Thursday's T+1 trades to Monday; and when NYSE closes on a Friday for a
   Saturday holiday the Fed is open. If your CSD's notice treats such days as closed, pass them
   in ``extra_closures`` or use ``US-SIFMA``.
-* ``US-SIFMA`` -- ``US`` + Good Friday: SIFMA recommends a full close of the US bond markets on
-  Good Friday (fixed income, Treasuries).
+* ``US-SIFMA`` -- ``US`` + Good Friday + the Friday before a Saturday holiday (2026-07-03 for
+  Independence Day, 2023-11-10 for Veterans Day; not for New Year's Day, where SIFMA recommends
+  an early close on 31 December only): SIFMA's full closes of the US bond markets (fixed
+  income, Treasuries).
 * ``EU`` -- TARGET2 closing days (``financial_holidays("XECB")``): New Year, Good Friday, Easter
   Monday, 1 May, 25 and 26 December.
 * ``UK`` -- England & Wales bank holidays (``country_holidays("GB", subdiv="ENG")``), as CREST.
@@ -96,9 +98,21 @@ def _fed(years: Iterable[int]) -> Mapping[date, str]:
     return _holidays().financial_holidays("XFED", years=list(years))
 
 
+# Saturday holidays after which SIFMA recommended no Friday close: Juneteenth 2021 was enacted
+# on Thursday 2021-06-17, too late for a close on Friday 2021-06-18.
+_SIFMA_NO_FRIDAY_CLOSE = frozenset({date(2021, 6, 19)})
+
+
 def _fed_sifma(years: Iterable[int]) -> Mapping[date, str]:
+    """Fed holidays + Good Friday + the Friday before a Saturday holiday (SIFMA closes the bond
+    markets then, the Fed does not), except New Year's Day: for a Saturday 1 January SIFMA
+    recommends only an early close on 31 December."""
     ys = list(years)
-    out = dict(_holidays().financial_holidays("XFED", years=ys))
+    fed = _holidays().financial_holidays("XFED", years=ys)
+    out = dict(fed)
+    for d, name in fed.items():
+        if d.weekday() == 5 and "New Year" not in name and d not in _SIFMA_NO_FRIDAY_CLOSE:
+            out[d - timedelta(days=1)] = f"{name} (SIFMA: Friday before a Saturday holiday)"
     for d, name in _holidays().financial_holidays("XNYS", years=ys).items():
         if "Good Friday" in name:
             out[d] = name

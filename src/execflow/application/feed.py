@@ -81,6 +81,10 @@ from execflow.application.feed_subscription import (
 from execflow.application.ports import EventStore, RecordedEvent
 from execflow.domain.events import GroupCreated, OrderInitialized
 from execflow.domain.ids import GROUP_STREAM_PREFIX, ORDER_STREAM_PREFIX
+from execflow.domain.settlement.events import (
+    SETTLEMENT_STREAM_PREFIX,
+    SettlementObligationCreated,
+)
 
 __all__ = [
     "EVERYTHING",
@@ -257,6 +261,8 @@ class EventFeed:
         """(account, instrument) of the order an event belongs to, if it is known; for a
         group's event: the group's account and its first member's instrument."""
         cl: str | None = getattr(rec.event, "cl_ord_id", None)
+        if cl == "" and rec.stream_id.startswith(SETTLEMENT_STREAM_PREFIX):
+            return self._obligation_info(rec.stream_id)  # a settlement event of an older log
         if cl is None:
             account, instrument = (
                 getattr(rec.event, "account", None),
@@ -276,6 +282,14 @@ class EventFeed:
         if info is None and rec.stream_id.startswith(ORDER_STREAM_PREFIX):
             info = self._known(cl, rec.stream_id)
         return info
+
+    def _obligation_info(self, stream_id: str) -> OrderInfo | None:
+        """(account, instrument) of a settlement stream, from its first event."""
+        first = self.store.read_stream(stream_id, 1)[:1]
+        ev = first[0].event if first else None
+        if isinstance(ev, SettlementObligationCreated):
+            return ev.account, ev.instrument
+        return None
 
     def _known(self, key: str, stream_id: str) -> tuple[str, str] | None:
         """Learn an order's or a group's first event from its stream (a miss in the maps)."""

@@ -54,8 +54,9 @@ class EventFilter:
             return False
         if self.accounts is None and self.instruments is None:
             return True
-        account: str | None = getattr(ev, "account", None)
-        instrument: str | None = getattr(ev, "instrument", None)
+        # "" = not recorded (settlement events of older logs): found through the order instead
+        account: str | None = getattr(ev, "account", None) or None
+        instrument: str | None = getattr(ev, "instrument", None) or None
         if (self.accounts is not None and account is None) or (
             self.instruments is not None and instrument is None
         ):

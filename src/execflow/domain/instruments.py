@@ -33,10 +33,22 @@ class AssetClass(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SettlementConvention:
-    """Where and how a trade settles: the settlement calendar's market and the T+N lag."""
+    """Where and how a trade settles: the settlement calendar's market and the T+N lag.
+
+    By default the lag is the **market's cycle in force on the trade date** (US: T+2 for trades
+    before 2024-05-28, T+1 from then on), whatever ``days`` says: ``days`` records today's
+    convention (for people and the API), and a replayed 2023 US trade still settles T+2.
+    ``fixed_lag=True`` makes ``days`` the instrument's own lag (e.g. a T+0 instrument in a T+1
+    market), capped by the market's cycle on the trade date.
+    """
 
     market: str = "US"
     days: int = 1
+    fixed_lag: bool = False
+
+    def lag(self) -> int | None:
+        """The lag to ask the settlement calendar for (``None``: the market's cycle)."""
+        return self.days if self.fixed_lag else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
-from typing import Protocol
+from typing import Final, Protocol
 
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.numbers import currency_decimals
@@ -46,11 +46,48 @@ class FxRateProvider(Protocol):
         ...
 
 
+INVERSE_RATE_DIGITS: Final = 12
+"""An inverted rate (1 / rate) is rounded half-even to this many significant digits."""
+
+_INVERSE_CONTEXT: Final = Context(prec=INVERSE_RATE_DIGITS, rounding=ROUND_HALF_EVEN)
+
+
+def exact_rate(value: object, what: str = "FX rate") -> Decimal:
+    """A rate as an exact, positive, finite ``Decimal``; a float (binary, inexact) is refused.
+
+    Accepted: ``Decimal``, a decimal string (``"1.0850"``) or an int; refused: ``float``
+    (``Decimal(1.085)`` is 1.0849999999999999644...), ``bool``, NaN/infinity, zero/negative.
+    """
+    if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
+        raise InvalidValueError(
+            f"{what} must be a Decimal or a decimal string, not {type(value).__name__} "
+            f"({value!r}): a float cannot hold a rate exactly",
+            "FX_RATE_NOT_DECIMAL",
+        )
+    try:
+        rate = Decimal(value)
+    except ArithmeticError:
+        raise InvalidValueError(f"{what} {value!r} is not a number", "FX_RATE_INVALID") from None
+    if not rate.is_finite() or rate <= 0:
+        raise InvalidValueError(f"{what} {value!r} must be positive", "FX_RATE_INVALID")
+    return rate
+
+
+def invert_rate(rate: Decimal) -> Decimal:
+    """1 / ``rate`` rounded half-even to :data:`INVERSE_RATE_DIGITS` significant digits.
+
+    The stated rule for a rate quoted the other way round (EUR/USD 1.0850 gives USD/EUR
+    0.921658986175); it does not depend on the caller's decimal context."""
+    return _INVERSE_CONTEXT.divide(Decimal(1), exact_rate(rate))
+
+
 class FxRateTable:
     """An in-memory FX rate provider: fixed rates, optionally per date; inverses derived.
 
     ``rates``: ``{("EUR", "USD"): Decimal("1.0850")}`` or with a date as third key element.
-    A dated rate wins over an undated one; a missing pair is an error (never a guess).
+    A dated rate wins over an undated one; a missing pair is an error (never a guess). Rates
+    are exact decimals (a float is refused, :func:`exact_rate`); an inverse is derived by
+    :func:`invert_rate` (half-even, :data:`INVERSE_RATE_DIGITS` significant digits).
     """
 
     def __init__(
@@ -58,11 +95,11 @@ class FxRateTable:
         rates: Mapping[tuple[str, str], Decimal | str] | None = None,
         dated: Mapping[tuple[str, str, date], Decimal | str] | None = None,
     ) -> None:
-        self._rates = {k: Decimal(v) for k, v in (rates or {}).items()}
-        self._dated = {k: Decimal(v) for k, v in (dated or {}).items()}
+        self._rates = {k: exact_rate(v, f"FX rate {k}") for k, v in (rates or {}).items()}
+        self._dated = {k: exact_rate(v, f"FX rate {k}") for k, v in (dated or {}).items()}
 
     def set(self, from_currency: str, to_currency: str, rate: Decimal | str) -> None:
-        self._rates[(from_currency, to_currency)] = Decimal(rate)
+        self._rates[(from_currency, to_currency)] = exact_rate(rate)
 
     def _lookup(self, from_currency: str, to_currency: str, on: date) -> Decimal | None:
         r = self._dated.get((from_currency, to_currency, on))
@@ -76,7 +113,7 @@ class FxRateTable:
             return direct
         inverse = self._lookup(to_currency, from_currency, on)
         if inverse is not None:
-            return Decimal(1) / inverse
+            return invert_rate(inverse)
         raise InvalidValueError(
             f"no FX rate {from_currency}/{to_currency} on {on}", "FX_RATE_MISSING"
         )
@@ -85,4 +122,4 @@ class FxRateTable:
 def convert_minor(amount: int, from_currency: str, to_currency: str, rate: Decimal) -> int:
     """Convert minor units of one currency to another at ``rate``, rounded half-even, exactly."""
     shift = currency_decimals(to_currency) - currency_decimals(from_currency)
-    return round(Fraction(amount) * Fraction(rate) * Fraction(10) ** shift)
+    return round(Fraction(amount) * Fraction(exact_rate(rate)) * Fraction(10) ** shift)

@@ -28,6 +28,7 @@ from execflow.application.settlement.ports import (
     FxRateProvider,
     SettlementCalendar,
     convert_minor,
+    exact_rate,
 )
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
@@ -130,7 +131,7 @@ class SettlementService(SettlementBook):
             return self._unmatched(fill, f"unknown instrument {info.instrument}")
         if fill.last_qty <= 0 or fill.last_px < 0:
             return self._unmatched(fill, "non-positive quantity or negative price")
-        market, lag = instrument.settlement.market, instrument.settlement.days
+        market, lag = instrument.settlement.market, instrument.settlement.lag()
         trade_date = self.calendar.trade_date(fill.ts, market)
         gross = instrument.notional(fill.last_px, fill.last_qty).amount
         fee = fill.fee_total
@@ -139,7 +140,8 @@ class SettlementService(SettlementBook):
         fx_rate, fx_amount, fx_ccy = "", 0, ""
         if base != instrument.currency:
             try:
-                rate = self.fx_rates.rate(instrument.currency, base, trade_date)
+                # a provider's float is refused here too: the fill waits in unmatched_fills
+                rate = exact_rate(self.fx_rates.rate(instrument.currency, base, trade_date))
             except InvalidValueError as exc:
                 return self._unmatched(fill, exc.message)
             fx_rate, fx_ccy = str(rate), base

@@ -25,7 +25,14 @@ def settlement_stream(obligation_id: str) -> str:
 
 
 class SettlementEvent(Event, frozen=True, kw_only=True, gc=False):
+    """Every settlement event names its obligation and the order, account and instrument it
+    belongs to, so account-, instrument- and order-filtered streams receive it (empty in logs
+    written before these fields existed)."""
+
     obligation_id: str
+    cl_ord_id: str = ""
+    account: str = ""
+    instrument: str = ""
 
 
 class SettlementObligationCreated(
@@ -120,6 +127,11 @@ class JournalPosted(Event, frozen=True, kw_only=True, gc=False, tag="settlement.
     description: str
     postings: tuple[PostingRecord, ...]
     reverses: str = ""  # entry id this entry reverses
+    # the order, account and instrument of the obligation (for filtered streams; empty in logs
+    # written before these fields existed)
+    cl_ord_id: str = ""
+    account: str = ""
+    instrument: str = ""
 
 
 SETTLEMENT_EVENT_TYPES: tuple[type[Event], ...] = (

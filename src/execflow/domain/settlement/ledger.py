@@ -284,6 +284,9 @@ def trade_entry(
         ts=ts,
         entry_id=entry_id,
         obligation_id=ob.obligation_id,
+        cl_ord_id=ob.cl_ord_id,
+        account=ob.account,
+        instrument=ob.instrument,
         booking_date=ob.trade_date,
         value_date=ob.intended_settle_date,
         description=f"trade {side} {qty} {i} @ {price} ({ob.exec_id})",
@@ -311,6 +314,9 @@ def settlement_entry(
         ts=ts,
         entry_id=entry_id,
         obligation_id=ob.obligation_id,
+        cl_ord_id=ob.cl_ord_id,
+        account=ob.account,
+        instrument=ob.instrument,
         booking_date=ev.on_date,
         value_date=ev.on_date,
         description=f"{what} {ev.quantity} {i}",
@@ -331,6 +337,9 @@ def reversal_entry(
         description=f"reversal of {original.entry_id}: {why}",
         postings=tuple(Posting(p.account, p.unit, -p.amount) for p in original.postings),
         reverses=original.entry_id,
+        cl_ord_id=original.cl_ord_id,
+        account=original.account,
+        instrument=original.instrument,
     )
 
 

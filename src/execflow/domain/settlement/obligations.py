@@ -252,6 +252,9 @@ class SettlementObligation:
         return SettlementStatusChanged(
             ts=ts,
             obligation_id=self.obligation_id,
+            cl_ord_id=self.cl_ord_id,
+            account=self.account,
+            instrument=self.instrument,
             from_status=self.status,
             to_status=to,
             on_date=on,
@@ -289,6 +292,9 @@ class SettlementObligation:
         return SettlementSettled(
             ts=ts,
             obligation_id=self.obligation_id,
+            cl_ord_id=self.cl_ord_id,
+            account=self.account,
+            instrument=self.instrument,
             on_date=on,
             quantity=qty,
             cash_amount=cash,
@@ -308,6 +314,9 @@ class SettlementObligation:
         return SettlementFailed(
             ts=ts,
             obligation_id=self.obligation_id,
+            cl_ord_id=self.cl_ord_id,
+            account=self.account,
+            instrument=self.instrument,
             on_date=on,
             reason=reason,
             age_days=fail_age(self.intended_settle_date, on, is_business_day),
@@ -321,6 +330,9 @@ class SettlementObligation:
         return SettlementCanceled(
             ts=ts,
             obligation_id=self.obligation_id,
+            cl_ord_id=self.cl_ord_id,
+            account=self.account,
+            instrument=self.instrument,
             on_date=on,
             reason=reason,
             replaced_by=replaced_by,
