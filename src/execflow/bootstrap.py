@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from execflow.application.settlement.on_engine import SettlementDesk
     from execflow.domain.fees import FeeSchedule
     from execflow.domain.instruments import Instrument
+    from execflow.domain.marketdata import MarketDataEvent
     from execflow.fix.venue import FixVenue
     from execflow.settings import FixVenueSpec, PaperVenueSpec, Settings
 
@@ -658,17 +659,16 @@ def tune_gc_for_latency() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def connect_market_data(app: App) -> None:
-    """Quotes of the paper venue's synthetic markets feed the engine's market state (arrival
-    mid, BBO) and the risk engine (marks, collars, dynamic limits), on the engine thread."""
-    from execflow.adapters.marketdata.synthetic import SyntheticMarket
-    from execflow.adapters.venues.paper import PaperVenue
-    from execflow.domain.marketdata import MarketDataEvent, Quote, Trade
+def market_data_handler(app: App) -> Callable[[MarketDataEvent], None]:
+    """The engine thread's handler of one market event: the engine's market state (arrival
+    mid, BBO, stop triggers), the risk engine (marks, collars, dynamic limits) and the
+    algorithms. Any feed driven on the engine thread subscribes it (``connect_market_data``
+    does for the paper venue's synthetic markets; ``bench orders`` for its pre-built quotes)."""
+    from execflow.domain.marketdata import Quote, Trade
 
     engine = app.engine
-    market = engine.market
     # bound once: this runs for every market event (bench orders' data scenario: millions)
-    update_bbo = market.update_bbo
+    update_bbo = engine.market.update_bbo
     on_trade = engine.on_trade
     on_risk = app.risk.on_market_data if app.risk is not None else None
     on_algos = engine.algos.on_market_data
@@ -683,6 +683,17 @@ def connect_market_data(app: App) -> None:
             on_risk(ev)
         on_algos(ev)  # algorithms read liquidity and prints (docs/algos.md)
 
+    return on_market_data
+
+
+def connect_market_data(app: App) -> None:
+    """Quotes of the paper venue's synthetic markets feed the engine's market state (arrival
+    mid, BBO) and the risk engine (marks, collars, dynamic limits), on the engine thread."""
+    from execflow.adapters.marketdata.synthetic import SyntheticMarket
+    from execflow.adapters.venues.paper import PaperVenue
+
+    market = app.engine.market
+    on_market_data = market_data_handler(app)
     for venue in app.venues.values():
         if isinstance(venue, PaperVenue):
             for m in venue.markets:

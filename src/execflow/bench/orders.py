@@ -29,14 +29,15 @@ from typing import Any
 
 import execflow
 from execflow.adapters.clock import SimulatedClock
-from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
+from execflow.adapters.marketdata.l1 import QuoteDrivenMarket, prebuilt_quotes
+from execflow.adapters.marketdata.synthetic import BookMarket, SyntheticMarket, SyntheticParams
 from execflow.adapters.reference import default_instruments
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.adapters.venues.paper import PaperVenue
 from execflow.application.ports import EventStore, RecordedEvent
 from execflow.application.pretrade import config_from_mapping
 from execflow.application.projections.positions import PositionsProjection
-from execflow.bootstrap import Config, build, tune_gc_for_latency
+from execflow.bootstrap import Config, build, market_data_handler, tune_gc_for_latency
 from execflow.domain.audit import CheckpointSigner
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.compliance.events import origin
@@ -54,10 +55,15 @@ SCENARIOS: dict[str, tuple[str, int]] = {
     "long-10k": ("long", 10_000),
     "long-100k": ("long", 100_000),
     "data-1m": ("data", 1_000_000),
+    "data-prebuilt-1m": ("data-prebuilt", 1_000_000),
 }
-QUICK = ("market-10k", "limit-cancel-10k", "long-10k", "data-1m")
+QUICK = ("market-10k", "limit-cancel-10k", "long-10k", "data-1m", "data-prebuilt-1m")
 START_NS = 1_795_530_600 * 10**9  # 2026-11-24 14:30 UTC
 SEED = 20261124
+MARKET_PARAMS = SyntheticParams(
+    seed=SEED, start_price=19_050, start_ns=START_NS, limit_rate=2_000.0,
+    market_rate=100.0, mean_size_lots=100.0, initial_levels=20, orders_per_level=5,
+)  # fmt: skip
 BENCH_LIMITS: dict[str, Any] = {
     "limits": [
         {
@@ -105,18 +111,26 @@ def _bench_signer(folder: Path) -> CheckpointSigner | None:
 
 class _Setup:
     def __init__(
-        self, store_kind: str, data_dir: Path, sync: str, batch: int, store: EventStore | None
+        self,
+        store_kind: str,
+        data_dir: Path,
+        sync: str,
+        batch: int,
+        store: EventStore | None,
+        *,
+        synthetic: bool = True,
     ) -> None:
         ins = next(i for i in default_instruments() if i.id == "AAPL")
         self.instrument = ins
         self.clock = SimulatedClock(START_NS)
         self.venue = PaperVenue([ins], seed=SEED, clock=self.clock, session="B")
-        params = SyntheticParams(
-            seed=SEED, start_price=19_050, start_ns=START_NS, limit_rate=2_000.0,
-            market_rate=100.0, mean_size_lots=100.0, initial_levels=20, orders_per_level=5,
-        )  # fmt: skip
-        self.market = SyntheticMarket(ins, params, self.venue, max_buffer=4)
-        self.market.subscribe(self._on_md)
+        # synthetic: the seeded market's order flow drives the venue's book in the timed loop;
+        # else the venue's book is driven by quotes (``QuoteDrivenMarket``) made beforehand
+        self.market = SyntheticMarket(
+            ins, MARKET_PARAMS, self.venue if synthetic else BookMarket(), max_buffer=4
+        )
+        if synthetic:
+            self.market.subscribe(self._on_md)
         # the composition root, with the workload's overrides: the simulated clock, this venue
         # and market (bootstrap feeds its quotes to the engine and risk), pre-trade risk with
         # every check configured and none binding; no settlement desk, no session calendar
@@ -184,22 +198,38 @@ def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dic
     memory = (
         MemoryEventStore(signer=_bench_signer(Path(tmp.name))) if store_kind == "memory" else None
     )
-    s = _Setup(store_kind, Path(tmp.name), sync, batch, memory)
+    s = _Setup(store_kind, Path(tmp.name), sync, batch, memory, synthetic=kind != "data-prebuilt")
     engine = s.engine
     store = s.app.store
     ins = s.instrument
     out: dict[str, Any] = {"scenario_kind": kind, "n": n}
-    if kind == "data":
-        t0 = time.perf_counter()
-        while s.quotes < n:
-            s.next_quote()
+    if kind in ("data", "data-prebuilt"):
+        if kind == "data":
+            c0, t0 = time.process_time(), time.perf_counter()
+            while s.quotes < n:
+                s.next_quote()
+        else:
+            # the quotes are made before the timed section (the generator is not timed); in
+            # it, each goes through the venue's book, the engine's market state and risk
+            quotes = prebuilt_quotes(s.market, n)
+            l1 = QuoteDrivenMarket(ins.id, s.venue)
+            l1.subscribe(market_data_handler(s.app))
+            l1.subscribe(s._on_md)
+            apply = l1.apply
+            c0, t0 = time.process_time(), time.perf_counter()
+            for q in quotes:
+                apply(q)
         dt = time.perf_counter() - t0
-        out.update(quotes_per_s=n / dt, seconds=dt, quotes=s.quotes)
+        cpu = time.process_time() - c0
+        out.update(
+            quotes_per_s=n / dt, seconds=dt, cpu_s=cpu, cpu_us_per_item=cpu / n * 1e6,
+            quotes=s.quotes,
+        )  # fmt: skip
         s.app.last_snapshot = engine.position  # no closing snapshot: not part of the benchmark
         s.app.close()
         tmp.cleanup()
         return out
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     to_cancel: list[str] = []
     pending = 0
     for i in range(n):
@@ -241,6 +271,7 @@ def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dic
             engine.send(CancelOrder(cl_ord_id=c), BENCH_ORIGIN)
         engine.run_until_idle()
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     # -- self-checks: nothing lost, nothing filled twice -----------------------------------
     orders = [engine.orders[f"B{i}"] for i in range(n)]
     lost = n - len(orders)
@@ -278,7 +309,10 @@ def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dic
             s.done_at[c[1:]] - s.sent_at[c] for c in s.sent_at if c[0] == "x" and c[1:] in s.done_at
         ]
         out["cancel_latency"] = _percentiles(cancel_lat)
-    out.update(orders_per_s=n / dt, seconds=dt, checks=checks, ok=ok, **_percentiles(lat))
+    out.update(
+        orders_per_s=n / dt, seconds=dt, cpu_s=cpu, cpu_us_per_item=cpu / n * 1e6,
+        checks=checks, ok=ok, **_percentiles(lat),
+    )  # fmt: skip
     if kind == "long" and len(s.fill_times) >= 2000:
         ft = s.fill_times
         first = 1000 / ((ft[999] - ft[0]) / 1e9)
@@ -303,6 +337,7 @@ def run(
 ) -> dict[str, Any]:
     """Each repetition of each scenario in a fresh process; min/median over repetitions."""
     results: dict[str, Any] = {}
+    load_before = os.getloadavg()[0]
     for name in scenarios:
         kind, n = SCENARIOS[name]
         reps: list[dict[str, Any]] = []
@@ -323,6 +358,8 @@ def run(
         "execflow": execflow.__version__,
         "python": platform.python_version(),
         "nproc": os.cpu_count(),
+        "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average": [load_before, os.getloadavg()[0]],
         "store": store,
         "fsync_policy": f"SQLite WAL synchronous={sync}" if store == "sqlite" else store,
         "batch": batch,
@@ -343,7 +380,7 @@ def _aggregate(reps: list[dict[str, Any]]) -> dict[str, Any]:
         if vals:
             agg[key] = max(vals)
             agg[key + "_median"] = statistics.median(vals)
-    for key in ("p50_us", "p99_us", "p999_us", "last_over_first"):
+    for key in ("p50_us", "p99_us", "p999_us", "last_over_first", "cpu_us_per_item"):
         vals = [r[key] for r in reps if key in r]
         if vals:
             agg[key] = statistics.median(vals)
@@ -353,9 +390,43 @@ def _aggregate(reps: list[dict[str, Any]]) -> dict[str, Any]:
     return agg
 
 
+def compare(previous: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """One line per scenario both runs have: throughput and CPU per order (or quote) before and
+    after, with each run's load average (a loaded machine inflates wall clock, not CPU time)."""
+
+    def load(res: dict[str, Any]) -> str:
+        la = res.get("load_average")
+        return "load ?" if not la else f"load {max(la):.1f}"
+
+    lines = [
+        f"vs previous run ({previous.get('utc', 'time unknown')}, {load(previous)}; "
+        f"this run {load(current)}):"
+    ]
+    for name, cur in current.get("scenarios", {}).items():
+        prev = previous.get("scenarios", {}).get(name)
+        if prev is None:
+            continue
+        key, unit = ("quotes_per_s", "q/s") if "quotes_per_s" in cur else ("orders_per_s", "/s")
+        if key not in prev:
+            continue
+        a, b = prev[key], cur[key]
+        line = f"  {name}: {a:,.0f} -> {b:,.0f} {unit} ({(b / a - 1) * 100:+.0f} %)"
+        ca, cb = prev.get("cpu_us_per_item"), cur.get("cpu_us_per_item")
+        if ca and cb:
+            line += f"; CPU {ca:,.1f} -> {cb:,.1f} us per item ({(cb / ca - 1) * 100:+.0f} %)"
+        if "p99_us" in prev and "p99_us" in cur:
+            line += f"; p99 {prev['p99_us']:,.0f} -> {cur['p99_us']:,.0f} us"
+        lines.append(line)
+    if len(lines) == 1:
+        lines.append("  no scenario in common")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="one repetition of an order-path benchmark")
-    ap.add_argument("--one", required=True, choices=["market", "limit-cancel", "long", "data"])
+    ap.add_argument(
+        "--one", required=True, choices=["market", "limit-cancel", "long", "data", "data-prebuilt"]
+    )
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--store", default="sqlite")
     ap.add_argument("--sync", default="FULL")

@@ -36,11 +36,27 @@ def orders(
     store: Annotated[str, typer.Option(help="sqlite or memory")] = "sqlite",
     batch: Annotated[int, typer.Option(help="orders the client pipelines per engine batch")] = 256,
     json_path: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+    compare_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="a previous run's JSON to compare with (default: the --json file, if it exists)",
+        ),
+    ] = None,
 ) -> None:
     """The order path: validation, routing, paper venue matching, acks, fills, positions, bus,
-    durable SQLite log. Throughput (best and median of the repetitions) and latency percentiles
-    (median of the repetitions)."""
-    from execflow.bench.orders import QUICK, SCENARIOS, run
+    durable SQLite log. Throughput (best and median of the repetitions), CPU time per order and
+    latency percentiles (median of the repetitions); a line per scenario against the previous
+    run's JSON."""
+    from execflow.bench.orders import QUICK, SCENARIOS, compare, run
+
+    previous_path = compare_path or json_path
+    previous = None
+    if previous_path is not None and previous_path.is_file():
+        try:
+            previous = json.loads(previous_path.read_text())
+        except (OSError, ValueError) as e:
+            err_console.print(f"[yellow]warning:[/] cannot read {previous_path}: {e}")
 
     names = list(SCENARIOS) if full else (scenario or list(QUICK))
     unknown = [n for n in names if n not in SCENARIOS]
@@ -64,13 +80,16 @@ def orders(
         "p50 µs",
         "p99 µs",
         "p99.9 µs",
+        "CPU µs/item",
         "note",
     ):
         t.add_column(col, justify="left" if col in ("scenario", "note") else "right")
     for name, r in res["scenarios"].items():
         if "quotes_per_s" in r:
             best, median = r["quotes_per_s"], r["quotes_per_s_median"]
-            t.add_row(name, "yes", f"{best:,.0f} q/s", f"{median:,.0f}", "", "", "", "quotes only")
+            cpu = f"{r['cpu_us_per_item']:,.2f}" if "cpu_us_per_item" in r else ""
+            note = "quotes only" + (", generator not timed" if "prebuilt" in name else "")
+            t.add_row(name, "yes", f"{best:,.0f} q/s", f"{median:,.0f}", "", "", "", cpu, note)
             continue
         note = ""
         if "last_over_first" in r:
@@ -78,11 +97,16 @@ def orders(
         t.add_row(
             name, "yes" if r["ok"] else "[red]NO[/]", f"{r['orders_per_s']:,.0f}",
             f"{r['orders_per_s_median']:,.0f}", f"{r['p50_us']:,.0f}", f"{r['p99_us']:,.0f}",
-            f"{r['p999_us']:,.0f}", note,
+            f"{r['p999_us']:,.0f}", f"{r.get('cpu_us_per_item', 0):,.1f}", note,
         )  # fmt: skip
     console.print(t)
     console.print("stages off: " + ("; ".join(res["stages_off"]) or "none"))
     console.print("pre-trade risk: " + res["pre_trade_risk"])
+    la = res["load_average"]
+    console.print(f"load average (1 min) before/after: {la[0]:.1f} / {la[1]:.1f}")
+    if previous is not None:
+        for line in compare(previous, res):
+            console.print(line, highlight=False)
     _write_json(res, json_path)
     if not all(r["ok"] for r in res["scenarios"].values()):
         err_console.print("[red]self-check failed[/]: an order was lost, overfilled or unfilled")

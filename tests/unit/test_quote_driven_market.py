@@ -1,0 +1,84 @@
+"""QuoteDrivenMarket: L1 quotes make the venue's book, our orders trade against them; the
+pre-built quotes are the synthetic market's own."""
+
+from __future__ import annotations
+
+from execflow.adapters.clock import SimulatedClock
+from execflow.adapters.marketdata.l1 import QuoteDrivenMarket, prebuilt_quotes
+from execflow.adapters.marketdata.synthetic import BookMarket, SyntheticMarket, SyntheticParams
+from execflow.adapters.venues import PaperVenue
+from execflow.domain.enums import OrderType
+from execflow.domain.ids import InstrumentId
+from execflow.domain.instruments import Instrument
+from execflow.domain.marketdata import MarketDataEvent, Quote
+from execflow.domain.reports import Ack, Fill, VenueOrder, VenueReport
+
+ACME = Instrument(id=InstrumentId("ACME"), currency="USD", tick_size=5, lot_size=10)
+T0 = 1_000_000_000
+
+
+def quote(ts: int, bid: int | None, bid_size: int, ask: int | None, ask_size: int) -> Quote:
+    return Quote(instrument="ACME", ts=ts, bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size)
+
+
+def setup() -> tuple[PaperVenue, QuoteDrivenMarket, list[VenueReport], SimulatedClock]:
+    clock = SimulatedClock(T0)
+    venue = PaperVenue([ACME], clock=clock)
+    reports: list[VenueReport] = []
+    venue.connect(reports.append)
+    return venue, QuoteDrivenMarket("ACME", venue), reports, clock
+
+
+def test_the_book_is_what_the_last_quote_says_and_subscribers_see_each_quote() -> None:
+    venue, l1, _, _ = setup()
+    seen: list[MarketDataEvent] = []
+    l1.subscribe(seen.append)
+    q1 = quote(T0, 1000, 100, 1010, 200)
+    l1.apply(q1)
+    assert venue.book("ACME").bbo() == (1000, 100, 1010, 200)
+    q2 = quote(T0 + 1, 1005, 50, 1010, 200)  # bid moves up, ask unchanged
+    l1.apply(q2)
+    assert venue.book("ACME").bbo() == (1005, 50, 1010, 200)
+    assert len(venue.book("ACME")) == 2  # the old bid left the book
+    q3 = quote(T0 + 2, None, 0, 1015, 30)  # the bid side empties
+    l1.apply(q3)
+    assert venue.book("ACME").bbo() == (None, 0, 1015, 30)
+    assert seen == [q1, q2, q3]
+
+
+def test_our_market_order_fills_against_the_quoted_size() -> None:
+    venue, l1, reports, clock = setup()
+    l1.apply(quote(T0, 1000, 100, 1010, 200))
+    venue.submit(
+        VenueOrder(cl_ord_id="A", account="X", instrument="ACME", side=1,
+                   order_type=OrderType.MARKET, quantity=50)
+    )  # fmt: skip
+    venue.poll(clock.now_ns())
+    fills = [r for r in reports if isinstance(r, Fill)]
+    assert [(f.last_px, f.last_qty) for f in fills] == [(1010, 50)]
+    assert venue.book("ACME").bbo() == (1000, 100, 1010, 150)
+
+
+def test_a_quote_that_crosses_our_resting_order_fills_it() -> None:
+    venue, l1, reports, clock = setup()
+    l1.apply(quote(T0, 1000, 100, 1010, 200))
+    venue.submit(
+        VenueOrder(cl_ord_id="S", account="X", instrument="ACME", side=-1,
+                   order_type=OrderType.LIMIT, quantity=30, price=1005)
+    )  # fmt: skip
+    venue.poll(clock.now_ns())
+    assert [type(r) for r in reports] == [Ack]
+    l1.apply(quote(T0 + 5, 1005, 80, 1010, 200))  # the market now bids our price
+    venue.poll(T0 + 5)
+    fills = [r for r in reports if isinstance(r, Fill)]
+    assert [(f.cl_ord_id, f.last_px, f.last_qty) for f in fills] == [("S", 1005, 30)]
+    assert venue.book("ACME").bbo() == (1005, 50, 1010, 200)
+
+
+def test_prebuilt_quotes_are_the_synthetic_markets_own_quotes() -> None:
+    params = SyntheticParams(seed=7, start_price=10_000, start_ns=T0)
+    built = prebuilt_quotes(SyntheticMarket(ACME, params, BookMarket()), 300)
+    live = SyntheticMarket(ACME, params, BookMarket())
+    quotes = [ev for ev in live.events_until(built[-1].ts) if isinstance(ev, Quote)]
+    assert len(built) == 300
+    assert built == quotes[:300]
