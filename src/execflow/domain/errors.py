@@ -59,6 +59,13 @@ class RejectCode(StrEnum):
     LOCATE_REQUIRED = "LOCATE_REQUIRED"
     DUPLICATE_ORDER = "DUPLICATE_ORDER"
     KILL_SWITCH = "KILL_SWITCH"
+    # firm-wide limits in the base currency, automatic actions, what-if (docs/risk.md)
+    FIRM_GROSS_EXPOSURE = "FIRM_GROSS_EXPOSURE"
+    FIRM_NET_EXPOSURE = "FIRM_NET_EXPOSURE"
+    FIRM_DAILY_LOSS = "FIRM_DAILY_LOSS"
+    NO_FX_RATE = "NO_FX_RATE"
+    RISK_BLOCKED = "RISK_BLOCKED"
+    WHAT_IF_STRESS_LOSS = "WHAT_IF_STRESS_LOSS"
     # advanced orders (docs/orders.md)
     STOP_PRICE_MISSING = "STOP_PRICE_MISSING"
     STOP_PRICE_NOT_ALLOWED = "STOP_PRICE_NOT_ALLOWED"

@@ -82,6 +82,32 @@ class LocateChanged(Event, frozen=True, kw_only=True, gc=False, tag="risk.locate
     why: str = ""
 
 
+class FirmRiskAlert(Event, frozen=True, kw_only=True, gc=False, tag="risk.firm_alert"):
+    """A firm-wide limit (base currency) changed level at ``scope`` (``firm``, ``desk:NAME``,
+    ``account:ID``); ``used`` and ``limit_value`` in minor units of ``currency`` (the base)."""
+
+    scope: str
+    limit: str
+    level: str
+    previous: str
+    used: int
+    limit_value: int
+    utilisation_bps: int
+    currency: str
+
+
+class RiskActionTaken(Event, frozen=True, kw_only=True, gc=False, tag="risk.action"):
+    """An automatic action of a limit (audit): ``action`` is ``block_new_orders``,
+    ``unblock_new_orders``, ``cancel_open_orders`` or ``kill_switch``."""
+
+    scope: str
+    limit: str
+    action: str
+    accounts: tuple[str, ...]  # empty: every account (the firm)
+    cancels_sent: int = 0
+    reason: str
+
+
 RISK_EVENT_TYPES: tuple[type[Event], ...] = (
     RiskLimitChanged,
     RiskLimitScaled,
@@ -89,6 +115,8 @@ RISK_EVENT_TYPES: tuple[type[Event], ...] = (
     KillSwitchEngaged,
     KillSwitchReleased,
     LocateChanged,
+    FirmRiskAlert,
+    RiskActionTaken,
 )
 
 register_event_types(*RISK_EVENT_TYPES)

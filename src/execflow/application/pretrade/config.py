@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 import msgspec
 
 from execflow.domain.errors import InvalidValueError
+from execflow.domain.fx import FxTable
 
 # limits of one order or of one (account, instrument) position: any scope
 INSTRUMENT_LIMITS: Final = (
@@ -118,6 +119,36 @@ class RuleConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     min_ticks: int = 20
 
 
+FIRM_MONEY_LIMITS: Final = (
+    "max_gross_exposure",
+    "max_net_exposure",
+    "daily_loss_limit",
+    "max_stress_loss",
+    "max_var",
+)
+ACTIONS: Final = ("alert", "block_new_orders", "cancel_open_orders", "kill_switch")
+
+
+class FirmLimit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Limits in the base currency (major units) at one level of the firm: ``scope`` is
+    ``"firm"``, ``"desk:NAME"`` (a group of ``groups``) or ``"account:ID"``.
+
+    Hysteresis: a level is entered at its threshold (``warn_pct`` of the limit, 100 %) and left
+    only when the value falls ``clear_pct`` points of the limit below it. ``actions`` run once
+    when the BREACH level is entered (``alert`` is always done): ``block_new_orders`` (lifted
+    when the breach clears), ``cancel_open_orders``, ``kill_switch`` (released by a person)."""
+
+    scope: str
+    max_gross_exposure: Decimal | None = None
+    max_net_exposure: Decimal | None = None
+    daily_loss_limit: Decimal | None = None
+    max_stress_loss: Decimal | None = None
+    max_var: Decimal | None = None
+    warn_pct: int = 80
+    clear_pct: int = 5
+    actions: list[str] = msgspec.field(default_factory=lambda: ["alert"])
+
+
 class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The whole risk configuration. ``limits`` is a list of scoped :class:`LimitSet`."""
 
@@ -132,10 +163,16 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     limits: list[LimitSet] = []
     locates: dict[str, list[str]] = {}  # account -> instruments with a short-sale locate
     rules: list[RuleConfig] = []
+    # firm-wide view (docs/risk.md "Base currency and firm-wide limits")
+    base_currency: str | None = None
+    fx: dict[str, Any] = {}  # currency -> units of base per unit (decimal; a float is refused)
+    groups: dict[str, list[str]] = {}  # desk -> its accounts
+    firm_limits: list[FirmLimit] = []
 
     def validate(self) -> None:
         for ls in self.limits:
             validate_limit_set(ls)
+        self._validate_firm()
         for r in self.rules:
             bad = [x for x in r.limits if x not in SCALABLE]
             if bad:
@@ -154,6 +191,40 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 _positive(pct, f"rule {r.name} pct", zero=True)
         if not 0 < self.warn_pct <= 100:
             raise InvalidValueError("warn_pct must be in 1..100")
+
+    def _validate_firm(self) -> None:
+        if self.fx or self.firm_limits:
+            if not self.base_currency:
+                raise InvalidValueError("firm limits and FX rates need a base_currency")
+            FxTable(self.base_currency, self.fx)  # refuses floats and bad rates
+        seen: dict[str, str] = {}
+        for desk, accounts in self.groups.items():
+            for a in accounts:
+                if a in seen:
+                    raise InvalidValueError(f"account {a} is in two desks: {seen[a]} and {desk}")
+                seen[a] = desk
+        for fl in self.firm_limits:
+            kind, _, name = fl.scope.partition(":")
+            if not (fl.scope == "firm" or (kind in ("desk", "account") and name)):
+                raise InvalidValueError(
+                    f"firm limit scope {fl.scope!r}: use firm, desk:NAME or account:ID"
+                )
+            if kind == "desk" and name not in self.groups:
+                raise InvalidValueError(f"firm limit scope {fl.scope!r}: no such desk in groups")
+            for name in FIRM_MONEY_LIMITS:
+                v = getattr(fl, name)
+                if v is not None:
+                    _positive(v, f"{fl.scope}: {name}", zero=True)
+            if not 0 < fl.warn_pct <= 100 or not 0 <= fl.clear_pct < fl.warn_pct:
+                raise InvalidValueError(
+                    f"{fl.scope}: warn_pct must be in 1..100 and clear_pct in 0..warn_pct-1"
+                )
+            bad = [a for a in fl.actions if a not in ACTIONS]
+            if bad:
+                raise InvalidValueError(f"{fl.scope}: unknown actions {bad}; known: {ACTIONS}")
+
+    def fx_table(self) -> FxTable | None:
+        return FxTable(self.base_currency, self.fx) if self.base_currency else None
 
     def scope(self, account: str | None, instrument: str | None) -> LimitSet:
         """The limit set of exactly this scope, created if absent."""

@@ -33,6 +33,8 @@ from execflow.application.pretrade.config import (
     apply_change,
     validate_limit_set,
 )
+from execflow.application.pretrade.firm import FirmRisk
+from execflow.application.pretrade.firm_controls import STREAM_FIRM, FirmControls
 from execflow.application.pretrade.monitor import Monitor, Usage
 from execflow.application.pretrade.rules import RuleSet, ScaleChange, update_volatility
 from execflow.domain.commands import CancelOrder, SubmitOrder
@@ -70,7 +72,9 @@ STREAM_KILL = "risk-kill"
 STREAM_LOCATES = "risk-locates"
 STREAM_RULES = "risk-rules"
 STREAM_ALERTS = "risk-alerts"
-RISK_STREAMS = (STREAM_LIMITS, STREAM_KILL, STREAM_LOCATES, STREAM_RULES, STREAM_ALERTS)
+RISK_STREAMS = (
+    STREAM_LIMITS, STREAM_KILL, STREAM_LOCATES, STREAM_RULES, STREAM_ALERTS, STREAM_FIRM
+)  # fmt: skip
 
 _CANCELLABLE = (
     OrderStatus.SUBMITTED,
@@ -106,6 +110,7 @@ class RiskEngine:
         self.monitor: Monitor
         self._pending: dict[int, tuple[str, Event]] = {}  # recorded, not yet committed
         self._sweep: set[str] = set()  # killed orders to cancel once they can be
+        self.firm: FirmControls | None = None  # base currency and firm-wide limits (firm.py)
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self, engine: Engine) -> RiskEngine:
@@ -114,6 +119,9 @@ class RiskEngine:
         self._engine = engine
         self.core = RiskCore(self.config, engine.instruments, engine.market)
         self.monitor = Monitor(self.core)
+        if self.config.base_currency:
+            self.firm = FirmControls(self, FirmRisk(self.config, self.core))
+            self.firm.load(engine.store)
         if not any(c is self for c in engine.checks):
             engine.checks.append(self)
         if not any(o is self for o in engine.observers):
@@ -182,7 +190,13 @@ class RiskEngine:
 
     # -- PreTradeCheck -----------------------------------------------------------------------
     def check(self, cmd: SubmitOrder, instrument: Instrument, now_ns: int) -> Rejection | None:
-        return self.core.check(cmd, instrument, now_ns)
+        core = self.core
+        rej = core.check(cmd, instrument, now_ns)
+        if rej is not None or self.firm is None:
+            return rej
+        pos = core.position(cmd.account, instrument)
+        mark = pos.inst.mark(core.market)
+        return self.firm.check(pos, cmd.side, cmd.quantity, cmd.price if mark is None else mark)
 
     def check_release(self, order: Order, now_ns: int) -> Rejection | None:
         return self.core.check_release(order, now_ns)
@@ -198,6 +212,8 @@ class RiskEngine:
         if pos is not None:
             for alert in self.monitor.after_position(pos, event.ts):
                 self._record(STREAM_ALERTS, alert)
+            if self.firm is not None:
+                self.firm.after_change(event.ts)
         if self._sweep and order.cl_ord_id in self._sweep:
             t = type(event)
             if t is OrderReplaced or t is OrderReplaceRejected or not order.is_open:
@@ -210,6 +226,8 @@ class RiskEngine:
         self._marks.clear()
         self.core.rebuild(orders, self.engine.clock.now_ns())
         self.monitor.sync()
+        if self.firm is not None:
+            self.firm.firm.touch()
         self.recent.clear()
         rejected = sorted(
             (o for o in orders if o.status in (OrderStatus.DENIED, OrderStatus.REJECTED)),
@@ -299,6 +317,8 @@ class RiskEngine:
         if positions:
             for alert in self.monitor.after_tick(positions, ts):
                 self._record(STREAM_ALERTS, alert)
+            if self.firm is not None:
+                self.firm.after_change(ts)
 
     def on_timer(self, now_ns: int | None = None) -> None:
         """Time-driven work without market data: day roll and time-of-day rules."""
