@@ -1,0 +1,1 @@
+"""Backup formats and raw store access for ``execflow backup`` (docs/dr.md)."""

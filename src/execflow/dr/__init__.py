@@ -1,0 +1,1 @@
+"""Disaster recovery (docs/dr.md): backup and restore, the hot standby, drills."""
