@@ -23,6 +23,11 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from execflow.application.ports import Clock, RecordedEvent
+from execflow.application.settlement.allocation import (
+    AllocationState,
+    allocation_events,
+    instructed_event,
+)
 from execflow.application.settlement.book import SettlementBook
 from execflow.application.settlement.ports import (
     FxRateProvider,
@@ -30,12 +35,23 @@ from execflow.application.settlement.ports import (
     convert_minor,
     exact_rate,
 )
+from execflow.domain.allocations import AllocationInstruction
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
-from execflow.domain.events import Event, OrderFilled, OrderInitialized, OrderSubmitted
+from execflow.domain.events import (
+    Event,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderReplaced,
+    OrderSubmitted,
+)
 from execflow.domain.instruments import Instrument
 from execflow.domain.settlement.events import (
     JournalPosted,
+    SettlementAllocated,
+    SettlementAllocationInstructed,
     SettlementCanceled,
     SettlementEvent,
     SettlementObligationCreated,
@@ -48,6 +64,7 @@ from execflow.domain.settlement.ledger import (
 from execflow.domain.settlement.obligations import (
     SettlementError,
     SettlementObligation,
+    SettlementStatus,
     UnknownObligationError,
 )
 from execflow.domain.settlement.pnl import PnLTrade
@@ -93,6 +110,7 @@ class SettlementService(SettlementBook):
         self._roots: dict[str, str] = {}  # obligation id -> id of the original (pre-correction)
         self._corrections: dict[str, int] = {}  # root id -> corrections so far
         self.unmatched_fills: list[UnmatchedFill] = []
+        self.allocations = AllocationState()
 
     # -- configuration -----------------------------------------------------------------------
     def custodian_account(self, account: str) -> str:
@@ -116,7 +134,11 @@ class SettlementService(SettlementBook):
             if info is not None:
                 info.venue = event.venue
         elif isinstance(event, OrderFilled):
-            return self._on_fill(event)
+            return self._on_fill(event) + self._maybe_allocate(event.cl_ord_id, done=False)
+        elif isinstance(event, OrderCanceled | OrderExpired):
+            return self._maybe_allocate(event.cl_ord_id, done=True)
+        elif isinstance(event, OrderReplaced) and event.cl_ord_id in self.allocations.instructions:
+            self.allocations.block_quantity[event.cl_ord_id] = event.quantity
         return []
 
     def _on_fill(self, fill: OrderFilled) -> list[Event]:
@@ -210,7 +232,9 @@ class SettlementService(SettlementBook):
         return events
 
     def _apply(self, ev: Event) -> None:
-        if isinstance(ev, JournalPosted):
+        if isinstance(ev, SettlementAllocationInstructed | SettlementAllocated):
+            self.allocations.apply(ev)
+        elif isinstance(ev, JournalPosted):
             self.ledger.post(ev)
         elif isinstance(ev, SettlementObligationCreated):
             ob = SettlementObligation.from_event(ev)
@@ -368,3 +392,79 @@ class SettlementService(SettlementBook):
             entry_id = self._entry_id(ob.obligation_id, pending=i)
             out.append(reversal_entry(entry, entry_id, ts, day, why))
         return out
+
+    # -- block allocations (docs/settlement.md "Allocations") ---------------------------------
+    def instruct_allocation(
+        self, cl_ord_id: str, instruction: AllocationInstruction
+    ) -> list[Event]:
+        """Record how a block order is to be split. A pre-trade instruction is applied when the
+        block is done (filled, or canceled/expired after some fills); a post-trade one at once."""
+        if cl_ord_id in self.allocations.allocated:
+            raise SettlementError(f"block {cl_ord_id} is already allocated", "ALREADY_ALLOCATED")
+        info = self._orders.get(cl_ord_id)
+        ev = instructed_event(
+            cl_ord_id,
+            info.account if info else "",
+            info.instrument if info else "",
+            instruction,
+            self._ts(),
+        )
+        out = self._commit([ev])
+        if not instruction.pre_trade:
+            out += self.allocate(cl_ord_id)
+        return out
+
+    def allocate(self, cl_ord_id: str, on: date | None = None) -> list[Event]:
+        """Allocate the block's obligations now, by its instruction (pro rata if partly filled)."""
+        instruction = self.allocations.pending(cl_ord_id)
+        if instruction is None:
+            raise SettlementError(
+                f"block {cl_ord_id} has no pending allocation instruction", "NO_ALLOCATION"
+            )
+        block = [
+            ob
+            for ob in self._obligations.values()
+            if ob.cl_ord_id == cl_ord_id and ob.status is not SettlementStatus.CANCELED
+        ]
+        if not block:
+            raise SettlementError(f"block {cl_ord_id} has no fill to allocate", "ALLOCATION_EMPTY")
+        instrument = self._instruments(block[0].instrument)
+        if instrument is None:
+            raise SettlementError(f"unknown instrument {block[0].instrument}", "UNKNOWN_INSTRUMENT")
+        day, ts = self._today(block[0], on), self._ts()
+        record, created = allocation_events(
+            block,
+            instrument,
+            instruction,
+            day=day,
+            ts=ts,
+            fx_rates=self.fx_rates,
+            base_currency=self.base_currency,
+            custodian_account=self.custodian_account,
+            entry_id=self._entry_id,
+        )
+        events: list[Event] = [record]
+        for ob in block:
+            events.append(ob.cancel(day, ts, "allocated", replaced_by=record.obligation_id))
+            events += self._reversals(ob, day, ts, "allocated")
+        return self._commit(events + created)
+
+    def _maybe_allocate(self, cl_ord_id: str, *, done: bool) -> list[Event]:
+        """Apply a pending pre-trade instruction once its block is done (also on a replayed
+        fill: a crash between the last fill and its allocation is caught up on restart)."""
+        pending = self.allocations.pending(cl_ord_id)
+        if pending is None or not pending.pre_trade:
+            return []
+        filled = sum(
+            ob.quantity
+            for ob in self._obligations.values()
+            if ob.cl_ord_id == cl_ord_id and ob.status is not SettlementStatus.CANCELED
+        )
+        target = self.allocations.block_quantity.get(cl_ord_id, pending.total_quantity)
+        if filled == 0 or (not done and filled < target):
+            return []
+        try:
+            return self.allocate(cl_ord_id)
+        except (SettlementError, InvalidValueError) as exc:
+            log.warning("settlement.allocation_failed cl_ord_id=%s reason=%r", cl_ord_id, exc)
+            return []

@@ -18,7 +18,7 @@ import msgspec
 from execflow.application.snapshot_codec import layout_version, open_envelope, seal
 from execflow.domain.enums import Side
 from execflow.domain.events import OrderFilled
-from execflow.domain.settlement.events import JournalPosted
+from execflow.domain.settlement.events import JournalPosted, SettlementAllocationInstructed
 from execflow.domain.settlement.obligations import SettlementObligation
 from execflow.domain.settlement.pnl import PnLTrade
 
@@ -47,6 +47,9 @@ class SettlementSnapshot(msgspec.Struct, array_like=True):
     by_obligation: dict[str, list[str]]
     pnl: list[_PnLKey]
     unmatched: list[tuple[OrderFilled, str]]
+    alloc_instructions: list[SettlementAllocationInstructed]
+    alloc_block_quantity: dict[str, int]
+    allocated: list[str]
 
 
 def _fields(cls: type) -> list[str]:
@@ -59,6 +62,7 @@ VERSION = layout_version(
     _fields(SettlementObligation),
     _fields(PnLTrade),
     JournalPosted.__struct_fields__,
+    SettlementAllocationInstructed.__struct_fields__,
 )
 
 _encoder = msgspec.msgpack.Encoder()
@@ -83,6 +87,9 @@ def dump(svc: SettlementService) -> bytes:
                 for (a, i), trades in pnl._trades.items()
             ],
             [(u.event, u.reason) for u in svc.unmatched_fills],
+            list(svc.allocations.instructions.values()),
+            svc.allocations.block_quantity,
+            sorted(svc.allocations.allocated),
         )
     )
     return seal(KIND, VERSION, payload)
@@ -113,3 +120,7 @@ def load(data: bytes, svc: SettlementService) -> None:
         if k.currency:
             pnl._currency[(k.account, k.instrument)] = k.currency
     svc.unmatched_fills.extend(UnmatchedFill(ev, reason) for ev, reason in s.unmatched)
+    alloc = svc.allocations
+    alloc.instructions.update((ev.cl_ord_id, ev) for ev in s.alloc_instructions)
+    alloc.block_quantity.update(s.alloc_block_quantity)
+    alloc.allocated.update(s.allocated)

@@ -109,6 +109,43 @@ class SettlementCanceled(
     replaced_by: str = ""
 
 
+def allocation_id(block_cl_ord_id: str) -> str:
+    """Id (and settlement stream suffix) of a block order's allocation."""
+    return f"ALLOC-{block_cl_ord_id}"
+
+
+class SettlementAllocationInstructed(
+    SettlementEvent, frozen=True, kw_only=True, gc=False, tag="settlement.allocation_instructed"
+):
+    """How a block order (``cl_ord_id``) is to be split; ``obligation_id`` is the allocation's
+    id (:func:`allocation_id`). Quantities (pre-trade: they add up to the order's quantity) or
+    weights, one per account (docs/settlement.md "Allocations")."""
+
+    accounts: tuple[str, ...]
+    quantities: tuple[int, ...] = ()
+    weights: tuple[int, ...] = ()
+    pre_trade: bool = False
+
+
+class SettlementAllocated(
+    SettlementEvent, frozen=True, kw_only=True, gc=False, tag="settlement.allocated"
+):
+    """A block's fills were allocated at their average price: the block's obligations
+    (``block_obligations``) are canceled and replaced by one obligation per account
+    (``obligations``, in the order of ``accounts``)."""
+
+    on_date: date
+    block_obligations: tuple[str, ...]
+    accounts: tuple[str, ...]
+    quantities: tuple[int, ...]
+    gross_amounts: tuple[int, ...]  # minor units of the instrument's currency
+    fee_amounts: tuple[int, ...]
+    obligations: tuple[str, ...]
+    average_price: str  # exact average, decimal text at the price decimals + 4
+    quantity: int  # filled quantity of the block
+    gross_amount: int  # the block's notional, rounded once
+
+
 class PostingRecord(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """One line of a journal entry: ``amount`` minor units (or quantity units) of ``unit``."""
 
@@ -141,6 +178,8 @@ SETTLEMENT_EVENT_TYPES: tuple[type[Event], ...] = (
     SettlementSettled,
     SettlementCanceled,
     JournalPosted,
+    SettlementAllocationInstructed,
+    SettlementAllocated,
 )
 
 register_event_types(*SETTLEMENT_EVENT_TYPES)
