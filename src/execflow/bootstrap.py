@@ -31,6 +31,11 @@ from execflow.application.ports import (
     VenuePort,
     WriterLease,
 )
+from execflow.bootstrap_venues import (
+    PaperVenueDepth,
+    make_venues,
+    with_venue_fees,
+)
 from execflow.config import Config
 from execflow.domain.audit import AuditReport, ChainSource, CheckpointSigner, verify_source
 from execflow.domain.compliance.surveillance import (
@@ -54,8 +59,7 @@ if TYPE_CHECKING:
     from execflow.domain.fees import FeeSchedule
     from execflow.domain.instruments import Instrument
     from execflow.domain.marketdata import MarketDataEvent
-    from execflow.fix.venue import FixVenue
-    from execflow.settings import FixVenueSpec, PaperVenueSpec, Settings
+    from execflow.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -344,6 +348,7 @@ def build(
     """
     from execflow.adapters.sessions import ExchangeSessions
     from execflow.adapters.store.snapshots import MemorySnapshotStore
+    from execflow.application.consolidated import ConsolidatedBook
     from execflow.application.engine import Engine
     from execflow.application.pretrade import RiskEngine, default_config, load_config
     from execflow.application.recovery import Recovery
@@ -375,10 +380,11 @@ def build(
         raise
     sessions = ExchangeSessions(catalog)
     closers: list[Callable[[], None]] = []
+    consolidated = ConsolidatedBook()
     if read_only:
         venues = []
     elif venues is None:
-        venues = make_venues(settings, catalog, clock, sessions, closers)
+        venues = make_venues(settings, catalog, clock, sessions, closers, consolidated)
     if risk_config is None:
         risk_config = load_config(config.risk_config) if config.risk_config else default_config()
     risk = RiskEngine(risk_config)
@@ -390,9 +396,10 @@ def build(
         ack_timeout_ns=config.ack_timeout_ns,
         checks=[risk],
         observers=[risk],
-        fees=load_fee_schedule(config.fee_config),
+        fees=with_venue_fees(load_fee_schedule(config.fee_config), settings),
         sessions=sessions if trading_sessions else None,
         bus=bus,
+        consolidated=consolidated,
     )
     risk.attach(engine)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
@@ -419,56 +426,6 @@ def build_app(config: Config, **overrides: object) -> App:
     from execflow.settings import Settings
 
     return build(Settings(engine=config), **overrides)  # type: ignore[arg-type]
-
-
-def make_venues(
-    settings: Settings,
-    catalog: InstrumentCatalog,
-    clock: Clock,
-    sessions: SessionCalendar | None,
-    closers: list[Callable[[], None]],
-) -> list[VenuePort]:
-    """The venues ``settings.venues`` declare, in order (the router's first is the default)."""
-    from execflow.settings import FixVenueSpec, PaperVenueSpec
-
-    out: list[VenuePort] = []
-    for spec in settings.venues:
-        if isinstance(spec, PaperVenueSpec):
-            out.append(paper_venue(settings.engine, spec, catalog, clock, sessions))
-        elif isinstance(spec, FixVenueSpec):
-            venue = fix_venue(settings.engine, spec, catalog)
-            closers.append(venue.stop)
-            out.append(venue)
-    ids = [v.venue_id for v in out]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"venue ids must differ: {ids}")
-    return out
-
-
-def fix_venue(config: Config, spec: FixVenueSpec, catalog: InstrumentCatalog) -> FixVenue:
-    """A FIX initiator venue (not yet connected: :func:`_start` logs it on). Its session state
-    (sequence numbers, sent messages) is kept in DATA_DIR/fix-venues.db unless in memory."""
-    from execflow.fix.application import SessionID
-    from execflow.fix.config import SessionConfig
-    from execflow.fix.store import MemoryStoreFactory, SqliteStoreFactory
-    from execflow.fix.venue import FixVenue
-
-    factory: MemoryStoreFactory | SqliteStoreFactory
-    if spec.session_store == "memory" or config.store == "memory":
-        factory = MemoryStoreFactory()
-    else:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        factory = SqliteStoreFactory(config.data_dir / "fix-venues.db")
-    session = SessionConfig(
-        SessionID(spec.begin_string, spec.sender_comp_id, spec.target_comp_id),
-        initiator=True,
-        heartbeat_interval_s=spec.heartbeat_s,
-        logon_timeout_s=spec.logon_timeout_s,
-    )
-    return FixVenue(
-        session, spec.host, spec.port, list(catalog), venue_id=spec.venue_id,
-        store_factory=factory,
-    )  # fmt: skip
 
 
 def _start(
@@ -529,8 +486,12 @@ def _start(
                 log.info("event=venue_resumed venue=%s restored=%s", p.venue.venue_id, p.restored)
         for p in paper:
             for instrument, book in p.venue.books.items():
-                bid, _, ask, _ = book.bbo()
-                engine.market.update_bbo(instrument, bid, ask)
+                bid, bid_size, ask, ask_size = book.bbo()
+                engine.consolidated.on_quote(
+                    p.venue.venue_id, instrument, bid, bid_size, ask, ask_size
+                )
+                nb = engine.consolidated.nbbo(instrument)
+                engine.market.update_bbo(instrument, nb.bid, nb.ask)
         if engine.reconcile(skip=restored):
             engine.run_until_idle()
         engine.run_until_idle()  # commit what a crash left unsettled or undelivered
@@ -687,50 +648,54 @@ def market_data_handler(app: App) -> Callable[[MarketDataEvent], None]:
 
 
 def connect_market_data(app: App) -> None:
-    """Quotes of the paper venue's synthetic markets feed the engine's market state (arrival
-    mid, BBO) and the risk engine (marks, collars, dynamic limits), on the engine thread."""
+    """Each lit paper venue's quotes feed the consolidated book (NBBO, depth: docs/routing.md);
+    the engine's market state (arrival mid, BBO), the risk engine (marks, collars, dynamic
+    limits) and the algorithms see the NBBO and every venue's prints, on the engine thread."""
     from execflow.adapters.marketdata.synthetic import SyntheticMarket
     from execflow.adapters.venues.paper import PaperVenue
+    from execflow.domain.marketdata import Quote
 
-    market = app.engine.market
+    engine = app.engine
+    market = engine.market
     on_market_data = market_data_handler(app)
-    for venue in app.venues.values():
-        if isinstance(venue, PaperVenue):
-            for m in venue.markets:
-                if isinstance(m, SyntheticMarket):
-                    m.subscribe(on_market_data)
-                    bid, _, ask, _ = m.book.bbo()
-                    market.update_bbo(m.instrument, bid, ask)
+    consolidated = engine.consolidated
+    on_quote = consolidated.on_quote
+    nbbo = consolidated.nbbo
 
+    lit = [v for v in app.venues.values() if isinstance(v, PaperVenue)]
+    single = len(lit) == 1  # the NBBO is that venue's quote: pass it on as it is
 
-def paper_venue(
-    config: Config,
-    spec: PaperVenueSpec,
-    catalog: InstrumentCatalog,
-    clock: Clock,
-    sessions: SessionCalendar | None = None,
-) -> VenuePort:
-    """A paper venue with a seeded synthetic market per instrument (the embedded default)."""
-    from execflow.adapters.venues.paper import PaperVenue
+    def venue_feed(venue_id: str) -> Callable[[MarketDataEvent], None]:
+        # each lit venue's own quotes feed the consolidated book; the engine, risk and the
+        # algorithms see the NBBO (a Quote with the summed size at the best price) and every
+        # venue's prints
+        def on_venue_data(ev: MarketDataEvent) -> None:
+            if type(ev) is Quote:
+                q: Quote = ev
+                if not on_quote(venue_id, q.instrument, q.bid, q.bid_size, q.ask, q.ask_size, q.ts):
+                    return
+                if single:
+                    on_market_data(ev)
+                    return
+                nb = nbbo(q.instrument)
+                ev = Quote(
+                    instrument=q.instrument, ts=q.ts, bid=nb.bid, bid_size=nb.bid_size,
+                    ask=nb.ask, ask_size=nb.ask_size,
+                )  # fmt: skip
+            on_market_data(ev)
 
-    return PaperVenue.with_synthetic_market(
-        list(catalog),
-        seed=config.seed if spec.seed is None else spec.seed,
-        latency_ns=config.venue_latency_ns if spec.latency_ns is None else spec.latency_ns,
-        clock=clock,
-        sessions=sessions,
-    )
+        return on_venue_data
 
-
-def default_paper_venue(
-    config: Config,
-    catalog: InstrumentCatalog,
-    clock: Clock,
-    sessions: SessionCalendar | None = None,
-) -> VenuePort:
-    from execflow.settings import PaperVenueSpec
-
-    return paper_venue(config, PaperVenueSpec(), catalog, clock, sessions)
+    for venue in lit:
+        consolidated.add_venue(venue.venue_id, PaperVenueDepth(venue))
+        handler = venue_feed(venue.venue_id)
+        for m in venue.markets:
+            if isinstance(m, SyntheticMarket):
+                m.subscribe(handler)
+                bid, bid_size, ask, ask_size = m.book.bbo()
+                on_quote(venue.venue_id, m.instrument, bid, bid_size, ask, ask_size)
+                nb = nbbo(m.instrument)
+                market.update_bbo(m.instrument, nb.bid, nb.ask)
 
 
 def start_fix_venues(app: App) -> None:

@@ -36,6 +36,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
@@ -51,14 +52,50 @@ from pydantic_settings import (
 from execflow.config import ApiSettings, Config, env_flag
 
 
+class VenueFeeSpec(BaseModel):
+    """A venue's own fee schedule: maker and taker rates (negative = rebate; an inverted venue
+    pays the taker). Added to the engine's fee schedule as a ``venue`` rule for this venue only
+    (docs/routing.md); the smart order router prices its choices with the same rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    basis: Literal["per_share", "bps"] = "per_share"
+    maker: Decimal = Decimal(0)
+    taker: Decimal = Decimal(0)
+
+
 class PaperVenueSpec(BaseModel):
-    """A paper venue: price-time matching over seeded synthetic markets, one per instrument."""
+    """A paper venue: price-time matching over seeded synthetic markets, one per instrument.
+
+    Several may be declared (each with its own ``venue_id``): the first is the primary market
+    whose reference price the others' synthetic flow follows, so their books stay close to one
+    another and make one national best bid and offer (docs/routing.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["paper"] = "paper"
+    venue_id: str = Field(default="PAPER", min_length=1, max_length=16)
     seed: int | None = None  # None: the engine's ``seed``
-    latency_ns: int | None = None  # None: the engine's ``venue_latency_ns``
+    latency_ns: int | None = Field(default=None, ge=0)  # None: the engine's ``venue_latency_ns``
+    fees: VenueFeeSpec | None = None  # None: only the engine's fee file prices its fills
+    liquidity: float = Field(default=1.0, gt=0, le=100)  # scales order sizes of its market
+    tick_multiple: int = Field(default=1, ge=1, le=100)  # its tick: the instrument's times this
+
+
+class DarkPoolSpec(BaseModel):
+    """A dark pool: non-displayed orders that match at the midpoint of the consolidated best
+    bid and offer, never below the pool's minimum quantity (docs/routing.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["dark"] = "dark"
+    venue_id: str = Field(default="DARK", min_length=1, max_length=16)
+    seed: int | None = None
+    latency_ns: int | None = Field(default=None, ge=0)
+    min_qty_lots: int = Field(default=1, ge=1)  # smallest order and smallest execution, lots
+    fees: VenueFeeSpec | None = None
+    contra_rate: float = Field(default=0.5, ge=0, le=1000)  # contra orders per second
+    mean_contra_lots: float = Field(default=20.0, gt=0)  # their mean size, lots
 
 
 class FixVenueSpec(BaseModel):
@@ -81,7 +118,7 @@ class FixVenueSpec(BaseModel):
     session_store: Literal["sqlite", "memory"] = "sqlite"
 
 
-VenueSpec = Annotated[PaperVenueSpec | FixVenueSpec, Field(discriminator="type")]
+VenueSpec = Annotated[PaperVenueSpec | DarkPoolSpec | FixVenueSpec, Field(discriminator="type")]
 
 
 def _upper(value: str) -> str:
@@ -246,8 +283,10 @@ __all__ = [
     "ENV_VARS",
     "ApiSettings",
     "Config",
+    "DarkPoolSpec",
     "FixVenueSpec",
     "PaperVenueSpec",
     "Settings",
+    "VenueFeeSpec",
     "VenueSpec",
 ]

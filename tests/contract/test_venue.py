@@ -1,4 +1,5 @@
-"""The VenuePort contract: one suite, run against every venue adapter (fake, paper; FIX later).
+"""The VenuePort contract: one suite, run against every venue adapter (fake, paper, dark pool,
+FIX).
 
 A venue answers through the sink, and only from ``poll``. The ``Harness`` hides how a venue is
 driven (simulated time for in-process venues; an I/O venue can poll until quiet).
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from execflow.adapters.venues.dark import DarkPool
 from execflow.adapters.venues.paper import PaperVenue
 from execflow.application.ports import VenuePort
 from execflow.domain.enums import OrderType, Side, TimeInForce
@@ -42,7 +44,11 @@ def seed_liquidity(
     """Give the venue something to trade against, in the way that venue understands.
 
     Paper: resting orders of the synthetic market (account MKT) at ``levels`` ticks each side
-    of ``mid``. Fake: nothing, it fills at the price it was built with."""
+    of ``mid``. Dark pool: hidden contra orders (MKT, pegged to the mid) of the same total each
+    side. Fake: nothing, it fills at the price it was built with."""
+    if isinstance(venue, DarkPool):
+        for side in (Side.BUY, Side.SELL):
+            venue.contra(str(instrument.id), side, levels * qty, 0)
     if isinstance(venue, PaperVenue):
         tick = instrument.tick_size
         for k in range(1, levels + 1):
@@ -91,7 +97,12 @@ class Harness:
         return [r for r in self.reports if r.cl_ord_id == cl_ord_id]
 
 
-@pytest.fixture(params=["fake", "paper", "fix"])
+def reference_quote(instrument: str) -> tuple[int | None, int | None]:
+    """The NBBO a dark pool prices from in these tests: one tick each side of MID."""
+    return (MID - TICK, MID + TICK) if instrument == "ACME" else (None, None)
+
+
+@pytest.fixture(params=["fake", "paper", "dark", "fix"])
 def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
     venue: VenuePort
     if request.param == "fix":
@@ -104,6 +115,8 @@ def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
         return
     if request.param == "fake":
         venue = FakeVenue([ACME], prices={"ACME": MID + TICK})
+    elif request.param == "dark":
+        venue = DarkPool([ACME], reference_quote, latency_ns=0, min_qty_lots=50)
     else:
         venue = PaperVenue([ACME], latency_ns=0)
     seed_liquidity(venue, ACME)

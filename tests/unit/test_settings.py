@@ -109,7 +109,7 @@ def test_venues_are_declared_in_the_file(tmp_path: Path) -> None:
         ("[engine]\nsotre = 'memory'\n", {}, ["engine.sotre"]),
         ("[apy]\nx = 1\n", {}, ["apy"]),
         ("[[venues]]\ntype = 'fix'\nport = 1\n", {}, ["sender_comp_id"]),
-        ("[[venues]]\ntype = 'dark'\n", {}, ["venues"]),
+        ("[[venues]]\ntype = 'smoke'\n", {}, ["venues"]),
     ],
 )
 def test_bad_settings_are_one_line_naming_the_setting(

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from execflow.application.bus import MessageBus
+from execflow.application.consolidated import ConsolidatedBook
 from execflow.application.context import Admitted, EngineStats
 from execflow.application.contingent import Contingent
 from execflow.application.emulator import Emulator, utc_midnight_after
@@ -119,6 +120,7 @@ class EngineCore:
         )
         self.contingent = Contingent(self)
         self.parents = Parents(self)
+        self.consolidated = ConsolidatedBook()  # the engine's, set by Engine
 
     def order(self, cl_ord_id: str) -> Order | None:
         return self.orders.get(cl_ord_id)

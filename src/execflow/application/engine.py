@@ -24,6 +24,7 @@ from execflow.application.algos.context import EngineAlgoContext
 from execflow.application.algos.service import AlgoService
 from execflow.application.bus import MessageBus
 from execflow.application.command_audit import CommandAudit
+from execflow.application.consolidated import ConsolidatedBook
 from execflow.application.context import EngineStats
 from execflow.application.core import UNMATCHED_STREAM, EngineCore, is_engine_stream, venue_order
 from execflow.application.emulator import MarketTick, TriggerMarketState, utc_midnight_after
@@ -96,6 +97,7 @@ class Engine:
         trail_step_ticks: int = 1,
         fees: FeeSchedule | None = None,
         sessions: SessionCalendar | None = None,
+        consolidated: ConsolidatedBook | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -111,6 +113,10 @@ class Engine:
             fees=fees if fees is not None else FeeSchedule(), sessions=sessions,
         )  # fmt: skip
         self.fees = core.fees
+        # every lit venue's quotes merged (NBBO, depth): docs/routing.md
+        self.consolidated = core.consolidated = (
+            consolidated if consolidated is not None else ConsolidatedBook()
+        )
         self.uow = core.uow
         # the engine's state, shared with the core (same objects)
         self.venues = core.venues

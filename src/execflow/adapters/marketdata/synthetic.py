@@ -150,6 +150,7 @@ class SyntheticMarket:
         target: MarketTarget | None = None,
         *,
         max_buffer: int = 100_000,
+        follow: Callable[[], int] | None = None,
     ) -> None:
         p = params if params is not None else SyntheticParams()
         self.params = p
@@ -160,6 +161,9 @@ class SyntheticMarket:
         self._rng = random.Random(p.seed)
         self._floor = p.max_distance_ticks + 2
         self._ref = max(self._floor, p.start_price // self._tick)  # reference price, ticks
+        # another venue's market whose reference price this one's limit orders follow (several
+        # venues quoting one instrument: their books stay around one price; docs/routing.md)
+        self._follow = follow
         lot = instrument.lot_size
         self._dist = _geometric_quantiles(p.mean_distance_ticks, 0, p.max_distance_ticks)
         self._sizes = [lot * k for k in _geometric_quantiles(p.mean_size_lots, 1, 100)]
@@ -204,6 +208,10 @@ class SyntheticMarket:
             step()
             while buf:
                 yield buf.popleft()
+
+    def reference_price(self) -> int:
+        """The reference price in price units (what a following venue's market quotes around)."""
+        return self._ref * self._tick
 
     # -- persistence (docs/adr/0008-exact-restart.md) ---------------------------------------
     def state(self) -> SyntheticState:
@@ -250,6 +258,8 @@ class SyntheticMarket:
             # the side is which half of the event's own interval ``u`` fell in
             price: int | None
             if u < self._rate_l:
+                if self._follow is not None:
+                    self._ref = max(self._floor, self._follow() // self._tick)
                 side = 1 if u < self._half_l else -1
                 d = self._dist[int(rnd() * _TABLE)]
                 price = (self._ref - d if side > 0 else self._ref + 1 + d) * self._tick

@@ -191,10 +191,17 @@ class PaperVenue(MatchingCore):
         session: str | None = None,
         faults: VenueFaults | None = None,
         sessions: SessionCalendar | None = None,
+        venue_id: str = "PAPER",
+        size_scale: float = 1.0,
+        follow: Mapping[str, Callable[[], int]] | None = None,
     ) -> PaperVenue:
         """The embedded default: a paper venue with a seeded synthetic market per instrument
         (seed ``seed + i`` for the i-th), starting at the clock's time from ``start_prices``
         (default: the shipped reference prices, else 100 in the instrument's currency).
+
+        Several venues of one engine: ``size_scale`` scales the market's order sizes (a
+        deeper or thinner venue) and ``follow`` (instrument -> reference price) makes its
+        flow quote around another venue's reference price instead of a walk of its own.
 
         ``session`` defaults to the start time in hex, so a new process's exec ids never repeat
         an earlier process's (the engine would drop those fills as duplicates)."""
@@ -211,17 +218,20 @@ class PaperVenue(MatchingCore):
             faults=faults,
             session=f"{start:x}" if session is None else session,
             sessions=sessions,
+            venue_id=venue_id,
         )
         for i, inst in enumerate(venue.instruments.values()):
             px = prices.get(str(inst.id), 100 * 10**inst.price_decimals)
+            leader = None if follow is None else follow.get(str(inst.id))
             params = SyntheticParams(
                 seed=seed + i,
-                start_price=px,
+                start_price=px if leader is None else leader(),
                 start_ns=start,
-                mean_size_lots=40.0,  # depth for order sizes people type at a CLI
-                mean_market_size_lots=20.0,
+                mean_size_lots=40.0 * size_scale,  # depth for order sizes people type at a CLI
+                mean_market_size_lots=20.0 * size_scale,
+                volatility=1.0 if leader is None else 0.0,
             )
-            SyntheticMarket(inst, params, venue)
+            SyntheticMarket(inst, params, venue, follow=leader)
         return venue
 
     # -- the synthetic market's side of the book ----------------------------------------------
