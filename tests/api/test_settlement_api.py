@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from decimal import Decimal
 
 import httpx
 import polars as pl
@@ -63,4 +64,10 @@ def test_obligations_projection_and_report(client: httpx.Client) -> None:
     assert set(df["account"].to_list()) == {"A"} and cl_a in df["cl_ord_id"].to_list()
     pq = client.get("/v1/settlement/report", params={"format": "parquet"}, headers=H_A)
     assert pq.status_code == 200
-    assert pl.read_parquet(io.BytesIO(pq.content)).height == df.height
+    got = pl.read_parquet(io.BytesIO(pq.content))
+    assert got.height == df.height
+    # decimals at their scale, BUY/SELL and dates, as the CLI's report (no internal integers)
+    assert set(df["side"].to_list()) <= {"BUY", "SELL"}
+    assert isinstance(got.schema["price"], pl.Decimal) and got.schema["trade_date"] == pl.Date
+    row = df.filter(pl.col("cl_ord_id") == cl_a).row(0, named=True)
+    assert Decimal(str(row["cash_amount"])) == Decimal(str(ob["cash_amount"])), (row, ob)

@@ -1,7 +1,10 @@
 """Settlement reports as Polars DataFrames: obligations, fails with ageing, netting.
 
-``write_report`` writes CSV or Parquet by the file's suffix. Amounts stay integers in minor units
-(``cash_amount``) with the currency beside them; ``*_decimal`` string columns are for people.
+``write_report`` writes CSV or Parquet by the file's suffix. The frames hold integers (minor
+units, price and quantity units) with the currency beside them; ``readable_rows`` /
+``readable_frame`` turn them into what a person reads and what report files hold: decimals at
+the instrument's and currency's scale, sides BUY/SELL, dates (the CLI's table, ``--json`` and
+``--out`` and the REST report all come from these two).
 """
 
 from __future__ import annotations
@@ -9,11 +12,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-from execflow.domain.numbers import Money
+from execflow.domain.enums import Side
+from execflow.domain.instruments import Instrument
+from execflow.domain.numbers import Money, currency_decimals, from_scaled
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
 
 NET_KEYS = ("account", "instrument", "settle_date", "currency")
@@ -225,3 +232,62 @@ def write_report(df: pl.DataFrame, path: str | Path) -> Path:
     else:
         raise ValueError(f"unsupported report format {suffix!r}: use .csv or .parquet")
     return p
+
+
+_QTY = ("quantity", "settled_quantity", "remaining_quantity")
+_CASH = ("cash_amount", "settled_cash", "remaining_cash")
+
+
+def readable_row(
+    row: dict[str, Any], instrument: Instrument | None, *, typed: bool = False
+) -> dict[str, Any]:
+    """One report row as decimals (instrument and currency scales), BUY/SELL and dates.
+
+    ``typed``: Decimal values and dates (for files: Parquet keeps decimal and date columns), else
+    decimal text and ISO dates (tables, JSON Lines)."""
+    out: dict[str, Any] = {}
+
+    def num(value: Decimal) -> Decimal | str:
+        return value if typed else format(value, "f")
+
+    for key, value in row.items():
+        if key == "cash_amount_decimal":
+            continue  # cash_amount is that decimal now
+        if value is None:
+            out[key] = None
+        elif key == "side":
+            out[key] = Side(value).name
+        elif key in _QTY and instrument is not None:
+            out[key] = num(instrument.qty_to_decimal(value))
+        elif key == "price" and instrument is not None:
+            out[key] = num(instrument.price_to_decimal(value))
+        elif key in _CASH:
+            out[key] = num(from_scaled(value, currency_decimals(row["currency"])))
+        elif key == "fx_base_amount" and row.get("fx_base_currency"):
+            out[key] = num(from_scaled(value, currency_decimals(row["fx_base_currency"])))
+        elif isinstance(value, date) and not typed:
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+def readable_rows(
+    df: pl.DataFrame, instrument_of: Callable[[str], Instrument | None], *, typed: bool = False
+) -> list[dict[str, Any]]:
+    """Every row of a report frame through :func:`readable_row`."""
+    return [
+        readable_row(r, instrument_of(r.get("instrument") or ""), typed=typed)
+        for r in df.iter_rows(named=True)
+    ]
+
+
+def readable_frame(
+    df: pl.DataFrame, instrument_of: Callable[[str], Instrument | None]
+) -> pl.DataFrame:
+    """A report frame as a file holds it: decimal columns (each at the largest scale of its
+    rows, so nothing is rounded), BUY/SELL, date columns. An empty frame keeps its columns."""
+    rows = readable_rows(df, instrument_of, typed=True)
+    if not rows:
+        return df.clear()
+    return pl.DataFrame(rows, infer_schema_length=None)

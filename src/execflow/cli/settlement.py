@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from execflow.application.instruments import InstrumentCatalog
 from execflow.application.settlement.service import SettlementService
 from execflow.bootstrap import App
 from execflow.cli import remote as remote_cli
@@ -25,7 +24,7 @@ from execflow.cli.common import (
     err_console,
     open_app,
 )
-from execflow.cli.format import JsonOpt, decimal_text, money_text, write_json_line
+from execflow.cli.format import JsonOpt, write_json_line
 from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.enums import Side
 from execflow.domain.numbers import Money
@@ -146,8 +145,15 @@ def report(
     """The settlement report (every obligation) or the fail report, as a table and a file.
 
     Quantities, prices and cash are decimals, sides BUY/SELL, dates ISO 8601; --json: one
-    obligation per line with every column (the --out file keeps the integer columns)."""
-    from execflow.analytics.settlement_report import fail_report, settlement_report, write_report
+    obligation per line with every column; the --out file has every column the same way
+    (decimal and date columns in Parquet)."""
+    from execflow.analytics.settlement_report import (
+        fail_report,
+        readable_frame,
+        readable_rows,
+        settlement_report,
+        write_report,
+    )
 
     with open_desk(data_dir, store) as (a, svc):
         obs = svc.obligations()
@@ -156,7 +162,7 @@ def report(
             df = fail_report(obs, day, svc.calendar.is_business_day)
         else:
             df = settlement_report(obs)
-        rows = [report_row(r, a.instruments) for r in df.iter_rows(named=True)]
+        rows = readable_rows(df, a.instruments.get)
         if as_json:
             for row in rows:
                 write_json_line(row)
@@ -170,7 +176,7 @@ def report(
             console.print(t)
         if out is not None:
             try:
-                write_report(df, out)
+                write_report(readable_frame(df, a.instruments.get), out)
             except ValueError as exc:
                 err_console.print(f"[red]error:[/] {exc}")
                 raise typer.Exit(EXIT_ERROR) from None
@@ -190,34 +196,7 @@ FAIL_COLUMNS = (
 REPORT_HEADERS = {"cash_amount": "cash", "remaining_quantity": "remaining qty",
                   "remaining_cash": "remaining cash", "age_days": "age"}  # fmt: skip
 _RIGHT = {"quantity", "price", "cash_amount", "remaining_quantity", "remaining_cash", "age_days"}
-_QTY = ("quantity", "settled_quantity", "remaining_quantity")
 _CASH = ("cash_amount", "settled_cash", "remaining_cash")
-
-
-def report_row(row: dict[str, Any], instruments: InstrumentCatalog) -> dict[str, Any]:
-    """One report row as decimals (instrument and currency scales), BUY/SELL, ISO dates."""
-    ins = instruments.get(row.get("instrument") or "")
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if key == "cash_amount_decimal":
-            continue  # cash_amount is that decimal now
-        if value is None:
-            out[key] = None
-        elif key == "side":
-            out[key] = Side(value).name
-        elif key in _QTY and ins is not None:
-            out[key] = decimal_text(ins.qty_to_decimal(value))
-        elif key == "price" and ins is not None:
-            out[key] = decimal_text(ins.price_to_decimal(value))
-        elif key in _CASH:
-            out[key] = money_text(value, row["currency"])
-        elif key == "fx_base_amount" and row.get("fx_base_currency"):
-            out[key] = money_text(value, row["fx_base_currency"])
-        elif isinstance(value, date):
-            out[key] = value.isoformat()
-        else:
-            out[key] = value
-    return out
 
 
 def _cell(col: str, row: dict[str, Any]) -> str:

@@ -154,6 +154,31 @@ def test_settlement_report_in_decimals_and_sides(filled: Path) -> None:
         assert re.fullmatch(r"\d{4}-\d\d-\d\d", str(x["trade_date"]))
 
 
+def test_settlement_report_files_in_decimals_and_sides(filled: Path) -> None:
+    """--out writes what the table and --json show: decimals at their scale, BUY/SELL, dates;
+    Parquet keeps decimal and date column types."""
+    import polars as pl
+
+    lines = json_lines(runner.invoke(app, ["settlement", "report", "--json"]).output)
+    csv, parquet = filled / "report.csv", filled / "report.parquet"
+    for out in (csv, parquet):
+        r = runner.invoke(app, ["settlement", "report", "--out", str(out)])
+        assert r.exit_code == 0 and f"wrote {out}" in r.output.replace("\n", ""), r.output
+    head, *rows = csv.read_text().strip().splitlines()
+    cols = head.split(",")
+    assert len(rows) == len(lines) >= 1
+    for line, x in zip(rows, lines, strict=True):
+        got = dict(zip(cols, line.split(","), strict=True))
+        assert got["side"] == "SELL" and got["trade_date"] == x["trade_date"]
+        for k in ("quantity", "price", "cash_amount"):
+            assert Decimal(got[k]) == Decimal(str(x[k])), (k, got, x)
+        assert "." in got["price"] and not RAW_TS.search(line)
+    df = pl.read_parquet(parquet)
+    assert isinstance(df.schema["price"], pl.Decimal) and df.schema["trade_date"] == pl.Date
+    assert df["side"].to_list() == ["SELL"] * len(lines)
+    assert [str(v) for v in df["cash_amount"]] == [str(x["cash_amount"]) for x in lines]
+
+
 def test_risk_json_is_json_lines(filled: Path) -> None:
     (limits,) = json_lines(runner.invoke(app, ["risk", "limits", "--json"]).output)
     assert "limits" in limits

@@ -202,7 +202,7 @@ async def report(
     svc: Service,
     format: Literal["csv", "parquet"] = "csv",
 ) -> Response:
-    from execflow.analytics.settlement_report import settlement_report
+    from execflow.analytics.settlement_report import readable_frame, settlement_report
 
     p.require(Scope.READ)
     visible = p.visible_accounts(())
@@ -211,7 +211,7 @@ async def report(
     def read() -> list[SettlementObligation]:
         return [ob for ob in desk.obligations() if visible is None or ob.account in visible]
 
-    df = settlement_report(await svc.on_engine(read))
+    df = readable_frame(settlement_report(await svc.on_engine(read)), ctx.app.instruments.get)
     buf = io.BytesIO()
     if format == "csv":
         df.write_csv(buf)
