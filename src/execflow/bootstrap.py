@@ -337,7 +337,9 @@ def build(
     read models (docs/architecture.md, process model).
 
     Overrides: ``store`` (an open store; its owner holds its lease and may hand it over as
-    ``lease``, released by :meth:`App.close`), ``risk_config`` (limits instead of
+    ``lease``, released by :meth:`App.close`), ``lease`` without ``store`` (a lease the caller
+    already holds, e.g. a hot standby that took it over: the store is opened fenced with its
+    epoch; docs/dr.md), ``risk_config`` (limits instead of
     ``engine.risk_config``), ``trading_sessions=False`` (no exchange session check),
     ``live=False`` (a simulation: a restored venue never skips simulated time).
 
@@ -355,10 +357,11 @@ def build(
 
     config = settings.engine
     given_store = store
-    if store is None:
+    held = store is None and lease is not None  # the standby's takeover: the lease is its own
+    if store is None and lease is None:
         lease = None if read_only else open_lease(config)
     try:
-        if store is None and lease is not None:
+        if store is None and lease is not None and not held:
             lease.acquire(owner if owner is not None else process_name())
         clock = clock or WallClock()
         catalog = InstrumentCatalog(

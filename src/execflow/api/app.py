@@ -36,7 +36,7 @@ from execflow.api.routes import (
 )
 from execflow.api.schemas import Problem
 from execflow.api.settings import ApiSettings
-from execflow.application.ports import VenuePort
+from execflow.application.ports import SnapshotStore, VenuePort, WriterLease
 from execflow.bootstrap import App
 from execflow.config import Config
 from execflow.settings import Settings
@@ -96,13 +96,17 @@ def create_app(
     venues: Sequence[VenuePort] | None = None,
     keys: KeyRing | None = None,
     context: ApiContext | None = None,
+    lease: WriterLease | None = None,
+    snapshots: SnapshotStore | None = None,
 ) -> FastAPI:
     """Build the ASGI app. Pass ``app`` (a bootstrap App) or ``venues`` to override wiring,
     ``keys`` to override the key ring from ``settings``. ``config``: the whole settings tree
     (its ``api`` section is the default ``settings``) or its engine section alone."""
     tree = config if isinstance(config, Settings) else Settings(engine=config)
     settings = settings or tree.api
-    ctx = context or build_context(tree, settings, app=app, venues=venues, keys=keys)
+    ctx = context or build_context(
+        tree, settings, app=app, venues=venues, keys=keys, lease=lease, snapshots=snapshots
+    )
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:

@@ -24,7 +24,7 @@ from execflow.api.streaming import EventRenderer, close_feed, make_feed, max_que
 from execflow.application.bus import MessageBus
 from execflow.application.feed import EventFeed
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.ports import RecordedEvent, VenuePort
+from execflow.application.ports import RecordedEvent, SnapshotStore, VenuePort, WriterLease
 from execflow.application.projections.execution import ExecutionProjection
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.recovery import ProjectionRecovery
@@ -100,7 +100,10 @@ def build_context(
     app: App | None = None,
     venues: Sequence[VenuePort] | None = None,
     keys: KeyRing | None = None,
+    lease: WriterLease | None = None,
+    snapshots: SnapshotStore | None = None,
 ) -> ApiContext:
+    """``lease`` (held) and ``snapshots``: a hot standby's takeover (docs/dr.md)."""
     tree = config if isinstance(config, Settings) else Settings(engine=config)
     settings = settings or tree.api
     owns = app is None
@@ -118,8 +121,9 @@ def build_context(
         bus = MessageBus()
         consumers = [ProjectionRecovery(n, p, bus) for n, p in read_models.items()]
         app = build(
-            tree, venues=venues, consumers=consumers, bus=bus, instruments=list(instruments)
-        )
+            tree, venues=venues, consumers=consumers, bus=bus, instruments=list(instruments),
+            lease=lease, snapshots=snapshots,
+        )  # fmt: skip
         last = app.engine.position
     else:
         last = attach(app.engine.bus, app.store, list(read_models.values()))

@@ -37,6 +37,14 @@ def serve(
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    standby: Annotated[
+        bool,
+        typer.Option(
+            "--standby",
+            help="hot standby (PostgreSQL): follow the log, take over when the writer's lease "
+            "lapses, then serve (docs/dr.md)",
+        ),
+    ] = False,
 ) -> None:
     """Serve REST + WebSocket on --port and gRPC on --grpc-port over the configured store."""
     from execflow.api.app import create_app
@@ -54,8 +62,19 @@ def serve(
     except (ValueError, OSError) as exc:
         err_console.print(f"[red]error:[/] API settings: {exc}")
         raise typer.Exit(1) from None
+    takeover: dict[str, object] = {}
+    if standby:
+        from execflow.cli.standby import stand_by
+
+        got = stand_by(tree)
+        if got is None:
+            return
+        takeover = got
     try:
-        api = create_app(tree, settings, keys=keys)
+        api = create_app(
+            tree, settings, keys=keys, lease=takeover.get("lease"),  # type: ignore[arg-type]
+            snapshots=takeover.get("snapshots"),  # type: ignore[arg-type]
+        )  # fmt: skip
     except LeaseHeldError as exc:
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -90,6 +109,10 @@ def serve(
         f"execflow API on {where} (docs {where}/docs{grpc_txt}); store {config.store}"
     )
     server = make_server(api, host, bound, log_level=log_level)
+    if takeover:
+        from execflow.cli.standby import report_takeover
+
+        report_takeover(takeover, ctx)
 
     def shut_down(_exc: BaseException) -> None:  # lease lost / engine failed: stop serving
         server.should_exit = True
