@@ -283,7 +283,10 @@ class SqliteEventStore:
             if not events:
                 slow_check = True  # no row carries this append's expected version
                 continue
-            checked_first = prior is not None or expected == 0
+            # ints and bytearrays, not bools and bytes: sqlite3 binds exact int, float, str
+            # and bytearray directly and looks every other type up in its adapter registry
+            # (a failed attribute lookup per parameter: a third of the binding cost)
+            checked_first = 1 if prior is not None or expected == 0 else 0
             version = expected
             for event in events:
                 version += 1
@@ -291,11 +294,11 @@ class SqliteEventStore:
                     stream_id,
                     version,
                     event_type_name(event),
-                    encode_event(event),
+                    bytearray(encode_event(event)),
                     checked_first,
                     None,  # the chain hash, filled in under the write lock
                 )
-                checked_first = True
+                checked_first = 1
         rows = len(params) // _COLUMNS_PER_ROW
         with self._write_lock:
             self._check_open()
@@ -340,7 +343,7 @@ class SqliteEventStore:
             prev = chain_hash(
                 prev, position, params[i], params[i + 1], params[i + 2], params[i + 3]
             )
-            params[i + 5] = prev
+            params[i + 5] = bytearray(prev)  # bound without an adapter lookup (see above)
         return head
 
     def _checkpoints(self, conn: sqlite3.Connection, head: int, params: list[Any]) -> None:
@@ -350,7 +353,7 @@ class SqliteEventStore:
         if due:
             now = self._now_ns()
             for position in due:
-                hash_ = params[(position - head - 1) * _COLUMNS_PER_ROW + 5]
+                hash_ = bytes(params[(position - head - 1) * _COLUMNS_PER_ROW + 5])
                 self._sign(conn, position, hash_, now)
 
     def _insert(self, conn: sqlite3.Connection, params: list[object], rows: int) -> int:
