@@ -178,6 +178,28 @@ class Position:
         self.net_qty += signed_qty
         self.fees += fee
 
+    def split(self, new: int, old: int, cash_in_lieu: int = 0, lieu_px: int = 0) -> None:
+        """A split of ``new`` for ``old``: the position becomes ``floor(|q| x new / old)`` with
+        its sign, with the same cost; the share left over is sold for ``cash_in_lieu`` (minor
+        units, signed like cash) at ``lieu_px`` (price units after the split): the left-over
+        share's part of the basis and cost is released into the realised P&L."""
+        q = self.net_qty
+        if q == 0:
+            self.realised = _exact(self.realised + cash_in_lieu)
+            return
+        exact = Fraction(abs(q) * new, old)
+        whole = int(exact)
+        sign = 1 if q > 0 else -1
+        frac = exact - whole
+        if frac:
+            released = Fraction(self.basis) * frac / exact
+            self.realised = _exact(self.realised + cash_in_lieu + released)
+            self.basis = _exact(self.basis - released)
+            cost_part = Fraction(self.cost) * frac / exact
+            self.realized = _exact(self.realized + sign * lieu_px * frac - cost_part)
+            self.cost = _exact(self.cost - cost_part)
+        self.net_qty = sign * whole
+
     def add_trade(self, signed_qty: int, cash: int) -> None:
         """Book a trade known by its quantity and cash only (settlement's obligations)."""
         self.book_cash(signed_qty, cash)

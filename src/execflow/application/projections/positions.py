@@ -16,6 +16,7 @@ from execflow.application.ports import RecordedEvent
 from execflow.domain.events import OrderFilled, OrderInitialized
 from execflow.domain.instruments import Instrument
 from execflow.domain.positions import MoneyScale, Position
+from execflow.domain.settlement.events import SettlementCorporateAction
 
 __all__ = ["Position", "PositionsProjection"]
 
@@ -65,7 +66,23 @@ class PositionsProjection:
                 if held is None:
                     held = self.positions[key] = Position(ev.account, ev.instrument)
                 orders[ev.cl_ord_id] = (held, int(ev.side), self._scale(ev.instrument))
+            elif t is SettlementCorporateAction:
+                assert isinstance(ev, SettlementCorporateAction)
+                self._corporate_action(ev)
             self.position = rec.position
+
+    def _corporate_action(self, ev: SettlementCorporateAction) -> None:
+        """A split restates the position (same cost, cash in lieu realised); a symbol change
+        moves it to the new symbol (docs/settlement.md "Corporate actions")."""
+        pos = self.positions.get((ev.account, ev.instrument))
+        if pos is None:
+            return
+        if ev.step == "split":
+            pos.split(ev.split_new, ev.split_old, ev.cash_amount, ev.cash_in_lieu_price)
+        elif ev.step == "symbol_change":
+            del self.positions[(ev.account, ev.instrument)]
+            pos.instrument = ev.new_instrument
+            self.positions[(ev.account, ev.new_instrument)] = pos
 
     def get(self, account: str, instrument: str) -> Position | None:
         return self.positions.get((account, instrument))

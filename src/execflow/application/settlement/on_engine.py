@@ -13,19 +13,43 @@ the CLI, the API) go through the engine thread too (``EngineRunner.call`` in a s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
 
 from execflow.application.engine import Engine
 from execflow.application.ports import RecordedEvent
+from execflow.application.settlement.corporate_actions import (
+    QUANTITY_LIMITS,
+    limit_changes,
+    order_commands,
+)
 from execflow.application.settlement.ports import FxRateProvider, SettlementCalendar
 from execflow.application.settlement.service import SettlementService
+from execflow.application.tickets import CommandResult
+from execflow.domain.corporate_actions import CorporateAction, Split, SymbolChange
 from execflow.domain.events import Event, OrderFilled, OrderInitialized, OrderSubmitted
+from execflow.domain.ids import InstrumentId
 from execflow.domain.settlement.events import (
     SETTLEMENT_STREAM_PREFIX,
     JournalPosted,
     SettlementEvent,
     settlement_stream,
 )
+
+if TYPE_CHECKING:
+    from execflow.application.pretrade.risk_engine import RiskEngine
+
+
+@dataclass(slots=True)
+class CorporateActionRun:
+    """What :meth:`SettlementDesk.corporate_actions` did on one day."""
+
+    orders: list[CommandResult] = field(default_factory=list)  # replaces and cancels
+    limits: list[str] = field(default_factory=list)  # "max_order_qty ACC1/AAPL 400"
+    events: list[Event] = field(default_factory=list)  # settlement events (book)
 
 
 class SettlementDesk:
@@ -64,6 +88,40 @@ class SettlementDesk:
 
         Recovery(self.engine.store).register(self.recovery_consumer()).run()
         return self
+
+    def corporate_actions(
+        self, day: date, actions: Sequence[CorporateAction], risk: RiskEngine | None = None
+    ) -> CorporateActionRun:
+        """Apply the corporate actions that fall on ``day`` (docs/settlement.md "Corporate
+        actions"): replace/cancel the open orders they change (through the engine, as any
+        replace), scale the instrument's quantity limits (``risk``, recorded as limit changes)
+        and book positions, cash in lieu and dividends in the settlement book."""
+        run = CorporateActionRun()
+        catalog = self.engine.instruments
+        for action in actions:
+            instrument = catalog.get(action.instrument)
+            if instrument is None:
+                raise ValueError(f"corporate action {action.id}: unknown {action.instrument}")
+            if isinstance(action, SymbolChange) and action.new_instrument not in catalog:
+                new_id = InstrumentId(action.new_instrument)
+                catalog.add(dataclasses.replace(instrument, id=new_id))
+            orders = list(self.engine.orders.values())
+            for cmd in order_commands(action, day, orders, instrument):
+                run.orders.append(self.engine.execute(cmd))
+            if risk is not None and isinstance(action, Split) and day == action.effective:
+                scopes = [
+                    (ls.account, ls.instrument, {f: getattr(ls, f) for f in QUANTITY_LIMITS})
+                    for ls in risk.config.limits
+                ]
+                for ch in limit_changes(action, scopes, instrument.qty_decimals):
+                    why = f"{action.kind} {action.new}:{action.old} ({action.id})"
+                    risk.set_limit(
+                        ch.limit, ch.value, who="corporate-actions", why=why,
+                        account=ch.account, instrument=ch.instrument,
+                    )  # fmt: skip
+                    run.limits.append(f"{ch.limit} {ch.account}/{ch.instrument} {ch.value}")
+            run.events += self.service.apply_corporate_action(action, day)
+        return run
 
     def recovery_consumer(self) -> SettlementRecovery:
         if self._attached:

@@ -29,6 +29,10 @@ from execflow.application.settlement.allocation import (
     instructed_event,
 )
 from execflow.application.settlement.book import SettlementBook
+from execflow.application.settlement.corporate_actions import (
+    CorporateActionState,
+    corporate_action_events,
+)
 from execflow.application.settlement.ports import (
     FxRateProvider,
     SettlementCalendar,
@@ -36,6 +40,7 @@ from execflow.application.settlement.ports import (
     exact_rate,
 )
 from execflow.domain.allocations import AllocationInstruction
+from execflow.domain.corporate_actions import CorporateAction
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import (
@@ -53,6 +58,7 @@ from execflow.domain.settlement.events import (
     SettlementAllocated,
     SettlementAllocationInstructed,
     SettlementCanceled,
+    SettlementCorporateAction,
     SettlementEvent,
     SettlementObligationCreated,
 )
@@ -111,6 +117,7 @@ class SettlementService(SettlementBook):
         self._corrections: dict[str, int] = {}  # root id -> corrections so far
         self.unmatched_fills: list[UnmatchedFill] = []
         self.allocations = AllocationState()
+        self.corporate_actions = CorporateActionState()
 
     # -- configuration -----------------------------------------------------------------------
     def custodian_account(self, account: str) -> str:
@@ -234,6 +241,8 @@ class SettlementService(SettlementBook):
     def _apply(self, ev: Event) -> None:
         if isinstance(ev, SettlementAllocationInstructed | SettlementAllocated):
             self.allocations.apply(ev)
+        elif isinstance(ev, SettlementCorporateAction):
+            self.corporate_actions.apply(ev, self.pnl)
         elif isinstance(ev, JournalPosted):
             self.ledger.post(ev)
         elif isinstance(ev, SettlementObligationCreated):
@@ -468,3 +477,15 @@ class SettlementService(SettlementBook):
         except (SettlementError, InvalidValueError) as exc:
             log.warning("settlement.allocation_failed cl_ord_id=%s reason=%r", cl_ord_id, exc)
             return []
+
+    # -- corporate actions (docs/settlement.md "Corporate actions") -----------------------------
+    def apply_corporate_action(self, action: CorporateAction, day: date) -> list[Event]:
+        """Book what ``action`` does on ``day`` (each step once per account)."""
+        ins = self._instruments(action.instrument)
+        if ins is None:
+            raise SettlementError(f"unknown instrument {action.instrument}", "UNKNOWN_INSTRUMENT")
+        obs, state, ts = self._obligations.values(), self.corporate_actions, self._ts()
+        ev = corporate_action_events(
+            action, day, ts, ledger=self.ledger, obligations=obs, instrument=ins, state=state
+        )
+        return self._commit(ev)

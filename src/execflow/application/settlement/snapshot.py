@@ -50,6 +50,8 @@ class SettlementSnapshot(msgspec.Struct, array_like=True):
     alloc_instructions: list[SettlementAllocationInstructed]
     alloc_block_quantity: dict[str, int]
     allocated: list[str]
+    ca_applied: list[str]
+    ca_entitlements: dict[str, dict[str, int]]
 
 
 def _fields(cls: type) -> list[str]:
@@ -90,6 +92,8 @@ def dump(svc: SettlementService) -> bytes:
             list(svc.allocations.instructions.values()),
             svc.allocations.block_quantity,
             sorted(svc.allocations.allocated),
+            sorted(svc.corporate_actions.applied),
+            svc.corporate_actions.entitlements,
         )
     )
     return seal(KIND, VERSION, payload)
@@ -124,3 +128,5 @@ def load(data: bytes, svc: SettlementService) -> None:
     alloc.instructions.update((ev.cl_ord_id, ev) for ev in s.alloc_instructions)
     alloc.block_quantity.update(s.alloc_block_quantity)
     alloc.allocated.update(s.allocated)
+    svc.corporate_actions.applied.update(s.ca_applied)
+    svc.corporate_actions.entitlements.update(s.ca_entitlements)

@@ -146,6 +146,32 @@ class SettlementAllocated(
     gross_amount: int  # the block's notional, rounded once
 
 
+class SettlementCorporateAction(
+    SettlementEvent, frozen=True, kw_only=True, gc=False, tag="settlement.corporate_action"
+):
+    """One step of a corporate action for one account (``obligation_id`` =
+    ``CA-<action id>/<step>/<account>``; its journal entry follows on the same stream).
+
+    ``step``: ``split`` (also reverse splits and stock dividends), ``symbol_change``,
+    ``dividend_entitlement`` (record date) or ``dividend_paid`` (pay date)."""
+
+    action_id: str
+    step: str
+    on_date: date
+    quantity_before: int = 0  # the account's trade-date position before (quantity units)
+    quantity_after: int = 0
+    split_new: int = 0
+    split_old: int = 0
+    new_instrument: str = ""  # symbol change
+    cash_amount: int = 0  # cash in lieu / dividend, minor units of ``currency`` (+ = received)
+    currency: str = ""
+    cash_in_lieu_price: int = 0  # price units after the split
+
+
+def corporate_action_id(action_id: str, step: str, account: str) -> str:
+    return f"CA-{action_id}/{step}/{account}"
+
+
 class PostingRecord(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """One line of a journal entry: ``amount`` minor units (or quantity units) of ``unit``."""
 
@@ -180,6 +206,7 @@ SETTLEMENT_EVENT_TYPES: tuple[type[Event], ...] = (
     JournalPosted,
     SettlementAllocationInstructed,
     SettlementAllocated,
+    SettlementCorporateAction,
 )
 
 register_event_types(*SETTLEMENT_EVENT_TYPES)

@@ -27,9 +27,14 @@ class CostMethod(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PnLTrade:
+    """A trade (quantity against cash), or a split (``split_old`` > 0: the position becomes
+    ``floor(|q| x split_new / split_old)``, ``cash`` the cash in lieu of the share left over)."""
+
     trade_id: str
     signed_qty: int  # + bought, - sold
     cash: int  # signed cash flow, minor units: - paid, + received
+    split_new: int = 0
+    split_old: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,10 @@ def average_cost(trades: list[PnLTrade]) -> PnLState:
     P&L the positions view shows for these trades."""
     pos = Position("", "")
     for t in trades:
-        pos.add_trade(t.signed_qty, t.cash)
+        if t.split_old:
+            pos.split(t.split_new, t.split_old, t.cash)
+        else:
+            pos.add_trade(t.signed_qty, t.cash)
     return PnLState(pos.net_qty, Fraction(pos.basis), Fraction(pos.realised))
 
 
@@ -69,6 +77,10 @@ def fifo(trades: list[PnLTrade]) -> PnLState:
     lots: deque[tuple[int, Fraction]] = deque()  # (signed qty, basis)
     realised = Fraction(0)
     for t in trades:
+        if t.split_old:
+            lots, released = _split_lots(lots, t.split_new, t.split_old)
+            realised += released + t.cash
+            continue
         q, f = t.signed_qty, Fraction(t.cash)
         if q == 0:
             realised += f
@@ -91,6 +103,34 @@ def fifo(trades: list[PnLTrade]) -> PnLState:
     return PnLState(qty, basis, realised)
 
 
+def _split_lots(
+    lots: deque[tuple[int, Fraction]], new: int, old: int
+) -> tuple[deque[tuple[int, Fraction]], Fraction]:
+    """Each lot scaled by new/old; the whole position floored, the whole shares given to the
+    lots by largest remainder (ties to the oldest); the left-over share's basis, taken from
+    every lot pro rata, is returned to be realised (with the cash in lieu)."""
+    total = sum(abs(q) for q, _ in lots)
+    if not total:
+        return lots, Fraction(0)
+    exact = Fraction(total * new, old)
+    whole = int(exact)
+    scaled = [Fraction(abs(q) * new, old) for q, _ in lots]
+    counts = [int(x) for x in scaled]
+    order = sorted(range(len(scaled)), key=lambda i: (-(scaled[i] - counts[i]), i))
+    for i in order[: whole - sum(counts)]:
+        counts[i] += 1
+    keep = Fraction(whole) / exact
+    released = Fraction(0)
+    out: deque[tuple[int, Fraction]] = deque()
+    for (q, basis), n in zip(lots, counts, strict=True):
+        released += basis - basis * keep
+        if n:
+            out.append((_sign(q) * n, basis * keep))
+        else:
+            released += basis * keep  # a lot with no whole share left: all of it released
+    return out, released
+
+
 class PnLBook:
     """Trades per (account, instrument); a canceled trade is removed and the P&L recomputed."""
 
@@ -105,6 +145,13 @@ class PnLBook:
 
     def remove(self, account: str, instrument: str, trade_id: str) -> None:
         self._trades.get((account, instrument), {}).pop(trade_id, None)
+
+    def rename(self, account: str, old: str, new: str) -> None:
+        """A symbol change: the trades of ``old`` continue under ``new``."""
+        trades = self._trades.pop((account, old), None)
+        if trades is not None:
+            self._trades.setdefault((account, new), {}).update(trades)
+            self._currency[(account, new)] = self._currency.pop((account, old), "")
 
     def keys(self) -> list[tuple[str, str]]:
         return sorted(self._trades)
