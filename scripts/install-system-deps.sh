@@ -2,19 +2,24 @@
 # Install the system packages execflow's tests use, when missing (idempotent, quiet).
 #   libquickfix-dev: the independent C++ FIX engine the interop tests and `execflow bench fix`
 #                    build their counterparty against (tests skip without it).
+#   chromium, chromium-driver: Debian's browser for the dashboard's browser tests
+#                    (tests/api/test_dashboard_browser.py drives /usr/bin/chromium with
+#                    Playwright; they skip only when chromium is absent).
 # Runs apt-get only as root or through sudo; otherwise says what to install and exits 0.
 set -eu
 
 missing=""
-if ! dpkg-query -W -f='${Status}' libquickfix-dev 2>/dev/null | grep -q "ok installed"; then
-    missing="$missing libquickfix-dev"
-fi
+for pkg in libquickfix-dev chromium chromium-driver; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $pkg"
+    fi
+done
 if ! command -v g++ >/dev/null 2>&1; then
     missing="$missing g++"
 fi
 
 if [ -z "$missing" ]; then
-    echo "install-system-deps: libquickfix-dev and g++ already installed"
+    echo "install-system-deps: libquickfix-dev, g++, chromium and chromium-driver already installed"
     exit 0
 fi
 

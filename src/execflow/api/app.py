@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from execflow.api import docs_ui, problems
+from execflow.api import dashboard, docs_ui, problems
 from execflow.api.accesslog import AccessLog
 from execflow.api.auth import KeyRing
 from execflow.api.bodylimit import BodyLimit
@@ -30,6 +30,8 @@ from execflow.api.routes import (
     monitoring,
     orders,
     positions,
+    risk,
+    session,
     settlement,
     stream,
     tca,
@@ -76,6 +78,8 @@ TAGS = [
         "description": "Transaction cost analysis: shortfall, benchmarks, markouts, reports.",
     },
     {"name": "instruments", "description": "Reference data."},
+    {"name": "risk", "description": "Utilisation per limit, kill switches, alerts, rejects."},
+    {"name": "session", "description": "Who the presented key is (scopes, accounts)."},
     {"name": "monitoring", "description": "Execution metrics, Prometheus, health."},
     {
         "name": "compliance",
@@ -136,11 +140,12 @@ def create_app(
         redoc_url=None,
     )
     docs_ui.install(api)
+    dashboard.install(api)
     api.state.ctx = ctx
     problems.install(api)
     for r in (
         orders, groups, algos, executions, positions, settlement, tca, instruments, monitoring,
-        stream, compliance,
+        stream, compliance, risk, session,
     ):  # fmt: skip
         api.include_router(r.router)
     api.include_router(admin.router)

@@ -485,6 +485,23 @@ class GroupCommandAck(BaseModel):
     status: str
 
 
+class EventOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    seq: int = Field(description="global event position")
+    type: str = Field(examples=["order.filled"])
+    stream: str
+    version: int
+    cl_ord_id: str | None
+    account: str | None
+    instrument: str | None
+    time: str | None
+    data: dict[str, Any]
+
+
+class EventList(BaseModel):
+    items: list[EventOut]
+
+
 class ExecutionOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

@@ -7,12 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from execflow.api.deps import Auth, Service
+from execflow.api.deps import Auth, Ctx, Service
 from execflow.api.routes.common import ERRORS, problems
 from execflow.api.schemas import (
     ID_PATTERN,
     AccountId,
     CommandAck,
+    EventList,
     ExecutionPage,
     IsoDateTime,
     OrderAck,
@@ -22,6 +23,7 @@ from execflow.api.schemas import (
     SubmitOrderBody,
 )
 from execflow.api.service import OrderFilter, OrderRequest
+from execflow.domain.ids import order_stream
 
 
 def order_request(body: SubmitOrderBody) -> OrderRequest:
@@ -175,6 +177,24 @@ async def replace_order_post(
 )
 async def order_executions(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> dict[str, Any]:
     return svc.executions_of_order(p, cl_ord_id)
+
+
+@router.get(
+    "/{cl_ord_id}/events",
+    response_model=EventList,
+    responses=problems(401, 403, 404, 429),
+    summary="An order's lifecycle: its committed events, oldest first",
+    description="The events of the order's stream as the WebSocket stream sends them (global "
+    "`seq`, `type`, ISO `time`, decimal values): the dashboard's execution-flow timeline.",
+)
+async def order_events(cl_ord_id: ClOrdId, p: Auth, ctx: Ctx, svc: Service) -> dict[str, Any]:
+    await svc.get_order(p, cl_ord_id)  # 404 / foreign account first
+    store, renderer = ctx.app.store, ctx.renderer
+
+    def read() -> list[dict[str, Any]]:
+        return [renderer.view(rec) for rec in store.read_stream(order_stream(cl_ord_id))]
+
+    return {"items": await svc.on_engine(read)}
 
 
 __all__ = ["ERRORS", "router"]
