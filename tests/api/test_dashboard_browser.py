@@ -145,6 +145,7 @@ def test_login_submit_market_order_and_see_it_fill_in_the_blotter(tab_a: Page) -
         assert fills == len(c.get("/v1/orders/ui-mkt-1/executions", headers=H_A).json()["items"])
     tab_a.shot("fills")
     tab_a.page.click("#tab-positions")
+    tab_a.page.fill("#blotter-filter", "")
     tab_a.page.wait_for_selector("#grid-positions .grid-row[data-id='A/AAPL']")
     tab_a.shot("positions")
 
