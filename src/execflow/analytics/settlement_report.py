@@ -222,15 +222,19 @@ def net_open_obligations(obligations: Iterable[SettlementObligation]) -> pl.Data
 
 
 def write_report(df: pl.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` as CSV or Parquet, chosen by the suffix of ``path``."""
+    """Write ``df`` as CSV, Parquet or HTML, chosen by the suffix of ``path``."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".csv":
         df.write_csv(p)
     elif suffix == ".parquet":
         df.write_parquet(p)
+    elif suffix in (".html", ".htm"):
+        from execflow.analytics.settlement_discipline import write_html
+
+        write_html(df, p, p.stem.replace("_", " "))
     else:
-        raise ValueError(f"unsupported report format {suffix!r}: use .csv or .parquet")
+        raise ValueError(f"unsupported report format {suffix!r}: use .csv, .parquet or .html")
     return p
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import NamedTuple
 
 from execflow.application.settlement.ports import (
@@ -19,7 +20,8 @@ from execflow.application.settlement.ports import (
 )
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import Money
-from execflow.domain.settlement.ledger import Ledger, PositionView
+from execflow.domain.settlement.discipline import Penalty, csdr_penalty
+from execflow.domain.settlement.ledger import Ledger, PositionView, securities_account
 from execflow.domain.settlement.obligations import (
     OPEN_STATUSES,
     SettlementError,
@@ -177,3 +179,41 @@ class SettlementBook:
                 rows.append(CashProjectionRow(d, Money(f, currency), Money(balance, currency)))
             d += timedelta(days=1)
         return rows
+
+    # -- settlement discipline (docs/settlement.md "Fails, penalties and optimisation") -------
+    def settlement_history(self, obligation_id: str) -> list[tuple[date, int]]:
+        """(date, quantity) of each part of the obligation that settled, from its journal:
+        the entries that moved securities into or out of the settled holding."""
+        ob = self._obligations[obligation_id]
+        held = securities_account(ob.account, ob.instrument)
+        out = []
+        for e in self.ledger.entries_for(obligation_id):
+            if e.reverses or self.ledger.reversed_by(e.entry_id):
+                continue
+            qty = sum(abs(p.amount) for p in e.postings if p.account == held)
+            if qty:
+                out.append((e.booking_date, qty))
+        return out
+
+    def penalties(
+        self,
+        as_of: date,
+        reference_price: Callable[[str, date], int],
+        *,
+        instrument_class: Callable[[str], str] = lambda _: "liquid_shares",
+        cash_rate: Callable[[str], Decimal] = lambda _: Decimal(0),
+    ) -> list[Penalty]:
+        """CSDR penalties of every EU obligation that failed, up to ``as_of``."""
+        out = []
+        for ob in sorted(self._obligations.values(), key=lambda o: o.obligation_id):
+            ins = self._instruments(ob.instrument)
+            if ins is None or ob.first_failed_on is None:
+                continue
+            p = csdr_penalty(
+                ob, as_of, self._business_day_fn(ob.market), reference_price,
+                ins.notional_exact, settled=self.settlement_history(ob.obligation_id),
+                instrument_class=instrument_class(ob.instrument), cash_rate=cash_rate(ob.currency),
+            )  # fmt: skip
+            if p is not None:
+                out.append(p)
+        return out
