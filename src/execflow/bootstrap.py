@@ -45,6 +45,8 @@ from execflow.domain.compliance.surveillance import (
 from execflow.extras import available
 
 if TYPE_CHECKING:
+    from execflow.adapters.calendars import HolidaySettlementCalendar
+
     # the engine and its policies are imported when an engine is built, not by a reader
     # (``execflow orders list`` reads the snapshot + tail: read_orders)
     from execflow.application.bus import MessageBus
@@ -251,6 +253,8 @@ class App:
     read_only: bool = False
     recovery: Recovery | None = None
     snapshot_every: int = DEFAULT_SNAPSHOT_EVERY
+    snapshot_interval_ns: int = 0  # also a snapshot this long after the last one (0: never)
+    last_snapshot_ns: int = 0
     recovered_position: int = 0
     last_snapshot: int = 0
     lease_owner: str = ""
@@ -264,13 +268,22 @@ class App:
         pos = self.engine.position
         self.recovery.checkpoint(pos)
         self.last_snapshot = pos
+        self.last_snapshot_ns = self.clock.now_ns()
         return True
 
     def maybe_checkpoint(self) -> bool:
-        """A snapshot when ``snapshot_every`` events were committed since the last one."""
-        if self.engine.position - self.last_snapshot < self.snapshot_every:
-            return False
-        return self.checkpoint()
+        """A snapshot when ``snapshot_every`` events were committed since the last one, or
+        ``snapshot_interval_ns`` passed since it and the log moved (docs/dr.md)."""
+        moved = self.engine.position - self.last_snapshot
+        if moved >= self.snapshot_every:
+            return self.checkpoint()
+        if (
+            self.snapshot_interval_ns > 0
+            and moved > 0
+            and self.clock.now_ns() - self.last_snapshot_ns >= self.snapshot_interval_ns
+        ):
+            return self.checkpoint()
+        return False
 
     def close(self) -> None:
         if self.keeper is not None:
@@ -411,6 +424,7 @@ def build(
     app.lease, app.read_only = lease, read_only
     app.lease_owner = owner if owner is not None else process_name()
     app.snapshot_every = config.snapshot_every if snapshot_every is None else snapshot_every
+    app.snapshot_interval_ns = int(config.snapshot_interval_s * 1e9)
     app.recovery = Recovery(store, snapshots)
     app.closers = closers
     try:
@@ -595,7 +609,30 @@ def settlement_desk(app: App) -> SettlementDesk | None:
     from execflow.application.settlement.on_engine import SettlementDesk
     from execflow.application.settlement.ports import FxRateTable
 
-    return SettlementDesk(app.engine, HolidaySettlementCalendar(), FxRateTable(REFERENCE_FX))
+    calendar = _PREWARMED_CALENDAR[0] if _PREWARMED_CALENDAR else HolidaySettlementCalendar()
+    return SettlementDesk(app.engine, calendar, FxRateTable(REFERENCE_FX))
+
+
+_PREWARMED_CALENDAR: list[HolidaySettlementCalendar] = []
+
+
+def prewarm_settlement_calendar() -> None:
+    """Load every market's holidays now (about a quarter of a second per market) into the
+    calendar the next settlement desk of this process uses: a hot standby does this while it
+    waits, so a takeover does not (docs/dr.md). Fully loaded, the calendar is not changed by
+    later use, so one process's engines may share it."""
+    if _PREWARMED_CALENDAR or not available("holidays"):
+        return
+    from datetime import date
+
+    from execflow.adapters.calendars import HolidaySettlementCalendar
+
+    calendar = HolidaySettlementCalendar()
+    today = date.today()
+    for market in calendar.markets:
+        calendar.holidays(market, today, today)  # loads the calendar's whole year range
+        calendar.add_business_days(today, 1, market)
+    _PREWARMED_CALENDAR.append(calendar)
 
 
 def start_nats_outbox(app: App) -> None:

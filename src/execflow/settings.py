@@ -153,6 +153,7 @@ ENV_VARS: Final[Mapping[str, EnvVar]] = {
     "EXECFLOW_COMPLIANCE_CONFIG": ("engine", "compliance_config", None),
     "EXECFLOW_TCA_REPORTS": ("engine", "tca_reports", _on),
     "EXECFLOW_SNAPSHOT_EVERY": ("engine", "snapshot_every", None),
+    "EXECFLOW_SNAPSHOT_INTERVAL": ("engine", "snapshot_interval_s", None),
     # API server
     "EXECFLOW_API_KEYS_FILE": ("api", "keys_file", None),
     "EXECFLOW_API_KEYS": ("api", "keys_inline", None),

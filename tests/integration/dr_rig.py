@@ -50,6 +50,7 @@ class Cluster:
     nats_stream: str | None = None
     lease_ttl_s: float = 10.0
     snapshot_every: int = 2000
+    snapshot_interval_s: float = 0.5
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -65,6 +66,7 @@ class Cluster:
             "EXECFLOW_API_BURST": "100000",
             "EXECFLOW_LEASE_TTL": str(self.lease_ttl_s),
             "EXECFLOW_SNAPSHOT_EVERY": str(self.snapshot_every),
+            "EXECFLOW_SNAPSHOT_INTERVAL": str(self.snapshot_interval_s),
             **self.extra_env,
         }
         if self.nats_url:

@@ -155,10 +155,14 @@ class EngineRunner:
                         fut.set_exception(exc)
                 if self._done:  # resolved outside process() (a call, a venue poll)
                     self._hand_over()
-                if n == 0 and not venues_busy and not engine.has_work() and not self._calls:
+                if not engine.has_work() and not self._calls:
+                    # the engine is idle (every item handled and committed, every request
+                    # sent) even while a venue's market or a steady flow of orders keeps the
+                    # loop turning: a snapshot may be taken here (App.maybe_checkpoint)
                     for fn in self.on_idle:
                         fn()
-                    self._wake.wait(self.idle_wait_s)
+                    if n == 0 and not venues_busy:
+                        self._wake.wait(self.idle_wait_s)
         except LeaseLostError as exc:  # another writer owns the log now: stop, say why
             self.failure = exc
             log.critical("event=engine_stopped reason=lease_lost error=%s", exc)

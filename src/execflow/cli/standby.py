@@ -65,20 +65,23 @@ def stand_by(tree: Settings) -> dict[str, Any] | None:
     )
     return {
         "lease": took.lease, "snapshots": parts.snapshots, "detected_at": took.detected_at,
-        "epoch": took.epoch,
+        "epoch": took.epoch, "detected_cpu": took.detected_cpu,
     }  # fmt: skip
 
 
 def report_takeover(takeover: dict[str, Any], ctx: ApiContext) -> None:
-    ready = time.monotonic() - float(takeover["detected_at"])
+    now = time.monotonic()
+    ready = now - float(takeover["detected_at"])
+    cpu = time.process_time() - float(takeover["detected_cpu"])
     rec = ctx.app.recovery
     events = rec.events_read if rec is not None else 0
     log.warning(
-        "event=standby_serving epoch=%s recovery_s=%.3f events_folded=%d position=%d",
-        takeover["epoch"], ready, events, ctx.app.engine.position,
+        "event=standby_serving epoch=%s recovery_s=%.3f recovery_cpu_s=%.3f events_folded=%d"
+        " position=%d mono=%.6f",
+        takeover["epoch"], ready, cpu, events, ctx.app.engine.position, now,
     )  # fmt: skip
     err_console.print(
         f"standby: serving as the writer (epoch {takeover['epoch']}); recovery and reconcile "
-        f"took {ready:.3f} s after the lease, {events:,} events folded",
+        f"took {ready:.3f} s ({cpu:.3f} s CPU) after the lease, {events:,} events folded",
         soft_wrap=True,
     )

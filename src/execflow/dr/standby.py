@@ -26,7 +26,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from execflow.application.ports import EventStore, Snapshot, SnapshotStore, WriterLease
+from execflow.application.ports import (
+    EventStore,
+    LeaseHolder,
+    Snapshot,
+    SnapshotStore,
+    WriterLease,
+)
 from execflow.config import Config
 from execflow.domain.errors import LeaseHeldError, StoreError
 
@@ -102,6 +108,7 @@ class Takeover:
     epoch: int | None
     detected_at: float
     status: StandbyStatus
+    detected_cpu: float = 0.0  # time.process_time() at the takeover
 
 
 class Standby:
@@ -126,6 +133,7 @@ class Standby:
         self.refresh_s = refresh_s
         self.report_s = report_s
         self.status = StandbyStatus(since_ns=time.time_ns())
+        self.granted: LeaseHolder | None = None
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -143,7 +151,7 @@ class Standby:
     def try_take(self) -> bool:
         self.status.polls += 1
         try:
-            self.lease.acquire(self.owner)
+            self.granted = self.lease.acquire(self.owner)
         except LeaseHeldError as exc:
             self.status.holder = exc.message
             return False
@@ -163,12 +171,13 @@ class Standby:
             if self.try_take():
                 detected = time.monotonic()
                 self.follow_once()
-                epoch = getattr(self.lease, "epoch", None)
+                epoch = None if self.granted is None else self.granted.epoch
                 log.warning(
-                    "event=standby_takeover epoch=%s log_position=%d warm_snapshots=%s",
-                    epoch, self.status.log_position, self.status.snapshot_positions,
+                    "event=standby_takeover epoch=%s log_position=%d warm_snapshots=%s"
+                    " mono=%.6f",
+                    epoch, self.status.log_position, self.status.snapshot_positions, detected,
                 )  # fmt: skip
-                return Takeover(self.lease, epoch, detected, self.status)
+                return Takeover(self.lease, epoch, detected, self.status, time.process_time())
             if now >= next_refresh:
                 self.follow_once()
                 next_refresh = now + self.refresh_s
@@ -220,12 +229,15 @@ def prewarm() -> list[str]:
     """Import what a writer's start-up imports; the names that could not be (extras missing)."""
     import importlib
 
+    from execflow.bootstrap import prewarm_settlement_calendar
+
     missing = []
     for name in PREWARM_MODULES:
         try:
             importlib.import_module(name)
         except ImportError:
             missing.append(name)
+    prewarm_settlement_calendar()
     return missing
 
 

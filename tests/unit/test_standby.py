@@ -1,0 +1,120 @@
+"""The hot standby's parts (issue 24) on fakes: the warm snapshot cache, the wait for the lease
+(taken when the holder releases it or its time to live runs out on the clock), and the writer's
+snapshots by time (what keeps a takeover's venue replay short)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from execflow.adapters.clock import SimulatedClock
+from execflow.adapters.lease.memory import LeaseTable, MemoryWriterLease
+from execflow.adapters.store.memory import MemoryEventStore
+from execflow.adapters.store.snapshots import MemorySnapshotStore
+from execflow.bootstrap import build_app
+from execflow.config import Config
+from execflow.domain.commands import SubmitOrder
+from execflow.domain.enums import OrderType
+from execflow.dr.standby import Standby, StandbyStatus, WarmSnapshots
+
+
+def _warm(store: MemorySnapshotStore) -> tuple[WarmSnapshots, list[int]]:
+    loads: list[int] = []
+    real_load = store.load
+
+    def counting_load(name: str):  # type: ignore[no-untyped-def]
+        loads.append(1)
+        return real_load(name)
+
+    store.load = counting_load  # type: ignore[method-assign]
+
+    def names() -> list[tuple[str, int]]:
+        return [(n, s.position) for n, s in store._rows.items()]
+
+    return WarmSnapshots(store, names), loads
+
+
+def test_warm_snapshots_fetch_only_what_moved_and_answer_from_memory() -> None:
+    store = MemorySnapshotStore()
+    store.save("engine", 10, b"e10")
+    store.save("venue:PAPER", 5, b"v5")
+    warm, loads = _warm(store)
+    assert warm.refresh() == 2 and len(loads) == 2
+    assert warm.refresh() == 0 and len(loads) == 2  # nothing moved: nothing fetched
+    store.save("engine", 20, b"e20")
+    assert warm.refresh() == 1
+    assert warm.positions == {"engine": 20, "venue:PAPER": 5}
+    n = len(loads)
+    snap = warm.load("engine")
+    assert snap is not None and snap.data == b"e20" and len(loads) == n  # from memory
+    assert warm.load("settlement") is None  # not cached: asks the store
+    warm.save("settlement", 30, b"s30")  # writes through
+    assert store.load("settlement") is not None and warm.positions["settlement"] == 30
+
+
+def _standby(table: LeaseTable, clock: SimulatedClock, log: MemoryEventStore) -> Standby:
+    lease = MemoryWriterLease(table, "log", clock, ttl_s=10)
+    return Standby(lease, log, WarmSnapshots(MemorySnapshotStore(), list), poll_s=0.001)
+
+
+def test_standby_waits_while_the_writer_holds_the_lease_and_takes_it_when_released() -> None:
+    clock = SimulatedClock(1_000)
+    table = LeaseTable()
+    primary = MemoryWriterLease(table, "log", clock, ttl_s=10)
+    held = primary.acquire("execflow serve")
+    log = MemoryEventStore()
+    standby = _standby(table, clock, log)
+    assert standby.wait(timeout_s=0.05) is None  # the primary holds it
+    assert "execflow serve" in standby.status.holder and standby.status.polls > 1
+    primary.release()
+    took = standby.wait(timeout_s=5)
+    assert took is not None and took.epoch == held.epoch + 1
+
+
+def test_standby_takes_a_lease_whose_holder_stopped_renewing_after_its_ttl() -> None:
+    clock = SimulatedClock(1_000)
+    table = LeaseTable()
+    MemoryWriterLease(table, "log", clock, ttl_s=10).acquire("paused primary")
+    standby = _standby(table, clock, MemoryEventStore())
+    assert standby.wait(timeout_s=0.02) is None
+    clock.advance(11 * 10**9)  # the holder's time to live ran out without a renewal
+    took = standby.wait(timeout_s=5)
+    assert took is not None and took.epoch == 2
+
+
+def test_standby_stops_when_told() -> None:
+    clock = SimulatedClock(1_000)
+    table = LeaseTable()
+    MemoryWriterLease(table, "log", clock, ttl_s=10).acquire("primary")
+    standby = _standby(table, clock, MemoryEventStore())
+    result: list[object] = []
+    t = threading.Thread(target=lambda: result.append(standby.wait()))
+    t.start()
+    standby.stop()
+    t.join(10)
+    assert result == [None]
+
+
+def test_status_lag_is_what_a_takeover_would_fold() -> None:
+    s = StandbyStatus(log_position=120, snapshot_positions={"engine": 100, "venue:PAPER": 90})
+    assert s.lag == 30
+    assert StandbyStatus(log_position=7).lag == 7
+
+
+def test_a_writer_snapshots_by_time_when_its_log_moved(tmp_path: Path) -> None:
+    clock = SimulatedClock(10**18)
+    cfg = Config(data_dir=tmp_path, sqlite_synchronous="OFF", snapshot_interval_s=1.0)
+    with build_app(cfg, clock=clock) as app:
+        assert app.snapshot_interval_ns == 10**9
+        first = app.last_snapshot
+        assert not app.maybe_checkpoint() or app.last_snapshot == app.engine.position
+        order = SubmitOrder(cl_ord_id="T1", account="A", instrument="AAPL", side=1,
+                            order_type=OrderType.MARKET, quantity=1)  # fmt: skip
+        app.engine.execute(order)
+        app.engine.run_until_idle()
+        app.last_snapshot_ns = clock.now_ns()
+        assert not app.maybe_checkpoint()  # the log moved, but not a second ago
+        clock.advance(2 * 10**9)
+        assert app.maybe_checkpoint()
+        assert app.last_snapshot == app.engine.position > first
+        assert not app.maybe_checkpoint()  # nothing new since
