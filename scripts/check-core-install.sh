@@ -14,7 +14,7 @@ extras=$("$venv/bin/python" - <<'PY'
 import importlib.util
 # (pydantic is not listed: with pydantic-settings it is a core dependency, the settings tree)
 mods = ["holidays", "polars", "duckdb", "fastapi", "starlette", "grpc", "psycopg",
-        "nats", "uvicorn", "httpx"]
+        "nats", "uvicorn", "httpx", "numpy", "jax"]
 print(" ".join(m for m in mods if importlib.util.find_spec(m) is not None))
 PY
 )
@@ -42,6 +42,15 @@ set -e
 if [ "$rc" -ne 1 ] || ! grep -q "pip install 'execflow\[analytics\]'" "$data/out.txt"; then
   cat "$data/out.txt" >&2
   echo "check-core-install: 'execflow monitor report' should name the analytics extra (rc $rc)" >&2
+  exit 1
+fi
+# stress tests need the risk extra: one sentence naming it, exit 1, no traceback
+set +e
+"$ef" risk stress --data-dir "$data" >"$data/out.txt" 2>&1; rc=$?
+set -e
+if [ "$rc" -ne 1 ] || ! grep -q "pip install 'execflow\[risk\]'" "$data/out.txt"; then
+  cat "$data/out.txt" >&2
+  echo "check-core-install: 'execflow risk stress' should name the risk extra (rc $rc)" >&2
   exit 1
 fi
 # the offline /docs and /redoc assets are in the built package, not only in the source tree

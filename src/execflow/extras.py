@@ -10,6 +10,7 @@ engine, the paper venue and the memory/SQLite stores. Everything else is an extr
     postgres    psycopg                        the PostgreSQL event store
     nats        nats-py                        the NATS JetStream outbox
     audit       cryptography                   signed audit checkpoints (Ed25519)
+    risk        numpy, jax                     stress tests, VaR/ES (execflow risk stress|var)
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ EXTRA_OF: dict[str, str] = {
     "psycopg": "postgres",
     "nats": "nats",
     "cryptography": "audit",
+    "numpy": "risk",
+    "jax": "risk",
 }
 
 

@@ -31,6 +31,7 @@ from execflow.api.routes import (
     orders,
     positions,
     risk,
+    risk_analytics,
     session,
     settlement,
     stream,
@@ -78,7 +79,12 @@ TAGS = [
         "description": "Transaction cost analysis: shortfall, benchmarks, markouts, reports.",
     },
     {"name": "instruments", "description": "Reference data."},
-    {"name": "risk", "description": "Utilisation per limit, kill switches, alerts, rejects."},
+    {
+        "name": "risk",
+        "description": "Utilisation per limit, kill switches, alerts, rejects; firm-wide "
+        "exposure in the base currency, stress tests, VaR/ES (docs/risk.md; stress and VaR "
+        "need the 'risk' extra).",
+    },
     {"name": "session", "description": "Who the presented key is (scopes, accounts)."},
     {"name": "monitoring", "description": "Execution metrics, Prometheus, health."},
     {
@@ -145,7 +151,7 @@ def create_app(
     problems.install(api)
     for r in (
         orders, groups, algos, executions, positions, settlement, tca, instruments, monitoring,
-        stream, compliance, risk, session,
+        stream, compliance, risk, risk_analytics, session,
     ):  # fmt: skip
         api.include_router(r.router)
     api.include_router(admin.router)

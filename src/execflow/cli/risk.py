@@ -420,3 +420,9 @@ def locate(
             raise _fail(exc) from None
         a.engine.run_until_idle()
         console.print(f"locate {'withdrawn' if off else 'granted'}: {account} {instrument}")
+
+
+# exposure (firm-wide view), stress, var: cli/risk_stress.py
+from execflow.cli.risk_stress import register as _register_stress  # noqa: E402
+
+_register_stress(app)

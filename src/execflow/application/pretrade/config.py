@@ -168,6 +168,9 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     fx: dict[str, Any] = {}  # currency -> units of base per unit (decimal; a float is refused)
     groups: dict[str, list[str]] = {}  # desk -> its accounts
     firm_limits: list[FirmLimit] = []
+    # pre-trade what-if: refuse orders whose post-trade firm stress loss breaks the firm's
+    # max_stress_loss (needs sensitivities from a stress run: FirmControls.load_what_if)
+    what_if: bool = False
 
     def validate(self) -> None:
         for ls in self.limits:
@@ -197,6 +200,10 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             if not self.base_currency:
                 raise InvalidValueError("firm limits and FX rates need a base_currency")
             FxTable(self.base_currency, self.fx)  # refuses floats and bad rates
+        if self.what_if and not any(
+            fl.scope == "firm" and fl.max_stress_loss is not None for fl in self.firm_limits
+        ):
+            raise InvalidValueError("what_if needs a firm limit with max_stress_loss")
         seen: dict[str, str] = {}
         for desk, accounts in self.groups.items():
             for a in accounts:

@@ -15,14 +15,17 @@ a book. A level change is a ``FirmRiskAlert`` on ``risk-firm``; entering BREACH 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from execflow.application.ports import EventStore
 from execflow.application.pretrade.firm import BREACH, FirmRisk, LevelChange
+from execflow.application.pretrade.whatif import WhatIf
 from execflow.domain.commands import CancelOrder
 from execflow.domain.compliance.events import origin
 from execflow.domain.enums import OrderStatus
+from execflow.domain.errors import InvalidValueError
 from execflow.domain.risk_events import FirmRiskAlert, RiskActionTaken
 from execflow.domain.validation import Rejection
 
@@ -46,6 +49,22 @@ class FirmControls:
     def __init__(self, risk: RiskEngine, firm: FirmRisk) -> None:
         self.risk = risk
         self.firm = firm
+        self.what_if: WhatIf | None = None
+        cfg = risk.config
+        if cfg.what_if:
+            (limit,) = [fl.max_stress_loss for fl in cfg.firm_limits
+                        if fl.scope == "firm" and fl.max_stress_loss is not None][:1]  # fmt: skip
+            self.what_if = WhatIf(firm.book, limit, firm.base)
+
+    def load_what_if(
+        self, scenarios: Sequence[str], moves: Mapping[str, Sequence[float]],
+        unit: Mapping[str, float],
+    ) -> None:  # fmt: skip
+        """Sensitivities of the last stress run (``analytics.risk.whatif.sensitivities``);
+        engine thread."""
+        if self.what_if is None:
+            raise InvalidValueError("what_if is not enabled in the risk config")
+        self.what_if.load(scenarios, moves, unit)
 
     def load(self, store: EventStore) -> None:
         """Levels and blocks as the log left them."""
@@ -61,7 +80,10 @@ class FirmControls:
                     firm.blocked.pop(ev.scope, None)
 
     def check(self, pos: Pos, side: int, qty: int, mark: int | None) -> Rejection | None:
-        return self.firm.check(pos, side, qty, mark)
+        rej = self.firm.check(pos, side, qty, mark)
+        if rej is None and self.what_if is not None:
+            return self.what_if.check(pos, side, qty)
+        return rej
 
     def set_measure(self, scope: str, measure: str, value: Decimal, ts: int) -> None:
         """A stress loss (``max_stress_loss``) or VaR (``max_var``) of ``scope`` measured by a
@@ -69,9 +91,11 @@ class FirmControls:
         self.firm.set_measure(scope, measure, value)
         self.after_change(ts)
 
-    def after_change(self, ts: int) -> None:
+    def after_change(self, ts: int, pos: Pos | None = None) -> None:
         firm = self.firm
         firm.touch()
+        if pos is not None and self.what_if is not None:
+            self.what_if.on_position(pos)
         if not firm.limits:
             return
         for ch in firm.evaluate():

@@ -213,7 +213,7 @@ class RiskEngine:
             for alert in self.monitor.after_position(pos, event.ts):
                 self._record(STREAM_ALERTS, alert)
             if self.firm is not None:
-                self.firm.after_change(event.ts)
+                self.firm.after_change(event.ts, pos)
         if self._sweep and order.cl_ord_id in self._sweep:
             t = type(event)
             if t is OrderReplaced or t is OrderReplaceRejected or not order.is_open:

@@ -1,0 +1,105 @@
+"""/v1/risk: firm-wide exposure in the base currency, stress and VaR of the live positions,
+recorded into the firm's stress/VaR limits (issue 22)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import H_A, H_ADMIN, H_RO, Server, start_server
+
+pytest.importorskip("numpy")
+
+CONFIG = """
+base_currency = "USD"
+[fx]
+EUR = "1.10"
+[groups]
+EQ = ["A"]
+[[firm_limits]]
+scope = "firm"
+max_gross_exposure = "100000000"
+max_stress_loss = "1"
+max_var = "100000000"
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("risk-api")
+    cfg = Path(tmp) / "risk.toml"
+    cfg.write_text(CONFIG)
+    s = start_server(tmp, risk_config=cfg)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server: Server) -> Iterator[httpx.Client]:
+    with server.client() as c:
+        yield c
+
+
+def test_risk_views_need_a_firm_wide_key(client: httpx.Client) -> None:
+    r = client.get("/v1/risk/exposure", headers=H_A)  # key-a sees account A only
+    assert r.status_code == 403, r.text
+    assert client.get("/v1/risk/exposure", headers=H_RO).status_code == 403
+    assert client.get("/v1/risk/exposure").status_code == 401
+
+
+def test_exposure_stress_and_var_of_live_positions(client: httpx.Client) -> None:
+    order = {"instrument": "AAPL", "side": "BUY", "quantity": "10", "account": "A",
+             "order_type": "MARKET", "cl_ord_id": "RISK-1"}  # fmt: skip
+    r = client.post("/v1/orders", json=order, headers=H_A)
+    assert r.status_code == 201, r.text
+    from tests.api.conftest import wait_for
+
+    def filled() -> bool:
+        rows = client.get("/v1/risk/exposure", headers=H_ADMIN).json()["levels"]
+        return any(x["scope"] == "desk:EQ" and Decimal(x["gross"]) > 0 for x in rows)
+
+    wait_for(filled)
+    body = client.get("/v1/risk/exposure", headers=H_ADMIN).json()
+    assert body["base_currency"] == "USD"
+    levels = {x["scope"]: x for x in body["levels"]}
+    gross = Decimal(levels["desk:EQ"]["gross"])
+    r = client.post(
+        "/v1/risk/stress",
+        json={"hypothetical": True, "record": True, "backend": "numpy",
+              "scenarios": [{"name": "mine", "market": "-0.5"}]},
+        headers=H_ADMIN,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    by = {s["name"]: Decimal(s["pnl"]) for s in r.json()["scenarios"]}
+    assert by["mine"] == (-gross / 2).quantize(Decimal("0.01"))
+    assert Decimal(r.json()["worst_loss"]) == -by["mine"]
+    # recorded against max_stress_loss = 1.00: a breach
+    r = client.get("/v1/risk/exposure", headers=H_ADMIN)
+    levels = {x["scope"]: x for x in r.json()["levels"]}
+    assert levels["firm"]["limits"]["max_stress_loss"]["level"] == "BREACH"
+    r = client.post("/v1/risk/var", json={"simulate_days": 300, "record": True}, headers=H_ADMIN)
+    assert r.status_code == 200, r.text
+    assert Decimal(r.json()["var"]) > 0 and r.json()["accounts"][0]["key"] == "A"
+    hist = {"AAPL": ["0.01", "-0.02", "0.03"]}
+    r = client.post("/v1/risk/var", json={"history": hist, "confidence": 0.6,
+                                          "method": "monte-carlo", "sims": 1000},
+                    headers=H_ADMIN)  # fmt: skip
+    assert r.status_code == 200, r.text
+
+
+def test_bad_requests_are_refused_with_a_code(client: httpx.Client) -> None:
+    r = client.post("/v1/risk/stress", json={"scenarios": [{"name": "x", "market": "NaN"}]},
+                    headers=H_ADMIN)  # fmt: skip
+    assert r.status_code == 409 and r.json()["code"] == "INVALID_VALUE", r.text
+    r = client.post("/v1/risk/stress", json={"historical": False}, headers=H_ADMIN)
+    assert r.status_code == 409 and r.json()["code"] == "NO_SCENARIOS"
+    r = client.post("/v1/risk/var", json={}, headers=H_ADMIN)
+    assert r.status_code == 409, r.text
+    r = client.post("/v1/risk/var", json={"history": {"AAPL": ["x"]}}, headers=H_ADMIN)
+    assert r.status_code == 409 and r.json()["code"] == "INVALID_VALUE", r.text
+    r = client.post("/v1/risk/var", json={"history": {"MSFT": ["0.1"]}}, headers=H_ADMIN)
+    assert r.status_code == 409, r.text
