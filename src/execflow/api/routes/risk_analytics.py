@@ -1,4 +1,5 @@
-"""/v1/risk/{exposure,stress,var}: the firm-wide view in the base currency, stress tests and VaR on live positions.
+"""/v1/risk/{exposure,stress,var}: the firm-wide view in the base currency, stress tests
+and VaR on live positions.
 
 Firm-wide figures cover every account: a key with the ``read`` scope for all accounts (or an
 admin key). The positions are taken on the engine thread (a consistent snapshot); stress and
