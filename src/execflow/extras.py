@@ -40,6 +40,7 @@ EXTRA_OF: dict[str, str] = {
     "cryptography": "audit",
     "numpy": "risk",
     "jax": "risk",
+    "xmlschema": "iso20022",
 }
 
 
