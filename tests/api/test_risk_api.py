@@ -103,3 +103,40 @@ def test_bad_requests_are_refused_with_a_code(client: httpx.Client) -> None:
     assert r.status_code == 409 and r.json()["code"] == "INVALID_VALUE", r.text
     r = client.post("/v1/risk/var", json={"history": {"MSFT": ["0.1"]}}, headers=H_ADMIN)
     assert r.status_code == 409, r.text
+
+
+def test_risk_stream_sends_figures_when_positions_move(
+    server: Server, client: httpx.Client
+) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from tests.api.wsclient import recv_json
+    from tests.timeouts import CLIENT_TIMEOUT_S, STREAM_TIMEOUT_S
+
+    url = f"{server.ws}/v1/risk/stream?interval=0.2&backend=numpy"
+    with connect(url, additional_headers=H_A, open_timeout=CLIENT_TIMEOUT_S) as ws:
+        with pytest.raises(ConnectionClosed) as e:
+            recv_json(ws)
+        assert e.value.rcvd is not None and e.value.rcvd.code == 4403
+    with connect(url, additional_headers=H_ADMIN, open_timeout=CLIENT_TIMEOUT_S) as ws:
+        assert recv_json(ws) == {"op": "subscribed", "interval_s": 0.2, "base_currency": "USD"}
+        first = recv_json(ws, STREAM_TIMEOUT_S)
+        assert first["op"] == "risk" and first["stress"]["scenarios"][0]["name"] == "oct-1987"
+        scopes = {x["scope"]: x for x in first["exposure"]}
+        before = Decimal(scopes["firm"]["gross"])
+        ws.send('{"op":"ping"}')
+        r = client.post("/v1/orders", headers=H_A, json={
+            "instrument": "AAPL", "side": "BUY", "quantity": "5", "account": "A",
+            "order_type": "MARKET", "cl_ord_id": "RISK-WS-1"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        ops = []
+        deadline = STREAM_TIMEOUT_S
+        while True:  # heartbeats while nothing moves, a new risk frame once the fill is in
+            msg = recv_json(ws, deadline)
+            ops.append(msg["op"])
+            if msg["op"] == "risk":
+                gross = Decimal({x["scope"]: x for x in msg["exposure"]}["firm"]["gross"])
+                if gross > before:
+                    break
+        assert "pong" in ops and msg["seq"] > first["seq"] and msg["compute_ms"] >= 0

@@ -32,6 +32,7 @@ from execflow.api.routes import (
     positions,
     risk,
     risk_analytics,
+    risk_stream,
     session,
     settlement,
     stream,
@@ -151,7 +152,7 @@ def create_app(
     problems.install(api)
     for r in (
         orders, groups, algos, executions, positions, settlement, tca, instruments, monitoring,
-        stream, compliance, risk, risk_analytics, session,
+        stream, compliance, risk, risk_analytics, risk_stream, session,
     ):  # fmt: skip
         api.include_router(r.router)
     api.include_router(admin.router)
