@@ -34,6 +34,7 @@ from execflow.application.ports import (
 from execflow.bootstrap_venues import (
     PaperVenueDepth,
     make_venues,
+    routing_policy,
     with_venue_fees,
 )
 from execflow.config import Config
@@ -404,6 +405,7 @@ def build(
     if risk_config is None:
         risk_config = load_config(config.risk_config) if config.risk_config else default_config()
     risk = RiskEngine(risk_config)
+    sor_policy, fill_probability = routing_policy(settings)
     engine = Engine(
         store,
         clock,
@@ -416,6 +418,8 @@ def build(
         sessions=sessions if trading_sessions else None,
         bus=bus,
         consolidated=consolidated,
+        sor_policy=sor_policy,
+        fill_probability=fill_probability,
     )
     risk.attach(engine)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)

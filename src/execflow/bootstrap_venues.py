@@ -15,6 +15,8 @@ from execflow.config import Config
 
 if TYPE_CHECKING:
     from execflow.application.consolidated import ConsolidatedBook
+    from execflow.application.routing import FillProbability
+    from execflow.application.sor import SorPolicy
     from execflow.domain.fees import FeeRule, FeeSchedule
     from execflow.fix.venue import FixVenue
     from execflow.settings import DarkPoolSpec, FixVenueSpec, PaperVenueSpec, Settings
@@ -197,3 +199,29 @@ def default_paper_venue(
     from execflow.settings import PaperVenueSpec
 
     return paper_venue(config, PaperVenueSpec(), catalog, clock, sessions)
+
+
+def routing_policy(settings: Settings) -> tuple[SorPolicy, FillProbability]:
+    """The smart order router's policy and fill-probability port from ``[routing]``; the dark
+    pools it pings are the declared ``dark`` venues."""
+    from fractions import Fraction
+
+    from execflow.application.routing import StaticFillProbability, ThompsonFillProbability
+    from execflow.application.sor import SorPolicy
+    from execflow.settings import DarkPoolSpec
+
+    r = settings.routing
+    dark = {s.venue_id: s.min_qty_lots for s in settings.venues if isinstance(s, DarkPoolSpec)}
+    policy = SorPolicy(
+        dark_first=r.dark_first, dark_venues=dark, max_lit_rounds=r.max_lit_rounds,
+        depth_levels=r.depth_levels, miss_ticks=r.miss_ticks,
+        latency_per_ms=Fraction(r.latency_per_ms), reject_weight=Fraction(r.reject_weight),
+        min_dark_fill_bps=r.min_dark_fill_bps,
+    )  # fmt: skip
+    port: FillProbability = StaticFillProbability()
+    if r.adaptive:
+        port = ThompsonFillProbability(
+            port, seed=r.seed, min_observations=r.min_observations, floor_bps=r.floor_bps,
+            cap_bps=r.cap_bps,
+        )  # fmt: skip
+    return policy, port

@@ -118,6 +118,25 @@ class FixVenueSpec(BaseModel):
     session_store: Literal["sqlite", "memory"] = "sqlite"
 
 
+class RoutingSettings(BaseModel):
+    """The smart order router's policy (orders for venue ``SOR``; docs/routing.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dark_first: bool = True  # ping the dark pools (IOC at mid) before the lit sweep
+    max_lit_rounds: int = Field(default=3, ge=1, le=20)
+    depth_levels: int = Field(default=5, ge=1, le=50)
+    miss_ticks: int = Field(default=1, ge=0, le=100)  # cost of an unfilled unit, in ticks
+    latency_per_ms: Decimal = Decimal(0)  # minor units per unit per ms of ack latency
+    reject_weight: Decimal = Decimal(0)  # times the miss cost, times the reject rate
+    min_dark_fill_bps: int = Field(default=0, ge=0, le=10_000)
+    adaptive: bool = False  # learn fill probabilities (Thompson sampling) instead of priors
+    seed: int = 0  # the adaptive policy's draws
+    min_observations: int = Field(default=5, ge=0)
+    floor_bps: int = Field(default=500, ge=0, le=10_000)
+    cap_bps: int = Field(default=9_800, ge=0, le=10_000)
+
+
 VenueSpec = Annotated[PaperVenueSpec | DarkPoolSpec | FixVenueSpec, Field(discriminator="type")]
 
 
@@ -210,6 +229,7 @@ class Settings(BaseSettings):
     engine: Config = Field(default_factory=Config)
     api: ApiSettings = Field(default_factory=ApiSettings)
     venues: tuple[VenueSpec, ...] = (PaperVenueSpec(),)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -287,6 +307,7 @@ __all__ = [
     "DarkPoolSpec",
     "FixVenueSpec",
     "PaperVenueSpec",
+    "RoutingSettings",
     "Settings",
     "VenueFeeSpec",
     "VenueSpec",

@@ -38,6 +38,7 @@ from execflow.api.routes import (
     stream,
     tca,
 )
+from execflow.api.routes import venues as venue_routes
 from execflow.api.schemas import Problem
 from execflow.api.settings import ApiSettings
 from execflow.application.ports import SnapshotStore, VenuePort, WriterLease
@@ -155,6 +156,7 @@ def create_app(
         stream, compliance, risk, risk_analytics, risk_stream, session,
     ):  # fmt: skip
         api.include_router(r.router)
+    api.include_router(venue_routes.router)  # docs/routing.md
     api.include_router(admin.router)
     api.add_middleware(OrderEntryLane, ctx=ctx)  # inside AccessLog: still logged and counted
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # before any body is read

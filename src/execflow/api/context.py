@@ -27,6 +27,7 @@ from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import RecordedEvent, SnapshotStore, VenuePort, WriterLease
 from execflow.application.projections.execution import ExecutionProjection
 from execflow.application.projections.positions import PositionsProjection
+from execflow.application.projections.venues import VenueStatistics
 from execflow.application.recovery import ProjectionRecovery
 from execflow.application.runner import EngineRunner
 from execflow.bootstrap import App, build, serve_live
@@ -51,6 +52,9 @@ class ApiContext:
     feed: EventFeed
     renderer: EventRenderer
     auth_throttle: AuthThrottle
+    venue_stats: Guarded[VenueStatistics] = field(
+        default_factory=lambda: Guarded(VenueStatistics())
+    )
     owns_app: bool = True
     ws_clients: int = 0
     grpc_streams: int = 0
@@ -113,8 +117,10 @@ def build_context(
     instruments = app.instruments if app is not None else InstrumentCatalog(default_instruments())
     positions = Guarded(PositionsProjection(instruments.get))
     execution = Guarded(ExecutionProjection(retain_terminal=10_000))
+    venue_stats = Guarded(VenueStatistics())
     read_models: dict[str, Callable[[Sequence[RecordedEvent]], None]] = {
         "api-orders": index, "api-positions": positions, "api-execution": execution,
+        "api-venues": venue_stats,
     }  # fmt: skip
     if app is None:
         # the read models join the engine's one recovery pass (no second read of the log)
@@ -144,6 +150,7 @@ def build_context(
         positions=positions, execution=execution, service=service, feed=feed,
         renderer=EventRenderer(index, app.instruments), owns_app=owns,
         auth_throttle=AuthThrottle(settings.auth_failures, settings.auth_window_s),
+        venue_stats=venue_stats,
     )  # fmt: skip
     metrics.bind(
         inbox=ctx.inbox_size,

@@ -597,6 +597,29 @@ class InstrumentList(BaseModel):
     items: list[InstrumentOut]
 
 
+class VenuesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "position": 1042,
+                    "venues": {
+                        "PAPER": {"venue": "PAPER", "status": "up", "sent": 20, "fills": 31,
+                                  "fill_rate": 0.95, "reject_rate": 0.0,
+                                  "fees": {"USD": "0.60"}},
+                    },
+                }
+            ]
+        }
+    )  # fmt: skip
+    position: int = Field(description="log position the statistics are folded up to")
+    venues: dict[str, dict[str, Any]] = Field(
+        description="per venue: status (up/down), sent, acked, rejected, ack_overdue, "
+        "reject_rate, fills, filled_qty, fill_rate, maker_share, price_improvement_bps, fees "
+        "and venue_fees per currency (decimal strings, + = paid), latency_ns (ack, first_fill)"
+    )
+
+
 class MonitoringOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

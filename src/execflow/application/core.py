@@ -121,6 +121,8 @@ class EngineCore:
         self.contingent = Contingent(self)
         self.parents = Parents(self)
         self.consolidated = ConsolidatedBook()  # the engine's, set by Engine
+        # policies outside the core that derive state from the orders (the smart order router)
+        self.on_rebuild: list[Callable[[dict[str, Order]], None]] = []
 
     def order(self, cl_ord_id: str) -> Order | None:
         return self.orders.get(cl_ord_id)
@@ -399,6 +401,8 @@ class EngineCore:
         self.parents.rebuild(self.orders)
         for obs in self.observers:
             obs.rebuild(self.orders.values())
+        for rebuild in self.on_rebuild:
+            rebuild(self.orders)
 
 
 def venue_order(order: Order) -> VenueOrder:

@@ -35,9 +35,11 @@ from execflow.application.handlers.submit import SubmitHandler
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.market_view import MarketState
 from execflow.application.ports import Clock, EventStore, SessionCalendar, Timer, VenuePort
+from execflow.application.projections.venues import VenueStatistics
 from execflow.application.recovery import Recovery
 from execflow.application.risk import OrderObserver, PreTradeCheck
-from execflow.application.routing import DefaultRouter, RoutingPolicy
+from execflow.application.routing import DefaultRouter, FillProbability, RoutingPolicy
+from execflow.application.sor import SmartRouter, SorPolicy
 from execflow.application.tickets import CommandResult, Ticket
 from execflow.application.uow import Staged
 from execflow.domain.algos.events import ALGO_STREAM_PREFIX
@@ -59,6 +61,7 @@ from execflow.domain.events import Event, UnmatchedVenueReport
 from execflow.domain.fees import FeeSchedule
 from execflow.domain.orders import Order
 from execflow.domain.reports import VenueReport
+from execflow.domain.routing import SOR_VENUE
 
 __all__ = [
     "UNMATCHED_STREAM",
@@ -98,6 +101,8 @@ class Engine:
         fees: FeeSchedule | None = None,
         sessions: SessionCalendar | None = None,
         consolidated: ConsolidatedBook | None = None,
+        sor_policy: SorPolicy | None = None,
+        fill_probability: FillProbability | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -132,7 +137,7 @@ class Engine:
             self.market.watched = self.emulator.watched
             self.market.listener = self._inbox.append
         # handlers by command type, and the one for venue reports
-        submit = SubmitHandler(core, core.parents)
+        submit = self._submit_handler = SubmitHandler(core, core.parents)
         self._handlers: dict[type[Command], Callable[[Any], CommandResult]] = {
             SubmitOrder: submit,
             CancelOrder: CancelHandler(core, core.parents),
@@ -144,9 +149,21 @@ class Engine:
         }
         self._on_report = ReportHandler(core, core.seen_exec_ids, core.record_unmatched)
         # execution algorithms (docs/algos.md): their commands, woken in every batch
-        self.algos = AlgoService(EngineAlgoContext(core, submit, self._handlers[ReplaceOrder]))
+        algo_ctx = EngineAlgoContext(core, submit, self._handlers[ReplaceOrder])
+        self.algos = AlgoService(algo_ctx)
         for t in ALGO_COMMANDS:
             self._handlers[t] = self.algos.handle
+        # the smart order router (docs/routing.md): orders for venue SOR, woken every batch
+        # its venue statistics only when its policy weighs them (they cost every event)
+        self.venue_stats: VenueStatistics | None = None
+        if sor_policy is not None and sor_policy.uses_statistics:
+            self.venue_stats = VenueStatistics()
+            self.bus.subscribe(self.venue_stats, name="sor-venue-stats")
+        self.sor = SmartRouter(
+            algo_ctx, self.consolidated, core.fees, sor_policy, fill_probability, self.venue_stats
+        )
+        core.on_rebuild.append(lambda orders: self.sor.rebuild(orders.values()))
+        self._handlers[SubmitOrder] = self._submit
         # scheduled work on the engine clock (the daily TCA report): fired between batches
         self.timers: list[Timer] = []
         for v in venues:
@@ -299,6 +316,8 @@ class Engine:
             self.emulator.expire_due(core.now())
         if self.algos.active:
             n += self.algos.on_batch(core.now())  # algorithms' actions count as work
+        if self.sor.routes:
+            n += self.sor.on_batch(core.now())  # routing decisions count as work
         if self.timers:
             n += self._fire_timers(core.now())
         if self.contingent.dirty:
@@ -334,6 +353,11 @@ class Engine:
         self.uow.tickets.append(ticket)
         if ticket.origin is not None:  # None: the engine's own policies, their events say why
             self._audit.add(ticket.origin, cmd, result)
+
+    def _submit(self, cmd: SubmitOrder) -> CommandResult:
+        if cmd.venue == SOR_VENUE and cmd.parent_id is None:
+            return self.sor.submit(cmd)
+        return self._submit_handler(cmd)
 
     def _cancel_group(self, cmd: CancelGroup) -> CommandResult:
         return self.contingent.cancel(cmd.group_id, self.core.now())

@@ -64,6 +64,7 @@ class Parents:
                 arrival_mid=e.market.mid(cmd.instrument),
                 decision_px=cmd.decision_px,
                 is_parent=True,
+                venue=cmd.venue,
             )
         )
         self.children[cl] = []

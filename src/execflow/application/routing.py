@@ -34,3 +34,96 @@ class DefaultRouter:
         if venue not in self.venues:
             return Rejection(RejectCode.UNKNOWN_VENUE, f"unknown venue {venue!r}")
         return venue
+
+
+# -- smart order routing: the ports other policies plug into (docs/routing.md) -----------------
+
+ROUTE_KINDS = ("dark", "lit", "post")
+"""What a child of the smart order router is: a dark ping (IOC at mid), a lit IOC slice taking
+displayed quantity, a posted (resting) remainder."""
+
+
+class FillProbability(Protocol):
+    """How likely a child of ``kind`` sent to ``venue`` fills, in basis points (0..10,000);
+    and what became of one (``observe``: quantity sent, quantity filled)."""
+
+    def estimate(self, venue: str, instrument: str, kind: str) -> int: ...
+
+    def observe(self, venue: str, instrument: str, kind: str, sent: int, filled: int) -> None: ...
+
+
+DEFAULT_PRIORS_BPS: dict[str, int] = {"dark": 3_000, "lit": 9_000, "post": 5_000}
+
+
+class StaticFillProbability:
+    """The plain default: a fixed prior per kind of child, whatever happens."""
+
+    def __init__(self, priors_bps: dict[str, int] | None = None) -> None:
+        self.priors = dict(DEFAULT_PRIORS_BPS if priors_bps is None else priors_bps)
+
+    def estimate(self, venue: str, instrument: str, kind: str) -> int:
+        return self.priors.get(kind, 5_000)
+
+    def observe(self, venue: str, instrument: str, kind: str, sent: int, filled: int) -> None:
+        return None
+
+
+class ThompsonFillProbability:
+    """Learns each (venue, kind)'s fill probability from our own children (Thompson sampling
+    over a Beta posterior: each child adds ``filled/sent`` of a success and the rest of a
+    failure), bounded and with a safe fallback:
+
+    * fewer than ``min_observations`` children seen: the ``fallback`` port's estimate;
+    * a draw is clamped to ``[floor_bps, cap_bps]``: one lucky or unlucky run never sends
+      everything to, or nothing ever again to, a venue;
+    * the posterior counts are capped at ``window`` children (older evidence decays), so a
+      venue that changes is relearned.
+
+    Draws come from ``random.Random(seed)`` only: a seeded simulation is reproducible."""
+
+    def __init__(
+        self,
+        fallback: FillProbability | None = None,
+        *,
+        seed: int = 0,
+        min_observations: int = 5,
+        floor_bps: int = 500,
+        cap_bps: int = 9_800,
+        window: float = 200.0,
+    ) -> None:
+        import random
+
+        self.fallback = fallback if fallback is not None else StaticFillProbability()
+        self.min_observations = min_observations
+        self.floor_bps, self.cap_bps = floor_bps, cap_bps
+        self.window = window
+        self._rng = random.Random(seed)
+        self._beta: dict[tuple[str, str], list[float]] = {}  # [successes, failures, children]
+
+    def estimate(self, venue: str, instrument: str, kind: str) -> int:
+        post = self._beta.get((venue, kind))
+        if post is None or post[2] < self.min_observations:
+            return self.fallback.estimate(venue, instrument, kind)
+        draw = self._rng.betavariate(1.0 + post[0], 1.0 + post[1])
+        return max(self.floor_bps, min(self.cap_bps, round(draw * 10_000)))
+
+    def observe(self, venue: str, instrument: str, kind: str, sent: int, filled: int) -> None:
+        if sent <= 0:
+            return
+        post = self._beta.setdefault((venue, kind), [0.0, 0.0, 0])
+        share = min(1.0, filled / sent)
+        post[0] += share
+        post[1] += 1.0 - share
+        post[2] += 1
+        total = post[0] + post[1]
+        if total > self.window:  # forget old evidence, keep the ratio
+            post[0] *= self.window / total
+            post[1] *= self.window / total
+        self.fallback.observe(venue, instrument, kind, sent, filled)
+
+    def mean_bps(self, venue: str, kind: str) -> int | None:
+        """The posterior mean (for reports), None before any observation."""
+        post = self._beta.get((venue, kind))
+        if post is None:
+            return None
+        return round((1.0 + post[0]) / (2.0 + post[0] + post[1]) * 10_000)

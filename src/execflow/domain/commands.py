@@ -46,6 +46,7 @@ class SubmitParentOrder(Command, frozen=True, kw_only=True, gc=False, tag="submi
     tif: TimeInForce = TimeInForce.DAY
     expire_at: int | None = None
     decision_px: int | None = None  # see SubmitOrder.decision_px
+    venue: str | None = None  # who works it: "SOR" for the smart order router (docs/routing.md)
 
 
 class SubmitGroup(Command, frozen=True, kw_only=True, gc=False, tag="submit_group"):

@@ -340,6 +340,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "execflow.domain.risk_events",
     "execflow.domain.algos.events",
     "execflow.domain.compliance.events",
+    "execflow.domain.routing",
 )
 
 

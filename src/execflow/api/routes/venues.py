@@ -1,0 +1,37 @@
+"""Venues: per-venue statistics (broker/venue performance) and their status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from execflow.api.auth import Scope
+from execflow.api.deps import Auth, Ctx
+from execflow.api.routes.common import problems
+from execflow.api.schemas import VenuesOut
+
+router = APIRouter(tags=["monitoring"])
+
+
+@router.get(
+    "/v1/venues",
+    response_model=VenuesOut,
+    responses=problems(401, 403, 429),
+    summary="Per-venue statistics",
+    description="Each configured venue's status (up, or down after a disconnect or an ack "
+    "timeout) and statistics over the orders sent to it: ack and first-fill latency "
+    "(engine clock, ns), fill rate, reject rate, price improvement against the quoted touch "
+    "(bps, + = better), maker share, fees per currency (docs/routing.md).",
+)
+async def venues(p: Auth, ctx: Ctx) -> dict[str, Any]:
+    p.require(Scope.READ)
+    engine = ctx.app.engine
+    names = sorted(set(engine.venues))
+    with ctx.venue_stats.lock:
+        stats = ctx.venue_stats.inner
+        snap = stats.snapshot(sorted(set(names) | set(stats.venues)))
+    down = engine.consolidated
+    for name, row in snap["venues"].items():
+        row["status"] = "down" if down.is_down(name) else "up"
+    return snap

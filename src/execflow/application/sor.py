@@ -1,0 +1,476 @@
+"""The smart order router: an order sent to venue ``SOR`` becomes a parent whose children the
+router sends, one decision at a time, each decision an event with its scores (docs/routing.md).
+
+1. **Dark ping** (when the policy says so, the order is large enough for a pool's minimum and
+   the NBBO is two-sided): an IOC child at the order's limit (a market order: the far touch) to
+   each dark pool that is up; the pool trades at the midpoint or not at all.
+2. **Lit sweep**: what is left is split across the lit venues by the planner
+   (:func:`execflow.domain.routing.plan_sweep`: price first, never through the NBBO, then the
+   expected all-in cost), one IOC limit child per venue; repeated up to ``max_lit_rounds``
+   while displayed liquidity within the limit remains.
+3. **Post** (a limit order with quantity left): one child at the order's limit, on the lit
+   venue with the best queue (the least displayed ahead of us at that price for the size shown
+   at its touch) and the cheapest maker fee. A market order with quantity left after its last
+   sweep, and an IOC parent, are canceled for the rest.
+
+Each step waits until the previous step's children are done (filled, canceled, rejected) and
+tells the :class:`~execflow.application.routing.FillProbability` port what became of each one.
+The router runs in the engine, on its clock, inside the batch: a decision's event and its
+children are committed together. After a restart, :meth:`SmartRouter.rebuild` finds its open
+parents (venue ``SOR``) in the recovered orders and goes on from the next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from execflow.application.algos.context import AlgoContext
+from execflow.application.consolidated import ConsolidatedBook
+from execflow.application.projections.venues import VenueStatistics
+from execflow.application.routing import FillProbability, StaticFillProbability
+from execflow.application.tickets import CommandResult
+from execflow.domain.commands import SubmitOrder, SubmitParentOrder
+from execflow.domain.enums import Liquidity, OrderStatus, OrderType, TimeInForce
+from execflow.domain.fees import FeeSchedule
+from execflow.domain.instruments import Instrument
+from execflow.domain.orders import Order
+from execflow.domain.routing import (
+    SOR_STREAM_PREFIX,
+    SOR_VENUE,
+    LitView,
+    RoutingDecided,
+    VenueScore,
+    micros,
+    plan_sweep,
+    unit_cost,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SorPolicy:
+    """How the router decides (``[routing]`` in the settings; docs/routing.md)."""
+
+    dark_first: bool = True
+    dark_venues: dict[str, int] = field(default_factory=dict)  # venue -> minimum qty in lots
+    max_lit_rounds: int = 3
+    depth_levels: int = 5
+    miss_ticks: int = 1  # cost of an unfilled unit that must go elsewhere, in ticks
+    latency_per_ms: Fraction = Fraction(0)  # minor units per unit per ms of ack latency p50
+    reject_weight: Fraction = Fraction(0)  # times the miss cost, per unit, times reject rate
+    min_dark_fill_bps: int = 0  # skip the dark ping when its fill probability is below this
+
+    @property
+    def uses_statistics(self) -> bool:
+        """Whether the venue statistics weigh in (the engine then keeps them live)."""
+        return bool(self.latency_per_ms or self.reject_weight)
+
+
+@dataclass(slots=True)
+class _Route:
+    parent: str
+    round: int = 0  # decisions made
+    dark_done: bool = False
+    lit_rounds: int = 0
+    pending: dict[str, tuple[str, str]] = field(default_factory=dict)  # child -> (kind, venue)
+    posted: bool = False
+    seq: int = 0  # children numbered <parent>.<seq>
+    refused: str = ""  # why the last child was refused (risk, validation)
+
+
+class SmartRouter:
+    def __init__(
+        self,
+        ctx: AlgoContext,
+        book: ConsolidatedBook,
+        fees: FeeSchedule,
+        policy: SorPolicy | None = None,
+        fill_probability: FillProbability | None = None,
+        stats: VenueStatistics | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.book = book
+        self.fees = fees
+        self.policy = policy if policy is not None else SorPolicy()
+        self.fill_probability: FillProbability = (
+            fill_probability if fill_probability is not None else StaticFillProbability()
+        )
+        self.stats = stats
+        self.routes: dict[str, _Route] = {}
+        self.decisions = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.routes)
+
+    # -- entry ----------------------------------------------------------------------------------
+    def submit(self, cmd: SubmitOrder) -> CommandResult:
+        """An order for venue SOR: a parent, and the first decision in the same batch."""
+        result = self.ctx.submit_parent(
+            SubmitParentOrder(
+                cl_ord_id=cmd.cl_ord_id,
+                account=cmd.account,
+                instrument=cmd.instrument,
+                side=cmd.side,
+                quantity=cmd.quantity,
+                price=cmd.price if cmd.order_type is OrderType.LIMIT else None,
+                tif=cmd.tif,
+                expire_at=cmd.expire_at,
+                decision_px=cmd.decision_px,
+                venue=SOR_VENUE,
+            )
+        )
+        if result.ok:
+            route = self.routes[cmd.cl_ord_id] = _Route(cmd.cl_ord_id)
+            self._step(route)
+        return result
+
+    def on_batch(self, now: int) -> int:
+        """Take the next step of every route whose children are all done; returns how many
+        decisions were made."""
+        made = 0
+        for route in list(self.routes.values()):
+            if self._settled(route):
+                made += self._step(route)
+        return made
+
+    def rebuild(self, orders: Iterable[Order]) -> None:
+        """After a recovery or a rollback: the open SOR parents, from the orders."""
+        self.routes = {}
+        by_parent: dict[str, list[Order]] = {}
+        parents = []
+        for o in orders:
+            if o.is_parent and o.venue == SOR_VENUE and o.is_open:
+                parents.append(o)
+            elif o.parent_id is not None:
+                by_parent.setdefault(o.parent_id, []).append(o)
+        for p in parents:
+            kids = by_parent.get(p.cl_ord_id, [])
+            route = _Route(p.cl_ord_id, round=len(kids), dark_done=bool(kids))
+            route.lit_rounds = sum(1 for c in kids if c.tif is TimeInForce.IOC)
+            for c in kids:
+                if c.is_open:
+                    kind = "post" if c.tif not in (TimeInForce.IOC, TimeInForce.FOK) else "lit"
+                    route.pending[c.cl_ord_id] = (kind, c.venue or "")
+                    route.posted = route.posted or kind == "post"
+            self.routes[p.cl_ord_id] = route
+
+    # -- the steps ------------------------------------------------------------------------------
+    def _settled(self, route: _Route) -> bool:
+        ctx = self.ctx
+        for cl, (kind, venue) in list(route.pending.items()):
+            child = ctx.order(cl)
+            if child is not None and child.is_open:
+                if kind == "post":
+                    continue  # a posted child works on its own
+                return False
+            if child is not None:
+                self.fill_probability.observe(
+                    venue, child.instrument, kind, child.quantity, child.cum_qty
+                )
+            del route.pending[cl]
+        return True
+
+    def _step(self, route: _Route) -> int:
+        ctx = self.ctx
+        parent = ctx.order(route.parent)
+        if parent is None or not parent.is_open or parent.status is OrderStatus.PENDING_CANCEL:
+            self.routes.pop(route.parent, None)
+            return 0
+        if route.posted:
+            if not route.pending:
+                self.routes.pop(route.parent, None)  # the posted child is done
+            return 0
+        kids = ctx.children(route.parent)
+        allocated = sum(c.quantity if c.is_open else c.cum_qty for c in kids)
+        remaining = parent.quantity - allocated
+        if remaining <= 0:
+            if not any(c.is_open for c in kids):
+                self.routes.pop(route.parent, None)
+            return 0
+        instrument = ctx.instrument(parent.instrument)
+        assert instrument is not None
+        nbbo = self.book.nbbo(parent.instrument)
+        route.round += 1
+        route.refused = ""
+        if not route.dark_done:
+            route.dark_done = True
+            if self._dark(route, parent, instrument, remaining):
+                return 1
+        swept = False
+        if route.lit_rounds < self.policy.max_lit_rounds:
+            route.lit_rounds += 1
+            swept = self._sweep(route, parent, instrument, remaining)
+            if swept:
+                return 1
+        if parent.price is not None and parent.tif not in (TimeInForce.IOC, TimeInForce.FOK):
+            self._post(route, parent, instrument, remaining)
+            return 1
+        if route.refused:
+            reason = route.refused
+        elif route.lit_rounds >= self.policy.max_lit_rounds and not swept:
+            reason = f"{self.policy.max_lit_rounds} lit rounds done"
+        else:
+            reason = "no displayed liquidity within the limit"
+        self._decide(route, parent, "done", remaining, nbbo.bid, nbbo.ask, (), (), reason)
+        ctx.cancel(route.parent, f"smart order router: {reason}")
+        self.routes.pop(route.parent, None)
+        return 1
+
+    def _dark_eligible(self, parent: Order, instrument: Instrument, remaining: int) -> bool:
+        policy = self.policy
+        if not policy.dark_first or not policy.dark_venues:
+            return False
+        return any(
+            remaining >= lots * instrument.lot_size and not self.book.is_down(v)
+            for v, lots in policy.dark_venues.items()
+        )
+
+    def _dark(self, route: _Route, parent: Order, instrument: Instrument, remaining: int) -> bool:
+        if not self._dark_eligible(parent, instrument, remaining):
+            return False
+        nbbo = self.book.nbbo(parent.instrument)
+        side = int(parent.side)
+        if nbbo.bid is None or nbbo.ask is None or nbbo.crossed:
+            return False
+        touch = nbbo.ask if side > 0 else nbbo.bid
+        limit = touch if parent.price is None else parent.price
+        if (nbbo.bid + nbbo.ask - 2 * limit) * side > 0:
+            return False  # the midpoint is beyond the limit: a ping cannot fill
+        scores: list[VenueScore] = []
+        children: list[str] = []
+        for venue, lots in sorted(self.policy.dark_venues.items()):
+            p = self.fill_probability.estimate(venue, parent.instrument, "dark")
+            # what a midpoint fill saves against the far touch, per unit (minor units)
+            saving = _money(instrument, abs(2 * touch - nbbo.bid - nbbo.ask), 2)
+            score = VenueScore(
+                venue=venue, price=(nbbo.bid + nbbo.ask) // 2, fill_prob_bps=p,
+                cost_micros=-micros(saving * p / 10_000),
+            )  # fmt: skip
+            if (
+                self.book.is_down(venue)
+                or remaining < lots * instrument.lot_size
+                or p < self.policy.min_dark_fill_bps
+                or children
+            ):
+                scores.append(score)
+                continue
+            cl = self._send(route, parent, venue, remaining, limit, TimeInForce.IOC, "dark")
+            if cl is not None:
+                children.append(cl)
+                scores.append(
+                    VenueScore(
+                        venue=venue,
+                        price=score.price,
+                        fill_prob_bps=p,
+                        cost_micros=score.cost_micros,
+                        chosen=remaining,
+                    )
+                )
+        if not children:
+            return False
+        self._decide(
+            route, parent, "dark", remaining, nbbo.bid, nbbo.ask, scores, children,
+            "dark ping first: IOC at the midpoint",
+        )  # fmt: skip
+        return True
+
+    def _views(self, parent: Order, instrument: Instrument, side: int) -> list[LitView]:
+        miss = self._miss(instrument)
+        out = []
+        now = self.ctx.now()
+        for venue in self.book.venues(parent.instrument):
+            levels = self.book.venue_levels(
+                parent.instrument, venue, -side, self.policy.depth_levels
+            )
+            fee = self._fee(instrument, parent, venue, levels[0][0] if levels else None, now)
+            out.append(
+                LitView(
+                    venue=venue,
+                    levels=tuple(levels),
+                    fee=fee,
+                    fill_prob_bps=self.fill_probability.estimate(venue, parent.instrument, "lit"),
+                    reliability=self._reliability(venue, miss),
+                )
+            )
+        return out
+
+    def _sweep(self, route: _Route, parent: Order, instrument: Instrument, remaining: int) -> bool:
+        side = int(parent.side)
+        views = self._views(parent, instrument, side)
+        plan = plan_sweep(
+            side, remaining, parent.price, instrument.lot_size, views, self._miss(instrument)
+        )
+        if not plan.slices:
+            return False
+        children = []
+        for s in plan.slices:
+            cl = self._send(route, parent, s.venue, s.quantity, s.limit, TimeInForce.IOC, "lit")
+            if cl is not None:
+                children.append(cl)
+        nbbo = self.book.nbbo(parent.instrument)
+        why = "sweep: best price first across venues, then the lowest expected all-in cost"
+        if plan.left:
+            why += f"; {plan.left} not covered by displayed quantity within the limit"
+        self._decide(
+            route, parent, "lit", remaining, nbbo.bid, nbbo.ask, plan.scores, children, why
+        )
+        return bool(children)
+
+    def _post(self, route: _Route, parent: Order, instrument: Instrument, remaining: int) -> None:
+        assert parent.price is not None
+        side = int(parent.side)
+        miss = self._miss(instrument)
+        now = self.ctx.now()
+        best: tuple[Fraction, str] | None = None
+        scores = []
+        for venue in self.book.venues(parent.instrument):
+            near = self.book.venue_levels(parent.instrument, venue, side, self.policy.depth_levels)
+            ahead = sum(q for px, q in near if (px - parent.price) * side >= 0)
+            touch_size = near[0][1] if near else 0
+            fee = self._fee(instrument, parent, venue, parent.price, now, Liquidity.MAKER)
+            p = self.fill_probability.estimate(venue, parent.instrument, "post")
+            queue = Fraction(ahead, ahead + touch_size) if ahead + touch_size else Fraction(0)
+            cost = fee + miss * queue + miss * (10_000 - p) / 10_000
+            cost += self._reliability(venue, miss)
+            scores.append(
+                VenueScore(
+                    venue=venue,
+                    price=parent.price,
+                    shown=ahead,
+                    fill_prob_bps=p,
+                    cost_micros=micros(cost),
+                )
+            )
+            if best is None or (cost, venue) < best:
+                best = (cost, venue)
+        children: list[str] = []
+        if best is not None:
+            cl = self._send(route, parent, best[1], remaining, parent.price, parent.tif, "post")
+            if cl is not None:
+                children.append(cl)
+                route.posted = True
+                scores = [
+                    VenueScore(
+                        venue=s.venue,
+                        price=s.price,
+                        shown=s.shown,
+                        fill_prob_bps=s.fill_prob_bps,
+                        cost_micros=s.cost_micros,
+                        chosen=remaining if s.venue == best[1] else 0,
+                    )
+                    for s in scores
+                ]
+        nbbo = self.book.nbbo(parent.instrument)
+        self._decide(
+            route, parent, "post", remaining, nbbo.bid, nbbo.ask, scores, children,
+            "post the rest at the limit: the best queue and maker fee",
+        )  # fmt: skip
+        if not children:
+            self.ctx.cancel(route.parent, "smart order router: nowhere to post")
+            self.routes.pop(route.parent, None)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _send(
+        self,
+        route: _Route,
+        parent: Order,
+        venue: str,
+        qty: int,
+        price: int,
+        tif: TimeInForce,
+        kind: str,
+    ) -> str | None:
+        route.seq = max(route.seq, len(self.ctx.children(parent.cl_ord_id)))
+        while True:  # a refused child keeps its id: the next one takes the next number
+            route.seq += 1
+            cl = f"{parent.cl_ord_id}.{route.seq}"
+            if self.ctx.order(cl) is None:
+                break
+        result = self.ctx.submit(
+            SubmitOrder(
+                cl_ord_id=cl,
+                account=parent.account,
+                instrument=parent.instrument,
+                side=int(parent.side),
+                order_type=OrderType.LIMIT,
+                quantity=qty,
+                price=price,
+                tif=tif,
+                expire_at=parent.expire_at if tif is TimeInForce.GTD else None,
+                venue=venue,
+                parent_id=parent.cl_ord_id,
+            )
+        )
+        if not result.ok:
+            route.refused = f"child {cl} to {venue} refused: {result.code} {result.reason}"
+            return None
+        route.pending[cl] = (kind, venue)
+        return cl
+
+    def _decide(
+        self,
+        route: _Route,
+        parent: Order,
+        phase: str,
+        remaining: int,
+        bid: int | None,
+        ask: int | None,
+        scores: Iterable[VenueScore],
+        children: Iterable[str],
+        reason: str,
+    ) -> None:
+        self.decisions += 1
+        self.ctx.record(
+            SOR_STREAM_PREFIX + parent.cl_ord_id,
+            RoutingDecided(
+                ts=self.ctx.now(), cl_ord_id=parent.cl_ord_id, round=route.round, phase=phase,
+                remaining=remaining, bid=bid, ask=ask, scores=tuple(scores),
+                children=tuple(children), reason=reason,
+            ),
+        )  # fmt: skip
+
+    def _miss(self, instrument: Instrument) -> Fraction:
+        return _money(instrument, instrument.tick_size * self.policy.miss_ticks, 1)
+
+    def _fee(
+        self,
+        instrument: Instrument,
+        parent: Order,
+        venue: str,
+        price: int | None,
+        now: int,
+        liquidity: Liquidity = Liquidity.TAKER,
+    ) -> Fraction:
+        """The venue's fee per unit (minor units), priced on a 1,000-lot fill at ``price``."""
+        if price is None or not self.fees.rules:
+            return Fraction(0)
+        qty = 1_000 * instrument.lot_size
+        lines = self.fees.fees(
+            instrument=instrument, account=parent.account, side=int(parent.side), venue=venue,
+            qty=qty, price=price, liquidity=liquidity, ts_ns=now,
+        )  # fmt: skip
+        return Fraction(sum(ln.amount for ln in lines if ln.kind == "venue"), qty)
+
+    def _reliability(self, venue: str, miss: Fraction) -> Fraction:
+        if self.stats is None:
+            return Fraction(0)
+        rec = self.stats.venues.get(venue)
+        if rec is None:
+            return Fraction(0)
+        cost = Fraction(0)
+        if rec.reject_rate is not None:
+            cost += self.policy.reject_weight * miss * rec.reject_rate
+        p50 = rec.ack_ns.percentile(50.0) if rec.ack_ns.count else None
+        if p50 is not None and self.policy.latency_per_ms:
+            cost += self.policy.latency_per_ms * Fraction(p50, 1_000_000)
+        return cost
+
+
+def _money(instrument: Instrument, price_units: int, divisor: int) -> Fraction:
+    """``price_units`` of price difference on one unit of quantity, in minor units."""
+    return instrument.notional_exact(price_units, 1) / divisor
+
+
+__all__ = ["SmartRouter", "SorPolicy", "unit_cost"]

@@ -1,0 +1,39 @@
+"""GET /v1/venues: per-venue statistics and status over real HTTP."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.api.conftest import H_A, order_status, wait_for
+
+
+def test_venue_statistics_follow_the_orders_sent(client: httpx.Client) -> None:
+    before = client.get("/v1/venues", headers=H_A).json()["venues"]["PAPER"]
+    assert before["status"] == "up"
+    c = f"v-{uuid.uuid4().hex[:12]}"
+    r = client.post(
+        "/v1/orders",
+        json={"cl_ord_id": c, "instrument": "AAPL", "side": "BUY", "quantity": "100"},
+        headers=H_A,
+    )
+    assert r.status_code == 201, r.text
+    wait_for(lambda: order_status(client, c, H_A) == "FILLED")
+
+    def counted() -> bool:
+        row = client.get("/v1/venues", headers=H_A).json()["venues"]["PAPER"]
+        return bool(row["sent"] == before["sent"] + 1 and row["filled_qty"] >= 100)
+
+    wait_for(counted)
+    body = client.get("/v1/venues", headers=H_A).json()
+    row = body["venues"]["PAPER"]
+    assert body["position"] > 0
+    assert row["acked"] >= 1 and row["reject_rate"] == 0.0
+    assert row["fills"] >= 1 and 0 < row["fill_rate"] <= 1
+    assert row["latency_ns"]["ack"]["count"] >= 1
+    assert row["price_improvement_bps"] is not None
+
+
+def test_venues_needs_a_key(client: httpx.Client) -> None:
+    assert client.get("/v1/venues").status_code == 401

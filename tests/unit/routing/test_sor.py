@@ -1,0 +1,231 @@
+"""The smart order router: the planner (pure), the fill-probability ports, and the router in
+an engine over two lit venues and a dark pool (simulated clock, seeded markets)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from execflow.adapters.clock import SimulatedClock
+from execflow.adapters.reference import default_instruments
+from execflow.application.routing import StaticFillProbability, ThompsonFillProbability
+from execflow.bootstrap import App, build
+from execflow.config import Config
+from execflow.domain.commands import SubmitOrder
+from execflow.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from execflow.domain.events import OrderFilled
+from execflow.domain.routing import SOR_STREAM_PREFIX, LitView, RoutingDecided, plan_sweep
+from execflow.settings import (
+    DarkPoolSpec,
+    PaperVenueSpec,
+    RoutingSettings,
+    Settings,
+    VenueFeeSpec,
+)
+
+S = 1_000_000_000
+T0 = 1_796_040_000 * S
+MISS = Fraction(1)
+
+
+def view(venue: str, levels: list[tuple[int, int]], fee: str = "0", p: int = 10_000) -> LitView:
+    return LitView(venue, tuple(levels), Fraction(fee), p)
+
+
+def test_the_sweep_takes_every_better_price_first_then_the_cheapest_venue() -> None:
+    a = view("A", [(101, 100), (102, 500)], fee="0.30")
+    b = view("B", [(101, 100), (103, 500)], fee="-0.10")  # inverted: cheaper at one price
+    c = view("C", [(102, 50)], fee="0.10")
+    plan = plan_sweep(Side.BUY, 300, None, 10, [a, b, c], MISS)
+    got = {s.venue: (s.quantity, s.limit) for s in plan.slices}
+    # 101: B (rebate) before A; then 102: C (0.10) before A (0.30); 103 is never reached
+    assert got == {"B": (100, 101), "A": (150, 102), "C": (50, 102)}
+    assert plan.left == 0
+    assert {s.venue: s.chosen for s in plan.scores} == {"A": 150, "B": 100, "C": 50}
+
+
+def test_the_sweep_respects_the_limit_lots_and_reports_what_is_left() -> None:
+    a = view("A", [(99, 35), (100, 100)])  # 35 is 3 lots of 10 and 5 odd shares
+    plan = plan_sweep(Side.SELL, 200, 100, 10, [a, view("B", [(101, 10)])], MISS)
+    # a sell takes bids from the highest: 101 at B, then 100 at A; 99 is below the limit
+    assert [(s.venue, s.quantity, s.limit) for s in plan.slices] == [
+        ("A", 100, 100),
+        ("B", 10, 101),
+    ]
+    assert plan.left == 90
+
+
+def test_a_low_fill_probability_costs_the_miss() -> None:
+    a = view("A", [(100, 100)], fee="0.1", p=10_000)
+    b = view("B", [(100, 100)], fee="0", p=5_000)  # free but shows stale size: half a miss
+    plan = plan_sweep(Side.BUY, 100, None, 1, [a, b], MISS)
+    assert [s.venue for s in plan.slices] == ["A"]
+
+
+def test_thompson_is_bounded_falls_back_and_learns() -> None:
+    static = StaticFillProbability({"lit": 7_000})
+    t = ThompsonFillProbability(static, seed=1, min_observations=3, floor_bps=1_000, cap_bps=9_000)
+    assert t.estimate("X", "I", "lit") == 7_000  # no evidence yet: the fallback
+    assert t.mean_bps("X", "lit") is None
+    for _ in range(50):
+        t.observe("X", "I", "lit", 100, 100)
+        t.observe("Y", "I", "lit", 100, 0)
+    t.observe("Y", "I", "lit", 0, 0)  # nothing sent: no evidence
+    xs = [t.estimate("X", "I", "lit") for _ in range(20)]
+    ys = [t.estimate("Y", "I", "lit") for _ in range(20)]
+    assert all(x == 9_000 for x in xs)  # capped
+    assert all(y == 1_000 for y in ys)  # floored
+    assert (t.mean_bps("X", "lit") or 0) > 9_000
+    assert (t.mean_bps("Y", "lit") or 10_000) < 1_000
+    again = ThompsonFillProbability(static, seed=1, min_observations=0, window=10.0)
+    for _ in range(100):
+        again.observe("Z", "I", "dark", 10, 5)
+    assert again.mean_bps("Z", "dark") == 5_000
+    draws = [again.estimate("Z", "I", "dark") for _ in range(5)]
+    same = ThompsonFillProbability(static, seed=1, min_observations=0, window=10.0)
+    for _ in range(100):
+        same.observe("Z", "I", "dark", 10, 5)
+    assert [same.estimate("Z", "I", "dark") for _ in range(5)] == draws  # seeded
+
+
+def sor_app(tmp_path: object, **routing: object) -> tuple[App, SimulatedClock]:
+    settings = Settings(
+        engine=Config(store="memory"),
+        venues=(
+            PaperVenueSpec(venue_id="LITA", fees=VenueFeeSpec(maker="-0.0020", taker="0.0030")),
+            PaperVenueSpec(
+                venue_id="LITB", liquidity=0.6, fees=VenueFeeSpec(maker="0.0010", taker="-0.0010")
+            ),
+            DarkPoolSpec(venue_id="DARK", min_qty_lots=100, contra_rate=5.0, mean_contra_lots=400),
+        ),
+        routing=RoutingSettings(**routing),  # type: ignore[arg-type]
+    )
+    clock = SimulatedClock(T0)
+    aapl = [i for i in default_instruments() if str(i.id) == "AAPL"]
+    app = build(settings, clock=clock, settlement=False, instruments=aapl)
+    for _ in range(30):  # let the markets and the pool's contra flow build up
+        clock.advance(S // 10)
+        app.engine.run_until_idle()
+    return app, clock
+
+
+def decisions(app: App, parent: str) -> list[RoutingDecided]:
+    return [
+        r.event
+        for r in app.store.read_stream(SOR_STREAM_PREFIX + parent)
+        if isinstance(r.event, RoutingDecided)
+    ]
+
+
+def run(app: App, clock: SimulatedClock, rounds: int = 20) -> None:
+    for _ in range(rounds):
+        clock.advance(S // 100)
+        app.engine.run_until_idle()
+
+
+def test_a_marketable_order_pings_dark_then_sweeps_lit_venues(tmp_path: object) -> None:
+    app, clock = sor_app(tmp_path)
+    with app:
+        res = app.engine.execute(
+            SubmitOrder(
+                cl_ord_id="P1",
+                account="ACC",
+                instrument="AAPL",
+                side=Side.BUY,
+                order_type=OrderType.MARKET,
+                quantity=3_000,
+                venue="SOR",
+            )
+        )
+        assert res.ok, res
+        run(app, clock)
+        parent = app.engine.orders["P1"]
+        assert parent.is_parent and parent.venue == "SOR"
+        ds = decisions(app, "P1")
+        assert ds[0].phase == "dark" and ds[0].children == ("P1.1",)
+        assert {s.venue for s in ds[0].scores} == {"DARK"}
+        lit = [d for d in ds if d.phase == "lit"]
+        assert lit, ds
+        for d in lit:
+            assert {s.venue for s in d.scores} == {"LITA", "LITB"}
+            # never through the NBBO: a child's limit is the ask or worse only when every
+            # venue showing a better price got all it showed
+            for s in d.scores:
+                assert s.price is None or d.ask is None or s.price >= d.ask
+        children = [o for o in app.engine.orders.values() if o.parent_id == "P1"]
+        assert all(c.tif is TimeInForce.IOC for c in children)
+        filled = sum(
+            r.event.last_qty
+            for c in children
+            for r in app.store.read_stream(f"order-{c.cl_ord_id}")
+            if isinstance(r.event, OrderFilled)
+        )
+        assert filled == parent.cum_qty
+        assert parent.status in (OrderStatus.FILLED, OrderStatus.CANCELED), parent.status
+        if parent.status is OrderStatus.CANCELED:
+            assert ds[-1].phase == "done"
+
+
+def test_a_passive_limit_order_is_posted_on_one_venue(tmp_path: object) -> None:
+    app, clock = sor_app(tmp_path, dark_first=False)
+    with app:
+        bid, _ = app.engine.market.bbo("AAPL")
+        assert bid is not None
+        price = bid - 20  # below the bid: nothing to take
+        res = app.engine.execute(
+            SubmitOrder(
+                cl_ord_id="P2",
+                account="ACC",
+                instrument="AAPL",
+                side=Side.BUY,
+                order_type=OrderType.LIMIT,
+                quantity=500,
+                price=price,
+                venue="SOR",
+            )
+        )
+        assert res.ok
+        run(app, clock, 3)
+        ds = decisions(app, "P2")
+        assert [d.phase for d in ds] == ["post"]
+        (posted,) = ds[0].children
+        child = app.engine.orders[posted]
+        assert child.price == price and child.tif is TimeInForce.DAY and child.quantity == 500
+        assert [s.chosen for s in ds[0].scores if s.venue == child.venue] == [500]
+        # canceling the parent cancels its posted child
+        from execflow.domain.commands import CancelOrder
+
+        assert app.engine.execute(CancelOrder(cl_ord_id="P2")).ok
+        run(app, clock, 3)
+        assert app.engine.orders["P2"].status is OrderStatus.CANCELED
+        assert not app.engine.sor.routes
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_an_sor_ioc_limit_order_is_canceled_for_the_rest(tmp_path: object, adaptive: bool) -> None:
+    app, clock = sor_app(tmp_path, adaptive=adaptive, min_observations=0)
+    with app:
+        _, ask = app.engine.market.bbo("AAPL")
+        assert ask is not None
+        res = app.engine.execute(
+            SubmitOrder(
+                cl_ord_id="P3",
+                account="ACC",
+                instrument="AAPL",
+                side=Side.BUY,
+                order_type=OrderType.LIMIT,
+                quantity=20_000,  # more than shown within the limit
+                price=ask,
+                tif=TimeInForce.IOC,
+                venue="SOR",
+            )
+        )
+        assert res.ok
+        run(app, clock)
+        parent = app.engine.orders["P3"]
+        assert parent.status is OrderStatus.CANCELED
+        assert 0 < parent.cum_qty < 20_000
+        assert decisions(app, "P3")[-1].phase == "done"
+        for c in (o for o in app.engine.orders.values() if o.parent_id == "P3"):
+            assert c.price is not None and c.price <= ask
