@@ -3,6 +3,7 @@ an engine over two lit venues and a dark pool (simulated clock, seeded markets).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -93,9 +94,14 @@ def sor_app(tmp_path: object, **routing: object) -> tuple[App, SimulatedClock]:
     settings = Settings(
         engine=Config(store="memory"),
         venues=(
-            PaperVenueSpec(venue_id="LITA", fees=VenueFeeSpec(maker="-0.0020", taker="0.0030")),
             PaperVenueSpec(
-                venue_id="LITB", liquidity=0.6, fees=VenueFeeSpec(maker="0.0010", taker="-0.0010")
+                venue_id="LITA",
+                fees=VenueFeeSpec(maker=Decimal("-0.0020"), taker=Decimal("0.0030")),
+            ),
+            PaperVenueSpec(
+                venue_id="LITB",
+                liquidity=0.6,
+                fees=VenueFeeSpec(maker=Decimal("0.0010"), taker=Decimal("-0.0010")),
             ),
             DarkPoolSpec(venue_id="DARK", min_qty_lots=100, contra_rate=5.0, mean_contra_lots=400),
         ),
