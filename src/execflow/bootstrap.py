@@ -257,6 +257,7 @@ class App:
     snapshot_interval_ns: int = 0  # also a snapshot this long after the last one (0: never)
     last_snapshot_ns: int = 0
     recovered_position: int = 0
+    restored_venues: frozenset[str] = frozenset()  # restored exactly from their snapshots
     last_snapshot: int = 0
     lease_owner: str = ""
     closers: list[Callable[[], None]] = field(default_factory=list)  # FIX venues, ...
@@ -498,6 +499,7 @@ def _start(
         start_fix_venues(app)
     if recover and not app.read_only:
         restored = {p.venue.venue_id for p in paper if p.restored}
+        app.restored_venues = frozenset(restored)
         restore_paper_venues(app, skip=restored)
         now = app.clock.now_ns()
         for p in paper:

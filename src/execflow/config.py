@@ -37,6 +37,9 @@ class Config:
     # seconds between two snapshots of a writer whose log moved (0: off); keeps a hot standby's
     # takeover short: the paper venue replays the market from its last snapshot (docs/dr.md)
     snapshot_interval_s: float = 0.0
+    # what a writer that took over the log does with each venue's open orders (docs/dr.md):
+    # "VENUE=leave|cancel_on_disconnect|mass_cancel,...", "*" for every other venue
+    order_recovery: str = ""
 
     def __post_init__(self) -> None:
         if self.store not in ("sqlite", "postgres", "memory"):

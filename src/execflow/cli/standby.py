@@ -20,10 +20,12 @@ log = logging.getLogger("execflow.standby")
 
 def stand_by(tree: Settings) -> dict[str, Any] | None:
     """Follow the configured log until its writer lease is ours. None: stopped (SIGTERM/^C)."""
+    from execflow.application.order_recovery import parse_policies
     from execflow.dr.standby import open_standby, prewarm
 
     config = tree.engine
     try:
+        parse_policies(config.order_recovery)
         parts = open_standby(config)
     except ValueError as exc:
         err_console.print(f"[red]error:[/] {exc}")
@@ -70,6 +72,16 @@ def stand_by(tree: Settings) -> dict[str, Any] | None:
 
 
 def report_takeover(takeover: dict[str, Any], ctx: ApiContext) -> None:
+    """Apply the venues' order-recovery policies, then say how long the takeover took."""
+    from execflow.dr.standby import recover_orders
+
+    for ev in recover_orders(ctx.app, takeover["epoch"]):
+        log.warning(
+            "event=order_recovery venue=%s policy=%s open=%d cancels=%d in_flight=%d"
+            " resolved_by=%s",
+            ev.venue, ev.policy, len(ev.open_orders), len(ev.cancels), len(ev.in_flight),
+            ev.resolved_by or "-",
+        )  # fmt: skip
     now = time.monotonic()
     ready = now - float(takeover["detected_at"])
     cpu = time.process_time() - float(takeover["detected_cpu"])

@@ -270,6 +270,25 @@ class EngineRestarted(Event, frozen=True, kw_only=True, gc=False, tag="engine.re
 RESTART_STREAM = "engine-restarts"
 
 
+class OrderRecoveryApplied(Event, frozen=True, kw_only=True, gc=False, tag="engine.order_recovery"):
+    """What a writer that took over a log (a hot standby, docs/dr.md) did about one venue's
+    orders: the venue's policy on primary loss (``leave``, ``cancel_on_disconnect``,
+    ``mass_cancel``), the orders open there at the takeover, the cancels it requested, and the
+    orders in flight (sent, never answered) with how they were resolved (``status_request`` or
+    ``replay`` into a venue restored from its snapshot): never resent blindly."""
+
+    venue: str
+    policy: str
+    reason: str
+    open_orders: list[str] = []
+    cancels: list[str] = []
+    in_flight: list[str] = []
+    resolved_by: str = ""
+
+
+ORDER_RECOVERY_STREAM = "venue-order-recovery"  # not "order-": that prefix is an order's stream
+
+
 ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
     OrderInitialized,
     OrderDenied,
@@ -359,7 +378,10 @@ def register_event_types(*types: type[Event]) -> None:
     _codec.register(types)
 
 
-register_event_types(*ORDER_EVENT_TYPES, *GROUP_EVENT_TYPES, UnmatchedVenueReport, EngineRestarted)
+register_event_types(
+    *ORDER_EVENT_TYPES, *GROUP_EVENT_TYPES, UnmatchedVenueReport, EngineRestarted,
+    OrderRecoveryApplied,
+)  # fmt: skip
 
 
 def event_type_name(event: Event) -> str:

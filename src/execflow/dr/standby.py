@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from execflow.application.ports import (
     EventStore,
@@ -35,6 +36,10 @@ from execflow.application.ports import (
 )
 from execflow.config import Config
 from execflow.domain.errors import LeaseHeldError, StoreError
+from execflow.domain.events import OrderRecoveryApplied
+
+if TYPE_CHECKING:
+    from execflow.bootstrap import App
 
 log = logging.getLogger(__name__)
 
@@ -283,3 +288,16 @@ def _snapshot_names(config: Config) -> Callable[[], list[tuple[str, int]]]:
             raise StoreError(f"cannot list snapshots: {exc}") from exc
 
     return names
+
+
+def recover_orders(app: App, epoch: int | None) -> list[OrderRecoveryApplied]:
+    """After a takeover's recovery pass, before any command: each venue's order-recovery
+    policy (``config.order_recovery``), recorded per venue (docs/dr.md)."""
+    from execflow.application.order_recovery import apply_order_recovery, parse_policies
+
+    policies = parse_policies(app.config.order_recovery)
+    return apply_order_recovery(
+        app.engine, policies, restored=app.restored_venues,
+        reason=f"takeover by {app.lease_owner or 'a standby'} (lease epoch {epoch})",
+        now_ns=app.clock.now_ns(),
+    )  # fmt: skip
