@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import grpc
 import httpx
 import pytest
@@ -26,6 +28,20 @@ def test_token_bucket_refills_at_its_rate() -> None:
     assert lim.limited == 1
 
 
+@pytest.fixture
+def frozen_limiter(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The server's rate limiter on a clock that stands still: no token comes back while a
+    loaded machine takes its time between two requests (the buckets' refill is tested above
+    on its own clock). A fresh bucket per test: the key's bucket is dropped before and after."""
+    limiter = server.ctx.limiter
+    t = limiter._clock()
+    monkeypatch.setattr(limiter, "_clock", lambda: t)
+    limiter._buckets.pop("slow", None)
+    yield
+    limiter._buckets.pop("slow", None)
+
+
+@pytest.mark.usefixtures("frozen_limiter")
 def test_rest_429_with_retry_after(client: httpx.Client) -> None:
     h = {"X-API-Key": "key-slow"}  # rate 2/s, burst 3
     codes = [client.get("/v1/instruments", headers=h).status_code for _ in range(6)]
@@ -39,6 +55,7 @@ def test_rest_429_with_retry_after(client: httpx.Client) -> None:
     assert "execflow_rate_limited_total" in client.get("/metrics").text
 
 
+@pytest.mark.usefixtures("frozen_limiter")
 def test_grpc_rate_limited(server: Server) -> None:
     s, pb2, channel = stub(server.grpc)
     try:
@@ -52,6 +69,8 @@ def test_grpc_rate_limited(server: Server) -> None:
                 )
             except grpc.RpcError as e:
                 codes.append((e.code(), error_code(e)))
-        assert (grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED") in codes
+        # burst 3: the first three pass (NOT_FOUND for an unknown order), the rest are refused
+        assert codes[:3] == [(grpc.StatusCode.NOT_FOUND, "UNKNOWN_ORDER")] * 3, codes
+        assert codes[3:] == [(grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")] * 5, codes
     finally:
         channel.close()
