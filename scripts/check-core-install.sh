@@ -14,7 +14,7 @@ extras=$("$venv/bin/python" - <<'PY'
 import importlib.util
 # (pydantic is not listed: with pydantic-settings it is a core dependency, the settings tree)
 mods = ["holidays", "polars", "duckdb", "fastapi", "starlette", "grpc", "psycopg",
-        "nats", "uvicorn", "httpx", "numpy", "jax"]
+        "nats", "uvicorn", "httpx", "numpy", "jax", "sklearn"]
 print(" ".join(m for m in mods if importlib.util.find_spec(m) is not None))
 PY
 )

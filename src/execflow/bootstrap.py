@@ -423,6 +423,10 @@ def build(
         fill_probability=fill_probability,
     )
     risk.attach(engine)
+    # the promoted execution models of the data directory (docs/ml.md); none: the defaults
+    from execflow.adapters.ml.registry import load_promoted
+
+    engine.algos.use_models(load_promoted(config.data_dir))
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
     if config.tca_reports and not read_only:
         app.tca_reports = daily_tca_reports(app, sessions)

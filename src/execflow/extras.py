@@ -11,6 +11,7 @@ engine, the paper venue and the memory/SQLite stores. Everything else is an extr
     nats        nats-py                        the NATS JetStream outbox
     audit       cryptography                   signed audit checkpoints (Ed25519)
     risk        numpy, jax                     stress tests, VaR/ES (execflow risk stress|var)
+    ml          scikit-learn, polars, plotly   execflow ml train|evaluate (docs/ml.md)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ EXTRA_OF: dict[str, str] = {
     "numpy": "risk",
     "jax": "risk",
     "xmlschema": "iso20022",
+    "sklearn": "ml",
 }
 
 

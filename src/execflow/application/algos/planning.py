@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from execflow.application.algos.context import AlgoContext
+from execflow.application.execution_models import ExecutionModels
 from execflow.domain.algos import schedule as sched
 from execflow.domain.algos.impact import DEFAULT_IMPACT, ImpactModel, kappa_t
 from execflow.domain.algos.params import NS, SCHEDULED_KINDS, AlgoKind, AlgoParams, slice_count
@@ -20,10 +21,22 @@ class Planner:
         ctx: AlgoContext,
         profiles: dict[str, VolumeProfile],
         impact: dict[str, ImpactModel],
+        models: ExecutionModels | None = None,
     ) -> None:
         self.ctx = ctx
         self.profiles = profiles  # VWAP volume profile per instrument (default: U shape)
         self.impact = impact  # IS impact model per instrument, for a risk aversion
+        # the execution models' port (docs/ml.md): a promoted volume profile, when one is
+        self.models = models or ExecutionModels()
+
+    def profile(self, instrument: str) -> VolumeProfile:
+        """The VWAP profile: one given for the instrument, else the promoted model's, else
+        the default U shape."""
+        given = self.profiles.get(instrument)
+        if given is not None:
+            return given
+        learned = self.models.volume.profile(instrument)
+        return learned if learned is not None else DEFAULT_PROFILE
 
     def plan(
         self,
@@ -48,8 +61,7 @@ class Planner:
         if p.kind is AlgoKind.TWAP:
             fr = sched.twap_fractions(n)
         elif p.kind is AlgoKind.VWAP:
-            prof = self.profiles.get(instrument, DEFAULT_PROFILE)
-            fr = sched.vwap_fractions(prof, start, end, n)
+            fr = sched.vwap_fractions(self.profile(instrument), start, end, n)
         else:
             if p.urgency is not None:
                 kt = float(Decimal(p.urgency))

@@ -24,6 +24,7 @@ from execflow.application.algos.commands import MAX_ALGO_ID_LEN, AlgoCommands
 from execflow.application.algos.context import AlgoContext
 from execflow.application.algos.planning import Planner
 from execflow.application.algos.registry import AlgoRegistry
+from execflow.application.execution_models import ExecutionModels
 from execflow.domain.algos.events import AlgoEvent
 from execflow.domain.algos.impact import ImpactModel
 from execflow.domain.algos.profile import VolumeProfile
@@ -45,11 +46,12 @@ class AlgoService:
         *,
         profiles: dict[str, VolumeProfile] | None = None,
         impact: dict[str, ImpactModel] | None = None,
+        models: ExecutionModels | None = None,
     ) -> None:
         self.ctx = ctx
         self.registry = AlgoRegistry()
         self.market = MarketView()
-        self.planner = Planner(ctx, profiles or {}, impact or {})
+        self.planner = Planner(ctx, profiles or {}, impact or {}, models)
         self.actions = AlgoActions(ctx, self.registry, self.market)
         self.commands = AlgoCommands(ctx, self.registry, self.planner, self.actions)
 
@@ -57,6 +59,17 @@ class AlgoService:
     def algos(self) -> dict[str, AlgoState]:
         """Every algorithm's state by algo (parent) id, ended ones included."""
         return self.registry.algos
+
+    @property
+    def models(self) -> ExecutionModels:
+        """The execution models the algorithms ask (docs/ml.md): the defaults unless
+        :meth:`use_models` gave promoted ones."""
+        return self.planner.models
+
+    def use_models(self, models: ExecutionModels) -> None:
+        """Ask ``models`` from now on (bootstrap: the registry's promoted models). Plans
+        already made keep their schedule: it is in their events."""
+        self.planner.models = models
 
     @property
     def stats_wakes(self) -> int:
