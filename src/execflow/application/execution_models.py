@@ -1,7 +1,7 @@
 """Ports of the execution models, and the plain defaults behind them (docs/ml.md).
 
 Three questions the engine's policies may ask: will a resting limit order trade within a
-horizon (:class:`FillProbability`: the router and the adaptive slicing policy), what does a
+horizon (:class:`FillProbabilityModel`), what does a
 marketable child cost (:class:`SlippageModel`: the algorithms), how is an instrument's volume
 spread over the day (:class:`VolumeProfiles`: the VWAP planner). :func:`default_models` answers
 all three without any trained model; ``execflow.adapters.ml`` loads the promoted ones from the
@@ -19,7 +19,7 @@ from execflow.domain.ml.defaults import HalfSpreadSlippage, NaiveFillProbability
 from execflow.domain.ml.features import ChildQuery, FillQuery
 
 
-class FillProbability(Protocol):
+class FillProbabilityModel(Protocol):
     """Probability that a limit order resting now trades (any quantity) within
     ``horizon_s`` seconds."""
 
@@ -56,7 +56,7 @@ class NoProfiles:
 class ExecutionModels:
     """What the engine's policies ask; each part the plain default unless a model is given."""
 
-    fill: FillProbability = field(default_factory=NaiveFillProbability)
+    fill: FillProbabilityModel = field(default_factory=NaiveFillProbability)
     slippage: SlippageModel = field(default_factory=HalfSpreadSlippage)
     volume: VolumeProfiles = field(default_factory=NoProfiles)
 
