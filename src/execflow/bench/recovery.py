@@ -6,9 +6,12 @@ submitted, accepted, filled, filled; every tenth left open), then a clean shutdo
 on it, so snapshots exist. Then, in a fresh process per repetition (3 by default):
 
 * ``startup``: ``bootstrap.build_app`` on the log (writer: lease, recovery pass, venue restore,
-  settlement catch-up), wall time until it returns;
+  settlement catch-up), wall time until it returns and the child's CPU time meanwhile;
 * ``orders_list``: the whole ``execflow orders list`` command (interpreter start-up and
-  imports included), wall time of the child process.
+  imports included), wall time and CPU time (user + system) of the child process.
+
+CPU times are given beside wall times: on a shared machine the wall time of a start-up is
+mostly waiting for a core.
 
 Reports min and median per measurement, the load average before and after (a loaded machine
 stretches wall times) and how many events a start-up read (only the tail after the snapshots:
@@ -98,15 +101,19 @@ def generate(data_dir: Path, events: int, progress: Callable[[str], None] | None
 _STARTUP = """
 import json, sys, time
 t0 = time.perf_counter()
+c0 = time.process_time()
 from pathlib import Path
 from execflow.bootstrap import build_app
 from execflow.config import Config
 from execflow.adapters.clock import SimulatedClock
 t1 = time.perf_counter()
+c1 = time.process_time()
 app = build_app(Config(data_dir=Path(sys.argv[1]), store="sqlite", sqlite_synchronous="NORMAL"),
                 clock=SimulatedClock(int(sys.argv[2])), tune_gc=False)
 t2 = time.perf_counter()
-out = {"imports_s": t1 - t0, "startup_s": t2 - t1, "orders": len(app.engine.orders),
+c2 = time.process_time()
+out = {"imports_s": t1 - t0, "startup_s": t2 - t1, "imports_cpu_s": c1 - c0,
+       "startup_cpu_s": c2 - c1, "orders": len(app.engine.orders),
        "position": app.engine.position,
        "events_read": app.recovery.events_read if app.recovery else None}
 if len(sys.argv) > 3:
@@ -125,15 +132,41 @@ def _startup(data_dir: Path, close: bool = False) -> dict[str, Any]:
     return dict(json.loads(p.stdout.strip().splitlines()[-1]))
 
 
-def _orders_list(data_dir: Path) -> float:
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _orders_list(data_dir: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of the whole command in a child process."""
     env = {**os.environ, "EXECFLOW_DATA_DIR": str(data_dir), "EXECFLOW_STORE": "sqlite"}
     cmd = [sys.executable, "-m", "execflow.cli.main", "orders", "list"]
+    c = _children_cpu()
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, env=env, timeout=3_600, check=False)
     wall = time.perf_counter() - t
+    cpu = _children_cpu() - c
     if p.returncode != 0:
         raise RuntimeError(f"orders list failed: {p.stderr[-2000:]!r}")
-    return wall
+    return wall, cpu
+
+
+def _stats(xs: list[float]) -> dict[str, Any]:
+    return {"min": round(min(xs), 3), "median": round(statistics.median(xs), 3),
+            "runs": [round(x, 3) for x in xs]}  # fmt: skip
+
+
+def _snapshot_sizes(data_dir: Path) -> dict[str, int]:
+    import sqlite3
+
+    con = sqlite3.connect(f"{(data_dir / 'events.db').resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT name, length(data) FROM snapshots").fetchall()
+    finally:
+        con.close()
+    return {str(n): int(b) for n, b in rows}
 
 
 def _loadavg() -> float:
@@ -181,6 +214,7 @@ def run(
                 progress(f"orders list {i + 1}/{repetitions}")
             lists.append(_orders_list(data_dir))
         su = [s["startup_s"] for s in starts]
+        su_cpu = [s["startup_cpu_s"] for s in starts]
         return {
             "benchmark": "recovery",
             "events": written if written >= 0 else first["position"],
@@ -192,13 +226,13 @@ def run(
             "loadavg_before": load_before,
             "loadavg_after": _loadavg(),
             "execflow": __version__,
-            "startup_s": {"min": round(min(su), 3), "median": round(statistics.median(su), 3),
-                          "runs": [round(x, 3) for x in su]},
+            "startup_s": _stats(su),
+            "startup_cpu_s": _stats(su_cpu),
             "startup_events_read": starts[-1]["events_read"],
             "startup_imports_s": round(statistics.median(s["imports_s"] for s in starts), 3),
-            "orders_list_s": {"min": round(min(lists), 3),
-                              "median": round(statistics.median(lists), 3),
-                              "runs": [round(x, 3) for x in lists]},
+            "orders_list_s": _stats([w for w, _ in lists]),
+            "orders_list_cpu_s": _stats([c for _, c in lists]),
+            "snapshot_bytes": _snapshot_sizes(data_dir),
             "goals": {"startup_median_s": 1.0, "orders_list_median_s": 0.5},
             "repetitions": repetitions,
             "nproc": os.cpu_count(),

@@ -116,6 +116,7 @@ def open_app(
     try:
         clock = CommandClock()
         app = build(settings, read_only=read_only, clock=clock)
+        app.snapshot_on_close = False  # one command: snapshots only every snapshot_every events
         clock.step()  # the command runs now, after the start-up
     except LeaseHeldError as exc:
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
