@@ -259,6 +259,10 @@ class App:
     recovered_position: int = 0
     restored_venues: frozenset[str] = frozenset()  # restored exactly from their snapshots
     last_snapshot: int = 0
+    snapshot_on_close: bool = True
+    """A clean shutdown writes snapshots (a server, a session, a benchmark). A short-lived
+    writer (a CLI command) sets it False: it then writes them only when ``snapshot_every``
+    events have accumulated since the last ones, never for the few events it committed."""
     lease_owner: str = ""
     closers: list[Callable[[], None]] = field(default_factory=list)  # FIX venues, ...
 
@@ -303,7 +307,10 @@ class App:
                 try:
                     # a clean shutdown: the next start folds nothing (this includes what the
                     # start-up itself committed: a venue's replay, settlement catch-up)
-                    self.checkpoint()
+                    if self.snapshot_on_close:
+                        self.checkpoint()
+                    else:
+                        self.maybe_checkpoint()
                 except Exception:
                     log.exception("event=shutdown_snapshot_failed")
             if self.recovery is not None and self.recovery.snapshots is not None:

@@ -103,3 +103,19 @@ def test_a_consumer_registered_twice_is_refused() -> None:
     r = Recovery(MemoryEventStore()).register(Counter("a"))
     with pytest.raises(ValueError, match="twice"):
         r.register(Counter("a"))
+
+
+class Deriving(Counter):
+    """Folds no record itself (its state comes from another consumer's in ``finish``)."""
+
+    folds = False
+
+
+def test_a_consumer_that_folds_nothing_never_makes_the_pass_read_further_back() -> None:
+    store, snaps = _store(1_000), MemorySnapshotStore()
+    snaps.save("a", 900, msgspec.msgpack.encode(_Snap(1, 900)))
+    a, d = Counter("a"), Deriving("d")  # d has no snapshot
+    r = Recovery(store, snaps).register(a).register(d)
+    assert r.run() == 100  # only a's tail
+    assert r.starts == {"a": 900, "d": 1_000}
+    assert d.applied == [] and d.finished

@@ -53,6 +53,10 @@ class RecoveryConsumer(Protocol):
         """The tail is folded: rebuild indexes, replay, whatever comes last."""
         ...
 
+    # optional: ``folds = False`` for a consumer whose ``apply`` ignores records (its state is
+    # derived in ``finish`` or by another consumer's): its snapshot, or the lack of one, then
+    # never makes the pass read the log from further back than the others need
+
 
 class Recovery:
     def __init__(self, store: EventStore, snapshots: SnapshotStore | None = None) -> None:
@@ -74,19 +78,27 @@ class Recovery:
 
         The cyclic garbage collector is off meanwhile: recovery builds millions of long-lived
         objects and no cycles worth collecting, and full collections triggered by those
-        allocations cost a large part of a start-up (docs/adr/0011-state-snapshots.md)."""
+        allocations cost a large part of a start-up (docs/adr/0011-state-snapshots.md). What it
+        built is then frozen (``gc.freeze``): the young generation it would otherwise land in
+        is walked by the next collection, which promotes it generation by generation."""
         enabled = gc.isenabled()
         gc.disable()
         try:
             return self._run()
         finally:
             if enabled:
+                # what recovery built is long-lived: out of the collector's generations, or
+                # the first collections after it walk millions of objects (seconds)
+                gc.freeze()
                 gc.enable()
 
     def _run(self) -> int:
         last = self.store.last_position()
         for c in self.consumers:
-            self.starts[c.name] = self._load(c, last)
+            start = self._load(c, last)
+            # a consumer that folds no record (``folds = False``: it derives its state from
+            # another's in ``finish``) never makes the pass read from further back
+            self.starts[c.name] = start if getattr(c, "folds", True) else last
         start = min(self.starts.values(), default=last)
         n = 0
         position = start
