@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from execflow.application.settlement.obligation_map import ObligationMap
 from execflow.application.settlement.ports import (
     FxRateProvider,
     SettlementCalendar,
@@ -53,7 +54,7 @@ class SettlementBook:
         self._instruments = instruments
         self._base = dict(base_currencies or {})
         self._default_base = default_base_currency
-        self._obligations: dict[str, SettlementObligation] = {}
+        self._obligations = ObligationMap()
         self.ledger = Ledger()
         self.pnl = PnLBook()
 

@@ -113,7 +113,8 @@ class SettlementService(SettlementBook):
         self._sink = sink
         self._orders: dict[str, _OrderInfo] = {}
         self._seen_fills: set[tuple[str, str]] = set()
-        self._roots: dict[str, str] = {}  # obligation id -> id of the original (pre-correction)
+        # a correction's id -> id of the original (pre-correction); an original is its own root
+        self._roots: dict[str, str] = {}
         self._corrections: dict[str, int] = {}  # root id -> corrections so far
         self.unmatched_fills: list[UnmatchedFill] = []
         self.allocations = AllocationState()
@@ -249,9 +250,8 @@ class SettlementService(SettlementBook):
             ob = SettlementObligation.from_event(ev)
             self._obligations[ob.obligation_id] = ob
             self._seen_fills.add((ob.cl_ord_id, ob.exec_id))
-            root = self._roots.get(ev.corrects, ev.corrects) if ev.corrects else ob.obligation_id
-            self._roots[ob.obligation_id] = root
-            if ev.corrects:
+            if ev.corrects:  # an original is its own root: only corrections are kept
+                root = self._roots[ob.obligation_id] = self._roots.get(ev.corrects, ev.corrects)
                 self._corrections[root] = self._corrections.get(root, 0) + 1
             self.pnl.add(
                 ob.account,

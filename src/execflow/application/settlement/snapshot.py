@@ -6,6 +6,11 @@ it stands, corrections, the ledger (journal entries in posting order, what rever
 running balances per account and unit, entries per obligation) and the P&L book. Restoring it
 costs one msgpack decode: no journal entry is validated or posted again (that was half of a
 start-up, docs/adr/0008-exact-restart.md). msgspec structs and dataclasses, never pickle.
+
+Obligations are stored packed (one array each, :mod:`.obligation_map`) and stay so in memory
+until used: decoding 380,000 of them was the largest part of a start-up on a 1M-event log.
+Only corrections' roots are stored (an original is its own root), and the entries per
+obligation are filed again from the entries (cheaper than decoding them).
 """
 
 from __future__ import annotations
@@ -15,11 +20,11 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from execflow.application.settlement import obligation_map
 from execflow.application.snapshot_codec import layout_version, open_envelope, seal
 from execflow.domain.enums import Side
 from execflow.domain.events import OrderFilled
 from execflow.domain.settlement.events import JournalPosted, SettlementAllocationInstructed
-from execflow.domain.settlement.obligations import SettlementObligation
 from execflow.domain.settlement.pnl import PnLTrade
 
 if TYPE_CHECKING:
@@ -38,13 +43,12 @@ class _PnLKey(msgspec.Struct, array_like=True, gc=False):
 class SettlementSnapshot(msgspec.Struct, array_like=True):
     orders: list[tuple[str, str, str, Side, str]]  # cl_ord_id, account, instrument, side, venue
     seen_fills: list[tuple[str, str]]
-    obligations: list[SettlementObligation]
+    obligations: msgspec.Raw  # {id: array} (obligation_map.FIELDS), decoded one by one on use
     roots: dict[str, str]
     corrections: dict[str, int]
     entries: list[JournalPosted]
     reversed_by: dict[str, str]
     balances: list[tuple[str, str, int]]
-    by_obligation: dict[str, list[str]]
     pnl: list[_PnLKey]
     unmatched: list[tuple[OrderFilled, str]]
     alloc_instructions: list[SettlementAllocationInstructed]
@@ -59,9 +63,9 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    1,
+    2,
     SettlementSnapshot.__struct_fields__,
-    _fields(SettlementObligation),
+    obligation_map.LAYOUT,
     _fields(PnLTrade),
     JournalPosted.__struct_fields__,
     SettlementAllocationInstructed.__struct_fields__,
@@ -69,6 +73,7 @@ VERSION = layout_version(
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SettlementSnapshot)
+_obligation_rows = msgspec.msgpack.Decoder(dict[str, msgspec.Raw])
 
 
 def dump(svc: SettlementService) -> bytes:
@@ -77,13 +82,12 @@ def dump(svc: SettlementService) -> bytes:
         (
             [(cl, i.account, i.instrument, i.side, i.venue) for cl, i in svc._orders.items()],
             sorted(svc._seen_fills),
-            list(svc._obligations.values()),
+            svc._obligations.packed(),
             svc._roots,
             svc._corrections,
             ledger._entries,
             ledger._reversed_by,
             [(a, u, v) for (a, u), v in ledger._balances.items()],
-            ledger._by_obligation,
             [
                 (a, i, pnl._currency.get((a, i), ""), list(trades.values()))
                 for (a, i), trades in pnl._trades.items()
@@ -109,15 +113,19 @@ def load(data: bytes, svc: SettlementService) -> None:
         raise RuntimeError("settlement snapshot restored into a service that has state")
     svc._orders.update((cl, _OrderInfo(a, i, side, v)) for cl, a, i, side, v in s.orders)
     svc._seen_fills.update(s.seen_fills)
-    svc._obligations.update((ob.obligation_id, ob) for ob in s.obligations)
+    # their own copy: the rest of the snapshot's buffer is freed after the restore
+    svc._obligations.restore(_obligation_rows.decode(bytes(s.obligations)))
     svc._roots.update(s.roots)
     svc._corrections.update(s.corrections)
     ledger = svc.ledger
     ledger._entries.extend(s.entries)
-    ledger._by_id.update((e.entry_id, e) for e in s.entries)
+    by_id, by_obligation = ledger._by_id, defaultdict(list)
+    for e in s.entries:  # entries per obligation: in posting order, as ``post`` files them
+        by_id[e.entry_id] = e
+        by_obligation[e.obligation_id].append(e.entry_id)
+    ledger._by_obligation = by_obligation
     ledger._reversed_by.update(s.reversed_by)
     ledger._balances = defaultdict(int, {(a, u): v for a, u, v in s.balances})
-    ledger._by_obligation = defaultdict(list, s.by_obligation)
     pnl = svc.pnl
     for k in s.pnl:
         pnl._trades[(k.account, k.instrument)] = {t.trade_id: t for t in k.trades}
