@@ -477,6 +477,8 @@ def _start(
     assert recovery is not None
     connect_market_data(app)
     recovery.register(engine.recovery_consumer())
+    if app.risk is not None:  # its rebuild (in the engine's finish) uses its snapshot
+        recovery.register(app.risk.recovery_consumer())
     desk = settlement_desk(app) if settlement else None
     if desk is not None:
         app.settlement = desk

@@ -1,4 +1,4 @@
-"""Snapshots of the engine and of the settlement desk (docs/adr/0011-state-snapshots.md).
+"""Snapshots of the engine, the risk engine and the settlement desk (ADR 0011).
 
 * A snapshot never changes behaviour: a seeded session stopped mid-way (after a snapshot, with
   events after it), restarted from snapshot + tail and run to the close ends with the log
@@ -20,6 +20,7 @@ import pytest
 
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.engine_snapshot import GroupState, OrderState
+from execflow.application.pretrade import snapshot as risk_snapshot
 from execflow.bootstrap import open_snapshots
 from execflow.config import Config
 from execflow.domain.events import RESTART_STREAM, EngineRestarted
@@ -61,12 +62,31 @@ def settlement_state(s: TradingSession) -> dict[str, Any]:
     return {
         "orders": {k: (v.account, v.instrument, v.side, v.venue) for k, v in svc._orders.items()},
         "seen": set(svc._seen_fills),
-        "obligations": dict(svc._obligations),
+        "obligations": dict(svc._obligations.items()),
         "entries": list(svc.ledger),
         "balances": {k: v for k, v in svc.ledger._balances.items() if v},
         "pnl": {k: dict(v) for k, v in svc.pnl._trades.items()},
         "unmatched": list(svc.unmatched_fills),
     }
+
+
+def risk_state(s: TradingSession) -> dict[str, Any]:
+    """The risk book. A rebuild (with or without a snapshot) is compared with a rebuild: it
+    does not restore the day's fees nor the fill count the uninterrupted run booked fill by
+    fill (it books one per order)."""
+    risk = s.app.risk
+    assert risk is not None
+    core = risk.core
+    return {
+        "positions": [
+            (k, p.buy, p.sell, p.cash, p.fees, p.open_orders, p.position.fills,
+             p.position.traded_qty, p.position.net_qty)
+            for k, p in core.positions.items()
+        ],
+        "reserved": {cl: r.reserved for cl, r in core.orders.items()},
+        "last_px": {k: i.last_px for k, i in core.insts.items()},
+        "recent": list(risk.recent),
+    }  # fmt: skip
 
 
 def _close(s: TradingSession) -> None:
@@ -123,6 +143,7 @@ def test_restart_from_a_mid_way_snapshot_is_the_uninterrupted_run(
         # the engine and the desk came from a snapshot taken before the stop, and folded a tail
         assert 0 < starts["engine"] < stopped_at
         assert 0 < starts["settlement"] < stopped_at
+        assert starts["risk"] == stopped_at  # folds no record itself: never read from back
         second.run()
         markers = [r.event for r in second.store.read_stream(RESTART_STREAM)]
         assert len(markers) == 1 and isinstance(markers[0], EngineRestarted)
@@ -133,6 +154,16 @@ def test_restart_from_a_mid_way_snapshot_is_the_uninterrupted_run(
         assert canonical_digest(second.store) == canonical_digest(ref.store)
         assert engine_state(second) == engine_state(ref)
         assert settlement_state(second) == settlement_state(ref)
+        # the risk book rebuilt with its snapshot (closed orders summed) is the full fold's
+        risk, orders = second.app.risk, second.engine.orders.values()
+        snap = second.snapshots.load("risk")
+        assert risk is not None and snap is not None
+        risk._closed = risk_snapshot.load(snap.data)
+        risk.rebuild(orders)
+        assert risk._closed is None
+        with_snapshot = risk_state(second)
+        risk.rebuild(orders)  # every order folded
+        assert risk_state(second) == with_snapshot
     finally:
         _close(second)
 
@@ -153,11 +184,12 @@ def test_unusable_snapshots_are_ignored_with_a_warning_and_the_log_folded(
     # commits at start-up comes after it)
     assert good.recovery.starts["engine"] == good.recovery.position
     want_engine, want_settlement = engine_state(good), settlement_state(good)
+    want_risk = risk_state(good)
     _close(good)
 
     snaps = open_snapshots(Config(data_dir=data, store=store, pg_table=table))
     try:
-        for name in ("engine", "settlement"):
+        for name in ("engine", "settlement", "risk"):
             snap = snaps.load(name)
             assert snap is not None
             raw = bytearray(snap.data)
@@ -178,10 +210,12 @@ def test_unusable_snapshots_are_ignored_with_a_warning_and_the_log_folded(
         ignored = [r.getMessage() for r in caplog.records if "snapshot_ignored" in r.getMessage()]
         assert any("name=engine" in m for m in ignored), ignored
         assert any("name=settlement" in m for m in ignored), ignored
+        assert any("name=risk" in m for m in ignored), ignored
         assert again.recovery.starts["engine"] == 0
         assert again.recovery.starts["settlement"] == 0
         assert engine_state(again) == want_engine
         assert settlement_state(again) == want_settlement
+        assert risk_state(again) == want_risk
     finally:
         _close(again)
 

@@ -24,6 +24,7 @@ from execflow.application.pretrade.resolve import (
     resolve_account,
     resolve_instrument,
 )
+from execflow.application.pretrade.snapshot import PositionSums, RiskSnapshot
 from execflow.application.pretrade.state import AccountState, InstrumentState, Pos
 from execflow.domain.enums import OrderStatus
 from execflow.domain.events import (
@@ -261,8 +262,36 @@ class RiskBook:
         return True
 
     # -- rebuild -----------------------------------------------------------------------------
-    def rebuild(self, orders: Iterable[Order], now_ns: int) -> None:
-        """Everything derived from orders, from scratch (after recovery or a failed commit)."""
+    def _add_closed(
+        self, sums: PositionSums, start: int, prior: dict[tuple[str, str], tuple[int, int]]
+    ) -> None:
+        """Closed orders' sums into their position, as the fold books each of them."""
+        ins = self.instruments.get(sums.instrument)
+        if ins is None:
+            return
+        pos = self.position(sums.account, ins)
+        keeper = pos.position
+        keeper.fills += sums.fills
+        keeper.traded_qty += sums.traded
+        keeper.net_qty += sums.net
+        key = (sums.account, sums.instrument)
+        for day, (qty, notional) in sums.days.items():
+            if day < start:  # filled before today: carried
+                n, c = prior.get(key, (0, 0))
+                prior[key] = (n + qty, c - notional)
+            else:
+                pos.cash -= notional
+
+    def rebuild(
+        self, orders: Iterable[Order], now_ns: int, closed: RiskSnapshot | None = None
+    ) -> None:
+        """Everything derived from orders, from scratch (after recovery or a failed commit).
+        ``closed``: the sums of orders closed before a snapshot (checked by the caller with
+        ``pretrade.snapshot.fits``): those orders are skipped and their sums added at the places
+        the fold would have added them (:mod:`execflow.application.pretrade.snapshot`)."""
+        sealed = closed.sealed if closed is not None else {}
+        anchors = {s.anchor: s for s in closed.positions} if closed is not None else {}
+        last_px = closed.last_fill if closed is not None else {}
         start = self.day_start(now_ns)
         self.day_start_ns, self.next_roll_ns = start, start + DAY_NS
         for a in self.accounts.values():
@@ -275,6 +304,16 @@ class RiskBook:
         prior: dict[tuple[str, str], tuple[int, int]] = {}
         last_fill: dict[str, tuple[int, int]] = {}  # instrument -> (ts, avg px of an order)
         for o in orders:
+            if sealed and o.cl_ord_id in sealed:
+                sums = anchors.get(o.cl_ord_id)
+                if sums is not None:
+                    self._add_closed(sums, start, prior)
+                lp = last_px.get(o.cl_ord_id)
+                if lp is not None and o.instrument in self.insts:
+                    lf = last_fill.get(o.instrument)
+                    if lf is None or lp[0] >= lf[0]:
+                        last_fill[o.instrument] = lp
+                continue
             if o.status in _NOT_SENT or o.is_parent:  # a parent's children hold its risk
                 continue
             ins = self.instruments.get(o.instrument)
