@@ -478,7 +478,9 @@ def _start(
     connect_market_data(app)
     recovery.register(engine.recovery_consumer())
     if app.risk is not None:  # its rebuild (in the engine's finish) uses its snapshot
-        recovery.register(app.risk.recovery_consumer())
+        from execflow.application.pretrade.recovery import RiskRecovery
+
+        recovery.register(RiskRecovery(app.risk))
     desk = settlement_desk(app) if settlement else None
     if desk is not None:
         app.settlement = desk

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from execflow.application.pretrade import snapshot as risk_snapshot
-from execflow.application.pretrade.risk_engine import RiskRecovery
+from execflow.application.pretrade.recovery import RiskRecovery
 from execflow.application.snapshot_codec import SnapshotFormatError
 from execflow.domain.commands import CancelOrder
 from execflow.domain.marketdata import Quote

@@ -225,28 +225,15 @@ class RiskEngine:
 
     def rebuild(self, orders: Iterable[Order]) -> None:
         orders = list(orders)
-        closed, self._closed = self._closed, None  # a restored snapshot serves one rebuild
-        if closed is not None:
-            why = risk_snapshot.fits(closed, self.engine.orders, self.config.day_start_utc_minutes)
-            if why:
-                log.warning("event=snapshot_ignored name=risk reason=%r full_fold=true", why)
-                closed = None
+        closed = risk_snapshot.usable(self._closed, self.engine.orders, self.config)
+        self._closed = None  # a restored snapshot serves one rebuild
         self._marks.clear()
         self.core.rebuild(orders, self.engine.clock.now_ns(), closed)
         self.monitor.sync()
         if self.firm is not None:
             self.firm.firm.touch()
         self.recent.clear()
-        sealed = closed.sealed if closed is not None else {}
-        latest = set(closed.rejects) if closed is not None else set()
-        rejected = sorted(
-            (
-                o
-                for o in orders
-                if o.status in _REJECTED and (o.cl_ord_id not in sealed or o.cl_ord_id in latest)
-            ),
-            key=lambda o: o.last_ts,
-        )
+        rejected = risk_snapshot.rejected_orders(orders, closed)
         for o in rejected[-(self.recent.maxlen or 0) :]:
             by = "engine" if o.status is OrderStatus.DENIED else "venue"
             self.recent.append(
@@ -266,12 +253,6 @@ class RiskEngine:
             for stream, ev in pending:
                 self._pending[id(ev)] = (stream, ev)
                 self.engine.record(stream, ev)
-
-    # -- recovery ----------------------------------------------------------------------------
-    def recovery_consumer(self) -> RiskRecovery:
-        """The risk engine in the one recovery pass: its snapshot sums the closed orders, so
-        the rebuild after a restore folds only the others (:mod:`.snapshot`)."""
-        return RiskRecovery(self)
 
     # -- bus ---------------------------------------------------------------------------------
     def _on_committed(self, batch: Sequence[RecordedEvent]) -> None:
@@ -516,36 +497,3 @@ class RiskEngine:
 def _need(who: str, why: str) -> None:
     if not who.strip() or not why.strip():
         raise InvalidValueError("say who does it and why: both are recorded", "AUDIT_REQUIRED")
-
-
-_REJECTED = (OrderStatus.DENIED, OrderStatus.REJECTED)
-
-
-class RiskRecovery:
-    """The risk engine as a consumer of the recovery pass. It folds nothing itself: the
-    engine's ``finish`` rebuilds it from the orders, with the restored sums of the closed
-    ones."""
-
-    name = risk_snapshot.KIND
-    folds = False  # the log's records are the engine's to fold: no read for this consumer
-
-    def __init__(self, risk: RiskEngine) -> None:
-        self.risk = risk
-
-    def restore(self, data: bytes) -> int:
-        self.risk._closed = risk_snapshot.load(data)
-        return 0
-
-    def snapshot(self) -> bytes | None:
-        risk = self.risk
-        return risk_snapshot.dump(
-            risk.engine.orders.values(),
-            risk.config.day_start_utc_minutes,
-            risk.recent.maxlen or 0,
-        )
-
-    def apply(self, records: Sequence[RecordedEvent]) -> None:
-        pass  # derived from the engine's orders in its rebuild
-
-    def finish(self) -> None:
-        self.risk._closed = None  # the rebuild has used it (or there was none)

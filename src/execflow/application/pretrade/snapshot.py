@@ -18,18 +18,22 @@ order (docs/adr/0011-state-snapshots.md).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 
 import msgspec
 
+from execflow.application.pretrade.config import RiskConfig
 from execflow.application.snapshot_codec import layout_version, open_envelope, seal
 from execflow.domain.enums import TERMINAL_STATUSES, OrderStatus
 from execflow.domain.orders import Order
 
+log = logging.getLogger(__name__)
+
 KIND = "risk"
 DAY_NS = 86_400 * 10**9
 _NOT_SENT = (OrderStatus.INITIALIZED, OrderStatus.DENIED, OrderStatus.HELD)
-_REJECTED = (OrderStatus.DENIED, OrderStatus.REJECTED)
+REJECTED = (OrderStatus.DENIED, OrderStatus.REJECTED)
 
 
 class PositionSums(msgspec.Struct, array_like=True, gc=False):
@@ -78,7 +82,7 @@ def summarize(orders: Iterable[Order], day_start_minutes: int, rejects: int) -> 
         if o.status not in TERMINAL_STATUSES:
             continue
         sealed[o.cl_ord_id] = o.version
-        if o.status in _REJECTED:
+        if o.status in REJECTED:
             rejected.append(o)
         if o.status in _NOT_SENT or o.is_parent:
             continue
@@ -127,3 +131,31 @@ def fits(snap: RiskSnapshot, orders: Mapping[str, Order], day_start_minutes: int
         if o.version != version:
             return f"order {cl} changed after the snapshot"
     return ""
+
+
+def usable(
+    snap: RiskSnapshot | None, orders: Mapping[str, Order], config: RiskConfig
+) -> RiskSnapshot | None:
+    """``snap`` if it fits ``orders`` (see :func:`fits`); None, with a warning, if not."""
+    if snap is None:
+        return None
+    why = fits(snap, orders, config.day_start_utc_minutes)
+    if why:
+        log.warning("event=snapshot_ignored name=risk reason=%r full_fold=true", why)
+        return None
+    return snap
+
+
+def rejected_orders(orders: Iterable[Order], closed: RiskSnapshot | None) -> list[Order]:
+    """Rejected and denied orders by time (creation order among equal times), as many as the
+    fold would rank last: of those ``closed`` sums, only its latest ones are looked at."""
+    sealed = closed.sealed if closed is not None else {}
+    latest = set(closed.rejects) if closed is not None else set()
+    return sorted(
+        (
+            o
+            for o in orders
+            if o.status in REJECTED and (o.cl_ord_id not in sealed or o.cl_ord_id in latest)
+        ),
+        key=lambda o: o.last_ts,
+    )
