@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc coverage
+.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc coverage docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -68,6 +68,12 @@ coverage: $(STAMP)
 
 core-install:
 	bash scripts/check-core-install.sh
+
+# the documentation site (mkdocs, material theme) into site/, offline; the REST and gRPC
+# reference pages are generated from the code at build time (tools/mkdocs_hooks.py); the
+# build is also a test (tests/docs/test_site.py), so `make test` builds it too
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/execflow bench orders --json bench-results/orders.json

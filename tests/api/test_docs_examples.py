@@ -61,3 +61,36 @@ def test_quick_start_example_runs(dev_server: tuple[Server, str], index: int) ->
         assert "FILLED" in r.stdout and "quick-1" in r.stdout
     else:
         assert r.stdout.strip() in ("ACCEPTED", "SUBMITTED"), r.stdout
+
+
+def guide_blocks() -> list[str]:
+    """The bash examples of docs/api.md outside the quick start that talk to a server."""
+    text = DOC.read_text(encoding="utf-8")
+    rest = text.split("## Quick start", 1)[1].split("\n## ", 1)[1]
+    return [b for b in re.findall(r"```bash\n(.*?)```", rest, re.S) if "$EXECFLOW_URL" in b]
+
+
+def test_the_guide_has_pagination_idempotency_and_bulk_examples() -> None:
+    blocks = guide_blocks()
+    assert any("next_cursor" in b for b in blocks)
+    assert any("Idempotency-Key" in b for b in blocks)
+    assert any("/v1/orders/bulk" in b for b in blocks)
+
+
+@pytest.mark.parametrize("index", range(len(guide_blocks())))
+def test_guide_example_runs(dev_server: tuple[Server, str], index: int) -> None:
+    server, key = dev_server
+    code = guide_blocks()[index]
+    env = {**os.environ, "EXECFLOW_URL": server.base, "EXECFLOW_KEY": key}
+    r = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", code],
+        capture_output=True, text=True, env=env, timeout=CLIENT_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, f"example failed:\n{code}\n{r.stdout}\n{r.stderr}"
+    out = r.stdout.lower()
+    if "idempotency-key" in code.lower():
+        assert out.count("http/1.1 201") == 2 and "idempotent-replayed: true" in out
+    if "/v1/orders/bulk" in code:
+        assert '"accepted":1' in out.replace(" ", "") and "too_many_decimals" in out
+    if "next_cursor" in code:
+        assert '"next_cursor":null' in out.replace(" ", "")

@@ -11,6 +11,7 @@ from typing import Any
 
 from execflow.api.auth import Principal, Scope
 from execflow.api.errors import ApiError
+from execflow.api.paging import page
 from execflow.api.service import (
     DUPLICATE_CODES,
     ExecutionService,
@@ -121,7 +122,9 @@ class AlgoApi:
         p.require(Scope.READ)
         return await self._view(p, algo_id, children=True)
 
-    async def events(self, p: Principal, algo_id: str) -> dict[str, Any]:
+    async def events(
+        self, p: Principal, algo_id: str, limit: int = 1000, cursor: str | None = None
+    ) -> dict[str, Any]:
         """Every event of the algo's stream: its schedule, each decision with its reason."""
         p.require(Scope.READ)
         view = await self._view(p, algo_id, children=False)
@@ -129,4 +132,7 @@ class AlgoApi:
         assert ins is not None
         store = self.svc.runner.engine.store
         recs = await self.svc.on_engine(lambda: store.read_stream(ALGO_STREAM_PREFIX + algo_id))
-        return {"items": [event_view(r.event, ins) for r in recs if isinstance(r.event, AlgoEvent)]}
+        recs = [r for r in recs if isinstance(r.event, AlgoEvent)]
+        chunk, nxt = page(recs, lambda r: (r.version,), limit, cursor)
+        items = [event_view(r.event, ins) for r in chunk if isinstance(r.event, AlgoEvent)]
+        return {"items": items, "next_cursor": nxt}

@@ -16,10 +16,12 @@ from fastapi import FastAPI
 
 from execflow.api import dashboard, docs_ui, problems
 from execflow.api.accesslog import AccessLog
+from execflow.api.analytics import ApiAnalytics
 from execflow.api.auth import KeyRing
 from execflow.api.bodylimit import BodyLimit
 from execflow.api.context import ApiContext, build_context
 from execflow.api.fastlane import OrderEntryLane
+from execflow.api.idempotency import IdempotencyKeys, IdempotencyStore
 from execflow.api.routes import (
     admin,
     algos,
@@ -159,8 +161,16 @@ def create_app(
     api.include_router(venue_routes.router)  # docs/routing.md
     api.include_router(admin.router)
     api.add_middleware(OrderEntryLane, ctx=ctx)  # inside AccessLog: still logged and counted
+    clock = ctx.app.clock
+    idem = IdempotencyStore(clock.now_ns)
+    ctx.extras["idempotency"] = idem
+    api.add_middleware(IdempotencyKeys, store=idem)  # covers the fast lane; inside the limit
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # before any body is read
-    api.add_middleware(AccessLog, metrics=ctx.metrics, enabled=settings.access_log)
+    ctx.analytics = ctx.analytics or ApiAnalytics(ctx.metrics)
+    api.add_middleware(
+        AccessLog, metrics=ctx.metrics, enabled=settings.access_log, analytics=ctx.analytics,
+        now_ns=clock.now_ns,
+    )  # fmt: skip
     _document_problem(api)
     return api
 
@@ -184,6 +194,17 @@ def _document_problem(api: FastAPI) -> None:
     api.openapi = openapi  # type: ignore[method-assign]
 
 
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the first answer to this key (per credential, 24 h) is "
+    "answered again with `Idempotent-Replayed: true`; 409 IDEMPOTENCY_KEY_IN_USE while it "
+    "runs, 422 IDEMPOTENCY_KEY_REUSED for another request with the same key (docs/api.md).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+
+
 def _problem_response(status: int, description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -205,3 +226,7 @@ def _document_errors(schema: dict[str, Any]) -> None:
             if "requestBody" in op:
                 responses.setdefault("400", _problem_response(400, "Body is not parseable"))
                 responses.setdefault("413", _problem_response(413, "Body too large"))
+            if method == "post":
+                op.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+                responses.setdefault("409", _problem_response(409, "Conflict"))
+                responses.setdefault("422", _problem_response(422, "Unprocessable request"))

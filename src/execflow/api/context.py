@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from execflow.adapters.reference import default_instruments
+from execflow.api.analytics import ApiAnalytics
 from execflow.api.auth import KeyRing, Principal
 from execflow.api.errors import ApiError
 from execflow.api.metrics import ApiMetrics
@@ -59,6 +60,7 @@ class ApiContext:
     ws_clients: int = 0
     grpc_streams: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
+    analytics: ApiAnalytics | None = None  # set by create_app (per-key request analytics)
 
     def start(self) -> None:
         if not self.runner.running:

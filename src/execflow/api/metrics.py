@@ -63,6 +63,16 @@ class ApiMetrics:
         self.rate_limited = Counter(
             "execflow_rate_limited", "Requests refused by the rate limiter", registry=r
         )
+        # API analytics per key (execflow.api.analytics); key_id "-": not authenticated
+        self.key_requests = Counter(
+            "execflow_api_key_requests",
+            "HTTP requests by API key and outcome (ok, client_error, rate_limited, server_error)",
+            ["key_id", "outcome"], registry=r,
+        )  # fmt: skip
+        self.key_latency = Histogram(
+            "execflow_api_key_request_seconds", "HTTP request latency in the server by API key",
+            ["key_id"], buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
 
     def bind(
         self,

@@ -64,6 +64,21 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_body(exc: ApiError, instance: str | None) -> dict[str, Any]:
+    """The problem document of ``exc`` as data (for answers that carry several)."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + exc.code.lower().replace("_", "-"),
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.detail,
+        "instance": instance,
+        "code": exc.code,
+    }
+    if exc.extra:
+        body.update({k: v for k, v in exc.extra.items() if k not in body})
+    return body
+
+
 def api_error_response(exc: ApiError, instance: str | None) -> JSONResponse:
     headers = None
     if exc.retry_after is not None:

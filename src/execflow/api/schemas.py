@@ -485,6 +485,30 @@ class GroupCommandAck(BaseModel):
     status: str
 
 
+NEXT_CURSOR = "pass as ?cursor= for the next page; null on the last page"
+MAX_BULK = 1000
+
+
+class BulkOrderBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    orders: list[SubmitOrderBody] = Field(
+        min_length=1, max_length=MAX_BULK, description="each as for POST /v1/orders"
+    )
+
+
+class BulkOrderResult(BaseModel):
+    index: int = Field(description="position of the order in the request")
+    status: int = Field(description="what POST /v1/orders would have answered: 201, 409, ...")
+    order: OrderAck | None = Field(default=None, description="the acknowledgement (201)")
+    problem: Problem | None = Field(default=None, description="the refusal (otherwise)")
+
+
+class BulkOrderAck(BaseModel):
+    accepted: int
+    refused: int
+    results: list[BulkOrderResult]
+
+
 class EventOut(BaseModel):
     model_config = ConfigDict(extra="allow")
     seq: int = Field(description="global event position")
@@ -500,6 +524,7 @@ class EventOut(BaseModel):
 
 class EventList(BaseModel):
     items: list[EventOut]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class ExecutionOut(BaseModel):
@@ -531,6 +556,7 @@ class ExecutionOut(BaseModel):
 class ExecutionPage(BaseModel):
     items: list[ExecutionOut]
     next_after: int | None = Field(description="pass as ?after= for the next page")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class PositionOut(BaseModel):
@@ -561,6 +587,7 @@ class PositionOut(BaseModel):
 
 class PositionList(BaseModel):
     items: list[PositionOut]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class SettlementOut(BaseModel):
@@ -595,6 +622,7 @@ class InstrumentOut(BaseModel):
 
 class InstrumentList(BaseModel):
     items: list[InstrumentOut]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class VenuesOut(BaseModel):

@@ -20,7 +20,9 @@ from execflow.api.auth import Principal, Scope
 from execflow.api.context import ApiContext
 from execflow.api.deps import Auth, Ctx
 from execflow.api.errors import ApiError
+from execflow.api.paging import CursorQuery, LimitQuery, page
 from execflow.api.routes.common import problems
+from execflow.api.views import iso
 from execflow.application.pretrade import RiskEngine
 from execflow.domain.errors import ExecflowError
 
@@ -110,6 +112,48 @@ def _risk(ctx: ApiContext) -> RiskEngine:
     if ctx.app.risk is None:
         raise ApiError("RISK_UNAVAILABLE", "pre-trade risk is not enabled on this server", 503)
     return ctx.app.risk
+
+
+class KeyAnalyticsView(BaseModel):
+    key_id: str = Field(description="the API key's id; '-': requests that did not authenticate")
+    requests: int
+    ok: int
+    client_errors: int = Field(description="4xx answers, rate limiting included")
+    server_errors: int
+    rate_limited: int = Field(description="429 answers")
+    error_rate: str = Field(examples=["0.0125"])
+    by_status: dict[str, int]
+    latency_ms: dict[str, str | None] = Field(
+        description="in the server, request in to response sent: p50, p90, p99, p99.9, max"
+    )
+    first_at: str | None
+    last_at: str | None
+
+
+class KeyAnalyticsPage(BaseModel):
+    items: list[KeyAnalyticsView]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+@router.get(
+    "/api-analytics",
+    response_model=KeyAnalyticsPage,
+    summary="API analytics per key: requests, errors, rate-limit hits, latency (admin)",
+    description="HTTP requests of this API process since it started, by key id (ordered by "
+    "id; pages follow `next_cursor`). Also in /metrics: execflow_api_key_requests_total, "
+    "execflow_api_key_request_seconds.",
+    responses=problems(401, 403, 409, 422),
+)
+async def api_analytics(
+    p: Auth, ctx: Ctx, limit: LimitQuery = 100, cursor: CursorQuery = None
+) -> dict[str, Any]:
+    p.require(Scope.ADMIN)
+    a = ctx.analytics
+    if a is None:
+        return {"items": [], "next_cursor": None}
+    ids = sorted(a.keys)
+    chunk, nxt = page(ids, lambda k: (k,), limit, cursor)
+    return {"items": [a.view(k, iso) for k in chunk], "next_cursor": nxt}
 
 
 @router.post(

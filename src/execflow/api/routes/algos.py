@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from execflow.api.algos import AlgoApi
 from execflow.api.deps import Auth, Service
+from execflow.api.paging import CursorQuery, LimitQuery
 from execflow.api.routes.common import problems
 from execflow.api.schemas import DECIMAL, ID_PATTERN, IsoDateTime, _json_integer
 from execflow.application.algos.entry import AlgoInput
@@ -114,6 +115,7 @@ class AlgoOut(BaseModel):
 
 class AlgoEventPage(BaseModel):
     items: list[dict[str, Any]]
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
 
 
 def _api(svc: Service) -> AlgoApi:
@@ -150,11 +152,14 @@ async def get_algo(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
 @router.get(
     "/{algo_id}/events",
     response_model=AlgoEventPage,
-    responses=problems(401, 403, 404, 429),
+    responses=problems(401, 403, 404, 409, 429),
     summary="An algo order's events: schedule, every decision with its reason",
+    description="Oldest first; pages follow `next_cursor`.",
 )
-async def algo_events(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
-    return await _api(svc).events(p, algo_id)
+async def algo_events(
+    algo_id: AlgoId, p: Auth, svc: Service, limit: LimitQuery = 1000, cursor: CursorQuery = None
+) -> dict[str, Any]:
+    return await _api(svc).events(p, algo_id, limit, cursor)
 
 
 @router.post(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from execflow.api.auth import Scope
 from execflow.api.deps import Auth, Ctx
+from execflow.api.paging import CursorQuery, decode_key, encode_key
 from execflow.api.routes.common import problems
 from execflow.api.schemas import AccountId
 from execflow.domain.compliance.events import ALERT_STREAM, ComplianceAlert
@@ -41,6 +42,7 @@ class AlertView(BaseModel):
 class AlertPage(BaseModel):
     items: list[AlertView]
     next_after: int | None = Field(description="version to pass as `after` for the next page")
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
 
 
 def _iso(ts: int) -> str:
@@ -51,7 +53,7 @@ def _iso(ts: int) -> str:
 @router.get(
     "/alerts",
     response_model=AlertPage,
-    responses=problems(401, 403, 422, 429),
+    responses=problems(401, 403, 409, 422, 429),
     summary="List surveillance alerts",
     description="Alerts raised by the live surveillance (wash trades, spoofing/layering, "
     "marking the close, order-to-trade ratio, restricted list, outside hours), oldest first, "
@@ -64,9 +66,12 @@ async def list_alerts(
     account: Annotated[AccountId | None, Query(description="only this account")] = None,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     p.require(Scope.READ)
     store = ctx.app.store
+    if cursor:
+        after = int(decode_key(cursor, 1)[0])
 
     def read() -> dict[str, Any]:
         items: list[dict[str, Any]] = []
@@ -87,7 +92,7 @@ async def list_alerts(
                 }
             )  # fmt: skip
             if len(items) >= limit:
-                return {"items": items, "next_after": last}
-        return {"items": items, "next_after": None}
+                return {"items": items, "next_after": last, "next_cursor": encode_key((last,))}
+        return {"items": items, "next_after": None, "next_cursor": None}
 
     return await asyncio.to_thread(read)

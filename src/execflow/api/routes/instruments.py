@@ -7,15 +7,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from execflow.api.deps import Auth, Service
+from execflow.api.paging import CursorQuery, LimitQuery, paged
 from execflow.api.routes.common import problems
 from execflow.api.schemas import InstrumentList, InstrumentOut
 
 router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
 
 
-@router.get("", response_model=InstrumentList, responses=problems(401, 429), summary="Instruments")
-async def list_instruments(p: Auth, svc: Service) -> dict[str, Any]:
-    return svc.list_instruments(p)
+@router.get(
+    "",
+    response_model=InstrumentList,
+    responses=problems(401, 409, 422, 429),
+    summary="Instruments",
+    description="By id; pages follow `next_cursor`.",
+)
+async def list_instruments(
+    p: Auth, svc: Service, limit: LimitQuery = 1000, cursor: CursorQuery = None
+) -> dict[str, Any]:
+    items = sorted(svc.list_instruments(p)["items"], key=lambda v: str(v["id"]))
+    return paged(items, lambda v: (str(v["id"]),), limit, cursor)
 
 
 @router.get(

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from execflow.api.deps import Auth, Ctx, Service
+from execflow.api.errors import ApiError
+from execflow.api.paging import CursorQuery, LimitQuery, paged
+from execflow.api.problems import problem_body
 from execflow.api.routes.common import ERRORS, problems
 from execflow.api.schemas import (
     ID_PATTERN,
     AccountId,
+    BulkOrderAck,
+    BulkOrderBody,
     CommandAck,
     EventList,
     ExecutionPage,
@@ -37,6 +43,7 @@ def order_request(body: SubmitOrderBody) -> OrderRequest:
 
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
+BULK_PATH = "/v1/orders/bulk"
 
 ClOrdId = Annotated[str, Path(pattern=ID_PATTERN, description="client order id")]
 
@@ -66,6 +73,31 @@ async def submit_order(body: SubmitOrderBody, p: Auth, svc: Service) -> JSONResp
     )
 
 
+@router.post(
+    "/bulk",
+    response_model=BulkOrderAck,
+    responses=problems(401, 403, 422, 429),
+    summary="Submit up to 1,000 orders in one request",
+    description="Each order is validated and submitted as by POST /v1/orders, independently "
+    "(not atomic: one refusal does not stop the others), concurrently, so the engine commits "
+    "them in few batches. 200 with one result per order, in request order: `status` 201 and "
+    "`order` (the acknowledgement, once durable), or the status and `problem` that POST "
+    "/v1/orders would have answered. 422 only for a body that breaks this document (e.g. more "
+    "than 1,000 orders). Counts as one request for the API rate limit; the pre-trade "
+    "order-rate limits apply per order.",
+)
+async def submit_bulk(body: BulkOrderBody, p: Auth, svc: Service) -> dict[str, Any]:
+    async def one(i: int, o: SubmitOrderBody) -> dict[str, Any]:
+        try:
+            return {"index": i, "status": 201, "order": await svc.submit(p, order_request(o))}
+        except ApiError as exc:
+            return {"index": i, "status": exc.status, "problem": problem_body(exc, BULK_PATH)}
+
+    results = await asyncio.gather(*(one(i, o) for i, o in enumerate(body.orders)))
+    accepted = sum(1 for r in results if r["status"] == 201)
+    return {"accepted": accepted, "refused": len(results) - accepted, "results": results}
+
+
 @router.get(
     "",
     response_model=OrderPage,
@@ -89,7 +121,9 @@ async def list_orders(
     until: Annotated[IsoDateTime | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000, deprecated=True, description="deprecated: use cursor")
+    ] = 0,
     order: Annotated[Literal["asc", "desc"], Query(description="by creation")] = "desc",
 ) -> dict[str, Any]:
     f = OrderFilter(
@@ -172,29 +206,42 @@ async def replace_order_post(
 @router.get(
     "/{cl_ord_id}/executions",
     response_model=ExecutionPage,
-    responses=problems(401, 403, 404, 429),
+    responses=problems(401, 403, 404, 409, 429),
     summary="Fills of one order",
+    description="Oldest first; pages follow `next_cursor`.",
 )
-async def order_executions(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> dict[str, Any]:
-    return svc.executions_of_order(p, cl_ord_id)
+async def order_executions(
+    cl_ord_id: ClOrdId, p: Auth, svc: Service, limit: LimitQuery = 1000, cursor: CursorQuery = None
+) -> dict[str, Any]:
+    items = svc.executions_of_order(p, cl_ord_id)["items"]
+    out = paged(items, lambda f: (int(f["seq"]),), limit, cursor)
+    out["next_after"] = out["items"][-1]["seq"] if out["next_cursor"] else None
+    return out
 
 
 @router.get(
     "/{cl_ord_id}/events",
     response_model=EventList,
-    responses=problems(401, 403, 404, 429),
+    responses=problems(401, 403, 404, 409, 429),
     summary="An order's lifecycle: its committed events, oldest first",
     description="The events of the order's stream as the WebSocket stream sends them (global "
     "`seq`, `type`, ISO `time`, decimal values): the dashboard's execution-flow timeline.",
 )
-async def order_events(cl_ord_id: ClOrdId, p: Auth, ctx: Ctx, svc: Service) -> dict[str, Any]:
+async def order_events(
+    cl_ord_id: ClOrdId,
+    p: Auth,
+    ctx: Ctx,
+    svc: Service,
+    limit: LimitQuery = 1000,
+    cursor: CursorQuery = None,
+) -> dict[str, Any]:
     await svc.get_order(p, cl_ord_id)  # 404 / foreign account first
     store, renderer = ctx.app.store, ctx.renderer
 
     def read() -> list[dict[str, Any]]:
         return [renderer.view(rec) for rec in store.read_stream(order_stream(cl_ord_id))]
 
-    return {"items": await svc.on_engine(read)}
+    return paged(await svc.on_engine(read), lambda e: (int(e["seq"]),), limit, cursor)
 
 
 __all__ = ["ERRORS", "router"]

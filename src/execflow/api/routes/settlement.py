@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from execflow.api.auth import Scope
 from execflow.api.deps import Auth, Ctx, Service
 from execflow.api.errors import ApiError
+from execflow.api.paging import CursorQuery, page
 from execflow.api.routes.common import problems
 from execflow.api.schemas import ID_PATTERN, AccountId, IsoDate
 from execflow.application.settlement.service import SettlementService
@@ -50,7 +51,8 @@ class ObligationView(BaseModel):
 
 class ObligationList(BaseModel):
     items: list[ObligationView]
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(description="by status, over every matching obligation")
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
 
 
 class CashRow(BaseModel):
@@ -63,6 +65,10 @@ class CashProjection(BaseModel):
     account: str
     currency: str
     rows: list[CashRow]
+
+
+def _key(ob: SettlementObligation) -> tuple[str, str]:
+    return (ob.intended_settle_date.isoformat(), ob.obligation_id)
 
 
 def _desk(ctx: Any) -> SettlementService:
@@ -103,8 +109,9 @@ def _view(ob: SettlementObligation, price: str) -> dict[str, Any]:
 @router.get(
     "/obligations",
     response_model=ObligationList,
-    responses=problems(401, 403, 429, 503),
+    responses=problems(401, 403, 409, 422, 429, 503),
     summary="Settlement obligations by trade, account, trade date, settlement date or status",
+    description="By intended settlement date, then obligation id; pages follow `next_cursor`.",
 )
 async def list_obligations(
     p: Auth,
@@ -116,6 +123,7 @@ async def list_obligations(
     settle_date: IsoDate | None = None,
     status: SettlementStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     p.require(Scope.READ)
     visible = p.visible_accounts(tuple(account or ()))
@@ -131,16 +139,17 @@ async def list_obligations(
             and (trade_date is None or ob.trade_date == trade_date)
             and (settle_date is None or ob.intended_settle_date == settle_date)
         ]
-        obs.sort(key=lambda o: (o.intended_settle_date, o.obligation_id))
+        obs.sort(key=_key)
         counts: dict[str, int] = {}
         for ob in obs:
             counts[ob.status.value] = counts.get(ob.status.value, 0) + 1
+        chunk, nxt = page(obs, _key, limit, cursor)
         items = []
-        for ob in obs[:limit]:
+        for ob in chunk:
             ins = instruments.get(ob.instrument)
             price = str(ins.price_to_decimal(ob.price)) if ins else str(ob.price)
             items.append(_view(ob, price))
-        return {"items": items, "counts": counts}
+        return {"items": items, "counts": counts, "next_cursor": nxt}
 
     return await svc.on_engine(read)
 

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from execflow.api.auth import Principal, Scope
 from execflow.api.deps import Auth, Ctx
 from execflow.api.errors import ApiError
+from execflow.api.paging import CursorQuery, decode_key, encode_key
 from execflow.api.routes.common import problems
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ async def tca_summary(
 
 @router.get(
     "/orders",
-    responses=problems(401, 403, 422, 429, 503),
+    responses=problems(401, 403, 409, 422, 429, 503),
     summary="Orders by implementation shortfall",
     description="The costliest (or cheapest) orders by total shortfall in bps: side as "
     "BUY/SELL, creation time ISO 8601 UTC, amounts in the instrument's currency.",
@@ -110,11 +111,21 @@ async def tca_orders(
     account: Accounts = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cheapest: bool = False,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     from execflow.analytics.tca_report import order_rows
 
+    # a ranking: the cursor carries the rank of the last row handed out
+    start = int(decode_key(cursor, 1)[0]) if cursor else 0
+    if start < 0:
+        raise ApiError("INVALID_CURSOR", "cursor is not one this API returned")
     result = await _result(ctx, p, account, level)
-    return {"items": order_rows(result, limit, costliest=not cheapest)}
+    rows = order_rows(result, start + limit + 1, costliest=not cheapest)[start:]
+    more = len(rows) > limit
+    return {
+        "items": rows[:limit],
+        "next_cursor": encode_key((start + limit,)) if more else None,
+    }
 
 
 @router.get(
