@@ -129,7 +129,7 @@ def test_the_same_key_with_another_body_or_invalid_is_refused(client: httpx.Clie
     h = {**H_A, "Idempotency-Key": "retry-2"}
     assert client.post("/v1/orders", json=_order("idem-2a"), headers=h).status_code == 201
     other = client.post("/v1/orders", json=_order("idem-2b"), headers=h)
-    assert other.status_code == 422 and other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert other.status_code == 409 and other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
     # another credential: its own namespace
     hb = {**H_B, "Idempotency-Key": "retry-2"}
     assert client.post("/v1/orders", json=_order("idem-2c"), headers=hb).status_code == 201
@@ -225,7 +225,7 @@ def test_bulk_submits_each_order_and_reports_each_outcome(client: httpx.Client) 
         _order("bulk-3", side="SELL"),
         _order("bulk-1"),  # duplicate id
     ]
-    r = client.post("/v1/orders/bulk", json={"orders": orders}, headers=H_A)
+    r = client.post("/v1/bulk/orders", json={"orders": orders}, headers=H_A)
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["accepted"], body["refused"]) == (2, 2)
@@ -237,13 +237,13 @@ def test_bulk_submits_each_order_and_reports_each_outcome(client: httpx.Client) 
     assert res[3]["problem"]["code"] == "DUPLICATE_CL_ORD_ID"
     for cl in ("bulk-1", "bulk-3"):
         assert client.get(f"/v1/orders/{cl}", headers=H_A).status_code == 200
-    assert client.get("/v1/orders/bulk-2", headers=H_A).status_code == 404
+    assert client.get("/v1/bulk/orders-2", headers=H_A).status_code == 404
     # a foreign account is refused per order, the rest goes through
     mixed = [_order("bulk-4"), _order("bulk-5", account="B")]
-    r = client.post("/v1/orders/bulk", json={"orders": mixed}, headers=H_A).json()
+    r = client.post("/v1/bulk/orders", json={"orders": mixed}, headers=H_A).json()
     assert [x["status"] for x in r["results"]] == [201, 403]
     too_many = {"orders": [_order(f"x{i}") for i in range(1001)]}
-    r2 = client.post("/v1/orders/bulk", json=too_many, headers=H_A)
+    r2 = client.post("/v1/bulk/orders", json=too_many, headers=H_A)
     assert r2.status_code == 422 and r2.json()["code"] == "VALIDATION_ERROR"
 
 

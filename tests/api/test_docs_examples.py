@@ -74,7 +74,7 @@ def test_the_guide_has_pagination_idempotency_and_bulk_examples() -> None:
     blocks = guide_blocks()
     assert any("next_cursor" in b for b in blocks)
     assert any("Idempotency-Key" in b for b in blocks)
-    assert any("/v1/orders/bulk" in b for b in blocks)
+    assert any("/v1/bulk/orders" in b for b in blocks)
 
 
 @pytest.mark.parametrize("index", range(len(guide_blocks())))
@@ -90,7 +90,7 @@ def test_guide_example_runs(dev_server: tuple[Server, str], index: int) -> None:
     out = r.stdout.lower()
     if "idempotency-key" in code.lower():
         assert out.count("http/1.1 201") == 2 and "idempotent-replayed: true" in out
-    if "/v1/orders/bulk" in code:
+    if "/v1/bulk/orders" in code:
         assert '"accepted":1' in out.replace(" ", "") and "too_many_decimals" in out
     if "next_cursor" in code:
         assert '"next_cursor":null' in out.replace(" ", "")

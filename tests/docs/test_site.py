@@ -47,7 +47,7 @@ def test_the_api_reference_covers_every_operation_and_rpc() -> None:
         for m in svc.methods:
             assert f"| `{m.name}` |" in grpc_page
     rest = pages[REFERENCE / "rest.md"]
-    for op in ("### `POST /v1/orders`", "### `POST /v1/orders/bulk`", "### `GET /v1/risk`",
+    for op in ("### `POST /v1/orders`", "### `POST /v1/bulk/orders`", "### `GET /v1/risk`",
                "### `GET /v1/admin/api-analytics`", "### SubmitOrderBody"):  # fmt: skip
         assert op in rest
     assert "### SubmitRequest" in grpc_page and "```protobuf" in grpc_page
@@ -71,7 +71,7 @@ def test_the_site_builds_strict_and_offline(tmp_path: Path) -> None:
     assert not broken, broken
     pages = list(site.rglob("*.html"))
     assert (site / "index.html").exists() and (site / "reference" / "rest.html").exists()
-    assert "POST /v1/orders/bulk" in (site / "reference" / "rest.html").read_text("utf-8")
+    assert "POST /v1/bulk/orders" in (site / "reference" / "rest.html").read_text("utf-8")
     assert "SubmitRequest" in (site / "reference" / "grpc.html").read_text("utf-8")
     assert (site / "img" / "ui-blotter.png").exists()  # the dashboard's screenshots ship
     external = re.compile(r'<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)="(?:https?:)?//')

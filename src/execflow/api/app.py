@@ -159,6 +159,7 @@ def create_app(
     ):  # fmt: skip
         api.include_router(r.router)
     api.include_router(venue_routes.router)  # docs/routing.md
+    api.include_router(orders.bulk_router)
     api.include_router(admin.router)
     api.add_middleware(OrderEntryLane, ctx=ctx)  # inside AccessLog: still logged and counted
     clock = ctx.app.clock
@@ -200,7 +201,7 @@ IDEMPOTENCY_PARAMETER: dict[str, Any] = {
     "required": False,
     "description": "Retry safely: the first answer to this key (per credential, 24 h) is "
     "answered again with `Idempotent-Replayed: true`; 409 IDEMPOTENCY_KEY_IN_USE while it "
-    "runs, 422 IDEMPOTENCY_KEY_REUSED for another request with the same key (docs/api.md).",
+    "runs, 409 IDEMPOTENCY_KEY_REUSED for another request with the same key (docs/api.md).",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
 }
 

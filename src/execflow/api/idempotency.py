@@ -9,7 +9,8 @@ push them out.
 * same key, same method + path + query + body, first one done: its status, headers and body
   again, with ``Idempotent-Replayed: true``;
 * same key while the first is still running: 409 ``IDEMPOTENCY_KEY_IN_USE`` (retry later);
-* same key with another request: 422 ``IDEMPOTENCY_KEY_REUSED``;
+* same key with another request: 409 ``IDEMPOTENCY_KEY_REUSED`` (a conflict with what the key
+  is bound to, like a reused ``cl_ord_id``; 422 stays for requests that break the document);
 * a malformed key: 422 ``IDEMPOTENCY_KEY_INVALID``.
 
 Answers that say nothing happened and a retry may differ (401, 403, 429 and 5xx) are not kept:
@@ -133,7 +134,7 @@ class IdempotencyKeys:
             if entry.fingerprint != fingerprint:
                 self.store.conflicts += 1
                 await problem(
-                    422, "IDEMPOTENCY_KEY_REUSED",
+                    409, "IDEMPOTENCY_KEY_REUSED",
                     "this Idempotency-Key was used with another request", path,
                 )(scope, receive, send)  # fmt: skip
                 return

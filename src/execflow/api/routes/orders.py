@@ -43,7 +43,9 @@ def order_request(body: SubmitOrderBody) -> OrderRequest:
 
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
-BULK_PATH = "/v1/orders/bulk"
+BULK_PATH = "/v1/bulk/orders"
+# not /v1/orders/bulk: that is the path of an order whose client order id is "bulk"
+bulk_router = APIRouter(tags=["orders"])
 
 ClOrdId = Annotated[str, Path(pattern=ID_PATTERN, description="client order id")]
 
@@ -73,8 +75,8 @@ async def submit_order(body: SubmitOrderBody, p: Auth, svc: Service) -> JSONResp
     )
 
 
-@router.post(
-    "/bulk",
+@bulk_router.post(
+    BULK_PATH,
     response_model=BulkOrderAck,
     responses=problems(401, 403, 422, 429),
     summary="Submit up to 1,000 orders in one request",
@@ -244,4 +246,4 @@ async def order_events(
     return paged(await svc.on_engine(read), lambda e: (int(e["seq"]),), limit, cursor)
 
 
-__all__ = ["ERRORS", "router"]
+__all__ = ["ERRORS", "bulk_router", "router"]
