@@ -432,6 +432,54 @@ FIELDS: list[tuple[int, str, str, str]] = [
     (958, "StrategyParameterName", "STRING", ""),
     (959, "StrategyParameterType", "INT", ""),
     (960, "StrategyParameterValue", "STRING", ""),
+    # block allocations (docs/settlement.md "Allocations"): J, P, AK
+    (53, "Quantity", "QTY", ""),
+    (70, "AllocID", "STRING", ""),
+    (71, "AllocTransType", "CHAR", "0:NEW 1:REPLACE 2:CANCEL"),
+    (72, "RefAllocID", "STRING", ""),
+    (73, "NoOrders", "NUMINGROUP", ""),
+    (78, "NoAllocs", "NUMINGROUP", ""),
+    (79, "AllocAccount", "STRING", ""),
+    (80, "AllocQty", "QTY", ""),
+    (
+        87,
+        "AllocStatus",
+        "INT",
+        "0:ACCEPTED 1:BLOCK_LEVEL_REJECT 2:ACCOUNT_LEVEL_REJECT 3:RECEIVED 4:INCOMPLETE "
+        "5:REJECTED_BY_INTERMEDIARY",
+    ),
+    (
+        88,
+        "AllocRejCode",
+        "INT",
+        "0:UNKNOWN_ACCOUNT 1:INCORRECT_QUANTITY 2:INCORRECT_AVERAGE_PRICE "
+        "3:UNKNOWN_EXECUTING_BROKER_MNEMONIC 4:COMMISSION_DIFFERENCE 5:UNKNOWN_ORDERID "
+        "6:UNKNOWN_LISTID 7:OTHER",
+    ),
+    (118, "NetMoney", "AMT", ""),
+    (381, "GrossTradeAmt", "AMT", ""),
+    (
+        626,
+        "AllocType",
+        "INT",
+        "1:CALCULATED 2:PRELIMINARY 5:READY_TO_BOOK 7:WAREHOUSE_INSTRUCTION "
+        "8:REQUEST_TO_INTERMEDIARY",
+    ),
+    (664, "ConfirmID", "STRING", ""),
+    (
+        665,
+        "ConfirmStatus",
+        "INT",
+        "1:RECEIVED 2:MISMATCHED_ACCOUNT 3:MISSING_SETTLEMENT_INSTRUCTIONS 4:CONFIRMED "
+        "5:REQUEST_REJECTED",
+    ),
+    (666, "ConfirmTransType", "INT", "0:NEW 1:REPLACE 2:CANCEL"),
+    (772, "ConfirmRefID", "STRING", ""),
+    (773, "ConfirmType", "INT", "1:STATUS 2:CONFIRMATION 3:CONFIRMATION_REQUEST_REJECTED"),
+    (776, "IndividualAllocRejCode", "INT", ""),
+    (857, "AllocNoOrdersType", "INT", "0:NOT_SPECIFIED 1:EXPLICIT_LIST_PROVIDED"),
+    (862, "NoCapacities", "NUMINGROUP", ""),
+    (863, "OrderCapacityQty", "QTY", ""),
 ]
 
 # Fields that exist only in FIXT 1.1 / FIX 5.0 SP2.
@@ -825,6 +873,68 @@ APP: list[tuple[str, str, list[Member]]] = [
         "BusinessMessageReject",
         "j",
         ["RefSeqNum", "RefMsgType*", "BusinessRejectRefID", "BusinessRejectReason*", *TEXT],
+    ),
+    # block allocations, the fields execflow uses (docs/settlement.md "Allocations")
+    (
+        "AllocationInstruction",
+        "J",
+        [
+            "AllocID*",
+            "AllocTransType*",
+            "AllocType*",
+            "RefAllocID",
+            "AllocNoOrdersType*",
+            ("NoOrders", ["ClOrdID", "OrderID", "OrderQty"]),
+            "Side*",
+            "@Instrument*",
+            "Quantity*",
+            "AvgPx*",
+            "Currency",
+            "TradeDate*",
+            "TransactTime",
+            "SettlDate",
+            "Text",
+            ("NoAllocs", ["AllocAccount", "AllocQty"]),
+        ],
+    ),
+    (
+        "AllocationInstructionAck",
+        "P",
+        [
+            "AllocID*",
+            "TradeDate",
+            "TransactTime*",
+            "AllocStatus*",
+            "AllocRejCode",
+            "AllocType",
+            "Text",
+            ("NoAllocs", ["AllocAccount", "IndividualAllocRejCode"]),
+        ],
+    ),
+    (
+        "Confirmation",
+        "AK",
+        [
+            "ConfirmID*",
+            "ConfirmRefID",
+            "AllocID",
+            "ConfirmTransType*",
+            "ConfirmType*",
+            "ConfirmStatus*",
+            "TransactTime*",
+            "TradeDate*",
+            ("NoCapacities*", ["OrderCapacity*", "OrderCapacityQty*"]),
+            "AllocAccount*",
+            "AllocQty*",
+            "Side*",
+            "@Instrument*",
+            "Currency",
+            "AvgPx*",
+            "GrossTradeAmt*",
+            "SettlDate",
+            "NetMoney*",
+            "Text",
+        ],
     ),
 ]
 

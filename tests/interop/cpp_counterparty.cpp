@@ -11,6 +11,10 @@
 //                                                  ones; exit 0 on success, 1 on timeout
 //   cpp_counterparty idle      SETTINGS SECONDS    a client: logs on, stays logged on for SECONDS
 //                                                  (heartbeats, test requests), logs out
+//   cpp_counterparty alloc     SETTINGS N TIMEOUT  a client: a market block order of N ACME for
+//                                                  account BLOCK, then an AllocationInstruction
+//                                                  (J) giving N/3 to each of three accounts;
+//                                                  waits for the Ack (P) and 3 Confirmations (AK)
 //   cpp_counterparty bench     SETTINGS N WARMUP   a client: N sequential NewOrderSingle ->
 //                                                  first ExecutionReport round trips; prints
 //                                                  the latencies in ns as one JSON line
@@ -31,6 +35,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -191,6 +196,20 @@ class Client : public FIX::Application {
   void fromApp(const FIX::Message& m, const FIX::SessionID&) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
       FIX::UnsupportedMessageType) override {
+    if (msg_type(m) == "P" || msg_type(m) == "AK") {  // allocation answers
+      if (msg_type(m) == "P") {
+        say("P " + get(m, 70) + " status=" + get(m, 87) + " rej=" + get(m, 88) +
+            " text=" + get(m, 58));
+      } else {
+        say("AK " + get(m, 79) + " qty=" + get(m, 80) + " avgpx=" + get(m, 6) +
+            " gross=" + get(m, 381) + " net=" + get(m, 118) + " status=" + get(m, 665) +
+            " settl=" + get(m, 64) + " alloc=" + get(m, 70));
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      alloc_answers_[msg_type(m)] += 1;
+      cv_.notify_all();
+      return;
+    }
     const std::string cl = get(m, 11), type = get(m, 150);
     if (!quiet_) {
       say("ER " + cl + " " + type + " " + get(m, 39) + " " + get(m.getHeader(), 43, "N") +
@@ -199,8 +218,73 @@ class Client : public FIX::Application {
     std::lock_guard<std::mutex> lock(mutex_);
     if (msg_type(m) == "8") {
       seen_[cl].push_back(type);
+      if (m.isSetField(6)) avg_[cl] = get(m, 6);
+      if (m.isSetField(14)) cum_[cl] = get(m, 14);
       cv_.notify_all();
     }
+  }
+
+  // a block order for several accounts: a market buy of `qty` ACME on account BLOCK
+  void send_block(const std::string& cl, const std::string& qty) {
+    FIX::Message m = new_message("D");
+    m.setField(11, cl);
+    m.setField(1, "BLOCK");
+    m.setField(55, "ACME");
+    m.setField(54, "1");
+    m.setField(FIX::TransactTime(FIX::UtcTimeStamp(), 3));
+    m.setField(38, qty);
+    m.setField(40, "1");
+    m.setField(59, "0");
+    FIX::Session::sendToTarget(m, sid_);
+  }
+
+  // AllocationInstruction (J) of block `cl`: accounts[i] gets qtys[i]
+  void send_allocation(const std::string& alloc_id, const std::string& cl,
+                       const std::vector<std::pair<std::string, std::string>>& allocs) {
+    std::string avg, cum;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      avg = avg_[cl];
+      cum = cum_[cl];
+    }
+    FIX::Message m = new_message("J");
+    m.setField(70, alloc_id);
+    m.setField(71, "0");   // new
+    m.setField(626, "2");  // preliminary: the broker computes the money
+    m.setField(857, "1");  // explicit list of orders
+    FIX::Group order(73, 11);
+    order.setField(11, cl);
+    m.addGroup(order);
+    m.setField(54, "1");
+    m.setField(55, "ACME");
+    m.setField(53, cum);
+    m.setField(6, avg);
+    char day[9];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(day, sizeof day, "%Y%m%d", std::gmtime(&now));
+    m.setField(75, day);
+    for (const auto& a : allocs) {
+      FIX::Group g(78, 79);
+      g.setField(79, a.first);
+      g.setField(80, a.second);
+      m.addGroup(g);
+    }
+    FIX::Session::sendToTarget(m, sid_);
+  }
+
+  bool wait_filled(const std::string& cl, int qty, int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+      auto it = cum_.find(cl);
+      return it != cum_.end() && std::atof(it->second.c_str()) >= qty;
+    });
+  }
+
+  bool wait_allocation(int confirmations, int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+      return alloc_answers_["P"] >= 1 && alloc_answers_["AK"] >= confirmations;
+    });
   }
 
   bool wait_logon(int timeout_s) {
@@ -247,6 +331,8 @@ class Client : public FIX::Application {
   FIX::SessionID sid_;
   bool logged_on_ = false;
   std::map<std::string, std::vector<std::string>> seen_;
+  std::map<std::string, std::string> avg_, cum_;
+  std::map<std::string, int> alloc_answers_;
 };
 
 int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, int extra) {
@@ -277,6 +363,21 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
       }
     }
     if (rc == 0) say("OK " + std::to_string(n));
+  } else if (mode == "alloc") {  // n = block quantity; 3 accounts get n/3 each
+    const std::string cl = "BLK-" + tag, each = std::to_string(n / 3);
+    app.send_block(cl, std::to_string(n));
+    if (!app.wait_filled(cl, n, extra * 1000)) {  // it may fill in several trades
+      say("FAIL block not filled");
+      rc = 1;
+    } else {
+      app.send_allocation("AL-" + tag, cl, {{"ALLOC-A", each}, {"ALLOC-B", each}, {"ALLOC-C", each}});
+      if (!app.wait_allocation(3, extra * 1000)) {
+        say("FAIL no AllocationInstructionAck and 3 Confirmations");
+        rc = 1;
+      } else {
+        say("OK alloc");
+      }
+    }
   } else {  // bench: extra = warmup round trips, not reported
     std::vector<long long> ns;
     ns.reserve(n);
@@ -306,7 +407,7 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|bench SETTINGS [N TIMEOUT|WARMUP]\n";
+    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
     return 2;
   }
   const std::string mode = argv[1];

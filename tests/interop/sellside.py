@@ -17,9 +17,12 @@ from execflow.adapters.venues.paper import PaperVenue
 from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.runner import EngineRunner
+from execflow.application.settlement.on_engine import SettlementDesk
+from execflow.application.settlement.ports import FxRateTable
 from execflow.domain.enums import Side
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
+from execflow.fix.allocations import AllocationGateway
 from execflow.fix.application import SessionID
 from execflow.fix.config import SessionConfig
 from execflow.fix.connection import Acceptor
@@ -51,6 +54,7 @@ class SellSide:
         store_factory: MessageStoreFactory | None = None,
         port: int = 0,
         heartbeat_s: int = 30,
+        allocations: bool = False,
     ) -> None:
         clock = WallClock()
         self.catalog = InstrumentCatalog(instruments)
@@ -61,6 +65,18 @@ class SellSide:
         self.runner = EngineRunner(self.engine, idle_wait_s=0.0005)
         perms = permissions or {c.sender_comp_id: AccountPermissions.of("ACC-1") for c in clients}
         self.gateway = OrderGateway(self.runner, self.catalog, perms, venue=self.paper.venue_id)
+        self.app: OrderGateway | AllocationGateway = self.gateway
+        self.desk: SettlementDesk | None = None
+        if allocations:  # settlement on the engine, and J/P/AK in front of the order gateway
+            from execflow.adapters.calendars import HolidaySettlementCalendar
+
+            self.desk = SettlementDesk(self.engine, HolidaySettlementCalendar(), FxRateTable())
+            self.desk.attach()
+            desk = self.desk
+            self.app = AllocationGateway(
+                self.gateway, self.runner, lambda: desk.service, self.catalog,
+                now_ns=clock.now_ns,
+            )  # fmt: skip
         # the acceptor's view of each session: our CompID first
         self.configs = [
             SessionConfig(
@@ -71,7 +87,7 @@ class SellSide:
             for c in clients
         ]
         self.acceptor = Acceptor(
-            self.gateway,
+            self.app,
             self.configs,
             store_factory or MemoryStoreFactory(),
             port=port,
@@ -85,7 +101,7 @@ class SellSide:
 
     async def start(self) -> None:
         self.runner.start()
-        self.gateway.bind(self.acceptor)
+        self.app.bind(self.acceptor)
         await self.acceptor.start()
 
     async def stop(self) -> None:

@@ -29,6 +29,7 @@ from execflow.domain.reports import (
 )
 from execflow.fix.application import SessionID
 from execflow.fix.config import SessionConfig
+from execflow.fix.gateway import AccountPermissions
 from execflow.fix.store import MemoryStoreFactory
 from execflow.fix.venue import FixVenue
 from tests.interop.sellside import ACME, BackgroundSellSide
@@ -194,3 +195,41 @@ def test_our_venue_adapter_trades_with_their_acceptor_across_gaps_both_ways(
     finally:
         venue.stop()
         cp.stop()
+
+
+def test_allocation_instruction_ack_and_confirmations_with_the_cpp_counterparty(
+    cpp_counterparty: Path, tmp_path: Path
+) -> None:
+    """Their client trades a block of 1,500 ACME (a market buy: 1,000 @ 100.05 + 500 @ 100.10
+    from our paper book = 150,100.00 USD, average 100.0666...), then sends an
+    AllocationInstruction (J) of 500 each to three accounts. We answer with an
+    AllocationInstructionAck (P, accepted) and a Confirmation (AK) per account at the average
+    price; the cash by the residual-cent rule: 500/1500 of 150,100.00 = 50,033.333... each, the
+    residual cent to the first account: 50,033.34, 50,033.33, 50,033.33."""
+    client = SessionID("FIX.4.4", "CPPCLIENT", "EXECFLOW")
+    side = BackgroundSellSide(
+        [client],
+        permissions={"CPPCLIENT": AccountPermissions.of("BLOCK")},
+        allocations=True,
+    )
+    settings = CounterpartySession("FIX.4.4", "CPPCLIENT", "EXECFLOW", side.port,
+                                   acceptor=False).write(tmp_path / "client")  # fmt: skip
+    try:
+        proc = CounterpartyProcess(cpp_counterparty, "alloc", settings, "1500", "20")
+        assert proc.wait(60) == 0, "\n".join(proc.lines)
+        assert "OK alloc" in proc.lines
+        acks = [line for line in proc.lines if line.startswith("P ")]
+        assert len(acks) == 1 and "status=0" in acks[0], acks
+        confirms = sorted(line for line in proc.lines if line.startswith("AK "))
+        assert [c.split(" settl=")[0] for c in confirms] == [
+            "AK ALLOC-A qty=500 avgpx=100.066667 gross=50033.34 net=50033.34 status=4",
+            "AK ALLOC-B qty=500 avgpx=100.066667 gross=50033.33 net=50033.33 status=4",
+            "AK ALLOC-C qty=500 avgpx=100.066667 gross=50033.33 net=50033.33 status=4",
+        ]
+        desk = side.side.desk
+        assert desk is not None
+        svc = desk.service
+        assert {svc.position(a, "ACME") for a in ("ALLOC-A", "ALLOC-B", "ALLOC-C")} == {500}
+        assert svc.position("BLOCK", "ACME") == 0
+    finally:
+        side.stop()
