@@ -9,6 +9,8 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
+
 from execflow.analytics.settlement_discipline import (
     custodian_breaks,
     netting_frame,
@@ -26,7 +28,8 @@ from execflow.domain.settlement.discipline import (
     net_by_counterparty,
     prioritise,
 )
-from execflow.domain.settlement.obligations import SettlementStatus
+from execflow.domain.settlement.ledger import PositionView
+from execflow.domain.settlement.obligations import SettlementError, SettlementStatus
 from tests.unit.settlement.support import AAPL, INSTRUMENTS, SAP, Blotter, calendar, make_service
 
 D = date
@@ -252,3 +255,36 @@ def test_reports_csv_and_html(tmp_path: Path) -> None:
         ("ACC1", "AAPL", -10), ("ACC1", "USD", -5), ("ACC2", "SAP", 1),
     ]  # fmt: skip
     assert "<td>-10</td>" in to_html(breaks, "breaks")
+
+
+def test_a_canceled_obligation_has_no_penalty() -> None:
+    svc = make_service()
+    _feed(svc, Blotter().trade(SAP, Side.SELL, 10, 12345, D(2026, 10, 5)))
+    _ready(svc, "O1/E1", D(2026, 10, 6))
+    svc.fail("O1/E1", "insufficient securities", D(2026, 10, 7))
+    assert len(svc.penalties(D(2026, 10, 8), _price)) == 1
+    svc.cancel("O1/E1", "trade bust", D(2026, 10, 8))
+    assert svc.penalties(D(2026, 10, 8), _price) == []
+
+
+def test_a_settled_trade_is_reversed_by_a_new_opposite_obligation() -> None:
+    """Bought 10 AAPL @ 190.00 on Mon 2026-10-05, settled Tue 10-06; busted on Thu 10-08: a
+    sale of 10 for 1,900.00 traded 10-08 settling 10-09 (T+1). Once it settles, position and
+    cash are back to zero and the realised P&L is 0.00."""
+    svc = make_service()
+    _feed(svc, Blotter().trade(AAPL, Side.BUY, 10, 19000, D(2026, 10, 5)))
+    with pytest.raises(SettlementError) as err:
+        svc.reverse_settled("O1/E1", "bust", D(2026, 10, 5))
+    assert err.value.code == "NOT_SETTLED"
+    _ready(svc, "O1/E1", D(2026, 10, 6))
+    svc.settle("O1/E1", D(2026, 10, 6))
+    svc.reverse_settled("O1/E1", "trade busted by the venue", D(2026, 10, 8))
+    r = svc.obligation("O1/E1/R1")
+    assert (r.side, r.quantity, r.cash_amount, r.corrects) == (Side.SELL, 10, 190_000, "O1/E1")
+    assert (r.trade_date, r.intended_settle_date) == (D(2026, 10, 8), D(2026, 10, 9))
+    assert svc.position("ACC1", "AAPL") == 0
+    _ready(svc, r.obligation_id, D(2026, 10, 9))
+    svc.settle(r.obligation_id, D(2026, 10, 9))
+    assert svc.position("ACC1", "AAPL", PositionView.SETTLE_DATE) == 0
+    assert svc.cash_balances("ACC1")["USD"].amount == 0
+    assert svc.realised_pnl("ACC1", "AAPL").amount == 0

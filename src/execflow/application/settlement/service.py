@@ -23,24 +23,16 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from execflow.application.ports import Clock, RecordedEvent
-from execflow.application.settlement.allocation import (
-    AllocationState,
-    allocation_events,
-    instructed_event,
-)
+from execflow.application.settlement.allocation import AllocationState
 from execflow.application.settlement.book import SettlementBook
-from execflow.application.settlement.corporate_actions import (
-    CorporateActionState,
-    corporate_action_events,
-)
+from execflow.application.settlement.corporate_actions import CorporateActionState
+from execflow.application.settlement.institutional import InstitutionalCommands
 from execflow.application.settlement.ports import (
     FxRateProvider,
     SettlementCalendar,
     convert_minor,
     exact_rate,
 )
-from execflow.domain.allocations import AllocationInstruction
-from execflow.domain.corporate_actions import CorporateAction
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import (
@@ -70,7 +62,6 @@ from execflow.domain.settlement.ledger import (
 from execflow.domain.settlement.obligations import (
     SettlementError,
     SettlementObligation,
-    SettlementStatus,
     UnknownObligationError,
 )
 from execflow.domain.settlement.pnl import PnLTrade
@@ -93,7 +84,7 @@ class _OrderInfo:
 
 
 # -- the service -----------------------------------------------------------------------------
-class SettlementService(SettlementBook):
+class SettlementService(SettlementBook, InstitutionalCommands):
     """Decides: fills to obligations and journal entries, and the lifecycle commands."""
 
     def __init__(
@@ -393,6 +384,11 @@ class SettlementService(SettlementBook):
         events += [created, trade_entry(new, self._entry_id(new_id), ts, instrument)]
         return self._commit(events)
 
+    def _order_facts(self, cl_ord_id: str) -> tuple[str, str]:
+        """(account, instrument) of an order seen, else ("", "")."""
+        info = self._orders.get(cl_ord_id)
+        return (info.account, info.instrument) if info is not None else ("", "")
+
     def _reversals(
         self, ob: SettlementObligation, day: date, ts: int, why: str
     ) -> list[JournalPosted]:
@@ -401,91 +397,3 @@ class SettlementService(SettlementBook):
             entry_id = self._entry_id(ob.obligation_id, pending=i)
             out.append(reversal_entry(entry, entry_id, ts, day, why))
         return out
-
-    # -- block allocations (docs/settlement.md "Allocations") ---------------------------------
-    def instruct_allocation(
-        self, cl_ord_id: str, instruction: AllocationInstruction
-    ) -> list[Event]:
-        """Record how a block order is to be split. A pre-trade instruction is applied when the
-        block is done (filled, or canceled/expired after some fills); a post-trade one at once."""
-        if cl_ord_id in self.allocations.allocated:
-            raise SettlementError(f"block {cl_ord_id} is already allocated", "ALREADY_ALLOCATED")
-        info = self._orders.get(cl_ord_id)
-        ev = instructed_event(
-            cl_ord_id,
-            info.account if info else "",
-            info.instrument if info else "",
-            instruction,
-            self._ts(),
-        )
-        out = self._commit([ev])
-        if not instruction.pre_trade:
-            out += self.allocate(cl_ord_id)
-        return out
-
-    def allocate(self, cl_ord_id: str, on: date | None = None) -> list[Event]:
-        """Allocate the block's obligations now, by its instruction (pro rata if partly filled)."""
-        instruction = self.allocations.pending(cl_ord_id)
-        if instruction is None:
-            raise SettlementError(
-                f"block {cl_ord_id} has no pending allocation instruction", "NO_ALLOCATION"
-            )
-        block = [
-            ob
-            for ob in self._obligations.values()
-            if ob.cl_ord_id == cl_ord_id and ob.status is not SettlementStatus.CANCELED
-        ]
-        if not block:
-            raise SettlementError(f"block {cl_ord_id} has no fill to allocate", "ALLOCATION_EMPTY")
-        instrument = self._instruments(block[0].instrument)
-        if instrument is None:
-            raise SettlementError(f"unknown instrument {block[0].instrument}", "UNKNOWN_INSTRUMENT")
-        day, ts = self._today(block[0], on), self._ts()
-        record, created = allocation_events(
-            block,
-            instrument,
-            instruction,
-            day=day,
-            ts=ts,
-            fx_rates=self.fx_rates,
-            base_currency=self.base_currency,
-            custodian_account=self.custodian_account,
-            entry_id=self._entry_id,
-        )
-        events: list[Event] = [record]
-        for ob in block:
-            events.append(ob.cancel(day, ts, "allocated", replaced_by=record.obligation_id))
-            events += self._reversals(ob, day, ts, "allocated")
-        return self._commit(events + created)
-
-    def _maybe_allocate(self, cl_ord_id: str, *, done: bool) -> list[Event]:
-        """Apply a pending pre-trade instruction once its block is done (also on a replayed
-        fill: a crash between the last fill and its allocation is caught up on restart)."""
-        pending = self.allocations.pending(cl_ord_id)
-        if pending is None or not pending.pre_trade:
-            return []
-        filled = sum(
-            ob.quantity
-            for ob in self._obligations.values()
-            if ob.cl_ord_id == cl_ord_id and ob.status is not SettlementStatus.CANCELED
-        )
-        target = self.allocations.block_quantity.get(cl_ord_id, pending.total_quantity)
-        if filled == 0 or (not done and filled < target):
-            return []
-        try:
-            return self.allocate(cl_ord_id)
-        except (SettlementError, InvalidValueError) as exc:
-            log.warning("settlement.allocation_failed cl_ord_id=%s reason=%r", cl_ord_id, exc)
-            return []
-
-    # -- corporate actions (docs/settlement.md "Corporate actions") -----------------------------
-    def apply_corporate_action(self, action: CorporateAction, day: date) -> list[Event]:
-        """Book what ``action`` does on ``day`` (each step once per account)."""
-        ins = self._instruments(action.instrument)
-        if ins is None:
-            raise SettlementError(f"unknown instrument {action.instrument}", "UNKNOWN_INSTRUMENT")
-        obs, state, ts = self._obligations.values(), self.corporate_actions, self._ts()
-        ev = corporate_action_events(
-            action, day, ts, ledger=self.ledger, obligations=obs, instrument=ins, state=state
-        )
-        return self._commit(ev)

@@ -125,7 +125,11 @@ def csdr_penalty(
     failed). ``notional(price, qty)``: exact value in minor units (``Instrument.notional_exact``).
     A buy that fails for cash ("cash" in the reason) pays the cash penalty at ``cash_rate``
     (annual, e.g. ``Decimal("0.0265")``); everything else is a securities penalty."""
-    if ob.market not in CSDR_MARKETS or ob.first_failed_on is None:
+    if (
+        ob.market not in CSDR_MARKETS
+        or ob.first_failed_on is None
+        or ob.status is SettlementStatus.CANCELED  # busted: no cancel date to count up to
+    ):
         return None
     days = failing_days(ob, as_of, is_business_day, settled)
     if not days:

@@ -1,0 +1,193 @@
+"""Institutional settlement commands, mixed into :class:`SettlementService`: block
+allocations (docs/settlement.md "Allocations"), corporate actions ("Corporate actions") and
+the reversal of a settled trade ("Corrections after settlement"). They decide with the pure
+helpers of :mod:`.allocation` and :mod:`.corporate_actions` and commit through the service.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from execflow.application.settlement.allocation import (
+    AllocationState,
+    allocation_events,
+    instructed_event,
+)
+from execflow.application.settlement.corporate_actions import (
+    CorporateActionState,
+    corporate_action_events,
+)
+from execflow.application.settlement.obligation_map import ObligationMap
+from execflow.application.settlement.ports import FxRateProvider, SettlementCalendar
+from execflow.domain.allocations import AllocationInstruction
+from execflow.domain.corporate_actions import CorporateAction
+from execflow.domain.enums import Side
+from execflow.domain.errors import InvalidValueError
+from execflow.domain.events import Event
+from execflow.domain.instruments import Instrument
+from execflow.domain.settlement.events import JournalPosted, SettlementObligationCreated
+from execflow.domain.settlement.ledger import Ledger, trade_entry
+from execflow.domain.settlement.obligations import (
+    SettlementError,
+    SettlementObligation,
+    SettlementStatus,
+)
+
+log = logging.getLogger(__name__)
+
+
+class InstitutionalCommands:
+    """Needs the service's state and commit path (declared here for the type checker)."""
+
+    if TYPE_CHECKING:
+        allocations: AllocationState
+        corporate_actions: CorporateActionState
+        ledger: Ledger
+        calendar: SettlementCalendar
+        fx_rates: FxRateProvider
+        _obligations: ObligationMap
+        _instruments: Callable[[str], Instrument | None]
+
+        def _commit(self, events: list[Event]) -> list[Event]: ...
+        def _ts(self) -> int: ...
+        def _today(self, ob: SettlementObligation, on: date | None) -> date: ...
+        def _entry_id(self, obligation_id: str, pending: int = 0) -> str: ...
+        def _order_facts(self, cl_ord_id: str) -> tuple[str, str]: ...
+        def _reversals(
+            self, ob: SettlementObligation, day: date, ts: int, why: str
+        ) -> list[JournalPosted]: ...
+        def obligation(self, obligation_id: str) -> SettlementObligation: ...
+        def base_currency(self, account: str) -> str: ...
+        def custodian_account(self, account: str) -> str: ...
+
+    # -- block allocations (docs/settlement.md "Allocations") ---------------------------------
+    def instruct_allocation(
+        self, cl_ord_id: str, instruction: AllocationInstruction
+    ) -> list[Event]:
+        """Record how a block order is to be split. A pre-trade instruction is applied when the
+        block is done (filled, or canceled/expired after some fills); a post-trade one at once."""
+        if cl_ord_id in self.allocations.allocated:
+            raise SettlementError(f"block {cl_ord_id} is already allocated", "ALREADY_ALLOCATED")
+        account, instrument = self._order_facts(cl_ord_id)
+        ev = instructed_event(cl_ord_id, account, instrument, instruction, self._ts())
+        out = self._commit([ev])
+        if not instruction.pre_trade:
+            out += self.allocate(cl_ord_id)
+        return out
+
+    def allocate(self, cl_ord_id: str, on: date | None = None) -> list[Event]:
+        """Allocate the block's obligations now, by its instruction (pro rata if partly filled)."""
+        instruction = self.allocations.pending(cl_ord_id)
+        if instruction is None:
+            raise SettlementError(
+                f"block {cl_ord_id} has no pending allocation instruction", "NO_ALLOCATION"
+            )
+        block = [
+            ob
+            for ob in self._obligations.values()
+            if ob.cl_ord_id == cl_ord_id and ob.status is not SettlementStatus.CANCELED
+        ]
+        if not block:
+            raise SettlementError(f"block {cl_ord_id} has no fill to allocate", "ALLOCATION_EMPTY")
+        instrument = self._instruments(block[0].instrument)
+        if instrument is None:
+            raise SettlementError(f"unknown instrument {block[0].instrument}", "UNKNOWN_INSTRUMENT")
+        day, ts = self._today(block[0], on), self._ts()
+        record, created = allocation_events(
+            block,
+            instrument,
+            instruction,
+            day=day,
+            ts=ts,
+            fx_rates=self.fx_rates,
+            base_currency=self.base_currency,
+            custodian_account=self.custodian_account,
+            entry_id=self._entry_id,
+        )
+        events: list[Event] = [record]
+        for ob in block:
+            events.append(ob.cancel(day, ts, "allocated", replaced_by=record.obligation_id))
+            events += self._reversals(ob, day, ts, "allocated")
+        return self._commit(events + created)
+
+    def _maybe_allocate(self, cl_ord_id: str, *, done: bool) -> list[Event]:
+        """Apply a pending pre-trade instruction once its block is done (also on a replayed
+        fill: a crash between the last fill and its allocation is caught up on restart)."""
+        pending = self.allocations.pending(cl_ord_id)
+        if pending is None or not pending.pre_trade:
+            return []
+        filled = sum(
+            ob.quantity
+            for ob in self._obligations.values()
+            if ob.cl_ord_id == cl_ord_id and ob.status is not SettlementStatus.CANCELED
+        )
+        target = self.allocations.block_quantity.get(cl_ord_id, pending.total_quantity)
+        if filled == 0 or (not done and filled < target):
+            return []
+        try:
+            return self.allocate(cl_ord_id)
+        except (SettlementError, InvalidValueError) as exc:
+            log.warning("settlement.allocation_failed cl_ord_id=%s reason=%r", cl_ord_id, exc)
+            return []
+
+    # -- corporate actions (docs/settlement.md "Corporate actions") -----------------------------
+    def apply_corporate_action(self, action: CorporateAction, day: date) -> list[Event]:
+        """Book what ``action`` does on ``day`` (each step once per account)."""
+        ins = self._instruments(action.instrument)
+        if ins is None:
+            raise SettlementError(f"unknown instrument {action.instrument}", "UNKNOWN_INSTRUMENT")
+        obs, state, ts = self._obligations.values(), self.corporate_actions, self._ts()
+        ev = corporate_action_events(
+            action, day, ts, ledger=self.ledger, obligations=obs, instrument=ins, state=state
+        )
+        return self._commit(ev)
+
+    # -- corrections after settlement (docs/settlement.md "Corrections after settlement") ------
+    def reverse_settled(
+        self, obligation_id: str, reason: str, on: date | None = None
+    ) -> list[Event]:
+        """A trade busted after it settled: nothing is edited; a new obligation moves the
+        securities and cash back (opposite side, the settled quantity and cash, the same FX
+        rate), traded on ``on`` and settling on the market's cycle from it
+        (``<id>/R<n>``, ``corrects`` = the settled one). Its P&L cancels the original's."""
+        old = self.obligation(obligation_id)
+        if old.status is not SettlementStatus.SETTLED:
+            raise SettlementError(
+                f"obligation {obligation_id} is {old.status}: only a settled one is reversed "
+                "(cancel or correct it before it settles)",
+                "NOT_SETTLED",
+            )
+        ins = self._instruments(old.instrument)
+        if ins is None:
+            raise SettlementError(f"unknown instrument {old.instrument}", "UNKNOWN_INSTRUMENT")
+        n = 1 + sum(1 for o in self._obligations.values() if o.corrects == obligation_id)
+        day, ts = self._today(old, on), self._ts()
+        created = SettlementObligationCreated(
+            ts=ts,
+            obligation_id=f"{obligation_id}/R{n}",
+            cl_ord_id=old.cl_ord_id,
+            exec_id=f"{old.exec_id}-R{n}",
+            account=old.account,
+            instrument=old.instrument,
+            side=Side(-int(old.side)),
+            quantity=old.settled_quantity,
+            price=old.price,
+            cash_amount=old.settled_cash,
+            currency=old.currency,
+            trade_date=day,
+            intended_settle_date=self.calendar.settlement_date(day, old.market),
+            market=old.market,
+            venue=old.venue,
+            custodian_account=old.custodian_account,
+            fx_base_currency=old.fx_base_currency,
+            fx_rate=old.fx_rate,
+            fx_base_amount=old.settled_fx_base,
+            corrects=obligation_id,
+            gross_amount=old.settled_cash,
+        )
+        new = SettlementObligation.from_event(created)
+        log.info("settlement.reversal obligation=%s reason=%r", obligation_id, reason)
+        return self._commit([created, trade_entry(new, self._entry_id(new.obligation_id), ts, ins)])
