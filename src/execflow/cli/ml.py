@@ -57,11 +57,21 @@ def train(
     horizon_s: Annotated[float, typer.Option(help="fill model: the horizon, seconds")] = 60.0,
     bins: Annotated[int, typer.Option(help="volume profile: bins of the session")] = 12,
     promote: Annotated[bool, typer.Option(help="promote what was trained")] = False,
+    log: Annotated[
+        Path | None,
+        typer.Option(
+            help="train on this data directory's log and market.parquet instead of simulated days"
+        ),
+    ] = None,
+    period_s: Annotated[
+        int, typer.Option(help="fill/slippage split unit, seconds (a one-day log: e.g. 600)")
+    ] = 86_400,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Train on seeded simulated days (the demo's session on the paper venue), evaluate on
-    the last ``--test-days`` days, store each model as a new version in the registry."""
+    """Train on seeded simulated days (the demo's session on the paper venue) or on a log
+    (``--log``), evaluate on the last ``--test-days`` days (or periods of ``--period-s``),
+    store each model as a new version in the registry."""  # fmt: skip
     kinds = KINDS if model == "all" else (model,)
     if any(k not in KINDS for k in kinds):
         err_console.print(f"[red]error:[/] unknown model {model!r} (fill, slippage, volume, all)")
@@ -74,31 +84,63 @@ def train(
     from execflow.ml.train import train_fill, train_slippage, train_volume
 
     reg = _registry(data_dir)
-    spec = SimSpec(seed=seed, days=days, day_s=day_s, order_interval_s=order_interval_s)
-    err_console.print(f"ml: {spec.describe()}")
-    data = simulate(spec, lambda k: err_console.print(f"ml: day {k}/{days} simulated"))
-    created = datetime.now(UTC).isoformat(timespec="seconds")  # the edge: a label, not logic
-    common: dict[str, Any] = {"seed": seed, "test_days": test_days, "source": spec.describe(),
-                              "created_at": created}  # fmt: skip
     open_s = 14 * 3600 + 1800
+    close_s = min(open_s + day_s, 86_400)
+    if log is not None:
+        data, source = _log_frames(log)
+        close_s = 21 * 3600  # a log's day: the whole US session
+    else:
+        spec = SimSpec(seed=seed, days=days, day_s=day_s, order_interval_s=order_interval_s)
+        err_console.print(f"ml: {spec.describe()}")
+        data = simulate(spec, lambda k: err_console.print(f"ml: day {k}/{days} simulated"))
+        source = spec.describe()
+    created = datetime.now(UTC).isoformat(timespec="seconds")  # the edge: a label, not logic
+    common: dict[str, Any] = {"seed": seed, "test_days": test_days, "source": source,
+                              "created_at": created}  # fmt: skip
+    period_ns = period_s * 1_000_000_000
     out = []
+    failed = False
     for k in kinds:
         try:
             if k == "fill":
-                t = train_fill(data, horizon_s=horizon_s, **common)
+                t = train_fill(data, horizon_s=horizon_s, period_ns=period_ns, **common)
             elif k == "slippage":
-                t = train_slippage(data, **common)
+                t = train_slippage(data, period_ns=period_ns, **common)
             else:
-                close_s = min(open_s + day_s, 86_400)
                 t = train_volume(data, open_s=open_s, close_s=close_s, bins=bins, **common)
         except ValueError as exc:
             err_console.print(f"[red]error:[/] {k}: {exc}")
-            raise typer.Exit(EXIT_ERROR) from None
+            failed = True
+            continue
+        if period_s != 86_400:
+            t.meta.params["period_s"] = period_s
         m = reg.register(t.meta, t.model)
         if promote:
             m = reg.promote(m.kind, m.version)
         out.append(m)
     _show(out, as_json)
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _log_frames(log_dir: Path) -> tuple[Any, str]:
+    """A data directory's event log (read-only) and its recorded market."""
+    from execflow.adapters.marketdata.replay import load
+    from execflow.adapters.reference import default_instruments
+    from execflow.cli.common import open_log
+    from execflow.ml.dataset import frames
+
+    market = next(
+        (p for p in (log_dir / "market.parquet", log_dir / "market.csv") if p.exists()), None
+    )
+    if market is None:
+        err_console.print(f"[red]error:[/] no market.parquet or market.csv in {log_dir}")
+        raise typer.Exit(EXIT_ERROR)
+    with open_log(log_dir, None) as store:
+        records = list(store.read_all())
+    return frames(records, load(market), default_instruments()), (
+        f"log: {log_dir} ({len(records)} events) and {market.name}"
+    )
 
 
 def _require_ml(feature: str, modules: tuple[str, ...]) -> None:

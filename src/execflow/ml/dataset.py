@@ -9,7 +9,8 @@ No look-ahead, by construction: a row's features come from the last two-sided qu
 before the order's creation time (an as-of join that excludes equal times) and the volatility
 of the mids up to that quote; the label is what happened after. Rows whose label window runs
 past the end of their day's data are dropped (their label is unknown, not "no fill"), and
-:func:`time_split` splits whole days in time order (tests/unit/ml/test_dataset.py).
+:func:`time_split` splits whole days (or periods) in time order, with an embargo of the label
+window before the cut (tests/unit/ml/test_dataset.py).
 """
 
 from __future__ import annotations
@@ -251,15 +252,23 @@ def slippage_dataset(f: LogFrames) -> pl.DataFrame:
     return d.select(cols).sort("ts", "cl_ord_id")
 
 
-def time_split(df: pl.DataFrame, test_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The last ``test_days`` days (by time) held out; every earlier day to train on."""
-    days = sorted(set(df["day"].to_list()))
-    if len(days) <= test_days or test_days < 1:
-        raise ValueError(f"{len(days)} day(s) of data: too few to hold out {test_days}")
-    cut = days[-test_days]
+def time_split(
+    df: pl.DataFrame, test_periods: int, *, period_ns: int = DAY_NS, embargo_ns: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The last ``test_periods`` periods (whole days by default) held out; every earlier
+    period to train on, less its rows within ``embargo_ns`` of the cut (a label window that
+    would reach into the held-out period: the fill model's horizon)."""
     import polars as pl
 
-    return df.filter(pl.col("day") < cut), df.filter(pl.col("day") >= cut)
+    period = pl.col("ts") // period_ns
+    periods = sorted(set(df.select(period.alias("p"))["p"].to_list()))
+    if len(periods) <= test_periods or test_periods < 1:
+        raise ValueError(
+            f"{len(periods)} period(s) of data: too few to hold out {test_periods}"
+        )
+    cut = periods[-test_periods]
+    train = df.filter((period < cut) & (pl.col("ts") + embargo_ns <= cut * period_ns))
+    return train, df.filter(period >= cut)
 
 
 def data_hash(df: pl.DataFrame) -> str:

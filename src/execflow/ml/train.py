@@ -116,12 +116,13 @@ def _brier(p: list[float], y: list[int]) -> float:
 
 
 def train_fill(data: LogFrames, *, seed: int, test_days: int, horizon_s: float, source: str,
-               created_at: str) -> Trained:  # fmt: skip
+               created_at: str, period_ns: int = DAY_NS) -> Trained:  # fmt: skip
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import log_loss, roc_auc_score
 
     df = fill_dataset(data, horizon_s)
-    train, test = time_split(df, test_days)
+    h = int(horizon_s * NS)
+    train, test = time_split(df, test_days, period_ns=period_ns, embargo_ns=h)
     feats = list(FILL_FEATURES)
     x_tr, y_tr = train.select(feats).to_numpy(), train["label"].to_numpy()
     x_te = test.select(feats).to_numpy()
@@ -156,11 +157,11 @@ def train_fill(data: LogFrames, *, seed: int, test_days: int, horizon_s: float, 
 
 
 def train_slippage(data: LogFrames, *, seed: int, test_days: int, source: str,
-                   created_at: str) -> Trained:  # fmt: skip
+                   created_at: str, period_ns: int = DAY_NS) -> Trained:  # fmt: skip
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     df = slippage_dataset(data)
-    train, test = time_split(df, test_days)
+    train, test = time_split(df, test_days, period_ns=period_ns)
     feats = list(SLIPPAGE_FEATURES)
     x_tr, y_tr = train.select(feats).to_numpy(), train["cost_bps"].to_numpy()
     x_te = test.select(feats).to_numpy()
@@ -215,7 +216,7 @@ def _shares(trades: pl.DataFrame, open_s: int, close_s: int, bins: int) -> pl.Da
     )  # fmt: skip
     return (
         grid.join(d, on=["instrument", "day", "bin"], how="left")
-        .with_columns(pl.col("qty").fill_null(0))
+        .with_columns(pl.col("qty").fill_null(0), (pl.col("day") * DAY_NS).alias("ts"))
         .with_columns(
             (pl.col("qty") / pl.col("qty").sum().over("instrument", "day")).alias("share")
         )

@@ -123,3 +123,17 @@ def test_slippage_rows_have_a_cost_at_least_near_half_the_spread(sim_days: LogFr
     assert df.height > 100
     # a market order pays at least about half the spread (it crosses), never much less
     assert (df["cost_bps"] >= df["spread_bps"] / 2 - 1e-6).mean() > 0.95  # type: ignore[operator]
+
+
+def test_split_by_periods_embargoes_label_windows_reaching_the_held_out_part(
+    sim_days: LogFrames,
+) -> None:
+    df = fill_dataset(sim_days, HORIZON_S)
+    period = 60 * NS
+    h = int(HORIZON_S * NS)
+    train, test = time_split(df, 2, period_ns=period, embargo_ns=h)
+    cut = int(test["ts"].min()) // period * period  # type: ignore[arg-type]
+    assert train.height and test.height
+    assert (train["ts"] + h <= cut).all()  # no training label looks past the cut
+    plain, _ = time_split(df, 2, period_ns=period)
+    assert plain.height > train.height  # the embargo did drop rows

@@ -52,3 +52,25 @@ def test_core_install_lists_and_trains_only_with_the_ml_extra(tmp_path: Path) ->
     r = core_only("ml", "train", "fill", data=tmp_path)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "pip install 'execflow[ml]'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_train_on_a_data_directorys_own_log(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from execflow.sim.session import SessionConfig, TradingSession
+
+    log_dir = tmp_path / "log"
+    s = TradingSession(SessionConfig(seed=4, duration_s=600, order_interval_s=2.0,
+                                     data_dir=log_dir, fee_config=None))  # fmt: skip
+    try:
+        s.run()
+        s.write_market()
+    finally:
+        s.app.close()
+    out = cli(
+        "train", "slippage", "--log", str(log_dir), "--period-s", "120", "--test-days", "2",
+        "--json", "-d", str(tmp_path / "models"),
+    )  # fmt: skip
+    (m,) = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert m["source"].startswith(f"log: {log_dir}") and m["params"]["period_s"] == 120
+    assert m["rows_train"] > m["rows_test"] > 10
+    cli("train", "fill", "--log", str(tmp_path / "nothing"), "-d", str(tmp_path), code=1)
