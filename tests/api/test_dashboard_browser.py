@@ -8,6 +8,7 @@ Each view is photographed into docs/img/ui-*.png (docs/dashboard.md shows them).
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.api.conftest import H_A, H_B, Server, start_server, wait_for
+from tests.api.conftest import H_A, H_ADMIN, H_B, Server, start_server, wait_for
 from tests.timeouts import CLIENT_TIMEOUT_S
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -244,6 +245,16 @@ def test_the_risk_view_and_the_admin_kill_switch_with_confirmation(
     admin = Page(browser, ui_server, "key-admin")
     admin.go("risk")
     admin.page.wait_for_selector("#kill-state:text-is('not engaged')")
+    admin.page.click("#stress-run")  # firm-wide historical scenarios (admin: every account)
+    admin.page.wait_for_selector("#stress-worst")
+    with ui_server.client() as c:
+        api = c.post("/v1/risk/stress", json={"historical": True}, headers=H_ADMIN).json()
+    # (the marks move between the two runs: compare the shape, not the amounts)
+    assert re.fullmatch(
+        rf"-?\d+(\.\d+)? {api['base_currency']}", admin.page.inner_text("#stress-worst")
+    )
+    rows = admin.page.locator("#risk-stress tbody tr").count()
+    assert rows == len(api["scenarios"]) >= 3
     admin.shot("risk")
     # a confirmation that does not say KILL does nothing
     admin.page.click("#kill-engage")
@@ -284,6 +295,7 @@ def test_settlement_and_performance_views(tab_a: Page) -> None:
     for chart in ("#chart-slippage", "#chart-ack"):
         wait_for(lambda c=chart: "(n=0)" not in (tab_a.page.text_content(c) or ""))  # type: ignore[misc]
     tab_a.page.wait_for_selector("#perf-venues td:text-is('PAPER')")
+    tab_a.page.wait_for_selector("#perf-tca td:text-is('USD')")
     tab_a.shot("performance")
     tab_a.go("settlement")
     tab_a.page.wait_for_selector("#settlement-counts, #settlement-message:not(:empty)")

@@ -16,6 +16,7 @@ export function mount(el, ctx) {
   const instr = select("perf-instrument", instruments.map((i) => i.id));
   const charts = h("div.cols", { id: "perf-body" });
   const server = h("div.panel", { id: "perf-server" });
+  const tca = h("div.panel", { id: "perf-tca", style: "grid-column: 1 / -1" }, h("h2", {}, "TCA"));
   let dirty = true;
 
   const stream = new Stream(api.key, {
@@ -99,7 +100,23 @@ export function mount(el, ctx) {
           { key: "avg", title: "Avg slip bps", num: true, get: (v) => (v.nslip ? (v.slip / v.nslip).toFixed(2) : "") },
           { key: "maker", title: "Maker %", num: true, get: (v) => ((100 * v.maker) / v.fills).toFixed(1) }],
         [...venues.values()])),
-      server);
+      server, tca);
+  }
+
+  async function tcaSummary() {
+    try {
+      const t = await api.get("/v1/tca/summary");
+      const d = t.distribution_bps || {};
+      tca.replaceChildren(h("h2", {}, `TCA: implementation shortfall (${t.orders} orders, ${t.fills} fills; + = cost)`),
+        table([{ key: "currency", title: "Ccy" }, { key: "orders", title: "Orders", num: true },
+          { key: "delay_bps", title: "Delay bps", num: true }, { key: "trading_bps", title: "Trading bps", num: true },
+          { key: "opportunity_bps", title: "Opportunity bps", num: true }, { key: "fees_bps", title: "Fees bps", num: true },
+          { key: "total_bps", title: "Total bps", num: true }, { key: "total", title: "Total", num: true }],
+        t.totals_by_currency || []),
+        h("p.muted", {}, `shortfall distribution (bps): ${Object.entries(d).map(([k, v]) => `${k} ${v}`).join(", ")}`));
+    } catch (e) {
+      tca.replaceChildren(h("h2", {}, "TCA"), h("p.muted", {}, e.describe ? e.describe() : String(e)));
+    }
   }
 
   async function serverStats() {
@@ -125,11 +142,14 @@ export function mount(el, ctx) {
   instr.addEventListener("change", () => { dirty = true; draw(); });
   el.append(h("div.toolbar", {}, h("label", {}, "Instrument", instr)), charts);
   serverStats();
+  tcaSummary();
   const timer = setInterval(draw, 500);
+  const timer3 = setInterval(tcaSummary, 10000);
   const timer2 = setInterval(serverStats, 5000);
   return () => {
     clearInterval(timer);
     clearInterval(timer2);
+    clearInterval(timer3);
     stream.close();
   };
 }

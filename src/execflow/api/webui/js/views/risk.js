@@ -13,6 +13,24 @@ export function mount(el, ctx) {
   const body = h("div.cols", { id: "risk-body" });
   const msg = h("p", { id: "risk-message", role: "alert" });
   let timer = null;
+  const stressBox = h("div.panel", { id: "risk-stress" }, h("h2", {}, "Stress"),
+    session.all_accounts
+      ? h("button", { type: "button", id: "stress-run", onclick: () => stress() }, "Run historical scenarios")
+      : h("p.muted", {}, "firm-wide stress needs a key on every account"));
+
+  async function stress() {
+    try {
+      const r = await api.post("/v1/risk/stress", { historical: true });
+      stressBox.replaceChildren(h("h2", {}, `Stress (${r.base_currency}, ${r.backend})`),
+        h("p", {}, "worst loss ", h("b", { id: "stress-worst" }, `${r.worst_loss} ${r.base_currency}`), ` (${r.worst})`),
+        table([{ key: "name", title: "Scenario" }, { key: "kind", title: "Kind" },
+          { key: "pnl", title: `P&L (${r.base_currency})`, num: true,
+            cls: (x) => (x.pnl.startsWith("-") ? "SELL" : "BUY") }], r.scenarios),
+        h("button", { type: "button", id: "stress-run", onclick: () => stress() }, "Run again"));
+    } catch (e) {
+      message(msg, e.describe ? e.describe() : String(e));
+    }
+  }
 
   async function kill(engage) {
     const accounts = session.all_accounts ? [] : session.accounts;
@@ -53,6 +71,7 @@ export function mount(el, ctx) {
         h("button", { type: "button", id: "kill-release", onclick: () => kill(false) }, "Release…")) : null;
       body.replaceChildren(
         h("div.panel", {}, h("h2", {}, "Kill switch"), state, controls),
+        stressBox,
         h("div.panel", { id: "risk-utilisation" }, h("h2", {}, "Utilisation per limit"),
           r.utilisation.length ? table([
             { key: "account", title: "Account" }, { key: "limit", title: "Limit" },
