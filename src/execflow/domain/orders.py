@@ -32,6 +32,9 @@ from execflow.domain.enums import (
     OrderType,
     Side,
     TimeInForce,
+    order_type_of,
+    side_of,
+    tif_of,
 )
 from execflow.domain.errors import InvalidTransitionError, OverfillError
 from execflow.domain.events import (
@@ -174,11 +177,11 @@ class Order:
         self.cl_ord_id = init.cl_ord_id
         self.account = init.account
         self.instrument = init.instrument
-        self.side: Side = Side(init.side)
-        self.order_type: OrderType = OrderType(init.order_type)
+        self.side: Side = side_of(init.side)
+        self.order_type: OrderType = order_type_of(init.order_type)
         self.quantity = init.quantity
         self.price = init.price
-        self.tif: TimeInForce = TimeInForce(init.tif)
+        self.tif: TimeInForce = tif_of(init.tif)
         self.expire_at = init.expire_at
         self.venue = init.venue
         self.arrival_mid = init.arrival_mid

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from execflow.domain.commands import SubmitOrder
-from execflow.domain.enums import TimeInForce
+from execflow.domain.enums import TimeInForce, tif_of
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
 from execflow.domain.reports import StatusFill, VenueOrder
@@ -44,7 +44,7 @@ class OrderRecord:
         self.state = state
         self.quantity = order.quantity
         self.price = order.price
-        self.tif: TimeInForce = TimeInForce(order.tif)  # a replace may change DAY <-> GTC
+        self.tif: TimeInForce = tif_of(order.tif)  # a replace may change DAY <-> GTC
         self.expiry_gen = 0  # bumped when the time in force changes: older expiries are void
         self.cum = 0
         self.fills: list[StatusFill] = []
