@@ -19,6 +19,12 @@ def test_a_small_order_run_passes_its_self_checks(kind: str) -> None:
     assert res["cpu_us_per_item"] == pytest.approx(res["cpu_s"] / 300 * 1e6)
 
 
+def test_a_run_with_risk_off_passes_its_self_checks() -> None:
+    res = run_one("market", 200, store_kind="memory", sync="FULL", batch=64, risk=False)
+    assert res["ok"], res["checks"]
+    assert res["checks"]["filled"] == 200
+
+
 def test_prebuilt_quotes_all_go_through_the_venue_and_risk() -> None:
     res = run_one("data-prebuilt", 2_000, store_kind="memory", sync="FULL", batch=64)
     assert res["quotes"] == 2_000  # the bench client, subscribed last, saw every quote

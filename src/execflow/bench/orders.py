@@ -119,6 +119,7 @@ class _Setup:
         store: EventStore | None,
         *,
         synthetic: bool = True,
+        risk: bool = True,
     ) -> None:
         ins = next(i for i in default_instruments() if i.id == "AAPL")
         self.instrument = ins
@@ -139,7 +140,7 @@ class _Setup:
         )
         self.app = build(
             settings, clock=self.clock, instruments=[ins], venues=[self.venue], store=store,
-            risk_config=config_from_mapping(BENCH_LIMITS), settlement=False,
+            risk_config=config_from_mapping(BENCH_LIMITS) if risk else None, settlement=False,
             trading_sessions=False, live=False, owner="execflow bench orders",
         )  # fmt: skip
         self.engine = self.app.engine
@@ -189,7 +190,9 @@ class _Setup:
             venue.poll(t)
 
 
-def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dict[str, Any]:
+def run_one(
+    kind: str, n: int, *, store_kind: str, sync: str, batch: int, risk: bool = True
+) -> dict[str, Any]:
     tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-")
     # the audit trail is on, as in production: every event hash-chained, a signed checkpoint
     # every 1,000 positions (when the audit extra is installed), one CommandAudited per origin
@@ -198,7 +201,10 @@ def run_one(kind: str, n: int, *, store_kind: str, sync: str, batch: int) -> dic
     memory = (
         MemoryEventStore(signer=_bench_signer(Path(tmp.name))) if store_kind == "memory" else None
     )
-    s = _Setup(store_kind, Path(tmp.name), sync, batch, memory, synthetic=kind != "data-prebuilt")
+    s = _Setup(
+        store_kind, Path(tmp.name), sync, batch, memory,
+        synthetic=kind != "data-prebuilt", risk=risk,
+    )  # fmt: skip
     engine = s.engine
     store = s.app.store
     ins = s.instrument
@@ -333,6 +339,7 @@ def run(
     store: str = "sqlite",
     sync: str = "FULL",
     batch: int = 256,
+    risk: bool = True,
     progress: Any = None,
 ) -> dict[str, Any]:
     """Each repetition of each scenario in a fresh process; min/median over repetitions."""
@@ -347,7 +354,7 @@ def run(
             cmd = [
                 sys.executable, "-m", "execflow.bench.orders", "--one", kind, "--n", str(n),
                 "--store", store, "--sync", sync, "--batch", str(batch),
-            ]  # fmt: skip
+            ] + ([] if risk else ["--no-risk"])  # fmt: skip
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 raise RuntimeError(f"{name} failed: {proc.stderr[-3000:]}")
@@ -364,9 +371,13 @@ def run(
         "fsync_policy": f"SQLite WAL synchronous={sync}" if store == "sqlite" else store,
         "batch": batch,
         "repetitions": repetitions,
-        "stages_off": [],
-        "pre_trade_risk": "on: every check configured (quantity, notional, collar, open orders, "
-        "rate, position, gross/net exposure, daily loss, buying power), none binding",
+        "stages_off": [] if risk else ["pre-trade risk (--no-risk: no checks, no risk engine)"],
+        "pre_trade_risk": (
+            "on: every check configured (quantity, notional, collar, open orders, rate, "
+            "position, gross/net exposure, daily loss, buying power), none binding"
+            if risk
+            else "off"
+        ),
         "audit_trail": "on: SHA-256 chain per event, Ed25519 checkpoint every 1,000 positions"
         " (if the audit extra is installed), one CommandAudited event per origin and batch",
         "scenarios": results,
@@ -431,9 +442,10 @@ def main() -> None:
     ap.add_argument("--store", default="sqlite")
     ap.add_argument("--sync", default="FULL")
     ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--no-risk", action="store_true", help="pre-trade risk off (a stage off)")
     a = ap.parse_args()
     tune_gc_for_latency()
-    res = run_one(a.one, a.n, store_kind=a.store, sync=a.sync, batch=a.batch)
+    res = run_one(a.one, a.n, store_kind=a.store, sync=a.sync, batch=a.batch, risk=not a.no_risk)
     sys.stdout.write(json.dumps(res) + "\n")
 
 

@@ -35,6 +35,9 @@ def orders(
     sync: Annotated[str, typer.Option(help="SQLite synchronous: FULL or NORMAL")] = "FULL",
     store: Annotated[str, typer.Option(help="sqlite or memory")] = "sqlite",
     batch: Annotated[int, typer.Option(help="orders the client pipelines per engine batch")] = 256,
+    no_risk: Annotated[
+        bool, typer.Option("--no-risk", help="pre-trade risk off (reported as a stage off)")
+    ] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
     compare_path: Annotated[
         Path | None,
@@ -68,7 +71,7 @@ def orders(
     with console.status("running") as status:
         res = run(
             names, repetitions=repetitions, store=store, sync=sync.upper(), batch=batch,
-            progress=lambda msg: status.update(f"running {msg}"),
+            risk=not no_risk, progress=lambda msg: status.update(f"running {msg}"),
         )  # fmt: skip
     t = Table(title=f"bench orders: {res['fsync_policy']}, batch {batch}, nproc {res['nproc']}, "
               f"Python {res['python']}, execflow {res['execflow']}")  # fmt: skip
