@@ -82,3 +82,46 @@ def test_prebuilt_quotes_are_the_synthetic_markets_own_quotes() -> None:
     quotes = [ev for ev in live.events_until(built[-1].ts) if isinstance(ev, Quote)]
     assert len(built) == 300
     assert built == quotes[:300]
+
+
+def test_size_changes_at_one_price_keep_the_queue_ahead_of_our_order() -> None:
+    venue, l1, _, clock = setup()
+    l1.apply(quote(T0, 1000, 100, 1010, 200))
+    venue.submit(
+        VenueOrder(cl_ord_id="B", account="X", instrument="ACME", side=1,
+                   order_type=OrderType.LIMIT, quantity=20, price=1000)
+    )  # fmt: skip
+    venue.poll(clock.now_ns())
+    assert venue.queue_position("B") == 100  # behind the quoted size
+    l1.apply(quote(T0 + 1, 1000, 160, 1010, 200))  # more size: it joins behind us
+    assert venue.queue_position("B") == 100
+    assert venue.book("ACME").bbo() == (1000, 180, 1010, 200)  # 160 quoted + our 20
+    l1.apply(quote(T0 + 2, 1000, 70, 1010, 200))  # less: the newest leaves first
+    assert venue.queue_position("B") == 70
+    assert venue.book("ACME").bbo() == (1000, 90, 1010, 200)
+    l1.apply(quote(T0 + 3, 995, 50, 1010, 200))  # a new price: the old level's size leaves
+    assert venue.book("ACME").bbo() == (1000, 20, 1010, 200)  # only our order is left there
+    assert venue.book("ACME").levels(1, 2) == [(1000, 20), (995, 50)]
+
+
+def test_liquidity_our_order_took_is_quoted_again_by_the_next_quote() -> None:
+    venue, l1, reports, clock = setup()
+    l1.apply(quote(T0, 1000, 100, 1010, 200))
+    venue.submit(
+        VenueOrder(cl_ord_id="M", account="X", instrument="ACME", side=-1,
+                   order_type=OrderType.MARKET, quantity=100)
+    )  # fmt: skip
+    venue.poll(clock.now_ns())  # takes the whole quoted bid
+    assert venue.book("ACME").bbo() == (None, 0, 1010, 200)
+    l1.apply(quote(T0 + 1, 1000, 40, 1010, 200))  # same price, the market bids 40 again
+    assert venue.book("ACME").bbo() == (1000, 40, 1010, 200)
+    venue.submit(
+        VenueOrder(cl_ord_id="N", account="X", instrument="ACME", side=-1,
+                   order_type=OrderType.MARKET, quantity=30)
+    )  # fmt: skip
+    venue.poll(clock.now_ns())
+    l1.apply(quote(T0 + 2, 1000, 25, 1010, 200))  # 10 left at the venue; the quote says 25
+    assert venue.book("ACME").bbo() == (1000, 25, 1010, 200)
+    l1.apply(quote(T0 + 3, 1000, 5, 1010, 200))
+    assert venue.book("ACME").bbo() == (1000, 5, 1010, 200)
+    assert [f.last_qty for f in reports if isinstance(f, Fill)] == [100, 30]

@@ -22,39 +22,84 @@ from execflow.domain.marketdata import Quote
 class QuoteDrivenMarket:
     """One instrument's book at a venue, driven by L1 quotes."""
 
-    __slots__ = ("_ask", "_ask_oid", "_bid", "_bid_oid", "_handlers", "_target", "instrument")
+    __slots__ = ("_ask", "_bid", "_book", "_handlers", "_target", "instrument")
 
     def __init__(self, instrument: str, target: MarketTarget) -> None:
         self.instrument = instrument
         self._target = target
+        self._book = target.book(instrument)
         self._handlers: list[MarketDataHandler] = []
-        self._bid: tuple[int | None, int] = (None, 0)
-        self._ask: tuple[int | None, int] = (None, 0)
-        self._bid_oid = 0
-        self._ask_oid = 0
+        self._bid = _Side(1)
+        self._ask = _Side(-1)
 
     def subscribe(self, handler: MarketDataHandler) -> None:
         self._handlers.append(handler)
 
     def apply(self, quote: Quote) -> None:
         """Make the book's top what ``quote`` says, then tell the subscribers."""
-        target, iid, ts = self._target, self.instrument, quote.ts
-        bid = (quote.bid, quote.bid_size)
-        if bid != self._bid:
-            self._bid = bid
-            if self._bid_oid:
-                target.market_cancel(iid, self._bid_oid)
-            px, size = bid
-            self._bid_oid = target.market_place(iid, 1, size, px, ts) if px and size > 0 else 0
-        ask = (quote.ask, quote.ask_size)
-        if ask != self._ask:
-            self._ask = ask
-            if self._ask_oid:
-                target.market_cancel(iid, self._ask_oid)
-            px, size = ask
-            self._ask_oid = target.market_place(iid, -1, size, px, ts) if px and size > 0 else 0
+        bid = self._bid
+        if quote.bid != bid.px or quote.bid_size != bid.size:
+            self._move(bid, quote.bid, quote.bid_size, quote.ts)
+        ask = self._ask
+        if quote.ask != ask.px or quote.ask_size != ask.size:
+            self._move(ask, quote.ask, quote.ask_size, quote.ts)
         for handler in self._handlers:
             handler(quote)
+
+    def _move(self, side: _Side, px: int | None, size: int, ts: int) -> None:
+        """One side of the quote changed. A new price: the side's orders leave and one order
+        of the quoted size rests there. The same price (nearly every quote of an active
+        market): at most two orders per side, the older one ahead of the queue, the newer one
+        at its back: more size goes to the back (the newer order is placed again with it),
+        less size leaves from the back first, so orders ahead keep their place."""
+        target, iid, book, oids = self._target, self.instrument, self._book, side.oids
+        if px != side.px or not px or size <= 0:
+            for oid in oids:
+                target.market_cancel(iid, oid)
+            oids.clear()
+            side.px, side.size = px, size
+            if px and size > 0:
+                oid = target.market_place(iid, side.sign, size, px, ts)
+                if oid:
+                    oids.append(oid)
+            return
+        side.size = size
+        # what is left of our orders (the venue's own orders may have taken some or all)
+        while oids and book.get(oids[0]) is None:
+            del oids[0]
+        if len(oids) == 2 and book.get(oids[1]) is None:
+            oids.pop()
+        first = book.get(oids[0]) if oids else None
+        ahead = 0 if first is None else first.qty
+        if size > ahead:  # the newer order carries what the older one does not
+            if len(oids) == 2:
+                newer = book.get(oids[1])
+                assert newer is not None
+                if newer.qty >= size - ahead:
+                    if newer.qty > size - ahead:
+                        book.reduce(newer.oid, size - ahead)
+                    return
+                target.market_cancel(iid, oids.pop())
+            oid = target.market_place(iid, side.sign, size - ahead, px, ts)
+            if oid:
+                oids.append(oid)
+            return
+        if len(oids) == 2:
+            target.market_cancel(iid, oids.pop())
+        if first is not None and size < ahead:
+            book.reduce(first.oid, size)
+
+
+class _Side:
+    """One side of the quote as the book holds it: price, size, our resting order ids."""
+
+    __slots__ = ("oids", "px", "sign", "size")
+
+    def __init__(self, sign: int) -> None:
+        self.sign = sign
+        self.px: int | None = None
+        self.size = 0
+        self.oids: list[int] = []
 
 
 def prebuilt_quotes(market: SyntheticMarket, count: int) -> list[Quote]:

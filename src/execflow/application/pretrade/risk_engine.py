@@ -308,6 +308,8 @@ class RiskEngine:
             core.roll_day(ts)
         if rules.rules:
             self._scale(rules.on_tick(ist, ts), ts)
+        if not ist.positions:
+            return  # nothing held or working here: no mark to move (an order event marks it)
         # a tick that leaves the mark where it was changes no P&L, exposure or utilisation
         mark = ist.mark(core.market)
         marks = self._marks
