@@ -253,3 +253,29 @@ def test_a_settled_block_cannot_be_allocated() -> None:
     with pytest.raises(SettlementError) as err:
         svc.instruct_allocation("O1", weights(("A", 1)))
     assert err.value.code == "ALLOCATION_SETTLED"
+
+
+def test_step_out_and_give_up_to_a_prime_broker() -> None:
+    """Buy 333 SAP @ 123.45 EUR for a USD account: 41,108.85 EUR, FX leg at 1.0850 =
+    44,603.102... -> 44,603.10 USD. Step out 100 to PBRK: 12,345.00 EUR and 44,603.10 x
+    100/333 = 13,394.324... -> 13,394.32 USD; the rest, 233, stays with the venue:
+    28,763.85 EUR and 31,208.78 USD. The parts add up to the whole."""
+    svc, blotter = make_service(), Blotter()
+    _feed(svc, blotter.trade(SAP, Side.BUY, 333, 12345, D(2026, 10, 5), "ACC1"))
+    ob = svc.obligation("O1/E1")
+    assert (ob.cash_amount, ob.fx_base_amount) == (4_110_885, 4_460_310)
+    svc.give_up("O1/E1", "PBRK", custodian_account="PB-ACC1", quantity=100)
+    g1, g2 = svc.obligation("O1/E1/G1"), svc.obligation("O1/E1/G2")
+    assert (g1.quantity, g1.cash_amount, g1.fx_base_amount, g1.venue, g1.custodian_account) == (
+        100, 1_234_500, 1_339_432, "PBRK", "PB-ACC1",
+    )  # fmt: skip
+    assert (g2.quantity, g2.cash_amount, g2.fx_base_amount, g2.venue) == (
+        233, 2_876_385, 3_120_878, "XNAS",
+    )  # fmt: skip
+    assert svc.obligation("O1/E1").status is SettlementStatus.CANCELED
+    assert svc.position("ACC1", "SAP") == 333
+    # a whole give-up of the step-out's rest
+    svc.give_up("O1/E1/G2", "PBRK", custodian_account="PB-ACC1")
+    assert svc.obligation("O1/E1/G2/G1").venue == "PBRK"
+    with pytest.raises(SettlementError):
+        svc.give_up("O1/E1/G1", "PBRK", custodian_account="PB-ACC1", quantity=101)

@@ -34,6 +34,7 @@ from execflow.domain.settlement.obligations import (
     SettlementError,
     SettlementObligation,
     SettlementStatus,
+    pro_rata,
 )
 
 log = logging.getLogger(__name__)
@@ -191,3 +192,59 @@ class InstitutionalCommands:
         new = SettlementObligation.from_event(created)
         log.info("settlement.reversal obligation=%s reason=%r", obligation_id, reason)
         return self._commit([created, trade_entry(new, self._entry_id(new.obligation_id), ts, ins)])
+
+    # -- give-ups and step-outs (docs/settlement.md "Give-ups and step-outs") ----------------
+    def give_up(
+        self,
+        obligation_id: str,
+        broker: str,
+        *,
+        custodian_account: str,
+        quantity: int | None = None,
+        on: date | None = None,
+    ) -> list[Event]:
+        """Give up (all) or step out (``quantity`` of) an unsettled obligation to ``broker``
+        (a prime broker or another executing broker), who settles it from then on: the
+        obligation is canceled (its entries reversed) and replaced by ``<id>/G1`` with
+        ``broker`` as counterparty through ``custodian_account``, and for a step-out by
+        ``<id>/G2`` with the rest, unchanged; the cash split pro rata (half-even, the parts
+        add up to the whole)."""
+        old = self.obligation(obligation_id)
+        qty = old.quantity if quantity is None else quantity
+        if not 0 < qty <= old.quantity or old.settled_quantity:
+            raise SettlementError(
+                f"cannot give up {qty} of obligation {obligation_id} ({old.quantity}, "
+                f"{old.settled_quantity} settled)",
+                "INVALID_GIVE_UP",
+            )
+        ins = self._instruments(old.instrument)
+        if ins is None:
+            raise SettlementError(f"unknown instrument {old.instrument}", "UNKNOWN_INSTRUMENT")
+        day, ts = self._today(old, on), self._ts()
+        parts = [(qty, broker, custodian_account)]
+        if qty < old.quantity:
+            parts.append((old.quantity - qty, old.venue, old.custodian_account))
+        events: list[Event] = [old.cancel(day, ts, f"given up to {broker}", f"{obligation_id}/G1")]
+        events += self._reversals(old, day, ts, f"given up to {broker}")
+        done = 0
+        for n, (q, venue, custodian) in enumerate(parts, 1):
+
+            def share(total: int, q: int = q, done: int = done) -> int:
+                upto = pro_rata(total, done + q, old.quantity)
+                return upto - pro_rata(total, done, old.quantity)
+
+            created = SettlementObligationCreated(
+                ts=ts, obligation_id=f"{obligation_id}/G{n}", cl_ord_id=old.cl_ord_id,
+                exec_id=f"{old.exec_id}-G{n}", account=old.account, instrument=old.instrument,
+                side=old.side, quantity=q, price=old.price, cash_amount=share(old.cash_amount),
+                currency=old.currency, trade_date=old.trade_date,
+                intended_settle_date=old.intended_settle_date, market=old.market, venue=venue,
+                custodian_account=custodian, fx_base_currency=old.fx_base_currency,
+                fx_rate=old.fx_rate, fx_base_amount=share(old.fx_base_amount),
+                corrects=obligation_id, gross_amount=share(old.gross_amount),
+                fee_amount=share(old.fee_amount),
+            )  # fmt: skip
+            done += q
+            new = SettlementObligation.from_event(created)
+            events += [created, trade_entry(new, self._entry_id(new.obligation_id), ts, ins)]
+        return self._commit(events)
