@@ -12,6 +12,7 @@ from tests.api.conftest import H_A, order_status, wait_for
 def test_venue_statistics_follow_the_orders_sent(client: httpx.Client) -> None:
     before = client.get("/v1/venues", headers=H_A).json()["venues"]["PAPER"]
     assert before["status"] == "up"
+    assert before["down_reason"] is None and before["unknown_orders"] == 0
     c = f"v-{uuid.uuid4().hex[:12]}"
     r = client.post(
         "/v1/orders",

@@ -42,6 +42,7 @@ from execflow.application.routing import DefaultRouter, FillProbability, Routing
 from execflow.application.sor import SmartRouter, SorPolicy
 from execflow.application.tickets import CommandResult, Ticket
 from execflow.application.uow import Staged
+from execflow.application.venue_health import HealthAwareRouter, VenueHealth
 from execflow.domain.algos.events import ALGO_STREAM_PREFIX
 from execflow.domain.commands import (
     ALGO_COMMANDS,
@@ -169,7 +170,15 @@ class Engine:
         for v in venues:
             self.venues[v.venue_id] = v
             v.connect(self.on_report)
-        core.router = router or DefaultRouter(self.venues)
+        # failover (docs/routing.md): venues marked down on a disconnect or an ack timeout,
+        # their open orders settled by status requests; new flow goes to healthy venues
+        self.health = VenueHealth(
+            self.venues, self.orders, self.consolidated, core.record, core.now, ack_timeout_ns
+        )
+        core.observers.append(self.health)
+        core.router = HealthAwareRouter(
+            router or DefaultRouter(self.venues), self.health, self.venues
+        )
 
     # -- wiring ------------------------------------------------------------------------------
     @property
@@ -198,6 +207,10 @@ class Engine:
         old = self.core.router
         if isinstance(old, DefaultRouter):
             self.core.router = DefaultRouter(self.venues, old.default_venue)
+        elif isinstance(old, HealthAwareRouter):
+            old.order = list(self.venues)
+            if isinstance(old.inner, DefaultRouter):
+                old.inner = DefaultRouter(self.venues, old.inner.default_venue)
 
     @property
     def position(self) -> int:
@@ -300,6 +313,8 @@ class Engine:
         n = 0
         max_batch = self.max_batch
         handled: list[Ticket | VenueReport | MarketTick] = []
+        health = self.health
+        down = health.down  # venues marked down: their reports settle unknown orders
         while inbox and n < max_batch:
             item = inbox.popleft()
             handled.append(item)
@@ -312,6 +327,8 @@ class Engine:
             else:
                 stats.reports += 1
                 handle_report(item)  # type: ignore[arg-type]
+                if down:
+                    health.on_report(item)  # type: ignore[arg-type]
         if self.emulator.expiries:
             self.emulator.expire_due(core.now())
         if self.algos.active:
@@ -324,6 +341,7 @@ class Engine:
             self.contingent.reconcile_dirty()
         if core.awaiting_ack:
             core.check_ack_timeouts()
+        health.check(core.now())
         if self._audit:
             self._audit.flush(core.record, core.now())
         if self.uow.pending:

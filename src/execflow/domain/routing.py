@@ -59,7 +59,25 @@ class RoutingDecided(Event, frozen=True, kw_only=True, gc=False, tag="sor.routin
     reason: str = ""
 
 
-register_event_types(RoutingDecided)
+VENUE_STREAM = "venue-health"
+"""The stream of venue health events (failover)."""
+
+
+class VenueDown(Event, frozen=True, kw_only=True, gc=False, tag="venue.down"):
+    """A venue was marked down; ``unknown``: our orders open there, unknown until settled."""
+
+    venue: str
+    reason: str
+    unknown: tuple[str, ...] = ()
+
+
+class VenueUp(Event, frozen=True, kw_only=True, gc=False, tag="venue.up"):
+    """A venue is back: connected, and every order that was unknown there is settled."""
+
+    venue: str
+
+
+register_event_types(RoutingDecided, VenueDown, VenueUp)
 
 
 @dataclass(frozen=True, slots=True)

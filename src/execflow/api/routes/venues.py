@@ -20,7 +20,8 @@ router = APIRouter(tags=["monitoring"])
     responses=problems(401, 403, 429),
     summary="Per-venue statistics",
     description="Each configured venue's status (up, or down after a disconnect or an ack "
-    "timeout) and statistics over the orders sent to it: ack and first-fill latency "
+    "timeout, with the reason and how many of our orders there are unknown until a status "
+    "request settles them) and statistics over the orders sent to it: ack and first-fill latency "
     "(engine clock, ns), fill rate, reject rate, price improvement against the quoted touch "
     "(bps, + = better), maker share, fees per currency (docs/routing.md).",
 )
@@ -31,7 +32,10 @@ async def venues(p: Auth, ctx: Ctx) -> dict[str, Any]:
     with ctx.venue_stats.lock:
         stats = ctx.venue_stats.inner
         snap = stats.snapshot(sorted(set(names) | set(stats.venues)))
-    down = engine.consolidated
+    down = dict(engine.health.down)  # a copy: the engine thread changes it
+    unknown = {v: len(cls) for v, cls in list(engine.health.unknown.items())}
     for name, row in snap["venues"].items():
-        row["status"] = "down" if down.is_down(name) else "up"
+        row["status"] = "down" if name in down else "up"
+        row["down_reason"] = down.get(name)
+        row["unknown_orders"] = unknown.get(name, 0)
     return snap
