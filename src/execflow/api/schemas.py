@@ -643,8 +643,8 @@ class VenuesOut(BaseModel):
     position: int = Field(description="log position the statistics are folded up to")
     venues: dict[str, dict[str, Any]] = Field(
         description="per venue: status (up/down), down_reason, unknown_orders, sent, acked, "
-        "rejected, ack_overdue, reject_rate, fills, filled_qty, fill_rate, maker_share, price_improvement_bps, fees "
-        "and venue_fees per currency (decimal strings, + = paid), latency_ns (ack, first_fill)"
+        "rejected, ack_overdue, reject_rate, fills, filled_qty, fill_rate, maker_share, "
+        "price_improvement_bps, fees and venue_fees per currency (decimal strings, + = paid), latency_ns (ack, first_fill)"
     )
 
 
