@@ -644,7 +644,8 @@ class VenuesOut(BaseModel):
     venues: dict[str, dict[str, Any]] = Field(
         description="per venue: status (up/down), down_reason, unknown_orders, sent, acked, "
         "rejected, ack_overdue, reject_rate, fills, filled_qty, fill_rate, maker_share, "
-        "price_improvement_bps, fees and venue_fees per currency (decimal strings, + = paid), latency_ns (ack, first_fill)"
+        "price_improvement_bps, fees and venue_fees per currency (decimal strings, + = paid), "
+        "latency_ns (ack, first_fill)"
     )
 
 
