@@ -235,3 +235,48 @@ def test_an_sor_ioc_limit_order_is_canceled_for_the_rest(tmp_path: object, adapt
         assert decisions(app, "P3")[-1].phase == "done"
         for c in (o for o in app.engine.orders.values() if o.parent_id == "P3"):
             assert c.price is not None and c.price <= ask
+
+
+def test_statistics_weigh_in_and_a_rebuild_finds_the_open_routes(tmp_path: object) -> None:
+    from execflow.application.sor import SmartRouter
+
+    app, clock = sor_app(tmp_path, reject_weight="1", latency_per_ms="0.5", dark_first=False)
+    with app:
+        assert app.engine.venue_stats is not None  # kept live: the policy weighs it
+        for k in range(3):  # some history: acks with latency, fills
+            app.engine.execute(
+                SubmitOrder(
+                    cl_ord_id=f"H{k}",
+                    account="ACC",
+                    instrument="AAPL",
+                    side=Side.BUY,
+                    order_type=OrderType.MARKET,
+                    quantity=100,
+                    venue="LITA",
+                )
+            )
+            run(app, clock, 2)
+        assert app.engine.venue_stats.venues["LITA"].acked == 3
+        bid, _ = app.engine.market.bbo("AAPL")
+        assert bid is not None
+        app.engine.execute(
+            SubmitOrder(
+                cl_ord_id="P5",
+                account="ACC",
+                instrument="AAPL",
+                side=Side.BUY,
+                order_type=OrderType.LIMIT,
+                quantity=300,
+                price=bid - 30,
+                venue="SOR",
+            )
+        )
+        run(app, clock, 2)
+        (post,) = decisions(app, "P5")
+        assert post.phase == "post" and post.children
+        sor = app.engine.sor
+        assert isinstance(sor, SmartRouter) and "P5" in sor.routes
+        sor.rebuild(app.engine.orders.values())  # as after a recovery
+        route = sor.routes["P5"]
+        assert route.posted and set(route.pending) == set(post.children)
+        assert sor.on_batch(clock.now_ns()) == 0  # a posted route waits for its child
