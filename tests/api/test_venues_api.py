@@ -38,3 +38,9 @@ def test_venue_statistics_follow_the_orders_sent(client: httpx.Client) -> None:
 
 def test_venues_needs_a_key(client: httpx.Client) -> None:
     assert client.get("/v1/venues").status_code == 401
+
+
+def test_venue_statistics_are_prometheus_gauges(client: httpx.Client) -> None:
+    text = client.get("/metrics").text
+    assert 'execflow_venue_up{venue="PAPER"} 1.0' in text
+    assert 'execflow_venue_orders_sent{venue="PAPER"}' in text

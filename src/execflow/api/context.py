@@ -154,6 +154,9 @@ def build_context(
         auth_throttle=AuthThrottle(settings.auth_failures, settings.auth_window_s),
         venue_stats=venue_stats,
     )  # fmt: skip
+    from execflow.api.routes.venues import venue_rows
+
+    metrics.bind_venues(lambda: venue_rows(ctx)["venues"])
     metrics.bind(
         inbox=ctx.inbox_size,
         position=lambda: float(app.engine.position),

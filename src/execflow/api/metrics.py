@@ -7,7 +7,8 @@ and gRPC stream clients, stream queue depths, HTTP requests in flight.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -84,6 +85,10 @@ class ApiMetrics:
         self.position.set_function(position)
         self.queue_depth.set_function(queue_depth)
 
+    def bind_venues(self, rows: Callable[[], dict[str, dict[str, Any]]]) -> None:
+        """Per-venue gauges read on scrape from ``rows()`` (the ``GET /v1/venues`` rows)."""
+        self.registry.register(_VenueCollector(rows))
+
     def on_events(self, batch: Sequence[RecordedEvent]) -> None:
         """Bus subscriber: count fills and rejects as they are committed."""
         fills = 0
@@ -100,3 +105,45 @@ class ApiMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+_VENUE_GAUGES = (
+    ("execflow_venue_up", "1 when the venue is up, 0 when marked down", None),
+    ("execflow_venue_orders_sent", "Orders sent to the venue", "sent"),
+    ("execflow_venue_fills", "Fills from the venue", "fills"),
+    ("execflow_venue_fill_rate", "Filled / sent quantity", "fill_rate"),
+    ("execflow_venue_reject_rate", "Rejected / sent orders", "reject_rate"),
+    ("execflow_venue_unknown_orders", "Our orders unknown while it is down", "unknown_orders"),
+    ("execflow_venue_price_improvement_bps", "Price improvement vs quoted touch, bps",
+     "price_improvement_bps"),
+)  # fmt: skip
+
+
+class _VenueCollector:
+    """Per-venue statistics as Prometheus gauges (docs/routing.md), label ``venue``."""
+
+    def __init__(self, rows: Callable[[], dict[str, dict[str, Any]]]) -> None:
+        self.rows = rows
+
+    def describe(self) -> list[Any]:
+        return []  # collected on scrape only
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        rows = self.rows()
+        for name, doc, key in _VENUE_GAUGES:
+            g = GaugeMetricFamily(name, doc, labels=["venue"])
+            for venue, row in rows.items():
+                v = (1.0 if row.get("status") == "up" else 0.0) if key is None else row.get(key)
+                if v is not None:
+                    g.add_metric([venue], float(v))
+            yield g
+        ack = GaugeMetricFamily(
+            "execflow_venue_ack_latency_p50_seconds", "Median ack latency", labels=["venue"]
+        )
+        for venue, row in rows.items():
+            p50 = row.get("latency_ns", {}).get("ack", {}).get("p50")
+            if p50 is not None:
+                ack.add_metric([venue], p50 / 1e9)
+        yield ack

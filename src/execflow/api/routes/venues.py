@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from execflow.api.auth import Scope
+from execflow.api.context import ApiContext
 from execflow.api.deps import Auth, Ctx
 from execflow.api.routes.common import problems
 from execflow.api.schemas import VenuesOut
@@ -27,11 +28,15 @@ router = APIRouter(tags=["monitoring"])
 )
 async def venues(p: Auth, ctx: Ctx) -> dict[str, Any]:
     p.require(Scope.READ)
+    return venue_rows(ctx)
+
+
+def venue_rows(ctx: ApiContext) -> dict[str, Any]:
+    """The statistics of every configured venue with its status (also scraped as metrics)."""
     engine = ctx.app.engine
-    names = sorted(set(engine.venues))
     with ctx.venue_stats.lock:
         stats = ctx.venue_stats.inner
-        snap = stats.snapshot(sorted(set(names) | set(stats.venues)))
+        snap = stats.snapshot(sorted(set(engine.venues) | set(stats.venues)))
     down = dict(engine.health.down)  # a copy: the engine thread changes it
     unknown = {v: len(cls) for v, cls in list(engine.health.unknown.items())}
     for name, row in snap["venues"].items():
