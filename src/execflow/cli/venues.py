@@ -36,6 +36,7 @@ def _row(s: dict[str, Any]) -> list[str]:
         _pct(s["fill_rate"]),
         _pct(s["reject_rate"]),
         str(s["ack_overdue"]),
+        f"{s['working_orders']} / {s['working_qty']}",
         f"{_ms(ack.get('p50'))} / {_ms(ack.get('p99'))}",
         f"{_ms(first.get('p50'))} / {_ms(first.get('p99'))}",
         "" if pi is None else f"{pi:+.2f}",
@@ -68,7 +69,8 @@ def venues(
         return
     table = Table(title=f"venues (log position {snap['position']})")
     for col in (
-        "venue", "orders", "fills", "fill rate", "reject rate", "ack overdue", "ack ms p50/p99",
+        "venue", "orders", "fills", "fill rate", "reject rate", "ack overdue", "working (qty)",
+        "ack ms p50/p99",
         "1st fill ms p50/p99", "improvement bps", "maker share", "fees",
     ):  # fmt: skip
         table.add_column(col)

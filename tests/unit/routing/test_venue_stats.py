@@ -93,7 +93,9 @@ def test_counters_rates_latencies_improvement_and_fees() -> None:
     assert x.maker_share == 0.5
     snap = s.snapshot()["venues"]["X"]
     assert snap["fees"] == {"USD": "-0.17"} and snap["venue_fees"] == {"USD": "-0.20"}
+    assert (x.working_orders, x.working_qty) == (1, 0)  # B1 open, all of it filled
     assert (y.sent, y.ack_overdue, y.fills) == (1, 1, 0)
+    assert (y.working_orders, y.working_qty) == (0, 0)
     assert y.fill_rate == 0 and y.improvement_bps is None and y.maker_share is None
 
 
@@ -128,3 +130,4 @@ def test_execflow_venues_reads_the_log(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in r.output.splitlines()]
     assert {row["venue"] for row in rows} == {"PAPER", "LITB"}
     assert all(row["sent"] == 1 and row["fill_rate"] == 1.0 for row in rows)
+    assert all(row["working_orders"] == 0 and row["working_qty"] == 0 for row in rows)

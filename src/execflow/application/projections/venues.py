@@ -13,6 +13,7 @@ Per venue (the ``venue`` of ``OrderSubmitted``), for the orders sent there:
   the touch notional (positive = better than the quote) and per unit of quantity; fills with no
   quote are not counted;
 * maker and taker quantity (the share of passive fills);
+* exposure: our orders working there now and their quantity still to fill;
 * fees on its fills, per currency (+ = paid, - = rebate received), venue lines and all lines:
   kept in minor units, shown as decimal strings in the currency.
 
@@ -64,6 +65,8 @@ class VenueRecord:
         "taker_qty",
         "venue",
         "venue_fees",
+        "working_orders",
+        "working_qty",
     )
 
     def __init__(self, venue: str) -> None:
@@ -84,6 +87,8 @@ class VenueRecord:
         self.venue_fees: dict[str, int] = {}
         self.ack_ns = LatencyHistogram()
         self.first_fill_ns = LatencyHistogram()
+        self.working_orders = 0  # our orders open there now (per-venue exposure)
+        self.working_qty = 0  # their quantity still to fill
 
     @property
     def reject_rate(self) -> Fraction | None:
@@ -117,6 +122,8 @@ class VenueRecord:
             "acked": self.acked,
             "rejected": self.rejected,
             "ack_overdue": self.ack_overdue,
+            "working_orders": self.working_orders,
+            "working_qty": self.working_qty,
             "reject_rate": _f(self.reject_rate),
             "fills": self.fills,
             "filled_qty": self.filled_qty,
@@ -133,11 +140,12 @@ class VenueRecord:
 
 
 class _Open:
-    __slots__ = ("filled", "qty", "side", "submitted", "venue")
+    __slots__ = ("cum", "filled", "qty", "side", "submitted", "venue")
 
     def __init__(self, side: int, qty: int) -> None:
         self.side = side
         self.qty = qty
+        self.cum = 0
         self.venue: VenueRecord | None = None
         self.submitted = 0
         self.filled = False
@@ -190,6 +198,8 @@ class VenueStatistics:
             o.submitted = ev.ts
             sent.sent += 1
             sent.sent_qty += o.qty
+            sent.working_orders += 1
+            sent.working_qty += o.qty
             return
         if o.venue is None:
             return
@@ -203,20 +213,31 @@ class VenueStatistics:
             self._fill(o, v, ev)
         elif t is OrderRejected:
             v.rejected += 1
-            self._open.pop(cl, None)
+            self._close(cl, o, v)
         elif t is OrderAckOverdue:
             v.ack_overdue += 1
         elif t is OrderReplaced:
             assert isinstance(ev, OrderReplaced)
             v.sent_qty += ev.quantity - o.qty
+            v.working_qty += ev.quantity - o.qty
             o.qty = ev.quantity
         elif t is OrderCanceled or t is OrderExpired:
-            self._open.pop(cl, None)
+            self._close(cl, o, v)
+
+    def _close(self, cl: str, o: _Open, v: VenueRecord) -> None:
+        """The order is done at the venue: it no longer works there."""
+        self._open.pop(cl, None)
+        v.working_orders -= 1
+        v.working_qty -= o.qty - o.cum
 
     def _fill(self, o: _Open, v: VenueRecord, ev: OrderFilled) -> None:
         q, px = ev.last_qty, ev.last_px
         v.fills += 1
         v.filled_qty += q
+        o.cum += q
+        v.working_qty -= q
+        if o.cum >= o.qty:
+            self._close(ev.cl_ord_id, o, v)
         if not o.filled:
             o.filled = True
             v.first_fill_ns.record(ev.ts - o.submitted)
