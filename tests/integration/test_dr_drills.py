@@ -126,6 +126,7 @@ def test_drill_primary_loss(cluster: Cluster) -> None:
 
 
 @pytest.mark.bench
+@pytest.mark.timeout(3600)
 def test_bench_takeover_20_kills(cluster: Cluster) -> None:
     cycles = primary_loss(cluster, kills=20, orders=50)
     times = sorted(c["takeover_s"] for c in cycles)
