@@ -87,8 +87,9 @@ class Node:
         args = [execflow_exe(), "serve", "--port", str(self.port), "--log-level", "WARNING"]
         if standby:
             args.append("--standby")
+        env = {**cluster.env(), "PGAPPNAME": f"{cluster.schema}-{name}"}  # drills drop these
         self.proc = subprocess.Popen(
-            args, env=cluster.env(), stdout=subprocess.DEVNULL, stderr=self._log, text=True
+            args, env=env, stdout=subprocess.DEVNULL, stderr=self._log, text=True
         )
 
     def output(self) -> str:
@@ -227,3 +228,29 @@ def check_log(base: str, acked: set[str]) -> Checked:
 
 def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def terminate_sessions(pg_dsn: str, schema: str) -> int:
+    """What a database restart does to this cluster's clients: every session of its nodes
+    (application_name ``<schema>-<node>``) is terminated. The shared PostgreSQL of the test
+    machine is not ours to restart; its other users keep their sessions."""
+    import psycopg
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name LIKE %s AND pid <> pg_backend_pid()",
+            (f"{schema}-%",),
+        ).fetchall()
+    return len(rows)
+
+
+def run_cli(cluster: Cluster, *args: str, schema: str | None = None) -> str:
+    env = cluster.env()
+    if schema is not None:
+        env["EXECFLOW_PG_SCHEMA"] = schema
+    done = subprocess.run(
+        [execflow_exe(), *args], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, f"execflow {' '.join(args)}: {done.stderr[-2000:]}"
+    return done.stdout

@@ -139,6 +139,8 @@ class Standby:
         self.report_s = report_s
         self.status = StandbyStatus(since_ns=time.time_ns())
         self.granted: LeaseHolder | None = None
+        self.reopen: Callable[[], None] | None = None  # after the database dropped us
+        self.reconnects = 0
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -162,8 +164,21 @@ class Standby:
             return False
         except StoreError as exc:
             log.warning("event=standby_lease_poll_failed error=%s", exc)
+            self._reconnect()
             return False
         return True
+
+    def _reconnect(self) -> None:
+        """The database restarted (or dropped our sessions): open new connections; the next
+        poll tries again. A failure here (still down) is retried at the next poll."""
+        if self.reopen is None:
+            return
+        try:
+            self.reopen()
+            self.reconnects += 1
+            log.warning("event=standby_reconnected reconnects=%d", self.reconnects)
+        except Exception as exc:
+            log.warning("event=standby_reconnect_failed error=%s", exc)
 
     def wait(self, timeout_s: float | None = None) -> Takeover | None:
         """Follow until the lease is ours (a :class:`Takeover`), ``stop()`` or ``timeout_s``
@@ -263,7 +278,22 @@ def open_standby(config: Config, *, poll_s: float = 0.05, owner: str = "") -> St
     standby = Standby(
         lease, log_store, snapshots, owner=owner or "execflow serve --standby", poll_s=poll_s
     )
-    return StandbyParts(standby, snapshots, log_store)
+    parts = StandbyParts(standby, snapshots, log_store)
+
+    def reopen() -> None:
+        import contextlib
+
+        for closer in (standby.lease.close, standby.log_store.close, snapshots.store.close):
+            with contextlib.suppress(Exception):
+                closer()
+        new_lease = open_lease(config)
+        assert new_lease is not None
+        standby.lease = new_lease
+        standby.log_store = parts.log_store = open_store(config, read_only=True)
+        snapshots.store = open_snapshots(config)
+
+    standby.reopen = reopen
+    return parts
 
 
 def _snapshot_names(config: Config) -> Callable[[], list[tuple[str, int]]]:
