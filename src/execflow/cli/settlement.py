@@ -135,7 +135,9 @@ def cash(
 
 @app.command()
 def report(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="write .csv or .parquet")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="write .csv, .parquet or .html")
+    ] = None,
     fails: Annotated[bool, typer.Option("--fails", help="only failed, with ageing")] = False,
     as_of: DateOpt = None,
     as_json: JsonOpt = False,
@@ -255,3 +257,105 @@ def run(
             f"custodian ran {start} .. {end}: {len(events)} events; "
             + " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
         )
+
+
+@app.command()
+def netting(
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Open obligations netted per counterparty, CSD, date, instrument and currency: one
+    RECEIVE/DELIVER instruction and net cash each (docs/settlement.md)."""
+    from execflow.analytics.settlement_discipline import netting_frame
+    from execflow.domain.settlement.discipline import net_by_counterparty
+
+    with open_desk(data_dir, store) as (a, svc):
+        df = netting_frame(net_by_counterparty(svc.obligations()), a.instruments.get)
+        if as_json:
+            for row in df.iter_rows(named=True):
+                write_json_line({k: str(v) if isinstance(v, date) else v for k, v in row.items()})
+            return
+        t = Table(title=f"net settlement instructions ({df.height})")
+        for c in df.columns:
+            t.add_column(c.replace("_", " "))
+        for values in df.iter_rows():
+            t.add_row(*(str(v) for v in values))
+        console.print(t)
+
+
+@app.command()
+def instructions(
+    ssi: Annotated[Path, typer.Option("--ssi", help="standing settlement instructions (TOML)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="directory for the XML files")],
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write an ISO 20022 sese.023 (subset) settlement instruction per open obligation, one
+    folder per custodian, each validated against the shipped XSD (the iso20022 extra)."""
+    from execflow.adapters.iso20022.sese023 import instructions_by_custodian, validate
+    from execflow.adapters.ssi_file import load_ssis
+    from execflow.domain.errors import ExecflowError
+
+    try:
+        book = load_ssis(ssi)
+    except (OSError, ValueError, ExecflowError) as exc:
+        err_console.print(f"[red]error:[/] {ssi}: {getattr(exc, 'message', exc)}")
+        raise typer.Exit(EXIT_ERROR) from None
+    with open_desk(data_dir, store) as (a, svc):
+        try:
+            batches = instructions_by_custodian(svc.obligations(), book, a.instruments.get)
+            for bic, batch in sorted(batches.items()):
+                folder = out / bic
+                folder.mkdir(parents=True, exist_ok=True)
+                for doc, (tx, _) in zip(batch.documents, batch.obligations.items(), strict=True):
+                    validate(doc)
+                    (folder / (tx.replace("/", "_") + ".xml")).write_bytes(doc)
+                console.print(f"{bic}: {len(batch.documents)} sese.023 in {folder}")
+        except ExecflowError as exc:
+            err_console.print(f"[red]refused:[/] {exc.code}: {exc.message}")
+            raise typer.Exit(2) from None
+        if not batches:
+            console.print("no open obligations")
+
+
+@app.command("corporate-actions")
+def corporate_actions(
+    calendar_file: Annotated[Path, typer.Argument(help="corporate-action calendar (TOML)")],
+    on: Annotated[str, typer.Option("--date", help="the day to apply (YYYY-MM-DD)")],
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+) -> None:
+    """Apply the corporate actions of the calendar file that fall on --date: open orders
+    replaced or canceled, quantity limits scaled, positions, cash in lieu and dividends booked
+    (docs/settlement.md "Corporate actions"). Each step happens once."""
+    from execflow.adapters.corporate_actions import due_on, load_corporate_actions
+    from execflow.domain.errors import ExecflowError
+    from execflow.domain.settlement.events import SettlementCorporateAction
+
+    day = _date(on, "date")
+    assert day is not None
+    with open_desk(data_dir, store, read_only=False) as (a, _svc):
+        try:
+            actions = load_corporate_actions(calendar_file, a.instruments.get)
+        except (OSError, ValueError, ExecflowError) as exc:
+            err_console.print(f"[red]error:[/] {calendar_file}: {getattr(exc, 'message', exc)}")
+            raise typer.Exit(EXIT_ERROR) from None
+        assert a.settlement is not None
+        due = due_on(actions, day)
+        run_ = a.settlement.corporate_actions(day, due, risk=a.risk)
+        a.engine.run_until_idle()
+        for ev in run_.events:
+            if isinstance(ev, SettlementCorporateAction):
+                ins = a.instruments.get(ev.instrument)
+                qty = ins.qty_to_decimal if ins is not None else Decimal
+                cash = f" cash {_money(ev.cash_amount, ev.currency)}" if ev.cash_amount else ""
+                console.print(
+                    f"{ev.action_id} {ev.step} {ev.account} {ev.instrument}: "
+                    f"{qty(ev.quantity_before)} -> {qty(ev.quantity_after)}{cash}"
+                )
+        for r in run_.orders:
+            console.print(f"order {r.cl_ord_id}: {r.status}{'' if r.ok else ' ' + str(r.reason)}")
+        for line in run_.limits:
+            console.print(f"limit {line}")
+        console.print(f"{len(due)} corporate action(s) due on {day}")
