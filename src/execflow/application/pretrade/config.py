@@ -149,6 +149,15 @@ class FirmLimit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_d
     actions: list[str] = msgspec.field(default_factory=lambda: ["alert"])
 
 
+class VenueLimit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Per venue (counterparty, broker): a message throttle and a credit limit in the base
+    currency (major units). See ``venue_controls.py``."""
+
+    venue: str
+    max_messages_per_second: int | None = None
+    credit_limit: Decimal | None = None
+
+
 class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The whole risk configuration. ``limits`` is a list of scoped :class:`LimitSet`."""
 
@@ -171,6 +180,7 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # pre-trade what-if: refuse orders whose post-trade firm stress loss breaks the firm's
     # max_stress_loss (needs sensitivities from a stress run: FirmControls.load_what_if)
     what_if: bool = False
+    venue_limits: list[VenueLimit] = []
 
     def validate(self) -> None:
         for ls in self.limits:
@@ -204,6 +214,13 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             fl.scope == "firm" and fl.max_stress_loss is not None for fl in self.firm_limits
         ):
             raise InvalidValueError("what_if needs a firm limit with max_stress_loss")
+        for vl in self.venue_limits:
+            if vl.max_messages_per_second is not None:
+                _positive(vl.max_messages_per_second, f"venue {vl.venue}: max_messages_per_second")
+            if vl.credit_limit is not None:
+                _positive(vl.credit_limit, f"venue {vl.venue}: credit_limit", zero=True)
+                if not self.base_currency:
+                    raise InvalidValueError(f"venue {vl.venue}: a credit_limit needs base_currency")
         seen: dict[str, str] = {}
         for desk, accounts in self.groups.items():
             for a in accounts:

@@ -38,6 +38,7 @@ from execflow.application.pretrade.firm import FirmRisk
 from execflow.application.pretrade.firm_controls import STREAM_FIRM, FirmControls
 from execflow.application.pretrade.monitor import Monitor, Usage
 from execflow.application.pretrade.rules import RuleSet, ScaleChange, update_volatility
+from execflow.application.pretrade.venue_controls import attach_venue_controls
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.compliance.events import origin
 from execflow.domain.enums import OrderStatus
@@ -73,9 +74,8 @@ STREAM_KILL = "risk-kill"
 STREAM_LOCATES = "risk-locates"
 STREAM_RULES = "risk-rules"
 STREAM_ALERTS = "risk-alerts"
-RISK_STREAMS = (
-    STREAM_LIMITS, STREAM_KILL, STREAM_LOCATES, STREAM_RULES, STREAM_ALERTS, STREAM_FIRM
-)  # fmt: skip
+RISK_STREAMS: tuple[str, ...] = (STREAM_LIMITS, STREAM_KILL, STREAM_LOCATES, STREAM_RULES)
+RISK_STREAMS += (STREAM_ALERTS, STREAM_FIRM)
 
 _CANCELLABLE = (
     OrderStatus.SUBMITTED,
@@ -124,6 +124,8 @@ class RiskEngine:
         if self.config.base_currency:
             self.firm = FirmControls(self, FirmRisk(self.config, self.core))
             self.firm.load(engine.store)
+        if self.config.venue_limits:
+            attach_venue_controls(self.config, self.core, engine)
         if not any(c is self for c in engine.checks):
             engine.checks.append(self)
         if not any(o is self for o in engine.observers):
