@@ -75,7 +75,10 @@ def test_exposure_stress_and_var_of_live_positions(client: httpx.Client) -> None
     )  # fmt: skip
     assert r.status_code == 200, r.text
     by = {s["name"]: Decimal(s["pnl"]) for s in r.json()["scenarios"]}
-    assert by["mine"] == (-gross / 2).quantize(Decimal("0.01"))
+    # the same snapshot in every scenario (the paper market moves between requests, so the
+    # gross read before is only close): -50 % is five times -10 %
+    assert by["mine"] < 0 and abs(by["mine"] - 5 * by["parallel -0.1"]) <= Decimal("0.03")
+    assert abs(by["mine"] + gross / 2) < gross / 10
     assert Decimal(r.json()["worst_loss"]) == -by["mine"]
     # recorded against max_stress_loss = 1.00: a breach
     r = client.get("/v1/risk/exposure", headers=H_ADMIN)
