@@ -263,9 +263,7 @@ def time_split(
     period = pl.col("ts") // period_ns
     periods = sorted(set(df.select(period.alias("p"))["p"].to_list()))
     if len(periods) <= test_periods or test_periods < 1:
-        raise ValueError(
-            f"{len(periods)} period(s) of data: too few to hold out {test_periods}"
-        )
+        raise ValueError(f"{len(periods)} period(s) of data: too few to hold out {test_periods}")
     cut = periods[-test_periods]
     train = df.filter((period < cut) & (pl.col("ts") + embargo_ns <= cut * period_ns))
     return train, df.filter(period >= cut)

@@ -103,3 +103,14 @@ def test_what_if_config_and_loading_rules() -> None:
         wi.load(["a", "b"], {"AAPL": [0.1]}, {"AAPL": 1.0})
     wi.load(["a"], {"AAPL": [-0.5]}, {"AAPL": 1.0})
     assert rig.submit(1, instrument="MSFT", price=100).ok  # not in the stress run: not valued
+
+
+def test_a_rebuild_recounts_the_what_if_quantities() -> None:
+    rig = loaded_rig()
+    wi = rig.risk.firm.what_if  # type: ignore[union-attr]
+    assert wi is not None
+    assert rig.submit(50).ok
+    rig.settle()
+    rig.risk.rebuild(rig.engine.orders.values())
+    assert wi.qty["AAPL"] == 50 and not wi.pending
+    assert wi.worst == pytest.approx(1000.0)  # 5,000.00 long at -20 %

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from execflow.application.ports import EventStore
 from execflow.application.pretrade.firm import BREACH, FirmRisk, LevelChange
+from execflow.application.pretrade.venue_controls import attach_venue_controls
 from execflow.application.pretrade.whatif import WhatIf
 from execflow.domain.commands import CancelOrder
 from execflow.domain.compliance.events import origin
@@ -30,6 +31,7 @@ from execflow.domain.risk_events import FirmRiskAlert, RiskActionTaken
 from execflow.domain.validation import Rejection
 
 if TYPE_CHECKING:
+    from execflow.application.engine import Engine
     from execflow.application.pretrade.risk_engine import RiskEngine
     from execflow.application.pretrade.state import Pos
 
@@ -78,6 +80,14 @@ class FirmControls:
                     firm.blocked[ev.scope] = ev.limit
                 elif ev.action == "unblock_new_orders":
                     firm.blocked.pop(ev.scope, None)
+
+    def on_rebuild(self) -> None:
+        """Positions were derived again (recovery, a failed commit): figures and the what-if
+        quantities are recounted from them."""
+        self.firm.touch()
+        wi = self.what_if
+        if wi is not None and wi.loaded:
+            wi.load(wi.scenarios, wi.moves, wi.unit)
 
     def check(self, pos: Pos, side: int, qty: int, mark: int | None) -> Rejection | None:
         rej = self.firm.check(pos, side, qty, mark)
@@ -163,3 +173,17 @@ class FirmControls:
             return
         for a in accounts:
             self.risk.engage_kill_switch(who=AUTO, why=why, account=a)
+
+
+def attach_firm(risk: RiskEngine, engine: Engine) -> FirmControls | None:
+    """The optional parts of the risk engine its config asks for: the venue controls (their
+    own check and observer, after the risk engine's) and the firm-wide controls (returned;
+    their levels and blocks loaded from the log)."""
+    cfg = risk.config
+    if cfg.venue_limits:
+        attach_venue_controls(cfg, risk.core, engine)
+    if not cfg.base_currency:
+        return None
+    controls = FirmControls(risk, FirmRisk(cfg, risk.core))
+    controls.load(engine.store)
+    return controls

@@ -34,11 +34,9 @@ from execflow.application.pretrade.config import (
     apply_change,
     validate_limit_set,
 )
-from execflow.application.pretrade.firm import FirmRisk
-from execflow.application.pretrade.firm_controls import STREAM_FIRM, FirmControls
+from execflow.application.pretrade.firm_controls import STREAM_FIRM, FirmControls, attach_firm
 from execflow.application.pretrade.monitor import Monitor, Usage
 from execflow.application.pretrade.rules import RuleSet, ScaleChange, update_volatility
-from execflow.application.pretrade.venue_controls import attach_venue_controls
 from execflow.domain.commands import CancelOrder, SubmitOrder
 from execflow.domain.compliance.events import origin
 from execflow.domain.enums import OrderStatus
@@ -121,15 +119,11 @@ class RiskEngine:
         self._engine = engine
         self.core = RiskCore(self.config, engine.instruments, engine.market)
         self.monitor = Monitor(self.core)
-        if self.config.base_currency:
-            self.firm = FirmControls(self, FirmRisk(self.config, self.core))
-            self.firm.load(engine.store)
-        if self.config.venue_limits:
-            attach_venue_controls(self.config, self.core, engine)
         if not any(c is self for c in engine.checks):
             engine.checks.append(self)
         if not any(o is self for o in engine.observers):
             engine.observers.append(self)
+        self.firm = attach_firm(self, engine)  # firm-wide limits, venue controls (if configured)
         engine.bus.subscribe(self._on_committed, name="risk")
         self._load(engine.store)
         return self
@@ -233,7 +227,7 @@ class RiskEngine:
         self.core.rebuild(orders, self.engine.clock.now_ns(), closed)
         self.monitor.sync()
         if self.firm is not None:
-            self.firm.firm.touch()
+            self.firm.on_rebuild()
         self.recent.clear()
         rejected = risk_snapshot.rejected_orders(orders, closed)
         for o in rejected[-(self.recent.maxlen or 0) :]:
