@@ -276,3 +276,32 @@ def test_api_analytics_per_key_at_the_admin_endpoint_and_in_metrics(
     assert 'execflow_api_key_requests_total{key_id="b",outcome="client_error"}' in metrics
     assert 'execflow_api_key_requests_total{key_id="slow",outcome="rate_limited"}' in metrics
     assert 'execflow_api_key_request_seconds_bucket{key_id="b"' in metrics
+
+
+def test_every_list_endpoint_in_the_document_takes_a_cursor(client: httpx.Client) -> None:
+    """The rule, checked on the served OpenAPI document: a GET whose answer is a list of
+    ``items`` takes ``cursor`` and ``limit`` and answers ``next_cursor`` (docs/api.md
+    "Pagination"). A new list endpoint without them fails here."""
+    doc = client.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+
+    def resolve(s: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in s:
+            s = schemas[s["$ref"].rsplit("/", 1)[1]]
+        return s
+
+    lists = []
+    for path, item in doc["paths"].items():
+        op = item.get("get")
+        if op is None:
+            continue
+        content = op["responses"].get("200", {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema")
+        props = resolve(schema).get("properties", {}) if schema else {}
+        if "items" not in props:
+            continue
+        lists.append(path)
+        params = {p["name"] for p in op.get("parameters", [])}
+        assert {"cursor", "limit"} <= params, path
+        assert "next_cursor" in props, path
+    assert len(lists) >= 9, lists
