@@ -1,0 +1,58 @@
+"""A CLI write command without a server writes no snapshot at its end, unless snapshot_every
+events have accumulated since the last one (issue 12; docs/adr/0011-state-snapshots.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from execflow.bootstrap import open_snapshots, open_store
+from execflow.cli.main import app as cli
+from execflow.config import Config
+
+runner = CliRunner()
+
+
+def submit(data: Path, cl: str, every: int) -> None:
+    env = {"EXECFLOW_URL": "", "EXECFLOW_SNAPSHOT_EVERY": str(every)}
+    r = runner.invoke(
+        cli,
+        ["orders", "submit", "-i", "AAPL", "-s", "buy", "-q", "10", "-p", "1.00",
+         "--cl-ord-id", cl, "--data-dir", str(data)],
+        env=env,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+
+
+def positions(data: Path) -> tuple[dict[str, int], int]:
+    """(snapshot name -> its log position, the log's end)."""
+    cfg = Config(data_dir=data, store="sqlite")
+    snaps = open_snapshots(cfg, read_only=True)
+    try:
+        names = ("engine", "risk", "settlement", "venue:PAPER")
+        found = {n: s.position for n in names if (s := snaps.load(n)) is not None}
+    finally:
+        snaps.close()
+    store = open_store(cfg, read_only=True)
+    try:
+        return found, store.last_position()
+    finally:
+        store.close()
+
+
+def test_a_cli_command_snapshots_only_every_n_events(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    submit(data, "C-1", every=50_000)
+    first, end = positions(data)
+    assert end > 0
+    # a first start on an empty log snapshots the venue as it starts (position 0), nothing at
+    # the end of the command
+    assert first and all(p == 0 for p in first.values()), first
+    submit(data, "C-2", every=50_000)
+    second, end2 = positions(data)
+    assert second == first and end2 > end  # still nothing written at the end
+    submit(data, "C-3", every=1)  # more than snapshot_every events since the last snapshot
+    third, end3 = positions(data)
+    assert {"engine", "risk", "venue:PAPER"} <= set(third)
+    assert all(p == end3 for p in third.values()), (third, end3)
