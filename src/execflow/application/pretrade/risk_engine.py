@@ -229,8 +229,7 @@ class RiskEngine:
         if self.firm is not None:
             self.firm.on_rebuild()
         self.recent.clear()
-        rejected = risk_snapshot.rejected_orders(orders, closed)
-        for o in rejected[-(self.recent.maxlen or 0) :]:
+        for o in risk_snapshot.rejected_orders(orders, closed)[-(self.recent.maxlen or 0) :]:
             by = "engine" if o.status is OrderStatus.DENIED else "venue"
             self.recent.append(
                 RejectRecord(
