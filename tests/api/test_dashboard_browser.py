@@ -234,6 +234,24 @@ def test_execution_flow_shows_the_lifecycle_and_the_parent_children_tree(tab_a: 
     tab_a.shot("flow")
 
 
+def test_an_algo_parent_from_the_ticket_and_its_decisions_in_the_flow_view(tab_a: Page) -> None:
+    text = tab_a.submit(
+        kind="algo", strategy="TWAP", side="BUY", quantity="300", duration="60",
+        cl_ord_id="ui-algo-1",
+    )  # fmt: skip
+    assert text == "algo ui-algo-1 RUNNING", text
+    tab_a.go("flow/ui-algo-1")
+    tab_a.page.wait_for_selector("#flow-timeline li[data-type='order.initialized']")
+    tab_a.page.wait_for_selector("#flow-decisions tbody tr")
+    with tab_a.server.client() as c:
+        decisions = c.get("/v1/algos/ui-algo-1/events", headers=H_A).json()["items"]
+    assert tab_a.page.locator("#flow-decisions tbody tr").count() <= len(decisions)
+    tab_a.page.wait_for_selector("#flow-tree a:text-is('ui-algo-1')")
+    tab_a.shot("flow-algo")
+    with tab_a.server.client() as c:
+        c.delete("/v1/algos/ui-algo-1", headers=H_A)
+
+
 def test_the_risk_view_and_the_admin_kill_switch_with_confirmation(
     browser: Any, ui_server: Server
 ) -> None:

@@ -9,7 +9,10 @@ const SKIP = new Set(["cl_ord_id", "ts", "account", "instrument"]);
 function summary(ev) {
   return Object.entries(ev.data || {})
     .filter(([k, v]) => !SKIP.has(k) && v != null && v !== "" && !(Array.isArray(v) && !v.length))
-    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`)
+    .map(([k, v]) => {
+      const text = typeof v === "object" ? JSON.stringify(v) : String(v);
+      return `${k}=${text.length > 80 ? `${text.slice(0, 79)}…` : text}`; // a schedule is long
+    })
     .join("  ");
 }
 
@@ -63,7 +66,7 @@ export function mount(el, ctx) {
       if (order.is_parent) {
         try {
           const algoEvents = await api.get(`/v1/algos/${encodeURIComponent(cl)}/events`);
-          body.append(h("div.panel", {}, h("h2", {}, "Algo decisions"),
+          body.append(h("div.panel", { id: "flow-decisions" }, h("h2", {}, "Algo decisions"),
             table([{ key: "time", title: "time" }, { key: "type", title: "event" },
               { get: (r) => summary({ data: r }), key: "s", title: "detail" }],
             algoEvents.items.map((e) => ({ ...e, time: e.time ?? e.ts ?? "" })))));
