@@ -19,7 +19,13 @@ if TYPE_CHECKING:
     from execflow.application.sor import SorPolicy
     from execflow.domain.fees import FeeRule, FeeSchedule
     from execflow.fix.venue import FixVenue
-    from execflow.settings import DarkPoolSpec, FixVenueSpec, PaperVenueSpec, Settings
+    from execflow.settings import (
+        CrossingVenueSpec,
+        DarkPoolSpec,
+        FixVenueSpec,
+        PaperVenueSpec,
+        Settings,
+    )
 
 
 def make_venues(
@@ -37,7 +43,7 @@ def make_venues(
     consolidated book (``consolidated``; the engine's, wired by :func:`build`)."""
     from execflow.adapters.marketdata.synthetic import SyntheticMarket
     from execflow.adapters.venues.paper import PaperVenue
-    from execflow.settings import DarkPoolSpec, FixVenueSpec, PaperVenueSpec
+    from execflow.settings import CrossingVenueSpec, DarkPoolSpec, FixVenueSpec, PaperVenueSpec
 
     out: list[VenuePort] = []
     leaders: dict[str, Callable[[], int]] | None = None
@@ -53,6 +59,8 @@ def make_venues(
             out.append(venue)
         elif isinstance(spec, DarkPoolSpec):
             out.append(dark_pool(settings.engine, spec, catalog, clock, consolidated))
+        elif isinstance(spec, CrossingVenueSpec):
+            out.append(crossing_network(settings.engine, spec, catalog, clock, consolidated))
         elif isinstance(spec, FixVenueSpec):
             fix = fix_venue(settings.engine, spec, catalog)
             closers.append(fix.stop)
@@ -115,6 +123,42 @@ def dark_pool(
         seed=(config.seed if spec.seed is None else spec.seed) + 7_919,
         contra_rate=spec.contra_rate, mean_contra_lots=spec.mean_contra_lots,
         session=f"{start:x}",
+    )  # fmt: skip
+
+
+def crossing_network(
+    config: Config,
+    spec: CrossingVenueSpec,
+    catalog: InstrumentCatalog,
+    clock: Clock,
+    consolidated: ConsolidatedBook | None,
+) -> VenuePort:
+    """The internal crossing network over the consolidated NBBO; its compliance records are
+    logged (one structured line per cross) and kept on the venue (``crosses``)."""
+    import logging
+
+    from execflow.adapters.venues.crossing import CrossingNetwork, CrossRecord
+
+    book = consolidated
+    audit = logging.getLogger("execflow.cross")
+
+    def reference(instrument: str) -> tuple[int | None, int | None]:
+        if book is None:
+            return None, None
+        nbbo = book.nbbo(instrument)
+        return nbbo.bid, nbbo.ask
+
+    def on_cross(r: CrossRecord) -> None:
+        audit.info(
+            "event=cross instrument=%s qty=%d px=%d bid=%s ask=%s within_nbbo=%s buy=%s/%s "
+            "sell=%s/%s", r.instrument, r.quantity, r.price, r.bid, r.ask, r.within_nbbo,
+            r.buy_account, r.buy_cl_ord_id, r.sell_account, r.sell_cl_ord_id,
+        )  # fmt: skip
+
+    return CrossingNetwork(
+        list(catalog), reference, spec.accounts, venue_id=spec.venue_id, on_cross=on_cross,
+        latency_ns=config.venue_latency_ns if spec.latency_ns is None else spec.latency_ns,
+        clock=clock, min_qty_lots=spec.min_qty_lots, session=f"{clock.now_ns():x}",
     )  # fmt: skip
 
 

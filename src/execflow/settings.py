@@ -98,6 +98,20 @@ class DarkPoolSpec(BaseModel):
     mean_contra_lots: float = Field(default=20.0, gt=0)  # their mean size, lots
 
 
+class CrossingVenueSpec(BaseModel):
+    """An internal crossing network: opposite client orders of the accounts that allow it
+    cross at the midpoint of the consolidated NBBO, with a compliance record per cross
+    (docs/settlement.md "Cross-trading")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["cross"] = "cross"
+    venue_id: str = Field(default="XCROSS", min_length=1, max_length=16)
+    accounts: list[str] = Field(min_length=1)  # the accounts that allow cross-trading
+    latency_ns: int | None = Field(default=None, ge=0)
+    min_qty_lots: int = Field(default=1, ge=1)
+
+
 class FixVenueSpec(BaseModel):
     """A FIX initiator venue: execflow connects to a counterparty (a broker, an exchange) and
     routes orders to it over one session (docs/fix.md)."""
@@ -137,7 +151,9 @@ class RoutingSettings(BaseModel):
     cap_bps: int = Field(default=9_800, ge=0, le=10_000)
 
 
-VenueSpec = Annotated[PaperVenueSpec | DarkPoolSpec | FixVenueSpec, Field(discriminator="type")]
+VenueSpec = Annotated[
+    PaperVenueSpec | DarkPoolSpec | CrossingVenueSpec | FixVenueSpec, Field(discriminator="type")
+]
 
 
 def _upper(value: str) -> str:
