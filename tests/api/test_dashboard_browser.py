@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.api.conftest import H_A, H_ADMIN, H_B, Server, start_server, wait_for
+from tests.api.conftest import H_A, H_ADMIN, H_B, JWT_SECRET, Server, start_server, wait_for
 from tests.timeouts import CLIENT_TIMEOUT_S
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -149,6 +149,23 @@ def test_login_submit_market_order_and_see_it_fill_in_the_blotter(tab_a: Page) -
     tab_a.page.fill("#blotter-filter", "")
     tab_a.page.wait_for_selector("#grid-positions .grid-row[data-id='A/AAPL']")
     tab_a.shot("positions")
+
+
+def test_login_with_a_jwt_sees_that_token_s_accounts(browser: Any, ui_server: Server) -> None:
+    from execflow.api.auth import make_jwt
+
+    with ui_server.client() as c:
+        body = {"instrument": "AAPL", "side": "BUY", "quantity": "3", "cl_ord_id": "ui-jwt-b"}
+        assert c.post("/v1/orders", json=body, headers=H_B).status_code == 201
+    token = make_jwt(JWT_SECRET, "bob", ["read", "trade"], ["B"])
+    tab = Page(browser, ui_server, token)  # REST with the token, the stream in the subprotocol
+    assert tab.page.inner_text("#who") == "jwt:bob · B"
+    tab.order_row("ui-jwt-b", "FILLED")
+    accounts = tab.page.evaluate(
+        "[...new Set(window.__execflow.store.orderRows.map(o => o.account))]"
+    )
+    assert accounts == ["B"]
+    tab.close()
 
 
 def test_the_ticket_shows_the_api_s_validation_messages(tab_a: Page) -> None:
