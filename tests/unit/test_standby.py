@@ -118,3 +118,41 @@ def test_a_writer_snapshots_by_time_when_its_log_moved(tmp_path: Path) -> None:
         assert app.maybe_checkpoint()
         assert app.last_snapshot == app.engine.position > first
         assert not app.maybe_checkpoint()  # nothing new since
+
+
+def test_warm_read_models_spare_the_takeover_a_full_read_of_the_log(tmp_path: Path) -> None:
+    """The API's read models keep no snapshot: without help every start reads the whole log for
+    them. A standby folds them while waiting; the takeover's pass then reads only the tail."""
+    from execflow.adapters.reference import default_instruments
+    from execflow.api.context import build_context, new_read_models
+    from execflow.application.instruments import InstrumentCatalog
+    from execflow.bootstrap import open_store
+
+    cfg = Config(data_dir=tmp_path, sqlite_synchronous="OFF")
+    with build_app(cfg) as app:  # a log of some orders, snapshots at its clean shutdown
+        for i in range(5):
+            order = SubmitOrder(cl_ord_id=f"W{i}", account="A", instrument="AAPL", side=1,
+                                order_type=OrderType.MARKET, quantity=1)  # fmt: skip
+            app.engine.execute(order)
+        app.engine.run_until_idle()
+        end = app.engine.position
+    models = new_read_models(InstrumentCatalog(default_instruments()))
+    log = open_store(cfg, read_only=True)
+    models.fold(list(log.read_all(0)))
+    log.close()
+    assert models.position == end and len(models.index.meta) == 5
+
+    cold = build_context(cfg)
+    try:
+        assert cold.app.recovery is not None and cold.app.recovery.events_read >= end
+    finally:
+        cold.app.close()
+    log = open_store(cfg, read_only=True)
+    models.fold(list(log.read_all(models.position)))  # the cold start's restart marker
+    log.close()
+    warm = build_context(cfg, warm=models)
+    try:
+        assert warm.app.recovery is not None and warm.app.recovery.events_read <= 2
+        assert warm.index is models.index and len(warm.index.meta) == 5
+    finally:
+        warm.app.close()

@@ -19,7 +19,7 @@ from execflow.api.accesslog import AccessLog
 from execflow.api.analytics import ApiAnalytics
 from execflow.api.auth import KeyRing
 from execflow.api.bodylimit import BodyLimit
-from execflow.api.context import ApiContext, build_context
+from execflow.api.context import ApiContext, ReadModels, build_context
 from execflow.api.fastlane import OrderEntryLane
 from execflow.api.idempotency import IdempotencyKeys, IdempotencyStore
 from execflow.api.routes import (
@@ -112,6 +112,7 @@ def create_app(
     context: ApiContext | None = None,
     lease: WriterLease | None = None,
     snapshots: SnapshotStore | None = None,
+    warm: ReadModels | None = None,
 ) -> FastAPI:
     """Build the ASGI app. Pass ``app`` (a bootstrap App) or ``venues`` to override wiring,
     ``keys`` to override the key ring from ``settings``. ``config``: the whole settings tree
@@ -119,7 +120,14 @@ def create_app(
     tree = config if isinstance(config, Settings) else Settings(engine=config)
     settings = settings or tree.api
     ctx = context or build_context(
-        tree, settings, app=app, venues=venues, keys=keys, lease=lease, snapshots=snapshots
+        tree,
+        settings,
+        app=app,
+        venues=venues,
+        keys=keys,
+        lease=lease,
+        snapshots=snapshots,
+        warm=warm,
     )
 
     @asynccontextmanager

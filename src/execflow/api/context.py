@@ -25,13 +25,19 @@ from execflow.api.streaming import EventRenderer, close_feed, make_feed, max_que
 from execflow.application.bus import MessageBus
 from execflow.application.feed import EventFeed
 from execflow.application.instruments import InstrumentCatalog
-from execflow.application.ports import RecordedEvent, SnapshotStore, VenuePort, WriterLease
+from execflow.application.ports import (
+    RecordedEvent,
+    Snapshot,
+    SnapshotStore,
+    VenuePort,
+    WriterLease,
+)
 from execflow.application.projections.execution import ExecutionProjection
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.projections.venues import VenueStatistics
 from execflow.application.recovery import ProjectionRecovery
 from execflow.application.runner import EngineRunner
-from execflow.bootstrap import App, build, serve_live
+from execflow.bootstrap import App, build, open_snapshots, serve_live
 from execflow.config import Config
 from execflow.settings import Settings
 
@@ -99,6 +105,74 @@ class ApiContext:
         return out
 
 
+@dataclass
+class ReadModels:
+    """The API's read models; ``position``: the log position they have folded (a hot standby
+    folds them while it waits: :class:`WarmReadModels`)."""
+
+    index: OrderIndex
+    positions: Guarded[PositionsProjection]
+    execution: Guarded[ExecutionProjection]
+    venue_stats: Guarded[VenueStatistics]
+    position: int = 0
+
+    def named(self) -> dict[str, Callable[[Sequence[RecordedEvent]], None]]:
+        return {
+            "api-orders": self.index, "api-positions": self.positions,
+            "api-execution": self.execution, "api-venues": self.venue_stats,
+        }  # fmt: skip
+
+    def fold(self, records: Sequence[RecordedEvent]) -> None:
+        """Committed records after ``position``, in order (the standby's follower)."""
+        if not records:
+            return
+        for fn in self.named().values():
+            fn(records)
+        self.position = records[-1].position
+
+
+def new_read_models(instruments: InstrumentCatalog) -> ReadModels:
+    # the positions keep money at each instrument's currency scale: they know the instruments
+    # before the recovery pass feeds them
+    return ReadModels(
+        OrderIndex(), Guarded(PositionsProjection(instruments.get)),
+        Guarded(ExecutionProjection(retain_terminal=10_000)), Guarded(VenueStatistics()),
+    )  # fmt: skip
+
+
+class _WarmProjection(ProjectionRecovery):
+    """A read model folded up to a position before the recovery pass (a standby's): its
+    "snapshot" is that position, its state already in memory."""
+
+    def restore(self, data: bytes) -> int:
+        if data != WARM_MARK:
+            raise ValueError(f"{self.name}: not a warm read model's mark")
+        return 0
+
+
+WARM_MARK = b"execflow-warm-read-model"
+
+
+class _WarmMarks:
+    """Snapshot store for the recovery pass: the warm read models are at their position; every
+    other name (and every save) goes to the real store."""
+
+    def __init__(self, store: SnapshotStore, marks: dict[str, int]) -> None:
+        self.store = store
+        self.marks = marks
+
+    def save(self, name: str, position: int, data: bytes) -> None:
+        self.store.save(name, position, data)
+
+    def load(self, name: str) -> Snapshot | None:
+        if name in self.marks:
+            return Snapshot(name, self.marks[name], WARM_MARK)
+        return self.store.load(name)
+
+    def close(self) -> None:
+        self.store.close()
+
+
 def build_context(
     config: Config | Settings,
     settings: ApiSettings | None = None,
@@ -108,26 +182,28 @@ def build_context(
     keys: KeyRing | None = None,
     lease: WriterLease | None = None,
     snapshots: SnapshotStore | None = None,
+    warm: ReadModels | None = None,
 ) -> ApiContext:
-    """``lease`` (held) and ``snapshots``: a hot standby's takeover (docs/dr.md)."""
+    """``lease`` (held), ``snapshots`` and ``warm`` (read models folded up to their position):
+    a hot standby's takeover (docs/dr.md)."""
     tree = config if isinstance(config, Settings) else Settings(engine=config)
     settings = settings or tree.api
     owns = app is None
-    index = OrderIndex()
-    # the positions keep money at each instrument's currency scale: they know the instruments
-    # before the recovery pass feeds them
     instruments = app.instruments if app is not None else InstrumentCatalog(default_instruments())
-    positions = Guarded(PositionsProjection(instruments.get))
-    execution = Guarded(ExecutionProjection(retain_terminal=10_000))
-    venue_stats = Guarded(VenueStatistics())
-    read_models: dict[str, Callable[[Sequence[RecordedEvent]], None]] = {
-        "api-orders": index, "api-positions": positions, "api-execution": execution,
-        "api-venues": venue_stats,
-    }  # fmt: skip
+    models = warm if warm is not None and app is None else new_read_models(instruments)
+    index, positions, execution = models.index, models.positions, models.execution
+    venue_stats = models.venue_stats
+    read_models = models.named()
     if app is None:
         # the read models join the engine's one recovery pass (no second read of the log)
         bus = MessageBus()
-        consumers = [ProjectionRecovery(n, p, bus) for n, p in read_models.items()]
+        consumers: list[ProjectionRecovery] = [
+            ProjectionRecovery(n, p, bus) for n, p in read_models.items()
+        ]
+        if warm is not None:
+            consumers = [_WarmProjection(n, p, bus) for n, p in read_models.items()]
+            real = snapshots if snapshots is not None else open_snapshots(tree.engine)
+            snapshots = _WarmMarks(real, {n: warm.position for n in read_models})
         app = build(
             tree, venues=venues, consumers=consumers, bus=bus, instruments=list(instruments),
             lease=lease, snapshots=snapshots,

@@ -74,6 +74,7 @@ def serve(
         api = create_app(
             tree, settings, keys=keys, lease=takeover.get("lease"),  # type: ignore[arg-type]
             snapshots=takeover.get("snapshots"),  # type: ignore[arg-type]
+            warm=takeover.get("warm"),  # type: ignore[arg-type]
         )  # fmt: skip
     except LeaseHeldError as exc:
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)

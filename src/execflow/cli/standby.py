@@ -13,6 +13,7 @@ from execflow.cli.common import err_console
 
 if TYPE_CHECKING:
     from execflow.api.context import ApiContext
+    from execflow.application.ports import EventStore, RecordedEvent
     from execflow.settings import Settings
 
 log = logging.getLogger("execflow.standby")
@@ -33,6 +34,24 @@ def stand_by(tree: Settings) -> dict[str, Any] | None:
     except Exception as exc:
         err_console.print(f"[red]error:[/] cannot stand by on the {config.store} store: {exc}")
         raise typer.Exit(1) from None
+    # the API's read models keep no snapshot (ADR 11): fold them while waiting, so the
+    # takeover's recovery pass reads only the tail after the snapshots
+    from execflow.adapters.reference import default_instruments
+    from execflow.api.context import new_read_models
+    from execflow.application.instruments import InstrumentCatalog
+
+    models = new_read_models(InstrumentCatalog(default_instruments()))
+
+    def follow(store: EventStore) -> None:
+        chunk: list[RecordedEvent] = []
+        for rec in store.read_all(models.position):
+            chunk.append(rec)
+            if len(chunk) >= 4096:
+                models.fold(chunk)
+                chunk = []
+        models.fold(chunk)
+
+    parts.standby.followers.append(follow)
     missing = prewarm()
     if missing:
         log.warning("event=standby_prewarm_missing modules=%s", ",".join(missing))
@@ -67,7 +86,7 @@ def stand_by(tree: Settings) -> dict[str, Any] | None:
     )
     return {
         "lease": took.lease, "snapshots": parts.snapshots, "detected_at": took.detected_at,
-        "epoch": took.epoch, "detected_cpu": took.detected_cpu,
+        "epoch": took.epoch, "detected_cpu": took.detected_cpu, "warm": models,
     }  # fmt: skip
 
 

@@ -140,6 +140,8 @@ class Standby:
         self.status = StandbyStatus(since_ns=time.time_ns())
         self.granted: LeaseHolder | None = None
         self.reopen: Callable[[], None] | None = None  # after the database dropped us
+        # called with the follower's log at each look: read models kept folded while waiting
+        self.followers: list[Callable[[EventStore], None]] = []
         self.reconnects = 0
         self._stop = threading.Event()
 
@@ -152,6 +154,8 @@ class Standby:
             self.status.log_position = self.log_store.last_position()
             self.snapshots.refresh()
             self.status.snapshot_positions = self.snapshots.positions
+            for follow in self.followers:
+                follow(self.log_store)
         except StoreError as exc:  # the database restarting: keep waiting, say so
             log.warning("event=standby_follow_failed error=%s", exc)
 
