@@ -46,12 +46,20 @@ def utilisation_bps(used: int, limit: int) -> int:
     return max(used, 0) * 10_000 // limit
 
 
-def level(used: int, limit: int, warn_pct: int) -> str:
+def level(used: int, limit: int, warn_pct: int, current: str = OK, clear_pct: int = 0) -> str:
+    """Straightforward hysteresis: enter WARNING at warn_pct and BREACH at 100 %; leave them
+    only clear_pct points lower."""
     if used <= 0:
         return OK
     if used >= limit:
         return BREACH
-    if used * 100 >= limit * warn_pct:
+    pct = used * 100
+    stay_breach = current == BREACH and pct >= limit * (100 - clear_pct)
+    if clear_pct and stay_breach:
+        return BREACH
+    if pct >= limit * warn_pct:
+        return WARNING
+    if clear_pct and current != OK and pct >= limit * (warn_pct - clear_pct):
         return WARNING
     return OK
 
@@ -136,10 +144,11 @@ class ReferenceMonitor:
     def evaluate(self, usages: Iterable[Usage], ts: int) -> list[RiskAlert]:
         """Generic path (limit changes, views): any usages, levels compared and updated."""
         warn = self.core.config.warn_pct
+        clear = self.core.config.clear_pct
         out: list[RiskAlert] = []
         for u in usages:
-            new = level(u.used, u.limit_value, warn)
             cache = self._cache_for(u)
+            new = level(u.used, u.limit_value, warn, cache.get(u.limit, OK), clear)
             if cache.get(u.limit, OK) != new:
                 self._change(cache, u, new, ts, out)
         return out
@@ -151,20 +160,21 @@ class ReferenceMonitor:
         ins = pos.inst.instrument
         lim = core._limits.get((acct.id, ins.id)) or core.limits(acct.id, ins)
         warn = core.config.warn_pct
+        clear = core.config.clear_pct
         lv = pos.levels
         cap = lim.max_long
         changed = cap is not None and lv.get("max_long_position", OK) != level(
-            pos.net + pos.buy, cap, warn
+            pos.net + pos.buy, cap, warn, lv.get("max_long_position", OK), clear
         )
         if not changed:
             cap = lim.max_short
             changed = cap is not None and lv.get("max_short_position", OK) != level(
-                pos.short_worst(), cap, warn
+                pos.short_worst(), cap, warn, lv.get("max_short_position", OK), clear
             )
         if not changed:
             cap = lim.max_open_orders
             changed = cap is not None and lv.get("max_open_orders", OK) != level(
-                pos.open_orders, cap, warn
+                pos.open_orders, cap, warn, lv.get("max_open_orders", OK), clear
             )
         out = self._position(pos, ts) if changed else []
         more = self._account(pos, ts)
@@ -180,25 +190,34 @@ class ReferenceMonitor:
         acct = pos.account
         al = core._acct_limits.get(acct.id) or core.account_limits(acct.id)
         warn = core.config.warn_pct
+        clear = core.config.clear_pct
         cap = al.max_open_orders
         changed = cap is not None and acct.levels.get("max_open_orders", OK) != level(
-            acct.open_orders, cap, warn
+            acct.open_orders, cap, warn, acct.levels.get("max_open_orders", OK), clear
         )
         b = pos.book
         ccy = b.currency
         if not changed and (al.max_gross or al.max_net or al.daily_loss or al.buying_power):
             bl = b.levels
             v = al.max_gross.get(ccy)
-            changed = v is not None and bl.get("max_gross_exposure", OK) != level(b.gross, v, warn)
+            changed = v is not None and bl.get("max_gross_exposure", OK) != level(
+                b.gross, v, warn, bl.get("max_gross_exposure", OK), clear
+            )
             if not changed:
                 v = al.max_net.get(ccy)
-                changed = v is not None and bl.get("max_net_exposure", OK) != level(b.net, v, warn)
+                changed = v is not None and bl.get("max_net_exposure", OK) != level(
+                    b.net, v, warn, bl.get("max_net_exposure", OK), clear
+                )
             if not changed:
                 v = al.daily_loss.get(ccy)
-                changed = v is not None and bl.get("daily_loss_limit", OK) != level(-b.pnl, v, warn)
+                changed = v is not None and bl.get("daily_loss_limit", OK) != level(
+                    -b.pnl, v, warn, bl.get("daily_loss_limit", OK), clear
+                )
             if not changed:
                 v = al.buying_power.get(ccy)
-                changed = v is not None and bl.get("buying_power", OK) != level(b.spent, v, warn)
+                changed = v is not None and bl.get("buying_power", OK) != level(
+                    b.spent, v, warn, bl.get("buying_power", OK), clear
+                )
         if not changed:
             return []
         out = self.evaluate(account_usage(core, acct.id), ts)

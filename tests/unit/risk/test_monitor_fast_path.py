@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from execflow.application.pretrade.monitor import BREACH, OK, WARNING, band, level
 from execflow.domain.commands import CancelOrder, ReplaceOrder
+from execflow.domain.errors import InvalidValueError
 from execflow.domain.marketdata import Quote, Trade
 from execflow.domain.risk_events import RiskAlert
 from tests.unit.risk.helpers import Rig
@@ -54,13 +56,17 @@ def quote(rig: Rig, mid: int, instrument: str = "AAPL") -> None:
     limit=st.integers(-5, 2_000),
     warn=st.integers(1, 100),
     current=st.sampled_from((OK, WARNING, BREACH, "UNKNOWN")),
+    clear=st.sampled_from((0, 0, 1, 5, 10, 30)),
 )
-def test_band_is_exactly_where_level_stays(limit: int, warn: int, current: str) -> None:
-    lo, hi = band(current, limit, warn)
+def test_band_is_exactly_where_level_stays(limit: int, warn: int, current: str, clear: int) -> None:
+    clear = min(clear, warn - 1)  # the config's rule: 0 <= clear_pct < warn_pct
+    lo, hi = band(current, limit, warn, clear)
     edges = {-1, 0, 1, 2, limit - 1, limit, limit + 1, limit * warn // 100}
-    edges |= {e + d for e in (limit * warn // 100,) for d in (-1, 1)}
+    for pct in (warn, warn - clear, 100 - clear):
+        edges |= {limit * pct // 100 + d for d in (-1, 0, 1)}
     for used in sorted(edges) + list(range(-3, min(limit + 3, 300))):
-        assert (lo <= used < hi) == (level(used, limit, warn) == current), (used, lo, hi)
+        now = level(used, limit, warn, current, clear)
+        assert (lo <= used < hi) == (now == current), (used, lo, hi)
 
 
 def test_band_boundaries() -> None:
@@ -219,11 +225,13 @@ order_spec = st.tuples(
 
 
 class FastEqualsReference(RuleBasedStateMachine):
+    config = CONFIG
+
     def __init__(self) -> None:
         super().__init__()
         prices = {"AAPL": 100, "MSFT": 100, "SAP": 100}
-        self.fast = Rig(CONFIG, prices=prices)
-        self.ref = Rig(CONFIG, prices=prices)
+        self.fast = Rig(self.config, prices=prices)
+        self.ref = Rig(self.config, prices=prices)
         self.ref.risk.monitor = ReferenceMonitor(self.ref.risk.core)  # type: ignore[assignment]
         self.rigs = (self.fast, self.ref)
 
@@ -325,3 +333,30 @@ FastEqualsReference.TestCase.settings = settings(
     max_examples=200, stateful_step_count=40, deadline=None
 )
 TestFastEqualsReference = FastEqualsReference.TestCase
+
+
+class FastEqualsReferenceWithHysteresis(FastEqualsReference):
+    """The same, with alert hysteresis: levels are left 15 points below their entry."""
+
+    config = {**CONFIG, "clear_pct": 15}
+
+
+FastEqualsReferenceWithHysteresis.TestCase.settings = settings(
+    max_examples=100, stateful_step_count=40, deadline=None
+)
+TestFastEqualsReferenceWithHysteresis = FastEqualsReferenceWithHysteresis.TestCase
+
+
+def test_account_alerts_with_hysteresis_do_not_flap() -> None:
+    cfg = {"warn_pct": 80, "clear_pct": 10, "limits": [{"max_long_position": "10"}]}
+    rig = Rig(cfg, prices={"AAPL": 100})
+    for qty, side in ((8, 1), (1, -1), (1, 1), (1, -1), (2, 1), (1, -1), (3, -1)):
+        assert rig.submit(qty, side=side).ok
+        rig.settle()
+    # long 8 (WARNING), 7 (held: 70 % is not below 80 - 10), 8, 7, 9, 8, 5 (OK below 70 %):
+    # one WARNING and one OK, no flapping; 10 would be a BREACH
+    assert [(lvl, used) for _limit, lvl, _key, used in alerts(rig)] == [
+        (WARNING, 8), (OK, 5)
+    ]  # fmt: skip
+    with pytest.raises(InvalidValueError):
+        Rig({"warn_pct": 50, "clear_pct": 50})

@@ -162,6 +162,8 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The whole risk configuration. ``limits`` is a list of scoped :class:`LimitSet`."""
 
     warn_pct: int = 80
+    # hysteresis of the utilisation alerts: a level is left clear_pct points below its entry
+    clear_pct: int = 0
     # price collar with no reference price (no mid, no trade, no fill): allow or reject
     collar_without_reference: Literal["allow", "reject"] = "allow"
     # a money limit applies to a market order and there is no price at all: allow or reject
@@ -204,6 +206,8 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 _positive(pct, f"rule {r.name} pct", zero=True)
         if not 0 < self.warn_pct <= 100:
             raise InvalidValueError("warn_pct must be in 1..100")
+        if not 0 <= self.clear_pct < self.warn_pct:
+            raise InvalidValueError("clear_pct must be in 0..warn_pct-1")
 
     def _validate_firm(self) -> None:
         if self.fx or self.firm_limits:

@@ -52,12 +52,19 @@ def utilisation_bps(used: int, limit: int) -> int:
     return max(used, 0) * 10_000 // limit
 
 
-def level(used: int, limit: int, warn_pct: int) -> str:
+def level(used: int, limit: int, warn_pct: int, current: str = OK, clear_pct: int = 0) -> str:
+    """The level of ``used`` against ``limit``; with ``clear_pct`` (hysteresis) a level is left
+    only ``clear_pct`` points of the limit below where it is entered (from ``current``)."""
     if used <= 0:
         return OK
     if used >= limit:
         return BREACH
-    if used * 100 >= limit * warn_pct:
+    scaled = used * 100
+    if clear_pct and current == BREACH and scaled >= limit * (100 - clear_pct):
+        return BREACH
+    if scaled >= limit * warn_pct:
+        return WARNING
+    if clear_pct and current != OK and scaled >= limit * (warn_pct - clear_pct):
         return WARNING
     return OK
 
@@ -110,8 +117,10 @@ _ANY = (_NEG, _POS)  # limit not configured: every value keeps the (absent) leve
 _NO_ALERTS: tuple[RiskAlert, ...] = ()  # the common answer, without allocating
 
 
-def band(current: str, limit: int, warn_pct: int) -> tuple[int, int]:
-    """The used values ``[lo, hi)`` for which ``level(used, limit, warn_pct) == current``.
+def band(current: str, limit: int, warn_pct: int, clear_pct: int = 0) -> tuple[int, int]:
+    """The used values ``[lo, hi)`` for which ``level(used, limit, warn_pct, current,
+    clear_pct) == current`` (hysteresis: WARNING held down to ``warn_pct - clear_pct``, BREACH
+    down to ``100 - clear_pct``).
 
     ``level`` is OK for ``used < warn``, WARNING for ``warn <= used < breach``, BREACH from
     ``breach``, with ``breach = max(limit, 1)`` (used <= 0 is always OK) and
@@ -122,8 +131,12 @@ def band(current: str, limit: int, warn_pct: int) -> tuple[int, int]:
     if current == OK:
         return (_NEG, warn)
     if current == WARNING:
+        if clear_pct:
+            return (max(min(-(-limit * (warn_pct - clear_pct) // 100), limit), 1), breach)
         return (warn, breach)
     if current == BREACH:
+        if clear_pct:
+            return (max(-(-limit * (100 - clear_pct) // 100), 1), _POS)
         return (breach, _POS)
     return (0, 0)
 
@@ -182,11 +195,13 @@ class Monitor:
         """Generic path (limit changes, views, a value out of its band): any usages, levels
         compared and updated."""
         warn = self.core.config.warn_pct
+        clear = self.core.config.clear_pct
         out: list[RiskAlert] = []
         for u in usages:
-            new = level(u.used, u.limit_value, warn)
             cache = self._cache_for(u)
-            if cache.get(u.limit, OK) != new:
+            cur = cache.get(u.limit, OK)
+            new = level(u.used, u.limit_value, warn, cur, clear)
+            if cur != new:
                 self._change(cache, u, new, ts, out)
         return out
 
@@ -199,6 +214,7 @@ class Monitor:
         acct = pos.account
         lim = core.limits(acct.id, pos.inst.instrument)
         warn = core.config.warn_pct
+        clear = core.config.clear_pct
         lv = pos.levels
         long, short, oo = lim.max_long, lim.max_short, lim.max_open_orders
         acct_oo = core.account_limits(acct.id).max_open_orders
@@ -213,15 +229,19 @@ class Monitor:
             or bw is not None
         ):
             w = (
-                (band(lv.get("max_long_position", OK), long, warn) if long is not None else _ANY)
+                (
+                    band(lv.get("max_long_position", OK), long, warn, clear)
+                    if long is not None
+                    else _ANY
+                )
                 + (
-                    band(lv.get("max_short_position", OK), short, warn)
+                    band(lv.get("max_short_position", OK), short, warn, clear)
                     if short is not None
                     else _ANY
                 )
-                + (band(lv.get("max_open_orders", OK), oo, warn) if oo is not None else _ANY)
+                + (band(lv.get("max_open_orders", OK), oo, warn, clear) if oo is not None else _ANY)
                 + (
-                    band(acct.levels.get("max_open_orders", OK), acct_oo, warn)
+                    band(acct.levels.get("max_open_orders", OK), acct_oo, warn, clear)
                     if acct_oo is not None
                     else _ANY
                 )
@@ -243,12 +263,25 @@ class Monitor:
         w: tuple[int, ...] | None = None
         if gross is not None or net is not None or loss is not None or bp is not None:
             warn = core.config.warn_pct
+            clear = core.config.clear_pct
             lv = b.levels
             w = (
-                (band(lv.get("max_gross_exposure", OK), gross, warn) if gross is not None else _ANY)
-                + (band(lv.get("max_net_exposure", OK), net, warn) if net is not None else _ANY)
-                + (band(lv.get("daily_loss_limit", OK), loss, warn) if loss is not None else _ANY)
-                + (band(lv.get("buying_power", OK), bp, warn) if bp is not None else _ANY)
+                (
+                    band(lv.get("max_gross_exposure", OK), gross, warn, clear)
+                    if gross is not None
+                    else _ANY
+                )
+                + (
+                    band(lv.get("max_net_exposure", OK), net, warn, clear)
+                    if net is not None
+                    else _ANY
+                )
+                + (
+                    band(lv.get("daily_loss_limit", OK), loss, warn, clear)
+                    if loss is not None
+                    else _ANY
+                )
+                + (band(lv.get("buying_power", OK), bp, warn, clear) if bp is not None else _ANY)
             )
         b.watch = w
         b.watch_gen = gen
