@@ -44,3 +44,17 @@ def test_venue_statistics_are_prometheus_gauges(client: httpx.Client) -> None:
     text = client.get("/metrics").text
     assert 'execflow_venue_up{venue="PAPER"} 1.0' in text
     assert 'execflow_venue_orders_sent{venue="PAPER"}' in text
+
+
+def test_an_order_for_venue_sor_is_routed_by_the_smart_order_router(client: httpx.Client) -> None:
+    c = f"sor-{uuid.uuid4().hex[:10]}"
+    r = client.post(
+        "/v1/orders",
+        json={"cl_ord_id": c, "instrument": "AAPL", "side": "BUY", "quantity": "300",
+              "venue": "SOR"},
+        headers=H_A,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    wait_for(lambda: order_status(client, c, H_A) == "FILLED")
+    o = client.get(f"/v1/orders/{c}", headers=H_A).json()
+    assert o["filled_quantity"] == "300"
