@@ -76,6 +76,7 @@ class _Route:
     pending: dict[str, tuple[str, str]] = field(default_factory=dict)  # child -> (kind, venue)
     posted: bool = False
     seq: int = 0  # children numbered <parent>.<seq>
+    excluded: set[str] = field(default_factory=set)  # venues that refused a posted child
     refused: str = ""  # why the last child was refused (risk, validation)
 
 
@@ -179,9 +180,7 @@ class SmartRouter:
             self.routes.pop(route.parent, None)
             return 0
         if route.posted:
-            if not route.pending:
-                self.routes.pop(route.parent, None)  # the posted child is done
-            return 0
+            return self._after_post(route, parent)
         kids = ctx.children(route.parent)
         allocated = sum(c.quantity if c.is_open else c.cum_qty for c in kids)
         remaining = parent.quantity - allocated
@@ -215,6 +214,33 @@ class SmartRouter:
             reason = "no displayed liquidity within the limit"
         self._decide(route, parent, "done", remaining, nbbo.bid, nbbo.ask, (), (), reason)
         ctx.cancel(route.parent, f"smart order router: {reason}")
+        self.routes.pop(route.parent, None)
+        return 1
+
+    def _after_post(self, route: _Route, parent: Order) -> int:
+        """The posted child is done. Refused by its venue (e.g. a coarser tick there): post
+        again elsewhere (up to three venues); otherwise (canceled or expired at the venue) the
+        parent's rest is canceled: nothing of it works anywhere any more."""
+        if route.pending:
+            return 0
+        kids = self.ctx.children(route.parent)
+        last = kids[-1] if kids else None
+        remaining = parent.quantity - sum(c.quantity if c.is_open else c.cum_qty for c in kids)
+        if remaining <= 0 or last is None:
+            self.routes.pop(route.parent, None)
+            return 0
+        instrument = self.ctx.instrument(parent.instrument)
+        assert instrument is not None
+        route.round += 1
+        if last.status is OrderStatus.REJECTED and len(route.excluded) < 3 and last.venue:
+            route.excluded.add(last.venue)
+            route.posted = False
+            self._post(route, parent, instrument, remaining)
+            return 1
+        why = f"posted child {last.cl_ord_id} ended {last.status}"
+        nbbo = self.book.nbbo(parent.instrument)
+        self._decide(route, parent, "done", remaining, nbbo.bid, nbbo.ask, (), (), why)
+        self.ctx.cancel(route.parent, f"smart order router: {why}")
         self.routes.pop(route.parent, None)
         return 1
 
@@ -326,6 +352,8 @@ class SmartRouter:
         best: tuple[Fraction, str] | None = None
         scores = []
         for venue in self.book.venues(parent.instrument):
+            if venue in route.excluded:
+                continue
             near = self.book.venue_levels(parent.instrument, venue, side, self.policy.depth_levels)
             ahead = sum(q for px, q in near if (px - parent.price) * side >= 0)
             touch_size = near[0][1] if near else 0

@@ -280,3 +280,47 @@ def test_statistics_weigh_in_and_a_rebuild_finds_the_open_routes(tmp_path: objec
         route = sor.routes["P5"]
         assert route.posted and set(route.pending) == set(post.children)
         assert sor.on_batch(clock.now_ns()) == 0  # a posted route waits for its child
+
+
+def test_a_posted_child_refused_by_its_venue_is_posted_elsewhere() -> None:
+    settings = Settings(
+        engine=Config(store="memory"),
+        venues=(
+            PaperVenueSpec(venue_id="LITA"),
+            # a big maker rebate draws the post, but its tick is two units: an odd price is off
+            PaperVenueSpec(
+                venue_id="LITC",
+                tick_multiple=2,
+                fees=VenueFeeSpec(maker=Decimal("-0.05"), taker=Decimal("0.003")),
+            ),
+        ),
+        routing=RoutingSettings(dark_first=False),
+    )
+    clock = SimulatedClock(T0)
+    aapl = [i for i in default_instruments() if str(i.id) == "AAPL"]
+    with build(settings, clock=clock, settlement=False, instruments=aapl) as app:
+        run(app, clock, 5)
+        bid, _ = app.engine.market.bbo("AAPL")
+        assert bid is not None
+        price = bid - 41 if (bid - 41) % 2 else bid - 42  # odd: off LITC's tick
+        assert price % 2 == 1
+        res = app.engine.execute(
+            SubmitOrder(
+                cl_ord_id="P6",
+                account="ACC",
+                instrument="AAPL",
+                side=Side.BUY,
+                order_type=OrderType.LIMIT,
+                quantity=200,
+                price=price,
+                venue="SOR",
+            )
+        )
+        assert res.ok
+        run(app, clock, 5)
+        ds = decisions(app, "P6")
+        assert [d.phase for d in ds] == ["post", "post"]
+        first, second = (app.engine.orders[d.children[0]] for d in ds)
+        assert first.venue == "LITC" and first.status is OrderStatus.REJECTED
+        assert second.venue == "LITA" and second.is_open
+        assert {s.venue for s in ds[1].scores} == {"LITA"}
