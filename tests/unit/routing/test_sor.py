@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -324,3 +325,41 @@ def test_a_posted_child_refused_by_its_venue_is_posted_elsewhere() -> None:
         assert first.venue == "LITC" and first.status is OrderStatus.REJECTED
         assert second.venue == "LITA" and second.is_open
         assert {s.venue for s in ds[1].scores} == {"LITA"}
+
+
+def test_a_restart_finds_the_routers_open_parents(tmp_path: Path) -> None:
+    settings = Settings(
+        engine=Config(store="sqlite", data_dir=tmp_path),
+        venues=(PaperVenueSpec(venue_id="PAPER"), PaperVenueSpec(venue_id="LITB")),
+        routing=RoutingSettings(dark_first=False),
+    )
+    clock = SimulatedClock(T0)
+    aapl = [i for i in default_instruments() if str(i.id) == "AAPL"]
+    with build(settings, clock=clock, settlement=False, instruments=aapl, live=False) as app:
+        run(app, clock, 3)
+        bid, _ = app.engine.market.bbo("AAPL")
+        assert bid is not None
+        app.engine.execute(
+            SubmitOrder(
+                cl_ord_id="P7",
+                account="ACC",
+                instrument="AAPL",
+                side=Side.BUY,
+                order_type=OrderType.LIMIT,
+                quantity=300,
+                price=bid - 40,
+                venue="SOR",
+            )
+        )
+        run(app, clock, 3)
+        (posted,) = decisions(app, "P7")[0].children
+    with build(settings, clock=clock, settlement=False, instruments=aapl, live=False) as again:
+        route = again.engine.sor.routes["P7"]
+        assert route.posted and list(route.pending) == [posted]
+        assert again.engine.orders[posted].is_open
+        from execflow.domain.commands import CancelOrder
+
+        assert again.engine.execute(CancelOrder(cl_ord_id="P7")).ok
+        run(again, clock, 3)
+        assert again.engine.orders["P7"].status is OrderStatus.CANCELED
+        assert not again.engine.sor.routes
