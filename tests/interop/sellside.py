@@ -75,7 +75,7 @@ class SellSide:
             desk = self.desk
             self.app = AllocationGateway(
                 self.gateway, self.runner, lambda: desk.service, self.catalog,
-                now_ns=clock.now_ns,
+                now_ns=clock.now_ns, permissions=perms,
             )  # fmt: skip
         # the acceptor's view of each session: our CompID first
         self.configs = [

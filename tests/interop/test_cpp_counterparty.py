@@ -209,7 +209,11 @@ def test_allocation_instruction_ack_and_confirmations_with_the_cpp_counterparty(
     client = SessionID("FIX.4.4", "CPPCLIENT", "EXECFLOW")
     side = BackgroundSellSide(
         [client],
-        permissions={"CPPCLIENT": AccountPermissions.of("BLOCK")},
+        permissions={
+            "CPPCLIENT": AccountPermissions.of(
+                "BLOCK", "ALLOC-A", "ALLOC-B", "ALLOC-C", default="BLOCK"
+            )
+        },
         allocations=True,
     )
     settings = CounterpartySession("FIX.4.4", "CPPCLIENT", "EXECFLOW", side.port,

@@ -7,9 +7,10 @@ accounts with their quantities (NoAllocs: AllocAccount, AllocQty, which must add
 the block filled). On the engine thread the settlement desk allocates the block at its average
 price (the rounding rule of :mod:`execflow.domain.allocations`); the client gets
 
-* P with AllocStatus 0 (accepted), or 1 (block level reject) with AllocRejCode 1 (incorrect
-  quantity), 2 (incorrect average price: the J's AvgPx is off by more than one unit of the 4th
-  decimal past the instrument's), 5 (unknown order) or 7 (other) and the reason in Text;
+* P with AllocStatus 0 (accepted), or 1 (block level reject) with AllocRejCode 0 (an account
+  the session may not allocate to, when ``permissions`` are given), 1 (incorrect quantity),
+  2 (incorrect average price: the J's AvgPx is off by more than one unit of the 4th decimal
+  past the instrument's), 5 (unknown order) or 7 (other) and the reason in Text;
 * after an accepted P, one AK per account: ConfirmStatus 4 (confirmed), AllocQty, AvgPx,
   GrossTradeAmt, NetMoney (fees in), SettlDate, capacity agency.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, TypeVar
@@ -36,14 +37,14 @@ from execflow.domain.settlement.events import SettlementAllocated
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
 from execflow.fix.application import SessionID
 from execflow.fix.errors import FixFieldError, FixValidationError
-from execflow.fix.gateway import SEP, SessionLookup
+from execflow.fix.gateway import SEP, AccountPermissions, SessionLookup
 from execflow.fix.message import FieldMap, Message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # AllocRejCode (88)
-INCORRECT_QUANTITY, INCORRECT_AVERAGE_PRICE, UNKNOWN_ORDER, OTHER = 1, 2, 5, 7
+UNKNOWN_ACCOUNT, INCORRECT_QUANTITY, INCORRECT_AVERAGE_PRICE, UNKNOWN_ORDER, OTHER = 0, 1, 2, 5, 7
 
 
 class EngineCalls(Protocol):
@@ -90,12 +91,16 @@ class AllocationGateway:
         instruments: InstrumentCatalog,
         *,
         now_ns: Callable[[], int],
+        permissions: Mapping[str, AccountPermissions] | None = None,
     ) -> None:
+        """``permissions``: the accounts each client CompID may allocate to (the order
+        gateway's); None: any account."""
         self.orders = orders
         self.runner = runner
         self.settlement = settlement
         self.instruments = instruments
         self.now_ns = now_ns
+        self.permissions = permissions
         self._sessions: SessionLookup | None = None
         self.stats = {"instructions": 0, "accepted": 0, "rejected": 0, "confirmations": 0}
 
@@ -171,6 +176,13 @@ class AllocationGateway:
                 AllocationTarget(a.get_str(79), int(instrument.qty(a.get_decimal(80))))
                 for a in allocs
             )
+            if self.permissions is not None:
+                perms = self.permissions.get(sid.target_comp_id)
+                allowed = perms.accounts if perms is not None else frozenset()
+                for t in targets:
+                    if t.account not in allowed:
+                        why = f"account {t.account!r} is not one this session may allocate to"
+                        raise _RejectedError(UNKNOWN_ACCOUNT, why)
             return block, targets, msg.get_decimal(6)
         except (FixFieldError, ExecflowError) as exc:
             raise _RejectedError(OTHER, str(getattr(exc, "message", exc))) from None

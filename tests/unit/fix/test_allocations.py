@@ -21,6 +21,7 @@ from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderType
 from execflow.fix.allocations import AllocationGateway
 from execflow.fix.application import BaseApplication, SessionID
+from execflow.fix.gateway import AccountPermissions
 from execflow.fix.message import FieldMap, Message
 from tests.interop.sellside import ACME, seed_book
 
@@ -114,6 +115,20 @@ def test_accepted_instruction_gets_an_ack_and_a_confirmation_per_account() -> No
     # the same block again: rejected (already allocated)
     _run(app, _j([("A", "1000"), ("B", "500")]))
     assert (sent[-1].msg_type, sent[-1].get_int(87), sent[-1].get_int(88)) == ("P", 1, 7)
+
+
+def test_an_account_the_session_may_not_use_is_refused() -> None:
+    app, sessions, _ = _setup()
+    app.permissions = {"CLIENT": AccountPermissions.of("BLOCK", "A", default="BLOCK")}
+    _run(app, _j([("A", "1000"), ("B", "500")]))
+    p = sessions.one.sent[-1]
+    assert (p.msg_type, p.get_int(87), p.get_int(88)) == ("P", 1, 0)
+    assert "'B'" in p.get_str(58)
+    _run(app, _j([("A", "1500")]))
+    assert sessions.one.sent[-2].get_int(87) == 0  # P accepted, then one AK
+    app.permissions = {}
+    _run(app, _j([("A", "1500")]))
+    assert sessions.one.sent[-1].get_int(88) == 0  # no permissions at all for the session
 
 
 def test_rejects_say_why() -> None:
