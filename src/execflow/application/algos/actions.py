@@ -8,10 +8,23 @@ fold gives the next ``seq`` and nothing is sent twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from execflow.application.algos.books import MarketView
 from execflow.application.algos.context import AlgoContext
 from execflow.application.algos.registry import AlgoRegistry
-from execflow.domain.algos.decide import Cancel, Child, End, Note, Send, Situation, decide
+from execflow.application.execution_models import ExecutionModels
+from execflow.domain.algos.decide import (
+    Cancel,
+    Child,
+    End,
+    Market,
+    Note,
+    Send,
+    Situation,
+    decide,
+)
 from execflow.domain.algos.events import (
     ALGO_STREAM_PREFIX,
     AlgoChildCanceled,
@@ -24,15 +37,25 @@ from execflow.domain.algos.params import NS
 from execflow.domain.algos.state import AlgoState
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import TERMINAL_STATUSES, OrderStatus, OrderType, TimeInForce
+from execflow.domain.instruments import Instrument
+from execflow.domain.ml.features import Book, ChildQuery, FillQuery
+from execflow.domain.ml.slicing import SlicingChoice, choose
 
 WORKING = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 
 
 class AlgoActions:
-    def __init__(self, ctx: AlgoContext, registry: AlgoRegistry, market: MarketView) -> None:
+    def __init__(
+        self,
+        ctx: AlgoContext,
+        registry: AlgoRegistry,
+        market: MarketView,
+        models: Callable[[], ExecutionModels] = ExecutionModels,
+    ) -> None:
         self.ctx = ctx
         self.registry = registry
         self.market = market
+        self.models = models  # the execution models (adaptive slicing)
         self.wakes = 0  # statistics (bench algos)
         self.children_sent = 0
 
@@ -68,11 +91,16 @@ class AlgoActions:
             lot=ins.lot_size, tick=ins.tick_size, children=tuple(self.live_children(st.algo_id)),
             price_decimals=ins.price_decimals, qty_decimals=ins.qty_decimals,
         )  # fmt: skip
-        d = decide(st, sit, self.market.market(st.instrument, ctx.bbo))
+        m = self.market.market(st.instrument, ctx.bbo)
+        choice = self.adaptive(st, ins, m, parent.quantity) if st.params.adaptive else None
+        d = decide(st, sit, m, None if choice is None else choice.passive)
         progress = _Progress(d.slice, sit.filled, sum(c.leaves for c in sit.children))
         for act in d.actions:
             if isinstance(act, Send):
-                self.send(st, act, progress, now)
+                send = act
+                if choice is not None and act.style != "market":
+                    send = replace(act, reason=f"{act.reason}; {choice.reason()}")
+                self.send(st, send, progress, now)
                 progress.working += act.quantity
             elif isinstance(act, Cancel):
                 self.cancel_child(st, act.cl_ord_id, act.reason, now)
@@ -85,6 +113,24 @@ class AlgoActions:
                 return
         if d.next_wake is not None:
             self.registry.schedule(st.algo_id, max(d.next_wake, now + 1))
+
+    def adaptive(
+        self, st: AlgoState, ins: Instrument, m: Market, quantity: int
+    ) -> SlicingChoice | None:
+        """Post or cross a child of one slice's size (``domain/ml/slicing.py``); None when a
+        side of the book is empty (the plain rule applies)."""
+        if m.bid is None or m.ask is None or m.bid + m.ask <= 0:
+            return None
+        lot = ins.lot_size
+        size = max(lot, quantity // max(1, len(st.schedule)) // lot * lot)
+        vol = self.market.volatility_bps(st.instrument)
+        book = Book(m.bid, m.ask, m.bid_size, m.ask_size, vol)
+        near = m.bid if st.side > 0 else m.ask
+        models = self.models()
+        p = models.fill.probability(FillQuery(st.side, near, size, ins.tick_size, lot, book))
+        cross = models.slippage.expected_bps(ChildQuery(st.side, size, ins.tick_size, lot, book))
+        half = (m.ask - m.bid) / (m.ask + m.bid) * 1e4
+        return choose(p, half, cross, vol)
 
     def note(
         self,

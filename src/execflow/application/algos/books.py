@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from execflow.domain.algos.decide import Market
 from execflow.domain.marketdata import MarketDataEvent, Quote, Trade
+from execflow.domain.ml.features import TrailingVolatility
 
 Bbo = Callable[[str], tuple[int | None, int | None]]
 
@@ -29,6 +30,7 @@ class MarketView:
     def __init__(self) -> None:
         self._queue: deque[MarketDataEvent] = deque()
         self._tops: dict[str, _Top] = {}
+        self._vol: dict[str, TrailingVolatility] = {}  # the execution models' volatility
 
     @property
     def pending(self) -> bool:
@@ -51,8 +53,17 @@ class MarketView:
                 top.bid, top.ask, top.bid_size, top.ask_size = (
                     ev.bid, ev.ask, ev.bid_size, ev.ask_size,
                 )  # fmt: skip
+                vol = self._vol.get(ev.instrument)
+                if vol is None:
+                    vol = self._vol[ev.instrument] = TrailingVolatility()
+                vol.update(ev.ts, ev.bid, ev.ask)
             elif type(ev) is Trade:
                 on_print(ev)
+
+    def volatility_bps(self, instrument: str) -> float:
+        """The trailing volatility of the mid (``domain/ml/features.py``), 0 before quotes."""
+        vol = self._vol.get(instrument)
+        return 0.0 if vol is None else vol.value()
 
     def market(self, instrument: str, bbo: Bbo) -> Market:
         """The top of book with sizes from the feed, else the engine's best bid/offer."""

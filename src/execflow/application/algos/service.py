@@ -52,7 +52,7 @@ class AlgoService:
         self.registry = AlgoRegistry()
         self.market = MarketView()
         self.planner = Planner(ctx, profiles or {}, impact or {}, models)
-        self.actions = AlgoActions(ctx, self.registry, self.market)
+        self.actions = AlgoActions(ctx, self.registry, self.market, lambda: self.planner.models)
         self.commands = AlgoCommands(ctx, self.registry, self.planner, self.actions)
 
     @property

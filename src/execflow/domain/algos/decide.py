@@ -131,7 +131,11 @@ def pov_target(rate_bps: int, others: int, lot: int) -> int:
     return q - q % lot
 
 
-def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
+def decide(
+    st: AlgoState, sit: Situation, m: Market, prefer_passive: bool | None = None
+) -> Decision:
+    """``prefer_passive``: the adaptive slicing policy's choice for a child on schedule
+    (None: ``params.passive``); urgency (behind, last slice, would price) crosses regardless."""
     p = st.params
     now = sit.now
     d = Decision()
@@ -272,7 +276,7 @@ def decide(st: AlgoState, sit: Situation, m: Market) -> Decision:
                 )
             )
             qty = half
-    cross = urgent or not p.passive
+    cross = urgent or not (p.passive if prefer_passive is None else prefer_passive)
     if (
         not cross
         and next_extra > 0

@@ -52,6 +52,9 @@ class AlgoParams(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, 
     display_qty: int | None = None  # ICEBERG: the shown child size
     max_spread_bps: int | None = None  # wider: skip the slice (half as wide: halve it)
     passive: bool = True  # post at the near touch when on schedule (False: always cross)
+    # choose passive or crossing per child from the execution models (docs/ml.md, "Adaptive
+    # slicing"); behind schedule or in the last slice it crosses all the same
+    adaptive: bool = False
 
 
 def slice_count(p: AlgoParams, start: int, end: int) -> int:
