@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,8 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.api.wsclient import close_info, collect_until, open_stream
 from tests.integration.dr_rig import (
+    ACCOUNT,
+    KEY,
     Cluster,
+    H,
     Load,
     Node,
     check_log,
@@ -41,6 +46,30 @@ def cluster(pg_dsn: str, tmp_path: Path) -> Iterator[Cluster]:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
+class StreamReader(threading.Thread):
+    """A WebSocket subscriber of the primary: every event frame until the connection drops."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(daemon=True)
+        self.ws = open_stream(base.replace("http://", "ws://"), KEY, after=0, account=ACCOUNT)
+        self.seqs: list[int] = []
+
+    def run(self) -> None:
+        _code, _reason, events = close_info(self.ws, timeout=600)
+        self.seqs += [e["seq"] for e in events]
+
+
+def _order_seqs(base: str, cls: set[str]) -> set[int]:
+    """The log positions of these orders' events, as the new writer serves them."""
+    import httpx
+
+    out: set[int] = set()
+    with httpx.Client(base_url=base, timeout=30, headers=H) as c:
+        for cl in cls:
+            out |= {e["seq"] for e in c.get(f"/v1/orders/{cl}/events").json()["items"]}
+    return out
+
+
 def test_sigkilled_primary_standby_takes_over_no_acked_order_lost_no_double_fill(
     cluster: Cluster,
 ) -> None:
@@ -50,13 +79,31 @@ def test_sigkilled_primary_standby_takes_over_no_acked_order_lost_no_double_fill
         primary.wait_healthy()
         standby = Node(cluster, "standby", standby=True)
         standby.wait_for("standby for ")
+        stream = StreamReader(primary.base)
+        stream.start()
         load = Load(primary.base, "P")
         load.start()
         load.wait_acked(40)
         killed = time.monotonic()
         primary.kill()
         load.join(60)
+        stream.join(120)
         accepted = first_accepted_order(standby.base, "AFTER-TAKEOVER")
+        # the subscriber resumes on the new writer after the last sequence it saw
+        last_seen = max(stream.seqs, default=0)
+        resumed = open_stream(standby.base.replace("http://", "ws://"), KEY, after=last_seen,
+                              account=ACCOUNT)  # fmt: skip
+        try:
+            after_events, _ = collect_until(
+                resumed, lambda evs: any(e.get("cl_ord_id") == "AFTER-TAKEOVER" for e in evs)
+            )
+        finally:
+            resumed.close()
+        seen = stream.seqs + [e["seq"] for e in after_events]
+        assert len(seen) == len(set(seen)), "an event was delivered twice across the takeover"
+        assert seen == sorted(seen)
+        expected = {q for q in _order_seqs(standby.base, load.acked) if q <= max(seen)}
+        assert expected <= set(seen), f"gap across the takeover: {sorted(expected - set(seen))[:5]}"
         takeover_s = accepted - killed
         out = standby.output()
         assert "the writer lease is ours" in out and "serving as the writer" in out, out
@@ -109,3 +156,13 @@ def test_the_old_primary_is_fenced_after_a_takeover(cluster: Cluster, pg_dsn: st
     finally:
         with contextlib.suppress(LeaseLostError):
             old.close()
+
+
+def test_standby_needs_the_postgres_store(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from execflow.cli.main import app as cli
+
+    result = CliRunner().invoke(cli, ["serve", "--standby", "-d", str(tmp_path), "--port", "0"])
+    assert result.exit_code == 1
+    assert "a hot standby follows a PostgreSQL log" in result.output
