@@ -19,6 +19,16 @@ pay_date = 2026-12-10
 amount = "0.83"                # per share, a decimal string (a TOML float is refused)
 currency = "USD"
 
+[[merger]]                     # shares and/or cash per target share
+id = "TGT-ACQ"
+instrument = "TGT"
+effective = 2026-12-01
+new_instrument = "ACQ"         # omit (and new) for an all-cash merger
+new = 1                        # acquirer shares ...
+old = 2                        # ... per target shares
+cash_per_share = "12.00"       # per target share
+cash_in_lieu_price = "70.00"   # optional, the acquirer's price for the left-over fraction
+
 [[symbol_change]]
 id = "FB-META"
 instrument = "FB"
@@ -40,13 +50,14 @@ from execflow.domain.corporate_actions import (
     CashDividend,
     CorporateAction,
     CorporateActionError,
+    Merger,
     Split,
     SymbolChange,
 )
 from execflow.domain.instruments import Instrument
 
 _SPLIT_KINDS = ("split", "reverse_split", "stock_dividend")
-_KINDS = (*_SPLIT_KINDS, "cash_dividend", "symbol_change")
+_KINDS = (*_SPLIT_KINDS, "cash_dividend", "symbol_change", "merger")
 
 
 def _get(row: dict[str, Any], key: str, kind: type, where: str) -> Any:
@@ -108,6 +119,25 @@ def parse_corporate_actions(
                         _get(row, "pay_date", date, where),
                         _decimal(row, "amount", where),
                         row.get("currency", instrument.currency),
+                    )
+                )
+            elif kind == "merger":
+                lieu_px = None
+                acquirer = instruments(str(row.get("new_instrument", "")))
+                if "cash_in_lieu_price" in row and acquirer is not None:
+                    lieu_px = int(acquirer.price(_decimal(row, "cash_in_lieu_price", where)))
+                cash = _decimal(row, "cash_per_share", where) if "cash_per_share" in row else None
+                out.append(
+                    Merger(
+                        action_id,
+                        symbol,
+                        _get(row, "effective", date, where),
+                        str(row.get("new_instrument", "")),
+                        int(row.get("new", 0)),
+                        int(row.get("old", 1)),
+                        cash if cash is not None else Decimal(0),
+                        str(row.get("currency", "")),
+                        lieu_px,
                     )
                 )
             else:

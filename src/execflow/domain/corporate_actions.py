@@ -90,7 +90,60 @@ class SymbolChange:
     effective: date
 
 
-CorporateAction = Split | CashDividend | SymbolChange
+@dataclass(frozen=True, slots=True)
+class Merger:
+    """The target (``instrument``) is acquired on ``effective``: each ``old`` target shares
+    become ``new`` shares of ``new_instrument`` (0: an all-cash merger) plus
+    ``cash_per_share`` per target share (in ``currency``); the left-over fraction of an acquirer
+    share is paid in lieu at ``cash_in_lieu_price`` (acquirer price units)."""
+
+    id: str
+    instrument: str
+    effective: date
+    new_instrument: str = ""
+    new: int = 0
+    old: int = 1
+    cash_per_share: Decimal = Decimal(0)
+    currency: str = ""
+    cash_in_lieu_price: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.cash_per_share, Decimal) or not self.cash_per_share.is_finite():
+            raise CorporateActionError(f"{self.id}: the cash per share must be a Decimal")
+        if self.new < 0 or self.old <= 0 or self.cash_per_share < 0:
+            raise CorporateActionError(f"{self.id}: negative terms")
+        if self.new and not self.new_instrument:
+            raise CorporateActionError(f"{self.id}: a stock merger names the acquirer")
+        if not self.new and not self.cash_per_share:
+            raise CorporateActionError(f"{self.id}: a merger pays shares, cash or both")
+
+
+CorporateAction = Split | CashDividend | SymbolChange | Merger
+
+
+@dataclass(frozen=True, slots=True)
+class MergerPosition:
+    quantity: int  # acquirer shares (signed like the target position)
+    cash: int  # minor units of the merger's currency: cash per share + cash in lieu (signed)
+
+
+def merger_position(
+    target: Instrument, acquirer: Instrument | None, qty: int, merger: Merger
+) -> MergerPosition:
+    """``qty`` target shares: acquirer shares floored, cash per share and in lieu half-even."""
+    s = _sign(qty)
+    per_share = Fraction(merger.cash_per_share) * Fraction(10) ** currency_decimals(
+        merger.currency or target.currency
+    )
+    shares = Fraction(abs(qty) * target.multiplier, 10**target.qty_decimals)
+    cash = per_share * shares
+    whole = 0
+    if merger.new and acquirer is not None:
+        exact = Fraction(abs(qty) * merger.new, merger.old)
+        whole = int(exact)
+        if exact - whole and merger.cash_in_lieu_price is not None:
+            cash += acquirer.notional_exact(merger.cash_in_lieu_price, 1) * (exact - whole)
+    return MergerPosition(s * whole, s * round(cash))
 
 
 def _sign(x: int) -> int:

@@ -17,6 +17,7 @@ from execflow.adapters.corporate_actions import (
     parse_corporate_actions,
 )
 from execflow.api.views import position_view
+from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import RecordedEvent
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.settlement import snapshot
@@ -25,10 +26,12 @@ from execflow.application.settlement.corporate_actions import (
     limit_changes,
     order_commands,
 )
+from execflow.application.settlement.service import SettlementService
 from execflow.domain.commands import CancelOrder, ReplaceOrder
 from execflow.domain.corporate_actions import (
     CashDividend,
     CorporateActionError,
+    Merger,
     Split,
     SymbolChange,
     dividend_entitlement,
@@ -289,6 +292,16 @@ record_date = 2026-11-05
 pay_date = 2026-11-20
 amount = "0.2375"
 
+[[merger]]
+id = "M"
+instrument = "SAP"
+effective = 2026-12-01
+new_instrument = "AAPL"
+new = 1
+old = 2
+cash_per_share = "1.50"
+cash_in_lieu_price = "190.00"
+
 [[symbol_change]]
 id = "SC"
 instrument = "SAP"
@@ -304,6 +317,9 @@ def test_calendar_file(tmp_path: Path) -> None:
     assert actions[0] == REV
     assert actions[1] == DIV
     assert actions[2] == SymbolChange("SC", "SAP", "SAP2", D(2026, 11, 9))
+    assert actions[3] == Merger(
+        "M", "SAP", D(2026, 12, 1), "AAPL", 1, 2, Decimal("1.50"), "", 19_000
+    )
     assert due_on(actions, D(2026, 11, 5)) == [DIV]
     assert due_on(actions, D(2026, 11, 20)) == [DIV]
     assert due_on(actions, D(2026, 11, 3)) == []
@@ -313,7 +329,7 @@ def test_calendar_file(tmp_path: Path) -> None:
                             "amount": 0.24}]},  # a float
         {"split": [{"id": "X", "instrument": "NOPE", "effective": D(2026, 1, 2), "new": 2,
                     "old": 1}]},
-        {"merger": []},
+        {"rights_issue": []},
         {"split": [{"id": "X", "instrument": "AAPL", "effective": "2026-01-02", "new": 2,
                     "old": 1}]},
         {"split": [{"id": "X", "instrument": "AAPL", "effective": D(2026, 1, 2), "new": 2,
@@ -323,3 +339,77 @@ def test_calendar_file(tmp_path: Path) -> None:
     for data in bad:
         with pytest.raises(CorporateActionError):
             parse_corporate_actions(data, INSTRUMENTS.get)
+
+
+# -- mergers ------------------------------------------------------------------------------------
+TGT = Instrument(InstrumentId("TGT"), "USD")
+ACQ = Instrument(InstrumentId("ACQ"), "USD")
+
+
+def _merger_service() -> tuple[SettlementService, list[Event], PositionsProjection]:
+    from execflow.adapters.clock import SimulatedClock
+    from execflow.application.settlement.ports import FxRateTable
+    from tests.unit.settlement.support import FX, calendar, ts
+
+    catalog = InstrumentCatalog([TGT, ACQ])
+    sink: list[Event] = []
+    svc = SettlementService(
+        calendar(), FxRateTable(FX), catalog.get, SimulatedClock(ts(D(2026, 1, 2))),
+        sink=sink.extend,
+    )  # fmt: skip
+    return svc, sink, PositionsProjection(catalog.get)
+
+
+def test_stock_and_cash_merger_by_hand() -> None:
+    """151 TGT bought @ 40.00 (6,040.00). Merger: 1 ACQ for 2 TGT + 12.00 USD per TGT share,
+    the left-over half ACQ share in lieu at 70.00. -> 75 ACQ; cash 151 x 12.00 = 1,812.00 +
+    0.5 x 70.00 = 35.00 -> 1,847.00. The half share's cost, 6,040.00 x 0.5 / 75.5 = 40.00, is
+    released: realised 1,847.00 - 40.00 = 1,807.00; 6,000.00 of cost on the 75 ACQ. Selling them
+    @ 81.00 (6,075.00) realises 75.00 more: 1,882.00 = the sum of the cash flows."""
+    svc, _, positions = _merger_service()
+    blotter = Blotter()
+
+    def both(events: list[Event]) -> None:
+        recs = [RecordedEvent(i + 1, "x", i + 1, e) for i, e in enumerate(events)]
+        svc.handle(recs)
+        positions(recs)
+
+    both(blotter.trade(TGT, Side.BUY, 151, 4000, D(2026, 11, 2), "ACC1"))
+    merger = Merger("M1", "TGT", D(2026, 11, 9), "ACQ", 1, 2, Decimal("12.00"), "", 7000)
+    done = svc.apply_corporate_action(merger, D(2026, 11, 9))
+    positions([RecordedEvent(1, "s", 1, e) for e in done])
+    assert svc.position("ACC1", "TGT") == 0 and svc.position("ACC1", "ACQ") == 75
+    (ev,) = [e for e in done if isinstance(e, SettlementCorporateAction)]
+    assert (ev.step, ev.quantity_after, ev.cash_amount) == ("merger", 75, 184_700)
+    for method in CostMethod:
+        assert svc.realised_pnl("ACC1", "ACQ", method).amount == 180_700
+    pos = positions.get("ACC1", "ACQ")
+    assert pos is not None and pos.net_qty == 75 and pos.realised == 180_700
+    both(blotter.trade(ACQ, Side.SELL, 75, 8100, D(2026, 11, 10), "ACC1"))
+    for method in CostMethod:
+        assert svc.realised_pnl("ACC1", "ACQ", method).amount == 188_200
+    assert position_view(pos, InstrumentCatalog([TGT, ACQ]))["realized_pnl"] == "1882.00"
+    assert svc.apply_corporate_action(merger, D(2026, 11, 9)) == []  # once
+
+
+def test_cash_merger_closes_the_position() -> None:
+    """100 TGT @ 40.00 taken over for 45.00 cash each: 4,500.00 in, realised 500.00."""
+    svc, _, positions = _merger_service()
+    events = Blotter().trade(TGT, Side.BUY, 100, 4000, D(2026, 11, 2), "ACC2")
+    recs = [RecordedEvent(i + 1, "x", i + 1, e) for i, e in enumerate(events)]
+    svc.handle(recs)
+    positions(recs)
+    cash_out = Merger("M2", "TGT", D(2026, 11, 9), cash_per_share=Decimal("45.00"))
+    done = svc.apply_corporate_action(cash_out, D(2026, 11, 9))
+    positions([RecordedEvent(1, "s", 1, e) for e in done])
+    assert svc.position("ACC2", "TGT") == 0
+    assert svc.realised_pnl("ACC2", "TGT").amount == 50_000
+    assert svc.ledger.balance("cash:ACC2:USD", "USD") == 450_000
+    pos = positions.get("ACC2", "TGT")
+    assert pos is not None and pos.net_qty == 0 and pos.realised == 50_000
+    with pytest.raises(CorporateActionError):
+        Merger("X", "TGT", D(2026, 1, 2))  # neither shares nor cash
+    with pytest.raises(CorporateActionError):
+        Merger("X", "TGT", D(2026, 1, 2), new=1)  # shares of whom?
+    orders = order_commands(cash_out, D(2026, 11, 9), [_order("B", Side.BUY, 10, 4000)], AAPL)
+    assert orders == []  # an AAPL order is not the target's

@@ -79,10 +79,14 @@ class PositionsProjection:
             return
         if ev.step == "split":
             pos.split(ev.split_new, ev.split_old, ev.cash_amount, ev.cash_in_lieu_price)
-        elif ev.step == "symbol_change":
+        elif ev.step == "symbol_change" or (ev.step == "merger" and ev.split_new):
             del self.positions[(ev.account, ev.instrument)]
             pos.instrument = ev.new_instrument
             self.positions[(ev.account, ev.new_instrument)] = pos
+            if ev.step == "merger":  # the acquirer's shares at the same cost, the cash realised
+                pos.split(ev.split_new, ev.split_old, ev.cash_amount, ev.cash_in_lieu_price)
+        elif ev.step == "merger":  # all cash: the position is sold for the cash
+            pos.add_trade(-ev.quantity_before, ev.cash_amount)
 
     def get(self, account: str, instrument: str) -> Position | None:
         return self.positions.get((account, instrument))

@@ -21,7 +21,7 @@ Each step is applied once per account (its id is the event's ``obligation_id``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,11 +30,13 @@ from execflow.domain.commands import CancelOrder, Command, ReplaceOrder
 from execflow.domain.corporate_actions import (
     CashDividend,
     CorporateAction,
+    Merger,
     OrderAdjustment,
     Split,
     SymbolChange,
     dividend_entitlement,
     dividend_order,
+    merger_position,
     scale_quantity_limit,
     split_order,
     split_position,
@@ -56,7 +58,11 @@ from execflow.domain.settlement.ledger import (
     security_unit,
     unsettled_cash_account,
 )
-from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
+from execflow.domain.settlement.obligations import (
+    SettlementError,
+    SettlementObligation,
+    SettlementStatus,
+)
 from execflow.domain.settlement.pnl import PnLBook, PnLTrade
 
 
@@ -88,6 +94,16 @@ class CorporateActionState:
             )
         elif ev.step == "symbol_change":
             pnl.rename(ev.account, ev.instrument, ev.new_instrument)
+        elif ev.step == "merger":
+            if not ev.split_new:  # all cash: the position is sold for the cash
+                trade = PnLTrade(ev.obligation_id, -ev.quantity_before, ev.cash_amount)
+                pnl.add(ev.account, ev.instrument, ev.currency, trade)
+                return
+            # shares (+ cash): the cost carries over to the acquirer's shares, the cash is
+            # realised (with the left-over fraction's cost)
+            pnl.rename(ev.account, ev.instrument, ev.new_instrument)
+            split = PnLTrade(ev.obligation_id, 0, ev.cash_amount, ev.split_new, ev.split_old)
+            pnl.add(ev.account, ev.new_instrument, ev.currency, split)
 
 
 def _event_and_entry(
@@ -117,10 +133,25 @@ def corporate_action_events(
     obligations: Iterable[SettlementObligation],
     instrument: Instrument,
     state: CorporateActionState,
+    lookup: Callable[[str], Instrument | None] = lambda _: None,
 ) -> list[Event]:
-    """What ``action`` does to the book on ``day`` (nothing when no step falls on it)."""
+    """What ``action`` does to the book on ``day`` (nothing when no step falls on it);
+    ``lookup`` finds a merger's acquirer."""
     if isinstance(action, CashDividend):
         return _dividend(action, day, ts, ledger, obligations, instrument, state)
+    if isinstance(action, Merger):
+        if day != action.effective:
+            return []
+        acquirer = lookup(action.new_instrument) if action.new else None
+        if action.new and acquirer is None:
+            raise SettlementError(f"{action.id}: unknown acquirer {action.new_instrument!r}")
+        out_m: list[Event] = []
+        positions = ledger.positions(PositionView.TRADE_DATE)
+        for (acct, i), q in sorted(positions.items()):
+            oid = corporate_action_id(action.id, "merger", acct)
+            if i == action.instrument and oid not in state.applied:
+                out_m += _merge(action, acct, q, oid, day, ts, instrument, acquirer)
+        return out_m
     if isinstance(action, Split | SymbolChange):
         if day != action.effective:
             return []
@@ -171,6 +202,41 @@ def _split(
         Posting(corporate_actions_account(acct, ccy), ccy, -after.cash_in_lieu),
     ]
     what = f"{split.kind} {split.new}:{split.old} {split.instrument}: {qty} -> {after.quantity}"
+    return _event_and_entry(ev, postings, what)
+
+
+def _merge(
+    m: Merger,
+    acct: str,
+    qty: int,
+    oid: str,
+    day: date,
+    ts: int,
+    target: Instrument,
+    acquirer: Instrument | None,
+) -> list[Event]:
+    after = merger_position(target, acquirer, qty, m)
+    ccy = m.currency or target.currency
+    old_u = security_unit(m.instrument)
+    ev = SettlementCorporateAction(
+        ts=ts, obligation_id=oid, account=acct, instrument=m.instrument, action_id=m.id,
+        step="merger", on_date=day, quantity_before=qty, quantity_after=after.quantity,
+        split_new=m.new, split_old=m.old, new_instrument=m.new_instrument,
+        cash_amount=after.cash, currency=ccy, cash_in_lieu_price=m.cash_in_lieu_price or 0,
+    )  # fmt: skip
+    postings = [
+        Posting(securities_account(acct, m.instrument), old_u, -qty),
+        Posting(corporate_actions_account(acct, old_u), old_u, qty),
+        Posting(cash_account(acct, ccy), ccy, after.cash),
+        Posting(corporate_actions_account(acct, ccy), ccy, -after.cash),
+    ]
+    if m.new:
+        new_u = security_unit(m.new_instrument)
+        postings += [
+            Posting(securities_account(acct, m.new_instrument), new_u, after.quantity),
+            Posting(corporate_actions_account(acct, new_u), new_u, -after.quantity),
+        ]
+    what = f"merger {m.instrument} -> {m.new_instrument or 'cash'}: {qty} -> {after.quantity}"
     return _event_and_entry(ev, postings, what)
 
 
@@ -298,7 +364,7 @@ def order_commands(
     for o in orders:
         if not o.is_open or o.instrument != action.instrument or o.is_parent:
             continue
-        if isinstance(action, SymbolChange):
+        if isinstance(action, SymbolChange | Merger):
             out.append(CancelOrder(cl_ord_id=o.cl_ord_id))
             continue
         adj: OrderAdjustment | None

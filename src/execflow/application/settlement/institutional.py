@@ -142,8 +142,9 @@ class InstitutionalCommands:
             raise SettlementError(f"unknown instrument {action.instrument}", "UNKNOWN_INSTRUMENT")
         obs, state, ts = self._obligations.values(), self.corporate_actions, self._ts()
         ev = corporate_action_events(
-            action, day, ts, ledger=self.ledger, obligations=obs, instrument=ins, state=state
-        )
+            action, day, ts, ledger=self.ledger, obligations=obs, instrument=ins, state=state,
+            lookup=self._instruments,
+        )  # fmt: skip
         return self._commit(ev)
 
     # -- corrections after settlement (docs/settlement.md "Corrections after settlement") ------
