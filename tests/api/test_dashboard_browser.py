@@ -331,6 +331,11 @@ def test_settlement_and_performance_views(tab_a: Page) -> None:
         wait_for(lambda c=chart: "(n=0)" not in (tab_a.page.text_content(c) or ""))  # type: ignore[misc]
     tab_a.page.wait_for_selector("#perf-venues td:text-is('PAPER')")
     tab_a.page.wait_for_selector("#perf-tca td:text-is('USD')")
+    with tab_a.page.expect_download() as dl:
+        tab_a.page.click("#tca-report")
+    report = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert dl.value.suggested_filename == "tca-report.html"
+    assert report.lstrip().lower().startswith("<!doctype html") or "<html" in report[:500].lower()
     tab_a.shot("performance")
     tab_a.go("settlement")
     tab_a.page.wait_for_selector("#settlement-counts, #settlement-message:not(:empty)")

@@ -103,6 +103,17 @@ export function mount(el, ctx) {
       server, tca);
   }
 
+  // the server's HTML report (plotly embedded: it opens offline) saved as a file: this page's
+  // policy allows no inline script, so it is not shown here
+  async function downloadReport() {
+    const r = await fetch("/v1/tca/report", { headers: { "X-API-Key": api.key } });
+    const blob = new Blob([await r.text()], { type: "text/html" });
+    const a = h("a", { href: URL.createObjectURL(blob), download: "tca-report.html" });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+
   async function tcaSummary() {
     try {
       const t = await api.get("/v1/tca/summary");
@@ -113,7 +124,8 @@ export function mount(el, ctx) {
           { key: "opportunity_bps", title: "Opportunity bps", num: true }, { key: "fees_bps", title: "Fees bps", num: true },
           { key: "total_bps", title: "Total bps", num: true }, { key: "total", title: "Total", num: true }],
         t.totals_by_currency || []),
-        h("p.muted", {}, `shortfall distribution (bps): ${Object.entries(d).map(([k, v]) => `${k} ${v}`).join(", ")}`));
+        h("p.muted", {}, `shortfall distribution (bps): ${Object.entries(d).map(([k, v]) => `${k} ${v}`).join(", ")}`),
+        h("button", { type: "button", id: "tca-report", onclick: downloadReport }, "Download the TCA report (HTML)"));
     } catch (e) {
       tca.replaceChildren(h("h2", {}, "TCA"), h("p.muted", {}, e.describe ? e.describe() : String(e)));
     }
