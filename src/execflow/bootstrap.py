@@ -726,6 +726,18 @@ def connect_market_data(app: App) -> None:
     lit = [v for v in app.venues.values() if isinstance(v, PaperVenue)]
     single = len(lit) == 1  # the NBBO is that venue's quote: pass it on as it is
 
+    put_quote = consolidated.put_quote
+
+    def single_feed(venue_id: str) -> Callable[[MarketDataEvent], None]:
+        # one lit venue: its quote is the NBBO; the book computes it only when read
+        def on_venue_data(ev: MarketDataEvent) -> None:
+            if type(ev) is Quote:
+                q: Quote = ev
+                put_quote(venue_id, q.instrument, q.bid, q.bid_size, q.ask, q.ask_size, q.ts)
+            on_market_data(ev)
+
+        return on_venue_data
+
     def venue_feed(venue_id: str) -> Callable[[MarketDataEvent], None]:
         # each lit venue's own quotes feed the consolidated book; the engine, risk and the
         # algorithms see the NBBO (a Quote with the summed size at the best price) and every
@@ -734,9 +746,6 @@ def connect_market_data(app: App) -> None:
             if type(ev) is Quote:
                 q: Quote = ev
                 if not on_quote(venue_id, q.instrument, q.bid, q.bid_size, q.ask, q.ask_size, q.ts):
-                    return
-                if single:
-                    on_market_data(ev)
                     return
                 nb = nbbo(q.instrument)
                 ev = Quote(
@@ -749,7 +758,7 @@ def connect_market_data(app: App) -> None:
 
     for venue in lit:
         consolidated.add_venue(venue.venue_id, PaperVenueDepth(venue))
-        handler = venue_feed(venue.venue_id)
+        handler = (single_feed if single else venue_feed)(venue.venue_id)
         for m in venue.markets:
             if isinstance(m, SyntheticMarket):
                 m.subscribe(handler)

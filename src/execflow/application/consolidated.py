@@ -59,14 +59,18 @@ class Nbbo:
 _EMPTY = Nbbo(None, 0, None, 0)
 
 
+_Raw = tuple[int | None, int, int | None, int, int]  # bid, bid size, ask, ask size, ts
+
+
 class ConsolidatedBook:
-    __slots__ = ("_depth", "_down", "_nbbo", "_quotes")
+    __slots__ = ("_depth", "_dirty", "_down", "_nbbo", "_quotes")
 
     def __init__(self) -> None:
-        self._quotes: dict[str, dict[str, VenueQuote]] = {}
+        self._quotes: dict[str, dict[str, _Raw]] = {}
         self._nbbo: dict[str, Nbbo] = {}
         self._depth: dict[str, VenueDepth] = {}
         self._down: set[str] = set()
+        self._dirty: set[str] = set()  # instruments whose NBBO is computed when next read
 
     # -- feeding ------------------------------------------------------------------------------
     def add_venue(self, venue: str, depth: VenueDepth | None = None) -> None:
@@ -87,8 +91,26 @@ class ConsolidatedBook:
         per = self._quotes.get(instrument)
         if per is None:
             per = self._quotes[instrument] = {}
-        per[venue] = VenueQuote(venue, bid, bid_size, ask, ask_size, ts)
+        per[venue] = (bid, bid_size, ask, ask_size, ts)
         return self._recompute(instrument)
+
+    def put_quote(
+        self,
+        venue: str,
+        instrument: str,
+        bid: int | None,
+        bid_size: int,
+        ask: int | None,
+        ask_size: int,
+        ts: int = 0,
+    ) -> None:
+        """Record ``venue``'s quote; the NBBO is computed when it is next read (the feed of a
+        single lit venue, whose quote is the NBBO: nothing to merge on every quote)."""
+        per = self._quotes.get(instrument)
+        if per is None:
+            per = self._quotes[instrument] = {}
+        per[venue] = (bid, bid_size, ask, ask_size, ts)
+        self._dirty.add(instrument)
 
     def mark_down(self, venue: str) -> list[str]:
         """Leave ``venue`` out of every NBBO; returns the instruments whose NBBO changed."""
@@ -103,23 +125,24 @@ class ConsolidatedBook:
         return venue in self._down
 
     def _recompute(self, instrument: str) -> bool:
+        self._dirty.discard(instrument)
         bid: int | None = None
         ask: int | None = None
         bid_size = ask_size = 0
         down = self._down
-        for q in self._quotes.get(instrument, {}).values():
-            if q.venue in down:
+        for venue, (qb, qbs, qa, qas, _) in self._quotes.get(instrument, {}).items():
+            if venue in down:
                 continue
-            if q.bid is not None:
-                if bid is None or q.bid > bid:
-                    bid, bid_size = q.bid, q.bid_size
-                elif q.bid == bid:
-                    bid_size += q.bid_size
-            if q.ask is not None:
-                if ask is None or q.ask < ask:
-                    ask, ask_size = q.ask, q.ask_size
-                elif q.ask == ask:
-                    ask_size += q.ask_size
+            if qb is not None:
+                if bid is None or qb > bid:
+                    bid, bid_size = qb, qbs
+                elif qb == bid:
+                    bid_size += qbs
+            if qa is not None:
+                if ask is None or qa < ask:
+                    ask, ask_size = qa, qas
+                elif qa == ask:
+                    ask_size += qas
         new = Nbbo(bid, bid_size, ask, ask_size)
         if self._nbbo.get(instrument) == new:
             return False
@@ -128,15 +151,20 @@ class ConsolidatedBook:
 
     # -- reading ------------------------------------------------------------------------------
     def nbbo(self, instrument: str) -> Nbbo:
+        if instrument in self._dirty:
+            self._recompute(instrument)
         return self._nbbo.get(instrument, _EMPTY)
 
     def quotes(self, instrument: str) -> list[VenueQuote]:
         """Each up venue's last quote, in the order the venues first quoted."""
         down = self._down
-        return [q for q in self._quotes.get(instrument, {}).values() if q.venue not in down]
+        return [
+            VenueQuote(v, *q) for v, q in self._quotes.get(instrument, {}).items() if v not in down
+        ]
 
     def venues(self, instrument: str) -> list[str]:
-        return [q.venue for q in self.quotes(instrument)]
+        down = self._down
+        return [v for v in self._quotes.get(instrument, {}) if v not in down]
 
     def venue_levels(self, instrument: str, venue: str, side: int, n: int) -> list[tuple[int, int]]:
         """One venue's L2 for one side (``side`` +1: bids, -1: asks), best first."""
@@ -146,7 +174,7 @@ class ConsolidatedBook:
         q = self._quotes.get(instrument, {}).get(venue)
         if q is None or n <= 0:
             return []
-        px, size = (q.bid, q.bid_size) if side > 0 else (q.ask, q.ask_size)
+        px, size = (q[0], q[1]) if side > 0 else (q[2], q[3])
         return [] if px is None else [(px, size)]
 
     def depth(self, instrument: str, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
