@@ -480,6 +480,14 @@ FIELDS: list[tuple[int, str, str, str]] = [
     (857, "AllocNoOrdersType", "INT", "0:NOT_SPECIFIED 1:EXPLICIT_LIST_PROVIDED"),
     (862, "NoCapacities", "NUMINGROUP", ""),
     (863, "OrderCapacityQty", "QTY", ""),
+    # indications of interest (IOI, 6)
+    (23, "IOIID", "STRING", ""),
+    (25, "IOIQltyInd", "CHAR", "H:HIGH L:LOW M:MEDIUM"),
+    (26, "IOIRefID", "STRING", ""),
+    (27, "IOIQty", "STRING", ""),  # S, M, L, U or a quantity: not an enumeration
+    (28, "IOITransType", "CHAR", "C:CANCEL N:NEW R:REPLACE"),
+    (62, "ValidUntilTime", "UTCTIMESTAMP", ""),
+    (130, "IOINaturalFlag", "BOOLEAN", YN),
 ]
 
 # Fields that exist only in FIXT 1.1 / FIX 5.0 SP2.
@@ -873,6 +881,16 @@ APP: list[tuple[str, str, list[Member]]] = [
         "BusinessMessageReject",
         "j",
         ["RefSeqNum", "RefMsgType*", "BusinessRejectRefID", "BusinessRejectReason*", *TEXT],
+    ),
+    # indications of interest (docs/settlement.md "Indications of interest")
+    (
+        "IOI",
+        "6",
+        [
+            "IOIID*", "IOITransType*", "IOIRefID", "@Instrument*", "Side*", "Currency",
+            "IOIQty*", "Price", "ValidUntilTime", "IOIQltyInd", "IOINaturalFlag", "Text",
+            "TransactTime",
+        ],
     ),
     # block allocations, the fields execflow uses (docs/settlement.md "Allocations")
     (

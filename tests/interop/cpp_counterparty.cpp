@@ -11,6 +11,8 @@
 //                                                  ones; exit 0 on success, 1 on timeout
 //   cpp_counterparty idle      SETTINGS SECONDS    a client: logs on, stays logged on for SECONDS
 //                                                  (heartbeats, test requests), logs out
+//   cpp_counterparty ioi       SETTINGS 1 TIMEOUT  a client: sends an IOI (6), waits for one of
+//                                                  the broker's
 //   cpp_counterparty alloc     SETTINGS N TIMEOUT  a client: a market block order of N ACME for
 //                                                  account BLOCK, then an AllocationInstruction
 //                                                  (J) giving N/3 to each of three accounts;
@@ -196,6 +198,14 @@ class Client : public FIX::Application {
   void fromApp(const FIX::Message& m, const FIX::SessionID&) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
       FIX::UnsupportedMessageType) override {
+    if (msg_type(m) == "6") {  // an indication of interest from the broker
+      say("IOI " + get(m, 23) + " trans=" + get(m, 28) + " side=" + get(m, 54) + " qty=" +
+          get(m, 27) + " sym=" + get(m, 55) + " px=" + get(m, 44) + " natural=" + get(m, 130, "N"));
+      std::lock_guard<std::mutex> lock(mutex_);
+      alloc_answers_["6"] += 1;
+      cv_.notify_all();
+      return;
+    }
     if (msg_type(m) == "P" || msg_type(m) == "AK") {  // allocation answers
       if (msg_type(m) == "P") {
         say("P " + get(m, 70) + " status=" + get(m, 87) + " rej=" + get(m, 88) +
@@ -270,6 +280,26 @@ class Client : public FIX::Application {
       m.addGroup(g);
     }
     FIX::Session::sendToTarget(m, sid_);
+  }
+
+  // an IOI (6) of ours: selling a large ACME block around `px`, a natural
+  void send_ioi(const std::string& id, const std::string& px) {
+    FIX::Message m = new_message("6");
+    m.setField(23, id);
+    m.setField(28, "N");
+    m.setField(55, "ACME");
+    m.setField(54, "2");
+    m.setField(27, "L");
+    m.setField(44, px);
+    m.setField(25, "H");
+    m.setField(130, "Y");
+    FIX::Session::sendToTarget(m, sid_);
+  }
+
+  bool wait_ioi(int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                        [&] { return alloc_answers_["6"] >= 1; });
   }
 
   bool wait_filled(const std::string& cl, int qty, int timeout_ms) {
@@ -363,6 +393,14 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
       }
     }
     if (rc == 0) say("OK " + std::to_string(n));
+  } else if (mode == "ioi") {  // send an IOI, then wait for one from the broker
+    app.send_ioi("CPPIOI-" + tag, "100.05");
+    if (!app.wait_ioi(extra * 1000)) {
+      say("FAIL no IOI from the broker");
+      rc = 1;
+    } else {
+      say("OK ioi");
+    }
   } else if (mode == "alloc") {  // n = block quantity; 3 accounts get n/3 each
     const std::string cl = "BLK-" + tag, each = std::to_string(n / 3);
     app.send_block(cl, std::to_string(n));
@@ -407,7 +445,7 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
+    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|ioi|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
     return 2;
   }
   const std::string mode = argv[1];

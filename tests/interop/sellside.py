@@ -27,6 +27,7 @@ from execflow.fix.application import SessionID
 from execflow.fix.config import SessionConfig
 from execflow.fix.connection import Acceptor
 from execflow.fix.gateway import AccountPermissions, OrderGateway
+from execflow.fix.ioi import IoiBook, IoiGateway
 from execflow.fix.store import MemoryStoreFactory, MessageStoreFactory
 from execflow.fix.venue import FixVenue
 
@@ -55,6 +56,7 @@ class SellSide:
         port: int = 0,
         heartbeat_s: int = 30,
         allocations: bool = False,
+        iois: bool = False,
     ) -> None:
         clock = WallClock()
         self.catalog = InstrumentCatalog(instruments)
@@ -65,7 +67,7 @@ class SellSide:
         self.runner = EngineRunner(self.engine, idle_wait_s=0.0005)
         perms = permissions or {c.sender_comp_id: AccountPermissions.of("ACC-1") for c in clients}
         self.gateway = OrderGateway(self.runner, self.catalog, perms, venue=self.paper.venue_id)
-        self.app: OrderGateway | AllocationGateway = self.gateway
+        self.app: OrderGateway | AllocationGateway | IoiGateway = self.gateway
         self.desk: SettlementDesk | None = None
         if allocations:  # settlement on the engine, and J/P/AK in front of the order gateway
             from execflow.adapters.calendars import HolidaySettlementCalendar
@@ -77,6 +79,9 @@ class SellSide:
                 self.gateway, self.runner, lambda: desk.service, self.catalog,
                 now_ns=clock.now_ns, permissions=perms,
             )  # fmt: skip
+        self.ioi_book = IoiBook(clock.now_ns)
+        if iois:  # IOIs in (kept in the book) and out (advertise) in front of the rest
+            self.app = IoiGateway(self.app, self.ioi_book)
         # the acceptor's view of each session: our CompID first
         self.configs = [
             SessionConfig(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from execflow.domain.reports import (
 from execflow.fix.application import SessionID
 from execflow.fix.config import SessionConfig
 from execflow.fix.gateway import AccountPermissions
+from execflow.fix.ioi import Ioi, IoiGateway
 from execflow.fix.store import MemoryStoreFactory
 from execflow.fix.venue import FixVenue
 from tests.interop.sellside import ACME, BackgroundSellSide
@@ -235,5 +237,41 @@ def test_allocation_instruction_ack_and_confirmations_with_the_cpp_counterparty(
         svc = desk.service
         assert {svc.position(a, "ACME") for a in ("ALLOC-A", "ALLOC-B", "ALLOC-C")} == {500}
         assert svc.position("BLOCK", "ACME") == 0
+    finally:
+        side.stop()
+
+
+def test_indications_of_interest_both_ways_with_the_cpp_counterparty(
+    cpp_counterparty: Path, tmp_path: Path
+) -> None:
+    """Their client sends an IOI (6): we keep it in the IOI book; we advertise one of ours:
+    their client receives it (IOIs in and out, validated by both engines' dictionaries)."""
+    client = SessionID("FIX.4.4", "CPPCLIENT", "EXECFLOW")
+    side = BackgroundSellSide([client], iois=True)
+    settings = CounterpartySession("FIX.4.4", "CPPCLIENT", "EXECFLOW", side.port,
+                                   acceptor=False).write(tmp_path / "client")  # fmt: skip
+    try:
+        proc = CounterpartyProcess(cpp_counterparty, "ioi", settings, "1", "20")
+        book = side.side.ioi_book
+        deadline = time.monotonic() + 30
+        while not book.live() and time.monotonic() < deadline and proc.proc.poll() is None:
+            time.sleep(0.01)
+        (theirs,) = book.live("ACME")
+        assert (theirs.side, theirs.quantity, theirs.price, theirs.natural) == (
+            "2", "L", Decimal("100.05"), True,
+        )  # fmt: skip
+        assert (theirs.source, theirs.quality) == ("CPPCLIENT", "H")
+        app = side.side.app
+        assert isinstance(app, IoiGateway)
+        ours = Ioi("EXF-IOI-1", "ACME", "1", "5000", Decimal("100.00"), natural=True)
+
+        async def advertise() -> None:
+            app.advertise(SessionID("FIX.4.4", "EXECFLOW", "CPPCLIENT"), ours)
+
+        side._run(advertise())
+        assert proc.wait(30) == 0, "\n".join(proc.lines)
+        assert "OK ioi" in proc.lines
+        (line,) = [x for x in proc.lines if x.startswith("IOI ")]
+        assert line == "IOI EXF-IOI-1 trans=N side=1 qty=5000 sym=ACME px=100.00 natural=Y", line
     finally:
         side.stop()
