@@ -123,7 +123,7 @@ class AlgoApi:
         return await self._view(p, algo_id, children=True)
 
     async def events(
-        self, p: Principal, algo_id: str, limit: int = 1000, cursor: str | None = None
+        self, p: Principal, algo_id: str, limit: int | None = None, cursor: str | None = None
     ) -> dict[str, Any]:
         """Every event of the algo's stream: its schedule, each decision with its reason."""
         p.require(Scope.READ)

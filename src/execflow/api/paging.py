@@ -29,6 +29,12 @@ CursorQuery = Annotated[
     Query(max_length=MAX_CURSOR, description="`next_cursor` of the previous page"),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="items per page")]
+# lists that answered every item before they were paged keep doing so without a limit (v1:
+# changing a default is a breaking change, docs/api.md "Versioning and deprecation policy")
+AllByDefault = Annotated[
+    int | None,
+    Query(ge=1, le=1000, description="items per page; omitted: every item in one answer"),
+]
 
 
 def encode_key(key: Key) -> str:
@@ -53,10 +59,12 @@ def decode_key(cursor: str, arity: int | None) -> Key:
 
 
 def page(
-    items: Sequence[T], key: Callable[[T], Key], limit: int, cursor: str | None
+    items: Sequence[T], key: Callable[[T], Key], limit: int | None, cursor: str | None
 ) -> tuple[list[T], str | None]:
-    """One page of ``items`` (sorted by ``key`` ascending) after ``cursor``; the next cursor."""
+    """One page of ``items`` (sorted by ``key`` ascending) after ``cursor``; the next cursor.
+    ``limit`` None: every item after the cursor."""
     keys = [key(i) for i in items]
+    limit = len(items) if limit is None else limit
     start = 0
     if cursor:
         # an empty list: any well-formed cursor answers an empty page
@@ -65,7 +73,7 @@ def page(
             start = bisect_right(keys, after)
         except TypeError:  # a key of other types than this list's
             raise ApiError("INVALID_CURSOR", "cursor is not one this API returned") from None
-    chunk = list(items[start : start + limit])
+    chunk = list(items[start : start + limit])  # (limit 0 of an empty list: no next page)
     more = start + limit < len(items)
     return chunk, encode_key(keys[start + limit - 1]) if more and chunk else None
 
@@ -73,7 +81,7 @@ def page(
 def paged(
     items: list[dict[str, Any]],
     key: Callable[[dict[str, Any]], Key],
-    limit: int,
+    limit: int | None,
     cursor: str | None,
 ) -> dict[str, Any]:
     """``{"items": ..., "next_cursor": ...}`` for a list already sorted by ``key``."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from execflow.api.algos import AlgoApi
 from execflow.api.deps import Auth, Service
-from execflow.api.paging import CursorQuery, LimitQuery
+from execflow.api.paging import AllByDefault, CursorQuery
 from execflow.api.routes.common import problems
 from execflow.api.schemas import DECIMAL, ID_PATTERN, IsoDateTime, _json_integer
 from execflow.application.algos.entry import AlgoInput
@@ -157,7 +157,7 @@ async def get_algo(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
     description="Oldest first; pages follow `next_cursor`.",
 )
 async def algo_events(
-    algo_id: AlgoId, p: Auth, svc: Service, limit: LimitQuery = 1000, cursor: CursorQuery = None
+    algo_id: AlgoId, p: Auth, svc: Service, limit: AllByDefault = None, cursor: CursorQuery = None
 ) -> dict[str, Any]:
     return await _api(svc).events(p, algo_id, limit, cursor)
 

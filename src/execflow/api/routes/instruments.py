@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from execflow.api.deps import Auth, Service
-from execflow.api.paging import CursorQuery, LimitQuery, paged
+from execflow.api.paging import AllByDefault, CursorQuery, paged
 from execflow.api.routes.common import problems
 from execflow.api.schemas import InstrumentList, InstrumentOut
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
     description="By id; pages follow `next_cursor`.",
 )
 async def list_instruments(
-    p: Auth, svc: Service, limit: LimitQuery = 1000, cursor: CursorQuery = None
+    p: Auth, svc: Service, limit: AllByDefault = None, cursor: CursorQuery = None
 ) -> dict[str, Any]:
     items = sorted(svc.list_instruments(p)["items"], key=lambda v: str(v["id"]))
     return paged(items, lambda v: (str(v["id"]),), limit, cursor)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from execflow.api.deps import Auth, Ctx, Service
 from execflow.api.errors import ApiError
-from execflow.api.paging import CursorQuery, LimitQuery, paged
+from execflow.api.paging import AllByDefault, CursorQuery, paged
 from execflow.api.problems import problem_body
 from execflow.api.routes.common import ERRORS, problems
 from execflow.api.schemas import (
@@ -213,7 +213,11 @@ async def replace_order_post(
     description="Oldest first; pages follow `next_cursor`.",
 )
 async def order_executions(
-    cl_ord_id: ClOrdId, p: Auth, svc: Service, limit: LimitQuery = 1000, cursor: CursorQuery = None
+    cl_ord_id: ClOrdId,
+    p: Auth,
+    svc: Service,
+    limit: AllByDefault = None,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     items = svc.executions_of_order(p, cl_ord_id)["items"]
     out = paged(items, lambda f: (int(f["seq"]),), limit, cursor)
@@ -234,7 +238,7 @@ async def order_events(
     p: Auth,
     ctx: Ctx,
     svc: Service,
-    limit: LimitQuery = 1000,
+    limit: AllByDefault = None,
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     await svc.get_order(p, cl_ord_id)  # 404 / foreign account first

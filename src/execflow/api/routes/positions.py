@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from execflow.api.deps import Auth, Service
-from execflow.api.paging import CursorQuery, LimitQuery, paged
+from execflow.api.paging import AllByDefault, CursorQuery, paged
 from execflow.api.routes.common import problems
 from execflow.api.schemas import AccountId, PositionList
 
@@ -26,7 +26,7 @@ async def list_positions(
     svc: Service,
     account: Annotated[list[AccountId] | None, Query(max_length=50)] = None,
     instrument: Annotated[str | None, Query(max_length=32)] = None,
-    limit: LimitQuery = 1000,
+    limit: AllByDefault = None,
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     items = svc.list_positions(p, tuple(account or ()), instrument)["items"]
