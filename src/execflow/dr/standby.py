@@ -245,6 +245,17 @@ PREWARM_MODULES = (
     "execflow.adapters.store.postgres",
     "execflow.adapters.calendars",
     "execflow.adapters.bus.nats",
+    "execflow.adapters.audit.keys",
+    "execflow.adapters.marketdata.synthetic",
+    "execflow.adapters.marketdata.replay",
+    "execflow.adapters.store.snapshots",
+    "execflow.adapters.venues.snapshot",
+    "execflow.application.engine_snapshot",
+    "execflow.application.settlement.snapshot",
+    "execflow.application.pretrade.recovery",
+    "execflow.application.marketdata",
+    "execflow.adapters.ml.registry",
+    "execflow.fix.venue",
 )
 """Imported while standing by, so a takeover does not pay for them (seconds on a busy host)."""
 
