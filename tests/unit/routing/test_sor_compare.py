@@ -26,6 +26,7 @@ def test_the_strategies_see_the_same_orders_and_route_as_they_say() -> None:
     assert sor.dark == sor.venues.get("DARK", 0)
     row = sor.row()
     assert row["strategy"] == "sor" and row["cost_bps"] is not None
+    assert run_strategy("sor", cfg).row() == row  # seeded, simulated clock: the same numbers
 
 
 def test_the_command_prints_writes_json_and_draws(tmp_path: Path) -> None:
