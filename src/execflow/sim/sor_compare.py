@@ -229,44 +229,49 @@ def compare(cfg: CompareConfig) -> list[dict[str, Any]]:
 
 
 def svg_chart(rows: list[dict[str, Any]]) -> str:
-    """A small grouped bar chart (cost, improvement in bps; fill rate, dark share in %)."""
+    """A small grouped bar chart: cost and improvement in bps, fill rate and dark share in %;
+    each group on its own scale, every bar labelled with its value."""
     metrics = (
-        ("cost_bps", "cost bps"),
+        ("cost_bps", "cost bps (+ = cost)"),
         ("price_improvement_bps", "improvement bps"),
         ("fill_rate", "fill rate %"),
         ("dark_share", "dark share %"),
     )
     colors = ("#1f77b4", "#ff7f0e", "#2ca02c")
-    w, h, pad = 720, 300, 40
+    w, h, pad = 760, 300, 30
     group = (w - 2 * pad) / len(metrics)
-    vals = []
-    for key, _ in metrics:
-        for r in rows:
-            v = r[key] or 0.0
-            vals.append(v * 100 if key in ("fill_rate", "dark_share") else v)
-    top = max([abs(v) for v in vals] + [1.0])
-    zero = h / 2
+    zero = h / 2 + 10
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 40}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 40}" '
+        'font-family="sans-serif">',
+        '<rect width="100%" height="100%" fill="white"/>',
         f'<line x1="{pad}" y1="{zero}" x2="{w - pad}" y2="{zero}" stroke="#333"/>',
     ]
     bar = group / (len(rows) + 1)
     for gi, (key, label) in enumerate(metrics):
+        scale = 100.0 if key in ("fill_rate", "dark_share") else 1.0
+        vals = [(r[key] or 0.0) * scale for r in rows]
+        top = max([abs(v) for v in vals] + [1e-9])
         x0 = pad + gi * group
-        parts.append(f'<text x="{x0 + group / 2}" y="{h + 20}" font-size="12" '
-                     f'text-anchor="middle">{label}</text>')  # fmt: skip
-        for ri, r in enumerate(rows):
-            v = r[key] or 0.0
-            v = v * 100 if key in ("fill_rate", "dark_share") else v
-            height = abs(v) / top * (h / 2 - 20)
+        parts.append(
+            f'<text x="{x0 + group / 2:.1f}" y="{h + 30}" font-size="12" '
+            f'text-anchor="middle">{label}</text>'
+        )
+        for ri, (r, v) in enumerate(zip(rows, vals, strict=True)):
+            height = abs(v) / top * (h / 2 - 30)
             y = zero - height if v >= 0 else zero
             x = x0 + (ri + 0.5) * bar
+            ty = y - 4 if v >= 0 else y + height + 12
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar * 0.9:.1f}" height="{height:.1f}" '
-                f'fill="{colors[ri % 3]}"><title>{r["strategy"]} {label} {v:.2f}</title></rect>'
+                f'fill="{colors[ri % 3]}"><title>{r["strategy"]} {label} {v:.3f}</title></rect>'
+                f'<text x="{x + bar * 0.45:.1f}" y="{ty:.1f}" font-size="10" '
+                f'text-anchor="middle">{v:.2f}</text>'
             )
     for ri, r in enumerate(rows):
-        parts.append(f'<text x="{pad + ri * 90}" y="14" font-size="12" '
-                     f'fill="{colors[ri % 3]}">{r["strategy"]}</text>')  # fmt: skip
+        parts.append(
+            f'<text x="{pad + ri * 90}" y="16" font-size="13" '
+            f'fill="{colors[ri % 3]}">{r["strategy"]}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)
