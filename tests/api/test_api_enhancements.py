@@ -308,3 +308,33 @@ def test_every_list_endpoint_in_the_document_takes_a_cursor(client: httpx.Client
         assert {"cursor", "limit"} <= params, path
         assert "next_cursor" in props, path
     assert len(lists) >= 9, lists
+
+
+def test_grpc_calls_count_in_the_same_per_key_analytics(
+    client: httpx.Client, server: Server
+) -> None:
+    import grpc
+
+    from tests.api.grpcclient import md, stub
+    from tests.timeouts import CLIENT_TIMEOUT_S
+
+    def ro() -> dict[str, Any]:
+        r = client.get("/v1/admin/api-analytics", params={"limit": 1000}, headers=H_ADMIN)
+        return {x["key_id"]: x for x in r.json()["items"]}.get("ro", {"requests": 0})
+
+    before = ro()
+    s, pb2, channel = stub(server.grpc)
+    try:
+        with pytest.raises(grpc.RpcError) as ei:  # key-ro: read only, may not trade
+            s.Submit(pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="1"),
+                     metadata=md("key-ro"), timeout=CLIENT_TIMEOUT_S)  # fmt: skip
+        assert ei.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.RpcError):
+            s.GetOrder(pb2.GetOrderRequest(cl_ord_id="no-such"), metadata=md("key-ro"),
+                       timeout=CLIENT_TIMEOUT_S)  # fmt: skip
+    finally:
+        channel.close()
+    after = ro()
+    assert after["requests"] == before["requests"] + 2
+    assert after["by_status"].get("403", 0) == before.get("by_status", {}).get("403", 0) + 1
+    assert after["by_status"].get("404", 0) == before.get("by_status", {}).get("404", 0) + 1
