@@ -65,7 +65,7 @@ def settlement_state(s: TradingSession) -> dict[str, Any]:
         "obligations": dict(svc._obligations.items()),
         "entries": list(svc.ledger),
         "balances": {k: v for k, v in svc.ledger._balances.items() if v},
-        "pnl": {k: dict(v) for k, v in svc.pnl._trades.items()},
+        "pnl": {k: {t.trade_id: t for t in svc.pnl.trades(*k)} for k in list(svc.pnl._trades)},
         "unmatched": list(svc.unmatched_fills),
     }
 

@@ -11,10 +11,12 @@ import pytest
 from execflow.application.ports import RecordedEvent
 from execflow.application.settlement import snapshot
 from execflow.application.settlement.obligation_map import FIELDS, ObligationMap, pack, unpack
+from execflow.application.settlement.pnl_lazy import RestoredPnLBook
 from execflow.application.settlement.service import SettlementService
 from execflow.domain.enums import Side
 from execflow.domain.events import Event
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
+from execflow.domain.settlement.pnl import CostMethod
 from tests.unit.settlement.support import AAPL, SAP, Blotter, make_service
 
 D = date
@@ -94,3 +96,34 @@ def test_a_correction_root_is_kept_and_an_original_is_its_own() -> None:
     snapshot.load(snapshot.dump(svc), again)
     out = again.correct(f"{ob_id}/C1", quantity=4, on=D(2026, 10, 9))
     assert out == svc.correct(f"{ob_id}/C1", quantity=4, on=D(2026, 10, 9))
+
+
+def test_pnl_trades_of_a_pair_are_decoded_when_it_is_first_used() -> None:
+    svc = traded_service()
+    again = make_service(base_currencies={"ACC1": "USD"})
+    snapshot.load(snapshot.dump(svc), again)
+    pnl = again.pnl
+    assert isinstance(pnl, RestoredPnLBook)
+    pairs = pnl.keys()
+    before = {p: svc.pnl.trades(*p) for p in pairs}
+    assert pairs == svc.pnl.keys() and pnl.encoded_pairs == len(pairs) == 2
+    # a snapshot of a book still encoded copies the encoded pairs as they are
+    third = make_service(base_currencies={"ACC1": "USD"})
+    snapshot.load(snapshot.dump(again), third)
+    a, i = pairs[0]
+    assert pnl.trades(a, i) == svc.pnl.trades(a, i) and pnl.encoded_pairs == 1
+    assert pnl.currency(a, i) == svc.pnl.currency(a, i)
+    ob_id = next(ob for ob in svc._obligations if svc.obligation(ob).instrument == pairs[1][1])
+    again.cancel(ob_id, "bust", D(2026, 10, 9))  # removes a trade: its pair decoded first
+    svc.cancel(ob_id, "bust", D(2026, 10, 9))
+    assert pnl.encoded_pairs == 0
+    for m in CostMethod:
+        assert [pnl.realised(a, i, m) for a, i in pairs] == [
+            svc.pnl.realised(a, i, m) for a, i in pairs
+        ]
+    acct, sym = pairs[1]
+    third.pnl.rename(acct, sym, "NEWSYM")  # a symbol change moves the pair, decoded
+    assert third.pnl.trades(acct, "NEWSYM") == before[pairs[1]]
+    assert third.pnl.trades(acct, sym) == []
+    third.pnl.thaw_all()
+    assert third.pnl.encoded_pairs == 0

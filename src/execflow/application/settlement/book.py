@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from execflow.application.settlement.obligation_map import ObligationMap
+from execflow.application.settlement.pnl_lazy import RestoredPnLBook
 from execflow.application.settlement.ports import (
     FxRateProvider,
     SettlementCalendar,
@@ -29,7 +30,7 @@ from execflow.domain.settlement.obligations import (
     SettlementObligation,
     SettlementStatus,
 )
-from execflow.domain.settlement.pnl import CostMethod, PnLBook
+from execflow.domain.settlement.pnl import CostMethod
 
 
 class CashProjectionRow(NamedTuple):
@@ -56,7 +57,7 @@ class SettlementBook:
         self._default_base = default_base_currency
         self._obligations = ObligationMap()
         self.ledger = Ledger()
-        self.pnl = PnLBook()
+        self.pnl = RestoredPnLBook()  # a PnLBook; a snapshot's pairs decoded on first use
 
     def base_currency(self, account: str) -> str:
         return self._base.get(account, self._default_base)

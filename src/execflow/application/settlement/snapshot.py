@@ -37,7 +37,7 @@ class _PnLKey(msgspec.Struct, array_like=True, gc=False):
     account: str
     instrument: str
     currency: str
-    trades: list[PnLTrade]
+    trades: msgspec.Raw  # list[PnLTrade], decoded when the pair is first used (pnl_lazy)
 
 
 class SettlementSnapshot(msgspec.Struct, array_like=True):
@@ -63,7 +63,7 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    2,
+    3,
     SettlementSnapshot.__struct_fields__,
     obligation_map.LAYOUT,
     _fields(PnLTrade),
@@ -88,10 +88,7 @@ def dump(svc: SettlementService) -> bytes:
             ledger._entries,
             ledger._reversed_by,
             [(a, u, v) for (a, u), v in ledger._balances.items()],
-            [
-                (a, i, pnl._currency.get((a, i), ""), list(trades.values()))
-                for (a, i), trades in pnl._trades.items()
-            ],
+            pnl.packed(),
             [(u.event, u.reason) for u in svc.unmatched_fills],
             list(svc.allocations.instructions.values()),
             svc.allocations.block_quantity,
@@ -127,10 +124,8 @@ def load(data: bytes, svc: SettlementService) -> None:
     ledger._reversed_by.update(s.reversed_by)
     ledger._balances = defaultdict(int, {(a, u): v for a, u, v in s.balances})
     pnl = svc.pnl
-    for k in s.pnl:
-        pnl._trades[(k.account, k.instrument)] = {t.trade_id: t for t in k.trades}
-        if k.currency:
-            pnl._currency[(k.account, k.instrument)] = k.currency
+    for k in s.pnl:  # their own copies: the snapshot's buffer is freed after the restore
+        pnl.restore((k.account, k.instrument), k.currency, msgspec.Raw(bytes(k.trades)))
     svc.unmatched_fills.extend(UnmatchedFill(ev, reason) for ev, reason in s.unmatched)
     alloc = svc.allocations
     alloc.instructions.update((ev.cl_ord_id, ev) for ev in s.alloc_instructions)
