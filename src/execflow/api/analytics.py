@@ -3,8 +3,8 @@ HTTP request, by the key that made it (``-`` for requests that did not authentic
 
 Fed by the access-log middleware after each response (the key id is what authentication put
 in the request's state) and by the gRPC server's interceptor after each unary call (its status
-as the HTTP status of the same refusal); read at ``GET /v1/admin/api-analytics`` (admin) and exported to
-Prometheus as ``execflow_api_key_requests_total{key_id,outcome}`` and
+as the HTTP status of the same refusal); read at ``GET /v1/admin/api-analytics`` (admin) and
+exported to Prometheus as ``execflow_api_key_requests_total{key_id,outcome}`` and
 ``execflow_api_key_request_seconds{key_id}``. One API process's numbers, since it started.
 Latencies are wall-clock time in the server (request in to response sent), kept in the same
 log-linear histogram as the execution latencies (within 1 % of the true percentile).
