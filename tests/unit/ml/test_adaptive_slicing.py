@@ -72,9 +72,42 @@ def test_market_view_volatility_and_the_one_sided_book_fallback() -> None:
                        ask_size=5))  # fmt: skip
     view.drain(lambda _: None)
     assert view.volatility_bps("AAPL") > 0
-    actions = AlgoActions(None, AlgoRegistry(), view)  # type: ignore[arg-type]
-    st = _run(adaptive=True).app.engine.algos.algos["ALGO1"]
+    algos = _run(adaptive=True).app.engine.algos
+    actions = AlgoActions(algos.ctx, AlgoRegistry(), view)
+    st = algos.algos["ALGO1"]
     ins = next(i for i in default_instruments() if i.id == "AAPL")
     assert actions.adaptive(st, ins, Market(None, 10_002), 1_000) is None
     choice = actions.adaptive(st, ins, Market(10_000, 10_002, 50, 50), 1_000)
     assert choice is not None and 0 <= choice.p_fill <= 1
+    assert choice.learned is not None  # what its finished children cost, per arm
+    post, cross = choice.learned
+    assert post.children + cross.children > 0
+
+
+def test_the_bandit_learns_from_its_children_and_explores_replayably() -> None:
+    from fractions import Fraction
+
+    from execflow.domain.ml.slicing import ArmStats, Done, explore, learn
+
+    children = [
+        # posted at 99.99 (mid 100.00), half filled at 99.99: -1 bps on half, the rest charged
+        # a full spread (2 bps): +0.5 in all
+        Done(True, 1, 100, 50, Fraction(9_999), 9_999, 10_000),
+        Done(False, 1, 100, 100, Fraction(10_002), 10_002, 10_000),  # crossed: +2 bps
+        Done(False, 1, 100, 0, None, 10_002, 10_000),  # crossed into nothing: no evidence
+        Done(True, -1, 100, 0, None, 10_001, None),  # no mid: left out
+    ]
+    post, cross = learn(children)
+    assert post == ArmStats(1, pytest.approx(0.5))
+    assert cross == ArmStats(1, pytest.approx(2.0))
+    # the models say posting is dearer; many cheap posted children turn the choice
+    prior = choose(p_fill=0.2, half_spread_bps=1.0, cross_bps=1.0, vol_bps=1.0)
+    assert not prior.passive
+    evidence = (ArmStats(40, -1.0), ArmStats(40, 1.5))
+    learned = choose(0.2, 1.0, 1.0, 1.0, learned=evidence)
+    assert learned.passive and "learned from 40 posted, 40 crossed" in learned.reason()
+    flipped = choose(0.2, 1.0, 1.0, 1.0, learned=evidence, explore_now=True)
+    assert not flipped.passive and "exploring" in flipped.reason()
+    draws = [explore("ALGO1", k) for k in range(2_000)]
+    assert draws == [explore("ALGO1", k) for k in range(2_000)]  # replayable
+    assert 0.07 < sum(draws) / len(draws) < 0.13

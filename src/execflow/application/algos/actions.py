@@ -39,7 +39,7 @@ from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import TERMINAL_STATUSES, OrderStatus, OrderType, TimeInForce
 from execflow.domain.instruments import Instrument
 from execflow.domain.ml.features import Book, ChildQuery, FillQuery
-from execflow.domain.ml.slicing import SlicingChoice, choose
+from execflow.domain.ml.slicing import Done, SlicingChoice, choose, explore, learn
 
 WORKING = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 
@@ -130,7 +130,14 @@ class AlgoActions:
         p = models.fill.probability(FillQuery(st.side, near, size, ins.tick_size, lot, book))
         cross = models.slippage.expected_bps(ChildQuery(st.side, size, ins.tick_size, lot, book))
         half = (m.ask - m.bid) / (m.ask + m.bid) * 1e4
-        return choose(p, half, cross, vol)
+        done = [
+            Done(o.tif is not TimeInForce.IOC, int(o.side), o.quantity, o.cum_qty, o.avg_px,
+                 o.price, o.arrival_mid)
+            for o in self.ctx.children(st.algo_id)
+            if o.status in TERMINAL_STATUSES
+        ]  # fmt: skip
+        return choose(p, half, cross, vol, learned=learn(done),
+                      explore_now=explore(st.algo_id, st.seq + 1))  # fmt: skip
 
     def note(
         self,
