@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from execflow.application.order_view import LoggedOrders
     from execflow.application.pretrade import RiskConfig, RiskEngine
     from execflow.application.recovery import Recovery, RecoveryConsumer
+    from execflow.application.routing import FillProbability
     from execflow.application.settlement.on_engine import SettlementDesk
     from execflow.domain.fees import FeeSchedule
     from execflow.domain.instruments import Instrument
@@ -347,6 +348,7 @@ def build(
     bus: MessageBus | None = None,
     trading_sessions: bool = True,
     live: bool = True,
+    fill_probability: FillProbability | None = None,
 ) -> App:
     """Build the engine ``settings`` describe; recover its state from the store unless told not
     to. The venues are ``settings.venues`` (paper, FIX initiator) unless ``venues`` are given.
@@ -363,7 +365,9 @@ def build(
     already holds, e.g. a hot standby that took it over: the store is opened fenced with its
     epoch; docs/dr.md), ``risk_config`` (limits instead of
     ``engine.risk_config``), ``trading_sessions=False`` (no exchange session check),
-    ``live=False`` (a simulation: a restored venue never skips simulated time).
+    ``live=False`` (a simulation: a restored venue never skips simulated time),
+    ``fill_probability`` (the smart order router's fill-probability port instead of the one
+    ``[routing]`` configures: docs/routing.md).
 
     Recovery is one pass over the log (docs/adr/0008-exact-restart.md): the engine, the
     settlement desk, ``consumers`` (read models of the caller) and each paper venue load their
@@ -413,7 +417,9 @@ def build(
     if risk_config is None:
         risk_config = load_config(config.risk_config) if config.risk_config else default_config()
     risk = RiskEngine(risk_config)
-    sor_policy, fill_probability = routing_policy(settings)
+    sor_policy, configured_probability = routing_policy(settings)
+    if fill_probability is None:
+        fill_probability = configured_probability
     engine = Engine(
         store,
         clock,

@@ -363,3 +363,46 @@ def test_a_restart_finds_the_routers_open_parents(tmp_path: Path) -> None:
         run(again, clock, 3)
         assert again.engine.orders["P7"].status is OrderStatus.CANCELED
         assert not again.engine.sor.routes
+
+
+class RecordingProbability:
+    """Another policy plugged into the port: says 50 % everywhere, keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, int, int]] = []
+
+    def estimate(self, venue: str, instrument: str, kind: str) -> int:
+        return 5_000
+
+    def observe(self, venue: str, instrument: str, kind: str, sent: int, filled: int) -> None:
+        self.seen.append((venue, kind, sent, filled))
+
+
+def test_a_fill_probability_port_plugs_in_through_the_composition_root() -> None:
+    port = RecordingProbability()
+    settings = Settings(
+        engine=Config(store="memory"),
+        venues=(PaperVenueSpec(venue_id="PAPER"), PaperVenueSpec(venue_id="LITB")),
+    )
+    clock = SimulatedClock(T0)
+    aapl = [i for i in default_instruments() if str(i.id) == "AAPL"]
+    with build(
+        settings, clock=clock, settlement=False, instruments=aapl, fill_probability=port
+    ) as app:
+        run(app, clock, 5)
+        app.engine.execute(
+            SubmitOrder(
+                cl_ord_id="P8",
+                account="ACC",
+                instrument="AAPL",
+                side=Side.SELL,
+                order_type=OrderType.MARKET,
+                quantity=1_000,
+                venue="SOR",
+            )
+        )
+        run(app, clock, 5)
+        lit = next(d for d in decisions(app, "P8") if d.phase == "lit")
+        assert {s.fill_prob_bps for s in lit.scores} == {5_000}
+        assert port.seen and all(kind == "lit" for _, kind, _, _ in port.seen)
+        assert sum(filled for *_, filled in port.seen) == app.engine.orders["P8"].cum_qty
