@@ -33,6 +33,7 @@ from execflow.application.routing import FillProbability, StaticFillProbability
 from execflow.application.tickets import CommandResult
 from execflow.domain.commands import SubmitOrder, SubmitParentOrder
 from execflow.domain.enums import Liquidity, OrderStatus, OrderType, TimeInForce
+from execflow.domain.errors import RejectCode
 from execflow.domain.fees import FeeSchedule
 from execflow.domain.instruments import Instrument
 from execflow.domain.orders import Order
@@ -107,7 +108,13 @@ class SmartRouter:
 
     # -- entry ----------------------------------------------------------------------------------
     def submit(self, cmd: SubmitOrder) -> CommandResult:
-        """An order for venue SOR: a parent, and the first decision in the same batch."""
+        """An order for venue SOR: a parent, and the first decision in the same batch. Market
+        and limit orders only: a stop or another engine-held type is refused, not routed."""
+        if cmd.order_type not in (OrderType.MARKET, OrderType.LIMIT):
+            return CommandResult(
+                False, cmd.cl_ord_id, "", RejectCode.INVALID_ORDER_TYPE,
+                f"the smart order router takes market and limit orders, not {cmd.order_type}",
+            )  # fmt: skip
         result = self.ctx.submit_parent(
             SubmitParentOrder(
                 cl_ord_id=cmd.cl_ord_id,

@@ -406,3 +406,22 @@ def test_a_fill_probability_port_plugs_in_through_the_composition_root() -> None
         assert {s.fill_prob_bps for s in lit.scores} == {5_000}
         assert port.seen and all(kind == "lit" for _, kind, _, _ in port.seen)
         assert sum(filled for *_, filled in port.seen) == app.engine.orders["P8"].cum_qty
+
+
+def test_the_router_refuses_order_types_it_does_not_route(tmp_path: object) -> None:
+    app, _ = sor_app(tmp_path)
+    with app:
+        res = app.engine.execute(
+            SubmitOrder(
+                cl_ord_id="P9",
+                account="ACC",
+                instrument="AAPL",
+                side=Side.BUY,
+                order_type=OrderType.STOP,
+                quantity=100,
+                stop_price=1,
+                venue="SOR",
+            )
+        )
+        assert not res.ok and res.code == "INVALID_ORDER_TYPE"
+        assert "P9" not in app.engine.orders
