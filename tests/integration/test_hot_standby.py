@@ -35,15 +35,61 @@ TAKEOVER_LIMIT_S = 60.0
 the takeover benchmark (tests/integration/test_dr_drills.py, marked bench)."""
 
 
+NATS_URL = "nats://127.0.0.1:4222"
+
+
+def _nats_up() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 4222), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def cluster(pg_dsn: str, tmp_path: Path) -> Iterator[Cluster]:
+    """A dr24 schema, and the outbox to a dr24 stream of the machine's NATS when it runs (the
+    scale-out configuration); both removed afterwards."""
+    import asyncio
+
     import psycopg
     from psycopg import sql
 
     schema = f"dr24_{uuid.uuid4().hex[:10]}"
-    yield Cluster(tmp_path / "data", pg_dsn, schema)
+    nats = _nats_up()
+    stream = f"DR24_{schema.upper()}"
+    yield Cluster(tmp_path / "data", pg_dsn, schema, nats_url=NATS_URL if nats else None,
+                  nats_stream=stream)  # fmt: skip
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    if nats:
+        import nats as nats_client
+
+        async def delete() -> None:
+            nc = await nats_client.connect(NATS_URL)
+            with contextlib.suppress(Exception):
+                await nc.jetstream().delete_stream(stream)
+            await nc.close()
+
+        asyncio.run(delete())
+
+
+def _stream_positions(stream: str) -> list[int]:
+    import asyncio
+
+    from execflow.adapters.bus.nats import JetStreamConfig, JetStreamEventReader
+
+    async def main() -> list[int]:
+        reader = JetStreamEventReader(JetStreamConfig(servers=NATS_URL, stream=stream))
+        await reader.connect()
+        try:
+            return [r.position async for r in reader.read(0, idle_timeout=1.0)]
+        finally:
+            await reader.close()
+
+    return asyncio.run(main())
 
 
 class StreamReader(threading.Thread):
@@ -112,6 +158,20 @@ def test_sigkilled_primary_standby_takes_over_no_acked_order_lost_no_double_fill
         assert checked.duplicate_fills == 0
         assert checked.overfilled == []
         assert checked.fills > 0
+        if cluster.nats_url and cluster.nats_stream:  # the outbox resumed on the new writer
+            import httpx
+
+            with httpx.Client(base_url=standby.base, headers=H, timeout=30) as c:
+                head = int(c.get("/healthz").json()["position"])
+            deadline = time.monotonic() + 120
+            while True:
+                positions = _stream_positions(cluster.nats_stream)
+                if positions and positions[-1] >= head:
+                    break
+                assert time.monotonic() < deadline, f"stream at {positions[-1:]}, log {head}"
+                time.sleep(0.5)
+            upto = [p for p in positions if p <= head]
+            assert upto == list(range(1, head + 1)), "NATS stream: a gap or a duplicate"
         print(json.dumps({"takeover_s": round(takeover_s, 3), "acked": checked.acked,
                           "fills": checked.fills, "load": load_average()}))  # fmt: skip
         assert takeover_s < TAKEOVER_LIMIT_S
