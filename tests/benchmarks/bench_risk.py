@@ -1,6 +1,9 @@
 """Cost of the pre-trade risk engine per order, a report, not a pass/fail test (goal < 20 us).
 
-    .venv/bin/python tests/benchmarks/bench_risk.py [--orders 50000] [--json FILE]
+    .venv/bin/python tests/benchmarks/bench_risk.py [--orders 50000] [--firm] [--json FILE]
+
+``--firm`` adds the firm-wide layer (issue 22): base currency USD, the 10 accounts in 2 desks,
+gross/net/daily-loss limits at the firm, each desk and each account (wide: every order passes).
 
 * ``check``: ``RiskEngine.check`` alone with EVERY check configured (kill switch, restricted,
   max qty, notional, collar, duplicate window, rate, open orders per account and instrument,
@@ -64,6 +67,20 @@ FULL = {
 }
 
 
+FIRM: dict[str, Any] = {
+    "base_currency": "USD",
+    "fx": {"EUR": "1.08"},
+    "groups": {"D0": [f"ACC{a}" for a in range(0, N_ACCT, 2)],
+               "D1": [f"ACC{a}" for a in range(1, N_ACCT, 2)]},
+    "firm_limits": [
+        {"scope": s, "max_gross_exposure": "1e15", "max_net_exposure": "1e15",
+         "daily_loss_limit": "1e12"}
+        for s in ["firm", "desk:D0", "desk:D1", *(f"account:ACC{a}" for a in range(N_ACCT))]
+    ],
+}  # fmt: skip
+CONFIG = FULL
+
+
 def build(with_risk: bool) -> tuple[Engine, RiskEngine | None, SimulatedClock]:
     clock = SimulatedClock(1_700_000_000 * 10**9)
     venue = FakeVenue(INSTRUMENTS, venue_id="FAKE")
@@ -76,7 +93,7 @@ def build(with_risk: bool) -> tuple[Engine, RiskEngine | None, SimulatedClock]:
     )
     risk = None
     if with_risk:
-        risk = RiskEngine(config_from_mapping(FULL)).attach(engine)
+        risk = RiskEngine(config_from_mapping(CONFIG)).attach(engine)
         for ins in INSTRUMENTS:
             risk.on_market_data(
                 Quote(
@@ -160,7 +177,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--orders", type=int, default=50_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--firm", action="store_true", help="with the firm-wide layer (FIRM)")
     args = ap.parse_args(argv)
+    global CONFIG  # noqa: PLW0603 - one switch for every engine the benchmark builds
+    CONFIG = {**FULL, **FIRM} if args.firm else FULL
     checks = [bench_check(args.orders) for _ in range(args.repeat)]
     best = min(checks, key=lambda r: r["mean_us"])
     base = statistics.median(bench_engine(args.orders, False) for _ in range(args.repeat))
@@ -169,6 +189,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "machine": platform.machine(),
         "orders": args.orders,
+        "firm": args.firm,
         "check": best,
         "engine_us_per_order": {"without_risk": base, "with_risk": risk, "added": risk - base},
     }

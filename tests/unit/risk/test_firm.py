@@ -293,3 +293,35 @@ def test_stress_and_var_measures_are_limits_too() -> None:
     alerts = {(e.limit, e.level) for r in rig.store.read_stream("risk-firm")
               if isinstance(e := r.event, FirmRiskAlert)}  # fmt: skip
     assert alerts == {("max_stress_loss", BREACH), ("max_var", WARNING)}
+
+
+def test_incremental_figures_equal_a_full_recomputation() -> None:
+    from execflow.application.pretrade.firm import FirmRisk
+
+    cfg = firm_config(
+        groups={"EQ": ["A", "B"], "MACRO": ["C"]},
+        firm_limits=[{"scope": "firm", "max_gross_exposure": "1000000000"}],
+    )
+    rig = Rig(cfg, prices={"AAPL": 10_000, "SAP": 5_000, "MSFT": 20_000}, recover=True)
+    rnd = random.Random(7)
+    for _ in range(80):
+        act = rnd.random()
+        if act < 0.6:
+            rig.submit(rnd.randint(1, 50), side=rnd.choice((1, -1)),
+                       instrument=rnd.choice(("AAPL", "SAP", "MSFT")),
+                       account=rnd.choice(("A", "B", "C", "D")),
+                       price=rnd.choice((None, 9_000, 11_000)))  # fmt: skip
+        elif act < 0.9:
+            quote(rig, rnd.choice(("AAPL", "SAP", "MSFT")), rnd.randint(4_000, 25_000))
+        else:
+            rig.settle()
+    rig.settle()
+    controls = rig.risk.firm
+    assert controls is not None
+    live = controls.firm.figures()
+    full = FirmRisk(rig.risk.config, rig.risk.core).figures()
+    assert set(live) == set(full)
+    for scope, f in full.items():
+        g = live[scope]
+        assert (g.gross, g.long, g.short, g.pnl) == (f.gross, f.long, f.short, f.pnl), scope
+        assert sorted(g.accounts) == sorted(f.accounts)

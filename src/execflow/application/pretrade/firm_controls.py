@@ -15,7 +15,7 @@ a book. A level change is a ``FirmRiskAlert`` on ``risk-firm``; entering BREACH 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -80,6 +80,7 @@ class FirmControls:
                     firm.blocked[ev.scope] = ev.limit
                 elif ev.action == "unblock_new_orders":
                     firm.blocked.pop(ev.scope, None)
+        firm._bands.clear()  # levels came from the log: bands are derived again when needed
 
     def on_rebuild(self) -> None:
         """Positions were derived again (recovery, a failed commit): figures and the what-if
@@ -102,14 +103,29 @@ class FirmControls:
         self.after_change(ts)
 
     def after_change(self, ts: int, pos: Pos | None = None) -> None:
+        """An order event moved ``pos`` (O(1): its book's change, its scopes' limits); None:
+        anything may have moved (every figure and limit again)."""
         firm = self.firm
-        firm.touch()
-        if pos is not None and self.what_if is not None:
-            self.what_if.on_position(pos)
-        if not firm.limits:
-            return
-        for ch in firm.evaluate():
-            self._on_level(ch, ts)
+        scopes: tuple[str, ...] | None = None
+        if pos is None:
+            firm.touch()
+        else:
+            scopes = firm.on_book(pos.book)
+            if self.what_if is not None:
+                self.what_if.on_position(pos)
+        if firm.limits:
+            for ch in firm.evaluate(scopes):
+                self._on_level(ch, ts)
+
+    def after_tick(self, ts: int, positions: Iterable[Pos]) -> None:
+        """A mark moved these positions: their books' changes, their scopes' limits."""
+        firm = self.firm
+        scopes: set[str] = set()
+        for p in positions:
+            scopes.update(firm.on_book(p.book))
+        if firm.limits:
+            for ch in firm.evaluate(sorted(scopes)):
+                self._on_level(ch, ts)
 
     def _on_level(self, ch: LevelChange, ts: int) -> None:
         base = self.firm.base

@@ -192,7 +192,9 @@ class RiskEngine:
         rej = core.check(cmd, instrument, now_ns)
         if rej is not None or self.firm is None:
             return rej
-        pos = core.position(cmd.account, instrument)
+        pos = core.positions.get((cmd.account, instrument.id)) or core.position(
+            cmd.account, instrument
+        )
         mark = pos.inst.mark(core.market)
         return self.firm.check(pos, cmd.side, cmd.quantity, cmd.price if mark is None else mark)
 
@@ -316,7 +318,7 @@ class RiskEngine:
             for alert in self.monitor.after_tick(positions, ts):
                 self._record(STREAM_ALERTS, alert)
             if self.firm is not None:
-                self.firm.after_change(ts)
+                self.firm.after_tick(ts, positions)
 
     def on_timer(self, now_ns: int | None = None) -> None:
         """Time-driven work without market data: day roll and time-of-day rules."""
