@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--firm", action="store_true", help="with the firm-wide layer (FIRM)")
     args = ap.parse_args(argv)
-    global CONFIG  # noqa: PLW0603 - one switch for every engine the benchmark builds
+    global CONFIG  # one switch for every engine the benchmark builds
     CONFIG = {**FULL, **FIRM} if args.firm else FULL
     checks = [bench_check(args.orders) for _ in range(args.repeat)]
     best = min(checks, key=lambda r: r["mean_us"])
