@@ -64,6 +64,9 @@ MARKET_PARAMS = SyntheticParams(
     seed=SEED, start_price=19_050, start_ns=START_NS, limit_rate=2_000.0,
     market_rate=100.0, mean_size_lots=100.0, initial_levels=20, orders_per_level=5,
 )  # fmt: skip
+# --no-risk: no limit configured (no check binds or is evaluated); the risk engine itself is
+# part of every engine (it follows orders and marks positions): that is not turned off
+NO_LIMITS: dict[str, Any] = {"notional_without_price": "allow", "limits": []}
 BENCH_LIMITS: dict[str, Any] = {
     "limits": [
         {
@@ -140,7 +143,7 @@ class _Setup:
         )
         self.app = build(
             settings, clock=self.clock, instruments=[ins], venues=[self.venue], store=store,
-            risk_config=config_from_mapping(BENCH_LIMITS) if risk else None, settlement=False,
+            risk_config=config_from_mapping(BENCH_LIMITS if risk else NO_LIMITS), settlement=False,
             trading_sessions=False, live=False, owner="execflow bench orders",
         )  # fmt: skip
         self.engine = self.app.engine
@@ -371,12 +374,12 @@ def run(
         "fsync_policy": f"SQLite WAL synchronous={sync}" if store == "sqlite" else store,
         "batch": batch,
         "repetitions": repetitions,
-        "stages_off": [] if risk else ["pre-trade risk (--no-risk: no checks, no risk engine)"],
+        "stages_off": [] if risk else ["pre-trade limits (--no-risk: none configured)"],
         "pre_trade_risk": (
             "on: every check configured (quantity, notional, collar, open orders, rate, "
             "position, gross/net exposure, daily loss, buying power), none binding"
             if risk
-            else "off"
+            else "no limits configured (the risk engine still follows orders and marks)"
         ),
         "audit_trail": "on: SHA-256 chain per event, Ed25519 checkpoint every 1,000 positions"
         " (if the audit extra is installed), one CommandAudited event per origin and batch",
@@ -442,7 +445,7 @@ def main() -> None:
     ap.add_argument("--store", default="sqlite")
     ap.add_argument("--sync", default="FULL")
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--no-risk", action="store_true", help="pre-trade risk off (a stage off)")
+    ap.add_argument("--no-risk", action="store_true", help="no pre-trade limits (a stage off)")
     a = ap.parse_args()
     tune_gc_for_latency()
     res = run_one(a.one, a.n, store_kind=a.store, sync=a.sync, batch=a.batch, risk=not a.no_risk)

@@ -36,7 +36,7 @@ def orders(
     store: Annotated[str, typer.Option(help="sqlite or memory")] = "sqlite",
     batch: Annotated[int, typer.Option(help="orders the client pipelines per engine batch")] = 256,
     no_risk: Annotated[
-        bool, typer.Option("--no-risk", help="pre-trade risk off (reported as a stage off)")
+        bool, typer.Option("--no-risk", help="no pre-trade limits (a stage off)")
     ] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
     compare_path: Annotated[
