@@ -10,3 +10,6 @@ from __future__ import annotations
 CLIENT_TIMEOUT_S = 120.0
 # waiting for a stream to deliver a condition (several events)
 STREAM_TIMEOUT_S = 120.0
+# a served process (``execflow serve``/``fix serve`` in a subprocess) answering its health check:
+# imports, recovery and binding take seconds idle and over a minute at a load average of 20
+PROCESS_START_TIMEOUT_S = 300.0

@@ -21,6 +21,7 @@ from execflow.adapters.lease.file import LOCK_FILE, FileWriterLease
 from execflow.adapters.lease.memory import LeaseTable, MemoryWriterLease
 from execflow.application.ports import WriterLease
 from execflow.domain.errors import LeaseHeldError, LeaseLostError
+from tests.timeouts import PROCESS_START_TIMEOUT_S
 
 
 class Medium:
@@ -191,10 +192,10 @@ def test_a_dead_holder_frees_the_lease_at_once(medium: Medium, tmp_path: Path) -
     )
     child = subprocess.Popen([sys.executable, "-c", code])
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + PROCESS_START_TIMEOUT_S
         while not ready.exists():
             assert child.poll() is None, "the child died before taking the lease"
-            assert time.monotonic() < deadline, "the child did not take the lease in 60 s"
+            assert time.monotonic() < deadline, "the child did not take the lease in time"
             time.sleep(0.05)
         held = lease.holder()
         assert held is not None and held.pid == child.pid

@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from execflow.cli.main import app as cli
+from tests.timeouts import PROCESS_START_TIMEOUT_S
 
 runner = CliRunner()
 EXE = str(Path(sys.executable).with_name("execflow"))
@@ -50,11 +51,11 @@ def serve(data: Path) -> Served:
     )  # fmt: skip
     log.close()
     address = data / "server.json"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + PROCESS_START_TIMEOUT_S
     while not (address.exists() and json.loads(address.read_text())["pid"] == proc.pid):
         if proc.poll() is not None:
             raise AssertionError(f"execflow serve exited: {Path(log.name).read_text()}")
-        assert time.monotonic() < deadline, "execflow serve did not start in 120 s"
+        assert time.monotonic() < deadline, "execflow serve did not start in time"
         time.sleep(0.05)
     return Served(data, proc, json.loads(address.read_text()))
 

@@ -20,7 +20,7 @@ from execflow.fix.application import SessionID
 from execflow.fix.config import SessionConfig
 from execflow.fix.message import Message
 from execflow.fix.venue import FixVenue
-from tests.timeouts import CLIENT_TIMEOUT_S
+from tests.timeouts import CLIENT_TIMEOUT_S, PROCESS_START_TIMEOUT_S
 
 
 def _free_port() -> int:
@@ -40,7 +40,7 @@ def test_fix_serve_accepts_an_order_and_reports_fills(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + PROCESS_START_TIMEOUT_S
         for line in proc.stdout:
             if "FIX acceptor on" in line or time.monotonic() > deadline:
                 break

@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.timeouts import PROCESS_START_TIMEOUT_S
+
 KEY = "crash-http-key"
 H = {"X-API-Key": KEY}
 ACCOUNT = "CRH"
@@ -61,7 +63,7 @@ class Served:
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + PROCESS_START_TIMEOUT_S
         with httpx.Client(base_url=self.base, timeout=5) as c:
             while True:
                 assert self.proc.poll() is None, f"serve exited: {self.proc.stderr.read()[-2000:]}"  # type: ignore[union-attr]
@@ -70,7 +72,9 @@ class Served:
                         return
                 except httpx.TransportError:
                     pass
-                assert time.monotonic() < deadline, "serve did not come up in 90 s"
+                assert time.monotonic() < deadline, (
+                    f"serve did not come up in {PROCESS_START_TIMEOUT_S:.0f} s"
+                )
                 time.sleep(0.1)
 
     def kill(self) -> None:
@@ -201,4 +205,9 @@ def test_serve_survives_sigkill_under_http_load(tmp_path: Path) -> None:
         served.stop()
 
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+# four starts of serve and three rounds of load: far beyond the default per-test bound when the
+# machine is loaded (each wait inside has its own bound)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.timeout(4 * PROCESS_START_TIMEOUT_S + 600),
+]

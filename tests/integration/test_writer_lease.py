@@ -21,6 +21,7 @@ from execflow.config import Config
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderType
 from execflow.domain.errors import LeaseHeldError, LeaseLostError
+from tests.timeouts import PROCESS_START_TIMEOUT_S
 
 runner = CliRunner()
 
@@ -214,10 +215,10 @@ def test_a_stopped_server_whose_lease_moved_exits_on_resume(
         )  # fmt: skip
     standby = PostgresWriterLease(pg_config.pg_dsn, pg_config.pg_table, ttl_s=2)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + PROCESS_START_TIMEOUT_S
         while not (tmp_path / "d" / "server.json").exists():
             assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server did not start in 120 s"
+            assert time.monotonic() < deadline, "the server did not start in time"
             time.sleep(0.05)
         held = standby.holder()
         assert held is not None and held.pid == server.pid

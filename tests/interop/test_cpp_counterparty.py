@@ -35,7 +35,7 @@ from execflow.fix.ioi import Ioi, IoiGateway
 from execflow.fix.store import MemoryStoreFactory
 from execflow.fix.venue import FixVenue
 from tests.interop.sellside import ACME, BackgroundSellSide
-from tests.timeouts import CLIENT_TIMEOUT_S
+from tests.timeouts import CLIENT_TIMEOUT_S, PROCESS_START_TIMEOUT_S
 
 VERSIONS = ["FIX.4.4", "FIXT.1.1"]
 
@@ -253,7 +253,7 @@ def test_indications_of_interest_both_ways_with_the_cpp_counterparty(
     try:
         proc = CounterpartyProcess(cpp_counterparty, "ioi", settings, "1", "20")
         book = side.side.ioi_book
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PROCESS_START_TIMEOUT_S
         while not book.live() and time.monotonic() < deadline and proc.proc.poll() is None:
             time.sleep(0.01)
         (theirs,) = book.live("ACME")
