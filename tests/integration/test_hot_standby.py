@@ -226,3 +226,91 @@ def test_standby_needs_the_postgres_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "--standby", "-d", str(tmp_path), "--port", "0"])
     assert result.exit_code == 1
     assert "a hot standby follows a PostgreSQL log" in result.output
+
+
+def test_fix_acceptor_standby_takes_over_and_the_session_continues(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """``execflow fix serve --standby``: the FIX client's session to a SIGKILLed acceptor
+    reconnects to the standby on the same port; sequence numbers continue from the session
+    store in the shared data directory (no reset: an acceptor that started again from 1 would
+    send a MsgSeqNum below what the client expects, and the client would log out instead of
+    logging on) and the next order is filled."""
+    import signal
+    import subprocess
+
+    from execflow.adapters.reference import default_instruments
+    from execflow.domain.enums import OrderType, TimeInForce
+    from execflow.domain.reports import Fill, VenueOrder, VenueReport
+    from execflow.fix.application import SessionID
+    from execflow.fix.config import SessionConfig
+    from execflow.fix.venue import FixVenue
+    from tests.integration.dr_rig import execflow_exe, free_port
+
+    port = free_port()
+    args = [execflow_exe(), "fix", "serve", "--client", f"OMS={ACCOUNT}", "--port", str(port),
+            "--heartbeat", "5"]  # fmt: skip
+    logs = [tmp_path / "fix-primary.log", tmp_path / "fix-standby.log"]
+    files = [p.open("w") for p in logs]
+    env = {**cluster.env(), "EXECFLOW_LOG_LEVEL": "WARNING"}
+    procs = [subprocess.Popen(args, env=env, stdout=files[0], stderr=subprocess.STDOUT, text=True)]
+
+    def wait_for(i: int, text: str, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        while text not in logs[i].read_text(errors="replace"):
+            assert procs[i].poll() is None, logs[i].read_text()[-2000:]
+            assert time.monotonic() < deadline, f"no {text!r}: {logs[i].read_text()[-2000:]}"
+            time.sleep(0.05)
+
+    reports: list[VenueReport] = []
+    venue = FixVenue(
+        SessionConfig(SessionID("FIX.4.4", "OMS", "EXECFLOW"), initiator=True),
+        "127.0.0.1", port, default_instruments(), poll_wait_s=3.0, quiet_s=0.2, tick_s=0.05,
+        reconnect_interval_s=0.1,
+    )  # fmt: skip
+
+    def filled(cl: str, qty: int, timeout_s: float = 120) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            venue.poll(time.time_ns())
+            got = sum(r.last_qty for r in reports if isinstance(r, Fill) and r.cl_ord_id == cl)
+            if got >= qty:
+                return True
+        return False
+
+    def order(cl: str) -> VenueOrder:
+        return VenueOrder(cl_ord_id=cl, account=ACCOUNT, instrument="AAPL", side=1,
+                          order_type=OrderType.MARKET, quantity=10, tif=TimeInForce.DAY)  # fmt: skip
+
+    try:
+        wait_for(0, "FIX acceptor on")
+        procs.append(subprocess.Popen([*args, "--standby"], env=env, stdout=files[1],
+                                      stderr=subprocess.STDOUT, text=True))  # fmt: skip
+        wait_for(1, "standby for ")
+        venue.connect(reports.append)
+        venue.start(logon_timeout_s=30)
+        venue.submit(order("F1"))
+        assert filled("F1", 10)
+        killed = time.monotonic()
+        procs[0].send_signal(signal.SIGKILL)
+        procs[0].wait(30)
+        wait_for(1, "FIX acceptor on")
+        deadline = time.monotonic() + 120
+        while not venue.is_logged_on:  # the initiator logs on again, to the standby
+            assert time.monotonic() < deadline, logs[1].read_text()[-2000:]
+            venue.poll(time.time_ns())
+            time.sleep(0.05)
+        reconnected_at = time.monotonic()
+        venue.submit(order("F2"))
+        assert filled("F2", 10), logs[1].read_text()[-2000:]
+        out = logs[1].read_text()
+        assert "the writer lease is ours" in out and "SequenceReset" not in out
+        print(json.dumps({"fix_relogon_after_s": round(reconnected_at - killed, 3)}))
+    finally:
+        venue.stop()
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(30)
+        for f in files:
+            f.close()

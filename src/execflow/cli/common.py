@@ -106,16 +106,22 @@ def open_app(
     risk_config: Path | None = None,
     *,
     read_only: bool = False,
+    takeover: dict[str, object] | None = None,
 ) -> Iterator[App]:
     """The engine on the configured log. A writer holds the log's writer lease for the whole
     command (a second writer fails at once: exit 1, one line naming the holder); ``read_only``
-    (every read command): the log opened read-only, no lease, no venue, nothing written."""
+    (every read command): the log opened read-only, no lease, no venue, nothing written;
+    ``takeover``: a hot standby's held lease and warm snapshots (docs/dr.md)."""
     configure_logging()
     settings = make_settings(data_dir, store, risk_config)
     config = settings.engine
+    held = takeover or {}
     try:
         clock = CommandClock()
-        app = build(settings, read_only=read_only, clock=clock)
+        app = build(
+            settings, read_only=read_only, clock=clock,
+            lease=held.get("lease"), snapshots=held.get("snapshots"),  # type: ignore[arg-type]
+        )  # fmt: skip
         app.snapshot_on_close = False  # one command: snapshots only every snapshot_every events
         clock.step()  # the command runs now, after the start-up
     except LeaseHeldError as exc:

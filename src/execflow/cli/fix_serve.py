@@ -19,7 +19,15 @@ import typer
 
 from execflow.application.runner import EngineRunner
 from execflow.bootstrap import serve_live
-from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
+from execflow.cli.common import (
+    EXIT_ERROR,
+    DataDir,
+    StoreOpt,
+    console,
+    err_console,
+    make_settings,
+    open_app,
+)
 from execflow.fix.application import SessionID
 from execflow.fix.config import counterparty_config
 from execflow.fix.connection import Acceptor, new_event_loop, server_tls_context
@@ -103,6 +111,15 @@ def serve(
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM key of --tls-cert")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    standby: Annotated[
+        bool,
+        typer.Option(
+            "--standby",
+            help="hot standby (PostgreSQL): follow the log, take over when the writer's lease "
+            "lapses, then accept FIX sessions (sequence numbers from the data directory's "
+            "session store; docs/dr.md)",
+        ),
+    ] = False,
 ) -> None:
     """Accept FIX clients: NewOrderSingle, cancel, cancel/replace and status requests go to the
     engine; ExecutionReports and OrderCancelRejects come back from committed events."""
@@ -137,7 +154,18 @@ def serve(
         except (OSError, ssl.SSLError) as exc:
             err_console.print(f"[red]error:[/] TLS certificate or key: {exc}")
             raise typer.Exit(EXIT_ERROR) from None
-    with open_app(data_dir, store) as app:
+    takeover: dict[str, object] | None = None
+    if standby:
+        from execflow.cli.standby import stand_by
+
+        takeover = stand_by(make_settings(data_dir, store))
+        if takeover is None:
+            return
+    with open_app(data_dir, store, takeover=takeover) as app:
+        if takeover is not None:
+            from execflow.cli.standby import apply_recovery_policies
+
+            apply_recovery_policies(app, takeover)
         sessions = [SessionID(begin, comp_id, c) for c in perms]
         serve_live(app)
         runner = EngineRunner(app.engine)

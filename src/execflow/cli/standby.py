@@ -14,6 +14,7 @@ from execflow.cli.common import err_console
 if TYPE_CHECKING:
     from execflow.api.context import ApiContext
     from execflow.application.ports import EventStore, RecordedEvent
+    from execflow.bootstrap import App
     from execflow.settings import Settings
 
 log = logging.getLogger("execflow.standby")
@@ -90,17 +91,22 @@ def stand_by(tree: Settings) -> dict[str, Any] | None:
     }  # fmt: skip
 
 
-def report_takeover(takeover: dict[str, Any], ctx: ApiContext) -> None:
-    """Apply the venues' order-recovery policies, then say how long the takeover took."""
+def apply_recovery_policies(app: App, takeover: dict[str, Any]) -> None:
+    """The venues' order-recovery policies after a takeover's recovery, before any command."""
     from execflow.dr.standby import recover_orders
 
-    for ev in recover_orders(ctx.app, takeover["epoch"]):
+    for ev in recover_orders(app, takeover["epoch"]):
         log.warning(
             "event=order_recovery venue=%s policy=%s open=%d cancels=%d in_flight=%d"
             " resolved_by=%s",
             ev.venue, ev.policy, len(ev.open_orders), len(ev.cancels), len(ev.in_flight),
             ev.resolved_by or "-",
         )  # fmt: skip
+
+
+def report_takeover(takeover: dict[str, Any], ctx: ApiContext) -> None:
+    """Apply the venues' order-recovery policies, then say how long the takeover took."""
+    apply_recovery_policies(ctx.app, takeover)
     now = time.monotonic()
     ready = now - float(takeover["detected_at"])
     cpu = time.process_time() - float(takeover["detected_cpu"])
