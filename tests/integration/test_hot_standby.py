@@ -279,8 +279,10 @@ def test_fix_acceptor_standby_takes_over_and_the_session_continues(
         return False
 
     def order(cl: str) -> VenueOrder:
-        return VenueOrder(cl_ord_id=cl, account=ACCOUNT, instrument="AAPL", side=1,
-                          order_type=OrderType.MARKET, quantity=10, tif=TimeInForce.DAY)  # fmt: skip
+        return VenueOrder(
+            cl_ord_id=cl, account=ACCOUNT, instrument="AAPL", side=1,
+            order_type=OrderType.MARKET, quantity=10, tif=TimeInForce.DAY,
+        )  # fmt: skip
 
     try:
         wait_for(0, "FIX acceptor on")
