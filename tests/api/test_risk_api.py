@@ -92,6 +92,10 @@ def test_exposure_stress_and_var_of_live_positions(client: httpx.Client) -> None
                                           "method": "monte-carlo", "sims": 1000},
                     headers=H_ADMIN)  # fmt: skip
     assert r.status_code == 200, r.text
+    r = client.post("/v1/risk/var", json={"history": hist, "method": "monte-carlo",
+                                          "sims": 1000, "stressed": "mar-2020"},
+                    headers=H_ADMIN)  # fmt: skip
+    assert r.status_code == 200, r.text
 
 
 def test_bad_requests_are_refused_with_a_code(client: httpx.Client) -> None:
@@ -106,6 +110,9 @@ def test_bad_requests_are_refused_with_a_code(client: httpx.Client) -> None:
     assert r.status_code == 409 and r.json()["code"] == "INVALID_VALUE", r.text
     r = client.post("/v1/risk/var", json={"history": {"MSFT": ["0.1"]}}, headers=H_ADMIN)
     assert r.status_code == 409, r.text
+    r = client.post("/v1/risk/var", json={"simulate_days": 50, "method": "monte-carlo",
+                                          "stressed": "nope"}, headers=H_ADMIN)  # fmt: skip
+    assert r.status_code == 409 and r.json()["code"] == "NO_SCENARIO", r.text
 
 
 def test_risk_stream_sends_figures_when_positions_move(

@@ -221,6 +221,14 @@ def register(app: typer.Typer) -> None:
         horizon: Annotated[int, typer.Option("--horizon", help="days (Monte Carlo)")] = 1,
         vol_multiplier: Annotated[float, typer.Option("--vol-multiplier")] = 1.0,
         correlation_shift: Annotated[float, typer.Option("--correlation-shift")] = 0.0,
+        stressed: Annotated[
+            str | None,
+            typer.Option(
+                "--stressed",
+                help="Monte Carlo under a shipped scenario's volatility "
+                "and correlation shocks (oct-1987, sep-oct-2008, mar-2020)",
+            ),
+        ] = None,
         backtest: Annotated[
             bool, typer.Option("--backtest", help="exceptions of a rolling historical VaR")
         ] = False,
@@ -246,10 +254,17 @@ def register(app: typer.Typer) -> None:
             if method == "historical":
                 res = vr.var_from_scenarios(pf, r, f, confidence=confidence, backend=backend)
             elif method in ("monte-carlo", "mc"):
+                vm, cs = vol_multiplier, correlation_shift
+                if stressed is not None:
+                    from execflow.analytics.risk.scenarios import historical
+
+                    found = {sc.name: sc for sc in historical()}.get(stressed)
+                    if found is None:
+                        raise _fail(f"--stressed {stressed!r}: not a shipped scenario")
+                    vm, cs = float(found.vol_multiplier), float(found.correlation_shift)
                 res = vr.monte_carlo_var(
                     pf, r, f, n=sims, seed=seed, confidence=confidence, horizon_days=horizon,
-                    vol_multiplier=vol_multiplier, correlation_shift=correlation_shift,
-                    backend=backend,
+                    vol_multiplier=vm, correlation_shift=cs, backend=backend,
                 )  # fmt: skip
             else:
                 raise _fail(f"--method {method!r}: historical or monte-carlo")

@@ -52,6 +52,13 @@ def test_live_exposure_stress_and_var(env: Path) -> None:
     v = json.loads(run("var", "--simulate", "300", "--json", "--backtest", "--window", "100"))
     assert Decimal(v["var"]) > 0 and v["backtest"]["days"] == 200
     assert "component VaR" in run("var", "--simulate", "300", "--method", "monte-carlo")
+    plain = json.loads(run("var", "--simulate", "300", "--method", "mc", "--json"))
+    stressed = json.loads(run("var", "--simulate", "300", "--method", "mc", "--json",
+                              "--stressed", "oct-1987"))  # fmt: skip
+    # oct-1987: volatilities x 3 (and correlations toward 1): one position, so VaR x 3
+    assert Decimal(stressed["var"]) == pytest.approx(3 * Decimal(plain["var"]), abs=Decimal("0.05"))
+    r = runner.invoke(app, ["var", "--simulate", "300", "--method", "mc", "--stressed", "x"])
+    assert r.exit_code == 1 and "not a shipped scenario" in r.output
 
 
 def test_positions_file_and_errors(env: Path) -> None:

@@ -57,6 +57,12 @@ class VarBody(BaseModel):
     horizon_days: int = Field(1, ge=1, le=250)
     vol_multiplier: float = Field(1.0, gt=0)
     correlation_shift: float = Field(0.0, ge=-1, le=1)
+    stressed: str | None = Field(
+        None,
+        max_length=64,
+        description="Monte Carlo under a shipped scenario's vol/correlation shocks",
+        examples=["oct-1987"],
+    )
     backend: Literal["jax", "numpy"] | None = None
     record: bool = Field(False, description="push the firm's VaR into the max_var limits")
 
@@ -188,10 +194,18 @@ async def var(body: VarBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
             raise ExecflowError("give history or simulate_days", "NO_HISTORY")
         if body.method == "historical":
             return vr.var_from_scenarios(pf, r, confidence=body.confidence, backend=body.backend)
+        vm, cs = body.vol_multiplier, body.correlation_shift
+        if body.stressed is not None:
+            from execflow.analytics.risk.scenarios import historical
+
+            found = {sc.name: sc for sc in historical()}.get(body.stressed)
+            if found is None:
+                raise ExecflowError(f"{body.stressed!r} is not a shipped scenario", "NO_SCENARIO")
+            vm, cs = float(found.vol_multiplier), float(found.correlation_shift)
         return vr.monte_carlo_var(
             pf, r, n=body.sims, seed=body.seed, confidence=body.confidence,
-            horizon_days=body.horizon_days, vol_multiplier=body.vol_multiplier,
-            correlation_shift=body.correlation_shift, backend=body.backend,
+            horizon_days=body.horizon_days, vol_multiplier=vm, correlation_shift=cs,
+            backend=body.backend,
         )  # fmt: skip
 
     res = await _off_engine(run)
