@@ -150,3 +150,36 @@ def test_risk_stream_sends_figures_when_positions_move(
                 if gross > before:
                     break
         assert "pong" in ops and msg["seq"] > first["seq"] and msg["compute_ms"] >= 0
+
+
+def test_risk_stream_can_record_the_stress_loss_into_the_limits(
+    server: Server, client: httpx.Client
+) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from tests.api.wsclient import recv_json
+    from tests.timeouts import CLIENT_TIMEOUT_S, STREAM_TIMEOUT_S
+
+    r = client.post("/v1/orders", headers=H_A, json={
+        "instrument": "AAPL", "side": "BUY", "quantity": "3", "account": "A",
+        "order_type": "MARKET", "cl_ord_id": "RISK-REC-1"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    url = f"{server.ws}/v1/risk/stream?interval=0.2&backend=numpy&record=true"
+    with (
+        connect(url, additional_headers=H_RO, open_timeout=CLIENT_TIMEOUT_S) as ws,
+        pytest.raises(ConnectionClosed),  # not firm-wide, not admin
+    ):
+        recv_json(ws)
+    with connect(url, additional_headers=H_ADMIN, open_timeout=CLIENT_TIMEOUT_S) as ws:
+        recv_json(ws)  # subscribed
+        while True:
+            frame = recv_json(ws, STREAM_TIMEOUT_S)
+            if frame["op"] == "risk" and Decimal(frame["stress"]["worst_loss"]) > 1:
+                break
+        assert frame["recorded"] is True
+    levels = {
+        x["scope"]: x for x in client.get("/v1/risk/exposure", headers=H_ADMIN).json()["levels"]
+    }
+    stress = levels["firm"]["limits"]["max_stress_loss"]
+    assert Decimal(stress["used"]) > 1 and stress["level"] == "BREACH"  # the limit is 1.00

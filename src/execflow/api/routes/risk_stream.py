@@ -10,9 +10,11 @@ open orders or marks changed since the last frame (a fingerprint read on the eng
 ``{"op":"risk","seq":N,"ts":ISO,"base_currency":...,"exposure":[...],"stress":{...},
 "compute_ms":...}`` (exposure as ``GET /v1/risk/exposure``, stress as ``POST
 /v1/risk/stress``, computed in a worker thread); otherwise ``{"op":"heartbeat","seq":N}``.
-``{"op":"ping"}`` is answered ``{"op":"pong"}``. So figures follow positions and prices at
-most ``interval`` late and cost nothing while nothing moves. Without the ``risk`` extra the
-frames carry exposure only and ``"stress": null``.
+``{"op":"ping"}`` is answered ``{"op":"pong"}``. ``record=true`` (admin keys) also pushes
+each new worst stress loss into the firm's ``max_stress_loss`` limits (alerts and automatic
+actions follow, on the engine thread) before the frame is sent. So figures follow positions
+and prices at most ``interval`` late and cost nothing while nothing moves. Without the
+``risk`` extra the frames carry exposure only and ``"stress": null``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import contextlib
 import json
 import logging
 import time
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket
@@ -63,6 +66,7 @@ async def risk_stream(
     interval: Annotated[float, Query(ge=0.2, le=60)] = 1.0,
     hypothetical: bool = False,
     backend: Annotated[str | None, Query(pattern="^(jax|numpy)$")] = None,
+    record: bool = False,
     token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> None:
     ctx: ApiContext = ws.app.state.ctx
@@ -83,6 +87,8 @@ async def risk_stream(
         p.require(Scope.READ)
         if not (p.all_accounts or p.has(Scope.ADMIN)):
             raise ApiError("ACCOUNT_FORBIDDEN", "firm-wide risk needs a key for every account", 403)
+        if record:
+            p.require(Scope.ADMIN)  # recording moves limits: admin only
         risk = ctx.app.risk
         if risk is None or risk.firm is None:
             raise ApiError("NO_BASE_CURRENCY", "no base_currency in the risk config", 409)
@@ -91,7 +97,7 @@ async def risk_stream(
         return
     except WebSocketDisconnect:
         return
-    await _serve(ctx, ws, risk, interval, hypothetical, backend)
+    await _serve(ctx, ws, risk, interval, hypothetical, backend, record)
 
 
 async def _serve(
@@ -101,6 +107,7 @@ async def _serve(
     interval: float,
     hypothetical: bool,
     backend: str | None,
+    record: bool = False,
 ) -> None:
     firm = risk.firm
     assert firm is not None
@@ -168,8 +175,17 @@ async def _serve(
                 except Exception as exc:  # a stress failure is reported, the stream goes on
                     log.warning("event=risk_stream_stress_failed error=%s", exc)
                     result = {"error": str(exc)}
+                if record and result is not None and "worst_loss" in result:
+                    worst = Decimal(result["worst_loss"])
+
+                    def push(worst: Decimal = worst) -> None:
+                        now_ns = risk.engine.clock.now_ns()
+                        firm.set_measure("firm", "max_stress_loss", worst, now_ns)
+                        risk.engine.process()
+
+                    await loop.run_in_executor(None, lambda: ctx.runner.call(push, 10.0))
                 await send({
-                    "op": "risk", "seq": seq, "ts": iso(now),
+                    "op": "risk", "seq": seq, "ts": iso(now), "recorded": record,
                     "base_currency": firm.firm.base, "exposure": view, "stress": result,
                     "compute_ms": round((time.perf_counter() - t0) * 1000, 2),
                 })  # fmt: skip
