@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc coverage docs
+.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc coverage screenshots docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,10 @@ test: $(STAMP)
 	bash scripts/run-tests.sh -q -p no:randomly $(SLOW_CONSUMER)
 	# the FIX sessions run on uvloop when installed: the conformance suite on asyncio's loop too
 	EXECFLOW_UVLOOP=0 bash scripts/run-tests.sh -q -p no:randomly tests/fix_conformance
+
+# refresh docs/img/ui-*.png (the dashboard's pictures in docs/dashboard.md) from the browser tests
+screenshots: $(STAMP)
+	EXECFLOW_UI_SCREENSHOTS=$(CURDIR)/docs/img bash scripts/run-tests.sh -q -p no:randomly tests/api/test_dashboard_browser.py
 
 # regenerate the committed gRPC modules after changing execflow.proto (a test checks them)
 grpc: $(STAMP)

@@ -3,13 +3,16 @@
 Playwright is pointed at ``/usr/bin/chromium`` (``executable_path``): no browser is ever
 downloaded (never ``playwright install``). ``make test`` installs chromium
 (scripts/install-system-deps.sh); these tests skip, saying so, only when it is absent.
-Each view is photographed into docs/img/ui-*.png (docs/dashboard.md shows them).
+Each view is photographed (ui-*.png); `make screenshots` writes them into docs/img, which
+docs/dashboard.md shows.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,13 @@ pytestmark = pytest.mark.skipif(
     reason="Debian's chromium is not installed (scripts/install-system-deps.sh installs it; "
     "`make test` runs that first)",
 )
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+# screenshots of every view: into docs/img (the pictures of docs/dashboard.md) only when asked
+# (`make screenshots`), else into a temporary directory, so a test run leaves the tree as it was
+IMG = (
+    Path(os.environ["EXECFLOW_UI_SCREENSHOTS"])
+    if os.environ.get("EXECFLOW_UI_SCREENSHOTS")
+    else Path(tempfile.mkdtemp(prefix="execflow-ui-shots-"))
+)
 WAIT_MS = CLIENT_TIMEOUT_S * 1000
 EXPECTED_4XX = "Failed to load resource: the server responded with a status of 4"
 
