@@ -4,6 +4,7 @@ bootstrap from the same config flags `execflow serve` uses."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from execflow.bootstrap import build_app
 from execflow.config import Config
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderType
+from tests.timeouts import STREAM_TIMEOUT_S
 
 nats = pytest.importorskip("nats")
 
@@ -49,10 +51,10 @@ def test_postgres_store_and_nats_outbox(tmp_path: Path, pg_dsn: str, pg_schema: 
         last = app.store.last_position()
         assert last >= 60
         assert app.publisher is not None
-        for _ in range(100):
-            if getattr(app.publisher, "checkpoint", 0) >= last:
-                break
-            asyncio.run(asyncio.sleep(0.05))
+        # the outbox publishes on its own thread: a bound, not a speed (a loaded machine)
+        deadline = time.monotonic() + STREAM_TIMEOUT_S
+        while getattr(app.publisher, "checkpoint", 0) < last and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert app.publisher.checkpoint == last  # type: ignore[attr-defined]
         app.close()
 
