@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import typer
 from rich.table import Table
 
 from execflow.application.projections.venues import VenueStatistics
-from execflow.cli.common import DataDir, StoreOpt, console, open_log
+from execflow.cli.common import (
+    DataDir,
+    StoreOpt,
+    cli_origin,
+    console,
+    err_console,
+    open_app,
+    open_log,
+)
 from execflow.cli.format import JsonOpt, write_json_line
+from execflow.cli.remote import UrlOpt, remote_for
 
 app = typer.Typer(
     help="Venues and brokers: per-venue statistics (ack and fill latency, fill rate, reject "
@@ -80,3 +90,69 @@ def venues(
         console.print("no order has been sent to a venue yet")
         return
     console.print(table)
+
+
+@app.command("cancel-all")
+def cancel_all(
+    venue: Annotated[str | None, typer.Option("--venue", help="only orders at this venue")] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="only this account's orders")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="why (kept in the audit trail)")
+    ] = None,
+    data_dir: DataDir = None,
+    store: StoreOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Cancel every open order across venues (or at one venue, or of one account): parents
+    (their children with them), orders held by the engine and orders working at venues. Each
+    is an ordinary cancel with its audit record; prints how many were asked and refused."""
+    remote = remote_for(data_dir, store, url)
+    asked = refused = 0
+    if remote is not None:
+        from execflow.cli.remote import RemoteError
+
+        with remote:
+            query = {"status": "open", "limit": "1000", "order": "asc"}
+            if venue:
+                query["venue"] = venue
+            if account:
+                query["account"] = account
+            cls: list[str] = []
+            cursor: str | None = None
+            while True:
+                params = dict(query, **({"cursor": cursor} if cursor else {}))
+                page = remote.call("GET", "/v1/orders?" + urlencode(params))
+                cls += [o["cl_ord_id"] for o in page["items"] if not o.get("parent_id")]
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    break
+            for cl in cls:
+                asked += 1
+                try:
+                    remote.call("DELETE", f"/v1/orders/{cl}", reason=reason)
+                except RemoteError as exc:
+                    refused += 1
+                    err_console.print(f"{cl}: {exc.code} {exc.detail}")
+    else:
+        from execflow.domain.commands import CancelOrder
+
+        with open_app(data_dir, store) as a:
+            engine = a.engine
+            targets = [
+                o.cl_ord_id
+                for o in engine.orders.values()
+                if o.is_open
+                and o.parent_id is None  # a parent's cancel takes its children
+                and (venue is None or o.venue == venue)
+                and (account is None or o.account == account)
+            ]
+            for cl in targets:
+                asked += 1
+                result = engine.execute(CancelOrder(cl_ord_id=cl), origin=cli_origin(reason))
+                if not result.ok:
+                    refused += 1
+                    err_console.print(f"{cl}: {result.code} {result.reason}")
+            engine.run_until_idle()
+    console.print(f"cancel requested for {asked - refused} open orders, {refused} refused")

@@ -14,7 +14,7 @@ from execflow.bootstrap import build
 from execflow.cli.main import app as cli_app
 from execflow.config import Config
 from execflow.domain.commands import SubmitOrder
-from execflow.domain.enums import Liquidity, OrderType, Side
+from execflow.domain.enums import Liquidity, OrderType, Side, TimeInForce
 from execflow.domain.events import (
     OrderAccepted,
     OrderAckOverdue,
@@ -131,3 +131,57 @@ def test_execflow_venues_reads_the_log(tmp_path: Path) -> None:
     assert {row["venue"] for row in rows} == {"PAPER", "LITB"}
     assert all(row["sent"] == 1 and row["fill_rate"] == 1.0 for row in rows)
     assert all(row["working_orders"] == 0 and row["working_qty"] == 0 for row in rows)
+
+
+def test_cancel_all_across_venues_or_at_one(tmp_path: Path) -> None:
+    from execflow.bootstrap import read_orders
+    from execflow.domain.enums import OrderStatus
+
+    settings = Settings(
+        engine=Config(data_dir=tmp_path, store="sqlite"),
+        venues=(PaperVenueSpec(venue_id="PAPER"), PaperVenueSpec(venue_id="LITB")),
+    )
+    # the wall clock, as the CLI's engine will run on it (a log is written on one clock)
+    with build(settings, settlement=False) as app:
+        bid, _ = app.engine.market.bbo("AAPL")
+        assert bid is not None
+        for cl, venue in (("A1", "PAPER"), ("B1", "LITB"), ("B2", "LITB"), ("S1", "SOR")):
+            res = app.engine.execute(
+                SubmitOrder(
+                    cl_ord_id=cl,
+                    account="A",
+                    instrument="AAPL",
+                    side=Side.BUY,
+                    order_type=OrderType.LIMIT,
+                    quantity=100,
+                    price=bid - 50,
+                    tif=TimeInForce.GTC,  # open until canceled, whatever the session
+                    venue=venue,
+                )
+            )
+            assert res.ok, res
+        app.engine.run_until_idle()
+    runner = CliRunner()
+    cfg = tmp_path / "venues.toml"  # the CLI's engine needs the same venues
+    cfg.write_text(
+        '[[venues]]\ntype = "paper"\nvenue_id = "PAPER"\n\n'
+        '[[venues]]\ntype = "paper"\nvenue_id = "LITB"\n',
+        encoding="utf-8",
+    )
+    where = ["--data-dir", str(tmp_path), "--store", "sqlite"]
+    r = runner.invoke(
+        cli_app, ["--config", str(cfg), "venues", "cancel-all", "--venue", "LITB", *where]
+    )
+    assert r.exit_code == 0, r.output
+    with read_orders(settings.engine) as view:
+        status = {cl: view.orders.get(cl).status for cl in ("A1", "B1", "B2", "S1")}  # type: ignore[union-attr]
+    assert status["B1"] is OrderStatus.CANCELED and status["B2"] is OrderStatus.CANCELED
+    assert status["A1"] is OrderStatus.ACCEPTED
+    r = runner.invoke(
+        cli_app, ["--config", str(cfg), "venues", "cancel-all", "--reason", "end", *where]
+    )
+    assert r.exit_code == 0, r.output
+    assert "refused" in r.output
+    with read_orders(settings.engine) as view:
+        for cl in ("A1", "S1"):
+            assert view.orders.get(cl).status is OrderStatus.CANCELED  # type: ignore[union-attr]
