@@ -15,8 +15,7 @@ from execflow.config import Config
 
 if TYPE_CHECKING:
     from execflow.application.consolidated import ConsolidatedBook
-    from execflow.application.routing import FillProbability
-    from execflow.application.sor import SorPolicy
+    from execflow.application.routing import FillProbability, SorPolicy
     from execflow.domain.fees import FeeRule, FeeSchedule
     from execflow.fix.venue import FixVenue
     from execflow.settings import (
@@ -250,8 +249,11 @@ def routing_policy(settings: Settings) -> tuple[SorPolicy, FillProbability]:
     pools it pings are the declared ``dark`` venues."""
     from fractions import Fraction
 
-    from execflow.application.routing import StaticFillProbability, ThompsonFillProbability
-    from execflow.application.sor import SorPolicy
+    from execflow.application.routing import (
+        SorPolicy,
+        StaticFillProbability,
+        ThompsonFillProbability,
+    )
     from execflow.settings import DarkPoolSpec
 
     r = settings.routing

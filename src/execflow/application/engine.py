@@ -38,8 +38,8 @@ from execflow.application.ports import Clock, EventStore, SessionCalendar, Timer
 from execflow.application.projections.venues import VenueStatistics
 from execflow.application.recovery import Recovery
 from execflow.application.risk import OrderObserver, PreTradeCheck
-from execflow.application.routing import DefaultRouter, FillProbability, RoutingPolicy
-from execflow.application.sor import SmartRouter, SorPolicy
+from execflow.application.routing import DefaultRouter, FillProbability, RoutingPolicy, SorPolicy
+from execflow.application.sor import SmartRouter
 from execflow.application.tickets import CommandResult, Ticket
 from execflow.application.uow import Staged
 from execflow.application.venue_health import HealthAwareRouter, VenueHealth

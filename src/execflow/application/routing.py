@@ -4,6 +4,8 @@ multi-broker failover replace the default without touching the engine."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Protocol
 
 from execflow.domain.commands import SubmitOrder
@@ -127,3 +129,22 @@ class ThompsonFillProbability:
         if post is None:
             return None
         return round((1.0 + post[0]) / (2.0 + post[0] + post[1]) * 10_000)
+
+
+@dataclass(frozen=True, slots=True)
+class SorPolicy:
+    """How the router decides (``[routing]`` in the settings; docs/routing.md)."""
+
+    dark_first: bool = True
+    dark_venues: dict[str, int] = field(default_factory=dict)  # venue -> minimum qty in lots
+    max_lit_rounds: int = 3
+    depth_levels: int = 5
+    miss_ticks: int = 1  # cost of an unfilled unit that must go elsewhere, in ticks
+    latency_per_ms: Fraction = Fraction(0)  # minor units per unit per ms of ack latency p50
+    reject_weight: Fraction = Fraction(0)  # times the miss cost, per unit, times reject rate
+    min_dark_fill_bps: int = 0  # skip the dark ping when its fill probability is below this
+
+    @property
+    def uses_statistics(self) -> bool:
+        """Whether the venue statistics weigh in (the engine then keeps them live)."""
+        return bool(self.latency_per_ms or self.reject_weight)

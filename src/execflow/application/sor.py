@@ -29,7 +29,7 @@ from fractions import Fraction
 from execflow.application.algos.context import AlgoContext
 from execflow.application.consolidated import ConsolidatedBook
 from execflow.application.projections.venues import VenueStatistics
-from execflow.application.routing import FillProbability, StaticFillProbability
+from execflow.application.routing import FillProbability, SorPolicy, StaticFillProbability
 from execflow.application.tickets import CommandResult
 from execflow.domain.commands import SubmitOrder, SubmitParentOrder
 from execflow.domain.enums import Liquidity, OrderStatus, OrderType, TimeInForce
@@ -47,25 +47,6 @@ from execflow.domain.routing import (
     plan_sweep,
     unit_cost,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SorPolicy:
-    """How the router decides (``[routing]`` in the settings; docs/routing.md)."""
-
-    dark_first: bool = True
-    dark_venues: dict[str, int] = field(default_factory=dict)  # venue -> minimum qty in lots
-    max_lit_rounds: int = 3
-    depth_levels: int = 5
-    miss_ticks: int = 1  # cost of an unfilled unit that must go elsewhere, in ticks
-    latency_per_ms: Fraction = Fraction(0)  # minor units per unit per ms of ack latency p50
-    reject_weight: Fraction = Fraction(0)  # times the miss cost, per unit, times reject rate
-    min_dark_fill_bps: int = 0  # skip the dark ping when its fill probability is below this
-
-    @property
-    def uses_statistics(self) -> bool:
-        """Whether the venue statistics weigh in (the engine then keeps them live)."""
-        return bool(self.latency_per_ms or self.reject_weight)
 
 
 @dataclass(slots=True)
