@@ -357,3 +357,31 @@ def test_restart_resends_an_acknowledged_cancel_or_replace(kind: str) -> None:
     else:
         assert o.status is OrderStatus.ACCEPTED
         assert (o.quantity, o.price, o.tif) == (150, 17990, TimeInForce.GTC)
+
+
+@pytest.mark.parametrize("kind", ["cancel", "replace"])
+def test_an_order_at_a_venue_this_engine_lacks_is_refused_not_a_crash(kind: str) -> None:
+    """The log holds an order working at FAKE; an engine started with another configuration
+    (no FAKE) refuses to cancel or replace it, saying why (was a KeyError on the engine
+    thread)."""
+    store = MemoryEventStore()
+    e = build(store)
+    e.execute(lmt("W1", price=18000, venue="FAKE"))
+    e.run_until_idle()
+    assert e.orders["W1"].status is OrderStatus.ACCEPTED
+    other = FakeVenue([AAPL], venue_id="OTHER", prices={"AAPL": 19000})
+    e2 = Engine(
+        store, SimulatedClock(2_000), InstrumentCatalog([AAPL]), venues=[other],
+        ack_timeout_ns=1_000_000,
+    )  # fmt: skip
+    e2.recover()
+    cmd = (
+        CancelOrder(cl_ord_id="W1")
+        if kind == "cancel"
+        else ReplaceOrder(cl_ord_id="W1", quantity=200)
+    )
+    r = e2.execute(cmd)
+    assert not r.ok and r.code is RejectCode.UNKNOWN_VENUE, r
+    assert "'FAKE'" in r.reason
+    e2.run_until_idle()
+    assert e2.orders["W1"].status is OrderStatus.ACCEPTED  # untouched, nothing sent

@@ -97,6 +97,11 @@ class EngineContext(Protocol):
         """A fill's fees from the fee schedule (none when no schedule is configured)."""
         ...
 
+    def reachable(self, venue_id: str) -> bool:
+        """Whether this engine has ``venue_id`` configured (an order of the log may be at a
+        venue the running configuration does not have)."""
+        ...
+
     def send(self, venue_id: str, request: VenueRequest) -> None:
         """Ask a venue, once the batch has committed."""
         ...

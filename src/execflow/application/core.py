@@ -182,6 +182,9 @@ class EngineCore:
         self.stage(stream_id, version, event)
         self.stream_versions[stream_id] = version + 1
 
+    def reachable(self, venue_id: str) -> bool:
+        return venue_id in self.venues
+
     def send(self, venue_id: str, request: VenueRequest) -> None:
         self._requests_append((self.venues[venue_id], request))
 

@@ -194,6 +194,12 @@ def open_order(ctx: EngineContext, cl: str) -> Order | CommandResult:
             False, cl, order.status, RejectCode.ORDER_PENDING,
             f"order {cl!r} already has a {order.status.lower().replace('_', ' ')}",
         )  # fmt: skip
+    if order.venue is not None and not ctx.reachable(order.venue):
+        return CommandResult(
+            False, cl, order.status, RejectCode.UNKNOWN_VENUE,
+            f"order {cl!r} works at venue {order.venue!r}, which this engine's configuration "
+            "does not have: start it with the configuration that names that venue",
+        )  # fmt: skip
     return order
 
 
