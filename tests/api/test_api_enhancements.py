@@ -334,6 +334,9 @@ def test_grpc_calls_count_in_the_same_per_key_analytics(
                        timeout=CLIENT_TIMEOUT_S)  # fmt: skip
     finally:
         channel.close()
+    # a call is counted when the server has finished it, which may be just after the client
+    # saw its answer: wait (bounded) for both
+    wait_for(lambda: ro()["requests"] >= before["requests"] + 2, CLIENT_TIMEOUT_S)
     after = ro()
     assert after["requests"] == before["requests"] + 2
     assert after["by_status"].get("403", 0) == before.get("by_status", {}).get("403", 0) + 1
