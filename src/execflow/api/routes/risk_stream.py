@@ -30,17 +30,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from execflow.api.auth import Scope, bearer_token
+from execflow.api.auth import Scope
 from execflow.api.context import ApiContext
-from execflow.api.deps import source_of
 from execflow.api.errors import ApiError
-from execflow.api.routes.stream import (
-    BEARER_PREFIX,
-    SUBPROTOCOL,
-    _first_message_token,
-    _reason,
-    ws_close_code,
-)
+from execflow.api.routes.stream import _reason, accept_and_authenticate, ws_close_code
 from execflow.api.views import iso
 from execflow.application.pretrade import RiskEngine
 from execflow.extras import MissingExtraError
@@ -70,20 +63,8 @@ async def risk_stream(
     token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> None:
     ctx: ApiContext = ws.app.state.ctx
-    offered: list[str] = list(ws.scope.get("subprotocols") or ())
-    from_protocol = next(
-        (s.removeprefix(BEARER_PREFIX) for s in offered if s.startswith(BEARER_PREFIX)), None
-    )
-    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     try:
-        tok = (
-            bearer_token(ws.headers.get("authorization"), ws.headers.get("x-api-key"))
-            or from_protocol
-            or token
-        )
-        if not tok:
-            tok = await _first_message_token(ws)
-        p = ctx.authenticate(tok, source_of(ws.client))
+        p = await accept_and_authenticate(ws, ctx, token)
         p.require(Scope.READ)
         if not (p.all_accounts or p.has(Scope.ADMIN)):
             raise ApiError("ACCOUNT_FORBIDDEN", "firm-wide risk needs a key for every account", 403)

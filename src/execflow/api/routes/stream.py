@@ -63,20 +63,8 @@ async def stream(
     token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> None:
     ctx: ApiContext = ws.app.state.ctx
-    offered: list[str] = list(ws.scope.get("subprotocols") or ())
-    from_protocol = next(
-        (s.removeprefix(BEARER_PREFIX) for s in offered if s.startswith(BEARER_PREFIX)), None
-    )
-    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     try:
-        tok = (
-            bearer_token(ws.headers.get("authorization"), ws.headers.get("x-api-key"))
-            or from_protocol
-            or token
-        )
-        if not tok:
-            tok = await _first_message_token(ws)
-        p = ctx.authenticate(tok, source_of(ws.client))
+        p = await accept_and_authenticate(ws, ctx, token)
         ctx.limiter.enforce(p.key_id, rate=p.rate_per_s, burst=p.burst)
         req = StreamRequest(
             after, tuple(account or ()), tuple(instrument or ()), tuple(cl_ord_id or ()),
@@ -193,6 +181,26 @@ async def _serve(
             "event=ws_closed key_id=%s position=%d reason=%s",
             p.key_id, sent_seq, close[1] if close else "client",
         )  # fmt: skip
+
+
+async def accept_and_authenticate(ws: WebSocket, ctx: ApiContext, token: str | None) -> Principal:
+    """Accept the socket (with the bearer subprotocol when the client offered it) and
+    authenticate its client by the headers, the ``execflow.bearer.<token>`` subprotocol, the
+    ``token`` query or a first ``{"op":"auth"}`` message, in that order (every WebSocket
+    route). Raises ApiError or WebSocketDisconnect."""
+    offered: list[str] = list(ws.scope.get("subprotocols") or ())
+    from_protocol = next(
+        (s.removeprefix(BEARER_PREFIX) for s in offered if s.startswith(BEARER_PREFIX)), None
+    )
+    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    tok = (
+        bearer_token(ws.headers.get("authorization"), ws.headers.get("x-api-key"))
+        or from_protocol
+        or token
+    )
+    if not tok:
+        tok = await _first_message_token(ws)
+    return ctx.authenticate(tok, source_of(ws.client))
 
 
 async def _first_message_token(ws: WebSocket) -> str | None:
