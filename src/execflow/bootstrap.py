@@ -438,8 +438,12 @@ def build(
     risk.attach(engine)
     # the promoted execution models of the data directory (docs/ml.md); none: the defaults
     from execflow.adapters.ml.registry import load_promoted
+    from execflow.application.sor_fill_model import posted_fill_model
 
-    engine.algos.use_models(load_promoted(config.data_dir))
+    models = load_promoted(config.data_dir)
+    engine.algos.use_models(models)
+    # the router's post step asks the promoted fill model (none promoted: its own port)
+    engine.sor.posted_fill = posted_fill_model(models.fill)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
     if config.tca_reports and not read_only:
         app.tca_reports = daily_tca_reports(app, sessions)
@@ -700,11 +704,15 @@ def market_data_handler(app: App) -> Callable[[MarketDataEvent], None]:
     on_trade = engine.on_trade
     on_risk = app.risk.on_market_data if app.risk is not None else None
     on_algos = engine.algos.on_market_data
+    posted = engine.sor.posted_fill  # its volatility feature: the NBBO mids
+    on_mid = posted.on_quote if posted is not None else None
 
     def on_market_data(ev: MarketDataEvent) -> None:
         t = type(ev)
         if t is Quote:
             update_bbo(ev.instrument, ev.bid, ev.ask)  # type: ignore[union-attr]
+            if on_mid is not None:
+                on_mid(ev.ts, ev.instrument, ev.bid, ev.ask)  # type: ignore[union-attr]
         elif t is Trade:
             on_trade(ev.instrument, ev.price)  # type: ignore[union-attr]  # stops: prints too
         if on_risk is not None:

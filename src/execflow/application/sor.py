@@ -30,6 +30,7 @@ from execflow.application.algos.context import AlgoContext
 from execflow.application.consolidated import ConsolidatedBook
 from execflow.application.projections.venues import VenueStatistics
 from execflow.application.routing import FillProbability, SorPolicy, StaticFillProbability
+from execflow.application.sor_fill_model import PostedFillModel
 from execflow.application.tickets import CommandResult
 from execflow.domain.commands import SubmitOrder, SubmitParentOrder
 from execflow.domain.enums import Liquidity, OrderStatus, OrderType, TimeInForce
@@ -80,6 +81,7 @@ class SmartRouter:
             fill_probability if fill_probability is not None else StaticFillProbability()
         )
         self.stats = stats
+        self.posted_fill: PostedFillModel | None = None  # the promoted model (bootstrap)
         self.routes: dict[str, _Route] = {}
         self.decisions = 0
 
@@ -346,7 +348,11 @@ class SmartRouter:
             ahead = sum(q for px, q in near if (px - parent.price) * side >= 0)
             touch_size = near[0][1] if near else 0
             fee = self._fee(instrument, parent, venue, parent.price, now, Liquidity.MAKER)
-            p = self.fill_probability.estimate(venue, parent.instrument, "post")
+            far = self.book.venue_levels(parent.instrument, venue, -side, 1)
+            model = self.posted_fill  # the promoted model first (sor_fill_model.py)
+            p = model.bps(parent, instrument, remaining, near, far) if model else None
+            if p is None:
+                p = self.fill_probability.estimate(venue, parent.instrument, "post")
             queue = Fraction(ahead, ahead + touch_size) if ahead + touch_size else Fraction(0)
             cost = fee + miss * queue + miss * (10_000 - p) / 10_000
             cost += self._reliability(venue, miss)

@@ -44,11 +44,35 @@ def assess(
 ) -> ToxicFlowAlert | None:
     """The alert for one scope's adverse markouts, or None (too few fills, or not toxic)."""
     n = len(adverse_bps)
-    if n < max(min_fills, 2):
+    if n < 2:
         return None
     mean = math.fsum(adverse_bps) / n
     var = math.fsum((x - mean) ** 2 for x in adverse_bps) / (n - 1)
-    se = math.sqrt(var / n)
+    return alert_of(
+        scope, key, n, mean, var, ts=ts, horizon_ms=horizon_ms, min_fills=min_fills,
+        threshold_bps=threshold_bps, t_min=t_min,
+    )  # fmt: skip
+
+
+def alert_of(
+    scope: str,
+    key: str,
+    n: int,
+    mean: float,
+    var: float,
+    *,
+    ts: int,
+    horizon_ms: int,
+    min_fills: int = 30,
+    threshold_bps: float = 0.5,
+    t_min: float = 3.0,
+) -> ToxicFlowAlert | None:
+    """The rule on a scope's ``n`` adverse markouts of mean ``mean`` and sample variance
+    ``var`` (bps): the alert, or None. The one rule for the reader (:func:`assess`) and the
+    engine's running monitor (``application/toxic_monitor.py``)."""
+    if n < max(min_fills, 2):
+        return None
+    se = math.sqrt(max(var, 0.0) / n)
     t = mean / se if se > 0 else (math.inf if mean > 0 else 0.0)
     if mean <= threshold_bps or t <= t_min:
         return None
