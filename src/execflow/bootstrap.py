@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from execflow.application.recovery import Recovery, RecoveryConsumer
     from execflow.application.routing import FillProbability
     from execflow.application.settlement.on_engine import SettlementDesk
+    from execflow.application.toxic_monitor import ToxicFlowMonitor
     from execflow.domain.fees import FeeSchedule
     from execflow.domain.instruments import Instrument
     from execflow.domain.marketdata import MarketDataEvent
@@ -250,6 +251,7 @@ class App:
     settlement: SettlementDesk | None = None
     surveillance: SurveillanceService | None = None
     tca_reports: DailyTcaReports | None = None  # the daily TCA report (config.tca_reports)
+    toxic: ToxicFlowMonitor | None = None  # toxic-flow alerts (config.toxic_alerts)
     lease: WriterLease | None = None
     keeper: LeaseKeeper | None = None
     read_only: bool = False
@@ -445,6 +447,11 @@ def build(
     # the router's post step asks the promoted fill model (none promoted: its own port)
     engine.sor.posted_fill = posted_fill_model(models.fill)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
+    if config.toxic_alerts:  # markouts of the fills, alerts to the log (docs/ml.md)
+        from execflow.application.toxic_monitor import ToxicFlowMonitor
+
+        app.toxic = ToxicFlowMonitor(engine.record)
+        engine.observers.append(app.toxic)
     if config.tca_reports and not read_only:
         app.tca_reports = daily_tca_reports(app, sessions)
     app.lease, app.read_only = lease, read_only
@@ -705,7 +712,8 @@ def market_data_handler(app: App) -> Callable[[MarketDataEvent], None]:
     on_risk = app.risk.on_market_data if app.risk is not None else None
     on_algos = engine.algos.on_market_data
     posted = engine.sor.posted_fill  # its volatility feature: the NBBO mids
-    on_mid = posted.on_quote if posted is not None else None
+    mids = [f.on_quote for f in (posted, app.toxic) if f is not None]
+    on_mid = mids[0] if len(mids) == 1 else (_both(*mids) if mids else None)
 
     def on_market_data(ev: MarketDataEvent) -> None:
         t = type(ev)
@@ -720,6 +728,17 @@ def market_data_handler(app: App) -> Callable[[MarketDataEvent], None]:
         on_algos(ev)  # algorithms read liquidity and prints (docs/algos.md)
 
     return on_market_data
+
+
+def _both(
+    a: Callable[[int, str, int | None, int | None], None],
+    b: Callable[[int, str, int | None, int | None], None],
+) -> Callable[[int, str, int | None, int | None], None]:
+    def both(ts: int, instrument: str, bid: int | None, ask: int | None) -> None:
+        a(ts, instrument, bid, ask)
+        b(ts, instrument, bid, ask)
+
+    return both
 
 
 def connect_market_data(app: App) -> None:

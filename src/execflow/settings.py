@@ -187,6 +187,7 @@ ENV_VARS: Final[Mapping[str, EnvVar]] = {
     "EXECFLOW_AUDIT_CHECKPOINT_EVERY": ("engine", "audit_checkpoint_every", None),
     "EXECFLOW_COMPLIANCE_CONFIG": ("engine", "compliance_config", None),
     "EXECFLOW_TCA_REPORTS": ("engine", "tca_reports", _on),
+    "EXECFLOW_TOXIC_ALERTS": ("engine", "toxic_alerts", _on),
     "EXECFLOW_SNAPSHOT_EVERY": ("engine", "snapshot_every", None),
     "EXECFLOW_SNAPSHOT_INTERVAL": ("engine", "snapshot_interval_s", None),
     "EXECFLOW_ORDER_RECOVERY": ("engine", "order_recovery", None),
