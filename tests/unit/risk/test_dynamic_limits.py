@@ -128,3 +128,64 @@ def test_volatility_rule_tightens_when_the_mid_moves() -> None:
     assert isinstance(ev, RiskLimitScaled)
     assert (ev.instrument, ev.scale_pct, ev.limits) == ("AAPL", 50, ("max_long_position",))
     assert ev.measure is not None and ev.measure >= 1000
+
+
+def band_rule(**kw: object) -> dict[str, object]:
+    rule = {"name": "band", "kind": "volatility", "limits": ["price_collar_bps"],
+            "reference": 1_000, "min_pct": 25, "max_pct": 400, "step_pct": 5,
+            "ewma_ticks": 1, "min_ticks": 2}  # fmt: skip
+    rule.update(kw)
+    return {"limits": [{"price_collar_bps": 100}], "rules": [rule]}
+
+
+def test_a_volatility_scaled_band_widens_and_narrows_with_the_market() -> None:
+    """``reference`` 1,000 (a 10 bp mean move: the 100 bps collar as configured); the band is
+    100 x measure / reference percent of it, stepped by 5, within 25..400 %."""
+    rig = Rig(band_rule())
+    r = rig.risk
+
+    def tick(mid: int) -> None:
+        r.on_market_data(Quote(instrument="AAPL", ts=rig.clock.now_ns(), bid=mid - 1,
+                               bid_size=1, ask=mid + 1, ask_size=1))  # fmt: skip
+
+    def collar_at(mid: int) -> tuple[bool, bool]:
+        """(an order 1 % above the mid passes, one 3 % above passes)"""
+        return rig.submit(1, price=mid * 101 // 100).ok, rig.submit(1, price=mid * 103 // 100).ok
+
+    for mid in (10000, 10001, 10000, 10001):  # 1 bp moves: measure 100, 10 % -> the floor
+        tick(mid)
+    assert collar_at(10001) == (False, False)  # 25 bps: 1 % away is refused
+    for mid in (10000, 10200, 10000, 10200):  # 2 % moves: measure ~20,000 -> the cap
+        tick(mid)
+    assert collar_at(10200) == (True, True)  # 400 bps: 3 % away passes
+    for mid in (10210, 10200, 10210):  # ~10 bp moves: back near the reference, 100 bps
+        tick(mid)
+    assert collar_at(10210) == (True, False)
+    rig.engine.process()
+    scaled = [x.event for x in rig.store.read_stream("risk-rules")]
+    assert all(isinstance(e, RiskLimitScaled) for e in scaled)
+    got = [(e.scale_pct, e.previous_pct) for e in scaled]  # type: ignore[attr-defined]
+    assert got[0] == (25, 100) and got[1] == (400, 25) and got[-1][0] in (95, 100)
+    assert len(got) <= 5  # stepped: an event per whole step moved, not per tick
+
+
+def test_a_band_moves_only_a_whole_step_from_the_scale_in_force() -> None:
+    from execflow.application.pretrade.config import RuleConfig
+    from execflow.application.pretrade.rules import Rule
+
+    rule = Rule(RuleConfig(name="b", kind="volatility", limits=["price_collar_bps"],
+                           reference=1_000, step_pct=10, min_pct=50, max_pct=300))  # fmt: skip
+    assert rule.vol_pct(1_040, current=100) == 100  # 104 %: less than a step from 100
+    assert rule.vol_pct(1_120, current=100) == 110  # 112 %: a step, rounded to 110
+    assert rule.vol_pct(1_060, current=110) == 110  # back to 106 %: still within the step
+    assert rule.vol_pct(100, current=110) == 50 and rule.vol_pct(9_000, current=100) == 300
+
+
+@pytest.mark.parametrize(
+    "bad", [{"reference": 0}, {"min_pct": 0}, {"min_pct": 500}, {"step_pct": 0}]
+)
+def test_a_band_rule_with_bad_bounds_is_refused(bad: dict[str, object]) -> None:
+    from execflow.application.pretrade import config_from_mapping
+
+    with pytest.raises(InvalidValueError, match="proportional"):
+        config_from_mapping(band_rule(**bad))

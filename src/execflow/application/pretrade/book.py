@@ -123,12 +123,15 @@ class RiskBook:
         return lim
 
     def scales_for(self, instrument: str) -> dict[str, int]:
+        """Per limit the smallest scale of the rules in force on it; a rule at 100 is
+        neutral, so a proportional volatility band above 100 widens the limit unless another
+        rule tightens it."""
         out: dict[str, int] = {}
         for (_rule, ins), (names, pct) in self.scales.items():
-            if ins is not None and ins != instrument:
+            if pct == 100 or (ins is not None and ins != instrument):
                 continue
             for n in names:
-                out[n] = min(out.get(n, 100), pct)
+                out[n] = min(out[n], pct) if n in out else pct
         return out
 
     # -- state access ------------------------------------------------------------------------

@@ -105,7 +105,10 @@ class RuleConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ``utc_offset_minutes``; outside every window the scale is 100.
     ``kind = "volatility"``: EWMA of the absolute tick-to-tick mid change in bps x 100 (weight
     of a new tick 1/``ewma_ticks``); ``tiers`` = [[measure_at_least, pct], ...]; no scaling before
-    ``min_ticks`` ticks.
+    ``min_ticks`` ticks. Or, with ``reference`` (a measure), proportional: the scale is
+    ``100 x measure / reference`` in steps of ``step_pct``, within ``[min_pct, max_pct]``, and
+    changes only when it has moved a whole step from the scale in force (a band that widens
+    and narrows with the volatility, without an event per tick).
     """
 
     name: str
@@ -117,6 +120,10 @@ class RuleConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     tiers: list[tuple[int, int]] = []
     ewma_ticks: int = 20
     min_ticks: int = 20
+    reference: int | None = None  # proportional: the measure at which the scale is 100 %
+    min_pct: int = 25
+    max_pct: int = 400
+    step_pct: int = 5
 
 
 FIRM_MONEY_LIMITS: Final = (
@@ -194,8 +201,17 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 raise InvalidValueError(
                     f"rule {r.name}: cannot scale {bad}; only {sorted(SCALABLE)}"
                 )
-            if r.kind == "volatility" and not r.tiers:
-                raise InvalidValueError(f"rule {r.name}: a volatility rule needs tiers")
+            if r.kind == "volatility" and not r.tiers and r.reference is None:
+                raise InvalidValueError(
+                    f"rule {r.name}: a volatility rule needs tiers or a reference"
+                )
+            if r.reference is not None and not (
+                r.reference > 0 and 0 < r.min_pct <= r.max_pct and r.step_pct > 0
+            ):
+                raise InvalidValueError(
+                    f"rule {r.name}: a proportional volatility rule needs reference > 0, "
+                    "0 < min_pct <= max_pct and step_pct > 0"
+                )
             if r.kind == "time_of_day" and not r.windows:
                 raise InvalidValueError(f"rule {r.name}: a time of day rule needs windows")
             for start, end, pct in r.windows:

@@ -3,7 +3,9 @@
 * time of day: a percentage per window of the (UTC + offset) day, e.g. half size in the
   opening auction minutes; 100 outside every window;
 * volatility: an integer EWMA of the absolute tick-to-tick change of the mid, in bps x 100;
-  the percentage of the highest tier whose threshold it reaches (100 below every tier).
+  the percentage of the highest tier whose threshold it reaches (100 below every tier), or,
+  with a ``reference``, proportional to it (a volatility-scaled band: wider when the market
+  moves more than the reference, narrower when it moves less; stepped, clamped).
 
 A rule's output is a percentage per instrument (``None``: the rule applies to all instruments
 at once, as a time-of-day rule without an instrument does). Only changes are reported; the
@@ -47,7 +49,14 @@ class Rule:
                 return pct
         return 100
 
-    def vol_pct(self, vol: int) -> int:
+    def vol_pct(self, vol: int, current: int = 100) -> int:
+        cfg = self.cfg
+        if cfg.reference is not None:  # proportional, stepped, a whole step to move
+            raw = 100 * vol / cfg.reference
+            if abs(raw - current) < cfg.step_pct:
+                return current
+            stepped = round(raw / cfg.step_pct) * cfg.step_pct
+            return max(cfg.min_pct, min(cfg.max_pct, stepped))
         pct = 100
         best = -1
         for threshold, p in self.cfg.tiers:
@@ -96,7 +105,7 @@ class RuleSet:
                 if ist.ticks < cfg.min_ticks:
                     continue
                 key = ist.id
-                pct = rule.vol_pct(ist.vol)
+                pct = rule.vol_pct(ist.vol, self.current.get((cfg.name, key), 100))
                 measure = ist.vol
             self._set(rule, key, pct, measure, out)
         return out
