@@ -121,8 +121,9 @@ def test_a_writer_snapshots_by_time_when_its_log_moved(tmp_path: Path) -> None:
 
 
 def test_warm_read_models_spare_the_takeover_a_full_read_of_the_log(tmp_path: Path) -> None:
-    """The API's read models keep no snapshot: without help every start reads the whole log for
-    them. A standby folds them while waiting; the takeover's pass then reads only the tail."""
+    """A log written without the API's read models (no snapshot of theirs): a start reads the
+    whole log for them. A standby folds them while waiting; the takeover's pass then reads only
+    the tail."""
     from execflow.adapters.reference import default_instruments
     from execflow.api.context import build_context, new_read_models
     from execflow.application.instruments import InstrumentCatalog

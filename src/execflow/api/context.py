@@ -21,6 +21,7 @@ from execflow.api.ratelimit import AuthThrottle, RateLimiter
 from execflow.api.readmodel import Guarded, OrderIndex, attach
 from execflow.api.service import ExecutionService
 from execflow.api.settings import ApiSettings
+from execflow.api.snapshots import ReadModelRecovery
 from execflow.api.streaming import EventRenderer, close_feed, make_feed, max_queue_depth
 from execflow.application.bus import MessageBus
 from execflow.application.feed import EventFeed
@@ -35,7 +36,6 @@ from execflow.application.ports import (
 from execflow.application.projections.execution import ExecutionProjection
 from execflow.application.projections.positions import PositionsProjection
 from execflow.application.projections.venues import VenueStatistics
-from execflow.application.recovery import ProjectionRecovery
 from execflow.application.runner import EngineRunner
 from execflow.bootstrap import App, build, open_snapshots, serve_live
 from execflow.config import Config
@@ -140,9 +140,10 @@ def new_read_models(instruments: InstrumentCatalog) -> ReadModels:
     )  # fmt: skip
 
 
-class _WarmProjection(ProjectionRecovery):
+class _WarmProjection(ReadModelRecovery):
     """A read model folded up to a position before the recovery pass (a standby's): its
-    "snapshot" is that position, its state already in memory."""
+    "snapshot" is that position, its state already in memory (its checkpoints are real
+    snapshots)."""
 
     def restore(self, data: bytes) -> int:
         if data != WARM_MARK:
@@ -195,10 +196,11 @@ def build_context(
     venue_stats = models.venue_stats
     read_models = models.named()
     if app is None:
-        # the read models join the engine's one recovery pass (no second read of the log)
+        # the read models join the engine's one recovery pass (no second read of the log),
+        # each restored from its snapshot (api/snapshots.py) and folding only the tail
         bus = MessageBus()
-        consumers: list[ProjectionRecovery] = [
-            ProjectionRecovery(n, p, bus) for n, p in read_models.items()
+        consumers: list[ReadModelRecovery] = [
+            ReadModelRecovery(n, p, bus) for n, p in read_models.items()
         ]
         if warm is not None:
             consumers = [_WarmProjection(n, p, bus) for n, p in read_models.items()]
