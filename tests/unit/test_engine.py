@@ -385,3 +385,27 @@ def test_an_order_at_a_venue_this_engine_lacks_is_refused_not_a_crash(kind: str)
     assert "'FAKE'" in r.reason
     e2.run_until_idle()
     assert e2.orders["W1"].status is OrderStatus.ACCEPTED  # untouched, nothing sent
+
+
+def test_reconcile_never_applies_an_exec_id_the_log_already_holds() -> None:
+    """A status report naming a fill whose exec id the engine has seen on ANOTHER order is not
+    applied again (the same exec id twice in the log); a really new fill in it is applied."""
+    e = build()
+    e.execute(lmt("C1", price=18000, venue="FAKE"))
+    e.execute(lmt("C2", price=18000, venue="FAKE"))
+    e.run_until_idle()
+    e.on_report(Fill(venue="FAKE", cl_ord_id="C1", exec_id="X1", ts=5, last_qty=10,
+                     last_px=18000, leaves_qty=90, cum_qty=10))  # fmt: skip
+    e.run_until_idle()
+    e.on_report(
+        OrderStatusReport(
+            venue="FAKE", cl_ord_id="C2", exec_id="S1", ts=9, state="OPEN", quantity=100,
+            cum_qty=50, price=18000,
+            fills=(StatusFill("X1", 10, 18000, 5), StatusFill("X2", 40, 18000, 8)),
+        )
+    )  # fmt: skip
+    e.run_until_idle()
+    assert e.orders["C1"].exec_ids == {"X1"} and e.orders["C1"].cum_qty == 10
+    assert e.orders["C2"].exec_ids == {"X2"} and e.orders["C2"].cum_qty == 40
+    fills = [r.event.exec_id for r in e.store.read_all() if isinstance(r.event, OrderFilled)]
+    assert sorted(fills) == ["X1", "X2"]

@@ -12,7 +12,7 @@ from execflow.adapters.reference import default_instruments
 from execflow.adapters.venues.paper import PaperVenue
 from execflow.adapters.venues.snapshot import SnapshotError
 from execflow.domain.enums import OrderType, TimeInForce
-from execflow.domain.reports import VenueOrder, VenueReport
+from execflow.domain.reports import Fill, VenueOrder, VenueReport
 
 NS = 1_000_000_000
 T0 = 1_764_000_000 * NS
@@ -114,3 +114,37 @@ def test_corrupt_or_foreign_snapshot_is_refused_and_changes_nothing() -> None:
     with pytest.raises(SnapshotError, match="venue"):
         v.load_snapshot(msgspec.msgpack.encode(other))
     assert v.snapshot() == before
+
+
+def test_a_replay_that_differs_never_gives_one_orders_exec_id_to_another() -> None:
+    """Exec ids are numbered per order: after a restore, a replay on the wall clock that does
+    not repeat the first life (here: the market hits B before A) must not hand B's fill an id
+    A's fill had in the first life (the engine would drop B's fill as already seen)."""
+    clock = SimulatedClock(T0)
+    a = PaperVenue(default_instruments()[:1], clock=clock, session="S")
+    first: list[VenueReport] = []
+    a.connect(first.append)
+    a.submit(_order(1, 1, 19_000))
+    a.submit(_order(2, -1, 19_100))
+    a.poll(T0)
+    snap = a.snapshot()
+    a.market_place("AAPL", -1, 10, None, T0 + 1)  # hits C1 (buy)
+    a.market_place("AAPL", 1, 10, None, T0 + 2)  # hits C2 (sell)
+    a.poll(T0 + 2)
+
+    b = PaperVenue(default_instruments()[:1], clock=SimulatedClock(T0), session="S")
+    b.load_snapshot(snap)
+    second: list[VenueReport] = []
+    b.connect(second.append)
+    b.market_place("AAPL", 1, 10, None, T0 + 1)  # the other order first this time
+    b.market_place("AAPL", -1, 10, None, T0 + 2)
+    b.poll(T0 + 2)
+
+    fills = [r for r in first + second if isinstance(r, Fill)]
+    assert len(fills) == 4 and {f.cl_ord_id for f in fills} == {"C1", "C2"}
+    owner: dict[str, str] = {}
+    for r in first + second:
+        assert owner.setdefault(r.exec_id, r.cl_ord_id) == r.cl_ord_id, r
+    # the same order's fill in both lives carries the same id: recognised as one fill
+    for cl in ("C1", "C2"):
+        assert {f.exec_id for f in fills if f.cl_ord_id == cl} == {f"PAPER-S-{cl}-2"}

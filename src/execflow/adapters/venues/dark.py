@@ -33,7 +33,6 @@ import math
 import random
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TypedDict
 
 from execflow.adapters.venues.orders import (
     CANCELED,
@@ -42,11 +41,13 @@ from execflow.adapters.venues.orders import (
     OPEN,
     REJECTED,
     OrderRecord,
+    VenueOrders,
     check_order,
     check_replace,
+    not_open,
 )
 from execflow.adapters.venues.paper import MARKET_ACCOUNT, utc_midnight_after
-from execflow.application.ports import Clock, ReportSink
+from execflow.application.ports import Clock
 from execflow.domain.enums import Liquidity, OrderType, TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
@@ -71,7 +72,7 @@ Reference = Callable[[str], tuple[int | None, int | None]]
 _NS = 1_000_000_000
 
 
-class DarkPool:
+class DarkPool(VenueOrders):
     def __init__(
         self,
         instruments: Iterable[Instrument],
@@ -90,7 +91,7 @@ class DarkPool:
     ) -> None:
         if latency_ns < 0 or min_qty_lots < 1 or contra_rate < 0:
             raise ValueError("latency, contra rate >= 0 and min_qty_lots >= 1 expected")
-        self.venue_id = venue_id
+        super().__init__(venue_id, session)
         self.instruments = {str(i.id): i for i in instruments}
         self.reference = reference
         self.latency_ns = latency_ns
@@ -102,28 +103,17 @@ class DarkPool:
         self._clock = clock
         self._now = clock.now_ns() if clock is not None else 0
         self._rng = random.Random(seed)
-        self._sink: ReportSink | None = None
-        self._connected = True
         self._queue: list[tuple[int, int, Callable[[int], None]]] = []
         self._seq = 0
-        self._outbox: list[VenueReport] = []
-        self._local: list[VenueReport] = []
-        self._orders: dict[str, OrderRecord] = {}
         # resting orders per instrument, in time priority (ours and the contra flow's)
         self._resting: dict[str, list[OrderRecord]] = {k: [] for k in self.instruments}
         self._last_ref: dict[str, tuple[int | None, int | None]] = {}
-        self._prefix = f"{venue_id}-{session}-" if session else f"{venue_id}-"
-        self._n_exec = 0
-        self._n_order = 0
         self._n_contra = 0
         if contra_rate > 0:
             for inst in self.instruments:
                 self._push(self._now + self._gap(), partial(self._contra_arrival, inst))
 
     # -- VenuePort ----------------------------------------------------------------------------
-    def connect(self, sink: ReportSink) -> None:
-        self._sink = sink
-
     def submit(self, order: VenueOrder) -> None:
         if not self._connected:
             self._local.append(self._disconnected(Reject, order.cl_ord_id))
@@ -161,24 +151,10 @@ class DarkPool:
                 self._cross_resting(instrument, now)
         self._deliver()
 
-    def disconnect(self) -> None:
-        self._connected = False
-
-    def reconnect(self) -> None:
-        self._connected = True
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
-
     # -- inspection and test liquidity --------------------------------------------------------
     def min_qty(self, instrument: str) -> int:
         inst = self.instruments.get(instrument)
         return self.min_qty_lots * (inst.lot_size if inst is not None else 1)
-
-    def order_state(self, cl_ord_id: str) -> str:
-        rec = self._orders.get(cl_ord_id)
-        return "UNKNOWN" if rec is None else rec.state
 
     def hidden_qty(self, instrument: str, side: int) -> int:
         """Quantity resting on one side (what nobody outside the pool sees)."""
@@ -212,8 +188,7 @@ class DarkPool:
                 Reject(**self._head(order.cl_ord_id, ts), code=problem_code, reason=why)
             )
             return
-        self._n_order += 1
-        rec = OrderRecord(order, f"{self._prefix}O{self._n_order}", OPEN)
+        rec = OrderRecord(order, self._new_venue_order_id(), OPEN)
         self._orders[order.cl_ord_id] = rec
         self._outbox.append(
             Ack(**self._head(order.cl_ord_id, ts), venue_order_id=rec.venue_order_id or "")
@@ -337,7 +312,7 @@ class DarkPool:
     def _on_cancel(self, cl_ord_id: str, ts: int) -> None:
         rec = self._orders.get(cl_ord_id)
         if rec is None or rec.state != OPEN:
-            code, why = _not_open(rec)
+            code, why = not_open(rec)
             self._outbox.append(CancelReject(**self._head(cl_ord_id, ts), code=code, reason=why))
             return
         self._remove(rec, CANCELED)
@@ -348,7 +323,7 @@ class DarkPool:
     ) -> None:
         rec = self._orders.get(cl_ord_id)
         if rec is None or rec.state != OPEN:
-            code, why = _not_open(rec)
+            code, why = not_open(rec)
             self._outbox.append(ReplaceReject(**self._head(cl_ord_id, ts), code=code, reason=why))
             return
         inst = self.instruments[rec.order.instrument]
@@ -392,17 +367,7 @@ class DarkPool:
         if rec is None:
             self._outbox.append(OrderStatusReport(**head, state="UNKNOWN"))
             return
-        self._outbox.append(
-            OrderStatusReport(
-                **head,
-                state=rec.state,
-                quantity=rec.quantity,
-                cum_qty=rec.cum,
-                price=rec.price,
-                venue_order_id=rec.venue_order_id,
-                fills=tuple(rec.fills),
-            )
-        )
+        self._outbox.append(rec.status_report(head))
 
     def _on_expire(self, rec: OrderRecord, gen: int, ts: int) -> None:
         if rec.state != OPEN or gen != rec.expiry_gen:
@@ -464,15 +429,6 @@ class DarkPool:
         self._seq += 1
         heapq.heappush(self._queue, (due, self._seq, action))
 
-    def _head(self, cl_ord_id: str, ts: int) -> _Head:
-        self._n_exec += 1
-        return {
-            "venue": self.venue_id,
-            "cl_ord_id": cl_ord_id,
-            "exec_id": f"{self._prefix}{self._n_exec}",
-            "ts": ts,
-        }
-
     def _disconnected(
         self, kind: type[Reject] | type[CancelReject] | type[ReplaceReject], cl_ord_id: str
     ) -> VenueReport:
@@ -481,33 +437,3 @@ class DarkPool:
             code=RejectCode.VENUE_DISCONNECTED,
             reason="venue is disconnected",
         )
-
-    def _deliver(self) -> None:
-        sink = self._sink
-        if sink is None:
-            return
-        if self._local:
-            local, self._local = self._local, []
-            for report in local:
-                sink(report)
-        if self._connected and self._outbox:
-            out, self._outbox = self._outbox, []
-            for i, report in enumerate(out):
-                try:
-                    sink(report)
-                except BaseException:
-                    self._outbox[:0] = out[i + 1 :]
-                    raise
-
-
-class _Head(TypedDict):
-    venue: str
-    cl_ord_id: str
-    exec_id: str
-    ts: int
-
-
-def _not_open(rec: OrderRecord | None) -> tuple[str, str]:
-    if rec is None:
-        return RejectCode.UNKNOWN_ORDER, "no such order at the venue"
-    return RejectCode.TOO_LATE_TO_CANCEL, f"order is {rec.state}"

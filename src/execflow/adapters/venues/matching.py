@@ -3,7 +3,7 @@
 No time keeping, queueing or delivery here (that is ``PaperVenue``): each handler runs at its
 due time ``ts``, updates the books and the order records, and appends reports to ``_outbox``.
 Fills carry the best bid/ask as they were just before the matching incoming order arrived.
-Every report gets a fresh exec id ``{prefix}{n}`` (deterministic: a counter).
+Every report gets a fresh exec id, numbered per order (``VenueOrders._head``: deterministic).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TypedDict
 
 from execflow.adapters.venues.book import OrderBook, Trade
 from execflow.adapters.venues.faults import VenueFaults
@@ -22,8 +21,10 @@ from execflow.adapters.venues.orders import (
     OPEN,
     REJECTED,
     OrderRecord,
+    VenueOrders,
     check_order,
     check_replace,
+    not_open,
 )
 from execflow.application.ports import SessionCalendar
 from execflow.domain.enums import Liquidity, TimeInForce
@@ -41,7 +42,6 @@ from execflow.domain.reports import (
     ReplaceReject,
     StatusFill,
     VenueOrder,
-    VenueReport,
 )
 
 MARKET_ACCOUNT = "MKT"
@@ -50,7 +50,7 @@ BookListener = Callable[[int, int, list[Trade]], None]
 """Called as ``(ts, aggressor side or 0, trades)`` after one of our requests changed a book."""
 
 
-class MatchingCore:
+class MatchingCore(VenueOrders):
     def __init__(
         self,
         instruments: Iterable[Instrument],
@@ -62,20 +62,15 @@ class MatchingCore:
         session: str,
         sessions: SessionCalendar | None = None,
     ) -> None:
-        self.venue_id = venue_id
+        super().__init__(venue_id, session)
         self.instruments: dict[str, Instrument] = {str(i.id): i for i in instruments}
         self.books: dict[str, OrderBook] = {k: OrderBook(k) for k in self.instruments}
         self.faults = faults if faults is not None else VenueFaults()
         self.end_of_day = end_of_day
         self.sessions = sessions  # per-instrument session closes; else ``end_of_day``
         self._rng = random.Random(seed)
-        self._outbox: list[VenueReport] = []
-        self._orders: dict[str, OrderRecord] = {}
         self._halted: set[str] = set()
         self._listeners: dict[str, list[BookListener]] = {}
-        self._prefix = f"{venue_id}-{session}-" if session else f"{venue_id}-"
-        self._n_exec = 0
-        self._n_order = 0
 
     def _push(self, due: int, action: Callable[[int], None]) -> None:
         """Run ``action(due)`` at time ``due`` (the scheduler is the subclass's)."""
@@ -91,10 +86,6 @@ class MatchingCore:
     # -- inspection ---------------------------------------------------------------------------
     def book(self, instrument: str) -> OrderBook:
         return self.books[instrument]
-
-    def order_state(self, cl_ord_id: str) -> str:
-        rec = self._orders.get(cl_ord_id)
-        return "UNKNOWN" if rec is None else rec.state
 
     def queue_position(self, cl_ord_id: str) -> int | None:
         """Quantity resting ahead of our order at its price; None if it is not resting."""
@@ -155,7 +146,7 @@ class MatchingCore:
     def _on_cancel(self, cl_ord_id: str, ts: int) -> None:
         rec = self._orders.get(cl_ord_id)
         if rec is None or rec.state != OPEN:
-            code, why = _not_open(rec)
+            code, why = not_open(rec)
             self._outbox.append(CancelReject(**self._head(cl_ord_id, ts), code=code, reason=why))
             return
         instrument = rec.order.instrument
@@ -169,7 +160,7 @@ class MatchingCore:
     ) -> None:
         rec = self._orders.get(cl_ord_id)
         if rec is None or rec.state != OPEN:
-            code, why = _not_open(rec)
+            code, why = not_open(rec)
             self._outbox.append(ReplaceReject(**self._head(cl_ord_id, ts), code=code, reason=why))
             return
         instrument = rec.order.instrument
@@ -214,17 +205,7 @@ class MatchingCore:
         if rec is None:
             self._outbox.append(OrderStatusReport(**head, state="UNKNOWN"))
             return
-        self._outbox.append(
-            OrderStatusReport(
-                **head,
-                state=rec.state,
-                quantity=rec.quantity,
-                cum_qty=rec.cum,
-                price=rec.price,
-                venue_order_id=rec.venue_order_id,
-                fills=tuple(rec.fills),
-            )
-        )
+        self._outbox.append(rec.status_report(head))
 
     def _on_expire(self, rec: OrderRecord, gen: int, ts: int) -> None:
         if rec.state != OPEN or gen != rec.expiry_gen:
@@ -327,32 +308,6 @@ class MatchingCore:
             return self.sessions.session_close(instrument, ts)
         return self.end_of_day(ts)
 
-    def _new_venue_order_id(self) -> str:
-        self._n_order += 1
-        return f"{self._prefix}O{self._n_order}"
-
-    def _head(self, cl_ord_id: str, ts: int) -> _Head:
-        self._n_exec += 1
-        return {
-            "venue": self.venue_id,
-            "cl_ord_id": cl_ord_id,
-            "exec_id": f"{self._prefix}{self._n_exec}",
-            "ts": ts,
-        }
-
     def _notify(self, instrument: str, ts: int, side: int, trades: list[Trade]) -> None:
         for listener in self._listeners.get(instrument, ()):
             listener(ts, side, trades)
-
-
-class _Head(TypedDict):
-    venue: str
-    cl_ord_id: str
-    exec_id: str
-    ts: int
-
-
-def _not_open(rec: OrderRecord | None) -> tuple[str, str]:
-    if rec is None:
-        return RejectCode.UNKNOWN_ORDER, "no such order at the venue"
-    return RejectCode.TOO_LATE_TO_CANCEL, f"order is {rec.state}"

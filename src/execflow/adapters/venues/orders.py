@@ -1,18 +1,27 @@
-"""The paper venue's record of one of our orders, and its acceptance rules.
+"""The simulated venues' record of one of our orders, its acceptance rules, and what every
+simulated venue (paper, dark pool, crossing network) shares: ids, the outbox and its delivery.
 
 A new order is checked with the engine's own rules (``validate_submit``: same codes, same
 sentences) plus what only a venue knows: a duplicate client order id, a halted instrument.
+
+Exec ids are scoped per order: the n-th report about order ``cl`` is ``{prefix}{cl}-{n}``, the
+counter kept in the order's record (and in the venue snapshot). A replay after a restart that
+does not repeat the first life exactly (the wall clock, ADR 8) can then never give one order's
+report an exec id another order's report had: the engine would drop it as already seen. Reports
+about no known order (a status request or cancel of an unknown one) use a venue-wide counter,
+``{prefix}{n}`` (no dash after the prefix: the two kinds never meet).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypedDict
 
+from execflow.application.ports import ReportSink
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import TimeInForce, tif_of
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
-from execflow.domain.reports import StatusFill, VenueOrder
+from execflow.domain.reports import OrderStatusReport, StatusFill, VenueOrder, VenueReport
 from execflow.domain.validation import Rejection, validate_submit, validate_tif_change
 
 OPEN: Final = "OPEN"
@@ -30,6 +39,7 @@ class OrderRecord:
         "cum",
         "expiry_gen",
         "fills",
+        "n_exec",
         "order",
         "price",
         "quantity",
@@ -49,10 +59,104 @@ class OrderRecord:
         self.cum = 0
         self.fills: list[StatusFill] = []
         self.book_oid = 0  # 0: not resting
+        self.n_exec = 0  # reports made about this order: its exec ids are numbered by it
 
     def finish(self, state: str) -> None:
         self.state = state
         self.book_oid = 0
+
+    def status_report(self, head: Head) -> OrderStatusReport:
+        """The venue's answer to a status request about this order."""
+        return OrderStatusReport(
+            **head,
+            state=self.state,
+            quantity=self.quantity,
+            cum_qty=self.cum,
+            price=self.price,
+            venue_order_id=self.venue_order_id,
+            fills=tuple(self.fills),
+        )
+
+
+class Head(TypedDict):
+    """The fields every report starts with."""
+
+    venue: str
+    cl_ord_id: str
+    exec_id: str
+    ts: int
+
+
+class VenueOrders:
+    """What every simulated venue shares: its order records, its exec and venue order ids, the
+    reports it has made (``_outbox``; ``_local``: answers given while disconnected) and their
+    delivery to the sink, only ever from ``poll``."""
+
+    def __init__(self, venue_id: str, session: str) -> None:
+        self.venue_id = venue_id
+        self._prefix = f"{venue_id}-{session}-" if session else f"{venue_id}-"
+        self._n_exec = 0  # reports about no known order
+        self._n_order = 0
+        self._orders: dict[str, OrderRecord] = {}
+        self._outbox: list[VenueReport] = []
+        self._local: list[VenueReport] = []  # answers to requests made while disconnected
+        self._sink: ReportSink | None = None
+        self._connected = True
+
+    def connect(self, sink: ReportSink) -> None:
+        self._sink = sink
+
+    def disconnect(self) -> None:
+        self._connected = False
+
+    def reconnect(self) -> None:
+        self._connected = True
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def order_state(self, cl_ord_id: str) -> str:
+        rec = self._orders.get(cl_ord_id)
+        return "UNKNOWN" if rec is None else rec.state
+
+    def _new_venue_order_id(self) -> str:
+        self._n_order += 1
+        return f"{self._prefix}O{self._n_order}"
+
+    def _head(self, cl_ord_id: str, ts: int) -> Head:
+        rec = self._orders.get(cl_ord_id)
+        if rec is None:
+            self._n_exec += 1
+            exec_id = f"{self._prefix}{self._n_exec}"
+        else:
+            rec.n_exec += 1
+            exec_id = f"{self._prefix}{cl_ord_id}-{rec.n_exec}"
+        return {"venue": self.venue_id, "cl_ord_id": cl_ord_id, "exec_id": exec_id, "ts": ts}
+
+    def _deliver(self) -> None:
+        sink = self._sink
+        if sink is None:
+            return
+        if self._local:
+            local, self._local = self._local, []
+            for report in local:
+                sink(report)
+        if self._connected and self._outbox:
+            out, self._outbox = self._outbox, []
+            for i, report in enumerate(out):
+                try:
+                    sink(report)
+                except BaseException:
+                    self._outbox[:0] = out[i + 1 :]
+                    raise
+
+
+def not_open(rec: OrderRecord | None) -> tuple[str, str]:
+    """The code and reason of a cancel or replace of an order that is not open."""
+    if rec is None:
+        return RejectCode.UNKNOWN_ORDER, "no such order at the venue"
+    return RejectCode.TOO_LATE_TO_CANCEL, f"order is {rec.state}"
 
 
 def check_order(

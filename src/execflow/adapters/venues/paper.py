@@ -12,9 +12,13 @@ Our orders and the synthetic market's (account ``MKT``) share one book per instr
 orders meet real depth, rest with a queue position and are filled by market flow (the matching
 itself is ``MatchingCore``'s).
 
-Exec ids are ``{venue_id}-{n}`` (``{venue_id}-{session}-{n}`` when a session is given: a
-restarted process must pass a new session, or its ids would repeat the previous process's and be
-dropped as duplicates). Randomness (faults) comes from ``random.Random(seed)`` only.
+Exec ids are numbered per order: ``{venue_id}-{session}-{cl_ord_id}-{n}`` for the n-th report
+about an order (``VenueOrders._head``; ``{venue_id}-{session}-{n}`` for a report about no known
+order). A restarted process without a snapshot must pass a new session, or its ids would repeat
+the previous process's and be dropped as duplicates; one restored from a snapshot keeps its
+session and counters, and a replay that does not repeat the first life exactly still never
+gives one order's report an id another order's report had. Randomness (faults) comes from
+``random.Random(seed)`` only.
 
 Disconnection: while disconnected, new submits/cancels/replaces are answered at the next poll
 with Reject/CancelReject/ReplaceReject ``VENUE_DISCONNECTED`` (an answer of the adapter side:
@@ -32,11 +36,11 @@ from typing import Protocol, TypedDict
 from execflow.adapters.venues.faults import VenueFaults
 from execflow.adapters.venues.matching import MARKET_ACCOUNT, BookListener, MatchingCore
 from execflow.adapters.venues.orders import OPEN, OrderRecord
-from execflow.application.ports import Clock, ReportSink, SessionCalendar
+from execflow.application.ports import Clock, SessionCalendar
 from execflow.domain.enums import OrderType, TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
-from execflow.domain.reports import CancelReject, Reject, ReplaceReject, VenueOrder, VenueReport
+from execflow.domain.reports import CancelReject, Reject, ReplaceReject, VenueOrder
 
 __all__ = ["MARKET_ACCOUNT", "BookListener", "PaperVenue", "SimulatedMarket", "utc_midnight_after"]
 
@@ -86,11 +90,8 @@ class PaperVenue(MatchingCore):
         self.latency_ns = latency_ns
         self._clock = clock
         self._now = clock.now_ns() if clock is not None else 0
-        self._sink: ReportSink | None = None
-        self._connected = True
         self._queue: list[tuple[int, int, Callable[[int], None]]] = []
         self._seq = 0
-        self._local: list[VenueReport] = []  # answers to requests made while disconnected
         self._markets: list[SimulatedMarket] = []
         self._replay_ts: int | None = None
         # market steps one poll may run (None: all that are due). A live engine sets a bound:
@@ -100,9 +101,6 @@ class PaperVenue(MatchingCore):
         self.max_steps_per_poll: int | None = None
 
     # -- VenuePort ----------------------------------------------------------------------------
-    def connect(self, sink: ReportSink) -> None:
-        self._sink = sink
-
     def submit(self, order: VenueOrder) -> None:
         if not self._connected:
             self._local.append(
@@ -168,16 +166,6 @@ class PaperVenue(MatchingCore):
                 due, _, action = heapq.heappop(queue)
                 action(due)
         self._deliver()
-
-    def disconnect(self) -> None:
-        self._connected = False
-
-    def reconnect(self) -> None:
-        self._connected = True
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
 
     @classmethod
     def with_synthetic_market(
@@ -345,23 +333,6 @@ class PaperVenue(MatchingCore):
     def _push(self, due: int, action: Callable[[int], None]) -> None:
         self._seq += 1
         heapq.heappush(self._queue, (due, self._seq, action))
-
-    def _deliver(self) -> None:
-        sink = self._sink
-        if sink is None:
-            return
-        if self._local:
-            local, self._local = self._local, []
-            for report in local:
-                sink(report)
-        if self._connected and self._outbox:
-            out, self._outbox = self._outbox, []
-            for i, report in enumerate(out):
-                try:
-                    sink(report)
-                except BaseException:
-                    self._outbox[:0] = out[i + 1 :]
-                    raise
 
 
 class _Why(TypedDict):

@@ -1,12 +1,13 @@
 """The paper venue's state as bytes (msgspec, versioned; never pickle): docs/adr/0006.
 
 Everything that decides what the venue does next is in it: every book with its resting orders
-in queue order (ids kept, so queue positions survive), the venue's order records, its pending
-requests and expiries with their due times and sequence numbers, its exec/order id counters and
-session prefix, its fault generator, and each synthetic market's generator state and clock.
-Reports not yet delivered are in it too (normally none: snapshots are taken when the engine is
-idle). Restoring a snapshot into a venue built with the same instruments and markets makes it
-behave, from then on, exactly as the venue it was taken from.
+in queue order (ids kept, so queue positions survive), the venue's order records (with each
+order's exec id counter), its pending requests and expiries with their due times and sequence
+numbers, its exec/order id counters and session prefix, its fault generator, and each synthetic
+market's generator state and clock. Reports not yet delivered are in it too (normally none:
+snapshots are taken when the engine is idle). Restoring a snapshot into a venue built with the
+same instruments and markets makes it behave, from then on, exactly as the venue it was taken
+from.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from execflow.domain.reports import (
 if TYPE_CHECKING:
     from execflow.adapters.venues.paper import PaperVenue
 
-VENUE_SNAPSHOT_VERSION = 1
+VENUE_SNAPSHOT_VERSION = 2  # 2: exec ids numbered per order (``_Record.n_exec``)
 
 AnyReport = (
     Ack | Reject | Fill | Canceled | CancelReject | Replaced | ReplaceReject | Expired
@@ -76,6 +77,7 @@ class _Record(msgspec.Struct, frozen=True, kw_only=True):
     cum: int
     fills: list[StatusFill]
     book_oid: int
+    n_exec: int
 
 
 class _Queued(msgspec.Struct, array_like=True, frozen=True):
@@ -140,7 +142,7 @@ def capture(venue: PaperVenue) -> bytes:
         _Record(
             order=r.order, venue_order_id=r.venue_order_id, state=r.state, quantity=r.quantity,
             price=r.price, tif=r.tif, expiry_gen=r.expiry_gen, cum=r.cum, fills=list(r.fills),
-            book_oid=r.book_oid,
+            book_oid=r.book_oid, n_exec=r.n_exec,
         )
         for r in venue._orders.values()
     ]  # fmt: skip
@@ -209,6 +211,7 @@ def restore(venue: PaperVenue, data: bytes) -> None:
         rec = OrderRecord(r.order, r.venue_order_id, r.state)
         rec.quantity, rec.price, rec.tif = r.quantity, r.price, r.tif
         rec.expiry_gen, rec.cum, rec.fills, rec.book_oid = r.expiry_gen, r.cum, r.fills, r.book_oid
+        rec.n_exec = r.n_exec
         records[r.order.cl_ord_id] = rec
     for b in snap.books:
         venue.books[b.instrument].restore(

@@ -34,7 +34,9 @@ def reconcile_status(
 ) -> None:
     cl = order.cl_ord_id
     for f in r.fills:
-        if f.exec_id not in order.exec_ids:
+        # the engine-wide set, not the order's own ids: a fill whose exec id the log already
+        # holds (whatever order it names there) is never applied twice
+        if f.exec_id not in seen_exec_ids and f.exec_id not in order.exec_ids:
             seen_exec_ids.add(f.exec_id)
             ctx.apply_report(
                 order,
