@@ -106,6 +106,49 @@ class CorporateActionState:
             pnl.add(ev.account, ev.new_instrument, ev.currency, split)
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One step of one action on one day: per account, its event and balanced journal entry."""
+
+    action_id: str
+    step: str
+    instrument: str
+    day: date
+    ts: int
+
+    def id(self, acct: str) -> str:
+        return corporate_action_id(self.action_id, self.step, acct)
+
+    def book(
+        self,
+        acct: str,
+        postings: list[Posting],
+        description: str,
+        *,
+        quantity_before: int = 0,
+        quantity_after: int = 0,
+        split_new: int = 0,
+        split_old: int = 0,
+        new_instrument: str = "",
+        cash_amount: int = 0,
+        currency: str = "",
+        cash_in_lieu_price: int = 0,
+    ) -> list[Event]:
+        ev = SettlementCorporateAction(
+            ts=self.ts, obligation_id=self.id(acct), account=acct, instrument=self.instrument,
+            action_id=self.action_id, step=self.step, on_date=self.day,
+            quantity_before=quantity_before, quantity_after=quantity_after, split_new=split_new,
+            split_old=split_old, new_instrument=new_instrument, cash_amount=cash_amount,
+            currency=currency, cash_in_lieu_price=cash_in_lieu_price,
+        )  # fmt: skip
+        return _event_and_entry(ev, postings, description)
+
+
+def _moved(into: str, out_of: str, unit: str, amount: int) -> list[Posting]:
+    """``amount`` of ``unit`` into the account ``into`` from the account ``out_of``."""
+    return [Posting(into, unit, amount), Posting(out_of, unit, -amount)]
+
+
 def _event_and_entry(
     ev: SettlementCorporateAction, postings: list[Posting], description: str
 ) -> list[Event]:
@@ -146,11 +189,11 @@ def corporate_action_events(
         if action.new and acquirer is None:
             raise SettlementError(f"{action.id}: unknown acquirer {action.new_instrument!r}")
         out_m: list[Event] = []
+        step = _Step(action.id, "merger", action.instrument, day, ts)
         positions = ledger.positions(PositionView.TRADE_DATE)
         for (acct, i), q in sorted(positions.items()):
-            oid = corporate_action_id(action.id, "merger", acct)
-            if i == action.instrument and oid not in state.applied:
-                out_m += _merge(action, acct, q, oid, day, ts, instrument, acquirer)
+            if i == action.instrument and step.id(acct) not in state.applied:
+                out_m += _merge(step, action, acct, q, instrument, acquirer)
         return out_m
     if isinstance(action, Split | SymbolChange):
         if day != action.effective:
@@ -160,108 +203,72 @@ def corporate_action_events(
             if i == action.instrument
         }  # fmt: skip
         out: list[Event] = []
+        kind = "split" if isinstance(action, Split) else "symbol_change"
+        step = _Step(action.id, kind, action.instrument, day, ts)
         for acct in sorted(holders):
-            step = "split" if isinstance(action, Split) else "symbol_change"
-            oid = corporate_action_id(action.id, step, acct)
-            if oid not in state.applied:
+            if step.id(acct) not in state.applied:
                 out += (
-                    _split(action, acct, holders[acct], oid, day, ts, instrument)
+                    _split(step, action, acct, holders[acct], instrument)
                     if isinstance(action, Split)
-                    else _rename(action, acct, holders[acct], oid, day, ts)
+                    else _rename(step, action, acct, holders[acct])
                 )
         return out
     return []  # pragma: no cover - the union is exhausted above
 
 
-def _split(
-    split: Split, acct: str, qty: int, oid: str, day: date, ts: int, instrument: Instrument
-) -> list[Event]:
+def _split(step: _Step, split: Split, acct: str, qty: int, instrument: Instrument) -> list[Event]:
     after = split_position(instrument, qty, split)
-    delta = after.quantity - qty
     unit, ccy = security_unit(split.instrument), instrument.currency
-    ev = SettlementCorporateAction(
-        ts=ts,
-        obligation_id=oid,
-        account=acct,
-        instrument=split.instrument,
-        action_id=split.id,
-        step="split",
-        on_date=day,
-        quantity_before=qty,
-        quantity_after=after.quantity,
-        split_new=split.new,
-        split_old=split.old,
-        cash_amount=after.cash_in_lieu,
-        currency=ccy,
-        cash_in_lieu_price=split.cash_in_lieu_price or 0,
-    )
     postings = [
-        Posting(securities_account(acct, split.instrument), unit, delta),
-        Posting(corporate_actions_account(acct, unit), unit, -delta),
-        Posting(cash_account(acct, ccy), ccy, after.cash_in_lieu),
-        Posting(corporate_actions_account(acct, ccy), ccy, -after.cash_in_lieu),
-    ]
+        *_moved(securities_account(acct, split.instrument), corporate_actions_account(acct, unit),
+                unit, after.quantity - qty),
+        *_moved(cash_account(acct, ccy), corporate_actions_account(acct, ccy), ccy,
+                after.cash_in_lieu),
+    ]  # fmt: skip
     what = f"{split.kind} {split.new}:{split.old} {split.instrument}: {qty} -> {after.quantity}"
-    return _event_and_entry(ev, postings, what)
+    return step.book(
+        acct, postings, what, quantity_before=qty, quantity_after=after.quantity,
+        split_new=split.new, split_old=split.old, cash_amount=after.cash_in_lieu, currency=ccy,
+        cash_in_lieu_price=split.cash_in_lieu_price or 0,
+    )  # fmt: skip
 
 
 def _merge(
-    m: Merger,
-    acct: str,
-    qty: int,
-    oid: str,
-    day: date,
-    ts: int,
-    target: Instrument,
-    acquirer: Instrument | None,
+    step: _Step, m: Merger, acct: str, qty: int, target: Instrument, acquirer: Instrument | None
 ) -> list[Event]:
     after = merger_position(target, acquirer, qty, m)
     ccy = m.currency or target.currency
     old_u = security_unit(m.instrument)
-    ev = SettlementCorporateAction(
-        ts=ts, obligation_id=oid, account=acct, instrument=m.instrument, action_id=m.id,
-        step="merger", on_date=day, quantity_before=qty, quantity_after=after.quantity,
-        split_new=m.new, split_old=m.old, new_instrument=m.new_instrument,
-        cash_amount=after.cash, currency=ccy, cash_in_lieu_price=m.cash_in_lieu_price or 0,
-    )  # fmt: skip
     postings = [
-        Posting(securities_account(acct, m.instrument), old_u, -qty),
-        Posting(corporate_actions_account(acct, old_u), old_u, qty),
-        Posting(cash_account(acct, ccy), ccy, after.cash),
-        Posting(corporate_actions_account(acct, ccy), ccy, -after.cash),
-    ]
+        *_moved(securities_account(acct, m.instrument), corporate_actions_account(acct, old_u),
+                old_u, -qty),
+        *_moved(cash_account(acct, ccy), corporate_actions_account(acct, ccy), ccy, after.cash),
+    ]  # fmt: skip
     if m.new:
         new_u = security_unit(m.new_instrument)
-        postings += [
-            Posting(securities_account(acct, m.new_instrument), new_u, after.quantity),
-            Posting(corporate_actions_account(acct, new_u), new_u, -after.quantity),
-        ]
+        postings += _moved(
+            securities_account(acct, m.new_instrument), corporate_actions_account(acct, new_u),
+            new_u, after.quantity,
+        )  # fmt: skip
     what = f"merger {m.instrument} -> {m.new_instrument or 'cash'}: {qty} -> {after.quantity}"
-    return _event_and_entry(ev, postings, what)
+    return step.book(
+        acct, postings, what, quantity_before=qty, quantity_after=after.quantity,
+        split_new=m.new, split_old=m.old, new_instrument=m.new_instrument, cash_amount=after.cash,
+        currency=ccy, cash_in_lieu_price=m.cash_in_lieu_price or 0,
+    )  # fmt: skip
 
 
-def _rename(change: SymbolChange, acct: str, qty: int, oid: str, day: date, ts: int) -> list[Event]:
+def _rename(step: _Step, change: SymbolChange, acct: str, qty: int) -> list[Event]:
     old_u, new_u = security_unit(change.instrument), security_unit(change.new_instrument)
-    ev = SettlementCorporateAction(
-        ts=ts,
-        obligation_id=oid,
-        account=acct,
-        instrument=change.instrument,
-        action_id=change.id,
-        step="symbol_change",
-        on_date=day,
-        quantity_before=qty,
-        quantity_after=qty,
-        new_instrument=change.new_instrument,
-    )
+    new = change.new_instrument
     postings = [
-        Posting(securities_account(acct, change.instrument), old_u, -qty),
-        Posting(corporate_actions_account(acct, old_u), old_u, qty),
-        Posting(securities_account(acct, change.new_instrument), new_u, qty),
-        Posting(corporate_actions_account(acct, new_u), new_u, -qty),
-    ]
-    return _event_and_entry(
-        ev, postings, f"symbol change {change.instrument} -> {change.new_instrument}: {qty}"
+        *_moved(securities_account(acct, change.instrument), corporate_actions_account(acct, old_u),
+                old_u, -qty),
+        *_moved(securities_account(acct, new), corporate_actions_account(acct, new_u), new_u, qty),
+    ]  # fmt: skip
+    what = f"symbol change {change.instrument} -> {new}: {qty}"
+    return step.book(
+        acct, postings, what, quantity_before=qty, quantity_after=qty, new_instrument=new
     )
 
 
@@ -296,57 +303,34 @@ def _dividend(
     out: list[Event] = []
     ccy = div.currency
     if day == div.record_date:
+        step = _Step(div.id, "dividend_entitlement", div.instrument, day, ts)
         held = holdings_before(ledger, obligations, div.instrument, div.ex_date)
         for acct in sorted(held):
-            amount = dividend_entitlement(instrument, held[acct], div)
-            oid = corporate_action_id(div.id, "dividend_entitlement", acct)
-            if not amount or oid in state.applied:
+            amount, q = dividend_entitlement(instrument, held[acct], div), held[acct]
+            if not amount or step.id(acct) in state.applied:
                 continue
-            ev = SettlementCorporateAction(
-                ts=ts,
-                obligation_id=oid,
-                account=acct,
-                instrument=div.instrument,
-                action_id=div.id,
-                step="dividend_entitlement",
-                on_date=day,
-                quantity_before=held[acct],
-                quantity_after=held[acct],
-                cash_amount=amount,
-                currency=ccy,
+            postings = _moved(
+                unsettled_cash_account(acct, ccy), dividends_account(acct, ccy), ccy, amount
             )
-            postings = [
-                Posting(unsettled_cash_account(acct, ccy), ccy, amount),
-                Posting(dividends_account(acct, ccy), ccy, -amount),
-            ]
-            out += _event_and_entry(
-                ev, postings, f"dividend {div.amount} {ccy} on {held[acct]} {div.instrument}"
-            )
+            out += step.book(
+                acct, postings, f"dividend {div.amount} {ccy} on {q} {div.instrument}",
+                quantity_before=q, quantity_after=q, cash_amount=amount, currency=ccy,
+            )  # fmt: skip
     if day == div.pay_date:
         due = dict(state.entitlements.get(div.id, {}))
         due.update(
             (e.account, e.cash_amount) for e in out if isinstance(e, SettlementCorporateAction)
         )
+        paid = _Step(div.id, "dividend_paid", div.instrument, day, ts)
         for acct in sorted(due):
-            oid = corporate_action_id(div.id, "dividend_paid", acct)
-            if oid in state.applied:
+            if paid.id(acct) in state.applied:
                 continue
-            ev = SettlementCorporateAction(
-                ts=ts,
-                obligation_id=oid,
-                account=acct,
-                instrument=div.instrument,
-                action_id=div.id,
-                step="dividend_paid",
-                on_date=day,
-                cash_amount=due[acct],
-                currency=ccy,
+            postings = _moved(
+                cash_account(acct, ccy), unsettled_cash_account(acct, ccy), ccy, due[acct]
             )
-            postings = [
-                Posting(cash_account(acct, ccy), ccy, due[acct]),
-                Posting(unsettled_cash_account(acct, ccy), ccy, -due[acct]),
-            ]
-            out += _event_and_entry(ev, postings, f"dividend paid {div.id}")
+            out += paid.book(
+                acct, postings, f"dividend paid {div.id}", cash_amount=due[acct], currency=ccy
+            )
     return out
 
 
