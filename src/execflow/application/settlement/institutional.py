@@ -29,7 +29,7 @@ from execflow.domain.errors import InvalidValueError
 from execflow.domain.events import Event
 from execflow.domain.instruments import Instrument
 from execflow.domain.settlement.events import JournalPosted, SettlementObligationCreated
-from execflow.domain.settlement.ledger import Ledger, trade_entry
+from execflow.domain.settlement.ledger import Ledger
 from execflow.domain.settlement.obligations import (
     SettlementError,
     SettlementObligation,
@@ -53,6 +53,9 @@ class InstitutionalCommands:
         _instruments: Callable[[str], Instrument | None]
 
         def _commit(self, events: list[Event]) -> list[Event]: ...
+        def _booked(
+            self, created: SettlementObligationCreated, instrument: Instrument
+        ) -> list[Event]: ...
         def _ts(self) -> int: ...
         def _today(self, ob: SettlementObligation, on: date | None) -> date: ...
         def _entry_id(self, obligation_id: str, pending: int = 0) -> str: ...
@@ -167,32 +170,14 @@ class InstitutionalCommands:
             raise SettlementError(f"unknown instrument {old.instrument}", "UNKNOWN_INSTRUMENT")
         n = 1 + sum(1 for o in self._obligations.values() if o.corrects == obligation_id)
         day, ts = self._today(old, on), self._ts()
-        created = SettlementObligationCreated(
-            ts=ts,
-            obligation_id=f"{obligation_id}/R{n}",
-            cl_ord_id=old.cl_ord_id,
-            exec_id=f"{old.exec_id}-R{n}",
-            account=old.account,
-            instrument=old.instrument,
-            side=Side(-int(old.side)),
-            quantity=old.settled_quantity,
-            price=old.price,
-            cash_amount=old.settled_cash,
-            currency=old.currency,
-            trade_date=day,
+        created = old.successor(
+            f"{obligation_id}/R{n}", ts, exec_id=f"{old.exec_id}-R{n}", side=Side(-int(old.side)),
+            quantity=old.settled_quantity, cash_amount=old.settled_cash, trade_date=day,
             intended_settle_date=self.calendar.settlement_date(day, old.market),
-            market=old.market,
-            venue=old.venue,
-            custodian_account=old.custodian_account,
-            fx_base_currency=old.fx_base_currency,
-            fx_rate=old.fx_rate,
-            fx_base_amount=old.settled_fx_base,
-            corrects=obligation_id,
-            gross_amount=old.settled_cash,
-        )
-        new = SettlementObligation.from_event(created)
+            fx_base_amount=old.settled_fx_base, gross_amount=old.settled_cash,
+        )  # fmt: skip
         log.info("settlement.reversal obligation=%s reason=%r", obligation_id, reason)
-        return self._commit([created, trade_entry(new, self._entry_id(new.obligation_id), ts, ins)])
+        return self._commit(self._booked(created, ins))
 
     # -- give-ups and step-outs (docs/settlement.md "Give-ups and step-outs") ----------------
     def give_up(
@@ -234,18 +219,12 @@ class InstitutionalCommands:
                 upto = pro_rata(total, done + q, old.quantity)
                 return upto - pro_rata(total, done, old.quantity)
 
-            created = SettlementObligationCreated(
-                ts=ts, obligation_id=f"{obligation_id}/G{n}", cl_ord_id=old.cl_ord_id,
-                exec_id=f"{old.exec_id}-G{n}", account=old.account, instrument=old.instrument,
-                side=old.side, quantity=q, price=old.price, cash_amount=share(old.cash_amount),
-                currency=old.currency, trade_date=old.trade_date,
-                intended_settle_date=old.intended_settle_date, market=old.market, venue=venue,
-                custodian_account=custodian, fx_base_currency=old.fx_base_currency,
-                fx_rate=old.fx_rate, fx_base_amount=share(old.fx_base_amount),
-                corrects=obligation_id, gross_amount=share(old.gross_amount),
+            created = old.successor(
+                f"{obligation_id}/G{n}", ts, exec_id=f"{old.exec_id}-G{n}", quantity=q,
+                venue=venue, custodian_account=custodian, cash_amount=share(old.cash_amount),
+                fx_base_amount=share(old.fx_base_amount), gross_amount=share(old.gross_amount),
                 fee_amount=share(old.fee_amount),
             )  # fmt: skip
             done += q
-            new = SettlementObligation.from_event(created)
-            events += [created, trade_entry(new, self._entry_id(new.obligation_id), ts, ins)]
+            events += self._booked(created, ins)
         return self._commit(events)

@@ -190,10 +190,7 @@ class SettlementService(SettlementBook, InstitutionalCommands):
             gross_amount=gross,
             fee_amount=fee,
         )
-        ob = SettlementObligation.from_event(created)
-        return self._commit(
-            [created, trade_entry(ob, self._entry_id(ob.obligation_id), created.ts, instrument)]
-        )
+        return self._commit(self._booked(created, instrument))
 
     def _unmatched(self, fill: OrderFilled, reason: str) -> list[Event]:
         log.warning(
@@ -358,31 +355,16 @@ class SettlementService(SettlementBook, InstitutionalCommands):
             if old.has_fx_leg
             else 0
         )
-        created = SettlementObligationCreated(
-            ts=ts,
-            obligation_id=new_id,
-            cl_ord_id=old.cl_ord_id,
-            exec_id=old.exec_id,
-            account=old.account,
-            instrument=old.instrument,
-            side=old.side,
-            quantity=qty,
-            price=px,
-            cash_amount=cash,
-            currency=old.currency,
-            trade_date=old.trade_date,
-            intended_settle_date=old.intended_settle_date,
-            market=old.market,
-            venue=old.venue,
-            custodian_account=old.custodian_account,
-            fx_base_currency=old.fx_base_currency,
-            fx_rate=old.fx_rate,
-            fx_base_amount=fx_amount,
-            corrects=obligation_id,
+        created = old.successor(
+            new_id, ts, quantity=qty, price=px, cash_amount=cash, fx_base_amount=fx_amount
         )
-        new = SettlementObligation.from_event(created)
-        events += [created, trade_entry(new, self._entry_id(new_id), ts, instrument)]
-        return self._commit(events)
+        return self._commit(events + self._booked(created, instrument))
+
+    def _booked(self, created: SettlementObligationCreated, instrument: Instrument) -> list[Event]:
+        """A new obligation's event and its trade-date journal entry."""
+        ob = SettlementObligation.from_event(created)
+        entry = trade_entry(ob, self._entry_id(ob.obligation_id), created.ts, instrument)
+        return [created, entry]
 
     def _order_facts(self, cl_ord_id: str) -> tuple[str, str]:
         """(account, instrument) of an order seen, else ("", "")."""

@@ -190,6 +190,57 @@ class SettlementObligation:
             corrects=ev.corrects,
         )
 
+    def successor(
+        self,
+        obligation_id: str,
+        ts: int,
+        *,
+        cash_amount: int,
+        fx_base_amount: int,
+        quantity: int | None = None,
+        price: int | None = None,
+        exec_id: str | None = None,
+        side: Side | None = None,
+        trade_date: date | None = None,
+        intended_settle_date: date | None = None,
+        venue: str | None = None,
+        custodian_account: str | None = None,
+        gross_amount: int = 0,
+        fee_amount: int = 0,
+    ) -> SettlementObligationCreated:
+        """The obligation that replaces this one (a correction, a reversal, a give-up):
+        ``corrects`` = this one; the same order, account, instrument, currency, market and FX
+        rate; what is not given is kept. The amounts are always the caller's (cash and FX base
+        amount given; gross and fees 0 unless given, as ``from_event`` reads them)."""
+        return SettlementObligationCreated(
+            ts=ts,
+            obligation_id=obligation_id,
+            cl_ord_id=self.cl_ord_id,
+            exec_id=self.exec_id if exec_id is None else exec_id,
+            account=self.account,
+            instrument=self.instrument,
+            side=self.side if side is None else side,
+            quantity=self.quantity if quantity is None else quantity,
+            price=self.price if price is None else price,
+            cash_amount=cash_amount,
+            currency=self.currency,
+            trade_date=self.trade_date if trade_date is None else trade_date,
+            intended_settle_date=(
+                self.intended_settle_date if intended_settle_date is None else intended_settle_date
+            ),
+            market=self.market,
+            venue=self.venue if venue is None else venue,
+            custodian_account=(
+                self.custodian_account if custodian_account is None else custodian_account
+            ),
+            fx_base_currency=self.fx_base_currency,
+            fx_rate=self.fx_rate,
+            fx_base_amount=fx_base_amount,
+            corrects=self.obligation_id,
+            gross_amount=gross_amount,
+            fee_amount=fee_amount,
+        )
+
     # -- views ----------------------------------------------------------------------------------
     @property
     def is_open(self) -> bool:
