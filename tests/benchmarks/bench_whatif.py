@@ -56,10 +56,27 @@ def main() -> None:
 
     slow = per_call(exact, exact_n)
     event = per_call(lambda: far.on_position(pos), a.n)
+    # an account's order under three max_stress_loss levels (firm, its desk, itself), and
+    # a what-if of another desk (skipped)
+    levels = [
+        WhatIf(rig.risk.core, Decimal("1e12"), "USD", "firm"),
+        WhatIf(rig.risk.core, Decimal("1e12"), "USD", "desk:D", ("A", "B")),
+        WhatIf(rig.risk.core, Decimal("1e12"), "USD", "account:A", ("A",)),
+        WhatIf(rig.risk.core, Decimal("1e12"), "USD", "desk:E", ("X",)),
+    ]
+    for w in levels:
+        w.load(names, moves, unit)
+
+    def three() -> None:
+        for w in levels:
+            w.check(pos, 1, 10)
+
+    scoped = per_call(three, a.n)
     print(
         f"what-if, {a.scenarios} scenarios: check far from the limit {fast:.2f} us, near the "
-        f"limit (exact) {slow:.1f} us, order event {event:.2f} us (process CPU per call); "
-        f"load average {os.getloadavg()}"
+        f"limit (exact) {slow:.1f} us, order event {event:.2f} us; firm + desk + account "
+        f"levels (+ another desk skipped) far from their limits {scoped:.2f} us (process CPU "
+        f"per call); load average {os.getloadavg()}"
     )
 
 

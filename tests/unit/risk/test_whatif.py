@@ -114,3 +114,43 @@ def test_a_rebuild_recounts_the_what_if_quantities() -> None:
     rig.risk.rebuild(rig.engine.orders.values())
     assert wi.qty["AAPL"] == 50 and not wi.pending
     assert wi.worst == pytest.approx(1000.0)  # 5,000.00 long at -20 %
+
+
+def test_what_if_per_desk_and_per_account() -> None:
+    """``max_stress_loss`` at every level: each what-if counts only its scope's accounts."""
+    from execflow.analytics.risk import scenarios as sc
+    from execflow.analytics.risk.whatif import sensitivities
+
+    cfg = {
+        "base_currency": "USD",
+        "what_if": True,
+        "groups": {"DESK1": ["A", "B"]},
+        "firm_limits": [
+            {"scope": "firm", "max_stress_loss": "100000"},
+            {"scope": "desk:DESK1", "max_stress_loss": "3000"},
+            {"scope": "account:A", "max_stress_loss": "1000"},
+        ],
+    }
+    rig = Rig(cfg, prices={"AAPL": 10_000}, recover=True)
+    quote(rig, "AAPL", 10_000)
+    controls = rig.risk.firm
+    assert controls is not None
+    assert [w.scope for w in controls.what_ifs] == ["firm", "desk:DESK1", "account:A"]
+    fx = rig.risk.config.fx_table()
+    assert fx is not None
+    controls.load_what_if(*sensitivities(rig.risk.core, fx, [sc.parallel("-0.2")]))
+    assert rig.submit(50).ok  # A: 5,000.00 long loses 1,000.00 at -20 %: at its limit
+    r = rig.submit(1)
+    assert not r.ok and r.code == RejectCode.WHAT_IF_STRESS_LOSS
+    assert "account:A's stress loss would be 1,020.00" in r.reason and "1000 USD" in r.reason
+    assert rig.submit(100, account="B").ok  # desk: 1,000.00 + 2,000.00 = its 3,000.00
+    r = rig.submit(1, account="B")
+    assert not r.ok and "desk:DESK1's stress loss would be 3,020.00" in r.reason
+    assert rig.submit(1_000, account="C").ok  # not on the desk: only the firm's 100,000.00
+    r = rig.submit(4_000, account="C")  # firm: 3,000 + 20,000 + 80,000 > 100,000
+    assert not r.ok and "the firm's stress loss would be 103,000.00" in r.reason
+    assert rig.submit(10, side=-1).ok  # reducing A's risk always passes
+    rig.settle()
+    rig.risk.rebuild(rig.engine.orders.values())  # recounted per scope
+    desk = controls.what_ifs[1]
+    assert desk.qty["AAPL"] == 140 and desk.worst == pytest.approx(2800.0)

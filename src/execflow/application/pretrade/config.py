@@ -186,8 +186,8 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     fx: dict[str, Any] = {}  # currency -> units of base per unit (decimal; a float is refused)
     groups: dict[str, list[str]] = {}  # desk -> its accounts
     firm_limits: list[FirmLimit] = []
-    # pre-trade what-if: refuse orders whose post-trade firm stress loss breaks the firm's
-    # max_stress_loss (needs sensitivities from a stress run: FirmControls.load_what_if)
+    # pre-trade what-if: refuse orders whose post-trade stress loss breaks a max_stress_loss
+    # of the firm, a desk or an account (sensitivities from a stress run: load_what_if)
     what_if: bool = False
     venue_limits: list[VenueLimit] = []
 
@@ -230,9 +230,7 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             if not self.base_currency:
                 raise InvalidValueError("firm limits and FX rates need a base_currency")
             FxTable(self.base_currency, self.fx)  # refuses floats and bad rates
-        if self.what_if and not any(
-            fl.scope == "firm" and fl.max_stress_loss is not None for fl in self.firm_limits
-        ):
+        if self.what_if and not any(fl.max_stress_loss is not None for fl in self.firm_limits):
             raise InvalidValueError("what_if needs a firm limit with max_stress_loss")
         for vl in self.venue_limits:
             if vl.max_messages_per_second is not None:

@@ -51,12 +51,22 @@ class FirmControls:
     def __init__(self, risk: RiskEngine, firm: FirmRisk) -> None:
         self.risk = risk
         self.firm = firm
-        self.what_if: WhatIf | None = None
+        # one what-if per max_stress_loss limit (firm, desk, account scopes); ``what_if`` is
+        # the first of them (the firm's when it has one)
+        self.what_ifs: list[WhatIf] = []
         cfg = risk.config
         if cfg.what_if:
-            (limit,) = [fl.max_stress_loss for fl in cfg.firm_limits
-                        if fl.scope == "firm" and fl.max_stress_loss is not None][:1]  # fmt: skip
-            self.what_if = WhatIf(firm.book, limit, firm.base)
+            limits = sorted(
+                (fl for fl in cfg.firm_limits if fl.max_stress_loss is not None),
+                key=lambda fl: fl.scope != "firm",
+            )
+            self.what_ifs = [
+                WhatIf(firm.book, fl.max_stress_loss, firm.base, fl.scope,
+                       firm.accounts_of(fl.scope))
+                for fl in limits
+                if fl.max_stress_loss is not None
+            ]  # fmt: skip
+        self.what_if: WhatIf | None = self.what_ifs[0] if self.what_ifs else None
 
     def load_what_if(
         self, scenarios: Sequence[str], moves: Mapping[str, Sequence[float]],
@@ -64,9 +74,10 @@ class FirmControls:
     ) -> None:  # fmt: skip
         """Sensitivities of the last stress run (``analytics.risk.whatif.sensitivities``);
         engine thread."""
-        if self.what_if is None:
+        if not self.what_ifs:
             raise InvalidValueError("what_if is not enabled in the risk config")
-        self.what_if.load(scenarios, moves, unit)
+        for wi in self.what_ifs:
+            wi.load(scenarios, moves, unit)
 
     def load(self, store: EventStore) -> None:
         """Levels and blocks as the log left them."""
@@ -86,14 +97,17 @@ class FirmControls:
         """Positions were derived again (recovery, a failed commit): figures and the what-if
         quantities are recounted from them."""
         self.firm.touch()
-        wi = self.what_if
-        if wi is not None and wi.loaded:
-            wi.load(wi.scenarios, wi.moves, wi.unit)
+        for wi in self.what_ifs:
+            if wi.loaded:
+                wi.load(wi.scenarios, wi.moves, wi.unit)
 
     def check(self, pos: Pos, side: int, qty: int, mark: int | None) -> Rejection | None:
         rej = self.firm.check(pos, side, qty, mark)
-        if rej is None and self.what_if is not None:
-            return self.what_if.check(pos, side, qty)
+        if rej is None:
+            for wi in self.what_ifs:
+                rej = wi.check(pos, side, qty)
+                if rej is not None:
+                    return rej
         return rej
 
     def set_measure(self, scope: str, measure: str, value: Decimal, ts: int) -> None:
@@ -111,8 +125,8 @@ class FirmControls:
             firm.touch()
         else:
             scopes = firm.on_book(pos.book)
-            if self.what_if is not None:
-                self.what_if.on_position(pos)
+            for wi in self.what_ifs:
+                wi.on_position(pos)
         if firm.limits:
             for ch in firm.evaluate(scopes):
                 self._on_level(ch, ts)

@@ -1,5 +1,7 @@
-"""Pre-trade what-if: refuse an order whose post-trade stress loss of the firm would break
-the firm's ``max_stress_loss`` limit (``what_if = true`` in the risk config).
+"""Pre-trade what-if: refuse an order whose post-trade stress loss would break a
+``max_stress_loss`` limit (``what_if = true`` in the risk config): one :class:`WhatIf` per
+firm limit with ``max_stress_loss``, at its scope (the firm, a desk, an account), each
+counting only its scope's accounts.
 
 Inputs, cached from the last stress run (``load``): per instrument, its relative move under
 each scenario (price and currency, ``moves[i][s]``) and its base value per quantity unit at
@@ -18,7 +20,7 @@ limit and the reason are in base currency decimals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
 from execflow.application.pretrade.book import RiskBook
@@ -28,8 +30,18 @@ from execflow.domain.validation import Rejection
 
 
 class WhatIf:
-    def __init__(self, book: RiskBook, limit: Decimal, base: str) -> None:
+    def __init__(
+        self,
+        book: RiskBook,
+        limit: Decimal,
+        base: str,
+        scope: str = "firm",
+        accounts: Collection[str] | None = None,
+    ) -> None:
         self.book = book
+        self.scope = scope
+        self.accounts = None if accounts is None else frozenset(accounts)  # None: every one
+        self.label = "the firm's" if scope == "firm" else f"{scope}'s"
         self.limit = float(limit)
         self.limit_text = f"{limit} {base}"
         self.scenarios: list[str] = []
@@ -65,7 +77,10 @@ class WhatIf:
         self.qty.clear()
         self.counted.clear()
         self.pending.clear()
+        accounts = self.accounts
         for (acct, ins), pos in self.book.positions.items():
+            if accounts is not None and acct not in accounts:
+                continue
             q = pos.net + pos.buy - pos.sell
             self.counted[(acct, ins)] = q
             self.qty[ins] = self.qty.get(ins, 0) + q
@@ -82,7 +97,9 @@ class WhatIf:
 
     def on_position(self, pos: Pos) -> None:
         """An order event moved ``pos``: O(1)."""
-        if not self.scenarios:
+        if not self.scenarios or (
+            self.accounts is not None and pos.account.id not in self.accounts
+        ):
             return
         ins = str(pos.inst.id)
         key = (pos.account.id, ins)
@@ -106,7 +123,9 @@ class WhatIf:
         self.worst = max(0.0, -min(pnl, default=0.0))
 
     def check(self, pos: Pos, side: int, qty: int) -> Rejection | None:
-        if not self.scenarios:
+        if not self.scenarios or (
+            self.accounts is not None and pos.account.id not in self.accounts
+        ):
             return None
         ins = str(pos.inst.id)
         m = self.moves.get(ins)
@@ -132,7 +151,7 @@ class WhatIf:
         if worst > self.limit and worst > self.worst:
             return Rejection(
                 RejectCode.WHAT_IF_STRESS_LOSS,
-                f"after this order the firm's stress loss would be {worst:,.2f} under "
+                f"after this order {self.label} stress loss would be {worst:,.2f} under "
                 f"{self.scenarios[at]}; the limit is {self.limit_text}",
             )
         return None
