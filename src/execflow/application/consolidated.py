@@ -155,6 +155,30 @@ class ConsolidatedBook:
             self._recompute(instrument)
         return self._nbbo.get(instrument, _EMPTY)
 
+    def nbbo_at_fill(
+        self, instrument: str, venue: str, bid: int | None, ask: int | None
+    ) -> tuple[int | None, int | None] | None:
+        """The NBBO a fill at ``venue`` is judged against (best execution, Rule 605): the
+        filling venue's own quote as it reported it with the fill (just before the fill) and
+        every other up lit venue's last quote. None when no other lit venue quotes the
+        instrument: the venue's own quote is the NBBO then (one lit venue), nothing to add."""
+        per = self._quotes.get(instrument)
+        if not per or (len(per) == 1 and venue in per):
+            return None
+        down = self._down
+        lit = venue in per
+        best_bid, best_ask = (bid, ask) if lit else (None, None)
+        others = 0
+        for v, (qb, _, qa, _, _) in per.items():
+            if v == venue or v in down:
+                continue
+            others += 1
+            if qb is not None and (best_bid is None or qb > best_bid):
+                best_bid = qb
+            if qa is not None and (best_ask is None or qa < best_ask):
+                best_ask = qa
+        return (best_bid, best_ask) if others else None
+
     def quotes(self, instrument: str) -> list[VenueQuote]:
         """Each up venue's last quote, in the order the venues first quoted."""
         down = self._down

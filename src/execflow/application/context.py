@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from execflow.application.consolidated import ConsolidatedBook
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.market_view import MarketState
 from execflow.application.ports import VenueRequest
@@ -58,6 +59,10 @@ class EngineContext(Protocol):
     def market(self) -> MarketState: ...
     @property
     def stats(self) -> EngineStats: ...
+    @property
+    def consolidated(self) -> ConsolidatedBook:
+        """Every lit venue's quotes and the NBBO (docs/routing.md)."""
+        ...
 
     def now(self) -> int:
         """The engine's Clock, in nanoseconds."""

@@ -82,6 +82,10 @@ class OrderFilled(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.fi
     venue: str = ""
     bid: int | None = None  # venue BBO just before the fill, for execution quality
     ask: int | None = None
+    # the consolidated NBBO across the lit venues at the fill (best execution, Rule 605):
+    # only with more than one lit venue quoting the instrument (else ``bid``/``ask`` is it)
+    nbbo_bid: int | None = None
+    nbbo_ask: int | None = None
     # fees and commissions of this fill, priced by the engine's fee schedule in the same event
     # (docs/adr/0007-fees-on-fills.md): minor units of the instrument's currency, + = paid
     fees: tuple[FeeLine, ...] = ()
@@ -90,6 +94,13 @@ class OrderFilled(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.fi
     def fee_total(self) -> int:
         """Sum of the fee lines (minor units of the instrument's currency; + = paid)."""
         return sum(line.amount for line in self.fees)
+
+    @property
+    def quote(self) -> tuple[int | None, int | None]:
+        """The NBBO at the fill: the consolidated one when recorded, else the venue's BBO."""
+        if self.nbbo_bid is not None or self.nbbo_ask is not None:
+            return self.nbbo_bid, self.nbbo_ask
+        return self.bid, self.ask
 
 
 class OrderPendingCancel(

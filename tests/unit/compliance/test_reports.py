@@ -202,7 +202,7 @@ def test_best_execution_review_and_a_replaceable_nbbo(store: MemoryEventStore) -
     assert (mkt["shares_inside"], mkt["shares_at"], mkt["shares_outside"]) == (50, 170, 50)
     assert [e["exec_id"] for e in data["exceptions"]] == ["x3"]  # 2 cents = 1.05 bps > 1
     assert data["exceptions"][0]["outside_bps"] == "1.05"
-    assert data["nbbo_source"] == "SingleVenueNbbo"
+    assert data["nbbo_source"] == "RecordedNbbo"
 
     class WiderNbbo:
         """A consolidated book with a better offer elsewhere (what a multi-venue NBBO adds)."""

@@ -1,10 +1,11 @@
 """Best execution: every fill against the NBBO at its time, statistics per venue and order
 type, and the periodic "regular and rigorous review" comparing venues.
 
-The NBBO comes from :class:`NbboSource`. Today each instrument trades on one venue, so the
-consolidated NBBO *is* that venue's BBO as the log recorded it (the BBO carried by each fill,
-the mid at each order's arrival): :class:`SingleVenueNbbo`. A consolidated book over several
-venues replaces it by implementing the same one-method protocol."""
+The NBBO comes from :class:`NbboSource`. The log keeps no quote stream, but every fill
+records the NBBO it was executed against (``OrderFilled.quote``: the consolidated NBBO across
+the lit venues when more than one quotes the instrument, else the venue's own BBO, which is
+then the NBBO): :class:`RecordedNbbo` reads those. A quote stream (a SIP feed) would replace it
+by implementing the same protocol."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ class NbboSource(Protocol):
         ...
 
 
-class SingleVenueNbbo:
-    """One venue per instrument: its BBO is the NBBO (see the module docstring)."""
+class RecordedNbbo:
+    """The NBBOs recorded with the fills, per instrument in time order (module docstring)."""
 
     def __init__(self, book: Book) -> None:
         self.book = book
@@ -121,7 +122,7 @@ def review(
 ) -> dict[str, Any]:
     """The periodic best-execution review: statistics per venue and order type, every
     execution outside the NBBO beyond ``tolerance_bps``, and a comparison of the venues."""
-    source = nbbo or SingleVenueNbbo(book)
+    source = nbbo or RecordedNbbo(book)
     qualities = [classify(o, f, source) for o in book.between(start_ns, end_ns) for f in o.fills]
     stats = statistics(qualities, price_of)
     exceptions = [

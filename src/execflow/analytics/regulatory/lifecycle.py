@@ -1,9 +1,10 @@
 """The log folded into order lifecycles: what every regulatory report is computed from.
 
 One pass over ``read_all``; for each order its entry (who, from where), its route to a venue,
-acknowledgement, modifications, fills (with the venue's BBO just before each fill) and its end.
-The venue BBOs recorded with the fills make, per instrument, the :class:`QuoteHistory` that
-the NBBO function and the realised spread read (the log keeps no quote stream of its own)."""
+acknowledgement, modifications, fills (with the NBBO each was executed against:
+``OrderFilled.quote``) and its end. The NBBOs recorded with the fills make, per instrument, the
+:class:`QuoteHistory` that the NBBO function and the realised spread read (the log keeps no
+quote stream of its own)."""
 
 from __future__ import annotations
 
@@ -144,12 +145,13 @@ def fold(records: Iterable[RecordedEvent]) -> Book:
             continue
         if t is OrderFilled:
             assert isinstance(ev, OrderFilled)
+            bid, ask = ev.quote  # the consolidated NBBO when recorded, else the venue's
             o.fills.append(
                 Fill(ev.ts, ev.exec_id, ev.last_qty, ev.last_px, ev.venue or (o.venue or ""),
-                     str(ev.liquidity), ev.bid, ev.ask, r.position)
+                     str(ev.liquidity), bid, ask, r.position)
             )  # fmt: skip
-            if ev.bid is not None or ev.ask is not None:
-                book.quotes.setdefault(o.instrument, QuoteHistory()).add(ev.ts, ev.bid, ev.ask)
+            if bid is not None or ask is not None:
+                book.quotes.setdefault(o.instrument, QuoteHistory()).add(ev.ts, bid, ask)
         elif t is OrderSubmitted:
             assert isinstance(ev, OrderSubmitted)
             o.venue, o.routed_ns = ev.venue, ev.ts

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from execflow.analytics.regulatory.bestex import NbboSource, SingleVenueNbbo, is_marketable
+from execflow.analytics.regulatory.bestex import NbboSource, RecordedNbbo, is_marketable
 from execflow.analytics.regulatory.lifecycle import Book, Lifecycle
 from execflow.domain.enums import OrderType, TimeInForce
 
@@ -92,7 +92,7 @@ def report(
     qty_of: PriceOf,
     nbbo: NbboSource | None = None,
 ) -> dict[str, Any]:
-    source = nbbo or SingleVenueNbbo(book)
+    source = nbbo or RecordedNbbo(book)
     start, end = month_bounds(month)
     cells: dict[tuple[str, str, str], list[Lifecycle]] = {}
     for o in book.between(start, end):

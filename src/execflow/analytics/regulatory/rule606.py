@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from execflow.analytics.regulatory.bestex import NbboSource, SingleVenueNbbo, is_marketable
+from execflow.analytics.regulatory.bestex import NbboSource, RecordedNbbo, is_marketable
 from execflow.analytics.regulatory.lifecycle import Book, Lifecycle
 from execflow.analytics.regulatory.rule605 import month_bounds
 from execflow.domain.enums import OrderType
@@ -50,7 +50,7 @@ def report(
     fees_of: Fees,
     nbbo: NbboSource | None = None,
 ) -> dict[str, Any]:
-    source = nbbo or SingleVenueNbbo(book)
+    source = nbbo or RecordedNbbo(book)
     months = []
     for month in quarter_months(quarter):
         start, end = month_bounds(month)

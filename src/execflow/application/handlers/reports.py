@@ -68,9 +68,12 @@ class ReportHandler:
         ev: OrderEvent
         if t is Fill:
             assert isinstance(r, Fill)
+            nbbo = ctx.consolidated.nbbo_at_fill(order.instrument, r.venue, r.bid, r.ask)
             ev = OrderFilled(
                 ts=r.ts, cl_ord_id=cl, exec_id=r.exec_id, last_qty=r.last_qty,
                 last_px=r.last_px, liquidity=r.liquidity, venue=r.venue, bid=r.bid, ask=r.ask,
+                nbbo_bid=None if nbbo is None else nbbo[0],
+                nbbo_ask=None if nbbo is None else nbbo[1],
                 fees=ctx.fill_fees(order, r.venue, r.last_qty, r.last_px, r.liquidity, r.ts),
             )  # fmt: skip
         elif t is Ack:

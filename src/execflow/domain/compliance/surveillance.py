@@ -360,13 +360,15 @@ class Surveillance:
         return alerts
 
     def _check_nbbo(self, alerts: list[ComplianceAlert], o: _Order, ev: OrderFilled) -> None:
-        """A fill outside the quote in force (the BBO the venue reported with the fill: the
-        NBBO while one venue trades each instrument) by more than the tolerance."""
-        ref = ev.ask if o.side > 0 else ev.bid
-        if ref is None or ev.bid is None or ev.ask is None:
+        """A fill outside the NBBO in force by more than the tolerance: the consolidated NBBO
+        recorded with the fill when several lit venues quote the instrument, else the BBO the
+        venue reported with it (one lit venue: that is the NBBO)."""
+        bid, ask = ev.quote
+        ref = ask if o.side > 0 else bid
+        if ref is None or bid is None or ask is None:
             return
         worse = (ev.last_px - ref) * o.side
-        mid2 = ev.bid + ev.ask
+        mid2 = bid + ask
         if worse <= 0 or mid2 <= 0:
             return
         bps_x100 = worse * 2 * 1_000_000 // mid2  # hundredths of a bp
@@ -376,12 +378,12 @@ class Surveillance:
             alerts,
             _alert(
                 ev.ts, f"bestex:{ev.exec_id}", "best_execution", "medium", o,
-                f"fill {ev.exec_id} of {o.cl_ord_id} at {ev.last_px} is outside the quote"
-                f" {ev.bid}/{ev.ask} by {bps_x100 / 100:.2f} bps (tolerance"
+                f"fill {ev.exec_id} of {o.cl_ord_id} at {ev.last_px} is outside the NBBO"
+                f" {bid}/{ask} by {bps_x100 / 100:.2f} bps (tolerance"
                 f" {self.config.bestex_tolerance_bps} bps)",
                 {"cl_ord_id": o.cl_ord_id, "exec_id": ev.exec_id, "price": str(ev.last_px),
-                 "bid": str(ev.bid), "ask": str(ev.ask), "outside_bps_x100": bps_x100,
-                 "venue": ev.venue},
+                 "bid": str(bid), "ask": str(ask), "outside_bps_x100": bps_x100,
+                 "venue": ev.venue, "venue_bid": str(ev.bid), "venue_ask": str(ev.ask)},
             ),
         )  # fmt: skip
 
