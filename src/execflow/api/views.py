@@ -23,8 +23,8 @@ from execflow.domain.numbers import currency_decimals, from_scaled, ratio_to_dec
 from execflow.domain.orders import Order
 
 PRICE_FIELDS = frozenset(
-    {"price", "last_px", "bid", "ask", "arrival_mid", "stop_price", "trigger_px", "ref_px",
-     "trail_offset"}
+    {"price", "last_px", "bid", "ask", "nbbo_bid", "nbbo_ask", "arrival_mid", "stop_price",
+     "trigger_px", "ref_px", "trail_offset"}
 )  # fmt: skip
 QTY_FIELDS = frozenset({"quantity", "last_qty"})
 

@@ -31,8 +31,9 @@ TzOpt = Annotated[
 
 # event fields by what they hold (the names events use across the code base)
 PRICE_FIELDS = frozenset(
-    {"price", "last_px", "bid", "ask", "stop_price", "limit_price", "trigger_price", "avg_px",
-     "arrival_mid", "trail_offset", "new_price", "mark", "reference_price"}
+    {"price", "last_px", "bid", "ask", "nbbo_bid", "nbbo_ask", "stop_price", "limit_price",
+     "trigger_price", "avg_px", "arrival_mid", "trail_offset", "new_price", "mark",
+     "reference_price"}
 )  # fmt: skip
 QTY_FIELDS = frozenset(
     {"quantity", "last_qty", "cum_qty", "leaves_qty", "new_quantity", "filled_qty", "qty"}
