@@ -249,20 +249,28 @@ def algos(
               f"{res['nproc']}, Python {res['python']}")  # fmt: skip
     for col in ("metric", "best", "median"):
         t.add_column(col)
-    t.add_row("child orders/s", f"{r['child_orders_per_s']:,.0f}",
-              f"{r['child_orders_per_s_median']:,.0f}")  # fmt: skip
     for key, label in (
-        ("scheduler_us_per_tick_p50", "scheduler us/tick p50"),
-        ("scheduler_us_per_tick_p99", "scheduler us/tick p99"),
-        ("scheduler_us_per_wake", "scheduler us/algo wake"),
+        ("child_orders_per_s", "child orders/s (wall)"),
+        ("child_orders_per_cpu_s", "child orders/CPU s"),
+    ):
+        t.add_row(label, f"{r[key]:,.0f}", f"{r[key + '_median']:,.0f}")
+    for key, label in (
+        ("scheduler_us_per_tick_p50", "scheduler us/tick p50 (wall)"),
+        ("scheduler_us_per_tick_p99", "scheduler us/tick p99 (wall)"),
+        ("scheduler_us_per_wake", "scheduler us/algo wake (wall)"),
+        ("scheduler_cpu_us_per_tick_p50", "scheduler CPU us/tick p50"),
+        ("scheduler_cpu_us_per_tick_p99", "scheduler CPU us/tick p99"),
+        ("scheduler_cpu_us_per_wake", "scheduler CPU us/algo wake"),
     ):
         t.add_row(label, f"{r[key]:,.1f}", f"{r[key + '_median']:,.1f}")
     t.add_row("wall s", f"{r['seconds_min']:.2f}", f"{r['seconds_median']:.2f}")
     console.print(t)
     run0 = res["runs"][0]
+    loads = ", ".join(f"{x:.1f}" for x in r["loadavg_1m"])
     console.print(
         f"children {run0['children']}, filled parents {run0['filled_parents']}/{parents}, "
-        f"algo wakes {run0['algo_wakes']}, self-checks {'ok' if r['ok'] else 'FAILED'}"
+        f"algo wakes {run0['algo_wakes']}, load average at the end of each run {loads}, "
+        f"self-checks {'ok' if r['ok'] else 'FAILED'}"
     )
     _write_json(res, json_path)
     if not r["ok"]:

@@ -192,6 +192,9 @@ def test_bench_algos_small_run(tmp_path: Path) -> None:
     assert "child orders/s" in r.output and "self-checks ok" in r.output
     res = json.loads(res_path.read_text())
     assert res["result"]["ok"] is True and res["runs"][0]["children"] >= 20 * 4
+    run0 = res["runs"][0]
+    assert run0["cpu_seconds"] > 0 and run0["child_orders_per_cpu_s"] > 0
+    assert run0["scheduler_cpu_us_per_wake"] > 0 and len(res["result"]["loadavg_1m"]) == 1
 
 
 def test_amend_refusals_are_order_entry_s() -> None:
