@@ -248,6 +248,7 @@ class EchoApplication(BaseApplication):
         self.admin_messages: list[Message] = []
         self.rejected: list[tuple[Message, FixValidationError]] = []
         self.events: list[str] = []
+        self.available = True  # False: from_app fails, as an application that is down would
         self._seen_orders: set[bytes] = set()
 
     def on_logon(self, session_id: SessionID) -> None:
@@ -263,6 +264,8 @@ class EchoApplication(BaseApplication):
         self.rejected.append((message, error))
 
     def from_app(self, message: Message, session_id: SessionID) -> None:
+        if not self.available:
+            raise ConnectionError("the order engine is not reachable")
         self.app_messages.append(message)
         if message.msg_type != "D":
             raise FixBusinessRejectError(

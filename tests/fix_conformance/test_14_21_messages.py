@@ -130,8 +130,64 @@ def test_14i_repeating_group_count_not_equal(begin: str) -> None:
     logged_on_case(begin, case)
 
 
-def test_14j_conditionally_required_field_missing(begin: str) -> None:
-    """14.j: the application finds a conditionally required field missing (a limit order
+@pytest.mark.parametrize(
+    "group,bad_tag",
+    [
+        ([(453, 1), (452, 1), (448, "DESK"), (447, "D")], 452),  # entry not led by PartyID
+        ([(453, 1), (448, "DESK"), (452, 1), (447, "D")], 447),  # PartyIDSource after PartyRole
+    ],
+)
+def test_14j_repeating_group_fields_out_of_order(
+    begin: str, group: list[tuple[int, str | int]], bad_tag: int
+) -> None:
+    """14.j: the fields of a repeating group entry not in the specification's order: Reject
+    373=15 referencing the field; the sequence number is consumed."""
+
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        await peer.send("D", *order(peer), (38, "100"), *group)
+        await peer.expect_reject(2, 15, bad_tag, "D")
+        await peer.barrier()
+        assert rig.session.store.next_target_seq() == 4
+        assert [int(e.reason) for _, e in rig.app.rejected] == [15]
+        assert rig.app.app_messages == []
+
+    logged_on_case(begin, case)
+
+
+def test_14k_non_data_value_with_soh_is_garbled(begin: str) -> None:
+    """14.k, its second way: a non-data value with an embedded SOH ("55=IB<SOH>M") is garbled:
+    ignored, no Reject, the sequence number is not consumed."""
+
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        await peer.send("D", *order(peer, symbol="IB\x01M"))
+        peer.seq = 2  # not consumed
+        await peer.barrier()
+        assert rig.session.store.next_target_seq() == 3
+        assert rig.app.app_messages == [] and rig.app.rejected == []
+
+    logged_on_case(begin, case)
+
+
+def test_14l_application_not_available_gets_business_reject_4(begin: str) -> None:
+    """14.l (optional): the application layer cannot process the message (here it fails):
+    BusinessMessageReject 380=4 (Application not available), the sequence number consumed;
+    the session goes on and takes the next message once the application is back."""
+
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        rig.app.available = False
+        await peer.send("D", *order(peer, "DOWN"), (38, "100"))
+        await peer.expect("j", t45=2, t372="D", t380=4)
+        await peer.barrier()
+        assert rig.session.store.next_target_seq() == 4
+        rig.app.available = True
+        await peer.send("D", *order(peer, "UP"))
+        await expect_echo(peer, "UP")
+
+    logged_on_case(begin, case)
+
+
+def test_14m_conditionally_required_field_missing(begin: str) -> None:
+    """14.m: the application finds a conditionally required field missing (a limit order
     without Price): BusinessMessageReject 380=5; the sequence number is consumed."""
 
     async def case(rig: AcceptorRig, peer: Peer) -> None:

@@ -3,15 +3,19 @@ third-party addressing).
 
 17: execflow implements no FIX message encryption: a Logon with an EncryptMethod (98) other
 than 0 is refused the way 17.b prescribes, and encryption is TLS on the transport (stdlib `ssl`;
-the test certificate is made here with `cryptography`). The signature and SecureData cases
-17.c-f and 17.h-j only arise once a FIX encryption method has been agreed, which never happens;
-17.g (a wrong SecureDataLen is garbled) is the data-length rule every data field follows.
+the test certificate is made here with `cryptography`). On the EncryptMethod 0 session, a
+Signature is checked by the session's `signature_verifier` (17.c-e; here HMAC-SHA256 with a
+bilateral key) and SecureData, which nothing can decrypt, gets Reject 373=7 (17.h-j, also
+14.n); 17.g (a wrong SecureDataLen is garbled) is the data-length rule every data field follows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import ssl
+from collections.abc import Callable
 
 import pytest
 
@@ -24,6 +28,7 @@ from tests.fix_conformance.rig import (
     T0,
     THEIRS,
     AcceptorRig,
+    Field,
     Peer,
     acceptor_rig,
 )
@@ -178,6 +183,121 @@ def test_17g_invalid_secure_data_len_is_garbled(begin: str) -> None:
             await peer.logout()
 
     run(case)
+
+
+# 17.c-f, 17.h-j: SecureData and Signature on a session with EncryptMethod 0
+KEY = b"bilateral-key"
+
+
+def _hmac(data: bytes) -> bytes:
+    return hmac.new(KEY, data, hashlib.sha256).hexdigest().encode()
+
+
+def _verifier(signed: bytes, signature: bytes) -> bool:
+    return hmac.compare_digest(_hmac(signed), signature)
+
+
+def signed(
+    peer: Peer, msg_type: str, *body: Field, sign: Callable[[bytes], bytes] = _hmac
+) -> bytes:
+    """A message whose trailer carries SignatureLength (93) and Signature (89): `sign` of the
+    bytes from BeginString up to and including the SOH before SignatureLength."""
+    raw = peer.build(msg_type, *body, (93, 64), (89, "0" * 64))  # HMAC-SHA256 hex: 64 bytes
+    cut = raw.rindex(b"\x0193=") + 1
+    signature = sign(raw[:cut])
+    assert len(signature) == 64
+    out = raw[:cut] + b"93=64\x0189=" + signature + b"\x01"
+    return out + b"10=%03d\x01" % (sum(out) & 0xFF)
+
+
+def test_17c_valid_signature_is_accepted(begin: str) -> None:
+    """17.c: SignatureLength and Signature valid (checked by the session's verifier, here
+    HMAC-SHA256 with a bilateral key): the message is accepted, application and admin."""
+
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        await peer.send_raw(signed(peer, "D", *order(peer, "SIGNED")))
+        await expect_echo(peer, "SIGNED")
+        await peer.send_raw(signed(peer, "1", (112, "SIGNED-TR")))
+        await peer.expect("0", t112="SIGNED-TR")
+        assert [m.get(89) is not None for m in rig.app.app_messages] == [True]
+
+    logged_on_case(begin, case, signature_verifier=_verifier)
+
+
+@pytest.mark.parametrize("length", ["63", "65", "100", "0"])
+def test_17d_invalid_signature_length_gets_reject_8(begin: str, length: str) -> None:
+    """17.d: a SignatureLength that does not match the Signature is not garbled (BodyLength
+    and CheckSum hold): Reject 373=8 referencing SignatureLength, NextNumIn incremented, the
+    session goes on."""
+
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        good = signed(peer, "D", *order(peer, "BADLEN"))
+        bad = good.replace(b"\x0193=64\x01", b"\x0193=" + length.encode() + b"\x01")
+        body = bad[bad.index(b"\x0135=") + 1 : bad.rindex(b"\x0110=") + 1]
+        head = b"8=" + begin.encode() + b"\x019=%d\x01" % len(body)
+        out = head + body
+        await peer.send_raw(out + b"10=%03d\x01" % (sum(out) & 0xFF))
+        await peer.expect_reject(2, 8, 93, "D")
+        await peer.barrier()
+        assert rig.session.store.next_target_seq() == 4
+        assert rig.app.app_messages == []
+        assert [int(e.reason) for _, e in rig.app.rejected] == [8]
+
+    logged_on_case(begin, case, signature_verifier=_verifier)
+
+
+def test_17e_invalid_signature_gets_reject_8(begin: str) -> None:
+    """17.e: a Signature that does not verify: Reject 373=8 referencing Signature, NextNumIn
+    incremented, the session goes on; without a verifier no Signature can be verified, so a
+    signed message is refused the same way."""
+
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        forged = signed(peer, "D", *order(peer, "FORGED"), sign=lambda b: b"f" * 64)
+        await peer.send_raw(forged)
+        await peer.expect_reject(2, 8, 89, "D")
+        await peer.barrier()
+        assert rig.session.store.next_target_seq() == 4
+        assert rig.app.app_messages == []
+
+    logged_on_case(begin, case, signature_verifier=_verifier)
+
+    async def unverifiable(rig: AcceptorRig, peer: Peer) -> None:
+        await peer.send_raw(signed(peer, "D", *order(peer, "SIGNED")))
+        reject = await peer.expect_reject(2, 8, 89, "D")
+        assert b"no signature method" in (reject.get(58) or b"")
+        await peer.barrier()
+        assert rig.session.store.next_target_seq() == 4
+
+    logged_on_case(begin, unverifiable)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "\x8f\x13" * 8,  # 17.f/h: SecureData that nothing decrypts
+        "11=OTHER\x0155=MSFT\x0140=1\x01",  # 14.n: fields differing from the cleartext
+        "34=2\x0152=0000",  # 17.i/j: a header field only inside, leftover characters
+    ],
+)
+def test_17fhij_14n_secure_data_gets_reject_7(begin: str, data: str) -> None:
+    """17.h (and 17.i, 17.j, 14.n): SecureData that cannot be decrypted into valid cleartext:
+    Reject 373=7 (Decryption problem) referencing SecureData, NextNumIn incremented, the
+    session goes on. No encryption method is ever agreed (17.b), so no SecureData can be
+    decrypted and 17.f's "can be decrypted" does not arise."""
+
+    secure: list[Field] = [(90, len(data)), (91, data)]
+
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        await peer.send("D", *order(peer, "SECRET"), header=secure)
+        await peer.expect_reject(2, 7, 91, "D")
+        await peer.send("1", (112, "HI"), header=secure)
+        await peer.expect_reject(3, 7, 91, "1")
+        await peer.barrier()
+        assert rig.session.store.next_target_seq() == 5
+        assert rig.app.app_messages == []
+        assert [int(e.reason) for _, e in rig.app.rejected] == [7, 7]
+
+    logged_on_case(begin, case)
 
 
 # ---------------------------------------------------------------------- 18

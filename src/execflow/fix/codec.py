@@ -12,7 +12,7 @@ BodyLength (9) and CheckSum (10) are computed on encode and verified on parse.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Final
 
 from execflow.fix.dictionary import DataDictionary, GroupDef
@@ -49,10 +49,13 @@ def parse(
     dictionary: DataDictionary | None = None,
     *,
     verify: bool = True,
+    unsized_data: Collection[int] = (),
 ) -> Message:
     """Parse one complete message. With `verify`, check BodyLength and CheckSum (a stream
     framer has already done so and passes False). With a dictionary, repeating groups are
-    structured and its data fields recognised. Raises FixParseError (or a subclass)."""
+    structured and its data fields recognised. The data fields announced by the length
+    fields in `unsized_data` are read up to the next SOH instead of by their declared length
+    (to read a message whose length field is wrong). Raises FixParseError (or a subclass)."""
     if not isinstance(data, bytes):
         data = bytes(data)
     seps = data.translate(None, _NOT_SEPARATOR)
@@ -72,6 +75,8 @@ def parse(
         length_data = (
             DEFAULT_LENGTH_DATA_TAGS if dictionary is None else dictionary.length_data_tags
         )
+        if unsized_data:
+            length_data = {k: v for k, v in length_data.items() if k not in unsized_data}
         tags, vals = _scan(data, length_data)
         index = dict(zip(tags, vals, strict=False))
 

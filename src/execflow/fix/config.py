@@ -9,6 +9,7 @@ from typing import Protocol
 from execflow.fix.application import SessionID
 from execflow.fix.dictionary import DataDictionary
 from execflow.fix.schedule import SessionSchedule
+from execflow.fix.security import SignatureVerifier
 from execflow.fix.validation import ValidationConfig
 
 
@@ -56,6 +57,11 @@ class SessionConfig:
     #: Reject 373=9 referencing the field; the session goes on.
     on_behalf_of_comp_ids: frozenset[str] | None = None
     deliver_to_comp_ids: frozenset[str] | None = None
+    #: Checks the Signature (89) of received messages (test case 17): called with the signed
+    #: bytes (BeginString up to and including the SOH before SignatureLength (93)) and the
+    #: Signature; False gets Reject 373=8. None: no signature method is agreed, and every
+    #: signed message gets Reject 373=8. See execflow.fix.security.
+    signature_verifier: SignatureVerifier | None = None
 
     def __post_init__(self) -> None:
         try:

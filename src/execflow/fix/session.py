@@ -18,7 +18,8 @@ Reject with the reason and tag, routing fields reversed; the application's Busin
 garbled messages (ignored; a garbled first message disconnects), the session schedule
 (logout outside the window, daily sequence reset), and the optional cases: resynchronising
 after lost state (SequenceReset-Reset), EncryptMethod other than 0 refused (encryption is TLS
-on the transport), third-party addressing checked (Reject 373=9).
+on the transport), SecureData and Signature checked (security.py), third-party addressing
+checked (Reject 373=9).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from execflow.fix.errors import (
 )
 from execflow.fix.errors import SessionRejectReason as R
 from execflow.fix.message import Message
+from execflow.fix.security import parse_with_bad_signature_length, security_problem
 from execflow.fix.store import MessageStore
 from execflow.fix.types import format_utc_timestamp
 from execflow.fix.validation import Validator
@@ -274,10 +276,15 @@ class Session:
             if len(tags) < 3 or tags[2] != 35:
                 raise FixParseError("MsgType (35) is not the third field")
         except FixParseError as exc:
-            self._log("garbled", logging.WARNING, error=str(exc))
-            if self.state is SessionState.AWAITING_LOGON:
-                await self.disconnect(f"first message garbled: {exc.message}")
-            return
+            bad_signature = None
+            if self.state is not SessionState.AWAITING_LOGON:
+                bad_signature = parse_with_bad_signature_length(frame, self.dictionary)
+            if bad_signature is None:
+                self._log("garbled", logging.WARNING, error=str(exc))
+                if self.state is SessionState.AWAITING_LOGON:
+                    await self.disconnect(f"first message garbled: {exc.message}")
+                return
+            msg = bad_signature  # a Signature problem (17.d), answered by a Reject
         self._last_received = self.now_ns()
         self._test_request_id = None  # any message shows the counterparty is alive
         await self._process(msg)
@@ -401,6 +408,10 @@ class Session:
         routing = self._routing_problem(msg)
         if routing is not None:
             self._reject(msg, routing)  # third-party addressing: Reject 373=9, no Logout
+            return False
+        security = security_problem(msg, cfg.signature_verifier)
+        if security is not None:
+            self._reject(msg, security)  # SecureData 373=7, Signature 373=8 (case 17)
             return False
         try:
             sending: int | None = msg.get_timestamp(52)
