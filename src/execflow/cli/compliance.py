@@ -11,7 +11,15 @@ import typer
 from rich.table import Table
 
 from execflow.bootstrap import load_compliance_config
-from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_log
+from execflow.cli.common import (
+    EXIT_ERROR,
+    DataDir,
+    StoreOpt,
+    console,
+    err_console,
+    make_config,
+    open_log,
+)
 from execflow.domain.compliance.events import ALERT_STREAM, ComplianceAlert
 from execflow.domain.compliance.surveillance import Surveillance, SurveillanceConfig
 from execflow.domain.events import to_builtins
@@ -21,7 +29,8 @@ app = typer.Typer(help="Compliance: surveillance alerts and reports.", no_args_i
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="surveillance thresholds (TOML/JSON) [env EXECFLOW_COMPLIANCE_CONFIG]"
+        "--config",
+        help="surveillance thresholds (TOML/JSON) [settings engine.compliance_config]",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="one JSON object per line")]
@@ -141,10 +150,10 @@ def scenarios(
 
 
 def _config(path: Path | None) -> SurveillanceConfig:
-    import os
-
-    if path is None and os.environ.get("EXECFLOW_COMPLIANCE_CONFIG"):
-        path = Path(os.environ["EXECFLOW_COMPLIANCE_CONFIG"])
+    """The thresholds of ``--config``, else of the settings (``engine.compliance_config``:
+    the ``execflow --config`` file or EXECFLOW_COMPLIANCE_CONFIG), else the defaults."""
+    if path is None:
+        path = make_config(None, None).compliance_config
     if path is None:
         return SurveillanceConfig()
     try:

@@ -12,7 +12,6 @@ limits, docs/risk.md) and the log.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +26,15 @@ from execflow.application.pretrade import RiskConfig, RiskEngine, Usage, default
 from execflow.application.pretrade.config import ALL_LIMITS
 from execflow.bootstrap import App
 from execflow.cli import remote as remote_cli
-from execflow.cli.common import EXIT_ERROR, DataDir, StoreOpt, console, err_console, open_app
+from execflow.cli.common import (
+    EXIT_ERROR,
+    DataDir,
+    StoreOpt,
+    console,
+    err_console,
+    make_config,
+    open_app,
+)
 from execflow.cli.format import decimal_text, iso_time, money_text, write_json_line
 from execflow.cli.remote import UrlOpt, remote_for
 from execflow.domain.errors import ExecflowError
@@ -39,7 +46,7 @@ app = typer.Typer(
 
 LimitsOpt = Annotated[
     Path | None,
-    typer.Option("--limits", help="risk limits file, TOML or JSON [env EXECFLOW_RISK_CONFIG]"),
+    typer.Option("--limits", help="risk limits file, TOML or JSON [settings engine.risk_config]"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines: one object per line")]
 WhoOpt = Annotated[str, typer.Option("--who", help="who does it (recorded)")]
@@ -48,9 +55,9 @@ AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="one acc
 
 
 def _config(path: Path | None) -> RiskConfig:
-    p = path or (
-        Path(os.environ["EXECFLOW_RISK_CONFIG"]) if os.environ.get("EXECFLOW_RISK_CONFIG") else None
-    )
+    """The limits of ``--limits``, else of the settings (``engine.risk_config``: the
+    ``--config`` file or EXECFLOW_RISK_CONFIG), else the defaults."""
+    p = make_config(None, None, path).risk_config
     if p is None:
         return default_config()
     try:

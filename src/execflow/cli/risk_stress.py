@@ -41,7 +41,7 @@ SectorsOpt = Annotated[
 BackendOpt = Annotated[str | None, typer.Option("--backend", help="jax | numpy (default: auto)")]
 LimitsOpt = Annotated[
     Path | None,
-    typer.Option("--limits", help="risk config, TOML or JSON [env EXECFLOW_RISK_CONFIG]"),
+    typer.Option("--limits", help="risk config, TOML or JSON [settings engine.risk_config]"),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="one JSON object")]
 
