@@ -72,10 +72,11 @@ def _serve(data_dir: str, sync: str) -> None:  # pragma: no cover - child proces
 
 
 def _ws_compression() -> bool:
-    """The server's permessage-deflate offer: ``EXECFLOW_WS_COMPRESSION`` as for serve."""
-    from execflow.api.settings import env_flag
+    """The server's permessage-deflate offer, from the settings as for serve
+    (``api.ws_compression``: EXECFLOW_WS_COMPRESSION or the EXECFLOW_CONFIG file)."""
+    from execflow.api.settings import ApiSettings
 
-    return env_flag(os.environ.get("EXECFLOW_WS_COMPRESSION"), default=True)
+    return ApiSettings.from_env().ws_compression
 
 
 class _Server:
