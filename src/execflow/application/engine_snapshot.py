@@ -47,6 +47,7 @@ class OrderState(msgspec.Struct, array_like=True, gc=False):
     arrival_mid: int | None
     cl_ord_id: str
     created_ts: int
+    cum_fees: int
     cum_notional: int
     cum_qty: int
     decision_px: int | None
@@ -123,7 +124,7 @@ _decoder = msgspec.msgpack.Decoder(EngineSnapshot)
 
 def _order_row(o: Order) -> tuple[object, ...]:
     return (
-        o.account, o.arrival_mid, o.cl_ord_id, o.created_ts, o.cum_notional, o.cum_qty,
+        o.account, o.arrival_mid, o.cl_ord_id, o.created_ts, o.cum_fees, o.cum_notional, o.cum_qty,
         o.decision_px, o.exec_ids, o.expire_at, o.group_id, o.instrument, o.is_parent,
         o.last_ts, o.linked, o.order_type, o.parent_id, o.pending_price, o.pending_quantity,
         o.pending_tif, o.price, o.quantity, o.ref_px, o.reject_code, o.reject_reason, o.role,
@@ -138,6 +139,7 @@ def restore_order(s: OrderState, new: type[Order] = Order) -> Order:
     o.arrival_mid = s.arrival_mid
     o.cl_ord_id = s.cl_ord_id
     o.created_ts = s.created_ts
+    o.cum_fees = s.cum_fees
     o.cum_notional = s.cum_notional
     o.cum_qty = s.cum_qty
     o.decision_px = s.decision_px

@@ -138,6 +138,7 @@ class Order:
         "arrival_mid",
         "cl_ord_id",
         "created_ts",
+        "cum_fees",
         "cum_notional",
         "cum_qty",
         "decision_px",
@@ -200,6 +201,7 @@ class Order:
         self.status = OrderStatus.INITIALIZED
         self.cum_qty = 0
         self.cum_notional = 0  # sum of last_px * last_qty, in price units * qty units: exact
+        self.cum_fees = 0  # sum of the fills' fees, minor units (+ = paid): risk rebuilds need it
         self.venue_order_id: str | None = None
         self.pending_quantity: int | None = None
         self.pending_price: int | None = None
@@ -287,6 +289,8 @@ class Order:
         self.exec_ids.add(ev.exec_id)
         self.cum_qty += ev.last_qty
         self.cum_notional += ev.last_px * ev.last_qty
+        if type(ev) is OrderFilled and ev.fees:
+            self.cum_fees += ev.fee_total
         if self.cum_qty == self.quantity:
             self.status = OrderStatus.FILLED
         elif target is BY_QTY and self.is_pending:

@@ -170,10 +170,11 @@ class Position:
         self.apply_fill(side * qty, price)
         self.fees += fee
 
-    def book_quantity(self, signed_qty: int, fee: int = 0) -> None:
+    def book_quantity(self, signed_qty: int, fee: int = 0, fills: int = 1) -> None:
         """Book a fill's quantity (and fee) only, no P&L measure: for a keeper that values the
-        position itself (pre-trade risk marks it to the market; its P&L is the day's cash)."""
-        self.fills += 1
+        position itself (pre-trade risk marks it to the market; its P&L is the day's cash).
+        ``fills``: how many fills the quantity sums (a rebuild books an order's at once)."""
+        self.fills += fills
         self.traded_qty += signed_qty if signed_qty >= 0 else -signed_qty
         self.net_qty += signed_qty
         self.fees += fee

@@ -13,6 +13,7 @@ from execflow.application.ports import EventStore
 from execflow.application.pretrade import RiskEngine, config_from_mapping
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderType, TimeInForce
+from execflow.domain.fees import FeeSchedule
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.testing.fake_venue import FakeVenue
@@ -32,6 +33,7 @@ class Rig:
         prices: dict[str, int] | None = None,
         clock: SimulatedClock | None = None,
         recover: bool = False,
+        fees: FeeSchedule | None = None,
     ) -> None:
         self.store = store or MemoryEventStore()
         self.clock = clock or SimulatedClock(T0)
@@ -44,6 +46,7 @@ class Rig:
             venues=[self.venue],
             checks=[self.risk],
             observers=[self.risk],
+            fees=fees,
         )
         self.risk.attach(self.engine)
         if recover:

@@ -266,7 +266,7 @@ class RiskBook:
 
     # -- rebuild -----------------------------------------------------------------------------
     def _add_closed(
-        self, sums: PositionSums, start: int, prior: dict[tuple[str, str], tuple[int, int]]
+        self, sums: PositionSums, start: int, prior: dict[tuple[str, str], tuple[int, int, int]]
     ) -> None:
         """Closed orders' sums into their position, as the fold books each of them."""
         ins = self.instruments.get(sums.instrument)
@@ -278,12 +278,14 @@ class RiskBook:
         keeper.traded_qty += sums.traded
         keeper.net_qty += sums.net
         key = (sums.account, sums.instrument)
-        for day, (qty, notional) in sums.days.items():
+        for day, (qty, notional, fees) in sums.days.items():
+            keeper.fees += fees
             if day < start:  # filled before today: carried
-                n, c = prior.get(key, (0, 0))
-                prior[key] = (n + qty, c - notional)
+                n, c, f = prior.get(key, (0, 0, 0))
+                prior[key] = (n + qty, c - notional, f + fees)
             else:
                 pos.cash -= notional
+                pos.fees += fees
 
     def rebuild(
         self, orders: Iterable[Order], now_ns: int, closed: RiskSnapshot | None = None
@@ -304,7 +306,7 @@ class RiskBook:
         for ist in self.insts.values():
             ist.positions.clear()
         self.orders.clear()
-        prior: dict[tuple[str, str], tuple[int, int]] = {}
+        prior: dict[tuple[str, str], tuple[int, int, int]] = {}  # qty, cash, fees
         last_fill: dict[str, tuple[int, int]] = {}  # instrument -> (ts, avg px of an order)
         for o in orders:
             if sealed and o.cl_ord_id in sealed:
@@ -325,15 +327,18 @@ class RiskBook:
             pos = self.position(o.account, ins)
             side = int(o.side)
             if o.cum_qty:
-                pos.position.book_quantity(side * o.cum_qty)  # the keeper: every fill
+                # the keeper: every fill, with its fees, as the fold booked them one by one
+                pos.position.book_quantity(side * o.cum_qty, o.cum_fees, len(o.exec_ids))
                 if o.last_ts < start:  # filled before today (by its last event): carried
-                    n, c = prior.get((o.account, o.instrument), (0, 0))
+                    n, c, f = prior.get((o.account, o.instrument), (0, 0, 0))
                     prior[(o.account, o.instrument)] = (
                         n + side * o.cum_qty,
                         c - side * o.cum_notional,
+                        f + o.cum_fees,
                     )
                 else:
                     pos.cash -= side * o.cum_notional
+                    pos.fees += o.cum_fees
                 lf = last_fill.get(o.instrument)
                 if lf is None or o.last_ts >= lf[0]:
                     last_fill[o.instrument] = (o.last_ts, o.cum_notional // o.cum_qty)
@@ -346,9 +351,12 @@ class RiskBook:
                     pos.inst.order_px = o.price
         for ins_id, (_ts, px) in last_fill.items():
             self.insts[ins_id].last_px = px
-        for (acct, ins_id), (n, c) in prior.items():
+        for (acct, ins_id), (n, c, f) in prior.items():
             p = self.positions[(acct, ins_id)]
             mark = p.inst.mark(self.market)
+            # as ``roll_day``: a price restarts the day's P&L (cash and fees), none carries them
             p.cash += c if mark is None else -n * mark
+            if mark is None:
+                p.fees += f
         for ist in self.insts.values():
             self.revalue_instrument(ist)

@@ -4,9 +4,9 @@ The risk book is derived from the engine's orders (``RiskBook.rebuild``): positi
 cash, reservations of live orders, the last fill price per instrument, the latest rejects. A
 closed order (filled, canceled, rejected, expired, denied) never changes again, so what it
 contributes can be summed once: per position its fill count, traded and net quantity and its
-notional per trading day (the day decides whether it is today's cash or a carried position), the
-order whose turn creates the position (its place in the book keeps the fold's order), the
-closed order that set each instrument's last fill price, and the latest rejected ones. A
+notional and fees per trading day (the day decides whether it is today's cash or a carried
+position), the order whose turn creates the position (its place in the book keeps the fold's
+order), the closed order that set each instrument's last fill price, and the latest rejected ones. A
 rebuild after a restore folds only the orders that were live at the snapshot or are new, and
 adds these sums at the places the fold would have: the result is the fold's, exactly.
 
@@ -42,10 +42,11 @@ class PositionSums(msgspec.Struct, array_like=True, gc=False):
     account: str
     instrument: str
     anchor: str  # the first of those orders: the position is created at its turn
-    fills: int  # orders with a filled quantity (one booking each)
+    fills: int  # fills of those orders
     traded: int
     net: int
-    days: dict[int, tuple[int, int]]  # day start (ns) -> (signed quantity, signed notional)
+    # day start (ns) -> (signed quantity, signed notional, fees in minor units)
+    days: dict[int, tuple[int, int, int]]
 
 
 class RiskSnapshot(msgspec.Struct, array_like=True):
@@ -57,7 +58,7 @@ class RiskSnapshot(msgspec.Struct, array_like=True):
 
 
 VERSION = layout_version(
-    1,
+    2,  # 2: fills counted per fill, fees per day
     RiskSnapshot.__struct_fields__,
     PositionSums.__struct_fields__,
     Order.__slots__,
@@ -92,12 +93,12 @@ def summarize(orders: Iterable[Order], day_start_minutes: int, rejects: int) -> 
             s = sums[key] = PositionSums(o.account, o.instrument, o.cl_ord_id, 0, 0, 0, {})
         if o.cum_qty:
             side = int(o.side)
-            s.fills += 1
+            s.fills += len(o.exec_ids)
             s.traded += o.cum_qty
             s.net += side * o.cum_qty
             day = day_start(o.last_ts, day_start_minutes)
-            q, n = s.days.get(day, (0, 0))
-            s.days[day] = (q + side * o.cum_qty, n + side * o.cum_notional)
+            q, n, f = s.days.get(day, (0, 0, 0))
+            s.days[day] = (q + side * o.cum_qty, n + side * o.cum_notional, f + o.cum_fees)
             b = best.get(o.instrument)
             if b is None or o.last_ts >= b[0]:
                 best[o.instrument] = (o.last_ts, o.cl_ord_id, o.cum_notional // o.cum_qty)
