@@ -137,7 +137,10 @@ def test_same_seed_same_log_byte_for_byte() -> None:
     assert log_digest(a.app.store) == log_digest(b.app.store)
 
 
-def test_restart_resumes_where_it_was_without_double_sending(tmp_path: Path) -> None:
+@pytest.mark.parametrize("crash", [False, True], ids=["clean-stop", "crash-no-snapshot"])
+def test_restart_resumes_where_it_was_without_double_sending(tmp_path: Path, crash: bool) -> None:
+    """clean-stop: the engine snapshots at close and restarts from it; crash: no snapshot is
+    written (as when the process is killed), the restart folds the whole log."""
     cfg = AlgoRunConfig(kind=AlgoKind.TWAP, duration_s=1_200, quantity=12_000, store="sqlite",
                         data_dir=tmp_path / "data")  # fmt: skip
     params = AlgoParams(kind=AlgoKind.TWAP, end_at=START + 1_200 * NS, slices=12)
@@ -152,9 +155,13 @@ def test_restart_resumes_where_it_was_without_double_sending(tmp_path: Path) -> 
     sent_before = len(children(first))
     filled_before = first.app.engine.orders["ALGO1"].cum_qty
     assert 0 < filled_before < 12_000
+    if crash:  # nothing snapshotted: the state is what the log says
+        first.app.snapshot_on_close = False
+        first.app.snapshot_every = 10**12
     first.app.close()
     # the engine is down for two slices (100 s each); a new process recovers from the log
     second = AlgoSimulation(cfg, resume_at=START + 640 * NS)
+    assert (second.app.last_snapshot == 0) is crash  # 0: the log folded from its start
     engine = second.app.engine
     st_ = engine.algos.algos["ALGO1"]
     # (start-up may already have run the engine's first batch: the algorithm's catch-up)
