@@ -345,6 +345,11 @@ def _show(a: App, algo_id: str, *, events: bool, as_json: bool = False) -> None:
         f"parent {parent.status} children {st.seq} "
         f"window {v['start_at']} .. {v['end_at'] or 'open'}"
     )
+    if v["market_vwap"] is not None:
+        console.print(
+            f"market VWAP {v['market_vwap']}, tracking error "
+            f"{v['vs_market_vwap_bps'] or '-'} bps (positive: worse than the market)"
+        )
     if not events:
         return
     t = Table("time (UTC)", "event", "detail")

@@ -23,6 +23,7 @@ from execflow.bootstrap import App, build_app
 from execflow.config import Config, StoreKind
 from execflow.domain.algos.events import ALGO_STREAM_PREFIX, AlgoChildSent, AlgoDecision
 from execflow.domain.algos.params import NS, AlgoKind, AlgoParams
+from execflow.domain.algos.state import slippage_bps
 from execflow.domain.commands import SubmitAlgoOrder
 from execflow.domain.events import ParentFilled
 from execflow.domain.instruments import Instrument
@@ -84,14 +85,14 @@ class AlgoRunResult:
         """Cost against the arrival mid, bps, positive = paid (buy above / sell below)."""
         if self.avg_px is None or not self.arrival_mid:
             return None
-        return float(self.side * (self.avg_px - self.arrival_mid) / self.arrival_mid * 10_000)
+        return float(slippage_bps(self.side, self.avg_px, self.arrival_mid))
 
     @property
     def vwap_slippage_bps(self) -> float | None:
         """Tracking error against the market's VWAP over the window, bps (positive = worse)."""
         if self.avg_px is None or not self.market_vwap:
             return None
-        return float(self.side * (self.avg_px - self.market_vwap) / self.market_vwap * 10_000)
+        return float(slippage_bps(self.side, self.avg_px, self.market_vwap))
 
     def as_dict(self, ins: Instrument) -> dict[str, object]:
         """For programs: decimals as strings at the instrument's scale, no internal units."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from execflow.application.algos.view import algo_view
 from execflow.domain.algos.decide import pov_target
 from execflow.domain.algos.events import (
     AlgoChildSent,
@@ -17,9 +20,11 @@ from execflow.domain.algos.events import (
     AlgoStarted,
 )
 from execflow.domain.algos.params import NS, AlgoKind, AlgoParams
+from execflow.domain.algos.state import slippage_bps
 from execflow.domain.commands import AmendAlgo, CancelOrder, PauseAlgo, ResumeAlgo
 from execflow.domain.enums import OrderStatus
 from execflow.domain.events import OrderInitialized
+from execflow.domain.numbers import ratio_to_decimal
 from execflow.sim.algos import AlgoRunConfig, AlgoSimulation
 from execflow.sim.session import log_digest
 
@@ -177,6 +182,53 @@ def test_restart_resumes_where_it_was_without_double_sending(tmp_path: Path, cra
     assert after[0].seq == sent_before + 1 and after[0].filled == filled_before
     assert after[0].target >= 7_000 and after[0].style == "cross"
     second.app.close()
+
+
+def test_vwap_tracking_error_against_the_market_vwap_survives_a_restart(tmp_path: Path) -> None:
+    cfg = AlgoRunConfig(kind=AlgoKind.VWAP, duration_s=900, quantity=6_000, store="sqlite",
+                        data_dir=tmp_path / "data")  # fmt: skip
+    sim = AlgoSimulation(cfg)
+    sim.run()
+    engine = sim.app.engine
+    st_ = engine.algos.algos["ALGO1"]
+    ended = [e for e in algo_events(sim) if isinstance(e, AlgoEnded)]
+    assert len(ended) == 1
+    # the engine's benchmark is the market's prints over the algorithm's life, as printed
+    window = [p for p in sim.prints if st_.start_at <= p.ts <= ended[0].ts]
+    assert st_.bench_volume == sum(p.qty for p in window) > 0
+    assert st_.bench_notional == sum(p.qty * p.price for p in window)
+    assert (ended[0].bench_volume, ended[0].bench_notional) == (
+        st_.bench_volume,
+        st_.bench_notional,
+    )
+    # the slice progress events carry it as it grew
+    notes = [e for e in algo_events(sim) if isinstance(e, AlgoDecision) and e.action == "slice"]
+    assert [e.bench_volume for e in notes] == sorted(e.bench_volume for e in notes)
+    assert notes[-1].bench_volume > 0
+    ins = engine.instruments["AAPL"]
+    parent = engine.orders["ALGO1"]
+    view = algo_view(st_, parent, ins)
+    mvwap = Fraction(st_.bench_notional, st_.bench_volume)
+    assert view["market_vwap"] == str(ratio_to_decimal(mvwap, ins.price_decimals, places=4))
+    assert parent.avg_px is not None
+    expected = slippage_bps(1, parent.avg_px, mvwap)
+    assert abs(Decimal(view["vs_market_vwap_bps"]) - Decimal(float(expected))) < Decimal("0.01")
+    # a restart that folds the log (no snapshot) reports the same
+    sim.app.snapshot_on_close = False
+    sim.app.snapshot_every = 10**12
+    sim.app.close()
+    again = AlgoSimulation(cfg, resume_at=START + 1_000 * NS)
+    st2 = again.app.engine.algos.algos["ALGO1"]
+    assert again.app.last_snapshot == 0
+    assert (st2.bench_volume, st2.bench_notional) == (st_.bench_volume, st_.bench_notional)
+    assert algo_view(st2, again.app.engine.orders["ALGO1"], ins) == view
+    again.app.close()
+    # other kinds have no VWAP benchmark
+    twap = AlgoSimulation(AlgoRunConfig(kind=AlgoKind.TWAP, duration_s=300, quantity=2_000))
+    twap.run()
+    st3 = twap.app.engine.algos.algos["ALGO1"]
+    assert st3.bench_volume == 0 and st3.market_vwap is None
+    assert algo_view(st3, twap.app.engine.orders["ALGO1"], ins)["vs_market_vwap_bps"] is None
 
 
 def test_pause_resume_amend_and_cancel_with_clear_rejects() -> None:

@@ -111,6 +111,14 @@ class AlgoOut(BaseModel):
     parent_status: str
     arrival_mid: str | None
     params: dict[str, Any]
+    market_vwap: str | None = Field(
+        default=None, description="VWAP: the market's VWAP over the window so far"
+    )
+    vs_market_vwap_bps: str | None = Field(
+        default=None,
+        description="VWAP: tracking error, average price against the market's VWAP in bps "
+        "(positive: worse)",
+    )
 
 
 class AlgoEventPage(BaseModel):

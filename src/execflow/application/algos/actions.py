@@ -154,6 +154,7 @@ class AlgoActions:
             ts=now, algo_id=st.algo_id, action=action, reason=reason, slice=progress.slice,
             target=target, filled=progress.filled, working=progress.working,
             spread_cbps=spread_cbps, market_volume=st.market_volume,
+            bench_volume=st.bench_volume, bench_notional=st.bench_notional,
         ))  # fmt: skip
 
     def send(self, st: AlgoState, act: Send, progress: _Progress, now: int) -> None:
@@ -186,7 +187,15 @@ class AlgoActions:
         self.ctx.cancel(child, reason)
 
     def end(self, st: AlgoState, reason: str, now: int, filled: int, quantity: int) -> None:
-        ev = AlgoEnded(ts=now, algo_id=st.algo_id, reason=reason, filled=filled, quantity=quantity)
+        ev = AlgoEnded(
+            ts=now,
+            algo_id=st.algo_id,
+            reason=reason,
+            filled=filled,
+            quantity=quantity,
+            bench_volume=st.bench_volume,
+            bench_notional=st.bench_notional,
+        )
         self.record(st, ev)
         self.registry.end(st)
         parent = self.ctx.order(st.algo_id)

@@ -40,6 +40,7 @@ class AlgoRegistry:
         self._next: dict[str, int] = {}
         self._last_wake: dict[str, int] = {}
         self._pov: dict[str, list[str]] = {}  # instrument -> running POV algo ids
+        self._vwap: dict[str, list[str]] = {}  # instrument -> running VWAP algo ids
         self._watched: dict[str, int] = {}  # instrument -> running algos on it
         self._live: set[str] = set()
 
@@ -72,9 +73,15 @@ class AlgoRegistry:
                 return st
         return None
 
-    def on_print(self, instrument: str, ts: int, qty: int, now: int) -> None:
-        """A market print: POV algorithms count it and trade as the market prints (at most
-        once a second)."""
+    def on_print(self, instrument: str, ts: int, qty: int, price: int, now: int) -> None:
+        """A market print: VWAP algorithms add it to their benchmark (the market VWAP over
+        their window); POV algorithms count it and trade as the market prints (at most once
+        a second)."""
+        for algo_id in self._vwap.get(instrument, ()):
+            st = self.algos[algo_id]
+            if st.start_at <= ts and (st.end_at is None or ts <= st.end_at):
+                st.bench_volume += qty
+                st.bench_notional += qty * price
         for algo_id in self._pov.get(instrument, ()):
             st = self.algos[algo_id]
             if ts >= st.start_at and not st.paused:
@@ -89,6 +96,8 @@ class AlgoRegistry:
         self._watched[st.instrument] = self._watched.get(st.instrument, 0) + 1
         if st.kind is AlgoKind.POV:
             self._pov.setdefault(st.instrument, []).append(st.algo_id)
+        elif st.kind is AlgoKind.VWAP:
+            self._vwap.setdefault(st.instrument, []).append(st.algo_id)
 
     def forget(self, st: AlgoState) -> None:
         """Stop waking ``st`` (ended, or about to be folded again)."""
@@ -101,9 +110,10 @@ class AlgoRegistry:
                 self._watched[st.instrument] = n
             else:
                 self._watched.pop(st.instrument, None)
-        ids = self._pov.get(st.instrument)
-        if ids and st.algo_id in ids:
-            ids.remove(st.algo_id)
+        for by_instrument in (self._pov, self._vwap):
+            ids = by_instrument.get(st.instrument)
+            if ids and st.algo_id in ids:
+                ids.remove(st.algo_id)
 
     def remove(self, algo_id: str) -> None:
         st = self.algos.pop(algo_id, None)
@@ -115,7 +125,7 @@ class AlgoRegistry:
         self.forget(st)
 
     def clear(self) -> None:
-        for d in (self.algos, self._next, self._last_wake, self._pov, self._watched):
+        for d in (self.algos, self._next, self._last_wake, self._pov, self._vwap, self._watched):
             d.clear()
         self._wakes.clear()
         self._live.clear()
@@ -137,6 +147,8 @@ class AlgoRegistry:
             st.market_volume = max(st.market_volume, ev.market_volume)
         elif isinstance(ev, AlgoDecision):
             st.market_volume = max(st.market_volume, ev.market_volume)
+            if ev.bench_volume > st.bench_volume:
+                st.bench_volume, st.bench_notional = ev.bench_volume, ev.bench_notional
             if ev.action == "slice":
                 st.last_slice = ev.slice
         elif isinstance(ev, AlgoPaused):
@@ -150,4 +162,6 @@ class AlgoRegistry:
             if ev.schedule:
                 st.schedule, st.last_slice = ev.schedule, -1
         elif isinstance(ev, AlgoEnded):
+            if ev.bench_volume > st.bench_volume:
+                st.bench_volume, st.bench_notional = ev.bench_volume, ev.bench_notional
             self.end(st)

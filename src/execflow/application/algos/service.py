@@ -114,7 +114,7 @@ class AlgoService:
         if self.market.pending:
 
             def on_print(ev: Trade) -> None:
-                reg.on_print(ev.instrument, ev.ts, ev.qty, now)
+                reg.on_print(ev.instrument, ev.ts, ev.qty, ev.price, now)
 
             self.market.drain(on_print)
         acted = 0

@@ -12,7 +12,7 @@ import msgspec
 
 from execflow.domain.algos.events import AlgoEvent
 from execflow.domain.algos.params import NS, AlgoParams
-from execflow.domain.algos.state import AlgoState
+from execflow.domain.algos.state import AlgoState, slippage_bps
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import ratio_to_decimal
 from execflow.domain.orders import Order
@@ -20,7 +20,7 @@ from execflow.domain.orders import Order
 _PRICES = frozenset({"price", "arrival_mid", "would_price"})
 _QTYS = frozenset(
     {"quantity", "filled", "working", "target", "market_volume", "min_child", "max_child",
-     "display_qty"}
+     "display_qty", "bench_volume"}
 )  # fmt: skip
 _TIMES = frozenset({"ts", "start_at", "end_at"})
 _RATES = frozenset({"participation_bps", "min_rate_bps", "max_rate_bps", "randomize_bps"})
@@ -56,6 +56,8 @@ def _field(key: str, value: Any, ins: Instrument) -> tuple[str, Any]:
         return "slice_interval_s", _text(Decimal(value) / NS)
     if key == "spread_cbps":
         return "spread_bps", _text(Decimal(value) / 100)
+    if key == "bench_notional":  # price units x quantity units -> the instrument's currency
+        return key, _text(Decimal(value).scaleb(-(ins.price_decimals + ins.qty_decimals)))
     return key, value
 
 
@@ -88,6 +90,7 @@ def event_view(ev: AlgoEvent, ins: Instrument) -> dict[str, Any]:
 def algo_view(st: AlgoState, parent: Order, ins: Instrument) -> dict[str, Any]:
     """An algo order's state: kind, progress, window, children sent."""
     avg = parent.avg_px
+    mvwap = st.market_vwap
     return {
         "algo_id": st.algo_id,
         "kind": str(st.kind),
@@ -107,4 +110,11 @@ def algo_view(st: AlgoState, parent: Order, ins: Instrument) -> dict[str, Any]:
         if st.arrival_mid is None
         else _text(ins.price_to_decimal(st.arrival_mid)),
         "params": params_view(st.params, ins),
+        # VWAP: the market's VWAP over the window so far and the tracking error against it
+        "market_vwap": None
+        if mvwap is None
+        else _text(ratio_to_decimal(mvwap, ins.price_decimals, places=4)),
+        "vs_market_vwap_bps": None
+        if mvwap is None or avg is None
+        else _text(ratio_to_decimal(slippage_bps(st.side, avg, mvwap), 0, places=2)),
     }

@@ -58,6 +58,9 @@ class AlgoDecision(AlgoEvent, frozen=True, kw_only=True, gc=False, tag="algo.dec
     working: int = 0
     spread_cbps: int | None = None  # hundredths of a basis point
     market_volume: int = 0
+    # VWAP at a slice boundary: the market's prints since the start (the VWAP benchmark)
+    bench_volume: int = 0
+    bench_notional: int = 0
 
 
 class AlgoPaused(AlgoEvent, frozen=True, kw_only=True, gc=False, tag="algo.paused"):
@@ -79,6 +82,9 @@ class AlgoEnded(AlgoEvent, frozen=True, kw_only=True, gc=False, tag="algo.ended"
     reason: str  # "filled", "end time", "canceled", "parent done"
     filled: int
     quantity: int
+    # VWAP: the market's prints over its life (the benchmark of its tracking error)
+    bench_volume: int = 0
+    bench_notional: int = 0
 
 
 ALGO_EVENT_TYPES: tuple[type[AlgoEvent], ...] = (
