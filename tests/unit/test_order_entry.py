@@ -215,3 +215,28 @@ def test_decision_price_is_a_benchmark_not_an_order_price() -> None:
             entry.submit(OrderInput("NICKEL", "BUY", "10", decision_price=bad), cl_ord_id="x",
                          account="A")  # fmt: skip
         assert ei.value.code == code and ei.value.field == "decision_price"
+
+
+def test_institutional_instructions_from_text() -> None:
+    from execflow.domain.instructions import OrderInstructions, PegType
+
+    cmd = ENTRY.submit(
+        OrderInput(instrument="AAPL", side="BUY", quantity="100", price="190.00",
+                   peg="midpoint", peg_offset="-0.02", display_qty="0", min_qty="50",
+                   discretion_offset="0.03", not_held=True),
+        cl_ord_id="I1", account="A",
+    )  # fmt: skip
+    assert cmd.instructions == OrderInstructions(
+        peg=PegType.MIDPOINT, peg_offset=-2, display_qty=0, min_qty=50, discretion_offset=3,
+        not_held=True,
+    )  # fmt: skip
+    plain = ENTRY.submit(
+        OrderInput(instrument="AAPL", side="BUY", quantity="1", price="1"), cl_ord_id="I2",
+        account="A",
+    )  # fmt: skip
+    assert plain.instructions is None
+    code, _ = refused(
+        ENTRY.submit, OrderInput(instrument="AAPL", side="BUY", quantity="1", peg="NEAR"),
+        cl_ord_id="I3", account="A",
+    )  # fmt: skip
+    assert code == "INVALID_INSTRUCTIONS"

@@ -79,6 +79,9 @@ class OrderEntryLane:
                 cl_ord_id=order.cl_ord_id, venue=order.venue, stop_price=order.stop_price,
                 trail_offset=order.trail_offset, trail_bps=order.trail_bps,
                 parent_id=order.parent_id, decision_price=order.decision_price,
+                peg=order.peg, peg_offset=order.peg_offset, display_qty=order.display_qty,
+                min_qty=order.min_qty, discretion_offset=order.discretion_offset,
+                not_held=order.not_held,
             )  # fmt: skip
             ack = await self.ctx.service.submit(p, req)
         except ApiError as exc:

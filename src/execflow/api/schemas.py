@@ -67,6 +67,7 @@ AccountId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
 DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
+SIGNED_DECIMAL = r"^-?[0-9]{1,15}(\.[0-9]{1,9})?$"
 ORDER_TYPES = Literal[
     "MARKET", "LIMIT", "STOP", "STOP_LIMIT", "MARKET_IF_TOUCHED", "LIMIT_IF_TOUCHED",
     "TRAILING_STOP", "MARKET_TO_LIMIT",
@@ -76,6 +77,17 @@ TYPE_DEFAULT = (
     "default: TRAILING_STOP with a trail, STOP (STOP_LIMIT with a price) with a stop price, "
     "else LIMIT with a price, else MARKET"
 )
+
+
+class OrderInstructionsOut(BaseModel):
+    """An order's institutional instructions (decimals in the instrument's units)."""
+
+    peg: str | None = None
+    peg_offset: str | None = None
+    display_qty: str | None = None
+    min_qty: str | None = None
+    discretion_offset: str | None = None
+    not_held: bool = False
 
 
 class SubmitOrderBody(BaseModel):
@@ -157,6 +169,32 @@ class SubmitOrderBody(BaseModel):
         "decision) x filled); a decimal at the instrument's price decimals, not held to the "
         "tick; default: the arrival mid (docs/tca.md)",
     )  # fmt: skip
+    # institutional instructions (docs/orders.md "Institutional order types"): LIMIT orders
+    peg: Literal["PRIMARY", "MARKET", "MIDPOINT"] | None = Field(
+        default=None,
+        description="pegged: PRIMARY follows the same side's best price, MARKET the opposite "
+        "side's, MIDPOINT the mid (not displayed); the limit price is the cap",
+    )
+    peg_offset: str | None = Field(
+        default=None, pattern=SIGNED_DECIMAL, max_length=26,
+        description="signed decimal on the tick, added to the peg's reference price",
+    )  # fmt: skip
+    display_qty: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="reserve (iceberg): the quantity shown, replenished at the back of the "
+        "queue; 0: not displayed",
+    )  # fmt: skip
+    min_qty: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="minimum quantity: never executed below min(min_qty, leaves) in one match",
+    )  # fmt: skip
+    discretion_offset: str | None = Field(
+        default=None, pattern=DECIMAL, max_length=25,
+        description="discretion: may trade this far beyond the limit against hidden contra",
+    )  # fmt: skip
+    not_held: bool = Field(
+        default=False, description="not held: the venue/broker has time and price discretion"
+    )
 
 
 DecimalText = Annotated[str, Field(pattern=DECIMAL, max_length=25)]
@@ -303,6 +341,9 @@ class OrderOut(BaseModel):
     )
     parent_id: str | None = Field(default=None, description="the parent of a child order")
     is_parent: bool = Field(default=False, description="a parent order (never at a venue)")
+    instructions: OrderInstructionsOut | None = Field(
+        default=None, description="institutional instructions (docs/orders.md), if any"
+    )
 
 
 class OrderPage(BaseModel):

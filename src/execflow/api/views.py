@@ -18,6 +18,7 @@ from execflow.application.ports import RecordedEvent
 from execflow.application.projections.positions import Position
 from execflow.domain.enums import Side
 from execflow.domain.events import event_type_name, to_builtins
+from execflow.domain.instructions import OrderInstructions
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import currency_decimals, from_scaled, ratio_to_decimal
 from execflow.domain.orders import Order
@@ -70,6 +71,7 @@ class OrderSnap(NamedTuple):
     role: str | None = None
     parent_id: str | None = None
     is_parent: bool = False
+    instructions: OrderInstructions | None = None
 
     @classmethod
     def of(cls, o: Order) -> OrderSnap:
@@ -78,7 +80,7 @@ class OrderSnap(NamedTuple):
             o.quantity, o.price, str(o.status), o.cum_qty, o.leaves_qty, o.cum_notional,
             o.venue, o.venue_order_id, o.reject_code, o.reject_reason, o.created_ts, o.last_ts,
             o.expire_at, o.version, o.stop_price, o.trigger_px, o.trail_offset, o.trail_bps,
-            o.group_id, o.role, o.parent_id, bool(o.is_parent),
+            o.group_id, o.role, o.parent_id, bool(o.is_parent), o.instructions,
         )  # fmt: skip
 
 
@@ -130,7 +132,23 @@ def order_view(s: OrderSnap, catalog: InstrumentCatalog) -> dict[str, Any]:
         "role": s.role,
         "parent_id": s.parent_id,
         "is_parent": s.is_parent,
+        "instructions": instructions_view(s.instructions, ins),
     }
+
+
+def instructions_view(i: OrderInstructions | None, ins: Instrument | None) -> dict[str, Any] | None:
+    """Institutional instructions for people (decimals); None when the order has none."""
+    if i is None:
+        return None
+    out: dict[str, Any] = {
+        "peg": None if i.peg is None else str(i.peg),
+        "peg_offset": px_str(ins, i.peg_offset) if i.peg is not None else None,
+        "display_qty": None if i.display_qty is None else qty_str(ins, i.display_qty),
+        "min_qty": None if i.min_qty is None else qty_str(ins, i.min_qty),
+        "discretion_offset": px_str(ins, i.discretion_offset),
+        "not_held": i.not_held,
+    }
+    return out
 
 
 def _pd(ins: Instrument | None) -> int:

@@ -21,6 +21,9 @@ DECIMAL_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,9})?\Z"
 ID_PATTERN_Z = r"^[A-Za-z0-9._:\-]{1,64}\Z"
 
 Decimal = Annotated[str, msgspec.Meta(pattern=DECIMAL_PATTERN, max_length=25)]
+SignedDecimal = Annotated[
+    str, msgspec.Meta(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,9})?\Z", max_length=26)
+]
 Id = Annotated[str, msgspec.Meta(pattern=ID_PATTERN_Z)]
 Short = Annotated[str, msgspec.Meta(max_length=32)]
 Bps = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
@@ -51,6 +54,13 @@ class SubmitOrderWire(msgspec.Struct, forbid_unknown_fields=True):
     trail_bps: Bps | None = None
     parent_id: Id | None = None
     decision_price: Decimal | None = None  # TCA's decision benchmark (docs/tca.md)
+    # institutional instructions (docs/orders.md)
+    peg: Literal["PRIMARY", "MARKET", "MIDPOINT"] | None = None
+    peg_offset: SignedDecimal | None = None
+    display_qty: Decimal | None = None
+    min_qty: Decimal | None = None
+    discretion_offset: Decimal | None = None
+    not_held: bool = False
 
 
 submit_decoder = msgspec.json.Decoder(SubmitOrderWire)

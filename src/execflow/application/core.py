@@ -247,6 +247,7 @@ class EngineCore:
             venue=cmd.venue,
             arrival_mid=self.market.mid(cmd.instrument),
             decision_px=cmd.decision_px,
+            instructions=cmd.instructions,
             stop_price=cmd.stop_price,
             trail_offset=cmd.trail_offset,
             trail_bps=cmd.trail_bps,
@@ -424,6 +425,7 @@ def venue_order(order: Order) -> VenueOrder:
         price=order.price,
         tif=tif,
         expire_at=expire_at,
+        instructions=order.instructions,
     )
 
 

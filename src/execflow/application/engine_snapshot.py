@@ -31,6 +31,7 @@ from execflow.domain.enums import (
 )
 from execflow.domain.events import UnmatchedVenueReport
 from execflow.domain.groups import Group
+from execflow.domain.instructions import OrderInstructions
 from execflow.domain.orders import Order
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class OrderState(msgspec.Struct, array_like=True, gc=False):
     exec_ids: set[str]
     expire_at: int | None
     group_id: str | None
+    instructions: OrderInstructions | None
     instrument: str
     is_parent: bool
     last_ts: int
@@ -124,10 +126,11 @@ _decoder = msgspec.msgpack.Decoder(EngineSnapshot)
 
 def _order_row(o: Order) -> tuple[object, ...]:
     return (
-        o.account, o.arrival_mid, o.cl_ord_id, o.created_ts, o.cum_fees, o.cum_notional, o.cum_qty,
-        o.decision_px, o.exec_ids, o.expire_at, o.group_id, o.instrument, o.is_parent,
-        o.last_ts, o.linked, o.order_type, o.parent_id, o.pending_price, o.pending_quantity,
-        o.pending_tif, o.price, o.quantity, o.ref_px, o.reject_code, o.reject_reason, o.role,
+        o.account, o.arrival_mid, o.cl_ord_id, o.created_ts, o.cum_fees, o.cum_notional,
+        o.cum_qty, o.decision_px, o.exec_ids, o.expire_at, o.group_id, o.instructions,
+        o.instrument, o.is_parent, o.last_ts, o.linked, o.order_type, o.parent_id,
+        o.pending_price, o.pending_quantity, o.pending_tif, o.price, o.quantity, o.ref_px,
+        o.reject_code, o.reject_reason, o.role,
         o.side, o.status, o.stop_price, o.tif, o.trail_bps, o.trail_offset, o.trigger_px,
         o.venue, o.venue_order_id, o.version,
     )  # fmt: skip
@@ -146,6 +149,7 @@ def restore_order(s: OrderState, new: type[Order] = Order) -> Order:
     o.exec_ids = s.exec_ids
     o.expire_at = s.expire_at
     o.group_id = s.group_id
+    o.instructions = s.instructions
     o.instrument = s.instrument
     o.is_parent = s.is_parent
     o.last_ts = s.last_ts

@@ -12,6 +12,7 @@ from typing import Final
 
 from execflow.domain.enums import ContingencyType, OrderType, TimeInForce
 from execflow.domain.errors import InvalidValueError, RejectCode
+from execflow.domain.instructions import OrderInstructions, PegType
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import to_scaled
 
@@ -203,3 +204,52 @@ def benchmark_price_of(
     if units <= 0:
         raise EntryError(RejectCode.NON_POSITIVE_PRICE, f"{what} must be positive", what)
     return units
+
+
+PEG_TYPES: Final = ("PRIMARY", "MARKET", "MIDPOINT")
+
+
+def instructions_of(
+    ins: Instrument,
+    *,
+    peg: str | None = None,
+    peg_offset: Number | None = None,
+    display_qty: Number | None = None,
+    min_qty: Number | None = None,
+    discretion_offset: Number | None = None,
+    not_held: bool = False,
+) -> OrderInstructions | None:
+    """Institutional instructions (domain/instructions.py) from text, in ``ins``'s units; None
+    when none is given. ``peg_offset`` may be signed (``"-0.01"``); the rules (limit orders
+    only, display within the quantity...) are the engine's ``validate_submit``."""
+    if (
+        peg is None and peg_offset is None and display_qty is None and min_qty is None
+        and discretion_offset is None and not not_held
+    ):  # fmt: skip
+        return None
+    kind: PegType | None = None
+    if peg is not None:
+        name = peg.upper() if isinstance(peg, str) else peg
+        if name not in PEG_TYPES:
+            raise EntryError(
+                RejectCode.INVALID_INSTRUCTIONS,
+                f"peg must be one of {', '.join(PEG_TYPES)}, not {peg!r}",
+                "peg",
+            )
+        kind = PegType(name)
+    offset = 0
+    if peg_offset is not None:
+        text, sign = peg_offset, 1
+        if isinstance(text, str) and text.startswith("-"):
+            text, sign = text[1:], -1
+        elif isinstance(text, Decimal) and text < 0:
+            text, sign = -text, -1
+        offset = sign * (price_of(ins, text, "peg_offset") or 0)
+    return OrderInstructions(
+        peg=kind,
+        peg_offset=offset,
+        display_qty=None if display_qty is None else quantity_of(ins, display_qty, "display_qty"),
+        min_qty=None if min_qty is None else quantity_of(ins, min_qty, "min_qty"),
+        discretion_offset=price_of(ins, discretion_offset, "discretion_offset"),
+        not_held=not_held,
+    )

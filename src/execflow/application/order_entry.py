@@ -39,6 +39,7 @@ from execflow.application.entry_fields import (
     benchmark_price_of,
     check_id,
     datetime_to_ns,
+    instructions_of,
     ns_of,
     parse_decimal,
     parse_group_kind,
@@ -89,6 +90,14 @@ class OrderInput:
     # the price when the trader decided (TCA's decision benchmark; REST decision_price, FIX
     # DecisionPx 7200): exact at the price decimals, not held to the tick (benchmark_price_of)
     decision_price: Number | None = None
+    # institutional instructions (docs/orders.md): peg PRIMARY/MARKET/MIDPOINT with a signed
+    # offset, reserve display (0: hidden), minimum quantity, discretion offset, not held
+    peg: str | None = None
+    peg_offset: Number | None = None
+    display_qty: Number | None = None
+    min_qty: Number | None = None
+    discretion_offset: Number | None = None
+    not_held: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +172,11 @@ class OrderEntry:
             trail_offset=price(ins, req.trail_offset, "trail_offset"), trail_bps=req.trail_bps,
             parent_id=req.parent_id,
             decision_px=benchmark_price_of(ins, req.decision_price),
+            instructions=instructions_of(
+                ins, peg=req.peg, peg_offset=req.peg_offset, display_qty=req.display_qty,
+                min_qty=req.min_qty, discretion_offset=req.discretion_offset,
+                not_held=req.not_held,
+            ),
         )  # fmt: skip
 
     def parent(self, req: ParentInput, *, cl_ord_id: str, account: str) -> SubmitParentOrder:

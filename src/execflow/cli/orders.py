@@ -102,11 +102,26 @@ def submit(
     account: Annotated[str, typer.Option("--account", "-a")] = "DEFAULT",
     venue: Annotated[str | None, typer.Option("--venue")] = None,
     cl_ord_id: Annotated[str | None, typer.Option("--cl-ord-id", help="default: generated")] = None,
+    peg: Annotated[
+        str | None, typer.Option("--peg", help="PRIMARY MARKET MIDPOINT (the price is the cap)")
+    ] = None,
+    peg_offset: Annotated[
+        str | None, typer.Option("--peg-offset", help="signed, added to the peg's reference")
+    ] = None,
+    display: Annotated[
+        str | None, typer.Option("--display", help="reserve: quantity shown (0: hidden)")
+    ] = None,
+    min_qty: Annotated[str | None, typer.Option("--min-qty", help="minimum quantity")] = None,
+    discretion: Annotated[
+        str | None, typer.Option("--discretion", help="discretion offset beyond the limit")
+    ] = None,
+    not_held: Annotated[bool, typer.Option("--not-held", help="not held (ExecInst 1)")] = False,
     data_dir: DataDir = None,
     store: StoreOpt = None,
     url: UrlOpt = None,
 ) -> None:
-    """Submit an order (any type) and wait until the venue or the engine has answered."""
+    """Submit an order (any type, with institutional instructions: peg, reserve, minimum
+    quantity, discretion, not held; docs/orders.md) and wait until it is answered."""
     cl = cl_ord_id or uuid.uuid4().hex[:16]
     try:
         check_id(cl)
@@ -118,7 +133,9 @@ def submit(
             parent_id=parent, side=_side_name(parse_side(side)),
             order_type=parse_order_type(order_type, price=price, stop_price=stop_price,
                                         trail=trail).value,
-            time_in_force=parse_tif(tif).value,
+            time_in_force=parse_tif(tif).value, peg=peg, peg_offset=peg_offset,
+            display_qty=display, min_qty=min_qty, discretion_offset=discretion,
+            not_held=not_held,
         )  # fmt: skip
     except InvalidValueError as exc:
         raise _refused(exc, cl) from None

@@ -227,7 +227,9 @@ def order_body(req: OrderInput) -> dict[str, Any]:
         "price": req.price, "order_type": req.order_type, "time_in_force": req.time_in_force,
         "account": req.account, "cl_ord_id": req.cl_ord_id, "venue": req.venue,
         "stop_price": req.stop_price, "trail_offset": req.trail_offset,
-        "trail_bps": req.trail_bps, "parent_id": req.parent_id,
+        "trail_bps": req.trail_bps, "parent_id": req.parent_id, "peg": req.peg,
+        "peg_offset": req.peg_offset, "display_qty": req.display_qty, "min_qty": req.min_qty,
+        "discretion_offset": req.discretion_offset, "not_held": req.not_held or None,
     }  # fmt: skip
     return {
         k: (str(v) if isinstance(v, Decimal) else v)

@@ -6,6 +6,7 @@ import msgspec
 
 from execflow.domain.algos.params import AlgoParams
 from execflow.domain.enums import ContingencyType, OrderType, TimeInForce
+from execflow.domain.instructions import OrderInstructions
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
@@ -31,6 +32,8 @@ class SubmitOrder(Command, frozen=True, kw_only=True, gc=False, tag="submit"):
     # the price when the trader decided (TCA's implementation shortfall: delay cost is
     # arrival - decision); None: the arrival mid stands for it
     decision_px: int | None = None
+    # institutional instructions (peg, reserve, min qty, discretion, not held): docs/orders.md
+    instructions: OrderInstructions | None = None
 
 
 class SubmitParentOrder(Command, frozen=True, kw_only=True, gc=False, tag="submit_parent"):

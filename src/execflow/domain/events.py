@@ -13,6 +13,7 @@ import msgspec
 
 from execflow.domain.enums import ContingencyType, Liquidity, OrderType, Side, TimeInForce
 from execflow.domain.fees import FeeLine
+from execflow.domain.instructions import OrderInstructions
 
 
 class Event(
@@ -47,6 +48,7 @@ class OrderInitialized(OrderEvent, frozen=True, kw_only=True, gc=False, tag="ord
     parent_id: str | None = None  # a child slice of this parent order
     is_parent: bool = False  # a parent order: never sent to a venue, aggregates its children
     decision_px: int | None = None  # price at the trader's decision (TCA), when given
+    instructions: OrderInstructions | None = None  # peg, reserve, min qty...: docs/orders.md
 
 
 class OrderDenied(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.denied"):

@@ -145,6 +145,7 @@ class Order:
         "exec_ids",
         "expire_at",
         "group_id",
+        "instructions",
         "instrument",
         "is_parent",
         "last_ts",
@@ -187,6 +188,7 @@ class Order:
         self.venue = init.venue
         self.arrival_mid = init.arrival_mid
         self.decision_px = init.decision_px
+        self.instructions = init.instructions
         self.stop_price = init.stop_price
         self.trail_offset = init.trail_offset
         self.trail_bps = init.trail_bps

@@ -9,6 +9,7 @@ from __future__ import annotations
 import msgspec
 
 from execflow.domain.enums import Liquidity, OrderType, TimeInForce
+from execflow.domain.instructions import OrderInstructions
 
 
 class VenueOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -23,6 +24,7 @@ class VenueOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     price: int | None = None
     tif: TimeInForce = TimeInForce.DAY
     expire_at: int | None = None
+    instructions: OrderInstructions | None = None  # peg, reserve, min qty, discretion...
 
 
 class VenueReport(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", gc=False):

@@ -72,6 +72,10 @@ def validate_submit(
         rej = validate_advanced(cmd, instrument)
         if rej is not None:
             return rej
+    if cmd.instructions is not None:
+        rej = validate_instructions(cmd, instrument)
+        if rej is not None:
+            return rej
     if cmd.tif is TimeInForce.GTD:
         if cmd.expire_at is None:
             return Rejection(RejectCode.EXPIRE_TIME_MISSING, "a GTD order needs an expire time")
@@ -212,4 +216,44 @@ def validate_tif_change(current: TimeInForce, new: TimeInForce | None) -> Reject
             f"a working order's time in force can change between DAY and GTC, not {current} "
             f"to {new}",
         )
+    return None
+
+
+def validate_instructions(cmd: SubmitOrder, instrument: Instrument) -> Rejection | None:
+    """Peg, reserve, minimum quantity, discretion, not held (domain/instructions.py): only on
+    a limit order (its price is the pegged order's cap), quantities in lots, offsets in ticks."""
+    ins = cmd.instructions
+    if ins is None:
+        return None
+
+    def bad(why: str) -> Rejection:
+        return Rejection(RejectCode.INVALID_INSTRUCTIONS, why)
+
+    active = ins.peg is not None or ins.display_qty is not None or ins.min_qty is not None
+    if (active or ins.discretion_offset is not None) and cmd.order_type is not OrderType.LIMIT:
+        return bad(f"peg, reserve, minimum quantity and discretion need a LIMIT order, not "
+                   f"{cmd.order_type}")  # fmt: skip
+    tick, lot = instrument.tick_size, instrument.lot_size
+    if ins.peg is None and ins.peg_offset:
+        return bad("a peg offset needs a peg type")
+    if ins.peg_offset % tick:
+        return bad("the peg offset is not a multiple of the tick size")
+    if ins.display_qty is not None:
+        if ins.display_qty < 0 or ins.display_qty % lot:
+            return bad("the display quantity must be zero or a positive multiple of the lot")
+        if ins.display_qty > cmd.quantity:
+            return bad("the display quantity is above the order quantity")
+    if ins.min_qty is not None:
+        if ins.min_qty <= 0 or ins.min_qty % lot:
+            return bad("the minimum quantity must be a positive multiple of the lot")
+        if ins.min_qty > cmd.quantity:
+            return bad("the minimum quantity is above the order quantity")
+    if ins.discretion_offset is not None and (
+        ins.discretion_offset <= 0 or ins.discretion_offset % tick
+    ):
+        return bad("the discretion offset must be a positive multiple of the tick size")
+    if (ins.display_qty is not None or ins.discretion_offset is not None) and cmd.tif in (
+        TimeInForce.IOC, TimeInForce.FOK,
+    ):  # fmt: skip
+        return bad(f"a reserve or discretionary order must be able to rest, not {cmd.tif}")
     return None

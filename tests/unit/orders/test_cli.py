@@ -65,3 +65,14 @@ def test_parent_and_child_from_the_cli(env: Path) -> None:
     out = run("submit", "-i", "AAPL", "-s", "buy", "-q", "70", "-p", "1.00", "--parent", "P1",
               code=2)  # fmt: skip
     assert "CHILD_EXCEEDS_PARENT" in out
+
+
+def test_institutional_instructions_from_the_cli(env: Path) -> None:
+    out = run("submit", "-i", "AAPL", "-s", "buy", "-q", "10", "-p", "1.00", "--peg",
+              "primary", "--display", "5", "--not-held", "--cl-ord-id", "PG1")  # fmt: skip
+    assert "PG1 ACCEPTED" in out
+    shown = run("show", "PG1")
+    assert "PRIMARY" in shown and "not_held" in shown
+    out = run("submit", "-i", "AAPL", "-s", "buy", "-q", "10", "-p", "1.00", "--display",
+              "20", code=2)  # fmt: skip
+    assert "INVALID_INSTRUCTIONS" in out

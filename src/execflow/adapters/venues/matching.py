@@ -14,6 +14,7 @@ from functools import partial
 
 from execflow.adapters.venues.book import OrderBook, Trade
 from execflow.adapters.venues.faults import VenueFaults
+from execflow.adapters.venues.institutional import Institutional
 from execflow.adapters.venues.orders import (
     CANCELED,
     EXPIRED,
@@ -71,6 +72,7 @@ class MatchingCore(VenueOrders):
         self._rng = random.Random(seed)
         self._halted: set[str] = set()
         self._listeners: dict[str, list[BookListener]] = {}
+        self._inst = Institutional(self)  # peg, reserve, min qty, discretion (docs/orders.md)
 
     def _push(self, due: int, action: Callable[[int], None]) -> None:
         """Run ``action(due)`` at time ``due`` (the scheduler is the subclass's)."""
@@ -108,8 +110,12 @@ class MatchingCore(VenueOrders):
             return 0
         bid, ask = book.best_bid(), book.best_ask()
         resting = book.place(MARKET_ACCOUNT, side, qty, price, ioc=price is None, stp=False)
-        if book.trades:
-            self._fills(book.trades, ts, bid, ask, None)
+        trades = book.trades
+        if trades:
+            self._fills(trades, ts, bid, ask, None)
+        if self._inst.live:
+            self._inst.after_change(instrument, ts)
+            book.trades = trades  # the market reads its own order's trades after this
         return 0 if resting is None else resting.oid
 
     def market_cancel(self, instrument: str, oid: int) -> bool:
@@ -119,6 +125,8 @@ class MatchingCore(VenueOrders):
         if order is None or order.tag is not None:
             return False
         book.cancel(oid)
+        if self._inst.live:
+            self._inst.after_change(instrument, None)
         return True
 
     # -- processing (at the due time ``ts``) --------------------------------------------------
@@ -140,7 +148,10 @@ class MatchingCore(VenueOrders):
         ack = Ack(**self._head(order.cl_ord_id, ts), venue_order_id=rec.venue_order_id or "")
         if not self.faults.take_drop_ack(self._rng):
             self._outbox.append(ack)
-        self._execute(rec, order.quantity, order.price, ts)
+        if order.instructions is None:
+            self._execute(rec, order.quantity, order.price, ts)
+        else:
+            self._inst.submit(rec, ts)
         self._schedule_expiry(rec, ts)
 
     def _on_cancel(self, cl_ord_id: str, ts: int) -> None:
@@ -192,7 +203,9 @@ class MatchingCore(VenueOrders):
                 tif=new_tif,
             )
         )
-        if keeps_priority:
+        if rec.order.instructions is not None:
+            self._inst.replace(rec, ts)
+        elif keeps_priority:
             book.reduce(rec.book_oid, leaves)
             self._notify(instrument, ts, 0, [])
         else:
@@ -311,3 +324,5 @@ class MatchingCore(VenueOrders):
     def _notify(self, instrument: str, ts: int, side: int, trades: list[Trade]) -> None:
         for listener in self._listeners.get(instrument, ()):
             listener(ts, side, trades)
+        if self._inst.live:
+            self._inst.after_change(instrument, ts)

@@ -178,6 +178,7 @@ def check_order(
         price=order.price,
         tif=order.tif,
         expire_at=order.expire_at,
+        instructions=order.instructions,
     )
     return validate_submit(cmd, instrument, now_ns)
 

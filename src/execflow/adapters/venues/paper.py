@@ -316,7 +316,10 @@ class PaperVenue(MatchingCore):
                 rec.book_oid = 0  # never back on the book: its day is over
                 restored += 1
                 continue
-            self._execute(rec, order.quantity - cum_qty, order.price, ts)
+            if order.instructions is None:
+                self._execute(rec, order.quantity - cum_qty, order.price, ts)
+            else:
+                self._inst.submit(rec, ts)
             self._schedule_expiry(rec, placed)
             restored += 1
         return restored

@@ -110,6 +110,7 @@ class VenueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     markets: list[SyntheticState]
     outbox: list[AnyReport]
     local: list[AnyReport]
+    inst_ts: int = 0  # institutional orders' last change time (adapters/venues/institutional.py)
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -174,6 +175,7 @@ def capture(venue: PaperVenue) -> bytes:
         markets=markets,
         outbox=list(venue._outbox),  # type: ignore[arg-type]
         local=list(venue._local),  # type: ignore[arg-type]
+        inst_ts=venue._inst.last_ts,
     )  # fmt: skip
     return _ENCODER.encode(snap)
 
@@ -242,6 +244,7 @@ def restore(venue: PaperVenue, data: bytes) -> None:
     venue._local = list(snap.local)
     for st in snap.markets:
         markets[st.instrument].load_state(st)
+    venue._inst.rebuild(list(records.values()), snap.inst_ts)
 
 
 def _rng_state(st: tuple[Any, ...]) -> tuple[Any, ...]:

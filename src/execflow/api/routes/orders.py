@@ -38,7 +38,9 @@ def order_request(body: SubmitOrderBody) -> OrderRequest:
         order_type=body.order_type, time_in_force=body.time_in_force, account=body.account,
         cl_ord_id=body.cl_ord_id, venue=body.venue, expire_at=body.expire_at,
         stop_price=body.stop_price, trail_offset=body.trail_offset, trail_bps=body.trail_bps,
-        parent_id=body.parent_id, decision_price=body.decision_price,
+        parent_id=body.parent_id, decision_price=body.decision_price, peg=body.peg,
+        peg_offset=body.peg_offset, display_qty=body.display_qty, min_qty=body.min_qty,
+        discretion_offset=body.discretion_offset, not_held=body.not_held,
     )  # fmt: skip
 
 

@@ -57,6 +57,7 @@ class SubmitHandler:
             venue=cmd.venue,
             arrival_mid=ctx.market.mid(cmd.instrument),
             decision_px=cmd.decision_px,
+            instructions=cmd.instructions,
         )
         routed: str | Rejection
         if rejection is None:
@@ -85,7 +86,7 @@ class SubmitHandler:
                 order_type=cmd.order_type, quantity=cmd.quantity, price=cmd.price, tif=cmd.tif,
                 expire_at=cmd.expire_at, venue=cmd.venue, stop_price=cmd.stop_price,
                 trail_offset=cmd.trail_offset, trail_bps=cmd.trail_bps,
-                decision_px=cmd.decision_px,
+                decision_px=cmd.decision_px, instructions=cmd.instructions,
             )  # fmt: skip
             return ctx.deny(cmd, init, found)
         init, routed = found
