@@ -488,6 +488,24 @@ FIELDS: list[tuple[int, str, str, str]] = [
     (28, "IOITransType", "CHAR", "C:CANCEL N:NEW R:REPLACE"),
     (62, "ValidUntilTime", "UTCTIMESTAMP", ""),
     (130, "IOINaturalFlag", "BOOLEAN", YN),
+    # institutional order types: pegs and discretion (docs/orders.md)
+    (211, "PegOffsetValue", "FLOAT", ""),
+    (
+        1094,
+        "PegPriceType",
+        "INT",
+        "1:LAST_PEG 2:MID_PRICE_PEG 3:OPENING_PEG 4:MARKET_PEG 5:PRIMARY_PEG 7:PEG_TO_VWAP "
+        "8:TRAILING_STOP_PEG 9:PEG_TO_LIMIT_PRICE",
+    ),
+    (
+        388,
+        "DiscretionInst",
+        "CHAR",
+        "0:RELATED_TO_DISPLAYED_PRICE 1:RELATED_TO_MARKET_PRICE 2:RELATED_TO_PRIMARY_PRICE "
+        "3:RELATED_TO_LOCAL_PRIMARY_PRICE 4:RELATED_TO_MIDPOINT_PRICE "
+        "5:RELATED_TO_LAST_TRADE_PRICE 6:RELATED_TO_VWAP 7:AVERAGE_PRICE_GUARANTEE",
+    ),
+    (389, "DiscretionOffsetValue", "FLOAT", ""),
 ]
 
 # Fields that exist only in FIXT 1.1 / FIX 5.0 SP2.
@@ -576,6 +594,8 @@ HEADER_T11: list[Member] = [
 TRAILER: list[Member] = ["SignatureLength", "Signature", "CheckSum*"]
 
 COMPONENTS: dict[str, list[Member]] = {
+    "PegInstructions": ["PegOffsetValue", "PegPriceType"],
+    "DiscretionInstructions": ["DiscretionInst", "DiscretionOffsetValue"],
     "Parties": [
         (
             "NoPartyIDs",
@@ -708,6 +728,8 @@ APP: list[tuple[str, str, list[Member]]] = [
             "@CommissionData",
             "MaxFloor",
             "MaxShow",
+            "@PegInstructions",
+            "@DiscretionInstructions",
             *TEXT,
             "LastLiquidityInd",
             "CopyMsgIndicator",
@@ -781,6 +803,8 @@ APP: list[tuple[str, str, list[Member]]] = [
             *TEXT,
             "PositionEffect",
             "MaxShow",
+            "@PegInstructions",
+            "@DiscretionInstructions",
             "TargetStrategy",
             "@StrategyParametersGrp",
             "TargetStrategyParameters",
@@ -855,6 +879,8 @@ APP: list[tuple[str, str, list[Member]]] = [
             *TEXT,
             "PositionEffect",
             "MaxShow",
+            "@PegInstructions",
+            "@DiscretionInstructions",
             "TargetStrategy",
             "@StrategyParametersGrp",
             "TargetStrategyParameters",
@@ -887,8 +913,18 @@ APP: list[tuple[str, str, list[Member]]] = [
         "IOI",
         "6",
         [
-            "IOIID*", "IOITransType*", "IOIRefID", "@Instrument*", "Side*", "Currency",
-            "IOIQty*", "Price", "ValidUntilTime", "IOIQltyInd", "IOINaturalFlag", "Text",
+            "IOIID*",
+            "IOITransType*",
+            "IOIRefID",
+            "@Instrument*",
+            "Side*",
+            "Currency",
+            "IOIQty*",
+            "Price",
+            "ValidUntilTime",
+            "IOIQltyInd",
+            "IOINaturalFlag",
+            "Text",
             "TransactTime",
         ],
     ),

@@ -81,6 +81,7 @@ from execflow.fix.admin import REVERSE_ROUTE, reverse_route
 from execflow.fix.algos import algo_input, amendment
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.errors import BusinessRejectReason, FixBusinessRejectError, FixFieldError
+from execflow.fix.instructions import PEGGED, instruction_fields
 from execflow.fix.message import Message
 from execflow.fix.orders import (
     CXL_REJ_REASON,
@@ -315,7 +316,10 @@ class OrderGateway(BaseApplication):
         order_type: OrderType | str = FIX_TO_ORD_TYPE.get(fix_type, fix_type)
         if order_type is OrderType.MARKET_IF_TOUCHED and 44 in msg:
             order_type = OrderType.LIMIT_IF_TOUCHED
+        elif fix_type == PEGGED:
+            order_type = OrderType.LIMIT  # its Price is the peg's cap (fix/instructions.py)
         fix_tif = msg.get_str(59) if 59 in msg else "0"
+        extra = instruction_fields(msg, -1 if side == "2" else 1)
         req = OrderInput(
             instrument=msg.get_str(55), side=FIX_TO_SIDE.get(side, side),
             quantity=msg.get_decimal(38) if 38 in msg else None,
@@ -325,6 +329,9 @@ class OrderGateway(BaseApplication):
             stop_price=msg.get_decimal(99) if 99 in msg else None,
             # text: a malformed value is refused by order entry with its code (INVALID_DECIMAL)
             decision_price=msg.get_str(DECISION_PX_TAG) if DECISION_PX_TAG in msg else None,
+            peg=extra.peg, peg_offset=extra.peg_offset, display_qty=extra.display_qty,
+            min_qty=extra.min_qty, discretion_offset=extra.discretion_offset,
+            not_held=extra.not_held,
         )  # fmt: skip
         return self.entry.submit(req, cl_ord_id=engine_id, account=account)
 

@@ -101,6 +101,7 @@ ORD_REJ_REASON: Final[Mapping[str, int]] = {
     RejectCode.DUPLICATE_CL_ORD_ID: 6,
     RejectCode.DUPLICATE_ORDER: 6,
     RejectCode.INVALID_ORDER_TYPE: 11,
+    RejectCode.INVALID_INSTRUCTIONS: 11,  # unsupported order characteristic
     RejectCode.INVALID_TIME_IN_FORCE: 11,
     RejectCode.TIME_IN_FORCE_NOT_SUPPORTED: 11,  # Unsupported order characteristic
     RejectCode.QUANTITY_BELOW_MIN: 13,

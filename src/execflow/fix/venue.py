@@ -58,6 +58,7 @@ from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.config import SessionConfig
 from execflow.fix.connection import Initiator
 from execflow.fix.errors import FixFieldError, FixSessionError
+from execflow.fix.instructions import set_instructions
 from execflow.fix.message import Message
 from execflow.fix.orders import (
     FIX_CXL_REJ_REASON,
@@ -268,6 +269,7 @@ class FixVenue(BaseApplication):
         msg.set(59, TIF_TO_FIX[order.tif])
         if order.expire_at is not None:
             msg.set_timestamp(126, order.expire_at)
+        set_instructions(msg, order.instructions, order.side, ins)
         self._request(order.cl_ord_id, msg)
 
     def cancel(self, cl_ord_id: str) -> None:
@@ -300,6 +302,7 @@ class FixVenue(BaseApplication):
         if new_price is not None:
             msg.set_fixed(44, new_price, rec.ins.price_decimals)
         msg.set(59, TIF_TO_FIX[tif or rec.tif or rec.order.tif])
+        set_instructions(msg, rec.order.instructions, rec.order.side, rec.ins)
         self._request(new_cl, msg)
 
     def request_status(self, cl_ord_id: str) -> None:

@@ -118,7 +118,7 @@ def test_advanced_rejects(begin: str) -> None:
         c.send(nos("R1", price=None).set(40, "3"))  # a stop without StopPx
         c.send(nos("R2", t59="2"))  # at the opening: the paper venue has no auction
         c.send(nos("R3", t59="7"))  # at the close
-        c.send(nos("R4", price=None).set(40, "P"))  # pegged: not taken
+        c.send(nos("R4", price=None).set(40, "P"))  # pegged without a peg type
         c.send(stop("R5", "101.00", ord_type="2", price="99.50"))  # StopPx on a limit
         (r1,) = await c.wait(1, "R1")
         (r2,) = await c.wait(1, "R2")
@@ -131,7 +131,7 @@ def test_advanced_rejects(begin: str) -> None:
         for r in (r2, r3):
             assert r.get_str(58).startswith("TIME_IN_FORCE_NOT_SUPPORTED")
             assert r.get_int(103) == 11
-        assert r4.get_str(58).startswith("INVALID_ORDER_TYPE") and r4.get_int(103) == 11
+        assert r4.get_str(58).startswith("INVALID_INSTRUCTIONS") and r4.get_int(103) == 11
         assert r5.get_str(58).startswith("STOP_PRICE_NOT_ALLOWED")
 
     run(begin, scenario)
