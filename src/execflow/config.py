@@ -83,6 +83,10 @@ class ApiSettings:
     auth_failures: int = 20
     auth_window_s: float = 60.0
     engine_timeout_s: float = 10.0
+    # the TCA routes (docs/tca.md): a recorded market file (None: DATA_DIR/market.parquet|csv,
+    # if any) and a custom metrics file (None: the built-in and entry-point metrics)
+    tca_market: Path | None = None
+    tca_metrics: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> ApiSettings:

@@ -209,6 +209,8 @@ ENV_VARS: Final[Mapping[str, EnvVar]] = {
     "EXECFLOW_AUTH_FAILURES": ("api", "auth_failures", None),
     "EXECFLOW_AUTH_WINDOW": ("api", "auth_window_s", None),
     "EXECFLOW_ENGINE_TIMEOUT": ("api", "engine_timeout_s", None),
+    "EXECFLOW_TCA_MARKET": ("api", "tca_market", None),
+    "EXECFLOW_TCA_METRICS": ("api", "tca_metrics", None),
 }
 """Environment variable -> (section, field, conversion). An empty variable counts as unset."""
 

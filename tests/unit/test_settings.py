@@ -42,6 +42,15 @@ def test_environment_overrides_defaults() -> None:
     assert s.api.ws_compression is False
 
 
+def test_the_tca_files_of_the_api_are_settings(tmp_path: Path) -> None:
+    env = {"EXECFLOW_TCA_MARKET": "/m/market.csv", "EXECFLOW_TCA_METRICS": "/m/metrics.toml"}
+    s = Settings.load(environ=env)
+    assert (s.api.tca_market, s.api.tca_metrics) == (Path("/m/market.csv"), Path("/m/metrics.toml"))
+    path = toml(tmp_path, '[api]\ntca_metrics = "/f/metrics.toml"\n')
+    assert Settings.load(path, environ=env).api.tca_metrics == Path("/f/metrics.toml")
+    assert Settings.load(environ={}).api.tca_market is None
+
+
 def test_an_empty_variable_counts_as_unset() -> None:
     s = Settings.load(environ={"EXECFLOW_PG_SCHEMA": "", "EXECFLOW_STORE": "  "})
     assert s.engine.pg_schema == "public"
@@ -145,7 +154,6 @@ def test_every_variable_is_documented_and_every_documented_variable_is_read() ->
     assert set(ENV_VARS) <= documented
     read_elsewhere = {
         "EXECFLOW_CONFIG", "EXECFLOW_LOG_LEVEL", "EXECFLOW_URL", "EXECFLOW_API_KEY",
-        "EXECFLOW_TCA_MARKET", "EXECFLOW_TCA_METRICS",
         "EXECFLOW_EVENTS",  # (a default value: the JetStream stream's name)
     }  # fmt: skip
     assert documented - set(ENV_VARS) == read_elsewhere

@@ -10,7 +10,6 @@ Needs the analytics extra; without it the routes answer 503.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -36,9 +35,8 @@ _lock = threading.Lock()
 
 
 def _market(ctx: ApiContext) -> Path | None:
-    env = os.environ.get("EXECFLOW_TCA_MARKET")
-    if env:
-        return Path(env)
+    if ctx.settings.tca_market is not None:
+        return ctx.settings.tca_market
     for name in ("market.parquet", "market.csv"):
         p = ctx.app.config.data_dir / name
         if p.exists():
@@ -66,7 +64,7 @@ def _compute(ctx: ApiContext, visible: frozenset[str] | None, level: str) -> Tca
             keep = pl.col("account").is_in(sorted(visible))
             inputs.orders = inputs.orders.filter(keep)
             inputs.fills = inputs.fills.filter(keep)
-        metrics = load_metrics(os.environ.get("EXECFLOW_TCA_METRICS") or None)
+        metrics = load_metrics(ctx.settings.tca_metrics)
         result = run_tca(inputs, level=level, metrics=metrics)
         cache.clear()
         cache[key] = result
