@@ -17,6 +17,11 @@
 //                                                  account BLOCK, then an AllocationInstruction
 //                                                  (J) giving N/3 to each of three accounts;
 //                                                  waits for the Ack (P) and 3 Confirmations (AK)
+//   cpp_counterparty routed    SETTINGS N TIMEOUT  a client: N NewOrderSingles sent on behalf
+//                                                  of CPPDESK/TRADER1 (OnBehalfOfCompID/SubID),
+//                                                  each report must come back with DeliverTo
+//                                                  CPPDESK/TRADER1; then one on behalf of NOBODY
+//                                                  must get a session Reject 373=9 (case 18)
 //   cpp_counterparty bench     SETTINGS N WARMUP   a client: N sequential NewOrderSingle ->
 //                                                  first ExecutionReport round trips; prints
 //                                                  the latencies in ns as one JSON line
@@ -189,15 +194,30 @@ class Client : public FIX::Application {
     logged_on_ = false;
   }
   void toAdmin(FIX::Message& m, const FIX::SessionID&) override { say("TO_ADMIN " + msg_type(m)); }
-  void toApp(FIX::Message&, const FIX::SessionID&) throw(FIX::DoNotSend) override {}
+  void toApp(FIX::Message& m, const FIX::SessionID&) throw(FIX::DoNotSend) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sent_seq_[get(m, 11)] = get(m.getHeader(), 34);
+  }
   void fromAdmin(const FIX::Message& m, const FIX::SessionID&) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
       FIX::RejectLogon) override {
     say(admin_line(m));
+    if (msg_type(m) == "3") {  // a session Reject of ours
+      say("REJECT ref=" + get(m, 45) + " reason=" + get(m, 373) + " tag=" + get(m, 371));
+      std::lock_guard<std::mutex> lock(mutex_);
+      rejects_[get(m, 45)] = get(m, 373) + "/" + get(m, 371);
+      cv_.notify_all();
+    }
   }
   void fromApp(const FIX::Message& m, const FIX::SessionID&) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
       FIX::UnsupportedMessageType) override {
+    if (m.getHeader().isSetField(128)) {  // third-party addressing: the report's routing
+      const std::string route = get(m.getHeader(), 128) + "/" + get(m.getHeader(), 129);
+      say("ROUTE " + get(m, 11) + " deliver=" + route);
+      std::lock_guard<std::mutex> lock(mutex_);
+      routes_[get(m, 11)] = route;
+    }
     if (msg_type(m) == "6") {  // an indication of interest from the broker
       say("IOI " + get(m, 23) + " trans=" + get(m, 28) + " side=" + get(m, 54) + " qty=" +
           get(m, 27) + " sym=" + get(m, 55) + " px=" + get(m, 44) + " natural=" + get(m, 130, "N"));
@@ -322,8 +342,12 @@ class Client : public FIX::Application {
     return cv_.wait_for(lock, std::chrono::seconds(timeout_s), [&] { return logged_on_; });
   }
 
-  void send_order(const std::string& cl, bool marketable) {
+  void send_order(const std::string& cl, bool marketable, const std::string& on_behalf_of = "") {
     FIX::Message m = new_message("D");
+    if (!on_behalf_of.empty()) {
+      m.getHeader().setField(115, on_behalf_of);
+      m.getHeader().setField(116, "TRADER1");
+    }
     m.setField(11, cl);
     m.setField(1, "ACC-1");
     m.setField(55, "ACME");
@@ -353,9 +377,32 @@ class Client : public FIX::Application {
     });
   }
 
+  // the DeliverToCompID/SubID every report of `cl` carried ("" if none or they differed)
+  std::string route_of(const std::string& cl) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = routes_.find(cl);
+    return it == routes_.end() ? "" : it->second;
+  }
+
+  // the MsgSeqNum the order `cl` went out with
+  std::string seq_of(const std::string& cl) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sent_seq_[cl];
+  }
+
+  // wait for a session Reject of the message with MsgSeqNum `seq`: "373/371", "" on timeout
+  std::string wait_reject(const std::string& seq, int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                 [&] { return rejects_.count(seq) > 0; });
+    auto it = rejects_.find(seq);
+    return it == rejects_.end() ? "" : it->second;
+  }
+
   bool quiet_ = false;
 
  private:
+  std::map<std::string, std::string> routes_, rejects_, sent_seq_;
   std::mutex mutex_;
   std::condition_variable cv_;
   FIX::SessionID sid_;
@@ -393,6 +440,31 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
       }
     }
     if (rc == 0) say("OK " + std::to_string(n));
+  } else if (mode == "routed") {  // case 18: on behalf of CPPDESK/TRADER1, then NOBODY
+    for (int i = 0; i < n; ++i)
+      app.send_order("CPPR-" + tag + "-" + std::to_string(i), i % 2 == 0, "CPPDESK");
+    for (int i = 0; i < n && rc == 0; ++i) {
+      const std::string cl = "CPPR-" + tag + "-" + std::to_string(i);
+      if (!app.wait_for(cl, "0", extra * 1000) ||
+          (i % 2 == 0 && !app.wait_for(cl, "F", extra * 1000))) {
+        say("FAIL no execution report for " + cl);
+        rc = 1;
+      } else if (app.route_of(cl) != "CPPDESK/TRADER1") {
+        say("FAIL report of " + cl + " not delivered to CPPDESK/TRADER1: " + app.route_of(cl));
+        rc = 1;
+      }
+    }
+    if (rc == 0) {
+      const std::string cl = "CPPR-" + tag + "-NOBODY";
+      app.send_order(cl, true, "NOBODY");
+      const std::string reject = app.wait_reject(app.seq_of(cl), extra * 1000);
+      if (reject != "9/115") {
+        say("FAIL order on behalf of NOBODY: Reject " + reject + ", expected 373=9 on tag 115");
+        rc = 1;
+      } else {
+        say("OK routed " + std::to_string(n));
+      }
+    }
   } else if (mode == "ioi") {  // send an IOI, then wait for one from the broker
     app.send_ioi("CPPIOI-" + tag, "100.05");
     if (!app.wait_ioi(extra * 1000)) {
@@ -445,7 +517,7 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|ioi|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
+    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|routed|ioi|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
     return 2;
   }
   const std::string mode = argv[1];

@@ -57,6 +57,7 @@ class SellSide:
         heartbeat_s: int = 30,
         allocations: bool = False,
         iois: bool = False,
+        on_behalf_of: frozenset[str] | None = None,
     ) -> None:
         clock = WallClock()
         self.catalog = InstrumentCatalog(instruments)
@@ -88,6 +89,7 @@ class SellSide:
                 SessionID(c.begin_string, c.target_comp_id, c.sender_comp_id),
                 initiator=False,
                 heartbeat_interval_s=heartbeat_s,
+                on_behalf_of_comp_ids=on_behalf_of,  # third-party addressing (case 18)
             )
             for c in clients
         ]

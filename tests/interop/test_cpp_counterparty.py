@@ -1,7 +1,8 @@
 """Interop with an independent FIX implementation (the C++ engine of Debian's libquickfix-dev),
 both directions, FIX 4.4 and FIXT 1.1 / FIX 5.0 SP2, including forced sequence gaps:
 
-- their initiator → our acceptor + order gateway + engine + paper venue;
+- their initiator → our acceptor + order gateway + engine + paper venue (also on behalf of a
+  third party, session case 18);
 - our initiator (FixVenue) → their acceptor (acks and fills every order, cancels resting ones).
 
 The C++ engine validates with our shipped dictionaries (standard format), so it also checks that
@@ -75,6 +76,30 @@ def test_their_initiator_trades_through_our_gateway_and_recovers_from_a_gap(
         assert second.count("TO_ADMIN 2") >= 1, "they did not send a ResendRequest"
         assert second.count("FROM_ADMIN 4") >= 1, "we did not answer with a SequenceReset"
         assert "OK 2" in second.lines
+    finally:
+        side.stop()
+
+
+def test_their_orders_on_behalf_of_a_third_party_are_answered_to_it(
+    cpp_counterparty: Path, tmp_path: Path, begin: str
+) -> None:
+    """Session case 18 with the C++ engine as the client: its orders on behalf of an allowed
+    OnBehalfOfCompID/SubID trade, and every report goes back with DeliverToCompID/SubID naming
+    that third party; an order on behalf of a CompID the session does not allow gets a session
+    Reject 373=9 referencing OnBehalfOfCompID (115), and the session goes on."""
+    client = SessionID(begin, "CPPCLIENT", "EXECFLOW")  # their view
+    side = BackgroundSellSide([client], on_behalf_of=frozenset({"CPPDESK"}))
+    settings = CounterpartySession(begin, "CPPCLIENT", "EXECFLOW", side.port, acceptor=False).write(
+        tmp_path / "client"
+    )
+    try:
+        cp = CounterpartyProcess(cpp_counterparty, "routed", settings, "2", "10")
+        assert cp.wait(30) == 0, "\n".join(cp.lines)
+        assert "OK routed 2" in cp.lines
+        assert cp.count("REJECT") == 1 and any("reason=9 tag=115" in x for x in cp.lines)
+        assert cp.count("ROUTE") >= 3, cp.lines  # New x2, Trade x1 at least
+        ours = {cl: o for cl, o in side.side.engine.orders.items() if cl.startswith("CPPCLIENT:")}
+        assert len(ours) == 2 and not any(cl.endswith("-NOBODY") for cl in ours)
     finally:
         side.stop()
 
