@@ -47,6 +47,7 @@ from execflow.extras import available
 
 if TYPE_CHECKING:
     from execflow.adapters.calendars import HolidaySettlementCalendar
+    from execflow.analytics.risk.scheduler import RiskScheduler
 
     # the engine and its policies are imported when an engine is built, not by a reader
     # (``execflow orders list`` reads the snapshot + tail: read_orders)
@@ -252,6 +253,7 @@ class App:
     surveillance: SurveillanceService | None = None
     tca_reports: DailyTcaReports | None = None  # the daily TCA report (config.tca_reports)
     toxic: ToxicFlowMonitor | None = None  # toxic-flow alerts (config.toxic_alerts)
+    risk_scheduler: RiskScheduler | None = None  # scheduled stress/VaR ([schedule])
     lease: WriterLease | None = None
     keeper: LeaseKeeper | None = None
     read_only: bool = False
@@ -447,6 +449,8 @@ def build(
     # the router's post step asks the promoted fill model (none promoted: its own port)
     engine.sor.posted_fill = posted_fill_model(models.fill)
     app = App(config, store, clock, catalog, engine, {v.venue_id: v for v in venues}, risk)
+    if risk.config.schedule is not None and not read_only:
+        app.risk_scheduler = risk_scheduler(app)
     if config.toxic_alerts:  # markouts of the fills, alerts to the log (docs/ml.md)
         from execflow.application.toxic_monitor import ToxicFlowMonitor
 
@@ -469,6 +473,26 @@ def build(
         app.close()
         raise
     return app
+
+
+def risk_scheduler(app: App) -> RiskScheduler | None:
+    """The risk config's ``[schedule]``: stress and VaR recomputed on the engine's clock off
+    its thread, into the limits (docs/risk.md); None (logged) without the ``risk`` extra."""
+    from execflow.extras import MissingExtraError
+
+    assert app.risk is not None and app.risk.config.schedule is not None
+    try:
+        from execflow.analytics.risk.backend import numpy
+        from execflow.analytics.risk.scheduler import RiskScheduler
+
+        numpy()
+    except MissingExtraError as exc:
+        log.warning("event=risk_schedule_off reason=%s", exc)
+        return None
+    scheduler = RiskScheduler(app.risk, app.risk.config.schedule)
+    app.engine.timers.append(scheduler)
+    app.closers.append(scheduler.close)
+    return scheduler
 
 
 def build_app(config: Config, **overrides: object) -> App:

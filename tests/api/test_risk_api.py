@@ -25,6 +25,8 @@ scope = "firm"
 max_gross_exposure = "100000000"
 max_stress_loss = "1"
 max_var = "100000000"
+[schedule]
+interval_s = "0.5"
 """
 
 
@@ -98,6 +100,33 @@ def test_exposure_stress_and_var_of_live_positions(client: httpx.Client) -> None
     assert r.status_code == 200, r.text
 
 
+def test_the_scheduler_recomputes_stress_as_positions_move(client: httpx.Client) -> None:
+    """[schedule]: the server recomputes the live positions' stress by itself (no request
+    records it) and serves the last figures per scope."""
+    from tests.api.conftest import wait_for
+
+    assert client.get("/v1/risk/scheduled", headers=H_A).status_code == 403
+    order = {"instrument": "AAPL", "side": "BUY", "quantity": "5", "account": "A",
+             "order_type": "MARKET", "cl_ord_id": "RISK-S1"}  # fmt: skip
+    assert client.post("/v1/orders", json=order, headers=H_A).status_code == 201
+
+    def computed() -> bool:
+        body = client.get("/v1/risk/scheduled", headers=H_ADMIN).json()
+        last = body["last"]
+        return last is not None and last["positions"] >= 1 and "desk:EQ" in last["stress_loss"]
+
+    wait_for(computed)
+    body = client.get("/v1/risk/scheduled", headers=H_ADMIN).json()
+    assert body["interval_s"] == "0.5" and body["runs"] >= 1 and body["failures"] == 0
+    last = body["last"]
+    assert Decimal(last["stress_loss"]["firm"]) > 0 and last["worst_scenario"]["firm"]
+    assert Decimal(last["stress_loss"]["desk:EQ"]) == Decimal(last["stress_loss"]["account:A"])
+    # fed into the firm's max_stress_loss = 1.00: a breach without any recording request
+    r = client.get("/v1/risk/exposure", headers=H_ADMIN)
+    levels = {x["scope"]: x for x in r.json()["levels"]}
+    assert levels["firm"]["limits"]["max_stress_loss"]["level"] == "BREACH"
+
+
 def test_bad_requests_are_refused_with_a_code(client: httpx.Client) -> None:
     r = client.post("/v1/risk/stress", json={"scenarios": [{"name": "x", "market": "NaN"}]},
                     headers=H_ADMIN)  # fmt: skip
@@ -133,6 +162,7 @@ def test_risk_stream_sends_figures_when_positions_move(
         assert recv_json(ws) == {"op": "subscribed", "interval_s": 0.2, "base_currency": "USD"}
         first = recv_json(ws, STREAM_TIMEOUT_S)
         assert first["op"] == "risk" and first["stress"]["scenarios"][0]["name"] == "oct-1987"
+        assert first["scheduled"]["interval_s"] == "0.5"  # the scheduler's last figures too
         scopes = {x["scope"]: x for x in first["exposure"]}
         before = Decimal(scopes["firm"]["gross"])
         ws.send('{"op":"ping"}')

@@ -21,6 +21,15 @@ def sensitivities(
 ) -> tuple[list[str], dict[str, list[float]], dict[str, float]]:
     """(scenario names, moves per instrument, base value per quantity unit). Instruments
     without a mark or without an FX rate are left out (the check does not value them)."""
+    rows, unit = unit_values(book, fx, sectors)
+    return moves_of(rows, unit, fx, scenarios)
+
+
+def unit_values(
+    book: RiskBook, fx: FxTable, sectors: Mapping[str, str] | None = None
+) -> tuple[list[RiskPosition], dict[str, float]]:
+    """The book's side of :func:`sensitivities` (engine thread; O(instruments)): one unit
+    position per valued instrument at its mark, and its base value per quantity unit."""
     rows: list[RiskPosition] = []
     unit: dict[str, float] = {}
     for ist in book.insts.values():
@@ -35,6 +44,17 @@ def sensitivities(
         )  # fmt: skip
         per_unit = price * ins.multiplier * fx.rate(ins.currency)
         unit[str(ins.id)] = float(per_unit.scaleb(-ins.qty_decimals))
+    return rows, unit
+
+
+def moves_of(
+    rows: Sequence[RiskPosition],
+    unit: dict[str, float],
+    fx: FxTable,
+    scenarios: Sequence[Scenario],
+) -> tuple[list[str], dict[str, list[float]], dict[str, float]]:
+    """The scenarios' side of :func:`sensitivities` (any thread): each instrument's relative
+    move (price and currency) under each scenario."""
     if not rows:
         return [s.name for s in scenarios], {}, {}
     pf = Portfolio(rows, fx)

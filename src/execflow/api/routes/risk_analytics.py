@@ -134,6 +134,20 @@ async def exposure(p: Auth, ctx: Ctx) -> dict[str, Any]:
     return {"base_currency": firm.base, "levels": rows}
 
 
+@router.get(
+    "/scheduled",
+    summary="The server-side risk scheduler's last stress and VaR per scope, and its counters",
+    responses=problems(401, 403, 409),
+)
+async def scheduled(p: Auth, ctx: Ctx) -> dict[str, Any]:
+    _risk(ctx, p)
+    sch = ctx.app.risk_scheduler
+    if sch is None:
+        raise ApiError("NOT_SCHEDULED", "no [schedule] in the risk config (docs/risk.md)")
+    out: dict[str, Any] = await _on_engine(ctx, sch.view)
+    return out
+
+
 @router.post(
     "/stress",
     summary="Revalue the live positions under historical, hypothetical and user scenarios",

@@ -45,12 +45,7 @@ router = APIRouter(tags=["streaming"])
 def fingerprint(risk: RiskEngine) -> int:
     """Changes when a position, an open order's reservation or a mark changes (engine thread).
     O(positions)."""
-    core = risk.core
-    return hash(
-        tuple(
-            (k, p.net, p.buy, p.sell, p.inst.mark(core.market)) for k, p in core.positions.items()
-        )
-    )
+    return risk.core.fingerprint()
 
 
 @router.websocket("/v1/risk/stream")
@@ -165,10 +160,15 @@ async def _serve(
                         risk.engine.process()
 
                     await loop.run_in_executor(None, lambda: ctx.runner.call(push, 10.0))
+                sch = ctx.app.risk_scheduler  # its last figures (read on the engine thread)
+                scheduled = None
+                if sch is not None:
+                    scheduled = await loop.run_in_executor(None, ctx.runner.call, sch.view, 10.0)
                 await send({
                     "op": "risk", "seq": seq, "ts": iso(now), "recorded": record,
                     "base_currency": firm.firm.base, "exposure": view, "stress": result,
                     "compute_ms": round((time.perf_counter() - t0) * 1000, 2),
+                    "scheduled": scheduled,
                 })  # fmt: skip
                 last = fp
             else:

@@ -122,6 +122,14 @@ class RiskBook:
             )
         return lim
 
+    def fingerprint(self) -> int:
+        """Changes when a position, an open order's reservation or a mark changes (engine
+        thread; O(positions)): the risk stream and the risk scheduler recompute only then."""
+        market = self.market
+        return hash(
+            tuple((k, p.net, p.buy, p.sell, p.inst.mark(market)) for k, p in self.positions.items())
+        )
+
     def scales_for(self, instrument: str) -> dict[str, int]:
         """Per limit the smallest scale of the rules in force on it; a rule at 100 is
         neutral, so a proportional volatility band above 100 widens the limit unless another

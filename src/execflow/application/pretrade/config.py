@@ -165,6 +165,19 @@ class VenueLimit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_
     credit_limit: Decimal | None = None
 
 
+class RiskSchedule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The server-side risk scheduler (``[schedule]``; docs/risk.md): every ``interval_s`` of
+    the engine's clock, when positions or marks moved, stress (and VaR with a history) of the
+    live positions recomputed off the engine thread, fed into the ``max_stress_loss`` and
+    ``max_var`` limits of every scope and the what-if check."""
+
+    interval_s: Decimal = Decimal(1)
+    hypothetical: bool = False  # the parallel/FX grid too, not only the shipped historical
+    var_history: str | None = None  # CSV of daily returns (execflow risk var --history)
+    var_confidence: Decimal = Decimal("0.99")
+    backend: str | None = None  # jax | numpy (None: JAX when installed)
+
+
 class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The whole risk configuration. ``limits`` is a list of scoped :class:`LimitSet`."""
 
@@ -190,6 +203,7 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # of the firm, a desk or an account (sensitivities from a stress run: load_what_if)
     what_if: bool = False
     venue_limits: list[VenueLimit] = []
+    schedule: RiskSchedule | None = None
 
     def validate(self) -> None:
         for ls in self.limits:
@@ -232,6 +246,14 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             FxTable(self.base_currency, self.fx)  # refuses floats and bad rates
         if self.what_if and not any(fl.max_stress_loss is not None for fl in self.firm_limits):
             raise InvalidValueError("what_if needs a firm limit with max_stress_loss")
+        sch = self.schedule
+        if sch is not None:
+            if not self.base_currency:
+                raise InvalidValueError("the risk schedule needs a base_currency")
+            if not (Decimal("0.05") <= sch.interval_s <= 3600):
+                raise InvalidValueError("schedule.interval_s must be in 0.05..3600")
+            if not (Decimal("0.5") < sch.var_confidence < 1):
+                raise InvalidValueError("schedule.var_confidence must be in (0.5, 1)")
         for vl in self.venue_limits:
             if vl.max_messages_per_second is not None:
                 _positive(vl.max_messages_per_second, f"venue {vl.venue}: max_messages_per_second")
