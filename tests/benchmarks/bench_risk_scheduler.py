@@ -5,9 +5,10 @@
 ``RiskScheduler._compute`` (what the worker thread does at each interval when positions or
 marks moved: Portfolio, revaluation under the shipped historical scenarios, worst loss per
 firm / desk / account, what-if sensitivities) on seeded positions: 100, 1,000 and 10,000
-positions over 200 instruments and 50 accounts in 5 desks. Wall and the worker's CPU time
-(process CPU: JAX computes in its own threads; median of 5 runs after one warm-up, which includes JAX's compilation). A report, not a
-pass/fail test; states the load average.
+positions over 200 instruments and 50 accounts in 5 desks. Wall and process CPU time (JAX
+computes in its own threads), median of 5 runs after one warm-up (which includes JAX's
+compilation); and the engine thread's part. A report, not a pass/fail test; states the load
+average.
 """
 
 from __future__ import annotations
@@ -45,10 +46,14 @@ def main() -> None:
         ins = [rnd.randrange(200) for _ in range(n)]
         rows = [
             RiskPosition(
-                rnd.choice(accounts), f"I{i}", "EUR" if i % 4 == 0 else "USD",
-                Decimal(rnd.randint(-500, 500) or 1), Decimal(rnd.randint(1_000, 50_000)) / 100,
-                Decimal(1), "",
-            )  # fmt: skip
+                rnd.choice(accounts),
+                f"I{i}",
+                "EUR" if i % 4 == 0 else "USD",
+                Decimal(rnd.randint(-500, 500) or 1),
+                Decimal(rnd.randint(1_000, 50_000)) / 100,
+                Decimal(1),
+                "",
+            )
             for i in ins
         ]
         sch._compute(rows, None, 0)  # warm-up (JAX compiles per shape)
