@@ -105,46 +105,25 @@ def scenarios(
 ) -> None:
     """Measure the rules on seeded days with planted patterns and decoys: detection rate
     (planted patterns found) and false-alert rate (alerts matching no planted pattern)."""
-    from execflow.testing.surveillance_scenarios import day, score
+    from execflow.testing.surveillance_scenarios import run_days
 
-    per_rule: dict[str, list[int]] = {}
-    planted = detected = alerts_n = false = events = orders = decoys = 0
-    for seed in range(seeds):
-        sc = day(seed)
-        found = Surveillance(sc.config).scan(sc.events)
-        s = score(sc.planted, found)
-        planted += s.planted
-        detected += s.detected
-        alerts_n += s.alerts
-        false += s.false_alerts
-        events += len(sc.events)
-        orders += sc.normal_orders
-        decoys += sc.decoys
-        for r, (d, n) in s.per_rule.items():
-            acc = per_rule.setdefault(r, [0, 0])
-            acc[0] += d
-            acc[1] += n
-    out = {
-        "seeds": seeds, "events": events, "ordinary_orders": orders, "decoys": decoys,
-        "planted": planted, "detected": detected,
-        "detection_rate": round(detected / planted, 4) if planted else None,
-        "alerts": alerts_n, "false_alerts": false,
-        "false_alert_rate": round(false / alerts_n, 4) if alerts_n else 0.0,
-        "per_rule": {r: {"detected": d, "planted": n} for r, (d, n) in per_rule.items()},
-    }  # fmt: skip
+    t = run_days(seeds)
+    out = t.as_dict()
     if as_json:
         print(json.dumps(out))
         return
-    table = Table(title=f"surveillance on {seeds} seeded days ({events:,} events)")
-    for col in ("rule", "detected", "planted", "rate"):
+    table = Table(title=f"surveillance on {seeds} seeded days ({t.events:,} events)")
+    for col in ("rule", "detected", "planted", "rate", "over thresholds", "below (by design)"):
         table.add_column(col)
-    for r, (d, n) in per_rule.items():
-        table.add_row(r, str(d), str(n), f"{d / n:.0%}")
+    for r, (d, n) in t.per_rule.items():
+        od, on = t.over.get(r, [0, 0])
+        table.add_row(r, str(d), str(n), f"{d / n:.0%}", f"{od}/{on}", f"{d - od}/{n - on}")
     console.print(table)
     console.print(
-        f"detection rate {detected}/{planted} = {detected / max(planted, 1):.1%}; "
-        f"false alerts {false}/{alerts_n} = {false / max(alerts_n, 1):.1%} "
-        f"({orders:,} ordinary orders, {decoys} decoys)",
+        f"detection rate {t.detected}/{t.planted} = {t.detected / max(t.planted, 1):.1%}; "
+        f"over the thresholds {out['detected_over_thresholds']}/{out['planted_over_thresholds']};"
+        f" false alerts {t.false_alerts}/{t.alerts} = {t.false_alerts / max(t.alerts, 1):.1%} "
+        f"({t.ordinary_orders:,} ordinary orders, {t.decoys} decoys)",
         markup=False,
     )
 

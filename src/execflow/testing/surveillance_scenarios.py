@@ -31,6 +31,9 @@ TICK = 1  # price units (cents at scale 2)
 class Planted:
     rule: str
     accounts: frozenset[str]
+    # meets every threshold of its rule (default config): the rule must find it; False: a
+    # variant just below a threshold on purpose (a miss by design)
+    over: bool = True
 
 
 @dataclass(slots=True)
@@ -134,8 +137,10 @@ def day(seed: int, *, normal_accounts: int = 40, orders_per_account: int = 60) -
         t = g.sometime()
         g.trade(t, a1, ins, 1, 500, mid)
         # a tick apart now and then: below a zero price tolerance (a miss, by design)
-        g.trade(t + rng.randrange(1, 20) * S, a2, ins, -1, 500, mid + rng.choice((0, 0, 0, 1)))
-        planted.append(Planted("wash_trade", frozenset({a1, a2})))
+        dt = rng.randrange(1, 20)
+        off = rng.choice((0, 0, 0, 1))
+        g.trade(t + dt * S, a2, ins, -1, 500, mid + off)
+        planted.append(Planted("wash_trade", frozenset({a1, a2}), over=off == 0))
         a3 = f"SM{k}"
         t = g.sometime()
         g.trade(t, a3, ins, -1, 300, mid + 1)
@@ -159,8 +164,9 @@ def day(seed: int, *, normal_accounts: int = 40, orders_per_account: int = 60) -
         size = rng.choice((20_000, 20_000, 8_000, 4_000))
         big = g.new(t, acct, ins, 1, size, mid - 1, mid)
         g.trade(t + 2 * S, acct, ins, -1, 300, mid + 1)
-        g.cancel(t + rng.choice((4, 4, 8, 15)) * S, big)
-        planted.append(Planted("spoofing", frozenset({acct})))
+        life = rng.choice((4, 4, 8, 15))
+        g.cancel(t + life * S, big)
+        planted.append(Planted("spoofing", frozenset({acct}), over=size >= 5_000 and life <= 10))
         # planted: layering, three large offers at successive levels, buy, pull them all
         acct = f"LY{k}"
         t = g.sometime()
@@ -189,7 +195,7 @@ def day(seed: int, *, normal_accounts: int = 40, orders_per_account: int = 60) -
         burst = rng.choice(((15, 55), (15, 52), (15, 47)))  # the last starts before the window
         for i in range(5):
             g.trade(g.at(*burst, i * 30.0), acct, ins, 1, 400, mid + 2 + i)
-        planted.append(Planted("marking_the_close", frozenset({acct})))
+        planted.append(Planted("marking_the_close", frozenset({acct}), over=burst != (15, 47)))
         # decoy: trades at the close, but most of its volume was earlier in the day
         acct = f"DC{k}"
         for _ in range(8):
@@ -202,13 +208,14 @@ def day(seed: int, *, normal_accounts: int = 40, orders_per_account: int = 60) -
         acct = f"OT{k}"
         t0 = g.sometime((10, 0), (13, 0))
         # new orders and cancels both count as order messages: 40 + 39 stay below 100
-        for i in range(rng.choice((150, 150, 120, 40))):
+        n = rng.choice((150, 150, 120, 40))
+        for i in range(n):
             cl = g.new(t0 + i * S, acct, ins, 1, 100, mid - 5)
             if i in (10, 90):
                 g.fill(t0 + i * S + S // 10, cl, 100, mid - 5)
             else:
                 g.cancel(t0 + i * S + S // 2, cl)
-        planted.append(Planted("order_to_trade_ratio", frozenset({acct})))
+        planted.append(Planted("order_to_trade_ratio", frozenset({acct}), over=n > 50))
         # decoy: as busy, but one fill in five
         acct = f"DO{k}"
         for i in range(150):
@@ -249,6 +256,7 @@ class Score:
     alerts: int
     false_alerts: int
     per_rule: dict[str, tuple[int, int]]  # rule -> (detected, planted)
+    over: dict[str, tuple[int, int]]  # rule -> (detected, planted) of those over its thresholds
 
     @property
     def detection_rate(self) -> float:
@@ -272,7 +280,75 @@ def score(planted: list[Planted], alerts: list[ComplianceAlert]) -> Score:
         if not matched:
             false += 1
     per_rule: dict[str, tuple[int, int]] = {}
+    over: dict[str, tuple[int, int]] = {}
     for p, h in zip(planted, hit, strict=True):
         d, n = per_rule.get(p.rule, (0, 0))
         per_rule[p.rule] = (d + int(h), n + 1)
-    return Score(len(planted), sum(hit), len(alerts), false, per_rule)
+        if p.over:
+            d, n = over.get(p.rule, (0, 0))
+            over[p.rule] = (d + int(h), n + 1)
+    return Score(len(planted), sum(hit), len(alerts), false, per_rule, over)
+
+
+@dataclass(slots=True)
+class Totals:
+    """Scores of several seeded days added up (``execflow compliance scenarios``)."""
+
+    seeds: int = 0
+    events: int = 0
+    ordinary_orders: int = 0
+    decoys: int = 0
+    planted: int = 0
+    detected: int = 0
+    alerts: int = 0
+    false_alerts: int = 0
+    per_rule: dict[str, list[int]] = field(default_factory=dict)  # rule -> [detected, planted]
+    over: dict[str, list[int]] = field(default_factory=dict)  # the same, over the thresholds
+
+    def add(self, sc: Scenario, s: Score) -> None:
+        self.seeds += 1
+        self.events += len(sc.events)
+        self.ordinary_orders += sc.normal_orders
+        self.decoys += sc.decoys
+        self.planted += s.planted
+        self.detected += s.detected
+        self.alerts += s.alerts
+        self.false_alerts += s.false_alerts
+        for mine, theirs in ((self.per_rule, s.per_rule), (self.over, s.over)):
+            for r, (d, n) in theirs.items():
+                acc = mine.setdefault(r, [0, 0])
+                acc[0] += d
+                acc[1] += n
+
+    def as_dict(self) -> dict[str, object]:
+        over_d = sum(d for d, _ in self.over.values())
+        over_n = sum(n for _, n in self.over.values())
+        return {
+            "seeds": self.seeds, "events": self.events,
+            "ordinary_orders": self.ordinary_orders, "decoys": self.decoys,
+            "planted": self.planted, "detected": self.detected,
+            "detection_rate": round(self.detected / self.planted, 4) if self.planted else None,
+            "planted_over_thresholds": over_n, "detected_over_thresholds": over_d,
+            "detection_rate_over_thresholds": round(over_d / over_n, 4) if over_n else None,
+            "alerts": self.alerts, "false_alerts": self.false_alerts,
+            "false_alert_rate": round(self.false_alerts / self.alerts, 4) if self.alerts else 0.0,
+            "per_rule": {r: self._rule(r) for r in self.per_rule},
+        }  # fmt: skip
+
+    def _rule(self, rule: str) -> dict[str, int]:
+        d, n = self.per_rule[rule]
+        od, on = self.over.get(rule, [0, 0])
+        return {"detected": d, "planted": n, "detected_over_thresholds": od,
+                "planted_over_thresholds": on}  # fmt: skip
+
+
+def run_days(seeds: int) -> Totals:
+    """The rules (default thresholds) over the seeded days 0..seeds-1, scored."""
+    from execflow.domain.compliance.surveillance import Surveillance
+
+    totals = Totals()
+    for seed in range(seeds):
+        sc = day(seed)
+        found = Surveillance(sc.config).scan(sc.events)
+        totals.add(sc, score(sc.planted, found))
+    return totals

@@ -21,7 +21,7 @@ from execflow.domain.compliance.surveillance import (
 )
 from execflow.domain.enums import OrderType, Side
 from execflow.domain.events import Event, OrderCanceled, OrderFilled, OrderInitialized
-from execflow.testing.surveillance_scenarios import day, score
+from execflow.testing.surveillance_scenarios import day, run_days
 
 S = 1_000_000_000
 NY = ZoneInfo("America/New_York")
@@ -146,14 +146,30 @@ def test_rules_can_be_switched_off_and_thresholds_loaded_from_toml() -> None:
 
 def test_seeded_scenarios_detection_and_false_alert_rates() -> None:
     """The numbers docs/compliance.md states (10 seeded days); planted patterns vary around
-    the thresholds on purpose, so not all are found."""
-    planted = detected = alerts = false = 0
-    for seed in range(10):
-        sc = day(seed)
-        s = score(sc.planted, Surveillance(sc.config).scan(sc.events))
-        planted, detected = planted + s.planted, detected + s.detected
-        alerts, false = alerts + s.alerts, false + s.false_alerts
-    assert (planted, detected, alerts, false) == (270, 233, 233, 0)
+    the thresholds on purpose: every one over its rule's thresholds is found, none below."""
+    t = run_days(10)
+    assert (t.planted, t.detected, t.alerts, t.false_alerts) == (270, 233, 233, 0)
+    assert all(d == n for d, n in t.over.values())  # over the thresholds: all found
+    assert sum(n for _, n in t.over.values()) == 233  # so the 37 misses are the ones below
+    assert t.over["spoofing"] == [14, 14] and t.per_rule["spoofing"] == [14, 30]
+    out = t.as_dict()
+    assert out["detection_rate_over_thresholds"] == 1.0 and out["false_alert_rate"] == 0.0
+
+
+def test_cli_scenarios_prints_the_rates_for_people_and_programs() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from execflow.cli.main import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["compliance", "scenarios", "--seeds", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == run_days(2).as_dict()
+    r = runner.invoke(app, ["compliance", "scenarios", "--seeds", "2"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "over the thresholds 48/48" in r.output and "false alerts 0/48" in r.output
 
 
 def test_live_service_records_alerts_and_a_restart_neither_loses_nor_repeats_them() -> None:
