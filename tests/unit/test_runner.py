@@ -105,3 +105,49 @@ def _limit(cl: str) -> SubmitOrder:
         cl_ord_id=cl, account="A", instrument="AAPL", side=1, order_type=OrderType.LIMIT,
         quantity=1, price=10_000, venue="PAPER",
     )  # fmt: skip
+
+
+class _Behind(FakeVenue):
+    """A venue whose market is behind the clock while ``behind`` is set."""
+
+    behind = False
+
+
+def test_idle_work_runs_after_a_quiet_turn_or_at_most_once_per_bound_under_load() -> None:
+    """``on_idle`` (the snapshot hook) runs at a turn that processed nothing with no venue
+    behind; under a load that leaves no quiet turn, once per ``idle_max_defer_ns`` on the
+    Clock. One turn at a time on this thread (no runner thread, no sleeps)."""
+    from execflow.adapters.clock import SimulatedClock
+
+    clock = SimulatedClock(1_000)
+    venue = _Behind([AAPL], venue_id="FAKE", prices={"AAPL": 100})
+    engine = Engine(MemoryEventStore(), clock, InstrumentCatalog([AAPL]), venues=[venue])
+    runner = EngineRunner(engine, idle_max_defer_ns=1_000_000_000)
+    idle: list[int] = []
+    runner.on_idle.append(lambda: idle.append(clock.now_ns()))
+
+    runner.send(order("Q1"))
+    assert runner.turn() is False  # processed the order (it is sent): busy, no idle work
+    assert runner.turn() is False  # the venue's ack and fill came in: busy
+    assert idle == []
+    assert runner.turn() is True and idle == [1_000]  # nothing happened: quiet
+
+    # a steady flow: every turn processes something; the clock moves 0.3 s a turn
+    for i in range(10):
+        clock.advance(300_000_000)
+        runner.send(order(f"L{i}"))
+        assert runner.turn() is False
+    # offered at 1.2 s and 2.4 s after the quiet turn, not at every turn of the load
+    assert idle == [1_000, 1_000 + 1_200_000_000, 1_000 + 2_400_000_000]
+
+    # a market behind the clock is not quiet either, even with nothing processed
+    runner.turn()  # the last fills
+    venue.behind = True
+    n = len(idle)
+    for _ in range(3):
+        clock.advance(300_000_000)
+        runner.turn()
+    assert len(idle) == n + 1  # once, by the bound: 1.2 s after the last (at 3.6 s)
+    venue.behind = False
+    runner.turn()
+    assert len(idle) == n + 2

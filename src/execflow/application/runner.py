@@ -29,6 +29,8 @@ from execflow.domain.errors import LeaseLostError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 BUSY_POLL_S = 0.0005  # venue polls that took longer than this did work: poll again at once
+# under a load that leaves no quiet turn, the idle work (snapshots) runs at most this often
+IDLE_MAX_DEFER_NS = 5 * 10**9
 
 
 # how long a caller waits for the engine thread: bounded, and generous, because a loaded
@@ -37,9 +39,17 @@ ENGINE_CALL_TIMEOUT_S = 60.0
 
 
 class EngineRunner:
-    def __init__(self, engine: Engine, *, idle_wait_s: float = 0.001) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        idle_wait_s: float = 0.001,
+        idle_max_defer_ns: int = IDLE_MAX_DEFER_NS,
+    ) -> None:
         self.engine = engine
         self.idle_wait_s = idle_wait_s
+        self.idle_max_defer_ns = idle_max_defer_ns
+        self._idle_offered_ns: int | None = None  # Clock time on_idle last ran
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._calls: deque[tuple[Callable[[], object], Future[object]]] = deque()
@@ -50,7 +60,8 @@ class EngineRunner:
         self.failure: BaseException | None = None
         # called on the engine thread when it ends on an error (a server shuts down)
         self.on_failure: list[Callable[[BaseException], None]] = []
-        # called on the engine thread when it is idle (periodic snapshots: App.maybe_checkpoint)
+        # called on the engine thread when it is idle (periodic snapshots: App.maybe_checkpoint):
+        # after a quiet turn, or under a load that leaves none, once per idle_max_defer_ns
         self.on_idle: list[Callable[[], object]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -130,39 +141,12 @@ class EngineRunner:
 
     # -- the engine thread -------------------------------------------------------------------
     def _run(self) -> None:
-        engine = self.engine
-        clock = engine.clock
-        venues = engine.venues
         try:
             while not self._stop.is_set():
                 # clear before looking for work: a send after this point wakes the wait below
                 self._wake.clear()
-                now = clock.now_ns()
-                t0 = time.perf_counter()
-                for v in venues.values():
-                    v.poll(now)
-                # a venue that did real work (a simulated market catching up in bounded steps)
-                # may have more: no idle wait this turn
-                venues_busy = time.perf_counter() - t0 > BUSY_POLL_S
-                n = engine.process()
-                if self._done:
-                    self._hand_over()
-                while self._calls:
-                    fn, fut = self._calls.popleft()
-                    try:
-                        fut.set_result(fn())
-                    except Exception as exc:
-                        fut.set_exception(exc)
-                if self._done:  # resolved outside process() (a call, a venue poll)
-                    self._hand_over()
-                if not engine.has_work() and not self._calls:
-                    # the engine is idle (every item handled and committed, every request
-                    # sent) even while a venue's market or a steady flow of orders keeps the
-                    # loop turning: a snapshot may be taken here (App.maybe_checkpoint)
-                    for fn in self.on_idle:
-                        fn()
-                    if n == 0 and not venues_busy:
-                        self._wake.wait(self.idle_wait_s)
+                if self.turn():
+                    self._wake.wait(self.idle_wait_s)
         except LeaseLostError as exc:  # another writer owns the log now: stop, say why
             self.failure = exc
             log.critical("event=engine_stopped reason=lease_lost error=%s", exc)
@@ -175,6 +159,49 @@ class EngineRunner:
         finally:
             if self._done:
                 self._hand_over()
+
+    def turn(self) -> bool:
+        """One turn of the engine thread: poll the venues, process what came in, run the
+        calls, offer the idle work. Returns whether the thread may wait for work now.
+
+        ``on_idle`` runs only when the engine is idle (every item handled and committed, every
+        request sent: what a venue snapshot needs) and the turn was **quiet**: it processed
+        nothing and no venue is behind the clock (a simulated market catching up in bounded
+        steps says so with a ``behind`` attribute). Under a load that leaves no quiet turn (a
+        steady flow of orders, a market that is always catching up), it runs at most once per
+        ``idle_max_defer_ns`` on the engine's Clock, at a turn that ends idle: a count-based
+        snapshot is then at most that late, and snapshots never pause a busy engine thread more
+        often than that (docs/dr.md)."""
+        engine = self.engine
+        now = engine.clock.now_ns()
+        if self._idle_offered_ns is None:
+            self._idle_offered_ns = now
+        venues = engine.venues.values()
+        t0 = time.perf_counter()
+        for v in venues:
+            v.poll(now)
+        # a venue that did real work (a simulated market catching up in bounded steps) may
+        # have more: no idle wait this turn
+        venues_busy = time.perf_counter() - t0 > BUSY_POLL_S
+        n = engine.process()
+        if self._done:
+            self._hand_over()
+        while self._calls:
+            fn, fut = self._calls.popleft()
+            try:
+                fut.set_result(fn())
+            except Exception as exc:
+                fut.set_exception(exc)
+        if self._done:  # resolved outside process() (a call, a venue poll)
+            self._hand_over()
+        if engine.has_work() or self._calls:
+            return False
+        quiet = n == 0 and not any(getattr(v, "behind", False) for v in venues)
+        if quiet or now - self._idle_offered_ns >= self.idle_max_defer_ns:
+            self._idle_offered_ns = now
+            for fn in self.on_idle:
+                fn()
+        return n == 0 and not venues_busy
 
     def _failed(self, exc: BaseException) -> None:
         for fn in self.on_failure:
