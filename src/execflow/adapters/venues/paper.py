@@ -99,6 +99,7 @@ class PaperVenue(MatchingCore):
         # book) then catches up over several polls, the engine serves commands in between, and
         # requests due by now are answered without waiting for the market to catch up.
         self.max_steps_per_poll: int | None = None
+        self.behind = False  # the last poll ran out of market steps before the clock
 
     # -- VenuePort ----------------------------------------------------------------------------
     def submit(self, order: VenueOrder) -> None:
@@ -159,6 +160,7 @@ class PaperVenue(MatchingCore):
                     budget -= 1
             else:
                 break
+        self.behind = budget == 0  # the engine runner offers no idle work meanwhile
         if budget == 0:
             # the market is behind the clock: requests due by now are answered now, against
             # the book as far as the market got (a live venue does not wait for its simulator)
