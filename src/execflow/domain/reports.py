@@ -6,6 +6,9 @@ whose exec id it has already applied, so a duplicated report can never double-fi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 import msgspec
 
 from execflow.domain.enums import Liquidity, OrderType, TimeInForce
@@ -96,3 +99,36 @@ class OrderStatusReport(VenueReport, frozen=True, kw_only=True, gc=False, tag="s
     price: int | None = None
     venue_order_id: str | None = None
     fills: tuple[StatusFill, ...] = ()
+
+
+class StatusSource(Protocol):
+    """What a venue's record of an order says about it (a status request's answer)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def cum(self) -> int: ...
+    @property
+    def price(self) -> int | None: ...
+    @property
+    def venue_order_id(self) -> str | None: ...
+    @property
+    def fills(self) -> Sequence[StatusFill]: ...
+
+
+def status_report(
+    rec: StatusSource | None, *, venue: str, cl_ord_id: str, exec_id: str, ts: int
+) -> OrderStatusReport:
+    """A venue's answer to a status request about the order ``rec`` records (None: UNKNOWN):
+    the one place a record becomes an ``OrderStatusReport`` (paper venue, dark pool, fake)."""
+    if rec is None:
+        return OrderStatusReport(
+            venue=venue, cl_ord_id=cl_ord_id, exec_id=exec_id, ts=ts, state="UNKNOWN"
+        )
+    return OrderStatusReport(
+        venue=venue, cl_ord_id=cl_ord_id, exec_id=exec_id, ts=ts, state=rec.state,
+        quantity=rec.quantity, cum_qty=rec.cum, price=rec.price,
+        venue_order_id=rec.venue_order_id, fills=tuple(rec.fills),
+    )  # fmt: skip

@@ -22,13 +22,13 @@ from execflow.domain.reports import (
     Canceled,
     CancelReject,
     Fill,
-    OrderStatusReport,
     Reject,
     Replaced,
     ReplaceReject,
     StatusFill,
     VenueOrder,
     VenueReport,
+    status_report,
 )
 
 
@@ -198,22 +198,7 @@ class FakeVenue:
         )
 
     def _status(self, cl_ord_id: str, ts: int) -> None:
-        o = self.orders.get(cl_ord_id)
-        head = self._head(cl_ord_id, ts)
-        if o is None:
-            self._out.append(OrderStatusReport(**head, state="UNKNOWN"))
-            return
-        self._out.append(
-            OrderStatusReport(
-                **head,
-                state=o.state,
-                quantity=o.quantity,
-                cum_qty=o.cum,
-                price=o.price,
-                venue_order_id=o.venue_order_id,
-                fills=tuple(o.fills),
-            )
-        )
+        self._out.append(status_report(self.orders.get(cl_ord_id), **self._head(cl_ord_id, ts)))
 
     def _head(self, cl_ord_id: str, ts: int) -> _Head:
         self._n_exec += 1

@@ -37,7 +37,6 @@ from execflow.domain.reports import (
     CancelReject,
     Expired,
     Fill,
-    OrderStatusReport,
     Reject,
     Replaced,
     ReplaceReject,
@@ -211,14 +210,6 @@ class MatchingCore(VenueOrders):
         else:
             book.cancel(rec.book_oid)
             self._execute(rec, leaves, new_price, ts)
-
-    def _on_status(self, cl_ord_id: str, ts: int) -> None:
-        rec = self._orders.get(cl_ord_id)
-        head = self._head(cl_ord_id, ts)
-        if rec is None:
-            self._outbox.append(OrderStatusReport(**head, state="UNKNOWN"))
-            return
-        self._outbox.append(rec.status_report(head))
 
     def _on_expire(self, rec: OrderRecord, gen: int, ts: int) -> None:
         if rec.state != OPEN or gen != rec.expiry_gen:

@@ -21,7 +21,7 @@ from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import TimeInForce, tif_of
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
-from execflow.domain.reports import OrderStatusReport, StatusFill, VenueOrder, VenueReport
+from execflow.domain.reports import StatusFill, VenueOrder, VenueReport, status_report
 from execflow.domain.validation import Rejection, validate_submit, validate_tif_change
 
 OPEN: Final = "OPEN"
@@ -65,18 +65,6 @@ class OrderRecord:
         self.state = state
         self.book_oid = 0
 
-    def status_report(self, head: Head) -> OrderStatusReport:
-        """The venue's answer to a status request about this order."""
-        return OrderStatusReport(
-            **head,
-            state=self.state,
-            quantity=self.quantity,
-            cum_qty=self.cum,
-            price=self.price,
-            venue_order_id=self.venue_order_id,
-            fills=tuple(self.fills),
-        )
-
 
 class Head(TypedDict):
     """The fields every report starts with."""
@@ -119,6 +107,10 @@ class VenueOrders:
     def order_state(self, cl_ord_id: str) -> str:
         rec = self._orders.get(cl_ord_id)
         return "UNKNOWN" if rec is None else rec.state
+
+    def _on_status(self, cl_ord_id: str, ts: int) -> None:
+        rec = self._orders.get(cl_ord_id)
+        self._outbox.append(status_report(rec, **self._head(cl_ord_id, ts)))
 
     def _new_venue_order_id(self) -> str:
         self._n_order += 1
