@@ -78,6 +78,24 @@ def test_reduce_keeps_priority_and_a_new_order_goes_to_the_back() -> None:
     assert again and b.queue_position(again.oid) == 100
 
 
+def test_grow_raises_only_the_last_order_of_its_level_in_place() -> None:
+    b = OrderBook("X")
+    first = b.place("MKT", BUY, 100, 100)
+    second = b.place("A", BUY, 50, 100)
+    assert first and second
+    assert not b.grow(first, 150)  # an order queues behind it: growing would jump that queue
+    assert b.bbo()[1] == 150 and first.qty == 100
+    assert b.grow(second, 80)  # the last of its level: the same queue as cancel + new order
+    assert b.bbo()[1] == 180 and b.queue_position(second.oid) == 100
+    assert not b.grow(second, 70)  # less is ``reduce``'s
+    b.cancel(second.oid)
+    assert not b.grow(second, 90)  # not resting
+    assert b.grow(first, 120)  # the canceled order behind it left the queue
+    sold = b.place("S", SELL, 120, 100)
+    assert sold is None and fills(b) == [(first.oid, 100, 120)]
+    assert b.bbo() == (None, 0, None, 0)
+
+
 def test_market_order_on_an_empty_side_is_canceled() -> None:
     b = OrderBook("X")
     assert b.place("T", BUY, 100, None) is None

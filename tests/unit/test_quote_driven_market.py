@@ -125,3 +125,25 @@ def test_liquidity_our_order_took_is_quoted_again_by_the_next_quote() -> None:
     l1.apply(quote(T0 + 3, 1000, 5, 1010, 200))
     assert venue.book("ACME").bbo() == (1000, 5, 1010, 200)
     assert [f.last_qty for f in reports if isinstance(f, Fill)] == [100, 30]
+
+
+def test_more_size_grows_the_newest_order_in_place_unless_ours_queues_behind_it() -> None:
+    venue, l1, _, clock = setup()
+    book = venue.book("ACME")
+    l1.apply(quote(T0, 1000, 100, 1010, 200))
+    l1.apply(quote(T0 + 1, 1000, 130, 1010, 200))  # the market's newer order: 30 behind
+    l1.apply(quote(T0 + 2, 1000, 170, 1010, 200))  # it grows to 70 in place
+    assert [(o.account, o.qty) for o in book.resting() if o.side > 0] == [("MKT", 100), ("MKT", 70)]
+    venue.submit(
+        VenueOrder(cl_ord_id="B", account="X", instrument="ACME", side=1,
+                   order_type=OrderType.LIMIT, quantity=20, price=1000)
+    )  # fmt: skip
+    venue.poll(clock.now_ns())
+    l1.apply(quote(T0 + 3, 1000, 200, 1010, 200))  # our order is behind: more size goes after it
+    assert [(o.account, o.qty) for o in book.resting() if o.side > 0] == [
+        ("MKT", 100),
+        ("X", 20),
+        ("MKT", 100),
+    ]
+    assert venue.queue_position("B") == 100
+    assert book.bbo() == (1000, 220, 1010, 200)

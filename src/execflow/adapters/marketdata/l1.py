@@ -15,6 +15,7 @@ Nothing is generated here: the caller hands it quotes in time order (``apply``);
 from __future__ import annotations
 
 from execflow.adapters.marketdata.synthetic import MarketTarget, SyntheticMarket
+from execflow.adapters.venues.book import BookOrder
 from execflow.application.marketdata import MarketDataHandler
 from execflow.domain.marketdata import Quote
 
@@ -50,56 +51,67 @@ class QuoteDrivenMarket:
         """One side of the quote changed. A new price: the side's orders leave and one order
         of the quoted size rests there. The same price (nearly every quote of an active
         market): at most two orders per side, the older one ahead of the queue, the newer one
-        at its back: more size goes to the back (the newer order is placed again with it),
-        less size leaves from the back first, so orders ahead keep their place."""
-        target, iid, book, oids = self._target, self.instrument, self._book, side.oids
+        at its back: more size goes to the back (the newer order grows in place while nothing
+        queues behind it, else it is placed again with the size), less size leaves from the
+        back first, so orders ahead keep their place."""
+        target, iid, book, orders = self._target, self.instrument, self._book, side.orders
         if px != side.px or not px or size <= 0:
-            for oid in oids:
-                target.market_cancel(iid, oid)
-            oids.clear()
+            for o in orders:
+                if o.live:
+                    target.market_cancel(iid, o.oid)
+            orders.clear()
             side.px, side.size = px, size
             if px and size > 0:
-                oid = target.market_place(iid, side.sign, size, px, ts)
-                if oid:
-                    oids.append(oid)
+                self._place(side, px, size, ts)
             return
         side.size = size
         # what is left of our orders (the venue's own orders may have taken some or all)
-        while oids and book.get(oids[0]) is None:
-            del oids[0]
-        if len(oids) == 2 and book.get(oids[1]) is None:
-            oids.pop()
-        first = book.get(oids[0]) if oids else None
-        ahead = 0 if first is None else first.qty
-        if size > ahead:  # the newer order carries what the older one does not
-            if len(oids) == 2:
-                newer = book.get(oids[1])
-                assert newer is not None
-                if newer.qty >= size - ahead:
-                    if newer.qty > size - ahead:
-                        book.reduce(newer.oid, size - ahead)
-                    return
-                target.market_cancel(iid, oids.pop())
-            oid = target.market_place(iid, side.sign, size - ahead, px, ts)
-            if oid:
-                oids.append(oid)
+        while orders and not orders[0].live:
+            del orders[0]
+        if len(orders) == 2 and not orders[1].live:
+            orders.pop()
+        if not orders:
+            self._place(side, px, size, ts)
             return
-        if len(oids) == 2:
-            target.market_cancel(iid, oids.pop())
-        if first is not None and size < ahead:
+        first = orders[0]
+        ahead = first.qty
+        if size > ahead:  # the newer order carries what the older one does not
+            if len(orders) == 2:
+                newer = orders[1]
+                more = size - ahead
+                if newer.qty > more:
+                    book.reduce(newer.oid, more)
+                elif newer.qty < more and not book.grow(newer, more):
+                    target.market_cancel(iid, newer.oid)
+                    orders.pop()
+                    self._place(side, px, more, ts)
+                return
+            self._place(side, px, size - ahead, ts)
+            return
+        if len(orders) == 2:
+            target.market_cancel(iid, orders.pop().oid)
+        if size < ahead:
             book.reduce(first.oid, size)
+
+    def _place(self, side: _Side, px: int, size: int, ts: int) -> None:
+        oid = self._target.market_place(self.instrument, side.sign, size, px, ts)
+        if oid:
+            order = self._book.get(oid)
+            assert order is not None
+            side.orders.append(order)
 
 
 class _Side:
-    """One side of the quote as the book holds it: price, size, our resting order ids."""
+    """One side of the quote as the book holds it: price, size, our resting orders (a
+    ``BookOrder`` that traded away or was canceled is no longer ``live``)."""
 
-    __slots__ = ("oids", "px", "sign", "size")
+    __slots__ = ("orders", "px", "sign", "size")
 
     def __init__(self, sign: int) -> None:
         self.sign = sign
         self.px: int | None = None
         self.size = 0
-        self.oids: list[int] = []
+        self.orders: list[BookOrder] = []
 
 
 def prebuilt_quotes(market: SyntheticMarket, count: int) -> list[Quote]:

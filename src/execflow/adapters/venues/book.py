@@ -11,7 +11,8 @@ Rules, as on real venues:
 
 * price-time priority; the resting order sets the trade price;
 * ``reduce`` (a replace that lowers the quantity at the same price) keeps the queue position;
-  raising the quantity or changing the price is a cancel and a new order at the back;
+  raising the quantity or changing the price is a cancel and a new order at the back (``grow``
+  raises the last order of a level in place: the same queue, without the cancel and new order);
 * IOC and market orders never rest: their remainder is canceled; FOK is checked *before*
   matching and, when the whole quantity is not available, nothing trades;
 * self-trade prevention, "cancel newest": when an incoming order meets a resting order of the
@@ -250,6 +251,23 @@ class OrderBook:
         levels = self._bids if order.side > 0 else self._asks
         levels[order.price].qty -= order.qty - new_qty
         order.qty = new_qty
+
+    def grow(self, order: BookOrder, new_qty: int) -> bool:
+        """Raise a resting order's quantity in place when it is the last order of its level
+        (nothing queues behind it, so this is what a cancel and a new order of ``new_qty`` at
+        the back would give, minus the new id). Returns False, changing nothing, otherwise."""
+        if not order.live or new_qty < order.qty:
+            return False
+        levels = self._bids if order.side > 0 else self._asks
+        level = levels[order.price]
+        queue = level.orders
+        while not queue[-1].live:  # canceled orders behind it (lazy deletion) leave now
+            queue.pop()
+        if queue[-1] is not order:
+            return False
+        level.qty += new_qty - order.qty
+        order.qty = new_qty
+        return True
 
     def get(self, oid: int) -> BookOrder | None:
         return self._orders.get(oid)
