@@ -41,6 +41,9 @@ class Config:
     # what a writer that took over the log does with each venue's open orders (docs/dr.md):
     # "VENUE=leave|cancel_on_disconnect|mass_cancel,...", "*" for every other venue
     order_recovery: str = ""
+    # a standby that takes over renices itself by this much for the takeover (negative: more
+    # CPU share; 0: off), back ~10 s after it serves; needs CAP_SYS_NICE (docs/dr.md)
+    takeover_nice: int = -10
 
     def __post_init__(self) -> None:
         if self.store not in ("sqlite", "postgres", "memory"):

@@ -191,6 +191,7 @@ ENV_VARS: Final[Mapping[str, EnvVar]] = {
     "EXECFLOW_SNAPSHOT_EVERY": ("engine", "snapshot_every", None),
     "EXECFLOW_SNAPSHOT_INTERVAL": ("engine", "snapshot_interval_s", None),
     "EXECFLOW_ORDER_RECOVERY": ("engine", "order_recovery", None),
+    "EXECFLOW_TAKEOVER_NICE": ("engine", "takeover_nice", None),
     # API server
     "EXECFLOW_API_KEYS_FILE": ("api", "keys_file", None),
     "EXECFLOW_API_KEYS": ("api", "keys_inline", None),

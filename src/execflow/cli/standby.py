@@ -78,6 +78,9 @@ def stand_by(tree: Settings) -> dict[str, Any] | None:
         parts.close()
         err_console.print("standby stopped")
         return None
+    from execflow.dr.priority import boost
+
+    previous_nice = boost(config.takeover_nice)  # the takeover's CPU share (docs/dr.md)
     parts.close(keep_lease=True)
     err_console.print(
         f"standby: the writer lease is ours (epoch {took.epoch}); the old writer is fenced; "
@@ -88,13 +91,17 @@ def stand_by(tree: Settings) -> dict[str, Any] | None:
     return {
         "lease": took.lease, "snapshots": parts.snapshots, "detected_at": took.detected_at,
         "epoch": took.epoch, "detected_cpu": took.detected_cpu, "warm": models,
+        "previous_nice": previous_nice,
     }  # fmt: skip
 
 
 def apply_recovery_policies(app: App, takeover: dict[str, Any]) -> None:
-    """The venues' order-recovery policies after a takeover's recovery, before any command."""
+    """The venues' order-recovery policies after a takeover's recovery, before any command;
+    the takeover's CPU priority back to normal a few seconds later."""
+    from execflow.dr.priority import restore_later
     from execflow.dr.standby import recover_orders
 
+    restore_later(takeover.get("previous_nice"))
     for ev in recover_orders(app, takeover["epoch"]):
         log.warning(
             "event=order_recovery venue=%s policy=%s open=%d cancels=%d in_flight=%d"
