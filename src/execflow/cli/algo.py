@@ -119,6 +119,8 @@ class AlgoOptions:
     display: str | None = None
     max_spread_bps: int | None = None
     aggressive: bool = False
+    imbalance: str | None = None
+    adaptive: bool = False
 
 
 _OPTION_HELP: dict[str, tuple[str, str | None]] = {
@@ -137,6 +139,8 @@ _OPTION_HELP: dict[str, tuple[str, str | None]] = {
     "display": ("--display", "ICEBERG display quantity"),
     "max_spread_bps": ("--max-spread-bps", None),
     "aggressive": ("--aggressive", "always cross"),
+    "imbalance": ("--imbalance", "cross when the book leans this much against us: 60%"),
+    "adaptive": ("--adaptive", "post or cross per child from the execution models"),
 }
 
 
@@ -188,7 +192,8 @@ def algo_input(kind: str, instrument: str, side: str, qty: str, price: str | Non
         urgency=o.urgency, risk_aversion=o.risk_aversion, min_child=o.min_child,
         max_child=o.max_child, randomize_pct=pct(o.randomize, "randomize"), seed=o.seed,
         would_price=o.would, display_qty=o.display, max_spread_bps=o.max_spread_bps,
-        passive=not o.aggressive,
+        passive=not o.aggressive, imbalance_pct=pct(o.imbalance, "imbalance"),
+        adaptive=o.adaptive or None,
     )  # fmt: skip
 
 

@@ -51,6 +51,8 @@ PARAMETERS: Final[Mapping[str, tuple[str, int]]] = {
     "WouldPrice": ("would_price", PRICE),
     "MaxSpreadBps": ("max_spread_bps", INT),
     "Passive": ("passive", BOOLEAN),
+    "ImbalancePct": ("imbalance_pct", PERCENTAGE),
+    "Adaptive": ("adaptive", BOOLEAN),
 }
 AMENDABLE: Final = frozenset({"EndTime", "ParticipationRate"})
 

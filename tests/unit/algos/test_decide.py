@@ -15,6 +15,7 @@ from execflow.domain.algos.decide import (
     Send,
     Situation,
     decide,
+    imbalance_against,
     pov_target,
     split_child,
 )
@@ -111,3 +112,40 @@ def test_split_child_sums_and_respects_the_max(qty: int, max_child: int, lot: in
     parts = split_child(q, m, lot)
     assert sum(parts) == q and all(0 < x <= m and x % lot == 0 for x in parts)
     assert max(parts) - min(parts) <= lot
+
+
+def test_book_imbalance_against_us_crosses_instead_of_posting() -> None:
+    p = AlgoParams(kind=AlgoKind.TWAP, end_at=T0 + 180 * NS, imbalance_bps=6_000)
+    heavy_bids = Market(bid=10_000, ask=10_002, bid_size=900, ask_size=100)  # +80% for a buy
+    d = decide(state(params=p), sit(T0), heavy_bids)
+    (s,) = sends(d)
+    assert (s.style, s.price) == ("cross", 10_002)
+    (note,) = [a for a in d.actions if isinstance(a, Note) and a.action == "imbalance"]
+    assert note.reason.startswith("book imbalance 80% against a buy (bid 900, offer 100")
+    # below the threshold, or leaning our way, or a sell on the heavy side: it posts
+    for params, market, side in [
+        (p, Market(bid=10_000, ask=10_002, bid_size=700, ask_size=300), 1),  # +40%
+        (p, Market(bid=10_000, ask=10_002, bid_size=100, ask_size=900), 1),  # -80%
+        (p, heavy_bids, -1),  # a sell: the bids are on its side
+        (AlgoParams(kind=AlgoKind.TWAP, end_at=T0 + 180 * NS), heavy_bids, 1),  # rule off
+    ]:
+        st_ = state(params=params)
+        st_.side = side
+        d = decide(st_, sit(T0), market)
+        (s,) = sends(d)
+        assert s.style == "passive", (params, market, side)
+        assert not [a for a in d.actions if isinstance(a, Note) and a.action == "imbalance"]
+    assert imbalance_against(Market(10_000, 10_002), 1) is None  # no sizes: no rule
+
+
+def test_imbalance_parameter_is_validated() -> None:
+    from execflow.adapters.reference import default_instruments
+    from execflow.domain.algos.validation import validate_params
+
+    ins = next(i for i in default_instruments() if str(i.id) == "AAPL")
+    for bad in (0, 10_001):
+        p = AlgoParams(kind=AlgoKind.TWAP, end_at=T0 + 180 * NS, imbalance_bps=bad)
+        rej = validate_params(p, ins, 1_000, T0, None)
+        assert rej is not None and "imbalance" in rej.reason
+    ok = AlgoParams(kind=AlgoKind.TWAP, end_at=T0 + 180 * NS, imbalance_bps=10_000)
+    assert validate_params(ok, ins, 1_000, T0, None) is None

@@ -327,3 +327,18 @@ def test_wide_spread_skips_slices_with_a_reason() -> None:
     shrinks = [e for e in algo_events(sim) if isinstance(e, AlgoDecision) and e.action == "shrink"]
     assert shrinks and all(100 < (e.spread_cbps or 0) <= 200 for e in shrinks)
     check_invariants(sim)
+
+
+def test_book_imbalance_against_the_order_crosses_with_a_reason() -> None:
+    params = AlgoParams(kind=AlgoKind.TWAP, end_at=START + 600 * NS, slices=10,
+                        imbalance_bps=2_000)  # fmt: skip
+    sim = AlgoSimulation(AlgoRunConfig(kind=AlgoKind.TWAP, duration_s=600, quantity=5_000,
+                                       params=params))  # fmt: skip
+    sim.run()
+    evs = algo_events(sim)
+    notes = [e for e in evs if isinstance(e, AlgoDecision) and e.action == "imbalance"]
+    assert notes and all("against a buy" in e.reason for e in notes)
+    # each is followed by the crossing child it caused, in the same wake
+    sent = {e.ts: e for e in evs if isinstance(e, AlgoChildSent)}
+    assert all(sent[e.ts].style == "cross" for e in notes)
+    check_invariants(sim)

@@ -60,6 +60,15 @@ def test_submit_and_show_for_people() -> None:
     assert not re.search(r"\b1\d{4}\b", out.replace("T1.1", "")), out  # no price in cents
 
 
+def test_imbalance_and_adaptive_options() -> None:
+    twap("T9", "--imbalance", "60%", "--adaptive")
+    view = json_lines(cli("show", "T9", "--json"))[0]
+    assert view["params"]["imbalance_pct"] == "60" and view["params"]["adaptive"] is True
+    out = cli("submit", "--algo", "twap", "-i", "AAPL", "-s", "buy", "-q", "100", "--duration",
+              "30m", "--imbalance", "0%", "--cl-ord-id", "T10", code=2)  # fmt: skip
+    assert "INVALID_ALGO_PARAMS" in out and "imbalance" in out
+
+
 def test_show_json_is_json_lines_of_decimals_sides_and_iso_times() -> None:
     twap()
     head, *events = json_lines(cli("show", "T1", "--json"))

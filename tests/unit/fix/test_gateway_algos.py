@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+from execflow.application.algos.entry import PARAMETERS as ENTRY_PARAMETERS
 from execflow.domain.algos.params import NS, AlgoKind
 from execflow.fix.algos import PARAMETERS, TARGET_STRATEGY
 from execflow.fix.message import Message
@@ -44,7 +45,11 @@ def test_mapping_covers_every_kind_and_parameter() -> None:
     assert set(TARGET_STRATEGY.values()) == set(AlgoKind)
     assert {"EndTime", "Slices", "ParticipationRate", "MinRate", "MaxRate", "Urgency",
             "RiskAversion", "MinChild", "MaxChild", "DisplayQty", "RandomizePct", "Seed",
-            "WouldPrice", "MaxSpreadBps", "Passive"} <= set(PARAMETERS)  # fmt: skip
+            "WouldPrice", "MaxSpreadBps", "Passive", "ImbalancePct",
+            "Adaptive"} <= set(PARAMETERS)  # fmt: skip
+    # every parameter of order entry has its FIX name but the two a FIX client gives otherwise
+    fix_fields = {field for field, _ in PARAMETERS.values()}
+    assert set(ENTRY_PARAMETERS) - fix_fields == {"duration_s", "slice_interval_s"}
 
 
 def test_twap_over_fix_runs_fills_amends_and_cancels(begin: str) -> None:

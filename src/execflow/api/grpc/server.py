@@ -295,6 +295,7 @@ class Servicer(pb2_grpc.ExecflowServicer):
                 randomize_pct=_has(r, "randomize_pct"), seed=_has_int(r, "seed"),
                 would_price=_has(r, "would_price"), display_qty=_has(r, "display_qty"),
                 max_spread_bps=_has_int(r, "max_spread_bps"), passive=_has_bool(r, "passive"),
+                imbalance_pct=_has(r, "imbalance_pct"), adaptive=_has_bool(r, "adaptive"),
             )  # fmt: skip
         except ApiError as exc:
             await self._fail(context, exc)

@@ -77,6 +77,13 @@ class AlgoOrderBody(BaseModel):
     display_qty: Dec | None = Field(default=None, description="ICEBERG: the shown size")
     max_spread_bps: SpreadBps | None = None
     passive: bool | None = Field(default=None, description="false: always cross")
+    imbalance_pct: Pct | None = Field(
+        default=None, description="cross instead of posting when the touch sizes lean this "
+        "much against the order (percent of their sum)",
+    )  # fmt: skip
+    adaptive: bool | None = Field(
+        default=None, description="post or cross each child from the execution models"
+    )
     venue: str | None = Field(default=None, max_length=32, description="children's venue")
 
     def input(self) -> AlgoInput:

@@ -62,6 +62,8 @@ class AlgoInput:
     display_qty: Number | None = None
     max_spread_bps: int | None = None
     passive: bool | None = None
+    imbalance_pct: Number | None = None  # cross when the touch leans this much against us
+    adaptive: bool | None = None  # post or cross per child from the execution models
     venue: str | None = None  # the children's (None: routed)
 
 
@@ -139,6 +141,8 @@ def algo_params(req: AlgoInput, ins: Instrument, now_ns: int) -> AlgoParams:
         display_qty=_qty(ins, req.display_qty, "display_qty"),
         max_spread_bps=req.max_spread_bps,
         passive=True if req.passive is None else req.passive,
+        imbalance_bps=pct_to_bps(req.imbalance_pct, "imbalance_pct"),
+        adaptive=bool(req.adaptive),
     )
 
 

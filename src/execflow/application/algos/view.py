@@ -23,7 +23,9 @@ _QTYS = frozenset(
      "display_qty", "bench_volume"}
 )  # fmt: skip
 _TIMES = frozenset({"ts", "start_at", "end_at"})
-_RATES = frozenset({"participation_bps", "min_rate_bps", "max_rate_bps", "randomize_bps"})
+_RATES = frozenset(
+    {"participation_bps", "min_rate_bps", "max_rate_bps", "randomize_bps", "imbalance_bps"}
+)
 
 
 def iso(ts_ns: int | None) -> str | None:

@@ -15,6 +15,9 @@ records each as an event. The rules (docs/algos.md):
   the touch once the cancel is through (the parent never has more working than it holds);
 * spread wider than ``max_spread_bps`` (or one side of the book empty): skip the slice,
   wider than half of it: halve it (not when behind or in the last slice);
+* book imbalance against us (``imbalance_bps``: for a buy, bids outweigh offers at the touch
+  by that share of their sum; for a sell the reverse): a child on schedule crosses instead of
+  posting (the touch is likely to move away from a passive child);
 * liquidity rich (spread one tick, the far touch holds 4x the child): speed up, taking part
   of the next slice now, crossing;
 * far touch at or better than the would price: cross for up to a max child of what is left;
@@ -123,6 +126,15 @@ def spread_cbps(m: Market) -> int | None:
     if m.bid is None or m.ask is None or m.bid + m.ask <= 0:
         return None
     return (m.ask - m.bid) * 2 * BPS * 100 // (m.bid + m.ask)
+
+
+def imbalance_against(m: Market, side: int) -> int | None:
+    """How much the touch sizes lean against ``side``, bps of their sum: for a buy
+    (bid size - offer size), for a sell the reverse; None without sizes."""
+    total = m.bid_size + m.ask_size
+    if total <= 0:
+        return None
+    return (m.bid_size - m.ask_size) * side * BPS // total
 
 
 def pov_target(rate_bps: int, others: int, lot: int) -> int:
@@ -277,6 +289,20 @@ def decide(
             )
             qty = half
     cross = urgent or not (p.passive if prefer_passive is None else prefer_passive)
+    if not cross and p.imbalance_bps is not None:
+        against = imbalance_against(m, side)
+        if against is not None and against >= p.imbalance_bps:
+            acts.append(
+                Note(
+                    "imbalance",
+                    f"book imbalance {against / 100:.0f}% against a "
+                    f"{'buy' if side > 0 else 'sell'} (bid {sit.qty(m.bid_size)}, offer "
+                    f"{sit.qty(m.ask_size)}; at most {p.imbalance_bps / 100:.0f}%): crossing "
+                    "instead of posting",
+                    sbps,
+                )
+            )
+            cross = True
     if (
         not cross
         and next_extra > 0

@@ -52,6 +52,9 @@ class AlgoParams(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, 
     display_qty: int | None = None  # ICEBERG: the shown child size
     max_spread_bps: int | None = None  # wider: skip the slice (half as wide: halve it)
     passive: bool = True  # post at the near touch when on schedule (False: always cross)
+    # top-of-book imbalance against us at or beyond this (bps of the touch sizes): a child on
+    # schedule crosses instead of posting (docs/algos.md, "The decision at each wake")
+    imbalance_bps: int | None = None
     # choose passive or crossing per child from the execution models (docs/ml.md, "Adaptive
     # slicing"); behind schedule or in the last slice it crosses all the same
     adaptive: bool = False

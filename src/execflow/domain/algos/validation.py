@@ -77,6 +77,8 @@ def validate_params(
             return bad("would price must be positive and on the tick")
     if p.max_spread_bps is not None and p.max_spread_bps <= 0:
         return bad("max spread must be positive")
+    if p.imbalance_bps is not None and not 0 < p.imbalance_bps <= BPS:
+        return bad("imbalance must be above 0 and at most 100%")
     return None
 
 

@@ -755,6 +755,8 @@ class SubmitAlgoRequest(_message.Message):
     DISPLAY_QTY_FIELD_NUMBER: _builtins.int
     MAX_SPREAD_BPS_FIELD_NUMBER: _builtins.int
     PASSIVE_FIELD_NUMBER: _builtins.int
+    IMBALANCE_PCT_FIELD_NUMBER: _builtins.int
+    ADAPTIVE_FIELD_NUMBER: _builtins.int
     algo: _builtins.str
     """TWAP, VWAP, POV, IS, ICEBERG"""
     instrument: _builtins.str
@@ -789,6 +791,10 @@ class SubmitAlgoRequest(_message.Message):
     max_spread_bps: _builtins.int
     passive: _builtins.bool
     """false: always cross"""
+    imbalance_pct: _builtins.str
+    """cross when the touch leans this much against us"""
+    adaptive: _builtins.bool
+    """post or cross per child from the execution models"""
     def __init__(
         self,
         *,
@@ -817,17 +823,23 @@ class SubmitAlgoRequest(_message.Message):
         display_qty: _builtins.str | None = ...,
         max_spread_bps: _builtins.int | None = ...,
         passive: _builtins.bool | None = ...,
+        imbalance_pct: _builtins.str | None = ...,
+        adaptive: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_display_qty", b"_display_qty", "_duration_s", b"_duration_s", "_end_at", b"_end_at", "_max_child", b"_max_child", "_max_rate_pct", b"_max_rate_pct", "_max_spread_bps", b"_max_spread_bps", "_min_child", b"_min_child", "_min_rate_pct", b"_min_rate_pct", "_participation_pct", b"_participation_pct", "_passive", b"_passive", "_price", b"_price", "_randomize_pct", b"_randomize_pct", "_risk_aversion", b"_risk_aversion", "_seed", b"_seed", "_slice_interval_s", b"_slice_interval_s", "_slices", b"_slices", "_start_at", b"_start_at", "_urgency", b"_urgency", "_would_price", b"_would_price", "display_qty", b"display_qty", "duration_s", b"duration_s", "end_at", b"end_at", "max_child", b"max_child", "max_rate_pct", b"max_rate_pct", "max_spread_bps", b"max_spread_bps", "min_child", b"min_child", "min_rate_pct", b"min_rate_pct", "participation_pct", b"participation_pct", "passive", b"passive", "price", b"price", "randomize_pct", b"randomize_pct", "risk_aversion", b"risk_aversion", "seed", b"seed", "slice_interval_s", b"slice_interval_s", "slices", b"slices", "start_at", b"start_at", "urgency", b"urgency", "would_price", b"would_price"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_adaptive", b"_adaptive", "_display_qty", b"_display_qty", "_duration_s", b"_duration_s", "_end_at", b"_end_at", "_imbalance_pct", b"_imbalance_pct", "_max_child", b"_max_child", "_max_rate_pct", b"_max_rate_pct", "_max_spread_bps", b"_max_spread_bps", "_min_child", b"_min_child", "_min_rate_pct", b"_min_rate_pct", "_participation_pct", b"_participation_pct", "_passive", b"_passive", "_price", b"_price", "_randomize_pct", b"_randomize_pct", "_risk_aversion", b"_risk_aversion", "_seed", b"_seed", "_slice_interval_s", b"_slice_interval_s", "_slices", b"_slices", "_start_at", b"_start_at", "_urgency", b"_urgency", "_would_price", b"_would_price", "adaptive", b"adaptive", "display_qty", b"display_qty", "duration_s", b"duration_s", "end_at", b"end_at", "imbalance_pct", b"imbalance_pct", "max_child", b"max_child", "max_rate_pct", b"max_rate_pct", "max_spread_bps", b"max_spread_bps", "min_child", b"min_child", "min_rate_pct", b"min_rate_pct", "participation_pct", b"participation_pct", "passive", b"passive", "price", b"price", "randomize_pct", b"randomize_pct", "risk_aversion", b"risk_aversion", "seed", b"seed", "slice_interval_s", b"slice_interval_s", "slices", b"slices", "start_at", b"start_at", "urgency", b"urgency", "would_price", b"would_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_display_qty", b"_display_qty", "_duration_s", b"_duration_s", "_end_at", b"_end_at", "_max_child", b"_max_child", "_max_rate_pct", b"_max_rate_pct", "_max_spread_bps", b"_max_spread_bps", "_min_child", b"_min_child", "_min_rate_pct", b"_min_rate_pct", "_participation_pct", b"_participation_pct", "_passive", b"_passive", "_price", b"_price", "_randomize_pct", b"_randomize_pct", "_risk_aversion", b"_risk_aversion", "_seed", b"_seed", "_slice_interval_s", b"_slice_interval_s", "_slices", b"_slices", "_start_at", b"_start_at", "_urgency", b"_urgency", "_would_price", b"_would_price", "account", b"account", "algo", b"algo", "cl_ord_id", b"cl_ord_id", "display_qty", b"display_qty", "duration_s", b"duration_s", "end_at", b"end_at", "instrument", b"instrument", "max_child", b"max_child", "max_rate_pct", b"max_rate_pct", "max_spread_bps", b"max_spread_bps", "min_child", b"min_child", "min_rate_pct", b"min_rate_pct", "participation_pct", b"participation_pct", "passive", b"passive", "price", b"price", "quantity", b"quantity", "randomize_pct", b"randomize_pct", "risk_aversion", b"risk_aversion", "seed", b"seed", "side", b"side", "slice_interval_s", b"slice_interval_s", "slices", b"slices", "start_at", b"start_at", "urgency", b"urgency", "would_price", b"would_price"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_adaptive", b"_adaptive", "_display_qty", b"_display_qty", "_duration_s", b"_duration_s", "_end_at", b"_end_at", "_imbalance_pct", b"_imbalance_pct", "_max_child", b"_max_child", "_max_rate_pct", b"_max_rate_pct", "_max_spread_bps", b"_max_spread_bps", "_min_child", b"_min_child", "_min_rate_pct", b"_min_rate_pct", "_participation_pct", b"_participation_pct", "_passive", b"_passive", "_price", b"_price", "_randomize_pct", b"_randomize_pct", "_risk_aversion", b"_risk_aversion", "_seed", b"_seed", "_slice_interval_s", b"_slice_interval_s", "_slices", b"_slices", "_start_at", b"_start_at", "_urgency", b"_urgency", "_would_price", b"_would_price", "account", b"account", "adaptive", b"adaptive", "algo", b"algo", "cl_ord_id", b"cl_ord_id", "display_qty", b"display_qty", "duration_s", b"duration_s", "end_at", b"end_at", "imbalance_pct", b"imbalance_pct", "instrument", b"instrument", "max_child", b"max_child", "max_rate_pct", b"max_rate_pct", "max_spread_bps", b"max_spread_bps", "min_child", b"min_child", "min_rate_pct", b"min_rate_pct", "participation_pct", b"participation_pct", "passive", b"passive", "price", b"price", "quantity", b"quantity", "randomize_pct", b"randomize_pct", "risk_aversion", b"risk_aversion", "seed", b"seed", "side", b"side", "slice_interval_s", b"slice_interval_s", "slices", b"slices", "start_at", b"start_at", "urgency", b"urgency", "would_price", b"would_price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__adaptive: _TypeAlias = _typing.Literal["adaptive"]  # noqa: Y015
+    _WhichOneofArgType__adaptive: _TypeAlias = _typing.Literal["_adaptive", b"_adaptive"]  # noqa: Y015
     _WhichOneofReturnType__display_qty: _TypeAlias = _typing.Literal["display_qty"]  # noqa: Y015
     _WhichOneofArgType__display_qty: _TypeAlias = _typing.Literal["_display_qty", b"_display_qty"]  # noqa: Y015
     _WhichOneofReturnType__duration_s: _TypeAlias = _typing.Literal["duration_s"]  # noqa: Y015
     _WhichOneofArgType__duration_s: _TypeAlias = _typing.Literal["_duration_s", b"_duration_s"]  # noqa: Y015
     _WhichOneofReturnType__end_at: _TypeAlias = _typing.Literal["end_at"]  # noqa: Y015
     _WhichOneofArgType__end_at: _TypeAlias = _typing.Literal["_end_at", b"_end_at"]  # noqa: Y015
+    _WhichOneofReturnType__imbalance_pct: _TypeAlias = _typing.Literal["imbalance_pct"]  # noqa: Y015
+    _WhichOneofArgType__imbalance_pct: _TypeAlias = _typing.Literal["_imbalance_pct", b"_imbalance_pct"]  # noqa: Y015
     _WhichOneofReturnType__max_child: _TypeAlias = _typing.Literal["max_child"]  # noqa: Y015
     _WhichOneofArgType__max_child: _TypeAlias = _typing.Literal["_max_child", b"_max_child"]  # noqa: Y015
     _WhichOneofReturnType__max_rate_pct: _TypeAlias = _typing.Literal["max_rate_pct"]  # noqa: Y015
@@ -861,11 +873,15 @@ class SubmitAlgoRequest(_message.Message):
     _WhichOneofReturnType__would_price: _TypeAlias = _typing.Literal["would_price"]  # noqa: Y015
     _WhichOneofArgType__would_price: _TypeAlias = _typing.Literal["_would_price", b"_would_price"]  # noqa: Y015
     @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__adaptive) -> _WhichOneofReturnType__adaptive | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__display_qty) -> _WhichOneofReturnType__display_qty | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__duration_s) -> _WhichOneofReturnType__duration_s | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__end_at) -> _WhichOneofReturnType__end_at | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__imbalance_pct) -> _WhichOneofReturnType__imbalance_pct | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__max_child) -> _WhichOneofReturnType__max_child | None: ...
     @_typing.overload
@@ -1008,6 +1024,8 @@ class Algo(_message.Message):
     ARRIVAL_MID_FIELD_NUMBER: _builtins.int
     PARAMS_FIELD_NUMBER: _builtins.int
     CHILD_ORDERS_FIELD_NUMBER: _builtins.int
+    MARKET_VWAP_FIELD_NUMBER: _builtins.int
+    VS_MARKET_VWAP_BPS_FIELD_NUMBER: _builtins.int
     algo_id: _builtins.str
     kind: _builtins.str
     state: _builtins.str
@@ -1025,6 +1043,10 @@ class Algo(_message.Message):
     """children sent so far"""
     parent_status: _builtins.str
     arrival_mid: _builtins.str
+    market_vwap: _builtins.str
+    """VWAP: the market's VWAP over the window so far"""
+    vs_market_vwap_bps: _builtins.str
+    """VWAP: tracking error, bps (positive: worse)"""
     @_builtins.property
     def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
@@ -1049,10 +1071,12 @@ class Algo(_message.Message):
         arrival_mid: _builtins.str | None = ...,
         params: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         child_orders: _abc.Iterable[Global___Order] | None = ...,
+        market_vwap: _builtins.str | None = ...,
+        vs_market_vwap_bps: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid", "_avg_px", b"_avg_px", "_end_at", b"_end_at", "_price", b"_price", "_start_at", b"_start_at", "arrival_mid", b"arrival_mid", "avg_px", b"avg_px", "end_at", b"end_at", "price", b"price", "start_at", b"start_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid", "_avg_px", b"_avg_px", "_end_at", b"_end_at", "_market_vwap", b"_market_vwap", "_price", b"_price", "_start_at", b"_start_at", "_vs_market_vwap_bps", b"_vs_market_vwap_bps", "arrival_mid", b"arrival_mid", "avg_px", b"avg_px", "end_at", b"end_at", "market_vwap", b"market_vwap", "price", b"price", "start_at", b"start_at", "vs_market_vwap_bps", b"vs_market_vwap_bps"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid", "_avg_px", b"_avg_px", "_end_at", b"_end_at", "_price", b"_price", "_start_at", b"_start_at", "account", b"account", "algo_id", b"algo_id", "arrival_mid", b"arrival_mid", "avg_px", b"avg_px", "child_orders", b"child_orders", "children", b"children", "end_at", b"end_at", "filled", b"filled", "instrument", b"instrument", "kind", b"kind", "params", b"params", "parent_status", b"parent_status", "price", b"price", "quantity", b"quantity", "side", b"side", "start_at", b"start_at", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid", "_avg_px", b"_avg_px", "_end_at", b"_end_at", "_market_vwap", b"_market_vwap", "_price", b"_price", "_start_at", b"_start_at", "_vs_market_vwap_bps", b"_vs_market_vwap_bps", "account", b"account", "algo_id", b"algo_id", "arrival_mid", b"arrival_mid", "avg_px", b"avg_px", "child_orders", b"child_orders", "children", b"children", "end_at", b"end_at", "filled", b"filled", "instrument", b"instrument", "kind", b"kind", "market_vwap", b"market_vwap", "params", b"params", "parent_status", b"parent_status", "price", b"price", "quantity", b"quantity", "side", b"side", "start_at", b"start_at", "state", b"state", "vs_market_vwap_bps", b"vs_market_vwap_bps"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__arrival_mid: _TypeAlias = _typing.Literal["arrival_mid"]  # noqa: Y015
     _WhichOneofArgType__arrival_mid: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid"]  # noqa: Y015
@@ -1060,10 +1084,14 @@ class Algo(_message.Message):
     _WhichOneofArgType__avg_px: _TypeAlias = _typing.Literal["_avg_px", b"_avg_px"]  # noqa: Y015
     _WhichOneofReturnType__end_at: _TypeAlias = _typing.Literal["end_at"]  # noqa: Y015
     _WhichOneofArgType__end_at: _TypeAlias = _typing.Literal["_end_at", b"_end_at"]  # noqa: Y015
+    _WhichOneofReturnType__market_vwap: _TypeAlias = _typing.Literal["market_vwap"]  # noqa: Y015
+    _WhichOneofArgType__market_vwap: _TypeAlias = _typing.Literal["_market_vwap", b"_market_vwap"]  # noqa: Y015
     _WhichOneofReturnType__price: _TypeAlias = _typing.Literal["price"]  # noqa: Y015
     _WhichOneofArgType__price: _TypeAlias = _typing.Literal["_price", b"_price"]  # noqa: Y015
     _WhichOneofReturnType__start_at: _TypeAlias = _typing.Literal["start_at"]  # noqa: Y015
     _WhichOneofArgType__start_at: _TypeAlias = _typing.Literal["_start_at", b"_start_at"]  # noqa: Y015
+    _WhichOneofReturnType__vs_market_vwap_bps: _TypeAlias = _typing.Literal["vs_market_vwap_bps"]  # noqa: Y015
+    _WhichOneofArgType__vs_market_vwap_bps: _TypeAlias = _typing.Literal["_vs_market_vwap_bps", b"_vs_market_vwap_bps"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__arrival_mid) -> _WhichOneofReturnType__arrival_mid | None: ...
     @_typing.overload
@@ -1071,9 +1099,13 @@ class Algo(_message.Message):
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__end_at) -> _WhichOneofReturnType__end_at | None: ...
     @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__market_vwap) -> _WhichOneofReturnType__market_vwap | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__price) -> _WhichOneofReturnType__price | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__start_at) -> _WhichOneofReturnType__start_at | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__vs_market_vwap_bps) -> _WhichOneofReturnType__vs_market_vwap_bps | None: ...
 
 Global___Algo: _TypeAlias = Algo  # noqa: Y015
 
