@@ -243,6 +243,18 @@ def test_post_trade_weights_with_an_fx_leg_for_a_euro_account() -> None:
         svc.allocate("NOPE")
 
 
+def test_an_account_without_an_fx_rate_to_its_base_stops_the_allocation() -> None:
+    """SAP (EUR) allocated to an NZD account: no EUR/NZD rate, nothing is guessed or changed."""
+    svc, blotter = make_service(base_currencies={"N": "NZD"}), Blotter()
+    init, fill = blotter.trade(SAP, Side.SELL, 3, 12345, D(2026, 10, 5), "BLOCK")
+    _feed(svc, [init, fill])
+    before = [(o.obligation_id, o.status) for o in svc.obligations()]
+    with pytest.raises(SettlementError) as err:
+        svc.instruct_allocation(init.cl_ord_id, weights(("U", 1), ("N", 1)))
+    assert err.value.code == "FX_RATE_MISSING" and "EUR/NZD" in str(err.value)
+    assert [(o.obligation_id, o.status) for o in svc.obligations()] == before
+
+
 def test_a_settled_block_cannot_be_allocated() -> None:
     svc, blotter = make_service(), Blotter()
     _feed(svc, _block(blotter, [(100, 19000)]))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from execflow.application.settlement.ports import FxRateProvider, convert_minor, exact_rate
+from execflow.application.settlement.ports import FxRateProvider, fx_leg
 from execflow.domain.allocations import (
     AllocationInstruction,
     AllocationTarget,
@@ -136,15 +136,11 @@ def allocation_events(
             ids.append("")
             continue
         cash = acc.gross + int(first.side) * acc.fee
-        fx_ccy, fx_rate, fx_amount = "", "", 0
         base = base_currency(acc.account)
-        if base != first.currency:
-            try:
-                rate = exact_rate(fx_rates.rate(first.currency, base, first.trade_date))
-            except InvalidValueError as exc:
-                raise SettlementError(exc.message, "FX_RATE_MISSING") from None
-            fx_ccy, fx_rate = base, str(rate)
-            fx_amount = convert_minor(cash, first.currency, base, rate)
+        try:
+            fx = fx_leg(fx_rates, first.currency, base, first.trade_date, cash)
+        except InvalidValueError as exc:
+            raise SettlementError(exc.message, "FX_RATE_MISSING") from None
         exec_id = f"A-{acc.account}"
         ev = SettlementObligationCreated(
             ts=ts,
@@ -163,9 +159,9 @@ def allocation_events(
             market=first.market,
             venue=first.venue,
             custodian_account=custodian_account(acc.account),
-            fx_base_currency=fx_ccy,
-            fx_rate=fx_rate,
-            fx_base_amount=fx_amount,
+            fx_base_currency=fx.base_currency,
+            fx_rate=fx.rate,
+            fx_base_amount=fx.base_amount,
             gross_amount=acc.gross,
             fee_amount=acc.fee,
         )

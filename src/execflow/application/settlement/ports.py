@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.numbers import currency_decimals
@@ -123,3 +123,25 @@ def convert_minor(amount: int, from_currency: str, to_currency: str, rate: Decim
     """Convert minor units of one currency to another at ``rate``, rounded half-even, exactly."""
     shift = currency_decimals(to_currency) - currency_decimals(from_currency)
     return round(Fraction(amount) * Fraction(exact_rate(rate)) * Fraction(10) ** shift)
+
+
+class FxLeg(NamedTuple):
+    """An obligation's FX leg: the account's base currency ("" when none), the exact rate as
+    a decimal string, the cash in minor units of the base currency."""
+
+    base_currency: str
+    rate: str
+    base_amount: int
+
+
+NO_FX_LEG: Final = FxLeg("", "", 0)
+
+
+def fx_leg(rates: FxRateProvider, currency: str, base: str, on: date, cash: int) -> FxLeg:
+    """The FX leg of ``cash`` (minor units of ``currency``) for an account whose base currency
+    is ``base``: none when they are the same, else ``on``'s exact rate and the cash converted
+    (half-even). A missing or inexact rate (a provider's float) raises ``InvalidValueError``."""
+    if base == currency:
+        return NO_FX_LEG
+    rate = exact_rate(rates.rate(currency, base, on))
+    return FxLeg(base, str(rate), convert_minor(cash, currency, base, rate))

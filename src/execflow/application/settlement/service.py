@@ -31,7 +31,7 @@ from execflow.application.settlement.ports import (
     FxRateProvider,
     SettlementCalendar,
     convert_minor,
-    exact_rate,
+    fx_leg,
 )
 from execflow.domain.enums import Side
 from execflow.domain.errors import InvalidValueError
@@ -158,15 +158,11 @@ class SettlementService(SettlementBook, InstitutionalCommands):
         fee = fill.fee_total
         cash = gross + int(info.side) * fee  # net: a buy pays the fees, a sell gives them up
         base = self.base_currency(info.account)
-        fx_rate, fx_amount, fx_ccy = "", 0, ""
-        if base != instrument.currency:
-            try:
-                # a provider's float is refused here too: the fill waits in unmatched_fills
-                rate = exact_rate(self.fx_rates.rate(instrument.currency, base, trade_date))
-            except InvalidValueError as exc:
-                return self._unmatched(fill, exc.message)
-            fx_rate, fx_ccy = str(rate), base
-            fx_amount = convert_minor(cash, instrument.currency, base, rate)
+        try:
+            # a provider's float is refused here too: the fill waits in unmatched_fills
+            fx = fx_leg(self.fx_rates, instrument.currency, base, trade_date, cash)
+        except InvalidValueError as exc:
+            return self._unmatched(fill, exc.message)
         created = SettlementObligationCreated(
             ts=self._clock.now_ns(),
             obligation_id=f"{fill.cl_ord_id}/{fill.exec_id}",
@@ -184,9 +180,9 @@ class SettlementService(SettlementBook, InstitutionalCommands):
             market=market,
             venue=fill.venue or info.venue or "UNKNOWN",
             custodian_account=self.custodian_account(info.account),
-            fx_base_currency=fx_ccy,
-            fx_rate=fx_rate,
-            fx_base_amount=fx_amount,
+            fx_base_currency=fx.base_currency,
+            fx_rate=fx.rate,
+            fx_base_amount=fx.base_amount,
             gross_amount=gross,
             fee_amount=fee,
         )
