@@ -121,7 +121,7 @@ def dark_pool(
         clock=clock, min_qty_lots=spec.min_qty_lots,
         seed=(config.seed if spec.seed is None else spec.seed) + 7_919,
         contra_rate=spec.contra_rate, mean_contra_lots=spec.mean_contra_lots,
-        session=f"{start:x}",
+        session=f"{start:x}", firm_up_s=spec.firm_up_s,
     )  # fmt: skip
 
 

@@ -96,6 +96,7 @@ class DarkPoolSpec(BaseModel):
     fees: VenueFeeSpec | None = None
     contra_rate: float = Field(default=0.5, ge=0, le=1000)  # contra orders per second
     mean_contra_lots: float = Field(default=20.0, gt=0)  # their mean size, lots
+    firm_up_s: float = Field(default=2.0, gt=0, le=3600)  # conditional orders' firm-up window
 
 
 class CrossingVenueSpec(BaseModel):

@@ -31,7 +31,7 @@ def test_a_pegged_reserve_order_over_rest_carries_its_instructions_to_the_venue(
     view = client.get(f"/v1/orders/{cl}", headers=H_A).json()
     assert view["instructions"] == {
         "peg": "PRIMARY", "peg_offset": "-0.01", "display_qty": "5", "min_qty": None,
-        "discretion_offset": None, "not_held": True,
+        "discretion_offset": None, "not_held": True, "conditional": False, "firm_up_of": None,
     }  # fmt: skip
     venue = server.ctx.app.venues["PAPER"]
     rec = venue._orders[cl]
@@ -49,6 +49,8 @@ def test_a_pegged_reserve_order_over_rest_carries_its_instructions_to_the_venue(
         ({"peg": "MIDPOINT", "price": None, "order_type": "MARKET"}, 409, "INVALID_INSTRUCTIONS"),
         ({"peg": "NEAR"}, 422, None),
         ({"peg": "PRIMARY", "peg_offset": "0.001"}, 409, "TOO_MANY_DECIMALS"),
+        ({"conditional": True, "display_qty": "5"}, 409, "INVALID_INSTRUCTIONS"),
+        ({"firm_up_of": "C1"}, 409, "INVALID_INSTRUCTIONS"),  # not IOC
     ],
 )
 def test_bad_instructions_are_refused_with_the_rules_code(
@@ -60,3 +62,13 @@ def test_bad_instructions_are_refused_with_the_rules_code(
     assert r.status_code == status, r.text
     if code is not None:
         assert r.json()["code"] == code
+
+
+def test_a_conditional_order_at_a_lit_venue_is_rejected_by_the_venue(client: httpx.Client) -> None:
+    cl = f"cond-{uuid.uuid4().hex[:8]}"
+    r = client.post("/v1/orders", json=_order(cl, conditional=True), headers=H_A)
+    assert r.status_code == 201, r.text
+    wait_for(lambda: order_status(client, cl, H_A) == "REJECTED")
+    view = client.get(f"/v1/orders/{cl}", headers=H_A).json()
+    assert view["reject_code"] == "INVALID_INSTRUCTIONS"
+    assert view["instructions"]["conditional"] is True

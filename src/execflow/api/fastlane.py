@@ -81,7 +81,8 @@ class OrderEntryLane:
                 parent_id=order.parent_id, decision_price=order.decision_price,
                 peg=order.peg, peg_offset=order.peg_offset, display_qty=order.display_qty,
                 min_qty=order.min_qty, discretion_offset=order.discretion_offset,
-                not_held=order.not_held,
+                not_held=order.not_held, conditional=order.conditional,
+                firm_up_of=order.firm_up_of,
             )  # fmt: skip
             ack = await self.ctx.service.submit(p, req)
         except ApiError as exc:

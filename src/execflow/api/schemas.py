@@ -88,6 +88,8 @@ class OrderInstructionsOut(BaseModel):
     min_qty: str | None = None
     discretion_offset: str | None = None
     not_held: bool = False
+    conditional: bool = False
+    firm_up_of: str | None = None
 
 
 class SubmitOrderBody(BaseModel):
@@ -195,6 +197,15 @@ class SubmitOrderBody(BaseModel):
     not_held: bool = Field(
         default=False, description="not held: the venue/broker has time and price discretion"
     )
+    conditional: bool = Field(
+        default=False,
+        description="a dark pool conditional order: invited to firm up on a potential match "
+        "(order.firm_up_requested), never trades itself (docs/routing.md)",
+    )
+    firm_up_of: str | None = Field(
+        default=None, pattern=ID_PATTERN,
+        description="this IOC order firms up that conditional order (same venue and account)",
+    )  # fmt: skip
 
 
 DecimalText = Annotated[str, Field(pattern=DECIMAL, max_length=25)]

@@ -147,6 +147,8 @@ def instructions_view(i: OrderInstructions | None, ins: Instrument | None) -> di
         "min_qty": None if i.min_qty is None else qty_str(ins, i.min_qty),
         "discretion_offset": px_str(ins, i.discretion_offset),
         "not_held": i.not_held,
+        "conditional": i.conditional,
+        "firm_up_of": i.firm_up_of,
     }
     return out
 

@@ -61,6 +61,8 @@ class SubmitOrderWire(msgspec.Struct, forbid_unknown_fields=True):
     min_qty: Decimal | None = None
     discretion_offset: Decimal | None = None
     not_held: bool = False
+    conditional: bool = False
+    firm_up_of: Id | None = None
 
 
 submit_decoder = msgspec.json.Decoder(SubmitOrderWire)

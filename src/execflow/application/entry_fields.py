@@ -218,13 +218,15 @@ def instructions_of(
     min_qty: Number | None = None,
     discretion_offset: Number | None = None,
     not_held: bool = False,
+    conditional: bool = False,
+    firm_up_of: str | None = None,
 ) -> OrderInstructions | None:
     """Institutional instructions (domain/instructions.py) from text, in ``ins``'s units; None
     when none is given. ``peg_offset`` may be signed (``"-0.01"``); the rules (limit orders
     only, display within the quantity...) are the engine's ``validate_submit``."""
     if (
         peg is None and peg_offset is None and display_qty is None and min_qty is None
-        and discretion_offset is None and not not_held
+        and discretion_offset is None and not not_held and not conditional and firm_up_of is None
     ):  # fmt: skip
         return None
     kind: PegType | None = None
@@ -252,4 +254,6 @@ def instructions_of(
         min_qty=None if min_qty is None else quantity_of(ins, min_qty, "min_qty"),
         discretion_offset=price_of(ins, discretion_offset, "discretion_offset"),
         not_held=not_held,
+        conditional=conditional,
+        firm_up_of=None if firm_up_of is None else check_id(firm_up_of, "firm_up_of"),
     )

@@ -98,6 +98,8 @@ class OrderInput:
     min_qty: Number | None = None
     discretion_offset: Number | None = None
     not_held: bool = False
+    conditional: bool = False  # a dark pool conditional order (docs/routing.md)
+    firm_up_of: str | None = None  # the firm-up (IOC) of this conditional order
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +177,7 @@ class OrderEntry:
             instructions=instructions_of(
                 ins, peg=req.peg, peg_offset=req.peg_offset, display_qty=req.display_qty,
                 min_qty=req.min_qty, discretion_offset=req.discretion_offset,
-                not_held=req.not_held,
+                not_held=req.not_held, conditional=req.conditional, firm_up_of=req.firm_up_of,
             ),
         )  # fmt: skip
 

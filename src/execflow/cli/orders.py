@@ -116,6 +116,12 @@ def submit(
         str | None, typer.Option("--discretion", help="discretion offset beyond the limit")
     ] = None,
     not_held: Annotated[bool, typer.Option("--not-held", help="not held (ExecInst 1)")] = False,
+    conditional: Annotated[
+        bool, typer.Option("--conditional", help="dark pool conditional order (firm-up invites)")
+    ] = False,
+    firm_up_of: Annotated[
+        str | None, typer.Option("--firm-up-of", help="IOC firm-up of this conditional order")
+    ] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
     url: UrlOpt = None,
@@ -135,7 +141,7 @@ def submit(
                                         trail=trail).value,
             time_in_force=parse_tif(tif).value, peg=peg, peg_offset=peg_offset,
             display_qty=display, min_qty=min_qty, discretion_offset=discretion,
-            not_held=not_held,
+            not_held=not_held, conditional=conditional, firm_up_of=firm_up_of,
         )  # fmt: skip
     except InvalidValueError as exc:
         raise _refused(exc, cl) from None

@@ -164,6 +164,28 @@ class OrderAnomaly(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.a
     exec_id: str = ""  # of the venue report it records (FIX ExecID), so a replay is dropped
 
 
+class OrderFirmUpRequested(
+    OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.firm_up_requested"
+):
+    """A dark pool found a potential match for a conditional order and invites its holder to
+    firm up ``quantity`` by ``expires_at`` (docs/routing.md "Conditional orders")."""
+
+    venue: str
+    quantity: int
+    price: int | None = None
+    expires_at: int
+    exec_id: str = ""
+
+
+class OrderFirmUpLapsed(
+    OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.firm_up_lapsed"
+):
+    """The invitation ended without a trade; the conditional order stays."""
+
+    reason: str = ""
+    exec_id: str = ""
+
+
 class OrderHeld(OrderEvent, frozen=True, kw_only=True, gc=False, tag="order.held"):
     """The engine holds the order until its group activates it (e.g. bracket exits)."""
 
@@ -318,6 +340,8 @@ ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
     OrderReplaceRejected,
     OrderExpired,
     OrderAnomaly,
+    OrderFirmUpRequested,
+    OrderFirmUpLapsed,
     OrderHeld,
     OrderPendingTrigger,
     OrderTriggerUpdated,

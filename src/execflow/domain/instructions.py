@@ -16,6 +16,9 @@ A limit order may carry, on top of its price and quantity, how a venue should wo
   higher, a sell lower) against non-displayed contra interest.
 * ``not_held``: the broker or venue has discretion over time and price (FIX ExecInst 1); an
   instruction carried to the venue, no matching rule of its own at the paper venue.
+* ``conditional``: a dark pool conditional order (docs/routing.md "Conditional orders"): it
+  never trades itself; on a potential match the pool invites its holder to firm up within a
+  bounded time. ``firm_up_of``: this (IOC) order is the firm-up of that conditional order.
 
 All quantities and prices are fixed-point integers of the instrument, as on the order itself.
 """
@@ -42,6 +45,8 @@ class OrderInstructions(msgspec.Struct, frozen=True, kw_only=True, gc=False, omi
     min_qty: int | None = None
     discretion_offset: int | None = None
     not_held: bool = False
+    conditional: bool = False
+    firm_up_of: str | None = None
 
     @property
     def hidden(self) -> bool:
@@ -61,6 +66,10 @@ class OrderInstructions(msgspec.Struct, frozen=True, kw_only=True, gc=False, omi
             parts.append(f"discretion={self.discretion_offset}")
         if self.not_held:
             parts.append("not_held")
+        if self.conditional:
+            parts.append("conditional")
+        if self.firm_up_of is not None:
+            parts.append(f"firm_up_of={self.firm_up_of}")
         return " ".join(parts)
 
 

@@ -48,6 +48,8 @@ from execflow.domain.events import (
     OrderEvent,
     OrderExpired,
     OrderFilled,
+    OrderFirmUpLapsed,
+    OrderFirmUpRequested,
     OrderHeld,
     OrderInitialized,
     OrderPendingCancel,
@@ -105,6 +107,9 @@ for _s in _LIVE:
 _table[(S.PENDING_REPLACE, OrderCanceled)] = S.CANCELED
 for _s in OrderStatus:
     _table[(_s, OrderAnomaly)] = SAME
+for _s in _LIVE:  # a dark pool's conditional order: invited to firm up, or the invitation lapsed
+    _table[(_s, OrderFirmUpRequested)] = SAME
+    _table[(_s, OrderFirmUpLapsed)] = SAME
 # the normal race: the venue filled the order before it saw our cancel/replace
 _table[(S.FILLED, OrderCancelRejected)] = SAME
 _table[(S.FILLED, OrderReplaceRejected)] = SAME

@@ -81,6 +81,21 @@ class Expired(VenueReport, frozen=True, kw_only=True, gc=False, tag="expired"):
     pass
 
 
+class FirmUpInvite(VenueReport, frozen=True, kw_only=True, gc=False, tag="firm_up"):
+    """A dark pool invites the holder of a conditional order to firm up ``quantity`` (at about
+    ``price``, the midpoint now) by ``expires_at`` (ns): an IOC order with ``firm_up_of``."""
+
+    quantity: int
+    price: int | None = None
+    expires_at: int
+
+
+class FirmUpLapsed(VenueReport, frozen=True, kw_only=True, gc=False, tag="firm_up_lapsed"):
+    """An invitation to firm up ended without a trade (no firm-up in time, or the contra's)."""
+
+    reason: str = ""
+
+
 class StatusFill(msgspec.Struct, frozen=True, gc=False):
     exec_id: str
     last_qty: int

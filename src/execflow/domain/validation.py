@@ -256,4 +256,11 @@ def validate_instructions(cmd: SubmitOrder, instrument: Instrument) -> Rejection
         TimeInForce.IOC, TimeInForce.FOK,
     ):  # fmt: skip
         return bad(f"a reserve or discretionary order must be able to rest, not {cmd.tif}")
+    shaped = ins.peg is not None or ins.display_qty is not None
+    if ins.conditional and (ins.firm_up_of is not None or shaped or cmd.tif in (
+        TimeInForce.IOC, TimeInForce.FOK,
+    )):  # fmt: skip
+        return bad("a conditional order rests in the pool as it is (no IOC/FOK, peg or reserve)")
+    if ins.firm_up_of is not None and cmd.tif is not TimeInForce.IOC:
+        return bad("a firm-up order is IOC")
     return None

@@ -34,6 +34,7 @@ import random
 from collections.abc import Callable, Iterable
 from functools import partial
 
+from execflow.adapters.venues.conditional import DEFAULT_FIRM_UP_NS, Conditionals
 from execflow.adapters.venues.orders import (
     CANCELED,
     EXPIRED,
@@ -87,6 +88,7 @@ class DarkPool(VenueOrders):
         contra_life_s: float = 30.0,
         end_of_day: Callable[[int], int] = utc_midnight_after,
         session: str = "",
+        firm_up_s: float = DEFAULT_FIRM_UP_NS / _NS,
     ) -> None:
         if latency_ns < 0 or min_qty_lots < 1 or contra_rate < 0:
             raise ValueError("latency, contra rate >= 0 and min_qty_lots >= 1 expected")
@@ -108,6 +110,8 @@ class DarkPool(VenueOrders):
         self._resting: dict[str, list[OrderRecord]] = {k: [] for k in self.instruments}
         self._last_ref: dict[str, tuple[int | None, int | None]] = {}
         self._n_contra = 0
+        # conditional orders and their firm-ups (adapters/venues/conditional.py)
+        self._cond = Conditionals(self, int(firm_up_s * _NS))
         if contra_rate > 0:
             for inst in self.instruments:
                 self._push(self._now + self._gap(), partial(self._contra_arrival, inst))
@@ -143,6 +147,8 @@ class DarkPool(VenueOrders):
         while queue and queue[0][0] <= now:
             due, _, action = heapq.heappop(queue)
             action(due)
+        if self._cond.orders or self._cond.invites:
+            self._cond.scan(now)
         for instrument, resting in self._resting.items():
             ref = self.reference(instrument)
             if resting and ref != self._last_ref.get(instrument):
@@ -195,6 +201,9 @@ class DarkPool(VenueOrders):
         self._incoming(rec, ts)
 
     def _incoming(self, rec: OrderRecord, ts: int) -> None:
+        if Conditionals.handles(rec):
+            self._cond.incoming(rec, ts)
+            return
         order = rec.order
         instrument = order.instrument
         tif = rec.tif

@@ -35,7 +35,8 @@ from execflow.adapters.venues.orders import CANCELED, OPEN, OrderRecord
 from execflow.domain.enums import Liquidity, TimeInForce
 from execflow.domain.errors import RejectCode
 from execflow.domain.instructions import OrderInstructions, PegType, peg_price
-from execflow.domain.reports import Canceled
+from execflow.domain.reports import Canceled, VenueOrder
+from execflow.domain.validation import Rejection
 
 if TYPE_CHECKING:
     from execflow.adapters.venues.matching import MatchingCore
@@ -258,6 +259,17 @@ class Institutional:
             elif shown.qty > left:
                 book.reduce(oid, left)
         return True
+
+
+def lit_refusal(order: VenueOrder) -> Rejection | None:
+    """A lit venue does not take dark pool conditional orders or firm-ups."""
+    ins = order.instructions
+    if ins is not None and (ins.conditional or ins.firm_up_of is not None):
+        return Rejection(
+            RejectCode.INVALID_INSTRUCTIONS,
+            "conditional orders and firm-ups are for a dark pool, not a lit venue",
+        )
+    return None
 
 
 def _within_cap(rec: OrderRecord, px: int) -> bool:

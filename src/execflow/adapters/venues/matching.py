@@ -14,7 +14,7 @@ from functools import partial
 
 from execflow.adapters.venues.book import OrderBook, Trade
 from execflow.adapters.venues.faults import VenueFaults
-from execflow.adapters.venues.institutional import Institutional
+from execflow.adapters.venues.institutional import Institutional, lit_refusal
 from execflow.adapters.venues.orders import (
     CANCELED,
     EXPIRED,
@@ -134,7 +134,7 @@ class MatchingCore(VenueOrders):
             order, self.instruments.get(order.instrument), ts,
             duplicate=order.cl_ord_id in self._orders,
             halted=order.instrument in self._halted,
-        )  # fmt: skip
+        ) or lit_refusal(order)  # fmt: skip
         if problem is not None:
             if problem.code != RejectCode.DUPLICATE_CL_ORD_ID:
                 self._orders[order.cl_ord_id] = OrderRecord(order, None, REJECTED)

@@ -17,6 +17,8 @@ from execflow.domain.events import (
     OrderEvent,
     OrderExpired,
     OrderFilled,
+    OrderFirmUpLapsed,
+    OrderFirmUpRequested,
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
@@ -28,6 +30,8 @@ from execflow.domain.reports import (
     CancelReject,
     Expired,
     Fill,
+    FirmUpInvite,
+    FirmUpLapsed,
     OrderStatusReport,
     Reject,
     Replaced,
@@ -106,6 +110,15 @@ class ReportHandler:
             )
         elif t is Expired:
             ev = OrderExpired(ts=r.ts, cl_ord_id=cl, exec_id=x)
+        elif t is FirmUpInvite:
+            assert isinstance(r, FirmUpInvite)
+            ev = OrderFirmUpRequested(
+                ts=r.ts, cl_ord_id=cl, venue=r.venue, quantity=r.quantity, price=r.price,
+                expires_at=r.expires_at, exec_id=x,
+            )  # fmt: skip
+        elif t is FirmUpLapsed:
+            assert isinstance(r, FirmUpLapsed)
+            ev = OrderFirmUpLapsed(ts=r.ts, cl_ord_id=cl, reason=r.reason, exec_id=x)
         elif t is OrderStatusReport:
             assert isinstance(r, OrderStatusReport)
             reconcile_status(ctx, order, r, seen)
