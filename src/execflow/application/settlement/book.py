@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from execflow.application.settlement.ledger_lazy import RestoredLedger
 from execflow.application.settlement.obligation_map import ObligationMap
 from execflow.application.settlement.pnl_lazy import RestoredPnLBook
 from execflow.application.settlement.ports import (
@@ -56,7 +57,7 @@ class SettlementBook:
         self._base = dict(base_currencies or {})
         self._default_base = default_base_currency
         self._obligations = ObligationMap()
-        self.ledger = Ledger()
+        self.ledger: Ledger = RestoredLedger()  # a snapshot's entries decoded on first use
         self.pnl = RestoredPnLBook()  # a PnLBook; a snapshot's pairs decoded on first use
 
     def base_currency(self, account: str) -> str:

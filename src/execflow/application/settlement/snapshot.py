@@ -8,19 +8,19 @@ costs one msgpack decode: no journal entry is validated or posted again (that wa
 start-up, docs/adr/0008-exact-restart.md). msgspec structs and dataclasses, never pickle.
 
 Obligations are stored packed (one array each, :mod:`.obligation_map`) and stay so in memory
-until used: decoding 380,000 of them was the largest part of a start-up on a 1M-event log.
-Only corrections' roots are stored (an original is its own root), and the entries per
-obligation are filed again from the entries (cheaper than decoding them).
+until used: decoding 380,000 of them was the largest part of a start-up on a 1M-event log. The
+journal entries likewise stay encoded until one is read (:mod:`.ledger_lazy`). Only
+corrections' roots are stored (an original is its own root).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from execflow.application.settlement import obligation_map
+from execflow.application.settlement.ledger_lazy import LedgerState, RestoredLedger, ledger_state
 from execflow.application.snapshot_codec import layout_version, open_envelope, seal
 from execflow.domain.enums import Side
 from execflow.domain.events import OrderFilled
@@ -46,9 +46,7 @@ class SettlementSnapshot(msgspec.Struct, array_like=True):
     obligations: msgspec.Raw  # {id: array} (obligation_map.FIELDS), decoded one by one on use
     roots: dict[str, str]
     corrections: dict[str, int]
-    entries: list[JournalPosted]
-    reversed_by: dict[str, str]
-    balances: list[tuple[str, str, int]]
+    ledger: LedgerState  # journal entries kept encoded until one is used (ledger_lazy)
     pnl: list[_PnLKey]
     unmatched: list[tuple[OrderFilled, str]]
     alloc_instructions: list[SettlementAllocationInstructed]
@@ -63,8 +61,9 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    3,
+    4,
     SettlementSnapshot.__struct_fields__,
+    LedgerState.__struct_fields__,
     obligation_map.LAYOUT,
     _fields(PnLTrade),
     JournalPosted.__struct_fields__,
@@ -77,7 +76,7 @@ _obligation_rows = msgspec.msgpack.Decoder(dict[str, msgspec.Raw])
 
 
 def dump(svc: SettlementService) -> bytes:
-    ledger, pnl = svc.ledger, svc.pnl
+    pnl = svc.pnl
     payload = _encoder.encode(
         (
             [(cl, i.account, i.instrument, i.side, i.venue) for cl, i in svc._orders.items()],
@@ -85,9 +84,7 @@ def dump(svc: SettlementService) -> bytes:
             svc._obligations.packed(),
             svc._roots,
             svc._corrections,
-            ledger._entries,
-            ledger._reversed_by,
-            [(a, u, v) for (a, u), v in ledger._balances.items()],
+            ledger_state(svc.ledger),
             pnl.packed(),
             [(u.event, u.reason) for u in svc.unmatched_fills],
             list(svc.allocations.instructions.values()),
@@ -114,15 +111,9 @@ def load(data: bytes, svc: SettlementService) -> None:
     svc._obligations.restore(_obligation_rows.decode(bytes(s.obligations)))
     svc._roots.update(s.roots)
     svc._corrections.update(s.corrections)
-    ledger = svc.ledger
-    ledger._entries.extend(s.entries)
-    by_id, by_obligation = ledger._by_id, defaultdict(list)
-    for e in s.entries:  # entries per obligation: in posting order, as ``post`` files them
-        by_id[e.entry_id] = e
-        by_obligation[e.obligation_id].append(e.entry_id)
-    ledger._by_obligation = by_obligation
-    ledger._reversed_by.update(s.reversed_by)
-    ledger._balances = defaultdict(int, {(a, u): v for a, u, v in s.balances})
+    if not isinstance(svc.ledger, RestoredLedger):
+        raise RuntimeError("settlement snapshot restored into a ledger that cannot restore")
+    svc.ledger.restore(s.ledger)  # entries decoded when one is first needed
     pnl = svc.pnl
     for k in s.pnl:  # their own copies: the snapshot's buffer is freed after the restore
         pnl.restore((k.account, k.instrument), k.currency, msgspec.Raw(bytes(k.trades)))
