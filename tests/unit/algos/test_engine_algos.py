@@ -25,6 +25,7 @@ from execflow.domain.commands import AmendAlgo, CancelOrder, PauseAlgo, ResumeAl
 from execflow.domain.enums import OrderStatus
 from execflow.domain.events import OrderInitialized
 from execflow.domain.numbers import ratio_to_decimal
+from execflow.domain.orders import Order
 from execflow.sim.algos import AlgoRunConfig, AlgoSimulation
 from execflow.sim.session import log_digest
 
@@ -342,3 +343,43 @@ def test_book_imbalance_against_the_order_crosses_with_a_reason() -> None:
     sent = {e.ts: e for e in evs if isinstance(e, AlgoChildSent)}
     assert all(sent[e.ts].style == "cross" for e in notes)
     check_invariants(sim)
+
+
+def test_amend_limit_cancels_children_beyond_it_and_refuses_half_changes() -> None:
+    sim = AlgoSimulation(AlgoRunConfig(kind=AlgoKind.TWAP, duration_s=1_200, quantity=10_000))
+    engine = sim.app.engine
+    from execflow.domain.commands import SubmitAlgoOrder
+
+    end = START + 1_200 * NS
+    assert engine.execute(
+        SubmitAlgoOrder(cl_ord_id="L", account="X", instrument="AAPL", side=1, quantity=10_000,
+                        price=19_200, params=AlgoParams(kind=AlgoKind.TWAP, end_at=end,
+                                                        slices=12))
+    ).ok  # fmt: skip
+    live: list[Order] = []
+    t = START
+    while not live and t < START + 600 * NS:  # until a passive child works at the near touch
+        t += NS
+        sim.advance(t)
+        working = ("ACCEPTED", "PARTIALLY_FILLED")
+        live = [o for o in engine.orders.values()
+                if o.parent_id == "L" and o.status.name in working]  # fmt: skip
+    assert live, "no passive child ever worked at the near touch"
+    below = min(o.price for o in live if o.price is not None) - 5  # under every working child
+    # refused as a whole: a new end in the past with a new limit changes neither
+    res = engine.execute(AmendAlgo(cl_ord_id="L", price=below, end_at=START))
+    assert not res.ok and res.code == "ALGO_AMEND_INVALID"
+    assert engine.orders["L"].price == 19_200
+    res = engine.execute(AmendAlgo(cl_ord_id="L", price=0))
+    assert not res.ok and res.code, res  # not a price: order entry's refusal, nothing changed
+    assert engine.orders["L"].price == 19_200
+    at = engine.clock.now_ns()
+    assert engine.execute(AmendAlgo(cl_ord_id="L", price=below)).ok
+    assert engine.orders["L"].price == below
+    canceled = [e for e in algo_events(sim, "L")
+                if type(e).__name__ == "AlgoChildCanceled" and e.ts == at]  # fmt: skip
+    assert {e.child_id for e in canceled} == {o.cl_ord_id for o in live}  # type: ignore[attr-defined]
+    assert all("beyond the amended limit" in e.reason for e in canceled)  # type: ignore[attr-defined]
+    sim.advance(at + 400 * NS)
+    later = [k for k in children(sim, "L") if k.ts > at]
+    assert later and all(k.price is not None and k.price <= below for k in later)
