@@ -39,10 +39,7 @@ from execflow.bootstrap_venues import (
 )
 from execflow.config import Config
 from execflow.domain.audit import AuditReport, ChainSource, CheckpointSigner, verify_source
-from execflow.domain.compliance.surveillance import (
-    SurveillanceConfig,
-    load_surveillance_config,
-)
+from execflow.domain.compliance.config import SurveillanceConfig, load_surveillance_config
 from execflow.extras import available
 
 if TYPE_CHECKING:

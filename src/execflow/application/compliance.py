@@ -17,13 +17,9 @@ from collections.abc import Callable, Sequence
 
 from execflow.application.bus import MessageBus
 from execflow.application.ports import RecordedEvent
+from execflow.domain.compliance.config import SurveillanceConfig
 from execflow.domain.compliance.events import ALERT_STREAM, ComplianceAlert
-from execflow.domain.compliance.surveillance import (
-    Surveillance,
-    SurveillanceConfig,
-    dump,
-    load,
-)
+from execflow.domain.compliance.surveillance import Surveillance, dump, load
 from execflow.domain.events import Event
 
 Record = Callable[[str, Event], None]

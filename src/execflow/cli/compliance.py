@@ -20,8 +20,9 @@ from execflow.cli.common import (
     make_config,
     open_log,
 )
+from execflow.domain.compliance.config import SurveillanceConfig
 from execflow.domain.compliance.events import ALERT_STREAM, ComplianceAlert
-from execflow.domain.compliance.surveillance import Surveillance, SurveillanceConfig
+from execflow.domain.compliance.surveillance import Surveillance
 from execflow.domain.events import to_builtins
 
 app = typer.Typer(help="Compliance: surveillance alerts and reports.", no_args_is_help=True)

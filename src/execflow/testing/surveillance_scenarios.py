@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from execflow.domain.compliance.config import SurveillanceConfig
 from execflow.domain.compliance.events import ComplianceAlert
-from execflow.domain.compliance.surveillance import SurveillanceConfig
 from execflow.domain.enums import OrderType, Side
 from execflow.domain.events import Event, OrderCanceled, OrderFilled, OrderInitialized
 

@@ -14,7 +14,8 @@ from execflow.application.consolidated import ConsolidatedBook
 from execflow.bootstrap import App, build
 from execflow.config import Config
 from execflow.domain.commands import SubmitOrder
-from execflow.domain.compliance.surveillance import Surveillance, SurveillanceConfig
+from execflow.domain.compliance.config import SurveillanceConfig
+from execflow.domain.compliance.surveillance import Surveillance
 from execflow.domain.enums import OrderType, Side
 from execflow.domain.events import OrderFilled
 from execflow.settings import PaperVenueSpec, Settings

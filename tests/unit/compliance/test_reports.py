@@ -25,8 +25,9 @@ from execflow.analytics.regulatory.rule605 import report as r605
 from execflow.analytics.regulatory.rule606 import quarter_months
 from execflow.analytics.regulatory.rule606 import report as r606
 from execflow.cli.main import app
+from execflow.domain.compliance.config import SurveillanceConfig
 from execflow.domain.compliance.events import AUDIT_STREAM, AuditedCommand, CommandAudited
-from execflow.domain.compliance.surveillance import Surveillance, SurveillanceConfig
+from execflow.domain.compliance.surveillance import Surveillance
 from execflow.domain.enums import OrderType, Side, TimeInForce
 from execflow.domain.events import (
     Event,

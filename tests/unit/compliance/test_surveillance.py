@@ -13,12 +13,9 @@ from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.bus import MessageBus
 from execflow.application.compliance import SurveillanceService
 from execflow.application.ports import RecordedEvent, StreamAppend
+from execflow.domain.compliance.config import SurveillanceConfig, load_surveillance_config
 from execflow.domain.compliance.events import ALERT_STREAM, ComplianceAlert
-from execflow.domain.compliance.surveillance import (
-    Surveillance,
-    SurveillanceConfig,
-    load_surveillance_config,
-)
+from execflow.domain.compliance.surveillance import Surveillance
 from execflow.domain.enums import OrderType, Side
 from execflow.domain.events import Event, OrderCanceled, OrderFilled, OrderInitialized
 from execflow.testing.surveillance_scenarios import day, run_days
