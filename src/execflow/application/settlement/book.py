@@ -63,6 +63,13 @@ class SettlementBook:
     def base_currency(self, account: str) -> str:
         return self._base.get(account, self._default_base)
 
+    def known_instrument(self, instrument: str) -> Instrument:
+        """The instrument ``instrument`` names; an unknown one is ``UNKNOWN_INSTRUMENT``."""
+        ins = self._instruments(instrument)
+        if ins is None:
+            raise SettlementError(f"unknown instrument {instrument}", "UNKNOWN_INSTRUMENT")
+        return ins
+
     def _business_day_fn(self, market: str) -> Callable[[date], bool]:
         return lambda d: self.calendar.is_business_day(d, market)
 
@@ -147,9 +154,7 @@ class SettlementBook:
         method: CostMethod = CostMethod.AVERAGE_COST,
     ) -> Money:
         """Open position valued at ``mark_price`` (price units) against its cost basis."""
-        ins = self._instruments(instrument)
-        if ins is None:
-            raise SettlementError(f"unknown instrument {instrument}", "UNKNOWN_INSTRUMENT")
+        ins = self.known_instrument(instrument)
         qty = self.pnl.state(account, instrument, method).quantity
         value = ins.notional_exact(mark_price, abs(qty)) * (1 if qty >= 0 else -1)
         return self.pnl.unrealised(account, instrument, method, value)

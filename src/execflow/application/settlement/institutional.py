@@ -65,6 +65,7 @@ class InstitutionalCommands:
         ) -> list[JournalPosted]: ...
         def obligation(self, obligation_id: str) -> SettlementObligation: ...
         def base_currency(self, account: str) -> str: ...
+        def known_instrument(self, instrument: str) -> Instrument: ...
         def custodian_account(self, account: str) -> str: ...
 
     # -- block allocations (docs/settlement.md "Allocations") ---------------------------------
@@ -96,9 +97,7 @@ class InstitutionalCommands:
         ]
         if not block:
             raise SettlementError(f"block {cl_ord_id} has no fill to allocate", "ALLOCATION_EMPTY")
-        instrument = self._instruments(block[0].instrument)
-        if instrument is None:
-            raise SettlementError(f"unknown instrument {block[0].instrument}", "UNKNOWN_INSTRUMENT")
+        instrument = self.known_instrument(block[0].instrument)
         day, ts = self._today(block[0], on), self._ts()
         record, created = allocation_events(
             block,
@@ -140,9 +139,7 @@ class InstitutionalCommands:
     # -- corporate actions (docs/settlement.md "Corporate actions") -----------------------------
     def apply_corporate_action(self, action: CorporateAction, day: date) -> list[Event]:
         """Book what ``action`` does on ``day`` (each step once per account)."""
-        ins = self._instruments(action.instrument)
-        if ins is None:
-            raise SettlementError(f"unknown instrument {action.instrument}", "UNKNOWN_INSTRUMENT")
+        ins = self.known_instrument(action.instrument)
         obs, state, ts = self._obligations.values(), self.corporate_actions, self._ts()
         ev = corporate_action_events(
             action, day, ts, ledger=self.ledger, obligations=obs, instrument=ins, state=state,
@@ -165,9 +162,7 @@ class InstitutionalCommands:
                 "(cancel or correct it before it settles)",
                 "NOT_SETTLED",
             )
-        ins = self._instruments(old.instrument)
-        if ins is None:
-            raise SettlementError(f"unknown instrument {old.instrument}", "UNKNOWN_INSTRUMENT")
+        ins = self.known_instrument(old.instrument)
         n = 1 + sum(1 for o in self._obligations.values() if o.corrects == obligation_id)
         day, ts = self._today(old, on), self._ts()
         created = old.successor(
@@ -203,9 +198,7 @@ class InstitutionalCommands:
                 f"{old.settled_quantity} settled)",
                 "INVALID_GIVE_UP",
             )
-        ins = self._instruments(old.instrument)
-        if ins is None:
-            raise SettlementError(f"unknown instrument {old.instrument}", "UNKNOWN_INSTRUMENT")
+        ins = self.known_instrument(old.instrument)
         day, ts = self._today(old, on), self._ts()
         parts = [(qty, broker, custodian_account)]
         if qty < old.quantity:

@@ -336,9 +336,7 @@ class SettlementService(SettlementBook, InstitutionalCommands):
         px = old.price if price is None else price
         if qty <= 0 or px < 0:
             raise SettlementError(f"correction of {obligation_id}: bad quantity/price")
-        instrument = self._instruments(old.instrument)
-        if instrument is None:
-            raise SettlementError(f"unknown instrument {old.instrument}", "UNKNOWN_INSTRUMENT")
+        instrument = self.known_instrument(old.instrument)
         root = self._roots.get(obligation_id, obligation_id)
         new_id = f"{root}/C{self._corrections.get(root, 0) + 1}"
         day = self._today(old, on)
