@@ -157,7 +157,7 @@ async def list_obligations(
 @router.get(
     "/cash-projection",
     response_model=CashProjection,
-    responses=problems(401, 403, 429, 503),
+    responses=problems(401, 403, 409, 429, 503),  # 409 ACCOUNT_REQUIRED: a key of several
     summary="Settled cash projected by value date from open obligations",
 )
 async def cash_projection(
