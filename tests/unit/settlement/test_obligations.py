@@ -148,3 +148,25 @@ def test_pro_rata_is_half_even() -> None:
     assert pro_rata(5, 1, 2) == 2  # 2.5 -> 2
     assert pro_rata(7, 1, 2) == 4  # 3.5 -> 4
     assert pro_rata(1001, 3, 3) == 1001
+
+
+def test_a_successor_keeps_the_trade_and_changes_only_what_is_given() -> None:
+    """The replacing obligation (correction, reversal, give-up) points back with ``corrects``,
+    keeps the order, account, instrument, currency, market and FX rate, and takes the amounts
+    it is given; fees and gross are 0 (= the cash) unless given."""
+    old = ob()
+    new = old.successor("O1/E1/C1", 5, quantity=2, cash_amount=667, fx_base_amount=0)
+    same = ("cl_ord_id", "exec_id", "account", "instrument", "side", "price", "currency",
+            "trade_date", "intended_settle_date", "market", "venue", "custodian_account",
+            "fx_base_currency", "fx_rate")  # fmt: skip
+    assert {k: getattr(new, k) for k in same} == {k: getattr(old, k) for k in same}
+    assert (new.obligation_id, new.ts, new.corrects) == ("O1/E1/C1", 5, "O1/E1")
+    assert (new.quantity, new.cash_amount, new.gross_amount, new.fee_amount) == (2, 667, 0, 0)
+    assert SettlementObligation.from_event(new).gross_amount == 667
+    back = old.successor(
+        "O1/E1/R1", 6, exec_id="E1-R1", side=Side.SELL, trade_date=D(2026, 10, 14),
+        cash_amount=1001, fx_base_amount=0, gross_amount=1001, venue="XNYS",
+    )  # fmt: skip
+    assert (back.exec_id, back.side, back.trade_date, back.venue, back.quantity) == (
+        "E1-R1", Side.SELL, D(2026, 10, 14), "XNYS", 3,
+    )  # fmt: skip
