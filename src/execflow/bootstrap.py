@@ -508,6 +508,7 @@ def _start(
     consumers: Sequence[RecoveryConsumer],
     live: bool = True,
 ) -> None:
+    from execflow.adapters.venues.dark import DarkPool
     from execflow.adapters.venues.paper import PaperVenue
     from execflow.adapters.venues.recovery import PaperVenueRecovery
 
@@ -537,7 +538,7 @@ def _start(
     paper = [
         PaperVenueRecovery(v, store)
         for v in app.venues.values()
-        if isinstance(v, PaperVenue) and v.snapshot_supported()
+        if isinstance(v, PaperVenue | DarkPool) and v.snapshot_supported()
     ]
     for p in paper:
         recovery.register(p)
@@ -561,11 +562,12 @@ def _start(
             if live and p.venue.resume_after_gap(now, MAX_CATCH_UP_NS if p.restored else 0):
                 log.info("event=venue_resumed venue=%s restored=%s", p.venue.venue_id, p.restored)
         for p in paper:
-            for instrument, book in p.venue.books.items():
+            v = p.venue
+            if not isinstance(v, PaperVenue):
+                continue
+            for instrument, book in v.books.items():
                 bid, bid_size, ask, ask_size = book.bbo()
-                engine.consolidated.on_quote(
-                    p.venue.venue_id, instrument, bid, bid_size, ask, ask_size
-                )
+                engine.consolidated.on_quote(v.venue_id, instrument, bid, bid_size, ask, ask_size)
                 nb = engine.consolidated.nbbo(instrument)
                 engine.market.update_bbo(instrument, nb.bid, nb.ask)
         if engine.reconcile(skip=restored):

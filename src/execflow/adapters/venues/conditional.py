@@ -20,8 +20,8 @@ contra did not firm up"), and the conditional is not invited again for one more 
 (no invitation storm). A firm-up without an open invitation is canceled at once.
 
 Invitations are checked at each ``poll`` of the pool (after its due requests), so their times
-follow the pool's clock. The pool keeps no snapshot of them (nor of its orders): after a restart
-the engine's reconciliation settles the pool's orders (docs/routing.md).
+follow the pool's clock. They are in the pool's snapshot (``dark_snapshot.py``): across a
+restart the open invitations, waiting firm-ups and cool-downs go on where they were.
 """
 
 from __future__ import annotations
@@ -47,6 +47,13 @@ class _Invite:
     qty: int
     expires_at: int
     firm: OrderRecord | None = None  # the holder's firm-up, once it arrived
+
+
+def invite(
+    cond: OrderRecord, contra: OrderRecord, qty: int, expires_at: int, firm: OrderRecord | None
+) -> _Invite:
+    """An open invitation (a snapshot's restore builds them)."""
+    return _Invite(cond, contra, qty, expires_at, firm)
 
 
 class Conditionals:

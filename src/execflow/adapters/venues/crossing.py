@@ -67,6 +67,11 @@ class CrossingNetwork(DarkPool):
         self.on_cross = on_cross
         self._half: tuple[OrderRecord, int, int] | None = None  # the first fill of a pair
 
+    def snapshot_supported(self) -> bool:
+        """Not yet: a replay after a restart would report its crosses again (``on_cross``);
+        its open orders are reconciled (closed) after a restart, as before."""
+        return False
+
     def _on_submit(self, order: VenueOrder, ts: int) -> None:
         if order.account not in self.accounts:
             self._orders.setdefault(order.cl_ord_id, OrderRecord(order, None, REJECTED))

@@ -21,9 +21,14 @@ after an exponential lifetime (mean ``contra_life_s``). Tests place contra order
 Time, delivery and disconnection are the paper venue's: a request made at ``t`` is processed
 at ``t + latency_ns`` inside the first ``poll(now >= t + latency_ns)``; reports reach the sink
 only from ``poll``; while disconnected new requests are answered ``VENUE_DISCONNECTED`` and the
-pool's own reports are held until ``reconnect()``. The pool keeps no snapshot: after a restart
-its open orders answer a status request with UNKNOWN and the engine's reconciliation closes
-them.
+pool's own reports are held until ``reconnect()``.
+
+Restart: as the paper venue (docs/adr/0008-exact-restart.md), the pool's whole state is a
+snapshot (``dark_snapshot.py``) taken with the engine's, and the requests logged after it are
+replayed into it (``recovery.py``), so its open orders stay open across a restart instead of
+being closed by reconciliation. Exec ids are numbered per order (``VenueOrders``). What the
+replay cannot repeat is the reference: the NBBO the pool meets during the replay is the
+consolidated book's at that time, not the live one's.
 """
 
 from __future__ import annotations
@@ -112,6 +117,7 @@ class DarkPool(VenueOrders):
         self._n_contra = 0
         # conditional orders and their firm-ups (adapters/venues/conditional.py)
         self._cond = Conditionals(self, int(firm_up_s * _NS))
+        self._replay_ts: int | None = None
         if contra_rate > 0:
             for inst in self.instruments:
                 self._push(self._now + self._gap(), partial(self._contra_arrival, inst))
@@ -155,6 +161,46 @@ class DarkPool(VenueOrders):
                 self._last_ref[instrument] = ref
                 self._cross_resting(instrument, now)
         self._deliver()
+
+    # -- restart ------------------------------------------------------------------------------
+    def snapshot(self) -> bytes:
+        """The pool's whole state (``dark_snapshot.py``)."""
+        from execflow.adapters.venues.dark_snapshot import capture
+
+        return capture(self)
+
+    def load_snapshot(self, data: bytes) -> None:
+        """Continue where the pool ``data`` was taken from stood; raises ``SnapshotError``
+        when it does not fit this pool."""
+        from execflow.adapters.venues.dark_snapshot import restore
+
+        restore(self, data)
+
+    def snapshot_supported(self) -> bool:
+        return True
+
+    def replay_at(self, ts: int | None) -> None:
+        """Stamp the requests made from now on with ``ts`` (the recovery replays logged
+        requests at the time they were made); None: the clock again."""
+        self._replay_ts = ts
+
+    def resume_after_gap(self, now_ns: int, max_catch_up_ns: int) -> bool:
+        """After a restart: when the pool's queue is more than ``max_catch_up_ns`` behind
+        ``now_ns`` (the process was down), the gap passes without contra arrivals: requests,
+        expiries and departures due by then run at their own times, arrivals resume at
+        ``now_ns``. Returns whether time was skipped."""
+        queue = self._queue
+        if not queue or now_ns - queue[0][0] <= max_catch_up_ns:
+            return False
+        arrive = self._contra_arrival
+        while queue and queue[0][0] <= now_ns:
+            due, _, action = heapq.heappop(queue)
+            if isinstance(action, partial) and action.func == arrive:
+                self._push(now_ns + self._gap(), action)
+            else:
+                action(due)
+        self._now = max(self._now, now_ns)
+        return True
 
     # -- inspection and test liquidity --------------------------------------------------------
     def min_qty(self, instrument: str) -> int:
@@ -423,6 +469,8 @@ class DarkPool(VenueOrders):
 
     # -- plumbing -----------------------------------------------------------------------------
     def _request_time(self) -> int:
+        if self._replay_ts is not None:
+            return self._replay_ts
         return self._clock.now_ns() if self._clock is not None else self._now
 
     def _push(self, due: int, action: Callable[[int], None]) -> None:

@@ -1,4 +1,5 @@
-"""The paper venue as a consumer of the recovery pass: snapshot + replay of logged requests.
+"""A simulated venue (the paper venue, the dark pool) as a consumer of the recovery pass:
+snapshot + replay of logged requests.
 
 The venue is deterministic: what it does is a function of its state and of the requests it is
 sent, each at its time (market steps, expiries and requests run in time order whatever the
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
-from execflow.adapters.venues.paper import PaperVenue
 from execflow.application.engine import venue_order
 from execflow.application.ports import EventStore, RecordedEvent
 from execflow.domain.enums import TimeInForce
@@ -41,10 +42,29 @@ log = logging.getLogger(__name__)
 _Request = tuple[int, str, VenueOrder | str, int, int | None, TimeInForce | None]
 
 
-class PaperVenueRecovery:
-    """Register with :class:`~execflow.application.recovery.Recovery` after the engine's."""
+class ReplayableVenue(Protocol):
+    """A venue that snapshots its whole state and takes logged requests again at their time."""
 
-    def __init__(self, venue: PaperVenue, store: EventStore) -> None:
+    @property
+    def venue_id(self) -> str: ...
+
+    def snapshot(self) -> bytes: ...
+    def load_snapshot(self, data: bytes) -> None: ...
+    def poll(self, now_ns: int) -> None: ...
+    def replay_at(self, ts: int | None) -> None: ...
+    def submit(self, order: VenueOrder) -> None: ...
+    def cancel(self, cl_ord_id: str) -> None: ...
+    def replace(
+        self, cl_ord_id: str, quantity: int, price: int | None, tif: TimeInForce | None = None
+    ) -> None: ...
+    def resume_after_gap(self, now_ns: int, max_catch_up_ns: int) -> bool: ...
+
+
+class PaperVenueRecovery:
+    """Register with :class:`~execflow.application.recovery.Recovery` after the engine's.
+    Any :class:`ReplayableVenue` (paper venue, dark pool)."""
+
+    def __init__(self, venue: ReplayableVenue, store: EventStore) -> None:
         self.venue = venue
         self.store = store
         self.name = f"venue:{venue.venue_id}"

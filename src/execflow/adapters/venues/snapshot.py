@@ -39,7 +39,7 @@ from execflow.domain.reports import (
 if TYPE_CHECKING:
     from execflow.adapters.venues.paper import PaperVenue
 
-VENUE_SNAPSHOT_VERSION = 2  # 2: exec ids numbered per order (``_Record.n_exec``)
+VENUE_SNAPSHOT_VERSION = 2  # 2: exec ids numbered per order (``RecordState.n_exec``)
 
 AnyReport = (
     Ack | Reject | Fill | Canceled | CancelReject | Replaced | ReplaceReject | Expired
@@ -66,7 +66,7 @@ class _Book(msgspec.Struct, frozen=True):
     orders: list[_Resting]
 
 
-class _Record(msgspec.Struct, frozen=True, kw_only=True):
+class RecordState(msgspec.Struct, frozen=True, kw_only=True):
     order: VenueOrder
     venue_order_id: str | None
     state: str
@@ -80,7 +80,7 @@ class _Record(msgspec.Struct, frozen=True, kw_only=True):
     n_exec: int
 
 
-class _Queued(msgspec.Struct, array_like=True, frozen=True):
+class Queued(msgspec.Struct, array_like=True, frozen=True):
     due: int
     seq: int
     kind: str  # submit | cancel | replace | status | expire
@@ -105,8 +105,8 @@ class VenueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     rng: tuple[Any, ...]
     faults: tuple[int, float, int, float]
     books: list[_Book]
-    orders: list[_Record]
-    queue: list[_Queued]
+    orders: list[RecordState]
+    queue: list[Queued]
     markets: list[SyntheticState]
     outbox: list[AnyReport]
     local: list[AnyReport]
@@ -121,6 +121,8 @@ _KINDS = {
     "_on_replace": "replace",
     "_on_status": "status",
     "_on_expire": "expire",
+    "_contra_arrival": "contra_arrival",  # the dark pool's contra flow
+    "_contra_leaves": "contra_leaves",
 }
 
 
@@ -139,15 +141,8 @@ def capture(venue: PaperVenue) -> bytes:
         )
         for k, b in venue.books.items()
     ]  # fmt: skip
-    orders = [
-        _Record(
-            order=r.order, venue_order_id=r.venue_order_id, state=r.state, quantity=r.quantity,
-            price=r.price, tif=r.tif, expiry_gen=r.expiry_gen, cum=r.cum, fills=list(r.fills),
-            book_oid=r.book_oid, n_exec=r.n_exec,
-        )
-        for r in venue._orders.values()
-    ]  # fmt: skip
-    queue = [_queued(due, seq, action) for due, seq, action in sorted(venue._queue)]
+    orders = [record_state(r) for r in venue._orders.values()]
+    queue = [queued(due, seq, action) for due, seq, action in sorted(venue._queue)]
     markets = []
     for m in venue.markets:
         if not isinstance(m, SyntheticMarket):
@@ -208,13 +203,7 @@ def restore(venue: PaperVenue, data: bytes) -> None:
     ours |= {q.cl_ord_id for q in snap.queue if q.kind == "expire"}
     if not ours <= {r.order.cl_ord_id for r in snap.orders}:
         raise SnapshotError("snapshot refers to orders it does not hold")
-    records: dict[str, OrderRecord] = {}
-    for r in snap.orders:
-        rec = OrderRecord(r.order, r.venue_order_id, r.state)
-        rec.quantity, rec.price, rec.tif = r.quantity, r.price, r.tif
-        rec.expiry_gen, rec.cum, rec.fills, rec.book_oid = r.expiry_gen, r.cum, r.fills, r.book_oid
-        rec.n_exec = r.n_exec
-        records[r.order.cl_ord_id] = rec
+    records = {r.order.cl_ord_id: record_of(r) for r in snap.orders}
     for b in snap.books:
         venue.books[b.instrument].restore(
             [
@@ -227,14 +216,14 @@ def restore(venue: PaperVenue, data: bytes) -> None:
             b.next_oid,
         )  # fmt: skip
     venue._orders = records
-    venue._queue = [(q.due, q.seq, _action(venue, q, records)) for q in snap.queue]
+    venue._queue = [(q.due, q.seq, action_of(venue, q, records)) for q in snap.queue]
     venue._queue.sort(key=lambda e: (e[0], e[1]))  # a sorted list is a heap
     venue._prefix = snap.prefix
     venue._n_exec, venue._n_order = snap.n_exec, snap.n_order
     venue._now, venue._seq = snap.now, snap.seq
     venue._connected = snap.connected
     venue._halted = set(snap.halted)
-    venue._rng.setstate(_rng_state(snap.rng))
+    venue._rng.setstate(rng_state(snap.rng))
     f = venue.faults
     (
         f.drop_next_acks, f.drop_ack_probability,
@@ -247,32 +236,52 @@ def restore(venue: PaperVenue, data: bytes) -> None:
     venue._inst.rebuild(list(records.values()), snap.inst_ts)
 
 
-def _rng_state(st: tuple[Any, ...]) -> tuple[Any, ...]:
+def record_state(r: OrderRecord) -> RecordState:
+    return RecordState(
+        order=r.order, venue_order_id=r.venue_order_id, state=r.state, quantity=r.quantity,
+        price=r.price, tif=r.tif, expiry_gen=r.expiry_gen, cum=r.cum, fills=list(r.fills),
+        book_oid=r.book_oid, n_exec=r.n_exec,
+    )  # fmt: skip
+
+
+def record_of(r: RecordState) -> OrderRecord:
+    rec = OrderRecord(r.order, r.venue_order_id, r.state)
+    rec.quantity, rec.price, rec.tif = r.quantity, r.price, r.tif
+    rec.expiry_gen, rec.cum, rec.fills, rec.book_oid = r.expiry_gen, r.cum, r.fills, r.book_oid
+    rec.n_exec = r.n_exec
+    return rec
+
+
+def rng_state(st: tuple[Any, ...]) -> tuple[Any, ...]:
     version, internal, gauss = st
     state = (version, tuple(internal), gauss)
     random.Random().setstate(state)  # validates
     return state
 
 
-def _queued(due: int, seq: int, action: Any) -> _Queued:
+def queued(due: int, seq: int, action: Any) -> Queued:
+    """A queued action (a partial of one of the venue's handlers) as data."""
     if not isinstance(action, partial):
         raise SnapshotError(f"cannot snapshot a queued {action!r}")
     kind = _KINDS.get(action.func.__name__)
     args = action.args
     if kind == "submit":
-        return _Queued(due, seq, kind, args[0].cl_ord_id, order=args[0])
-    if kind in ("cancel", "status"):
-        return _Queued(due, seq, kind, args[0])
+        return Queued(due, seq, kind, args[0].cl_ord_id, order=args[0])
+    if kind in ("cancel", "status", "contra_leaves"):
+        return Queued(due, seq, kind, args[0])
+    if kind == "contra_arrival":  # the instrument in place of an order id
+        return Queued(due, seq, kind, args[0])
     if kind == "replace":
         cl, qty, price, tif = args
-        return _Queued(due, seq, kind, cl, quantity=qty, price=price, tif=tif)
+        return Queued(due, seq, kind, cl, quantity=qty, price=price, tif=tif)
     if kind == "expire":
         rec, gen = args
-        return _Queued(due, seq, kind, rec.order.cl_ord_id, gen=gen)
+        return Queued(due, seq, kind, rec.order.cl_ord_id, gen=gen)
     raise SnapshotError(f"cannot snapshot a queued {action.func.__name__}")
 
 
-def _action(venue: PaperVenue, q: _Queued, records: dict[str, OrderRecord]) -> Any:
+def action_of(venue: Any, q: Queued, records: dict[str, OrderRecord]) -> Any:
+    """The venue's handler (a partial) a queued action names."""
     if q.kind == "submit" and q.order is not None:
         return partial(venue._on_submit, q.order)
     if q.kind == "cancel":
@@ -283,4 +292,8 @@ def _action(venue: PaperVenue, q: _Queued, records: dict[str, OrderRecord]) -> A
         return partial(venue._on_replace, q.cl_ord_id, q.quantity, q.price, q.tif)
     if q.kind == "expire":
         return partial(venue._on_expire, records[q.cl_ord_id], q.gen)
+    if q.kind == "contra_arrival" and hasattr(venue, "_contra_arrival"):
+        return partial(venue._contra_arrival, q.cl_ord_id)
+    if q.kind == "contra_leaves" and hasattr(venue, "_contra_leaves"):
+        return partial(venue._contra_leaves, q.cl_ord_id)
     raise SnapshotError(f"unknown queued request kind {q.kind!r}")
