@@ -21,7 +21,6 @@ import pytest
 
 from execflow.fix.application import SessionID
 from execflow.fix.connection import Initiator, server_tls_context
-from execflow.fix.errors import FixSessionError
 from tests.fix_conformance.helpers import expect_echo, initiator_case, logged_on_case, order, run
 from tests.fix_conformance.rig import (
     OURS,
@@ -47,8 +46,6 @@ def test_9_lost_state_synchronised_by_sequence_reset(begin: str) -> None:
             await expect_echo(peer, cl)
         await peer.logout()  # their 1-4, our 1-4
         rig.session.store.reset(T0)  # the failure: our session state is gone
-        with pytest.raises(FixSessionError):
-            rig.session.synchronise_sequence_numbers(1000)  # not logged on
         again = await rig.connect()
         reply = await again.logon(seq=5)
         assert reply.get(34) == b"1"
@@ -65,6 +62,43 @@ def test_9_lost_state_synchronised_by_sequence_reset(begin: str) -> None:
         await again.barrier()
         assert rig.session.store.next_target_seq() == 7
         assert rig.session.store.next_sender_seq() == 1003
+        await again.logout()
+
+    logged_on_case(begin, case, reset_on_logon=False, logout=False)
+
+
+def test_9_lost_state_synchronised_before_the_logon(begin: str) -> None:
+    """9, first way, set before the Logon (the state was lost in a restart): our Logon goes
+    out with the large number (MsgSeqNum 1 would be too low for a counterparty that saw 1-4
+    from us), their Logon beyond the 1 we expect gets ResendRequest(1, 0), their
+    retransmissions are processed, and their ResendRequest for the skipped range gets a gap
+    fill up to the first message still stored."""
+
+    async def case(rig: AcceptorRig, peer: Peer) -> None:
+        for cl in ("A2", "A3"):
+            await peer.send("D", *order(peer, cl))
+            await expect_echo(peer, cl)
+        await peer.logout()  # their 1-4, our 1-4
+        rig.session.store.reset(T0)  # the failure: our session state is gone
+        rig.session.synchronise_sequence_numbers(1000)
+        again = await rig.connect()
+        reply = await again.logon(seq=5)
+        assert reply.get(34) == b"1000"
+        await again.expect("2", t34=1001, t7=1, t16=0)
+        dup = [(43, "Y"), (122, again.now(-5))]
+        await again.send("4", (123, "Y"), (36, 2), seq=1, header=dup)  # their Logon
+        for seq, cl in ((2, "A2"), (3, "A3")):
+            await again.send("D", *order(again, cl), seq=seq, header=dup)
+            await expect_echo(again, cl, t34=1000 + seq)  # processed, numbered from 1002
+        await again.send("4", (123, "Y"), (36, 6), seq=4, header=dup)  # Logout, Logon
+        again.seq = 6
+        await again.send("2", (7, 5), (16, 0))  # they missed 5-999 and say so now
+        await again.expect("4", t34=5, t123="Y", t36=1002, t43="Y")  # 5-999 never sent
+        for seq, cl in ((1002, "A2"), (1003, "A3")):  # Logon, ResendRequest: admin, filled
+            await again.expect("D", t34=seq, t11=cl, t43="Y")
+        await again.barrier()
+        assert rig.session.store.next_target_seq() == 8
+        assert rig.session.store.next_sender_seq() == 1005
         await again.logout()
 
     logged_on_case(begin, case, reset_on_logon=False, logout=False)

@@ -1,8 +1,9 @@
 """Session-layer test cases the independent C++ engine (Debian's libquickfix-dev) can play
 the other side of, FIX.4.4 and FIXT.1.1: logon with and without ResetSeqNumFlag (1S.a, 1B.a-c),
 heartbeats both ways (4.a, 5), TestRequest answered with its TestReqID (4.b, 6), a sequence
-reset during the session (Logon 141=Y), logout both ways (12, 13.a-b). The garbled and invalid
-cases need a scripted counterparty: tests/fix_conformance.
+reset during the session (Logon 141=Y), logout both ways (12, 13.a-b), and case 9 (our state
+lost in a failure, resynchronised). The garbled and invalid cases need a scripted counterparty:
+tests/fix_conformance.
 
 Their engine validates what we send against our shipped dictionaries; it prints one line per
 admin message it receives ("FROM_ADMIN A seq=1 reset=Y test=").
@@ -153,5 +154,55 @@ def test_our_initiator_reset_logon_reset_during_session_and_logout(
         finally:
             await init.stop(timeout_s=1.0)
             cp.stop()
+
+    asyncio.run(case())
+
+
+@pytest.mark.parametrize("begin", VERSIONS)
+@pytest.mark.parametrize("synchronise", [True, False])
+def test_our_acceptor_loses_its_state_and_synchronises(
+    cpp_counterparty: Path, tmp_path: Path, begin: str, synchronise: bool
+) -> None:
+    """Case 9, first way, against their engine: our acceptor loses its session state (store
+    reset) and the connection; with `synchronise_sequence_numbers(1000)` before they log on
+    again, our Logon answer carries 1000, which they accept (a gap: their ResendRequest gets
+    our gap fill), their Logon beyond our 1 gets our ResendRequest(1, 0) and their gap fill,
+    and the session runs on after one reconnect. Without it our Logon answer carries 1, too
+    low for them: they log out (they reconnect until our numbers, consumed by each refused
+    Logon, reach what they expect)."""
+
+    async def case() -> None:
+        app = _Recorder()
+        sid = SessionID(begin, "EXECFLOW", "CPPCLIENT")
+        acceptor = Acceptor(app, [counterparty_config(sid)], MemoryStoreFactory(), port=0)
+        await acceptor.start()
+        settings = CounterpartySession(
+            begin, "CPPCLIENT", "EXECFLOW", acceptor.port, acceptor=False, heartbeat_s=1
+        ).write(tmp_path / "client")
+        cp = CounterpartyProcess(cpp_counterparty, "idle", settings, "8")
+        try:
+            await _line(cp, "LOGON")
+            session = acceptor.session(sid)
+            await _until(lambda: app.count("0") >= 2, "their heartbeats")
+            session.store.reset(time.time_ns())  # the failure: our session state is gone
+            await session.disconnect("simulated failure")
+            if synchronise:
+                session.synchronise_sequence_numbers(1000)
+            await _line(cp, "LOGON", count=2)
+            await _until(lambda: session.is_logged_on, "our logon")
+            assert await asyncio.to_thread(cp.wait, WAIT_S) == 0, cp.lines
+            assert "OK idle" in cp.lines
+            refused = cp.count("TO_ADMIN 5") - 1  # their Logouts before the final one
+            if synchronise:
+                assert refused == 0, cp.lines
+                assert any(x.startswith("FROM_ADMIN A seq=1000 ") for x in cp.lines), cp.lines
+                assert cp.count("TO_ADMIN 2") == 1, cp.lines  # their ResendRequest for 5-999
+                assert session.store.next_sender_seq() > 1000
+            else:
+                assert refused >= 1, cp.lines  # "MsgSeqNum too low" at our Logon answer
+            assert cp.count("FROM_ADMIN 3") == 0, cp.lines
+        finally:
+            cp.stop()
+            await acceptor.stop(timeout_s=1.0)
 
     asyncio.run(case())

@@ -188,7 +188,18 @@ class Session:
         SequenceReset-Reset (123=N, NewSeqNo=new_seq); the next MsgSeqNum we expect is 1, so
         the counterparty's next message shows the gap and ResendRequest(1, 0) brings its
         retransmissions and gap fills, which are processed as usual. (The second way, both
-        sides at 1 again, is `reset_sequence()`.)"""
+        sides at 1 again, is `reset_sequence()`.)
+
+        Not logged on (the usual moment: the state was lost in a restart), the numbers are set
+        for the next Logon: it goes out with `new_seq`, which a counterparty that saw higher
+        numbers from us accepts (MsgSeqNum 1 would be "too low" and end the session); its
+        ResendRequest for the skipped range gets a gap fill, and its Logon, beyond the 1 we
+        expect, our ResendRequest(1, 0)."""
+        if self.state is SessionState.DISCONNECTED:
+            self.store.set_next_sender_seq(new_seq)
+            self.store.set_next_target_seq(1)
+            self._log("sequence numbers set for the next logon", next_sender=new_seq)
+            return
         if self.state is not SessionState.ACTIVE:
             raise FixSessionError(f"{self.session_id}: not logged on, cannot synchronise")
         if new_seq <= self.store.next_sender_seq():
