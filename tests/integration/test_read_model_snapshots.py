@@ -296,3 +296,46 @@ def test_serve_restores_its_read_models_after_a_clean_shutdown(tmp_path: Path) -
         assert len(served.index.meta) == 6
     finally:
         again.stop()
+
+
+def test_a_standby_starts_its_read_models_from_their_snapshots(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``execflow serve --standby`` restores the read models it keeps folded while waiting
+    (all four at one position, else all new); an unusable one: a warning, all new."""
+    from execflow.api.context import build_context, restored_read_models
+    from execflow.bootstrap import open_store
+    from execflow.domain.commands import SubmitOrder
+    from execflow.domain.enums import OrderType
+
+    cfg = Config(data_dir=tmp_path, sqlite_synchronous="OFF")
+    ctx = build_context(cfg)
+    try:
+        for i in range(4):
+            ctx.app.engine.execute(SubmitOrder(
+                cl_ord_id=f"W{i}", account="A", instrument="MSFT", side=1, quantity=5,
+                order_type=OrderType.MARKET,
+            ))  # fmt: skip
+        ctx.app.engine.run_until_idle()
+        end = ctx.app.engine.position
+    finally:
+        ctx.stop()
+    catalog = InstrumentCatalog(default_instruments())
+    log, snaps = open_store(cfg, read_only=True), open_snapshots(cfg)
+    try:
+        full, _ = _recover(log, None)
+        models = restored_read_models(catalog, snaps)
+        assert models.position == end and len(models.index.meta) == 4
+        assert state(models) == state(full)
+        venues = snaps.load("api-venues")
+        assert venues is not None
+        snaps.save("api-venues", end - 1, venues.data)  # not the others' position
+        assert restored_read_models(catalog, snaps).position == 0
+        snaps.save("api-venues", end, venues.data[:-5])  # truncated
+        with caplog.at_level(logging.WARNING, logger="execflow.api.context"):
+            again = restored_read_models(catalog, snaps)
+        assert again.position == 0 and not again.index.meta
+        assert any("snapshot_ignored" in r.getMessage() for r in caplog.records)
+    finally:
+        log.close()
+        snaps.close()

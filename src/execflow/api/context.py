@@ -140,6 +140,28 @@ def new_read_models(instruments: InstrumentCatalog) -> ReadModels:
     )  # fmt: skip
 
 
+def restored_read_models(instruments: InstrumentCatalog, snapshots: SnapshotStore) -> ReadModels:
+    """New read models, restored from their snapshots when all four are there at one position
+    (a checkpoint writes them together), else as new (position 0): a standby then folds only
+    what follows them. An unusable snapshot is ignored with a warning (all four start new)."""
+    models = new_read_models(instruments)
+    snaps = {name: snapshots.load(name) for name in models.named()}
+    positions = {s.position for s in snaps.values() if s is not None}
+    if None in snaps.values() or len(positions) != 1:
+        return models
+    bus = MessageBus()
+    try:
+        for name, projection in models.named().items():
+            snap = snaps[name]
+            assert snap is not None
+            ReadModelRecovery(name, projection, bus).restore(snap.data)
+    except Exception as exc:
+        log.warning("event=snapshot_ignored name=api-read-models reason=%s full_fold=true", exc)
+        return new_read_models(instruments)
+    models.position = positions.pop()
+    return models
+
+
 class _WarmProjection(ReadModelRecovery):
     """A read model folded up to a position before the recovery pass (a standby's): its
     "snapshot" is that position, its state already in memory (its checkpoints are real

@@ -35,13 +35,14 @@ def stand_by(tree: Settings) -> dict[str, Any] | None:
     except Exception as exc:
         err_console.print(f"[red]error:[/] cannot stand by on the {config.store} store: {exc}")
         raise typer.Exit(1) from None
-    # the API's read models keep no snapshot (ADR 11): fold them while waiting, so the
-    # takeover's recovery pass reads only the tail after the snapshots
+    # the API's read models: restored from their snapshots (ADR 11) and kept folded while
+    # waiting, so the takeover's recovery pass reads only the tail after the snapshots
     from execflow.adapters.reference import default_instruments
-    from execflow.api.context import new_read_models
+    from execflow.api.context import restored_read_models
     from execflow.application.instruments import InstrumentCatalog
 
-    models = new_read_models(InstrumentCatalog(default_instruments()))
+    catalog = InstrumentCatalog(default_instruments())
+    models = restored_read_models(catalog, parts.snapshots.store)
 
     def follow(store: EventStore) -> None:
         chunk: list[RecordedEvent] = []
