@@ -154,9 +154,13 @@ def test_every_variable_is_documented_and_every_documented_variable_is_read() ->
     assert set(ENV_VARS) <= documented
     read_elsewhere = {
         "EXECFLOW_CONFIG", "EXECFLOW_LOG_LEVEL", "EXECFLOW_URL", "EXECFLOW_API_KEY",
+        "EXECFLOW_UVLOOP", "EXECFLOW_RISK_BACKEND",
         "EXECFLOW_EVENTS",  # (a default value: the JetStream stream's name)
     }  # fmt: skip
     assert documented - set(ENV_VARS) == read_elsewhere
     src = "\n".join(p.read_text("utf-8") for p in (ROOT / "src" / "execflow").rglob("*.py"))
     for name in read_elsewhere:
         assert f'"{name}"' in src, f"{name} is documented but nothing reads it"
+    # and nothing in the package reads a variable that is neither in the tree nor listed here
+    read = set(re.findall(r'"(EXECFLOW_[A-Z_]+)"', src))
+    assert read - set(ENV_VARS) - read_elsewhere == set()
