@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from execflow.application.routing import FillProbability
     from execflow.application.settlement.on_engine import SettlementDesk
     from execflow.application.toxic_monitor import ToxicFlowMonitor
+    from execflow.application.venue_markouts import VenueMarkouts
     from execflow.domain.fees import FeeSchedule
     from execflow.domain.instruments import Instrument
     from execflow.domain.marketdata import MarketDataEvent
@@ -250,6 +251,7 @@ class App:
     surveillance: SurveillanceService | None = None
     tca_reports: DailyTcaReports | None = None  # the daily TCA report (config.tca_reports)
     toxic: ToxicFlowMonitor | None = None  # toxic-flow alerts (config.toxic_alerts)
+    markouts: VenueMarkouts | None = None  # live markouts per venue (config.venue_markouts)
     risk_scheduler: RiskScheduler | None = None  # scheduled stress/VaR ([schedule])
     lease: WriterLease | None = None
     keeper: LeaseKeeper | None = None
@@ -453,6 +455,11 @@ def build(
 
         app.toxic = ToxicFlowMonitor(engine.record)
         engine.observers.append(app.toxic)
+    if config.venue_markouts:  # markouts per venue, live (docs/routing.md)
+        from execflow.application.venue_markouts import VenueMarkouts
+
+        app.markouts = VenueMarkouts()
+        engine.observers.append(app.markouts)
     if config.tca_reports and not read_only:
         app.tca_reports = daily_tca_reports(app, sessions)
     app.lease, app.read_only = lease, read_only
@@ -735,8 +742,10 @@ def market_data_handler(app: App) -> Callable[[MarketDataEvent], None]:
     on_risk = app.risk.on_market_data if app.risk is not None else None
     on_algos = engine.algos.on_market_data
     posted = engine.sor.posted_fill  # its volatility feature: the NBBO mids
-    mids = [f.on_quote for f in (posted, app.toxic) if f is not None]
-    on_mid = mids[0] if len(mids) == 1 else (_both(*mids) if mids else None)
+    mids: list[Callable[[int, str, int | None, int | None], None]] = [
+        f.on_quote for f in (posted, app.toxic, app.markouts) if f is not None
+    ]
+    on_mid = mids[0] if len(mids) == 1 else (_all(mids) if mids else None)
 
     def on_market_data(ev: MarketDataEvent) -> None:
         t = type(ev)
@@ -753,15 +762,23 @@ def market_data_handler(app: App) -> Callable[[MarketDataEvent], None]:
     return on_market_data
 
 
-def _both(
-    a: Callable[[int, str, int | None, int | None], None],
-    b: Callable[[int, str, int | None, int | None], None],
+def _all(
+    fs: list[Callable[[int, str, int | None, int | None], None]],
 ) -> Callable[[int, str, int | None, int | None], None]:
-    def both(ts: int, instrument: str, bid: int | None, ask: int | None) -> None:
-        a(ts, instrument, bid, ask)
-        b(ts, instrument, bid, ask)
+    if len(fs) == 2:
+        a, b = fs
 
-    return both
+        def both(ts: int, instrument: str, bid: int | None, ask: int | None) -> None:
+            a(ts, instrument, bid, ask)
+            b(ts, instrument, bid, ask)
+
+        return both
+
+    def each(ts: int, instrument: str, bid: int | None, ask: int | None) -> None:
+        for f in fs:
+            f(ts, instrument, bid, ask)
+
+    return each
 
 
 def connect_market_data(app: App) -> None:

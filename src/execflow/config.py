@@ -34,6 +34,7 @@ class Config:
     compliance_config: Path | None = None  # Path("default"): built-in thresholds
     tca_reports: bool = False  # the daily TCA report at each session close (docs/tca.md)
     toxic_alerts: bool = False  # markouts of the fills, ToxicFlowAlert events (docs/ml.md)
+    venue_markouts: bool = True  # live markouts per venue (docs/routing.md), on the quote path
     snapshot_every: int = 50_000  # events between two state snapshots of a writer (ADR 11)
     # seconds between two snapshots of a writer whose log moved (0: off); keeps a hot standby's
     # takeover short: the paper venue replays the market from its last snapshot (docs/dr.md)

@@ -189,6 +189,7 @@ ENV_VARS: Final[Mapping[str, EnvVar]] = {
     "EXECFLOW_COMPLIANCE_CONFIG": ("engine", "compliance_config", None),
     "EXECFLOW_TCA_REPORTS": ("engine", "tca_reports", _on),
     "EXECFLOW_TOXIC_ALERTS": ("engine", "toxic_alerts", _on),
+    "EXECFLOW_VENUE_MARKOUTS": ("engine", "venue_markouts", _on),
     "EXECFLOW_SNAPSHOT_EVERY": ("engine", "snapshot_every", None),
     "EXECFLOW_SNAPSHOT_INTERVAL": ("engine", "snapshot_interval_s", None),
     "EXECFLOW_ORDER_RECOVERY": ("engine", "order_recovery", None),

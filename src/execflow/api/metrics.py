@@ -147,3 +147,13 @@ class _VenueCollector:
             if p50 is not None:
                 ack.add_metric([venue], p50 / 1e9)
         yield ack
+        mk = GaugeMetricFamily(
+            "execflow_venue_markout_bps",
+            "Mean markout of the venue's fills at a horizon, bps (+ = in the fill's favour)",
+            labels=["venue", "horizon"],
+        )
+        for venue, row in rows.items():
+            for horizon, m in (row.get("markouts") or {}).items():
+                if m is not None:
+                    mk.add_metric([venue, horizon], float(m["mean_bps"]))
+        yield mk

@@ -697,7 +697,8 @@ class VenuesOut(BaseModel):
         description="per venue: status (up/down), down_reason, unknown_orders, sent, acked, "
         "rejected, ack_overdue, reject_rate, fills, filled_qty, fill_rate, maker_share, "
         "price_improvement_bps, fees and venue_fees per currency (decimal strings, + = paid), "
-        "latency_ns (ack, first_fill)"
+        "latency_ns (ack, first_fill), markouts (per horizon 1s/5s/60s: fills, mean_bps, "
+        "qty_weighted_bps; + = the mid moved in the fill's favour; null: none measured yet)"
     )
 
 

@@ -51,8 +51,17 @@ def _row(s: dict[str, Any]) -> list[str]:
         f"{_ms(first.get('p50'))} / {_ms(first.get('p99'))}",
         "" if pi is None else f"{pi:+.2f}",
         _pct(s["maker_share"]),
+        _markouts(s.get("markouts")),
         " ".join(f"{a} {c}" for c, a in s["fees"].items()),
     ]
+
+
+def _markouts(m: dict[str, Any] | None) -> str:
+    """``+1.20 / -0.40 / n/a`` per horizon (mean bps); empty when not measured (the log has no
+    quotes: markouts are live, from a running server)."""
+    if not m:
+        return ""
+    return " / ".join("n/a" if v is None else f"{v['mean_bps']:+.2f}" for v in m.values())
 
 
 @app.callback()
@@ -61,18 +70,27 @@ def venues(
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
     store: StoreOpt = None,
+    url: UrlOpt = None,
 ) -> None:
-    """Per-venue statistics of the orders in the log (read-only: starts no venue).
+    """Per-venue statistics of the orders in the log (read-only: starts no venue), or of a
+    running server (``--url``, or the server holding the data dir) with its live markouts.
 
     Latencies are the engine clock's, in milliseconds (p50 / p99); price improvement in bps of
     the far touch the venue quoted with each fill (+ = better than the quote); fees per
-    currency (+ = paid, - = rebate). --json: one object per venue per line."""
+    currency (+ = paid, - = rebate); markouts at 1 s / 5 s / 60 s in bps (+ = the mid moved in
+    the fill's favour), only from a server (the log has no quotes). --json: one object per
+    venue per line."""
     if ctx.invoked_subcommand is not None:
         return
-    stats = VenueStatistics()
-    with open_log(data_dir, store) as log:
-        stats.replay(log)
-    snap = stats.snapshot()
+    remote = remote_for(data_dir, store, url)
+    if remote is not None:
+        with remote:
+            snap = remote.call("GET", "/v1/venues")
+    else:
+        stats = VenueStatistics()
+        with open_log(data_dir, store) as log:
+            stats.replay(log)
+        snap = stats.snapshot()
     if as_json:
         for row in snap["venues"].values():
             write_json_line(row)
@@ -81,7 +99,8 @@ def venues(
     for col in (
         "venue", "orders", "fills", "fill rate", "reject rate", "ack overdue", "working (qty)",
         "ack ms p50/p99",
-        "1st fill ms p50/p99", "improvement bps", "maker share", "fees",
+        "1st fill ms p50/p99", "improvement bps", "maker share", "markout 1s/5s/60s bps",
+        "fees",
     ):  # fmt: skip
         table.add_column(col)
     for row in snap["venues"].values():

@@ -24,7 +24,9 @@ router = APIRouter(tags=["monitoring"])
     "timeout, with the reason and how many of our orders there are unknown until a status "
     "request settles them) and statistics over the orders sent to it: ack and first-fill latency "
     "(engine clock, ns), fill rate, reject rate, price improvement against the quoted touch "
-    "(bps, + = better), maker share, fees per currency (docs/routing.md).",
+    "(bps, + = better), maker share, fees per currency, markouts of its fills at 1 s / 5 s / "
+    "60 s (bps, + = the mid moved in the fill's favour; live, since the engine started) "
+    "(docs/routing.md).",
 )
 async def venues(p: Auth, ctx: Ctx) -> dict[str, Any]:
     p.require(Scope.READ)
@@ -39,7 +41,9 @@ def venue_rows(ctx: ApiContext) -> dict[str, Any]:
         snap = stats.snapshot(sorted(set(engine.venues) | set(stats.venues)))
     down = dict(engine.health.down)  # a copy: the engine thread changes it
     unknown = {v: len(cls) for v, cls in list(engine.health.unknown.items())}
+    markouts = ctx.app.markouts
     for name, row in snap["venues"].items():
+        row["markouts"] = None if markouts is None else markouts.snapshot(name)
         row["status"] = "down" if name in down else "up"
         row["down_reason"] = down.get(name)
         row["unknown_orders"] = unknown.get(name, 0)

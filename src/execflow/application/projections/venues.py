@@ -17,8 +17,9 @@ Per venue (the ``venue`` of ``OrderSubmitted``), for the orders sent there:
 * fees on its fills, per currency (+ = paid, - = rebate received), venue lines and all lines:
   kept in minor units, shown as decimal strings in the currency.
 
-Markouts are not measured here. Integers and ``Fraction`` inside; ``snapshot`` gives floats for
-rates only (ratios, never money). O(1) per event; memory: one small record per open order.
+Markouts need the live quotes: ``application/venue_markouts.py``. Integers and ``Fraction``
+inside; ``snapshot`` gives floats for rates only (ratios, never money). O(1) per event;
+memory: one small record per open order.
 """
 
 from __future__ import annotations
