@@ -22,6 +22,9 @@
 //                                                  each report must come back with DeliverTo
 //                                                  CPPDESK/TRADER1; then one on behalf of NOBODY
 //                                                  must get a session Reject 373=9 (case 18)
+//   cpp_counterparty encrypt   SETTINGS M TIMEOUT  a client whose Logon asks for EncryptMethod
+//                                                  M; exit 0 when it is not logged on within
+//                                                  TIMEOUT seconds (case 17.b)
 //   cpp_counterparty bench     SETTINGS N WARMUP   a client: N sequential NewOrderSingle ->
 //                                                  first ExecutionReport round trips; prints
 //                                                  the latencies in ns as one JSON line
@@ -193,7 +196,10 @@ class Client : public FIX::Application {
     std::lock_guard<std::mutex> lock(mutex_);
     logged_on_ = false;
   }
-  void toAdmin(FIX::Message& m, const FIX::SessionID&) override { say("TO_ADMIN " + msg_type(m)); }
+  void toAdmin(FIX::Message& m, const FIX::SessionID&) override {
+    if (!encrypt_method_.empty() && msg_type(m) == "A") m.setField(98, encrypt_method_);
+    say("TO_ADMIN " + msg_type(m));
+  }
   void toApp(FIX::Message& m, const FIX::SessionID&) throw(FIX::DoNotSend) override {
     std::lock_guard<std::mutex> lock(mutex_);
     sent_seq_[get(m, 11)] = get(m.getHeader(), 34);
@@ -400,6 +406,7 @@ class Client : public FIX::Application {
   }
 
   bool quiet_ = false;
+  std::string encrypt_method_;  // EncryptMethod (98) of our Logon when not empty
 
  private:
   std::map<std::string, std::string> routes_, rejects_, sent_seq_;
@@ -415,10 +422,17 @@ class Client : public FIX::Application {
 int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, int extra) {
   Client app;
   app.quiet_ = mode == "bench";
+  if (mode == "encrypt") app.encrypt_method_ = std::to_string(n);
   FIX::FileStoreFactory store(settings);
   FIX::FileLogFactory log(settings);
   FIX::SocketInitiator initiator(app, store, settings, log);
   initiator.start();
+  if (mode == "encrypt") {  // n = EncryptMethod: the broker must refuse the Logon (case 17.b)
+    const bool on = app.wait_logon(extra);
+    initiator.stop();
+    say(on ? "FAIL logged on with EncryptMethod " + std::to_string(n) : "OK encrypt refused");
+    return on ? 1 : 0;
+  }
   if (!app.wait_logon(10)) {
     say("FAIL no logon");
     initiator.stop();
@@ -517,7 +531,7 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|routed|ioi|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
+    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|routed|encrypt|ioi|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
     return 2;
   }
   const std::string mode = argv[1];

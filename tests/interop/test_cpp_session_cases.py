@@ -1,9 +1,10 @@
 """Session-layer test cases the independent C++ engine (Debian's libquickfix-dev) can play
 the other side of, FIX.4.4 and FIXT.1.1: logon with and without ResetSeqNumFlag (1S.a, 1B.a-c),
 heartbeats both ways (4.a, 5), TestRequest answered with its TestReqID (4.b, 6), a sequence
-reset during the session (Logon 141=Y), logout both ways (12, 13.a-b), and case 9 (our state
-lost in a failure, resynchronised). The garbled and invalid cases need a scripted counterparty:
-tests/fix_conformance.
+reset during the session (Logon 141=Y), logout both ways (12, 13.a-b), case 9 (our state
+lost in a failure, resynchronised) and 17.b (a Logon asking for encryption refused); case
+18 is in test_cpp_counterparty.py. The garbled and invalid cases need a scripted
+counterparty: tests/fix_conformance.
 
 Their engine validates what we send against our shipped dictionaries; it prints one line per
 admin message it receives ("FROM_ADMIN A seq=1 reset=Y test=").
@@ -201,6 +202,37 @@ def test_our_acceptor_loses_its_state_and_synchronises(
             else:
                 assert refused >= 1, cp.lines  # "MsgSeqNum too low" at our Logon answer
             assert cp.count("FROM_ADMIN 3") == 0, cp.lines
+        finally:
+            cp.stop()
+            await acceptor.stop(timeout_s=1.0)
+
+    asyncio.run(case())
+
+
+@pytest.mark.parametrize("begin", VERSIONS)
+def test_their_logon_asking_for_encryption_is_refused(
+    cpp_counterparty: Path, tmp_path: Path, begin: str
+) -> None:
+    """Case 17.b against their engine: their Logon asks for EncryptMethod 2 (DES), which we do
+    not support: they get Reject 373=7 (Decryption problem) referencing EncryptMethod (98) and
+    our Logout, answer it, and are never logged on (nor is our application)."""
+
+    async def case() -> None:
+        app = _Recorder()
+        sid = SessionID(begin, "EXECFLOW", "CPPCLIENT")
+        acceptor = Acceptor(app, [counterparty_config(sid)], MemoryStoreFactory(), port=0)
+        await acceptor.start()
+        settings = CounterpartySession(
+            begin, "CPPCLIENT", "EXECFLOW", acceptor.port, acceptor=False, heartbeat_s=1
+        ).write(tmp_path / "client")
+        cp = CounterpartyProcess(cpp_counterparty, "encrypt", settings, "2", "5")
+        try:
+            assert await asyncio.to_thread(cp.wait, WAIT_S) == 0, cp.lines
+            assert "OK encrypt refused" in cp.lines and "LOGON" not in cp.lines
+            rejects = [x for x in cp.lines if x.startswith("REJECT ")]
+            assert rejects and all("reason=7 tag=98" in x for x in rejects), cp.lines
+            assert cp.count("FROM_ADMIN 5") >= len(rejects), cp.lines  # each with our Logout
+            assert app.events == []
         finally:
             cp.stop()
             await acceptor.stop(timeout_s=1.0)
