@@ -120,3 +120,44 @@ def test_fix_serve_over_tls(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+def test_fix_serve_next_seq_after_lost_state(tmp_path: Path) -> None:
+    """--next-seq (session case 9 after a failure that lost the session store): the Logon
+    answer carries the given MsgSeqNum, and the client's Logon, beyond the 1 we expect, is
+    followed by our ResendRequest from 1."""
+    from execflow.fix import codec
+    from execflow.fix.framing import StreamFramer
+
+    port = _free_port()
+    cmd = [sys.executable, "-m", "execflow.cli.main", "fix", "serve", "--client", "OMS=ACC1",
+           "--port", str(port), "--data-dir", str(tmp_path), "--next-seq", "500"]  # fmt: skip
+    env = {**os.environ, "EXECFLOW_STORE": "sqlite", "EXECFLOW_SYNC": "NORMAL"}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "FIX acceptor on" in line:
+                break
+        assert proc.poll() is None, "server exited"
+        logon = Message.new("A", (98, 0), (108, 30))
+        logon.set(49, "OMS").set(56, "EXECFLOW").set(34, 7).set_timestamp(52, time.time_ns())
+        answers: list[Message] = []
+        with socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT_S) as sock:
+            sock.sendall(codec.encode(logon, b"FIX.4.4"))
+            framer = StreamFramer()
+            while len(answers) < 2:
+                chunk = sock.recv(65536)
+                assert chunk, "the server closed the connection"
+                framer.feed(chunk)
+                answers += [codec.parse(f) for f in framer.frames()]
+        first, second = answers[:2]
+        assert (first.msg_type, first.get(34), first.get(141)) == ("A", b"500", None)
+        assert (second.msg_type, second.get(34), second.get(7), second.get(16)) == (
+            "2", b"501", b"1", b"0",
+        )  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)

@@ -104,6 +104,16 @@ def serve(
             help="a DeliverToCompID (128) clients may address (repeatable; default: any)",
         ),
     ] = None,
+    next_seq: Annotated[
+        int | None,
+        typer.Option(
+            "--next-seq",
+            min=2,
+            help="after a failure that lost the session store: every session's next Logon "
+            "goes out with this MsgSeqNum (beyond any the clients saw) and we expect 1 again; "
+            "the clients' numbers come back by ResendRequest (FIX session test case 9)",
+        ),
+    ] = None,
     tls_cert: Annotated[
         Path | None,
         typer.Option("--tls-cert", help="PEM certificate (chain): serve FIX over TLS"),
@@ -176,6 +186,9 @@ def serve(
         app.config.data_dir.mkdir(parents=True, exist_ok=True)
         factory = SqliteStoreFactory(Path(app.config.data_dir) / "fix-sessions.db")
         acceptor = Acceptor(gateway, configs, factory, port=port, ssl_context=tls)
+        if next_seq is not None:
+            for sid in sessions:
+                acceptor.session(sid).synchronise_sequence_numbers(next_seq)
 
         async def main() -> None:
             stop = asyncio.Event()
