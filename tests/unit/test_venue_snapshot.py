@@ -146,5 +146,26 @@ def test_a_replay_that_differs_never_gives_one_orders_exec_id_to_another() -> No
     for r in first + second:
         assert owner.setdefault(r.exec_id, r.cl_ord_id) == r.cl_ord_id, r
     # the same order's fill in both lives carries the same id: recognised as one fill
-    for cl in ("C1", "C2"):
-        assert {f.exec_id for f in fills if f.cl_ord_id == cl} == {f"PAPER-S-{cl}-2"}
+    for cl, vid in (("C1", "PAPER-S-O1"), ("C2", "PAPER-S-O2")):
+        assert {f.exec_id for f in fills if f.cl_ord_id == cl} == {f"{vid}-2"}
+
+
+def test_a_legacy_restore_numbers_a_reseeded_orders_reports_in_the_new_session() -> None:
+    """Without a snapshot an open order is re-seeded with its logged venue order id; its exec
+    ids must still be the new session's (the last process's ``{venue order id}-{n}`` are in
+    the log already and would be dropped as seen)."""
+    clock = SimulatedClock(T0)
+    old = PaperVenue(default_instruments()[:1], clock=clock, session="S1")
+    old.submit(_order(1, 1, 19_000))
+    old.poll(T0)
+    vid = old._orders["C1"].venue_order_id
+    assert vid == "PAPER-S1-O1"
+    new = PaperVenue(default_instruments()[:1], clock=clock, session="S2")
+    out: list[VenueReport] = []
+    new.connect(out.append)
+    assert new.restore([(_order(1, 1, 19_000), 0)], {"C1": vid}) == 1
+    new.request_status("C1")
+    new.poll(T0 + 1)
+    (status,) = out
+    assert status.venue_order_id == vid  # type: ignore[attr-defined]
+    assert status.exec_id.startswith("PAPER-S2-")

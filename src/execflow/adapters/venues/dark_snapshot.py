@@ -32,7 +32,7 @@ from execflow.adapters.venues.snapshot import (
 if TYPE_CHECKING:
     from execflow.adapters.venues.dark import DarkPool
 
-DARK_SNAPSHOT_VERSION = 1
+DARK_SNAPSHOT_VERSION = 2  # 2: exec_base in the records
 
 
 class _Ref(msgspec.Struct, array_like=True, frozen=True):

@@ -4,12 +4,14 @@ simulated venue (paper, dark pool, crossing network) shares: ids, the outbox and
 A new order is checked with the engine's own rules (``validate_submit``: same codes, same
 sentences) plus what only a venue knows: a duplicate client order id, a halted instrument.
 
-Exec ids are scoped per order: the n-th report about order ``cl`` is ``{prefix}{cl}-{n}``, the
-counter kept in the order's record (and in the venue snapshot). A replay after a restart that
-does not repeat the first life exactly (the wall clock, ADR 8) can then never give one order's
-report an exec id another order's report had: the engine would drop it as already seen. Reports
-about no known order (a status request or cancel of an unknown one) use a venue-wide counter,
-``{prefix}{n}`` (no dash after the prefix: the two kinds never meet).
+Exec ids are scoped per venue order: the n-th report about an order is ``{exec_base}-{n}``,
+``exec_base`` being its venue order id (``{prefix}O{k}``; an order the venue rejected has none:
+``{prefix}R{cl_ord_id}``), the counter kept in the order's record (and in the venue snapshot).
+A replay after a restart that does not repeat the first life exactly (the wall clock, ADR 8)
+can then never give one order's report an exec id another order's report had: the engine would
+drop it as already seen. Reports about no known order (a status request or cancel of an unknown
+one) use a venue-wide counter, ``{prefix}{n}`` (no dash after it: the kinds never meet). The
+ids stay short (about 30 characters: regulatory reports take 52).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class OrderRecord:
     __slots__ = (
         "book_oid",
         "cum",
+        "exec_base",
         "expiry_gen",
         "fills",
         "n_exec",
@@ -48,9 +51,17 @@ class OrderRecord:
         "venue_order_id",
     )
 
-    def __init__(self, order: VenueOrder, venue_order_id: str | None, state: str) -> None:
+    def __init__(
+        self,
+        order: VenueOrder,
+        venue_order_id: str | None,
+        state: str,
+        exec_base: str | None = None,
+    ) -> None:
         self.order = order
         self.venue_order_id = venue_order_id
+        # exec ids of this order's reports: ``{exec_base}-{n}`` (set by the venue when empty)
+        self.exec_base = (venue_order_id or "") if exec_base is None else exec_base
         self.state = state
         self.quantity = order.quantity
         self.price = order.price
@@ -122,8 +133,10 @@ class VenueOrders:
             self._n_exec += 1
             exec_id = f"{self._prefix}{self._n_exec}"
         else:
+            if not rec.exec_base:  # rejected: no venue order id
+                rec.exec_base = f"{self._prefix}R{cl_ord_id}"
             rec.n_exec += 1
-            exec_id = f"{self._prefix}{cl_ord_id}-{rec.n_exec}"
+            exec_id = f"{rec.exec_base}-{rec.n_exec}"
         return {"venue": self.venue_id, "cl_ord_id": cl_ord_id, "exec_id": exec_id, "ts": ts}
 
     def _deliver(self) -> None:

@@ -12,12 +12,12 @@ Our orders and the synthetic market's (account ``MKT``) share one book per instr
 orders meet real depth, rest with a queue position and are filled by market flow (the matching
 itself is ``MatchingCore``'s).
 
-Exec ids are numbered per order: ``{venue_id}-{session}-{cl_ord_id}-{n}`` for the n-th report
-about an order (``VenueOrders._head``; ``{venue_id}-{session}-{n}`` for a report about no known
-order). A restarted process without a snapshot must pass a new session, or its ids would repeat
-the previous process's and be dropped as duplicates; one restored from a snapshot keeps its
-session and counters, and a replay that does not repeat the first life exactly still never
-gives one order's report an id another order's report had. Randomness (faults) comes from
+Exec ids are numbered per order: ``{venue order id}-{n}`` for the n-th report about an order
+(``VenueOrders._head``; ``{venue_id}-{session}-{n}`` for a report about no known order). A
+restarted process without a snapshot must pass a new session, or its ids would repeat the
+previous process's and be dropped as duplicates; one restored from a snapshot keeps its session
+and counters, and a replay that does not repeat the first life exactly still never gives one
+order's report an id another order's report had. Randomness (faults) comes from
 ``random.Random(seed)`` only.
 
 Disconnection: while disconnected, new submits/cancels/replaces are answered at the next poll
@@ -309,8 +309,10 @@ class PaperVenue(MatchingCore):
                 or order.cl_ord_id in self._orders
             ):
                 continue
-            vid = (venue_order_ids or {}).get(order.cl_ord_id) or self._new_venue_order_id()
-            rec = self._orders[order.cl_ord_id] = OrderRecord(order, vid, OPEN)
+            # its exec ids from this session's counter: the logged ones are the last process's
+            fresh = self._new_venue_order_id()
+            vid = (venue_order_ids or {}).get(order.cl_ord_id) or fresh
+            rec = self._orders[order.cl_ord_id] = OrderRecord(order, vid, OPEN, fresh)
             rec.cum = cum_qty
             placed = (placed_at or {}).get(order.cl_ord_id, ts)
             if order.tif == TimeInForce.DAY and self.day_end(order.instrument, placed) <= ts:

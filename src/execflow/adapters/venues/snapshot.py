@@ -39,7 +39,7 @@ from execflow.domain.reports import (
 if TYPE_CHECKING:
     from execflow.adapters.venues.paper import PaperVenue
 
-VENUE_SNAPSHOT_VERSION = 2  # 2: exec ids numbered per order (``RecordState.n_exec``)
+VENUE_SNAPSHOT_VERSION = 3  # 2: exec ids numbered per order (``RecordState.n_exec``); 3: exec_base
 
 AnyReport = (
     Ack | Reject | Fill | Canceled | CancelReject | Replaced | ReplaceReject | Expired
@@ -77,6 +77,7 @@ class RecordState(msgspec.Struct, frozen=True, kw_only=True):
     cum: int
     fills: list[StatusFill]
     book_oid: int
+    exec_base: str
     n_exec: int
 
 
@@ -240,12 +241,12 @@ def record_state(r: OrderRecord) -> RecordState:
     return RecordState(
         order=r.order, venue_order_id=r.venue_order_id, state=r.state, quantity=r.quantity,
         price=r.price, tif=r.tif, expiry_gen=r.expiry_gen, cum=r.cum, fills=list(r.fills),
-        book_oid=r.book_oid, n_exec=r.n_exec,
+        book_oid=r.book_oid, exec_base=r.exec_base, n_exec=r.n_exec,
     )  # fmt: skip
 
 
 def record_of(r: RecordState) -> OrderRecord:
-    rec = OrderRecord(r.order, r.venue_order_id, r.state)
+    rec = OrderRecord(r.order, r.venue_order_id, r.state, r.exec_base)
     rec.quantity, rec.price, rec.tif = r.quantity, r.price, r.tif
     rec.expiry_gen, rec.cum, rec.fills, rec.book_oid = r.expiry_gen, r.cum, r.fills, r.book_oid
     rec.n_exec = r.n_exec
