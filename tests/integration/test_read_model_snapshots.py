@@ -175,9 +175,9 @@ def test_unusable_read_model_snapshots_are_ignored_and_the_log_folded(
         snaps.close()
 
 
-def test_exact_fractions_and_unwritable_snapshots(tmp_path: Path) -> None:
-    """A position's exact average cost (a Fraction) comes back exact; a state msgpack cannot
-    hold (an integer beyond 64 bits) writes no snapshot, with a warning, instead of failing."""
+def test_exact_fractions_big_sums_and_unwritable_snapshots(tmp_path: Path) -> None:
+    """A position's exact average cost (a Fraction) and sums beyond 64 bits come back exact;
+    a state the layout cannot hold writes no snapshot, with a warning, instead of failing."""
     models = _models()
     pos = models.positions.inner
     from execflow.application.projections.positions import Position
@@ -194,8 +194,17 @@ def test_exact_fractions_and_unwritable_snapshots(tmp_path: Path) -> None:
     ReadModelRecovery("api-positions", back.positions, MessageBus()).restore(data)
     q = back.positions.inner.positions[("A", "AAPL")]
     assert POSITION.pack(q) == POSITION.pack(p) and q.cost == Fraction(123, 4)
+    # sums msgpack's 64 bits cannot hold (latencies of year-old orders filled today)
     p.cost = 2**80
-    assert consumer.snapshot() is None
+    models.execution.inner.total.first_fill_ns.total = -(2**70)
+    for name, projection in models.named().items():
+        data = ReadModelRecovery(name, projection, MessageBus()).snapshot()
+        assert data is not None
+        ReadModelRecovery(name, back.named()[name], MessageBus()).restore(data)
+    assert back.positions.inner.positions[("A", "AAPL")].cost == 2**80
+    assert back.execution.inner.total.first_fill_ns.total == -(2**70)
+    p.cost = object()  # type: ignore[assignment]
+    assert consumer.snapshot() is None  # no layout for it: a warning, no snapshot
 
 
 def test_restored_read_models_go_on_like_the_folded_ones() -> None:

@@ -5,10 +5,11 @@ positions, execution monitoring and venue statistics. The API's order index has 
 The envelope is every snapshot's (:mod:`execflow.application.snapshot_codec`: kind, schema
 version, CRC-32). The payload is msgpack; the read models' small slotted objects travel as
 arrays of their slots (:class:`Layout`), exact ``Fraction`` values as ``"num/den"`` extension
-values, domain ``Order`` aggregates as the engine snapshot's ``OrderState`` rows. Objects held
-in several places (an order's aggregates, an open order's venue, an order's position) travel
-as keys and are shared again on the way back. The schema version includes the slot names of
-every class mirrored: a change there makes old snapshots "another version" (full fold).
+values (so do integers beyond msgpack's 64 bits), domain ``Order`` aggregates as the engine
+snapshot's ``OrderState`` rows. Objects held in several places (an order's aggregates, an
+open order's venue, an order's position) travel as keys and are shared again on the way back.
+The schema version includes the slot names of every class mirrored: a change there makes old
+snapshots "another version" (full fold).
 
 ``load_*`` decodes everything before it changes the projection: a snapshot that does not fit
 raises and leaves the projection as new (the recovery pass then folds the whole log into it).
@@ -37,6 +38,8 @@ from execflow.domain.orders import Order
 from execflow.domain.tca import SlippageSum
 
 _FRACTION = 1
+_BIG = 2  # an integer beyond msgpack's 64 bits (a sum of latencies of year-old orders)
+_LOW, _HIGH = -(2**63), 2**64 - 1
 
 
 def _enc_hook(obj: object) -> object:
@@ -46,9 +49,16 @@ def _enc_hook(obj: object) -> object:
 
 
 def _ext_hook(code: int, data: memoryview) -> object:
-    if code != _FRACTION:
-        raise msgspec.ValidationError(f"read-model snapshot: unknown extension {code}")
-    return Fraction(bytes(data).decode())
+    if code == _FRACTION:
+        return Fraction(bytes(data).decode())
+    if code == _BIG:
+        return int(bytes(data).decode())
+    raise msgspec.ValidationError(f"read-model snapshot: unknown extension {code}")
+
+
+def _wide(v: int) -> object:
+    """``v``, or an extension value when msgpack cannot hold it."""
+    return v if _LOW <= v <= _HIGH else msgspec.msgpack.Ext(_BIG, str(v).encode())
 
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
@@ -90,9 +100,15 @@ class Layout:
 
     def pack(self, obj: Any) -> list[Any]:
         nested = self.nested
-        return [
-            nested[s].pack(getattr(obj, s)) if s in nested else getattr(obj, s) for s in self.slots
-        ]
+        row: list[Any] = []
+        for s in self.slots:
+            v = getattr(obj, s)
+            if s in nested:
+                v = nested[s].pack(v)
+            elif type(v) is int:
+                v = _wide(v)  # sums (notional, latencies) are unbounded
+            row.append(v)
+        return row
 
     def unpack(self, row: list[Any]) -> Any:
         if len(row) != len(self.slots):
