@@ -350,6 +350,10 @@ def _show(a: App, algo_id: str, *, events: bool, as_json: bool = False) -> None:
         f"parent {parent.status} children {st.seq} "
         f"window {v['start_at']} .. {v['end_at'] or 'open'}"
     )
+    if v["vs_arrival_bps"] is not None:
+        console.print(
+            f"arrival mid {v['arrival_mid']}, cost {v['vs_arrival_bps']} bps (positive: worse)"
+        )
     if v["market_vwap"] is not None:
         console.print(
             f"market VWAP {v['market_vwap']}, tracking error "

@@ -214,6 +214,9 @@ def test_vwap_tracking_error_against_the_market_vwap_survives_a_restart(tmp_path
     assert parent.avg_px is not None
     expected = slippage_bps(1, parent.avg_px, mvwap)
     assert abs(Decimal(view["vs_market_vwap_bps"]) - Decimal(float(expected))) < Decimal("0.01")
+    assert st_.arrival_mid is not None
+    cost = slippage_bps(1, parent.avg_px, st_.arrival_mid)
+    assert abs(Decimal(view["vs_arrival_bps"]) - Decimal(float(cost))) < Decimal("0.01")
     # a restart that folds the log (no snapshot) reports the same
     sim.app.snapshot_on_close = False
     sim.app.snapshot_every = 10**12

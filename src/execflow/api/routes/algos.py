@@ -118,6 +118,10 @@ class AlgoOut(BaseModel):
     parent_status: str
     arrival_mid: str | None
     params: dict[str, Any]
+    vs_arrival_bps: str | None = Field(
+        default=None,
+        description="average price against the arrival mid in bps (positive: worse)",
+    )
     market_vwap: str | None = Field(
         default=None, description="VWAP: the market's VWAP over the window so far"
     )

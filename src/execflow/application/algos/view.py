@@ -112,6 +112,10 @@ def algo_view(st: AlgoState, parent: Order, ins: Instrument) -> dict[str, Any]:
         if st.arrival_mid is None
         else _text(ins.price_to_decimal(st.arrival_mid)),
         "params": params_view(st.params, ins),
+        # the cost so far: the average price against the arrival mid, bps (positive: worse)
+        "vs_arrival_bps": None
+        if avg is None or not st.arrival_mid
+        else _text(ratio_to_decimal(slippage_bps(st.side, avg, st.arrival_mid), 0, places=2)),
         # VWAP: the market's VWAP over the window so far and the tracking error against it
         "market_vwap": None
         if mvwap is None

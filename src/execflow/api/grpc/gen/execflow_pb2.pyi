@@ -1026,6 +1026,7 @@ class Algo(_message.Message):
     CHILD_ORDERS_FIELD_NUMBER: _builtins.int
     MARKET_VWAP_FIELD_NUMBER: _builtins.int
     VS_MARKET_VWAP_BPS_FIELD_NUMBER: _builtins.int
+    VS_ARRIVAL_BPS_FIELD_NUMBER: _builtins.int
     algo_id: _builtins.str
     kind: _builtins.str
     state: _builtins.str
@@ -1047,6 +1048,8 @@ class Algo(_message.Message):
     """VWAP: the market's VWAP over the window so far"""
     vs_market_vwap_bps: _builtins.str
     """VWAP: tracking error, bps (positive: worse)"""
+    vs_arrival_bps: _builtins.str
+    """average price against the arrival mid, bps"""
     @_builtins.property
     def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
@@ -1073,10 +1076,11 @@ class Algo(_message.Message):
         child_orders: _abc.Iterable[Global___Order] | None = ...,
         market_vwap: _builtins.str | None = ...,
         vs_market_vwap_bps: _builtins.str | None = ...,
+        vs_arrival_bps: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid", "_avg_px", b"_avg_px", "_end_at", b"_end_at", "_market_vwap", b"_market_vwap", "_price", b"_price", "_start_at", b"_start_at", "_vs_market_vwap_bps", b"_vs_market_vwap_bps", "arrival_mid", b"arrival_mid", "avg_px", b"avg_px", "end_at", b"end_at", "market_vwap", b"market_vwap", "price", b"price", "start_at", b"start_at", "vs_market_vwap_bps", b"vs_market_vwap_bps"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid", "_avg_px", b"_avg_px", "_end_at", b"_end_at", "_market_vwap", b"_market_vwap", "_price", b"_price", "_start_at", b"_start_at", "_vs_arrival_bps", b"_vs_arrival_bps", "_vs_market_vwap_bps", b"_vs_market_vwap_bps", "arrival_mid", b"arrival_mid", "avg_px", b"avg_px", "end_at", b"end_at", "market_vwap", b"market_vwap", "price", b"price", "start_at", b"start_at", "vs_arrival_bps", b"vs_arrival_bps", "vs_market_vwap_bps", b"vs_market_vwap_bps"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid", "_avg_px", b"_avg_px", "_end_at", b"_end_at", "_market_vwap", b"_market_vwap", "_price", b"_price", "_start_at", b"_start_at", "_vs_market_vwap_bps", b"_vs_market_vwap_bps", "account", b"account", "algo_id", b"algo_id", "arrival_mid", b"arrival_mid", "avg_px", b"avg_px", "child_orders", b"child_orders", "children", b"children", "end_at", b"end_at", "filled", b"filled", "instrument", b"instrument", "kind", b"kind", "market_vwap", b"market_vwap", "params", b"params", "parent_status", b"parent_status", "price", b"price", "quantity", b"quantity", "side", b"side", "start_at", b"start_at", "state", b"state", "vs_market_vwap_bps", b"vs_market_vwap_bps"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid", "_avg_px", b"_avg_px", "_end_at", b"_end_at", "_market_vwap", b"_market_vwap", "_price", b"_price", "_start_at", b"_start_at", "_vs_arrival_bps", b"_vs_arrival_bps", "_vs_market_vwap_bps", b"_vs_market_vwap_bps", "account", b"account", "algo_id", b"algo_id", "arrival_mid", b"arrival_mid", "avg_px", b"avg_px", "child_orders", b"child_orders", "children", b"children", "end_at", b"end_at", "filled", b"filled", "instrument", b"instrument", "kind", b"kind", "market_vwap", b"market_vwap", "params", b"params", "parent_status", b"parent_status", "price", b"price", "quantity", b"quantity", "side", b"side", "start_at", b"start_at", "state", b"state", "vs_arrival_bps", b"vs_arrival_bps", "vs_market_vwap_bps", b"vs_market_vwap_bps"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__arrival_mid: _TypeAlias = _typing.Literal["arrival_mid"]  # noqa: Y015
     _WhichOneofArgType__arrival_mid: _TypeAlias = _typing.Literal["_arrival_mid", b"_arrival_mid"]  # noqa: Y015
@@ -1090,6 +1094,8 @@ class Algo(_message.Message):
     _WhichOneofArgType__price: _TypeAlias = _typing.Literal["_price", b"_price"]  # noqa: Y015
     _WhichOneofReturnType__start_at: _TypeAlias = _typing.Literal["start_at"]  # noqa: Y015
     _WhichOneofArgType__start_at: _TypeAlias = _typing.Literal["_start_at", b"_start_at"]  # noqa: Y015
+    _WhichOneofReturnType__vs_arrival_bps: _TypeAlias = _typing.Literal["vs_arrival_bps"]  # noqa: Y015
+    _WhichOneofArgType__vs_arrival_bps: _TypeAlias = _typing.Literal["_vs_arrival_bps", b"_vs_arrival_bps"]  # noqa: Y015
     _WhichOneofReturnType__vs_market_vwap_bps: _TypeAlias = _typing.Literal["vs_market_vwap_bps"]  # noqa: Y015
     _WhichOneofArgType__vs_market_vwap_bps: _TypeAlias = _typing.Literal["_vs_market_vwap_bps", b"_vs_market_vwap_bps"]  # noqa: Y015
     @_typing.overload
@@ -1104,6 +1110,8 @@ class Algo(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__price) -> _WhichOneofReturnType__price | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__start_at) -> _WhichOneofReturnType__start_at | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__vs_arrival_bps) -> _WhichOneofReturnType__vs_arrival_bps | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__vs_market_vwap_bps) -> _WhichOneofReturnType__vs_market_vwap_bps | None: ...
 
