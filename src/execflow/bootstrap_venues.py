@@ -254,15 +254,17 @@ def routing_policy(settings: Settings) -> tuple[SorPolicy, FillProbability]:
         StaticFillProbability,
         ThompsonFillProbability,
     )
-    from execflow.settings import DarkPoolSpec
+    from execflow.settings import DarkPoolSpec, FixVenueSpec
 
     r = settings.routing
+    brokers = [s.venue_id for s in settings.venues if isinstance(s, FixVenueSpec)]
     dark = {s.venue_id: s.min_qty_lots for s in settings.venues if isinstance(s, DarkPoolSpec)}
     policy = SorPolicy(
         dark_first=r.dark_first, dark_venues=dark, max_lit_rounds=r.max_lit_rounds,
         depth_levels=r.depth_levels, miss_ticks=r.miss_ticks,
         latency_per_ms=Fraction(r.latency_per_ms), reject_weight=Fraction(r.reject_weight),
-        min_dark_fill_bps=r.min_dark_fill_bps,
+        min_dark_fill_bps=r.min_dark_fill_bps, impact_weight=Fraction(r.impact_weight),
+        brokers=tuple(brokers) if r.brokers else (),
     )  # fmt: skip
     port: FillProbability = StaticFillProbability()
     if r.adaptive:

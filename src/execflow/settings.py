@@ -145,6 +145,8 @@ class RoutingSettings(BaseModel):
     latency_per_ms: Decimal = Decimal(0)  # minor units per unit per ms of ack latency
     reject_weight: Decimal = Decimal(0)  # times the miss cost, times the reject rate
     min_dark_fill_bps: int = Field(default=0, ge=0, le=10_000)
+    impact_weight: Decimal = Field(default=Decimal(1), ge=0)  # ticks of square-root impact
+    brokers: bool = True  # the FIX venues take what the lit sweep cannot cover
     adaptive: bool = False  # learn fill probabilities (Thompson sampling) instead of priors
     seed: int = 0  # the adaptive policy's draws
     min_observations: int = Field(default=5, ge=0)

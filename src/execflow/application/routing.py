@@ -54,7 +54,9 @@ class FillProbability(Protocol):
     def observe(self, venue: str, instrument: str, kind: str, sent: int, filled: int) -> None: ...
 
 
-DEFAULT_PRIORS_BPS: dict[str, int] = {"dark": 3_000, "lit": 9_000, "post": 5_000}
+DEFAULT_PRIORS_BPS: dict[str, int] = {
+    "dark": 3_000, "lit": 9_000, "post": 5_000, "broker": 8_000,
+}  # fmt: skip
 
 
 class StaticFillProbability:
@@ -143,6 +145,8 @@ class SorPolicy:
     latency_per_ms: Fraction = Fraction(0)  # minor units per unit per ms of ack latency p50
     reject_weight: Fraction = Fraction(0)  # times the miss cost, per unit, times reject rate
     min_dark_fill_bps: int = 0  # skip the dark ping when its fill probability is below this
+    impact_weight: Fraction = Fraction(1)  # ticks of square-root impact (domain/routing.py)
+    brokers: tuple[str, ...] = ()  # FIX brokers: what the lit sweep cannot cover (sor_costs.py)
 
     @property
     def uses_statistics(self) -> bool:

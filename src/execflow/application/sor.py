@@ -26,10 +26,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import msgspec
+
 from execflow.application.algos.context import AlgoContext
 from execflow.application.consolidated import ConsolidatedBook
 from execflow.application.projections.venues import VenueStatistics
 from execflow.application.routing import FillProbability, SorPolicy, StaticFillProbability
+from execflow.application.sor_costs import money, pick_broker, reliability, venue_fee
 from execflow.application.sor_fill_model import PostedFillModel
 from execflow.application.tickets import CommandResult
 from execflow.domain.commands import SubmitOrder, SubmitParentOrder
@@ -43,9 +46,11 @@ from execflow.domain.routing import (
     SOR_VENUE,
     LitView,
     RoutingDecided,
+    Slice,
     VenueScore,
     micros,
     plan_sweep,
+    sqrt_impact,
     unit_cost,
 )
 
@@ -259,7 +264,7 @@ class SmartRouter:
         for venue, lots in sorted(self.policy.dark_venues.items()):
             p = self.fill_probability.estimate(venue, parent.instrument, "dark")
             # what a midpoint fill saves against the far touch, per unit (minor units)
-            saving = _money(instrument, abs(2 * touch - nbbo.bid - nbbo.ask), 2)
+            saving = money(instrument, abs(2 * touch - nbbo.bid - nbbo.ask), 2)
             score = VenueScore(
                 venue=venue, price=(nbbo.bid + nbbo.ask) // 2, fill_prob_bps=p,
                 cost_micros=-micros(saving * p / 10_000),
@@ -292,41 +297,59 @@ class SmartRouter:
         )  # fmt: skip
         return True
 
-    def _views(self, parent: Order, instrument: Instrument, side: int) -> list[LitView]:
-        miss = self._miss(instrument)
+    def _views(
+        self, parent: Order, instrument: Instrument, side: int, remaining: int
+    ) -> list[LitView]:
+        miss, tick = self._miss(instrument), money(instrument, instrument.tick_size, 1)
         out = []
         now = self.ctx.now()
         for venue in self.book.venues(parent.instrument):
             levels = self.book.venue_levels(
                 parent.instrument, venue, -side, self.policy.depth_levels
             )
-            fee = self._fee(instrument, parent, venue, levels[0][0] if levels else None, now)
+            depth = sum(q for _, q in levels)
+            impact = sqrt_impact(self.policy.impact_weight, tick, min(remaining, depth), depth)
+            fee = venue_fee(
+                self.fees, instrument, parent, venue, levels[0][0] if levels else None, now
+            )
             out.append(
                 LitView(
                     venue=venue,
                     levels=tuple(levels),
                     fee=fee,
                     fill_prob_bps=self.fill_probability.estimate(venue, parent.instrument, "lit"),
-                    reliability=self._reliability(venue, miss),
+                    reliability=reliability(self.stats, self.policy, venue, miss),
+                    impact=impact,
                 )
             )
         return out
 
     def _sweep(self, route: _Route, parent: Order, instrument: Instrument, remaining: int) -> bool:
         side = int(parent.side)
-        views = self._views(parent, instrument, side)
-        plan = plan_sweep(
-            side, remaining, parent.price, instrument.lot_size, views, self._miss(instrument)
-        )
+        views = self._views(parent, instrument, side, remaining)
+        miss = self._miss(instrument)
+        plan = plan_sweep(side, remaining, parent.price, instrument.lot_size, views, miss)
+        nbbo = self.book.nbbo(parent.instrument)
+        limit = parent.price if parent.price is not None else (nbbo.ask if side > 0 else nbbo.bid)
+        up = [b for b in self.policy.brokers if not self.book.is_down(b)]
+        broker, more = (None, []) if not (plan.left and up and limit) else pick_broker(
+            up, plan.left, miss, lambda b: self._broker_view(parent, instrument, b, limit, miss)
+        )  # fmt: skip
+        if broker is not None and limit is not None:  # FIX brokers take what is not shown
+            plan.slices.append(Slice(broker, plan.left, limit))
+            plan.scores += more
+            plan.left = 0
         if not plan.slices:
             return False
         children = []
         for s in plan.slices:
-            cl = self._send(route, parent, s.venue, s.quantity, s.limit, TimeInForce.IOC, "lit")
+            kind = "broker" if s.venue == broker else "lit"
+            cl = self._send(route, parent, s.venue, s.quantity, s.limit, TimeInForce.IOC, kind)
             if cl is not None:
                 children.append(cl)
-        nbbo = self.book.nbbo(parent.instrument)
         why = "sweep: best price first across venues, then the lowest expected all-in cost"
+        if broker is not None:
+            why += f"; the rest to broker {broker}"
         if plan.left:
             why += f"; {plan.left} not covered by displayed quantity within the limit"
         self._decide(
@@ -347,7 +370,9 @@ class SmartRouter:
             near = self.book.venue_levels(parent.instrument, venue, side, self.policy.depth_levels)
             ahead = sum(q for px, q in near if (px - parent.price) * side >= 0)
             touch_size = near[0][1] if near else 0
-            fee = self._fee(instrument, parent, venue, parent.price, now, Liquidity.MAKER)
+            fee = venue_fee(
+                self.fees, instrument, parent, venue, parent.price, now, Liquidity.MAKER
+            )
             far = self.book.venue_levels(parent.instrument, venue, -side, 1)
             model = self.posted_fill  # the promoted model first (sor_fill_model.py)
             p = model.bps(parent, instrument, remaining, near, far) if model else None
@@ -355,7 +380,7 @@ class SmartRouter:
                 p = self.fill_probability.estimate(venue, parent.instrument, "post")
             queue = Fraction(ahead, ahead + touch_size) if ahead + touch_size else Fraction(0)
             cost = fee + miss * queue + miss * (10_000 - p) / 10_000
-            cost += self._reliability(venue, miss)
+            cost += reliability(self.stats, self.policy, venue, miss)
             scores.append(
                 VenueScore(
                     venue=venue,
@@ -374,14 +399,7 @@ class SmartRouter:
                 children.append(cl)
                 route.posted = True
                 scores = [
-                    VenueScore(
-                        venue=s.venue,
-                        price=s.price,
-                        shown=s.shown,
-                        fill_prob_bps=s.fill_prob_bps,
-                        cost_micros=s.cost_micros,
-                        chosen=remaining if s.venue == best[1] else 0,
-                    )
+                    msgspec.structs.replace(s, chosen=remaining if s.venue == best[1] else 0)
                     for s in scores
                 ]
         nbbo = self.book.nbbo(parent.instrument)
@@ -453,46 +471,17 @@ class SmartRouter:
             ),
         )  # fmt: skip
 
-    def _miss(self, instrument: Instrument) -> Fraction:
-        return _money(instrument, instrument.tick_size * self.policy.miss_ticks, 1)
-
-    def _fee(
-        self,
-        instrument: Instrument,
-        parent: Order,
-        venue: str,
-        price: int | None,
-        now: int,
-        liquidity: Liquidity = Liquidity.TAKER,
-    ) -> Fraction:
-        """The venue's fee per unit (minor units), priced on a 1,000-lot fill at ``price``."""
-        if price is None or not self.fees.rules:
-            return Fraction(0)
-        qty = 1_000 * instrument.lot_size
-        lines = self.fees.fees(
-            instrument=instrument, account=parent.account, side=int(parent.side), venue=venue,
-            qty=qty, price=price, liquidity=liquidity, ts_ns=now,
+    def _broker_view(
+        self, parent: Order, instrument: Instrument, broker: str, price: int, miss: Fraction
+    ) -> LitView:
+        return LitView(
+            broker, (), venue_fee(self.fees, instrument, parent, broker, price, self.ctx.now()),
+            self.fill_probability.estimate(broker, parent.instrument, "broker"),
+            reliability(self.stats, self.policy, broker, miss),
         )  # fmt: skip
-        return Fraction(sum(ln.amount for ln in lines if ln.kind == "venue"), qty)
 
-    def _reliability(self, venue: str, miss: Fraction) -> Fraction:
-        if self.stats is None:
-            return Fraction(0)
-        rec = self.stats.venues.get(venue)
-        if rec is None:
-            return Fraction(0)
-        cost = Fraction(0)
-        if rec.reject_rate is not None:
-            cost += self.policy.reject_weight * miss * rec.reject_rate
-        p50 = rec.ack_ns.percentile(50.0) if rec.ack_ns.count else None
-        if p50 is not None and self.policy.latency_per_ms:
-            cost += self.policy.latency_per_ms * Fraction(p50, 1_000_000)
-        return cost
-
-
-def _money(instrument: Instrument, price_units: int, divisor: int) -> Fraction:
-    """``price_units`` of price difference on one unit of quantity, in minor units."""
-    return instrument.notional_exact(price_units, 1) / divisor
+    def _miss(self, instrument: Instrument) -> Fraction:
+        return money(instrument, instrument.tick_size * self.policy.miss_ticks, 1)
 
 
 __all__ = ["SmartRouter", "SorPolicy", "unit_cost"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,9 @@ def compare(
     adaptive: Annotated[
         bool, typer.Option(help="the SOR learns fill probabilities (Thompson sampling)")
     ] = False,
+    impact_weight: Annotated[
+        str, typer.Option(help="the SOR's square-root impact term, in ticks (0: off)")
+    ] = "1",
     json_out: Annotated[
         Path | None, typer.Option("--json", help="also write the rows and the run's facts here")
     ] = None,
@@ -47,7 +51,9 @@ def compare(
     fill share. Every strategy sends the same orders into the same markets."""
     from execflow.sim.sor_compare import CompareConfig, compare, svg_chart
 
-    cfg = CompareConfig(orders=orders, seed=seed, adaptive=adaptive)
+    cfg = CompareConfig(
+        orders=orders, seed=seed, adaptive=adaptive, impact_weight=Decimal(impact_weight)
+    )
     t0, c0 = time.perf_counter(), time.process_time()
     rows = compare(cfg)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0

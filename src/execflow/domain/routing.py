@@ -5,14 +5,17 @@ through a better displayed price elsewhere: every better-priced displayed lot of
 that is up is taken before a worse price is touched) and, at one price, by each venue's
 expected all-in cost per unit of quantity, lowest first (docs/routing.md):
 
-    cost = fee + (1 - p) * miss + reliability
+    cost = fee + (1 - p) * miss + reliability + impact
 
 * ``fee``: the venue's taker fee per unit (minor units of the currency; negative = rebate);
 * ``p``: the probability that what the venue shows is still there when the child arrives (the
   ``FillProbability`` port: a static prior, or learned from our own fills);
 * ``miss``: what an unfilled unit costs when it has to go elsewhere afterwards;
 * ``reliability``: the venue's reject rate times ``miss`` plus a penalty per millisecond of its
-  typical ack latency (broker selection over the venue statistics, with configurable weights).
+  typical ack latency (broker selection over the venue statistics, with configurable weights);
+* ``impact``: square-root impact of taking ``q`` out of the ``D`` a venue shows,
+  ``weight * tick * sqrt(q / D)`` per unit (:func:`sqrt_impact`): at one price the deeper venue
+  is cheaper.
 
 Money terms are exact ``Fraction`` s of minor units; probabilities are integers in basis
 points. Everything here is deterministic: same inputs, same plan.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import isqrt
 
 import msgspec
 
@@ -42,6 +46,7 @@ class VenueScore(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defau
     shown: int = 0  # quantity it showed there (0 for a dark pool: nothing is displayed)
     fill_prob_bps: int = BPS
     cost_micros: int = 0  # expected all-in cost per unit, millionths of a minor unit
+    impact_micros: int = 0  # of which the square-root impact term
     chosen: int = 0  # quantity routed to it in this decision
 
 
@@ -89,6 +94,7 @@ class LitView:
     fee: Fraction  # taker fee per unit, minor units (+ = paid)
     fill_prob_bps: int = BPS
     reliability: Fraction = Fraction(0)  # per unit, minor units
+    impact: Fraction = Fraction(0)  # per unit, minor units (sqrt_impact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +113,17 @@ class Plan:
 
 def unit_cost(view: LitView, miss: Fraction) -> Fraction:
     """Expected all-in cost per unit at ``view`` beyond the price itself."""
-    return view.fee + miss * (BPS - view.fill_prob_bps) / BPS + view.reliability
+    return view.fee + miss * (BPS - view.fill_prob_bps) / BPS + view.reliability + view.impact
+
+
+def sqrt_impact(weight: Fraction, tick: Fraction, qty: int, depth: int) -> Fraction:
+    """``weight * tick * sqrt(qty / depth)`` per unit (minor units; the root to 1/10,000,
+    rounded down, so it is exact and deterministic); no depth shown: ``weight * tick``."""
+    if weight == 0 or qty <= 0:
+        return Fraction(0)
+    if depth <= 0:
+        return weight * tick
+    return weight * tick * Fraction(isqrt(qty * BPS * BPS // depth), BPS)
 
 
 def plan_sweep(
@@ -149,6 +165,7 @@ def plan_sweep(
                 shown=best[1],
                 fill_prob_bps=v.fill_prob_bps,
                 cost_micros=micros(cost[v.venue]),
+                impact_micros=micros(v.impact),
                 chosen=q,
             )
         )

@@ -60,6 +60,7 @@ class CompareConfig:
     spacing_ns: int = 2 * S
     warmup_ns: int = 3 * S
     adaptive: bool = False
+    impact_weight: Decimal = Decimal(1)  # the router's square-root impact term, in ticks
 
 
 def compare_settings(cfg: CompareConfig) -> Settings:
@@ -92,7 +93,9 @@ def compare_settings(cfg: CompareConfig) -> Settings:
                 fees=VenueFeeSpec(maker=Decimal("0.0010"), taker=Decimal("0.0010")),
             ),
         ),
-        routing=RoutingSettings(adaptive=cfg.adaptive, seed=cfg.seed),
+        routing=RoutingSettings(
+            adaptive=cfg.adaptive, seed=cfg.seed, impact_weight=cfg.impact_weight
+        ),
     )
 
 
