@@ -336,3 +336,8 @@ def toxic(
                   "TOXIC" if r["alert"] else "")  # fmt: skip
     console.print(t)
     console.print(f"{len(alerts)} alert(s)")
+
+
+from execflow.cli import ml_patterns as _ml_patterns  # noqa: E402  (registers jax-fill, clusters)
+
+__all__ = ["_ml_patterns", "app"]
