@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
 PACKAGE = ROOT / "src" / "execflow"
-ROOT_MODULE = PACKAGE / "bootstrap.py"
+ROOT_MODULE = PACKAGE / "bootstrap" / "build.py"
 
 
 def _engine_calls(path: Path) -> list[int]:
