@@ -24,7 +24,7 @@ from execflow.domain.enums import Side
 from execflow.domain.events import Event, OrderCanceled, OrderFilled, OrderReplaced
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
-from execflow.domain.settlement.events import SettlementAllocated
+from execflow.domain.settlement.events import SettlementAllocated, SettlementAllocationInstructed
 from execflow.domain.settlement.ledger import PositionView
 from execflow.domain.settlement.obligations import SettlementError, SettlementStatus
 from tests.unit.settlement.support import AAPL, SAP, Blotter, make_service
@@ -244,15 +244,24 @@ def test_post_trade_weights_with_an_fx_leg_for_a_euro_account() -> None:
 
 
 def test_an_account_without_an_fx_rate_to_its_base_stops_the_allocation() -> None:
-    """SAP (EUR) allocated to an NZD account: no EUR/NZD rate, nothing is guessed or changed."""
-    svc, blotter = make_service(base_currencies={"N": "NZD"}), Blotter()
+    """SAP (EUR) allocated to an NZD account: no EUR/NZD rate, nothing is guessed or changed:
+    the refused post-trade instruction is not committed either (all or nothing), so a
+    corrected one is the block's only instruction."""
+    sink: list[Event] = []
+    svc, blotter = make_service(base_currencies={"N": "NZD"}, sink=sink), Blotter()
     init, fill = blotter.trade(SAP, Side.SELL, 3, 12345, D(2026, 10, 5), "BLOCK")
     _feed(svc, [init, fill])
+    sink.clear()  # the block's own obligation
     before = [(o.obligation_id, o.status) for o in svc.obligations()]
     with pytest.raises(SettlementError) as err:
         svc.instruct_allocation(init.cl_ord_id, weights(("U", 1), ("N", 1)))
     assert err.value.code == "FX_RATE_MISSING" and "EUR/NZD" in str(err.value)
     assert [(o.obligation_id, o.status) for o in svc.obligations()] == before
+    assert sink == [] and init.cl_ord_id not in svc.allocations.instructions
+    committed = svc.instruct_allocation(init.cl_ord_id, weights(("U", 2), ("E", 1)))
+    instructed = [e for e in sink if isinstance(e, SettlementAllocationInstructed)]
+    assert [e.accounts for e in instructed] == [("U", "E")] and committed == sink
+    assert svc.obligation(f"{init.cl_ord_id}/A-U").quantity == 2
 
 
 def test_a_settled_block_cannot_be_allocated() -> None:

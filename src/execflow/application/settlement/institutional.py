@@ -78,10 +78,11 @@ class InstitutionalCommands:
             raise SettlementError(f"block {cl_ord_id} is already allocated", "ALREADY_ALLOCATED")
         account, instrument = self._order_facts(cl_ord_id)
         ev = instructed_event(cl_ord_id, account, instrument, instruction, self._ts())
-        out = self._commit([ev])
-        if not instruction.pre_trade:
-            out += self.allocate(cl_ord_id)
-        return out
+        if instruction.pre_trade:
+            return self._commit([ev])
+        # a post-trade instruction and its allocation are one commit: a refused allocation
+        # (FX_RATE_MISSING, ALLOCATION_SETTLED, ...) leaves no instruction behind
+        return self._commit([ev, *self._allocation(cl_ord_id, instruction, None)])
 
     def allocate(self, cl_ord_id: str, on: date | None = None) -> list[Event]:
         """Allocate the block's obligations now, by its instruction (pro rata if partly filled)."""
@@ -90,6 +91,12 @@ class InstitutionalCommands:
             raise SettlementError(
                 f"block {cl_ord_id} has no pending allocation instruction", "NO_ALLOCATION"
             )
+        return self._commit(self._allocation(cl_ord_id, instruction, on))
+
+    def _allocation(
+        self, cl_ord_id: str, instruction: AllocationInstruction, on: date | None
+    ) -> list[Event]:
+        """The events of the block's allocation by ``instruction``; nothing is committed."""
         block = [
             ob
             for ob in self._obligations.values()
@@ -114,7 +121,7 @@ class InstitutionalCommands:
         for ob in block:
             events.append(ob.cancel(day, ts, "allocated", replaced_by=record.obligation_id))
             events += self._reversals(ob, day, ts, "allocated")
-        return self._commit(events + created)
+        return events + created
 
     def _maybe_allocate(self, cl_ord_id: str, *, done: bool) -> list[Event]:
         """Apply a pending pre-trade instruction once its block is done (also on a replayed
