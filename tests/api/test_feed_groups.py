@@ -70,3 +70,30 @@ def test_group_owner_is_looked_up_in_the_streams_on_a_miss() -> None:
     done = e.store.read_stream("group-G1")[-1]
     assert feed.order_info(done) == ("A", "AAPL")
     feed.stop()
+
+
+def test_a_feed_seeded_from_the_order_index_reads_only_the_log_after_it() -> None:
+    """``execflow serve`` seeds its feed from the API's order index (restored from its
+    snapshot) instead of reading the whole log for the owners of orders and groups."""
+    from execflow.api.readmodel import OrderIndex
+
+    e = _engine_with_group()
+    every = [event_type_name(r.event) for r in e.store.read_stream("group-G1")]
+    records = list(e.store.read_all(0))
+    index = OrderIndex()
+    index(records[:-2])  # the feed learns the last two records itself
+    owners = [(cl, (m.account, m.instrument)) for cl, m in index.meta.items()]
+    feed = EventFeed(e.store, e.bus).seed(owners, index.groups, index.position)
+    feed.start(thread=False)
+    assert feed.position == records[-1].position
+    assert _group_types(feed, EventFilter.of(accounts=["A"], instruments=["AAPL"])) == every
+    assert _group_types(feed, EventFilter.of(accounts=["B"])) == []
+    feed.stop()
+    # what the seed says of the log up to its position is not read again at start
+    moved = [(cl, ("Z", ins)) for cl, (_, ins) in owners]
+    feed = EventFeed(e.store, e.bus).seed(moved, {"G1": ("Z", "L1")}, index.position)
+    feed.start(thread=False)
+    accepted = [r for r in records if r.stream_id == "order-L1"][-1]
+    assert feed.order_info(accepted) == ("Z", "AAPL")
+    assert feed.order_info(records[-1]) == ("Z", "AAPL")  # the last record: seeded owner
+    feed.stop()

@@ -245,7 +245,8 @@ def build_context(
     service = ExecutionService(
         runner, app.instruments, index, positions, metrics, timeout_s=settings.engine_timeout_s
     )
-    feed = make_feed(app, settings)  # subscribes to the bus: before the engine runs
+    # subscribes to the bus: before the engine runs; owners from the order index (no read)
+    feed = make_feed(app, settings, index)
     ctx = ApiContext(
         app=app, settings=settings, runner=runner, keys=keys,
         limiter=RateLimiter(settings.rate_per_s, settings.burst), metrics=metrics, index=index,

@@ -32,9 +32,15 @@ MAX_FILTER_VALUES = 100
 FRAME_CACHE = 256  # recent frames by (filter, first, last position)
 
 
-def make_feed(app: App, settings: ApiSettings) -> EventFeed:
-    """Start a feed on the engine's bus. Call before the engine thread starts."""
+def make_feed(app: App, settings: ApiSettings, index: OrderIndex | None = None) -> EventFeed:
+    """Start a feed on the engine's bus. Call before the engine thread starts. ``index``: the
+    order index, caught up: the feed takes the owners of orders and groups from it instead of
+    reading the whole log for them."""
     feed = EventFeed(app.store, app.engine.bus, default_max_queue=settings.stream_queue)
+    if index is not None:
+        with index.lock:
+            owners = [(cl, (m.account, m.instrument)) for cl, m in index.meta.items()]
+            feed.seed(owners, index.groups, index.position)
     feed.start()
     return feed
 

@@ -38,7 +38,8 @@ Filters (:class:`EventFilter`, all given criteria must hold): ``accounts``, ``in
 ``cl_ord_ids``, ``types`` (event type tags, e.g. ``"order.filled"``). Order events other than
 ``OrderInitialized`` carry neither account nor instrument: the feed keeps the map
 cl_ord_id -> (account, instrument) from ``OrderInitialized`` (built from the log on
-:meth:`EventFeed.start`, kept up to date as events flow, and looked up in the order's stream on
+:meth:`EventFeed.start`, or seeded by a read model that knows it up to a position,
+:meth:`EventFeed.seed`, kept up to date as events flow, and looked up in the order's stream on
 a miss). A contingent group's events (``group.*``) carry only the group id: the feed keeps
 group_id -> (account, first member) from ``GroupCreated`` and matches them with the group's
 account and its first member's instrument. An event without the attribute (e.g. an unmatched
@@ -66,7 +67,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from execflow.application.bus import MessageBus
@@ -143,8 +144,25 @@ class EventFeed:
         self._thread: threading.Thread | None = None
         self._started = False
         self._n = 0
+        self._learned = 0  # the log up to here is in the order map (seed)
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def seed(
+        self,
+        orders: Iterable[tuple[str, OrderInfo]],
+        groups: Mapping[str, tuple[str, str]],
+        position: int,
+    ) -> EventFeed:
+        """What :meth:`start` would learn of the log up to ``position`` (order and group
+        owners), from a read model that holds it (the API's order index, restored from its
+        snapshot): ``start`` then reads only the log after it (ADR 11), not all of it."""
+        if self._started:
+            raise RuntimeError("seed a feed before it starts")
+        self._orders.update(orders)
+        self._groups.update(groups)
+        self._learned = position
+        return self
+
     def start(self, *, thread: bool = True) -> EventFeed:
         """Attach to the bus, learn the orders of the log, and start dispatching.
 
@@ -155,7 +173,7 @@ class EventFeed:
         self._started = True
         if self.bus is not None:
             self.bus.subscribe(self.on_batch, name="event-feed")
-        pos = 0
+        pos = self._learned
         if self.scan_orders:
             while True:
                 chunk = list(self.store.read_all(pos, self.chunk_size))
