@@ -769,6 +769,7 @@ APP: list[tuple[str, str, list[Member]]] = [
             "ClOrdID*",
             "SecondaryClOrdID",
             "ClOrdLinkID",
+            "IOIID",
             "@Parties",
             "TradeOriginationDate",
             "TradeDate",

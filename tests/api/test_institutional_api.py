@@ -32,6 +32,7 @@ def test_a_pegged_reserve_order_over_rest_carries_its_instructions_to_the_venue(
     assert view["instructions"] == {
         "peg": "PRIMARY", "peg_offset": "-0.01", "display_qty": "5", "min_qty": None,
         "discretion_offset": None, "not_held": True, "conditional": False, "firm_up_of": None,
+        "ioi_id": None,
     }  # fmt: skip
     venue = server.ctx.app.venues["PAPER"]
     rec = venue._orders[cl]

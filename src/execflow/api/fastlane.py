@@ -82,7 +82,7 @@ class OrderEntryLane:
                 peg=order.peg, peg_offset=order.peg_offset, display_qty=order.display_qty,
                 min_qty=order.min_qty, discretion_offset=order.discretion_offset,
                 not_held=order.not_held, conditional=order.conditional,
-                firm_up_of=order.firm_up_of,
+                firm_up_of=order.firm_up_of, ioi_id=order.ioi_id,
             )  # fmt: skip
             ack = await self.ctx.service.submit(p, req)
         except ApiError as exc:

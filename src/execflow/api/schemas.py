@@ -90,6 +90,7 @@ class OrderInstructionsOut(BaseModel):
     not_held: bool = False
     conditional: bool = False
     firm_up_of: str | None = None
+    ioi_id: str | None = None
 
 
 class SubmitOrderBody(BaseModel):
@@ -205,6 +206,10 @@ class SubmitOrderBody(BaseModel):
     firm_up_of: str | None = Field(
         default=None, pattern=ID_PATTERN,
         description="this IOC order firms up that conditional order (same venue and account)",
+    )  # fmt: skip
+    ioi_id: str | None = Field(
+        default=None, pattern=ID_PATTERN,
+        description="the indication of interest this firm order answers (a negotiated block)",
     )  # fmt: skip
 
 

@@ -149,6 +149,7 @@ def instructions_view(i: OrderInstructions | None, ins: Instrument | None) -> di
         "not_held": i.not_held,
         "conditional": i.conditional,
         "firm_up_of": i.firm_up_of,
+        "ioi_id": i.ioi_id,
     }
     return out
 

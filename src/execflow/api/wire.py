@@ -63,6 +63,7 @@ class SubmitOrderWire(msgspec.Struct, forbid_unknown_fields=True):
     not_held: bool = False
     conditional: bool = False
     firm_up_of: Id | None = None
+    ioi_id: Id | None = None
 
 
 submit_decoder = msgspec.json.Decoder(SubmitOrderWire)

@@ -220,6 +220,7 @@ def instructions_of(
     not_held: bool = False,
     conditional: bool = False,
     firm_up_of: str | None = None,
+    ioi_id: str | None = None,
 ) -> OrderInstructions | None:
     """Institutional instructions (domain/instructions.py) from text, in ``ins``'s units; None
     when none is given. ``peg_offset`` may be signed (``"-0.01"``); the rules (limit orders
@@ -227,6 +228,7 @@ def instructions_of(
     if (
         peg is None and peg_offset is None and display_qty is None and min_qty is None
         and discretion_offset is None and not not_held and not conditional and firm_up_of is None
+        and ioi_id is None
     ):  # fmt: skip
         return None
     kind: PegType | None = None
@@ -256,4 +258,5 @@ def instructions_of(
         not_held=not_held,
         conditional=conditional,
         firm_up_of=None if firm_up_of is None else check_id(firm_up_of, "firm_up_of"),
+        ioi_id=None if ioi_id is None else check_id(ioi_id, "ioi_id"),
     )

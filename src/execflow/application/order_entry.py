@@ -100,6 +100,7 @@ class OrderInput:
     not_held: bool = False
     conditional: bool = False  # a dark pool conditional order (docs/routing.md)
     firm_up_of: str | None = None  # the firm-up (IOC) of this conditional order
+    ioi_id: str | None = None  # the IOI this firm order answers (FIX IOIID 23)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ class OrderEntry:
                 ins, peg=req.peg, peg_offset=req.peg_offset, display_qty=req.display_qty,
                 min_qty=req.min_qty, discretion_offset=req.discretion_offset,
                 not_held=req.not_held, conditional=req.conditional, firm_up_of=req.firm_up_of,
+                ioi_id=req.ioi_id,
             ),
         )  # fmt: skip
 

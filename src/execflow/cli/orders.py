@@ -122,6 +122,7 @@ def submit(
     firm_up_of: Annotated[
         str | None, typer.Option("--firm-up-of", help="IOC firm-up of this conditional order")
     ] = None,
+    ioi: Annotated[str | None, typer.Option("--ioi", help="the IOI this order answers")] = None,
     data_dir: DataDir = None,
     store: StoreOpt = None,
     url: UrlOpt = None,
@@ -141,7 +142,7 @@ def submit(
                                         trail=trail).value,
             time_in_force=parse_tif(tif).value, peg=peg, peg_offset=peg_offset,
             display_qty=display, min_qty=min_qty, discretion_offset=discretion,
-            not_held=not_held, conditional=conditional, firm_up_of=firm_up_of,
+            not_held=not_held, conditional=conditional, firm_up_of=firm_up_of, ioi_id=ioi,
         )  # fmt: skip
     except InvalidValueError as exc:
         raise _refused(exc, cl) from None

@@ -230,7 +230,7 @@ def order_body(req: OrderInput) -> dict[str, Any]:
         "trail_bps": req.trail_bps, "parent_id": req.parent_id, "peg": req.peg,
         "peg_offset": req.peg_offset, "display_qty": req.display_qty, "min_qty": req.min_qty,
         "discretion_offset": req.discretion_offset, "not_held": req.not_held or None,
-        "conditional": req.conditional or None, "firm_up_of": req.firm_up_of,
+        "conditional": req.conditional or None, "firm_up_of": req.firm_up_of, "ioi_id": req.ioi_id,
     }  # fmt: skip
     return {
         k: (str(v) if isinstance(v, Decimal) else v)

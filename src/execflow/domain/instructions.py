@@ -19,6 +19,9 @@ A limit order may carry, on top of its price and quantity, how a venue should wo
 * ``conditional``: a dark pool conditional order (docs/routing.md "Conditional orders"): it
   never trades itself; on a potential match the pool invites its holder to firm up within a
   bounded time. ``firm_up_of``: this (IOC) order is the firm-up of that conditional order.
+* ``ioi_id``: the firm order answers that indication of interest (FIX IOIID 23 on the
+  NewOrderSingle): the negotiated block's firm step (docs/settlement.md "Indications of
+  interest").
 
 All quantities and prices are fixed-point integers of the instrument, as on the order itself.
 """
@@ -47,6 +50,7 @@ class OrderInstructions(msgspec.Struct, frozen=True, kw_only=True, gc=False, omi
     not_held: bool = False
     conditional: bool = False
     firm_up_of: str | None = None
+    ioi_id: str | None = None  # this firm order answers that IOI (a negotiated block)
 
     @property
     def hidden(self) -> bool:
@@ -70,6 +74,8 @@ class OrderInstructions(msgspec.Struct, frozen=True, kw_only=True, gc=False, omi
             parts.append("conditional")
         if self.firm_up_of is not None:
             parts.append(f"firm_up_of={self.firm_up_of}")
+        if self.ioi_id is not None:
+            parts.append(f"ioi={self.ioi_id}")
         return " ".join(parts)
 
 

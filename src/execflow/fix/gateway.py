@@ -331,7 +331,7 @@ class OrderGateway(BaseApplication):
             decision_price=msg.get_str(DECISION_PX_TAG) if DECISION_PX_TAG in msg else None,
             peg=extra.peg, peg_offset=extra.peg_offset, display_qty=extra.display_qty,
             min_qty=extra.min_qty, discretion_offset=extra.discretion_offset,
-            not_held=extra.not_held,
+            not_held=extra.not_held, ioi_id=extra.ioi_id,
         )  # fmt: skip
         return self.entry.submit(req, cl_ord_id=engine_id, account=account)
 

@@ -13,6 +13,7 @@ and the FIX venue (our orders out to a broker or exchange):
                                 + DiscretionOffsetValue (389): signed as FIX has it (a buy's
                                 is positive, a sell's negative); ours is the distance
 ``not_held``                    ExecInst (18) ``1``
+``ioi_id``                      IOIID (23): the IOI a firm order answers
 ==============================  =========================================================
 
 A pegged order is a limit order here: its Price (44) is the cap (a pegged NewOrderSingle
@@ -62,6 +63,7 @@ class InstructionFields(NamedTuple):
     min_qty: Decimal | None = None
     discretion_offset: Decimal | None = None
     not_held: bool = False
+    ioi_id: str | None = None
 
 
 def instruction_fields(msg: Message, side: int) -> InstructionFields:
@@ -106,6 +108,7 @@ def instruction_fields(msg: Message, side: int) -> InstructionFields:
         min_qty=msg.get_decimal(110) if 110 in msg else None,
         discretion_offset=discretion,
         not_held=NOT_HELD in exec_inst,
+        ioi_id=msg.get_str(23) if 23 in msg else None,
     )
 
 
@@ -128,3 +131,5 @@ def set_instructions(
         msg.set(388, RELATED_TO_DISPLAYED).set_fixed(389, side * instr.discretion_offset, pd)
     if instr.not_held:
         msg.set(18, NOT_HELD)
+    if instr.ioi_id is not None:
+        msg.set(23, instr.ioi_id)

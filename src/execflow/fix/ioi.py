@@ -114,6 +114,7 @@ class IoiGateway:
         self.book = book
         self._sessions: SessionLookup | None = None
         self.sent: list[Ioi] = []
+        self.ours = IoiBook(book.now_ns)  # our IOIs still standing (new/replace/cancel applied)
 
     def bind(self, sessions: SessionLookup, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._sessions = sessions
@@ -129,8 +130,11 @@ class IoiGateway:
         msg.set_timestamp(60, self.book.now_ns())
         self._sessions.session(session_id).send(msg)
         self.sent.append(replace(ioi, source=""))
+        self.ours.apply(trans_type, ref_id, replace(ioi, source=""))
 
     def from_app(self, message: Message, session_id: SessionID) -> Awaitable[None] | None:
+        if message.msg_type == "D" and 23 in message:
+            self._check_answer(message)
         if message.msg_type != "6":
             return self.inner.from_app(message, session_id)
         try:
@@ -141,6 +145,18 @@ class IoiGateway:
             ) from None
         self.book.apply(trans, ref, ioi)
         return None
+
+    def _check_answer(self, message: Message) -> None:
+        """A firm order answering an IOI (IOIID 23; a negotiated block) must answer one of
+        ours that is live, on its instrument and from the other side; else a business
+        reject (UNKNOWN_ID) and the order goes no further."""
+        ioi_id = message.get_str(23)
+        ioi = next((i for i in self.ours.live() if i.ioi_id == ioi_id), None)
+        symbol = message.get_str(55) if 55 in message else ""
+        side = message.get_str(54) if 54 in message else ""
+        if ioi is None or ioi.instrument != symbol or ioi.side == side:
+            why = "is not a live IOI of ours" if ioi is None else "does not match the order"
+            raise FixBusinessRejectError(BusinessRejectReason.UNKNOWN_ID, f"IOIID {ioi_id} {why}")
 
     # -- everything else: the wrapped application ----------------------------------------------
     def on_create(self, session_id: SessionID) -> None:

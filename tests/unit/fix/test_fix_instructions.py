@@ -33,6 +33,7 @@ CASES = [
     OrderInstructions(peg=PegType.MIDPOINT, min_qty=200),
     OrderInstructions(display_qty=0, discretion_offset=10),
     OrderInstructions(not_held=True),
+    OrderInstructions(ioi_id="BLK1"),  # a firm order answering an IOI (negotiated block)
 ]
 
 
@@ -51,7 +52,8 @@ def test_what_the_venue_writes_the_gateway_reads_back(instr: OrderInstructions, 
         OrderInput(instrument="ACME", side="BUY" if side > 0 else "SELL", quantity="300",
                    price="100.00", order_type="LIMIT", peg=f.peg, peg_offset=f.peg_offset,
                    display_qty=f.display_qty, min_qty=f.min_qty,
-                   discretion_offset=f.discretion_offset, not_held=f.not_held),
+                   discretion_offset=f.discretion_offset, not_held=f.not_held,
+                   ioi_id=f.ioi_id),
         cl_ord_id="X", account="A",
     )  # fmt: skip
     assert cmd.instructions == instr

@@ -63,3 +63,33 @@ def test_iois_in_are_kept_replaced_canceled_and_expire() -> None:
     unbound = IoiGateway(_Orders(), book)
     with pytest.raises(RuntimeError):
         unbound.advertise(SID, Ioi("O2", "ACME", "1", "M"))
+
+
+def test_a_firm_order_answering_an_ioi_must_answer_a_live_one_of_ours() -> None:
+    """The negotiated block's firm step: a NewOrderSingle with IOIID (23) passes to the order
+    gateway only when it answers one of our live IOIs, on its instrument, from the other side."""
+    clock = _Clock()
+    orders = _Orders()
+    gw = IoiGateway(orders, IoiBook(clock))
+    sessions = _Sessions()
+    gw.bind(sessions)  # type: ignore[arg-type]
+    client = SessionID("FIX.4.4", "EXECFLOW", "CLIENT")
+    gw.advertise(client, Ioi("BLK1", "ACME", "2", "L", valid_until_ns=1_060 * S))  # we sell
+
+    def answer(ioi_id: str, side: str = "1", symbol: str = "ACME") -> Message:
+        return Message.new("D", (11, f"F-{ioi_id}"), (23, ioi_id), (55, symbol), (54, side))
+
+    gw.from_app(answer("BLK1"), SID)  # a buy answering our sell IOI
+    assert orders.seen == ["bind", "D"]
+    for bad in (answer("NOPE"), answer("BLK1", side="2"), answer("BLK1", symbol="OTHER")):
+        with pytest.raises(FixBusinessRejectError) as ei:
+            gw.from_app(bad, SID)
+        assert "IOIID" in ei.value.args[0] or "IOIID" in str(ei.value)
+    gw.advertise(client, Ioi("BLK1", "ACME", "2", "L"), "C", "BLK1")  # we cancel it
+    with pytest.raises(FixBusinessRejectError):
+        gw.from_app(answer("BLK1"), SID)
+    gw.advertise(client, Ioi("BLK2", "ACME", "2", "L", valid_until_ns=1_010 * S))
+    clock.now = 1_010 * S  # expired
+    with pytest.raises(FixBusinessRejectError):
+        gw.from_app(answer("BLK2"), SID)
+    assert orders.seen == ["bind", "D"]

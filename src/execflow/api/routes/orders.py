@@ -41,7 +41,7 @@ def order_request(body: SubmitOrderBody) -> OrderRequest:
         parent_id=body.parent_id, decision_price=body.decision_price, peg=body.peg,
         peg_offset=body.peg_offset, display_qty=body.display_qty, min_qty=body.min_qty,
         discretion_offset=body.discretion_offset, not_held=body.not_held,
-        conditional=body.conditional, firm_up_of=body.firm_up_of,
+        conditional=body.conditional, firm_up_of=body.firm_up_of, ioi_id=body.ioi_id,
     )  # fmt: skip
 
 
