@@ -185,3 +185,19 @@ def test_conditional_block_orders_through_the_engine_event_by_event(tmp_path: Pa
         fills = [r.event for r in app.store.read_all() if isinstance(r.event, OrderFilled)]
         assert {f.last_qty for f in fills} == {8_000} and len({f.last_px for f in fills}) == 1
         assert app.engine.orders["PB"].status == "CANCELED"
+
+
+def test_a_firm_up_that_finds_the_contra_gone_keeps_the_conditional() -> None:
+    p, out = pool(Ref(9_990, 10_010), firm_up_s=1.0)
+    p.submit(cond("C1", Side.BUY, 500))
+    contra = p.contra("ACME", Side.SELL, 300)
+    p.poll(MS)
+    assert kinds(out, "C1") == ["Ack", "FirmUpInvite"]
+    p._contra_leaves(contra, MS)  # the contra leaves before the firm-up arrives
+    p.submit(firm("F1", "C1", Side.BUY, 300))
+    p.poll(2 * MS)
+    assert kinds(out, "F1") == ["Ack", "Canceled"]
+    assert kinds(out, "C1") == ["Ack", "FirmUpInvite", "FirmUpLapsed"]
+    (lapsed,) = [r for r in out if isinstance(r, FirmUpLapsed)]
+    assert lapsed.reason == "the contra was gone"
+    assert p.order_state("C1") == "OPEN"

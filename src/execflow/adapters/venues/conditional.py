@@ -9,7 +9,8 @@ holder to firm up: a :class:`FirmUpInvite` report (quantity, mid, deadline), the
 ``instructions.firm_up_of`` = the conditional's id before the deadline:
 
 * against a firm contra, the firm-up trades at the mid like any IOC and the conditional order
-  is canceled ("firmed up by ...");
+  is canceled ("firmed up by ..."); a firm-up that finds the contra gone trades nothing, and the
+  conditional order stays (its invitation lapses: "the contra was gone");
 * against another conditional (block crossing), the firm-up waits for the contra's firm-up; when
   both are in, they trade at the mid (the first firm-up is the maker), and both conditional
   orders are canceled.
@@ -198,14 +199,23 @@ class Conditionals:
         self._done(inv, ts)
 
     def _done(self, inv: _Invite, ts: int) -> None:
-        """A firm-up has been worked: its remainder and the conditional order are canceled."""
-        self.invites.pop(inv.cond.order.cl_ord_id, None)
+        """A firm-up has been worked: its remainder is canceled, and the conditional order
+        too when the firm-up traded; when it found nothing (the contra was gone), the
+        conditional order stays, its invitation lapses and it cools down for a window."""
+        cl = inv.cond.order.cl_ord_id
+        self.invites.pop(cl, None)
         firm = inv.firm
         assert firm is not None
         if firm.state == OPEN:
             self._cancel(firm, "IOC: unfilled remainder canceled (firm-up)", ts)
-        if inv.cond.state == OPEN:
-            self._cancel(inv.cond, f"firmed up by {firm.order.cl_ord_id}", ts)
+        if inv.cond.state != OPEN:
+            return
+        if firm.cum == 0:
+            self.cooldown[cl] = ts + self.firm_up_ns
+            head = self.pool._head(cl, ts)
+            self.pool._outbox.append(FirmUpLapsed(**head, reason="the contra was gone"))
+            return
+        self._cancel(inv.cond, f"firmed up by {firm.order.cl_ord_id}", ts)
 
     def _cancel(self, rec: OrderRecord, why: str, ts: int) -> None:
         self.pool._remove(rec, CANCELED)
