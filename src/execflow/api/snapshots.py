@@ -33,34 +33,34 @@ class OrderIndexState(msgspec.Struct, array_like=True, gc=False):
     position: int
     meta: dict[str, OrderMeta]
     groups: dict[str, tuple[str, str]]
-    fills: list[FillRecord]  # every fill, in log order
+    by_account: dict[str, list[FillRecord]]  # every fill, by account, in log order
 
 
 ORDERS_VERSION = layout_version(
-    1, OrderIndexState.__struct_fields__, OrderMeta._fields, FillRecord._fields
+    2, OrderIndexState.__struct_fields__, OrderMeta._fields, FillRecord._fields
 )
 _orders_decoder = msgspec.msgpack.Decoder(OrderIndexState)
 
 
 def dump_orders(index: OrderIndex) -> bytes:
     with index.lock:
-        fills: list[FillRecord] = []
-        for f in index._by_account.values():
-            fills.extend(f)
-        fills.sort(key=lambda f: f.seq)
-        state = (index.position, index.meta, index.groups, fills)
+        state = (index.position, index.meta, index.groups, index._by_account)
         return codec.encode(ORDERS_KIND, ORDERS_VERSION, state)
 
 
 def load_orders(index: OrderIndex, data: bytes) -> int:
     s = _orders_decoder.decode(open_envelope(data, ORDERS_KIND, ORDERS_VERSION))
+    by_account = s.by_account
+    seqs = {a: [f.seq for f in fills] for a, fills in by_account.items()}
+    # an order's fills are all its account's: in log order there too
     by_order: dict[str, list[FillRecord]] = {}
-    by_account: dict[str, list[FillRecord]] = {}
-    seqs: dict[str, list[int]] = {}
-    for f in s.fills:
-        by_order.setdefault(f.cl_ord_id, []).append(f)
-        by_account.setdefault(f.account, []).append(f)
-        seqs.setdefault(f.account, []).append(f.seq)
+    for fills in by_account.values():
+        for f in fills:
+            of = by_order.get(f.cl_ord_id)
+            if of is None:
+                by_order[f.cl_ord_id] = [f]
+            else:
+                of.append(f)
     with index.lock:
         index.meta, index.groups, index.position = s.meta, s.groups, s.position
         index._by_order, index._by_account, index._seqs_by_account = by_order, by_account, seqs
