@@ -112,3 +112,30 @@ def test_risk_after_a_restart_equals_the_running_engines_fees_fills_and_pnl() ->
     restored(again)
     quote(again)
     assert risk_state(again) == want
+
+
+def test_a_restart_with_the_risk_snapshot_rebases_carried_positions_at_the_rolls_marks() -> None:
+    """The market at the restart is not the market of the day roll: with the risk snapshot
+    (taken after the roll: a clean shutdown) carried positions keep the day's start of the
+    running engine; the marks then follow the market as usual."""
+    from execflow.application.pretrade.recovery import RiskRecovery
+
+    store = MemoryEventStore()
+    live = Rig(store=store, prices=PRICES, fees=schedule())
+    scenario(live)
+    want = risk_state(live)
+    data = RiskRecovery(live.risk).snapshot()
+    assert data is not None
+
+    again = Rig(store=store, prices=PRICES, fees=schedule(), clock=live.clock)
+    moved = {"AAPL": 18_000, "MSFT": 41_000}  # another market when the process comes back
+    for ins, px in moved.items():
+        q = Quote(instrument=ins, ts=again.clock.now_ns(), bid=px - 1, bid_size=1, ask=px + 1,
+                  ask_size=1)  # fmt: skip
+        again.risk.on_market_data(q)
+    consumer = RiskRecovery(again.risk)
+    consumer.restore(data)
+    again.engine.recover()  # the rebuild uses the snapshot
+    consumer.finish()
+    quote(again)  # the live market again: every mark as in the running engine
+    assert risk_state(again) == want

@@ -89,6 +89,9 @@ class RiskBook:
         self._dup_q: deque[tuple[int, DupKey]] = deque()
         self._dup_window = 0
         self.day_start_ns: int | None = None
+        # the mark each instrument's positions were rebased at when today started (None: no
+        # price then, cash and fees carried): the risk snapshot keeps it for a rebuild
+        self.roll_marks: dict[str, int | None] = {}
         self.next_roll_ns = 0  # 0: not started; the first time seen starts the day
         self.limits_gen = 0  # bumped by ``invalidate``: what caches of resolved limits check
         for acct, names in config.locates.items():
@@ -263,10 +266,13 @@ class RiskBook:
         first = self.day_start_ns is None
         self.day_start_ns = start
         self.next_roll_ns = start + DAY_NS
+        self.roll_marks = {}
         if first:
             return False
         for ist in self.insts.values():
             px = ist.mark(self.market)
+            if ist.positions:
+                self.roll_marks[str(ist.id)] = px
             for p in ist.positions:
                 p.roll_day(px)
                 p.revalue(px)
@@ -303,10 +309,17 @@ class RiskBook:
         ``pretrade.snapshot.fits``): those orders are skipped and their sums added at the places
         the fold would have added them (:mod:`execflow.application.pretrade.snapshot`)."""
         sealed = closed.sealed if closed is not None else {}
+        start = self.day_start(now_ns)
+        # the marks today's roll used: known here (a rebuild after a failed commit) or in a
+        # snapshot taken after it; else a carried position is rebased at today's mark
+        if closed is not None and closed.roll_day == start:
+            rolled = closed.roll_marks
+        else:
+            rolled = self.roll_marks if self.day_start_ns == start else {}
         anchors = {s.anchor: s for s in closed.positions} if closed is not None else {}
         last_px = closed.last_fill if closed is not None else {}
-        start = self.day_start(now_ns)
         self.day_start_ns, self.next_roll_ns = start, start + DAY_NS
+        self.roll_marks = dict(rolled)
         for a in self.accounts.values():
             a.open_orders = 0
             a.books.clear()
@@ -361,7 +374,7 @@ class RiskBook:
             self.insts[ins_id].last_px = px
         for (acct, ins_id), (n, c, f) in prior.items():
             p = self.positions[(acct, ins_id)]
-            mark = p.inst.mark(self.market)
+            mark = rolled[ins_id] if ins_id in rolled else p.inst.mark(self.market)
             # as ``roll_day``: a price restarts the day's P&L (cash and fees), none carries them
             p.cash += c if mark is None else -n * mark
             if mark is None:

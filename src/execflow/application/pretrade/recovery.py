@@ -29,10 +29,12 @@ class RiskRecovery:
 
     def snapshot(self) -> bytes | None:
         risk = self.risk
+        core = risk.core
         return dump(
             risk.engine.orders.values(),
             risk.config.day_start_utc_minutes,
             risk.recent.maxlen or 0,
+            (core.day_start_ns or 0, core.roll_marks),
         )
 
     def apply(self, records: Sequence[RecordedEvent]) -> None:

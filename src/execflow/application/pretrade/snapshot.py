@@ -55,10 +55,12 @@ class RiskSnapshot(msgspec.Struct, array_like=True):
     positions: list[PositionSums]
     last_fill: dict[str, tuple[int, int]]  # order setting its instrument's last px -> (ts, px)
     rejects: list[str]  # the latest rejected/denied closed orders, oldest first
+    roll_day: int = 0  # the day start the marks below were taken at (0: none)
+    roll_marks: dict[str, int | None] = {}  # instrument -> the mark today's roll rebased at
 
 
 VERSION = layout_version(
-    2,  # 2: fills counted per fill, fees per day
+    3,  # 2: fills counted per fill, fees per day; 3: the day roll's marks
     RiskSnapshot.__struct_fields__,
     PositionSums.__struct_fields__,
     Order.__slots__,
@@ -73,8 +75,14 @@ def day_start(ts: int, minutes: int) -> int:
     return (ts - off) // DAY_NS * DAY_NS + off
 
 
-def summarize(orders: Iterable[Order], day_start_minutes: int, rejects: int) -> RiskSnapshot:
-    """The sums of the closed ones of ``orders`` (in creation order)."""
+def summarize(
+    orders: Iterable[Order],
+    day_start_minutes: int,
+    rejects: int,
+    roll: tuple[int, Mapping[str, int | None]] = (0, {}),
+) -> RiskSnapshot:
+    """The sums of the closed ones of ``orders`` (in creation order); ``roll``: the day start
+    and the marks its roll rebased carried positions at."""
     sealed: dict[str, int] = {}
     sums: dict[tuple[str, str], PositionSums] = {}
     best: dict[str, tuple[int, str, int]] = {}  # instrument -> (ts, order, px)
@@ -109,11 +117,19 @@ def summarize(orders: Iterable[Order], day_start_minutes: int, rejects: int) -> 
         list(sums.values()),
         {cl: (ts, px) for ts, cl, px in best.values()},
         [o.cl_ord_id for o in rejected[-rejects:]] if rejects else [],
+        roll[0],
+        dict(roll[1]),
     )
 
 
-def dump(orders: Iterable[Order], day_start_minutes: int, rejects: int) -> bytes:
-    return seal(KIND, VERSION, _encoder.encode(summarize(orders, day_start_minutes, rejects)))
+def dump(
+    orders: Iterable[Order],
+    day_start_minutes: int,
+    rejects: int,
+    roll: tuple[int, Mapping[str, int | None]] = (0, {}),
+) -> bytes:
+    snap = summarize(orders, day_start_minutes, rejects, roll)
+    return seal(KIND, VERSION, _encoder.encode(snap))
 
 
 def load(data: bytes) -> RiskSnapshot:
