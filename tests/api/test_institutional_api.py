@@ -73,3 +73,33 @@ def test_a_conditional_order_at_a_lit_venue_is_rejected_by_the_venue(client: htt
     view = client.get(f"/v1/orders/{cl}", headers=H_A).json()
     assert view["reject_code"] == "INVALID_INSTRUCTIONS"
     assert view["instructions"]["conditional"] is True
+
+
+def test_instructions_over_grpc_reach_the_order(server: Server) -> None:
+    import grpc
+
+    from tests.api.grpcclient import error_code, md, stub
+    from tests.timeouts import CLIENT_TIMEOUT_S
+
+    s, pb2, channel = stub(server.grpc)
+    try:
+        cl = f"gpeg-{uuid.uuid4().hex[:8]}"
+        s.Submit(
+            pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="10", price="150.00",
+                              cl_ord_id=cl, peg="MIDPOINT", peg_offset="-0.01",
+                              min_qty="5", not_held=True),
+            metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
+        )  # fmt: skip
+        order = server.ctx.app.engine.orders[cl]
+        assert order.instructions is not None
+        assert (order.instructions.peg, order.instructions.peg_offset) == ("MIDPOINT", -1)
+        assert (order.instructions.min_qty, order.instructions.not_held) == (5, True)
+        with pytest.raises(grpc.RpcError) as ei:
+            s.Submit(
+                pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="10", price="150.00",
+                                  display_qty="20"),
+                metadata=md("key-a"), timeout=CLIENT_TIMEOUT_S,
+            )  # fmt: skip
+        assert error_code(ei.value) == "INVALID_INSTRUCTIONS"
+    finally:
+        channel.close()

@@ -104,7 +104,11 @@ def order_request(request: pb2.SubmitRequest) -> OrderRequest:
         cl_ord_id=_opt(request.cl_ord_id), venue=_opt(request.venue),
         stop_price=_has(request, "stop_price"), trail_offset=_has(request, "trail_offset"),
         trail_bps=_has_int(request, "trail_bps"), parent_id=_opt(request.parent_id),
-        decision_price=_has(request, "decision_price"),
+        decision_price=_has(request, "decision_price"), peg=_opt(request.peg),
+        peg_offset=_has(request, "peg_offset"), display_qty=_has(request, "display_qty"),
+        min_qty=_has(request, "min_qty"), discretion_offset=_has(request, "discretion_offset"),
+        not_held=request.not_held, conditional=request.conditional,
+        firm_up_of=_opt(request.firm_up_of), ioi_id=_opt(request.ioi_id),
     )  # fmt: skip
 
 

@@ -40,6 +40,15 @@ class SubmitRequest(_message.Message):
     TRAIL_BPS_FIELD_NUMBER: _builtins.int
     PARENT_ID_FIELD_NUMBER: _builtins.int
     DECISION_PRICE_FIELD_NUMBER: _builtins.int
+    PEG_FIELD_NUMBER: _builtins.int
+    PEG_OFFSET_FIELD_NUMBER: _builtins.int
+    DISPLAY_QTY_FIELD_NUMBER: _builtins.int
+    MIN_QTY_FIELD_NUMBER: _builtins.int
+    DISCRETION_OFFSET_FIELD_NUMBER: _builtins.int
+    NOT_HELD_FIELD_NUMBER: _builtins.int
+    CONDITIONAL_FIELD_NUMBER: _builtins.int
+    FIRM_UP_OF_FIELD_NUMBER: _builtins.int
+    IOI_ID_FIELD_NUMBER: _builtins.int
     instrument: _builtins.str
     side: _builtins.str
     """BUY or SELL"""
@@ -72,6 +81,25 @@ class SubmitRequest(_message.Message):
     """TCA: the price when the decision to trade was taken (decimal string; default: the arrival
     mid; docs/tca.md)
     """
+    peg: _builtins.str
+    """institutional instructions (docs/orders.md "Institutional order types"): LIMIT orders
+    PRIMARY, MARKET or MIDPOINT (the price is the cap)
+    """
+    peg_offset: _builtins.str
+    """signed decimal on the tick"""
+    display_qty: _builtins.str
+    """reserve: the quantity shown (0: hidden)"""
+    min_qty: _builtins.str
+    """never executed below min(min_qty, leaves)"""
+    discretion_offset: _builtins.str
+    """may trade this far beyond the limit (hidden contra)"""
+    not_held: _builtins.bool
+    conditional: _builtins.bool
+    """a dark pool conditional order (docs/routing.md)"""
+    firm_up_of: _builtins.str
+    """this IOC order firms up that conditional order"""
+    ioi_id: _builtins.str
+    """the IOI this firm order answers"""
     def __init__(
         self,
         *,
@@ -89,13 +117,30 @@ class SubmitRequest(_message.Message):
         trail_bps: _builtins.int | None = ...,
         parent_id: _builtins.str = ...,
         decision_price: _builtins.str | None = ...,
+        peg: _builtins.str = ...,
+        peg_offset: _builtins.str | None = ...,
+        display_qty: _builtins.str | None = ...,
+        min_qty: _builtins.str | None = ...,
+        discretion_offset: _builtins.str | None = ...,
+        not_held: _builtins.bool = ...,
+        conditional: _builtins.bool = ...,
+        firm_up_of: _builtins.str = ...,
+        ioi_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price", "_price", b"_price", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "decision_price", b"decision_price", "price", b"price", "stop_price", b"stop_price", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price", "_discretion_offset", b"_discretion_offset", "_display_qty", b"_display_qty", "_min_qty", b"_min_qty", "_peg_offset", b"_peg_offset", "_price", b"_price", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "decision_price", b"decision_price", "discretion_offset", b"discretion_offset", "display_qty", b"display_qty", "min_qty", b"min_qty", "peg_offset", b"peg_offset", "price", b"price", "stop_price", b"stop_price", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price", "_price", b"_price", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "account", b"account", "cl_ord_id", b"cl_ord_id", "decision_price", b"decision_price", "instrument", b"instrument", "order_type", b"order_type", "parent_id", b"parent_id", "price", b"price", "quantity", b"quantity", "side", b"side", "stop_price", b"stop_price", "time_in_force", b"time_in_force", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset", "venue", b"venue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price", "_discretion_offset", b"_discretion_offset", "_display_qty", b"_display_qty", "_min_qty", b"_min_qty", "_peg_offset", b"_peg_offset", "_price", b"_price", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "account", b"account", "cl_ord_id", b"cl_ord_id", "conditional", b"conditional", "decision_price", b"decision_price", "discretion_offset", b"discretion_offset", "display_qty", b"display_qty", "firm_up_of", b"firm_up_of", "instrument", b"instrument", "ioi_id", b"ioi_id", "min_qty", b"min_qty", "not_held", b"not_held", "order_type", b"order_type", "parent_id", b"parent_id", "peg", b"peg", "peg_offset", b"peg_offset", "price", b"price", "quantity", b"quantity", "side", b"side", "stop_price", b"stop_price", "time_in_force", b"time_in_force", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset", "venue", b"venue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__decision_price: _TypeAlias = _typing.Literal["decision_price"]  # noqa: Y015
     _WhichOneofArgType__decision_price: _TypeAlias = _typing.Literal["_decision_price", b"_decision_price"]  # noqa: Y015
+    _WhichOneofReturnType__discretion_offset: _TypeAlias = _typing.Literal["discretion_offset"]  # noqa: Y015
+    _WhichOneofArgType__discretion_offset: _TypeAlias = _typing.Literal["_discretion_offset", b"_discretion_offset"]  # noqa: Y015
+    _WhichOneofReturnType__display_qty: _TypeAlias = _typing.Literal["display_qty"]  # noqa: Y015
+    _WhichOneofArgType__display_qty: _TypeAlias = _typing.Literal["_display_qty", b"_display_qty"]  # noqa: Y015
+    _WhichOneofReturnType__min_qty: _TypeAlias = _typing.Literal["min_qty"]  # noqa: Y015
+    _WhichOneofArgType__min_qty: _TypeAlias = _typing.Literal["_min_qty", b"_min_qty"]  # noqa: Y015
+    _WhichOneofReturnType__peg_offset: _TypeAlias = _typing.Literal["peg_offset"]  # noqa: Y015
+    _WhichOneofArgType__peg_offset: _TypeAlias = _typing.Literal["_peg_offset", b"_peg_offset"]  # noqa: Y015
     _WhichOneofReturnType__price: _TypeAlias = _typing.Literal["price"]  # noqa: Y015
     _WhichOneofArgType__price: _TypeAlias = _typing.Literal["_price", b"_price"]  # noqa: Y015
     _WhichOneofReturnType__stop_price: _TypeAlias = _typing.Literal["stop_price"]  # noqa: Y015
@@ -106,6 +151,14 @@ class SubmitRequest(_message.Message):
     _WhichOneofArgType__trail_offset: _TypeAlias = _typing.Literal["_trail_offset", b"_trail_offset"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__decision_price) -> _WhichOneofReturnType__decision_price | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__discretion_offset) -> _WhichOneofReturnType__discretion_offset | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__display_qty) -> _WhichOneofReturnType__display_qty | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__min_qty) -> _WhichOneofReturnType__min_qty | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__peg_offset) -> _WhichOneofReturnType__peg_offset | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__price) -> _WhichOneofReturnType__price | None: ...
     @_typing.overload
