@@ -3,24 +3,22 @@ own events (``group.*`` carry only the group id): API streams filter by the key'
 
 from __future__ import annotations
 
-from execflow.adapters.clock import SimulatedClock
-from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.engine import Engine
 from execflow.application.feed import EventFeed, EventFilter, State
-from execflow.application.instruments import InstrumentCatalog
 from execflow.domain.commands import CancelGroup, SubmitGroup, SubmitOrder
 from execflow.domain.enums import ContingencyType, OrderType
 from execflow.domain.events import event_type_name
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.testing.fake_venue import FakeVenue
+from tests.engines import build_test_engine
 
 AAPL = Instrument(InstrumentId("AAPL"), "USD", price_decimals=2, tick_size=1)
 
 
 def _engine_with_group() -> Engine:
     venue = FakeVenue([AAPL], venue_id="FAKE", prices={"AAPL": 19_000})
-    e = Engine(MemoryEventStore(), SimulatedClock(1_000), InstrumentCatalog([AAPL]), venues=[venue])
+    e = build_test_engine([AAPL], [venue])
 
     def leg(cl: str, price: int) -> SubmitOrder:
         return SubmitOrder(

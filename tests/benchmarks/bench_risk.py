@@ -26,16 +26,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+from execflow import bootstrap
 from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.pretrade import RiskEngine, config_from_mapping
+from execflow.config import Config
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderType
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.domain.marketdata import Quote
+from execflow.settings import Settings
 from execflow.testing.fake_venue import FakeVenue
 
 N_INS = 20
@@ -82,29 +85,32 @@ CONFIG = FULL
 
 
 def build(with_risk: bool) -> tuple[Engine, RiskEngine | None, SimulatedClock]:
+    """With risk: the engine ``bootstrap.build`` makes (memory store, the FakeVenue, the limits
+    of CONFIG). Without: the bare engine as the baseline, the one engine of the benchmarks built
+    by hand (every engine bootstrap builds has a risk engine; docs/adr/0012)."""
     clock = SimulatedClock(1_700_000_000 * 10**9)
     venue = FakeVenue(INSTRUMENTS, venue_id="FAKE")
-    engine = Engine(
-        MemoryEventStore(),
-        clock,
-        InstrumentCatalog(INSTRUMENTS),
-        venues=[venue],
-        max_batch=1000,
-    )
-    risk = None
-    if with_risk:
-        risk = RiskEngine(config_from_mapping(CONFIG)).attach(engine)
-        for ins in INSTRUMENTS:
-            risk.on_market_data(
-                Quote(
-                    instrument=ins.id,
-                    ts=clock.now_ns(),
-                    bid=9999,
-                    bid_size=1,
-                    ask=10001,
-                    ask_size=1,
-                )
-            )
+    if not with_risk:
+        engine = Engine(
+            MemoryEventStore(),
+            clock,
+            InstrumentCatalog(INSTRUMENTS),
+            venues=[venue],
+            max_batch=1000,
+        )
+        return engine, None, clock
+    app = bootstrap.build(
+        Settings(engine=Config(store="memory")), clock=clock, instruments=INSTRUMENTS,
+        venues=[venue], store=MemoryEventStore(), risk_config=config_from_mapping(CONFIG),
+        recover=False, settlement=False, tune_gc=False, trading_sessions=False, live=False,
+    )  # fmt: skip
+    engine, risk = app.engine, app.risk
+    assert risk is not None
+    engine.max_batch = 1000  # as the baseline's
+    for ins in INSTRUMENTS:
+        risk.on_market_data(
+            Quote(instrument=ins.id, ts=clock.now_ns(), bid=9999, bid_size=1, ask=10001, ask_size=1)
+        )
     return engine, risk, clock
 
 

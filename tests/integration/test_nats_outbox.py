@@ -31,11 +31,8 @@ from execflow.adapters.bus.nats import (
     StreamGapError,
     connect,
 )
-from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.adapters.store.sqlite import SqliteEventStore
-from execflow.application.engine import Engine
-from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import EventStore, RecordedEvent
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderType
@@ -43,6 +40,7 @@ from execflow.domain.events import OrderAccepted, OrderFilled
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.testing.fake_venue import FakeVenue
+from tests.engines import build_test_engine
 
 pytestmark = pytest.mark.nats
 
@@ -206,7 +204,7 @@ def test_threaded_publisher_follows_the_engine_and_readers_resume(
     aapl = Instrument(InstrumentId("AAPL"), "USD", price_decimals=2, tick_size=1)
     store = MemoryEventStore()
     venue = FakeVenue([aapl], venue_id="FAKE", prices={"AAPL": 19_000})
-    engine = Engine(store, SimulatedClock(1_000), InstrumentCatalog([aapl]), venues=[venue])
+    engine = build_test_engine([aapl], [venue], store=store)
     pub = JetStreamPublisher(store, config, poll_interval_s=5.0)  # woken by the bus, not polling
     engine.bus.subscribe(pub.on_batch, name="nats-outbox")
     pub.start()

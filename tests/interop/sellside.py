@@ -12,9 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from execflow.adapters.clock import WallClock
-from execflow.adapters.store.memory import MemoryEventStore
 from execflow.adapters.venues.paper import PaperVenue
-from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.runner import EngineRunner
 from execflow.application.settlement.on_engine import SettlementDesk
@@ -30,6 +28,7 @@ from execflow.fix.gateway import AccountPermissions, OrderGateway
 from execflow.fix.ioi import IoiBook, IoiGateway
 from execflow.fix.store import MemoryStoreFactory, MessageStoreFactory
 from execflow.fix.venue import FixVenue
+from tests.engines import build_test_engine
 
 T = TypeVar("T")
 
@@ -64,7 +63,7 @@ class SellSide:
         self.paper = PaperVenue(instruments, latency_ns=0, clock=clock, session="T")
         for ins in instruments:
             seed_book(self.paper, ins)
-        self.engine = Engine(MemoryEventStore(), clock, self.catalog, venues=[self.paper])
+        self.engine = build_test_engine(instruments, [self.paper], clock=clock)
         self.runner = EngineRunner(self.engine, idle_wait_s=0.0005)
         perms = permissions or {c.sender_comp_id: AccountPermissions.of("ACC-1") for c in clients}
         self.gateway = OrderGateway(self.runner, self.catalog, perms, venue=self.paper.venue_id)

@@ -10,8 +10,6 @@ import pytest
 
 from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.store.memory import MemoryEventStore
-from execflow.application.engine import Engine
-from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import EventStore
 from execflow.application.projections.execution import ExecutionProjection, LatencyHistogram
 from execflow.domain.commands import SubmitOrder
@@ -30,6 +28,7 @@ from execflow.domain.events import (
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.testing.fake_venue import FakeVenue
+from tests.engines import build_test_engine
 
 T = 1_000  # every order is submitted at ts = T; latencies below 256 ns are counted exactly
 
@@ -212,7 +211,7 @@ AAPL = Instrument(InstrumentId("AAPL"), "USD", price_decimals=2, tick_size=1)
 def test_live_from_the_bus_equals_replay_of_the_log() -> None:
     store = MemoryEventStore()
     venue = FakeVenue([AAPL], venue_id="FAKE", prices={"AAPL": 19_000})
-    engine = Engine(store, SimulatedClock(1_000), InstrumentCatalog([AAPL]), venues=[venue])
+    engine = build_test_engine([AAPL], [venue], store=store)
     live = ExecutionProjection()
     engine.bus.subscribe(live)
     for i in range(20):
@@ -239,7 +238,7 @@ def test_paper_venue_marketable_fills_at_or_inside_the_bbo() -> None:
     clock = SimulatedClock(1_700_000_000_000_000_000)
     venue = PaperVenue.with_synthetic_market([AAPL], seed=7, clock=clock)
     store = MemoryEventStore()
-    engine = Engine(store, clock, InstrumentCatalog([AAPL]), venues=[venue])
+    engine = build_test_engine([AAPL], [venue], store=store, clock=clock)
     proj = ExecutionProjection()
     engine.bus.subscribe(proj)
     for i in range(100):

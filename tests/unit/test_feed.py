@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.bus import MessageBus
 from execflow.application.engine import Engine
@@ -23,7 +22,6 @@ from execflow.application.feed import (
     SubscriptionDroppedError,
     SubscriptionEndedError,
 )
-from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import RecordedEvent, StreamAppend
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderType
@@ -31,6 +29,7 @@ from execflow.domain.events import OrderFilled, OrderInitialized
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.testing.fake_venue import FakeVenue
+from tests.engines import build_test_engine
 
 AAPL = Instrument(InstrumentId("AAPL"), "USD", price_decimals=2, tick_size=1)
 MSFT = Instrument(InstrumentId("MSFT"), "USD", price_decimals=2, tick_size=1)
@@ -38,9 +37,7 @@ MSFT = Instrument(InstrumentId("MSFT"), "USD", price_decimals=2, tick_size=1)
 
 def build() -> Engine:
     venue = FakeVenue([AAPL, MSFT], venue_id="FAKE", prices={"AAPL": 19_000, "MSFT": 40_000})
-    return Engine(
-        MemoryEventStore(), SimulatedClock(1_000), InstrumentCatalog([AAPL, MSFT]), venues=[venue]
-    )
+    return build_test_engine([AAPL, MSFT], [venue])
 
 
 def trade(engine: Engine, i: int) -> None:

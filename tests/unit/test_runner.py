@@ -3,15 +3,13 @@ import threading
 from pathlib import Path
 
 from execflow.adapters.clock import WallClock
-from execflow.adapters.store.memory import MemoryEventStore
-from execflow.application.engine import Engine
-from execflow.application.instruments import InstrumentCatalog
 from execflow.application.runner import EngineRunner
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.testing.fake_venue import FakeVenue
+from tests.engines import build_test_engine
 
 AAPL = Instrument(InstrumentId("AAPL"), "USD")
 
@@ -25,7 +23,7 @@ def order(cl: str) -> SubmitOrder:
 
 def make() -> EngineRunner:
     venue = FakeVenue([AAPL], venue_id="FAKE", prices={"AAPL": 100})
-    engine = Engine(MemoryEventStore(), WallClock(), InstrumentCatalog([AAPL]), venues=[venue])
+    engine = build_test_engine([AAPL], [venue], clock=WallClock())
     return EngineRunner(engine)
 
 
@@ -121,7 +119,7 @@ def test_idle_work_runs_after_a_quiet_turn_or_at_most_once_per_bound_under_load(
 
     clock = SimulatedClock(1_000)
     venue = _Behind([AAPL], venue_id="FAKE", prices={"AAPL": 100})
-    engine = Engine(MemoryEventStore(), clock, InstrumentCatalog([AAPL]), venues=[venue])
+    engine = build_test_engine([AAPL], [venue], clock=clock)
     runner = EngineRunner(engine, idle_max_defer_ns=1_000_000_000)
     idle: list[int] = []
     runner.on_idle.append(lambda: idle.append(clock.now_ns()))

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from execflow.application.pretrade import RiskConfig
     from execflow.application.recovery import RecoveryConsumer
     from execflow.application.routing import FillProbability
+    from execflow.domain.fees import FeeSchedule
     from execflow.domain.instruments import Instrument
     from execflow.settings import Settings
 
@@ -60,6 +61,7 @@ def build(
     trading_sessions: bool = True,
     live: bool = True,
     fill_probability: FillProbability | None = None,
+    fees: FeeSchedule | None = None,
 ) -> App:
     """Build the engine ``settings`` describe; recover its state from the store unless told not
     to. The venues are ``settings.venues`` (paper, FIX initiator) unless ``venues`` are given.
@@ -78,7 +80,8 @@ def build(
     ``engine.risk_config``), ``trading_sessions=False`` (no exchange session check),
     ``live=False`` (a simulation: a restored venue never skips simulated time),
     ``fill_probability`` (the smart order router's fill-probability port instead of the one
-    ``[routing]`` configures: docs/routing.md).
+    ``[routing]`` configures: docs/routing.md), ``fees`` (a fee schedule instead of
+    ``engine.fee_config``'s; the declared venues' own fees are added to either).
 
     Recovery is one pass over the log (docs/adr/0008-exact-restart.md): the engine, the
     settlement desk, ``consumers`` (read models of the caller) and each paper venue load their
@@ -139,7 +142,9 @@ def build(
         ack_timeout_ns=config.ack_timeout_ns,
         checks=[risk],
         observers=[risk],
-        fees=with_venue_fees(load_fee_schedule(config.fee_config), settings),
+        fees=with_venue_fees(
+            fees if fees is not None else load_fee_schedule(config.fee_config), settings
+        ),
         sessions=sessions if trading_sessions else None,
         bus=bus,
         consolidated=consolidated,

@@ -16,6 +16,7 @@ from execflow.cli.main import app
 from execflow.domain.audit import verify_source
 from execflow.domain.events import encode_event, event_type_name
 from tests.contract.test_event_store import order_events
+from tests.engines import build_test_engine
 
 LEGACY_SCHEMA = (
     "CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL,"
@@ -183,13 +184,11 @@ def test_one_audit_event_per_origin_and_batch() -> None:
     from execflow.adapters.clock import SimulatedClock
     from execflow.adapters.reference import default_instruments
     from execflow.adapters.store.memory import MemoryEventStore
-    from execflow.application.engine import Engine
-    from execflow.application.instruments import InstrumentCatalog
     from execflow.domain.commands import CancelOrder
     from execflow.domain.compliance.events import AUDIT_STREAM, CommandAudited, origin
 
     store = MemoryEventStore()
-    engine = Engine(store, SimulatedClock(1), InstrumentCatalog(default_instruments()))
+    engine = build_test_engine(default_instruments(), store=store, clock=SimulatedClock(1))
     a, b = origin("key:a", "http:1.2.3.4"), origin("key:a", "http:1.2.3.4", "why not")
     for cl, o in (("A1", a), ("A2", a), ("B1", b), ("X1", None)):
         engine.send(CancelOrder(cl_ord_id=cl), o)

@@ -10,9 +10,7 @@ from typing import Any
 
 from execflow.adapters.calendars import HolidaySettlementCalendar
 from execflow.adapters.clock import WallClock
-from execflow.adapters.store.memory import MemoryEventStore
 from execflow.adapters.venues.paper import PaperVenue
-from execflow.application.engine import Engine
 from execflow.application.instruments import InstrumentCatalog
 from execflow.application.runner import EngineRunner
 from execflow.application.settlement.on_engine import SettlementDesk
@@ -23,6 +21,7 @@ from execflow.fix.allocations import AllocationGateway
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.gateway import AccountPermissions
 from execflow.fix.message import FieldMap, Message
+from tests.engines import build_test_engine
 from tests.interop.sellside import ACME, seed_book
 
 SID = SessionID("FIX.4.4", "EXECFLOW", "CLIENT")
@@ -62,7 +61,7 @@ def _setup() -> tuple[AllocationGateway, _Sessions, _Orders]:
     catalog = InstrumentCatalog([ACME])
     paper = PaperVenue([ACME], latency_ns=0, clock=clock, session="T")
     seed_book(paper)
-    engine = Engine(MemoryEventStore(), clock, catalog, venues=[paper])
+    engine = build_test_engine([ACME], [paper], clock=clock)
     desk = SettlementDesk(engine, HolidaySettlementCalendar(), FxRateTable()).attach()
     runner = EngineRunner(engine)  # not started: calls run on this thread
     # the block: 1,500 ACME bought at 100.05 (1,000) and 100.10 (500)

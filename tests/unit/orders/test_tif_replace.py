@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from execflow.adapters.clock import SimulatedClock
-from execflow.adapters.store.memory import MemoryEventStore
 from execflow.adapters.venues.paper import PaperVenue
 from execflow.application.engine import Engine
-from execflow.application.instruments import InstrumentCatalog
 from execflow.domain.commands import ReplaceOrder, SubmitOrder
 from execflow.domain.enums import OrderStatus, OrderType, TimeInForce
 from execflow.domain.errors import RejectCode
@@ -14,6 +12,7 @@ from execflow.domain.events import OrderPendingReplace, OrderReplaced
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.domain.orders import Order
+from tests.engines import build_test_engine
 
 INS = Instrument(InstrumentId("ACME"), "USD", price_decimals=2, tick_size=1)
 DAY_NS = 86_400 * 10**9
@@ -23,7 +22,7 @@ T0 = 20_000 * DAY_NS + 14 * 3600 * 10**9  # 14:00 UTC on some day
 def rig() -> tuple[Engine, SimulatedClock]:
     clock = SimulatedClock(T0)
     venue = PaperVenue([INS], clock=clock, session="T")
-    engine = Engine(MemoryEventStore(), clock, InstrumentCatalog([INS]), venues=[venue])
+    engine = build_test_engine([INS], [venue], clock=clock)
     return engine, clock
 
 
@@ -86,7 +85,8 @@ def test_recovery_keeps_the_replaced_time_in_force() -> None:
     rest(engine, "C1", TimeInForce.DAY)
     engine.execute(ReplaceOrder(cl_ord_id="C1", tif=TimeInForce.GTC, quantity=20))
     engine.run_until_idle()
-    again = Engine(engine.store, engine.clock, engine.instruments)
-    again.recover()
+    again = build_test_engine(
+        list(engine.instruments), store=engine.store, clock=engine.clock, recover=True
+    )
     o = again.orders["C1"]
     assert (o.tif, o.quantity, o.status) == (TimeInForce.GTC, 20, OrderStatus.ACCEPTED)

@@ -8,7 +8,6 @@ from typing import Any
 from execflow.adapters.clock import SimulatedClock
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.engine import CommandResult, Engine
-from execflow.application.instruments import InstrumentCatalog
 from execflow.application.ports import EventStore
 from execflow.application.pretrade import RiskEngine, config_from_mapping
 from execflow.domain.commands import SubmitOrder
@@ -17,6 +16,7 @@ from execflow.domain.fees import FeeSchedule
 from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.testing.fake_venue import FakeVenue
+from tests.engines import build_test_app
 
 AAPL = Instrument(InstrumentId("AAPL"), "USD", price_decimals=2, tick_size=1)
 MSFT = Instrument(InstrumentId("MSFT"), "USD", price_decimals=2, tick_size=1)
@@ -34,23 +34,18 @@ class Rig:
         clock: SimulatedClock | None = None,
         recover: bool = False,
         fees: FeeSchedule | None = None,
+        venue: FakeVenue | None = None,
     ) -> None:
         self.store = store or MemoryEventStore()
         self.clock = clock or SimulatedClock(T0)
-        self.venue = FakeVenue([AAPL, MSFT, SAP], venue_id="FAKE", prices=prices or {})
-        self.risk = RiskEngine(config_from_mapping(config or {}))
-        self.engine = Engine(
-            self.store,
-            self.clock,
-            InstrumentCatalog([AAPL, MSFT, SAP]),
-            venues=[self.venue],
-            checks=[self.risk],
-            observers=[self.risk],
-            fees=fees,
-        )
-        self.risk.attach(self.engine)
-        if recover:
-            self.engine.recover()
+        self.venue = venue or FakeVenue([AAPL, MSFT, SAP], venue_id="FAKE", prices=prices or {})
+        app = build_test_app(
+            [AAPL, MSFT, SAP], [self.venue], store=self.store, clock=self.clock,
+            risk_config=config_from_mapping(config or {}), fees=fees, recover=recover,
+        )  # fmt: skip
+        assert app.risk is not None
+        self.risk: RiskEngine = app.risk
+        self.engine: Engine = app.engine
         self._n = 0
 
     def next_id(self) -> str:

@@ -126,6 +126,7 @@ def test_alert_levels_and_locates_survive_a_restart() -> None:
     rig2 = Rig(
         {"limits": [{"max_long_position": "100", "require_locate": True}]},
         store=rig.store,
+        venue=rig.venue,  # the venue still holds the order (a fresh one would cancel it)
         recover=True,
     )
     rig2.submit(1, price=100)  # still WARNING: no new alert

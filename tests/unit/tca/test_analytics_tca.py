@@ -226,21 +226,18 @@ def test_attribution_contributions_add_up_and_percentiles() -> None:
 
 def test_decision_price_from_the_log_gives_the_delay_cost() -> None:
     from execflow.adapters.clock import SimulatedClock
-    from execflow.adapters.store.memory import MemoryEventStore
     from execflow.analytics.tca_report import inputs_from_log, run_tca
-    from execflow.application.engine import Engine
-    from execflow.application.instruments import InstrumentCatalog
     from execflow.domain.commands import SubmitOrder
     from execflow.domain.enums import OrderType
     from execflow.domain.ids import InstrumentId
     from execflow.domain.instruments import Instrument
     from execflow.testing.fake_venue import FakeVenue
+    from tests.engines import build_test_engine
 
     aapl = Instrument(InstrumentId("AAPL"), "USD")
-    e = Engine(
-        MemoryEventStore(), SimulatedClock(T0), InstrumentCatalog([aapl]),
-        venues=[FakeVenue([aapl], venue_id="X", prices={"AAPL": 19000})],
-    )  # fmt: skip
+    e = build_test_engine(
+        [aapl], [FakeVenue([aapl], venue_id="X", prices={"AAPL": 19000})], clock=SimulatedClock(T0)
+    )
     for cl, side in (("B1", 1), ("S1", -1)):
         cmd = SubmitOrder(
             cl_ord_id=cl, account="A", instrument="AAPL", side=side,

@@ -12,9 +12,6 @@ from pathlib import Path
 import pytest
 
 from execflow.adapters.clock import SimulatedClock
-from execflow.adapters.store.memory import MemoryEventStore
-from execflow.application.engine import Engine
-from execflow.application.instruments import InstrumentCatalog
 from execflow.application.projections.positions import PositionsProjection
 from execflow.bootstrap import load_fee_schedule
 from execflow.domain.commands import SubmitOrder
@@ -26,6 +23,7 @@ from execflow.domain.ids import InstrumentId
 from execflow.domain.instruments import Instrument
 from execflow.domain.settlement.ledger import fee_account, trading_account, unsettled_cash_account
 from execflow.testing.fake_venue import FakeVenue
+from tests.engines import build_test_engine
 from tests.unit.settlement.support import AAPL as SAAPL
 from tests.unit.settlement.support import Blotter, make_service
 
@@ -147,10 +145,7 @@ def test_fees_round_trip_on_the_fill_event_and_old_events_decode() -> None:
 
 def test_engine_prices_fees_onto_the_fill() -> None:
     venue = FakeVenue([AAPL], venue_id="X", prices={"AAPL": 19000})
-    e = Engine(
-        MemoryEventStore(), SimulatedClock(TS), InstrumentCatalog([AAPL]), venues=[venue],
-        fees=sched(VENUE),
-    )  # fmt: skip
+    e = build_test_engine([AAPL], [venue], clock=SimulatedClock(TS), fees=sched(VENUE))
     pos = PositionsProjection()
     e.bus.subscribe(pos)
     cmd = SubmitOrder(
