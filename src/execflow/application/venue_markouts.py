@@ -1,12 +1,12 @@
 """Markouts per venue, live (issue 20; docs/routing.md "Venue statistics").
 
 For each fill of an order sent to a venue (not a parent's aggregate), the markout at horizon
-``h`` is TCA's (``domain.tca.markout_bps``): ``side * (mid(t + h) - fill price) / fill price``
-in bps, positive = the price moved in the trade's favour after the fill (negative: adverse
-selection). ``mid(t + h)`` is the consolidated mid in force at ``t + h``: the mid of the last
-two-sided quote before the first quote that arrives after ``t + h`` (as the toxic-flow
-monitor takes it, docs/ml.md). Per venue and horizon: the number of fills measured and their
-mean, quantity-weighted too.
+``h`` is TCA's (``domain.tca.markout_bps``; as a float, ``markout_bps_float``):
+``side * (mid(t + h) - fill price) / fill price`` in bps, positive = the price moved in the
+trade's favour after the fill (negative: adverse selection). ``mid(t + h)`` is the
+consolidated mid in force at ``t + h``: the mid of the last two-sided quote before the first
+quote that arrives after ``t + h`` (as the toxic-flow monitor takes it, docs/ml.md). Per venue
+and horizon: the number of fills measured and their mean, quantity-weighted too.
 
 It runs on the engine thread as an order observer fed the engine's quotes
 (``bootstrap.market_data_handler``), so it needs the live market: the statistics are of the
@@ -19,12 +19,11 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
 from typing import Any
 
 from execflow.domain.events import OrderEvent, OrderFilled
 from execflow.domain.orders import Order
-from execflow.domain.tca import markout_bps
+from execflow.domain.tca import markout_bps_float
 
 NS = 1_000_000_000
 DEFAULT_HORIZONS_S: tuple[float, ...] = (1.0, 5.0, 60.0)
@@ -85,13 +84,12 @@ class VenueMarkouts:
                 while q and q[0][0] < ts:
                     _, side, px, qty, venue = q.popleft()
                     if mid2 is not None and px > 0:
-                        self._add(venue, i, markout_bps(side, px, Fraction(mid2, 2)), qty)
+                        self._add(venue, i, markout_bps_float(side, px, mid2), qty)
         self._mid2[instrument] = bid + ask
 
-    def _add(self, venue: str, i: int, bps: Fraction | None, qty: int) -> None:
-        if bps is None:
+    def _add(self, venue: str, i: int, x: float | None, qty: int) -> None:
+        if x is None:
             return
-        x = float(bps)
         with self._lock:
             s = self._stats.get((venue, i))
             if s is None:

@@ -313,6 +313,17 @@ def markout_bps(side: int, fill_px: Number, later_mid: Number) -> Fraction | Non
     return bps(markout(side, fill_px, later_mid), q(fill_px))
 
 
+def markout_bps_float(side: int, fill_px: int, later_mid_x2: int) -> float | None:
+    """``float(markout_bps(side, fill_px, Fraction(later_mid_x2, 2)))`` for integer prices,
+    the later mid given doubled (``bid + ask``), without building a ``Fraction`` (the live
+    statistics' hot path: about 20 times cheaper). The same float: the exact rational
+    ``side * (later_mid_x2 - 2 * fill_px) * 5_000 / fill_px`` rounded once (int / int true
+    division rounds correctly, as ``float(Fraction)`` does)."""
+    if fill_px == 0:
+        return None
+    return _side(side) * (later_mid_x2 - 2 * fill_px) * (BPS // 2) / fill_px
+
+
 # -- spreads -----------------------------------------------------------------------------------
 def mid(bid: Number, ask: Number) -> Fraction:
     return (q(bid) + q(ask)) / 2

@@ -6,6 +6,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from execflow.domain.errors import InvalidValueError
 from execflow.domain.tca import (
@@ -15,6 +17,7 @@ from execflow.domain.tca import (
     implementation_shortfall,
     markout,
     markout_bps,
+    markout_bps_float,
     price_impact,
     price_improvement,
     realised_spread,
@@ -121,3 +124,21 @@ def test_impact_splits_into_permanent_and_temporary() -> None:
     )  # fmt: skip
     s = impact(-1, "10.00", "9.94", "9.96")
     assert (s.total, s.permanent, s.temporary) == (F("0.06"), F("0.04"), F("0.02"))
+
+
+@given(
+    st.sampled_from([1, -1]),
+    st.integers(min_value=1, max_value=10**12),
+    st.integers(min_value=0, max_value=2 * 10**12),
+)
+def test_the_float_markout_is_the_exact_markouts_float(side: int, px: int, mid2: int) -> None:
+    exact = markout_bps(side, px, Fraction(mid2, 2))
+    assert exact is not None
+    assert markout_bps_float(side, px, mid2) == float(exact)
+
+
+def test_the_float_markout_of_a_zero_price_is_none_and_a_side_is_checked() -> None:
+    assert markout_bps_float(1, 0, 2_000) is None
+    assert markout_bps_float(-1, 1_000, 2_010) == -50.0  # the mid rose 5 against a sale
+    with pytest.raises(InvalidValueError):
+        markout_bps_float(0, 1_000, 2_010)
