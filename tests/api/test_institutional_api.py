@@ -94,6 +94,11 @@ def test_instructions_over_grpc_reach_the_order(server: Server) -> None:
         assert order.instructions is not None
         assert (order.instructions.peg, order.instructions.peg_offset) == ("MIDPOINT", -1)
         assert (order.instructions.min_qty, order.instructions.not_held) == (5, True)
+        # GetOrder of an order with instructions (they are not in the gRPC Order; the REST view
+        # carries them): the answer maps the view's fields, it failed on the unknown one
+        got = s.GetOrder(pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"),
+                         timeout=CLIENT_TIMEOUT_S)  # fmt: skip
+        assert (got.cl_ord_id, got.price, got.quantity) == (cl, "150.00", "10")
         with pytest.raises(grpc.RpcError) as ei:
             s.Submit(
                 pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="10", price="150.00",

@@ -19,12 +19,18 @@ from execflow.api.service import (
     entry_error,
     result_error,
 )
-from execflow.api.views import OrderSnap, order_view
+from execflow.api.views import OrderSnap, OrderView, order_view
 from execflow.application.algos.entry import AlgoInput
-from execflow.application.algos.view import algo_view, event_view
+from execflow.application.algos.view import AlgoView, algo_view, event_view
 from execflow.domain.algos.events import ALGO_STREAM_PREFIX, AlgoEvent
 from execflow.domain.commands import CancelOrder, Command, PauseAlgo, ResumeAlgo
 from execflow.domain.errors import InvalidValueError, RejectCode
+
+
+class AlgoWithChildren(AlgoView):
+    """``GET`` of an algo: its view and every child order it sent."""
+
+    child_orders: list[OrderView]
 
 
 class AlgoApi:
@@ -34,12 +40,15 @@ class AlgoApi:
     def _unknown(self, algo_id: str) -> ApiError:
         return ApiError(RejectCode.UNKNOWN_ALGO, f"no algo order {algo_id!r}", 404)
 
-    async def _view(self, p: Principal, algo_id: str, *, children: bool) -> dict[str, Any]:
-        """The algo's view read on the engine thread; 404 for an algo the key cannot see."""
+    async def _read(
+        self, p: Principal, algo_id: str, *, children: bool
+    ) -> tuple[AlgoView, list[OrderSnap]]:
+        """The algo's view (and its children's snapshots) read on the engine thread; 404 for an
+        algo the key cannot see."""
         engine = self.svc.engine
         catalog = self.svc.instruments
 
-        def read() -> tuple[dict[str, Any], list[OrderSnap]] | None:
+        def read() -> tuple[AlgoView, list[OrderSnap]] | None:
             st = engine.algos.algos.get(algo_id)
             parent = engine.orders.get(algo_id)
             ins = catalog.get(st.instrument) if st is not None else None
@@ -52,20 +61,20 @@ class AlgoApi:
         found = await self.svc.on_engine(read)
         if found is None or not p.can_access(found[0]["account"]):
             raise self._unknown(algo_id)
-        view, snaps = found
-        if children:
-            view["child_orders"] = [order_view(s, catalog) for s in snaps]
-        return view
+        return found
+
+    async def _view(self, p: Principal, algo_id: str) -> AlgoView:
+        return (await self._read(p, algo_id, children=False))[0]
 
     async def _command(self, p: Principal, algo_id: str, kind: str, cmd: Command) -> None:
         p.require(Scope.TRADE)
-        await self._view(p, algo_id, children=False)  # exists and is the key's
+        await self._view(p, algo_id)  # exists and is the key's
         result = await self.svc.command(kind, cmd)
         if not result.ok:
             raise result_error(result)
 
     # -- commands ------------------------------------------------------------------------------
-    async def submit(self, p: Principal, req: AlgoInput) -> dict[str, Any]:
+    async def submit(self, p: Principal, req: AlgoInput) -> AlgoView:
         p.require(Scope.TRADE)
         account = req.account or p.default_account()
         p.require_account(account)
@@ -81,15 +90,15 @@ class AlgoApi:
             self.svc.index.note(cl, account, cmd.instrument, cmd.side)
         if not result.ok:
             raise result_error(result)
-        return await self._view(p, cl, children=False)
+        return await self._view(p, cl)
 
-    async def pause(self, p: Principal, algo_id: str) -> dict[str, Any]:
+    async def pause(self, p: Principal, algo_id: str) -> AlgoView:
         await self._command(p, algo_id, "pause_algo", PauseAlgo(cl_ord_id=algo_id))
-        return await self._view(p, algo_id, children=False)
+        return await self._view(p, algo_id)
 
-    async def resume(self, p: Principal, algo_id: str) -> dict[str, Any]:
+    async def resume(self, p: Principal, algo_id: str) -> AlgoView:
         await self._command(p, algo_id, "resume_algo", ResumeAlgo(cl_ord_id=algo_id))
-        return await self._view(p, algo_id, children=False)
+        return await self._view(p, algo_id)
 
     async def amend(
         self,
@@ -100,8 +109,8 @@ class AlgoApi:
         price: str | None = None,
         end_at: Any = None,
         participation_pct: str | None = None,
-    ) -> dict[str, Any]:
-        view = await self._view(p, algo_id, children=False)
+    ) -> AlgoView:
+        view = await self._view(p, algo_id)
         try:
             cmd = self.svc.entry.amend_algo(
                 algo_id, view["instrument"], quantity=quantity, price=price, end_at=end_at,
@@ -110,24 +119,26 @@ class AlgoApi:
         except InvalidValueError as exc:
             raise entry_error(exc) from None
         await self._command(p, algo_id, "amend_algo", cmd)
-        return await self._view(p, algo_id, children=False)
+        return await self._view(p, algo_id)
 
-    async def cancel(self, p: Principal, algo_id: str) -> dict[str, Any]:
+    async def cancel(self, p: Principal, algo_id: str) -> AlgoView:
         """The parent and its working children are canceled; the algorithm ends."""
         await self._command(p, algo_id, "cancel", CancelOrder(cl_ord_id=algo_id))
-        return await self._view(p, algo_id, children=False)
+        return await self._view(p, algo_id)
 
     # -- reads ---------------------------------------------------------------------------------
-    async def get(self, p: Principal, algo_id: str) -> dict[str, Any]:
+    async def get(self, p: Principal, algo_id: str) -> AlgoWithChildren:
         p.require(Scope.READ)
-        return await self._view(p, algo_id, children=True)
+        view, snaps = await self._read(p, algo_id, children=True)
+        kids = [order_view(s, self.svc.instruments) for s in snaps]
+        return {**view, "child_orders": kids}
 
     async def events(
         self, p: Principal, algo_id: str, limit: int | None = None, cursor: str | None = None
     ) -> dict[str, Any]:
         """Every event of the algo's stream: its schedule, each decision with its reason."""
         p.require(Scope.READ)
-        view = await self._view(p, algo_id, children=False)
+        view = await self._view(p, algo_id)
         ins = self.svc.instruments.get(view["instrument"])
         assert ins is not None
         store = self.svc.runner.engine.store

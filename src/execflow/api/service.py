@@ -23,7 +23,13 @@ from execflow.api.errors import ApiError, status_for
 from execflow.api.metrics import ApiMetrics
 from execflow.api.readmodel import Guarded, OrderIndex
 from execflow.api.views import (
+    CommandAckView,
+    GroupAckView,
+    GroupCommandAckView,
+    GroupView,
+    OrderAckView,
     OrderSnap,
+    OrderView,
     fill_view,
     instrument_view,
     order_view,
@@ -248,7 +254,7 @@ class ExecutionService:
         except InvalidValueError as exc:
             raise entry_error(exc) from None
 
-    async def submit(self, p: Principal, req: OrderRequest) -> dict[str, Any]:
+    async def submit(self, p: Principal, req: OrderRequest) -> OrderAckView:
         try:
             cmd = self.build_submit(p, req)
         except ApiError as exc:
@@ -262,7 +268,7 @@ class ExecutionService:
             raise result_error(result)
         return self.ack_view(cmd, result)
 
-    def ack_view(self, cmd: SubmitOrder, result: CommandResult) -> dict[str, Any]:
+    def ack_view(self, cmd: SubmitOrder, result: CommandResult) -> OrderAckView:
         ins = self.instruments.get(cmd.instrument)
         return {
             "cl_ord_id": cmd.cl_ord_id,
@@ -281,7 +287,7 @@ class ExecutionService:
         }
 
     # -- parents and contingent groups (docs/orders.md) ----------------------------------------
-    async def submit_parent(self, p: Principal, req: ParentRequest) -> dict[str, Any]:
+    async def submit_parent(self, p: Principal, req: ParentRequest) -> OrderAckView:
         p.require(Scope.TRADE)
         account = req.account or p.default_account()
         p.require_account(account)
@@ -316,7 +322,7 @@ class ExecutionService:
     def _member(self, p: Principal, req: OrderRequest, cl: str) -> SubmitOrder:
         return self.build_submit(p, req if req.cl_ord_id else replace(req, cl_ord_id=cl))
 
-    async def submit_group(self, p: Principal, req: GroupRequest) -> dict[str, Any]:
+    async def submit_group(self, p: Principal, req: GroupRequest) -> GroupAckView:
         p.require(Scope.TRADE)
         gid = self._group_id(req.group_id)
         try:
@@ -327,7 +333,7 @@ class ExecutionService:
         cmd = self.entry.group(gid, kind, orders)
         return await self._send_group(cmd, gid, str(kind), orders)
 
-    async def submit_bracket(self, p: Principal, req: BracketRequest) -> dict[str, Any]:
+    async def submit_bracket(self, p: Principal, req: BracketRequest) -> GroupAckView:
         p.require(Scope.TRADE)
         gid = self._group_id(req.group_id)
         entry = self._member(p, req.entry, f"{gid}-E")
@@ -348,7 +354,7 @@ class ExecutionService:
         gid: str,
         kind: str,
         orders: tuple[SubmitOrder, ...],
-    ) -> dict[str, Any]:
+    ) -> GroupAckView:
         result = await self._send("submit_group", cmd)
         if (
             result.status and result.code not in DUPLICATE_CODES
@@ -373,7 +379,7 @@ class ExecutionService:
             ],
         }
 
-    async def get_group(self, p: Principal, gid: str) -> dict[str, Any]:
+    async def get_group(self, p: Principal, gid: str) -> GroupView:
         p.require(Scope.READ)
         engine = self.engine
 
@@ -408,7 +414,7 @@ class ExecutionService:
             "orders": [order_view(s, self.instruments) for s in snaps],
         }
 
-    async def cancel_group(self, p: Principal, gid: str) -> dict[str, Any]:
+    async def cancel_group(self, p: Principal, gid: str) -> GroupCommandAckView:
         p.require(Scope.TRADE)
         engine = self.engine
 
@@ -424,7 +430,7 @@ class ExecutionService:
             raise group_error(result, gid)
         return {"group_id": gid, "status": str(result.status)}
 
-    async def cancel(self, p: Principal, cl: str) -> dict[str, Any]:
+    async def cancel(self, p: Principal, cl: str) -> CommandAckView:
         p.require(Scope.TRADE)
         self._owned(p, cl)
         result = await self._send("cancel", self.entry.cancel(cl))
@@ -440,7 +446,7 @@ class ExecutionService:
         price: str | None,
         stop_price: str | None = None,
         time_in_force: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> CommandAckView:
         p.require(Scope.TRADE)
         self._owned(p, cl)
         meta = self.index.owner(cl)
@@ -458,7 +464,7 @@ class ExecutionService:
         return {"cl_ord_id": cl, "status": str(result.status)}
 
     # -- order reads ---------------------------------------------------------------------------
-    async def get_order(self, p: Principal, cl: str) -> dict[str, Any]:
+    async def get_order(self, p: Principal, cl: str) -> OrderView:
         p.require(Scope.READ)
         orders = self.engine.orders
 

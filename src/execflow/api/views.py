@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from execflow.api.readmodel import FillRecord, OrderIndex
 from execflow.application.instruments import InstrumentCatalog
@@ -94,11 +94,102 @@ def qty_str(ins: Instrument | None, units: int) -> str:
     return str(ins.qty_to_decimal(units)) if ins else str(units)
 
 
+class OrderView(TypedDict):
+    """An order as REST answers it and gRPC maps it (``Order``): decimals, names, ISO times."""
+
+    cl_ord_id: str
+    account: str
+    instrument: str
+    side: str
+    order_type: str
+    time_in_force: str
+    quantity: str
+    price: str | None
+    status: str
+    filled_quantity: str
+    leaves_quantity: str
+    average_price: str | None
+    venue: str | None
+    venue_order_id: str | None
+    reject_code: str | None
+    reject_reason: str | None
+    expire_at: str | None
+    created_at: str | None
+    updated_at: str | None
+    version: int
+    stop_price: str | None
+    trigger_price: str | None
+    trail_offset: str | None
+    trail_bps: int | None
+    group_id: str | None
+    role: str | None
+    parent_id: str | None
+    is_parent: bool
+    instructions: dict[str, Any] | None
+
+
+class OrderAckView(TypedDict):
+    """The answer to an accepted order or parent (gRPC ``OrderAck``)."""
+
+    cl_ord_id: str
+    status: str
+    account: str
+    instrument: str
+    side: str
+    order_type: str
+    time_in_force: str
+    quantity: str
+    price: str | None
+    stop_price: str | None
+    trail_offset: str | None
+    trail_bps: int | None
+    parent_id: str | None
+
+
+class CommandAckView(TypedDict):
+    """The answer to a cancel or replace (gRPC ``CommandAck``)."""
+
+    cl_ord_id: str
+    status: str
+
+
+class GroupMemberView(TypedDict):
+    cl_ord_id: str
+    role: str
+    quantity: str
+
+
+class GroupAckView(TypedDict):
+    """The answer to a contingent group or bracket (gRPC ``GroupAck``)."""
+
+    group_id: str
+    kind: str
+    status: str
+    account: str
+    members: list[GroupMemberView]
+
+
+class GroupCommandAckView(TypedDict):
+    group_id: str
+    status: str
+
+
+class GroupView(TypedDict):
+    """A group with its members' orders (gRPC ``Group``)."""
+
+    group_id: str
+    kind: str
+    account: str
+    status: str
+    members: list[GroupMemberView]
+    orders: list[OrderView]
+
+
 def side_name(side: int) -> str:
     return Side(side).name if side in (1, -1) else str(side)
 
 
-def order_view(s: OrderSnap, catalog: InstrumentCatalog) -> dict[str, Any]:
+def order_view(s: OrderSnap, catalog: InstrumentCatalog) -> OrderView:
     ins = catalog.get(s.instrument)
     avg: str | None = None
     if s.cum_qty:

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -26,6 +26,7 @@ from execflow.api.errors import RULE_REFUSAL_STATUS, ApiError, is_rule_refusal
 from execflow.api.grpc.analytics import AnalyticsInterceptor
 from execflow.api.grpc.gen import execflow_pb2 as pb2
 from execflow.api.grpc.gen import execflow_pb2_grpc as pb2_grpc
+from execflow.api.grpc.messages import algo, group, group_ack, order, order_ack
 from execflow.api.service import (
     REQUEST_ORIGIN,
     BracketRequest,
@@ -36,6 +37,7 @@ from execflow.api.service import (
 )
 from execflow.api.streaming import StreamRequest, open_subscription
 from execflow.application.algos.entry import AlgoInput
+from execflow.application.algos.view import AlgoView
 from execflow.application.feed import (
     Subscription,
     SubscriptionDroppedError,
@@ -112,10 +114,6 @@ def order_request(request: pb2.SubmitRequest) -> OrderRequest:
     )  # fmt: skip
 
 
-def _fields(view: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in view.items() if v is not None and k != "expire_at"}
-
-
 def _time(value: str | None, what: str) -> datetime | None:
     """An RFC 3339 time of a request (``...Z`` or an offset)."""
     if value is None:
@@ -176,7 +174,7 @@ class Servicer(pb2_grpc.ExecflowServicer):
             ack = await self.svc.submit(p, order_request(request))
         except ApiError as exc:
             await self._fail(context, exc)
-        return pb2.OrderAck(**_fields(ack))
+        return order_ack(ack)
 
     async def SubmitParent(  # noqa: N802 - gRPC names
         self,
@@ -194,11 +192,7 @@ class Servicer(pb2_grpc.ExecflowServicer):
             ack = await self.svc.submit_parent(p, req)
         except ApiError as exc:
             await self._fail(context, exc)
-        return pb2.OrderAck(**_fields(ack))
-
-    def _group_ack(self, ack: dict[str, Any]) -> pb2.GroupAck:
-        members = [pb2.GroupMember(**m) for m in ack["members"]]
-        return pb2.GroupAck(**{**ack, "members": members})
+        return order_ack(ack)
 
     async def SubmitGroup(  # noqa: N802 - gRPC names
         self,
@@ -214,7 +208,7 @@ class Servicer(pb2_grpc.ExecflowServicer):
             ack = await self.svc.submit_group(p, req)
         except ApiError as exc:
             await self._fail(context, exc)
-        return self._group_ack(ack)
+        return group_ack(ack)
 
     async def SubmitBracket(  # noqa: N802 - gRPC names
         self,
@@ -234,7 +228,7 @@ class Servicer(pb2_grpc.ExecflowServicer):
             ack = await self.svc.submit_bracket(p, req)
         except ApiError as exc:
             await self._fail(context, exc)
-        return self._group_ack(ack)
+        return group_ack(ack)
 
     async def CancelGroup(  # noqa: N802 - gRPC names
         self,
@@ -254,32 +248,19 @@ class Servicer(pb2_grpc.ExecflowServicer):
             view = await self.svc.get_group(self._principal(context), request.group_id)
         except ApiError as exc:
             await self._fail(context, exc)
-        return pb2.Group(
-            **{
-                **view,
-                "members": [pb2.GroupMember(**m) for m in view["members"]],
-                "orders": [pb2.Order(**_fields(o)) for o in view["orders"]],
-            }
-        )
+        return group(view)
 
     # -- algo orders (docs/algos.md) -----------------------------------------------------------
-    def _algo(self, view: dict[str, Any]) -> pb2.Algo:
-        fields = {k: v for k, v in view.items() if k not in ("params", "child_orders")}
-        params = {k: str(v).lower() if isinstance(v, bool) else str(v)
-                  for k, v in view["params"].items() if v is not None}  # fmt: skip
-        kids = [pb2.Order(**_fields(o)) for o in view.get("child_orders", ())]
-        return pb2.Algo(**_fields(fields), params=params, child_orders=kids)
-
     async def _algo_rpc(
         self,
         context: Context[M, pb2.Algo],
-        call: Callable[[AlgoApi, Principal], Awaitable[dict[str, Any]]],
+        call: Callable[[AlgoApi, Principal], Awaitable[AlgoView]],
     ) -> pb2.Algo:
         try:
             view = await call(AlgoApi(self.svc), self._principal(context))
         except ApiError as exc:
             await self._fail(context, exc)
-        return self._algo(view)
+        return algo(view)
 
     async def SubmitAlgo(  # noqa: N802 - gRPC names
         self, request: pb2.SubmitAlgoRequest, context: Context[pb2.SubmitAlgoRequest, pb2.Algo]
@@ -308,7 +289,11 @@ class Servicer(pb2_grpc.ExecflowServicer):
     async def GetAlgo(  # noqa: N802 - gRPC names
         self, request: pb2.AlgoRequest, context: Context[pb2.AlgoRequest, pb2.Algo]
     ) -> pb2.Algo:
-        return await self._algo_rpc(context, lambda api, p: api.get(p, request.algo_id))
+        try:
+            view = await AlgoApi(self.svc).get(self._principal(context), request.algo_id)
+        except ApiError as exc:
+            await self._fail(context, exc)
+        return algo(view, view["child_orders"])
 
     async def PauseAlgo(  # noqa: N802 - gRPC names
         self, request: pb2.AlgoRequest, context: Context[pb2.AlgoRequest, pb2.Algo]
@@ -370,7 +355,7 @@ class Servicer(pb2_grpc.ExecflowServicer):
             view = await self.svc.get_order(self._principal(context), request.cl_ord_id)
         except ApiError as exc:
             await self._fail(context, exc)
-        return pb2.Order(**_fields(view))
+        return order(view)
 
     # -- streaming -----------------------------------------------------------------------------
     # grpc.aio streams by ``context.write`` (each write awaited with a timeout: a slow consumer

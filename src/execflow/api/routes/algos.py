@@ -14,12 +14,13 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from execflow.api.algos import AlgoApi
+from execflow.api.algos import AlgoApi, AlgoWithChildren
 from execflow.api.deps import Auth, Service
 from execflow.api.paging import AllByDefault, CursorQuery
 from execflow.api.routes.common import problems
 from execflow.api.schemas import DECIMAL, ID_PATTERN, IsoDateTime, _json_integer
 from execflow.application.algos.entry import AlgoInput
+from execflow.application.algos.view import AlgoView
 
 router = APIRouter(prefix="/v1/algos", tags=["algos"])
 
@@ -164,7 +165,7 @@ async def submit_algo(body: AlgoOrderBody, p: Auth, svc: Service) -> JSONRespons
     description="The algorithm's state and progress, its parameters, and `child_orders`: "
     "every child sent (ordinary orders).",
 )
-async def get_algo(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
+async def get_algo(algo_id: AlgoId, p: Auth, svc: Service) -> AlgoWithChildren:
     return await _api(svc).get(p, algo_id)
 
 
@@ -187,7 +188,7 @@ async def algo_events(
     responses=problems(401, 403, 404, 409, 429, 503),
     summary="Pause: working children are canceled, nothing is sent until resumed",
 )
-async def pause_algo(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
+async def pause_algo(algo_id: AlgoId, p: Auth, svc: Service) -> AlgoView:
     return await _api(svc).pause(p, algo_id)
 
 
@@ -197,7 +198,7 @@ async def pause_algo(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
     responses=problems(401, 403, 404, 409, 429, 503),
     summary="Resume: what is left is re-planned from now to the end",
 )
-async def resume_algo(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
+async def resume_algo(algo_id: AlgoId, p: Auth, svc: Service) -> AlgoView:
     return await _api(svc).resume(p, algo_id)
 
 
@@ -209,7 +210,7 @@ async def resume_algo(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
     description="The schedule is re-planned; 422 ALGO_AMEND_INVALID / REPLACE_BELOW_ALLOCATED "
     "with the reason, 409 ALGO_NOT_RUNNING for an algo that has ended.",
 )
-async def amend_algo(algo_id: AlgoId, body: AmendAlgoBody, p: Auth, svc: Service) -> dict[str, Any]:
+async def amend_algo(algo_id: AlgoId, body: AmendAlgoBody, p: Auth, svc: Service) -> AlgoView:
     return await _api(svc).amend(
         p, algo_id, quantity=body.quantity, price=body.price, end_at=body.end_at,
         participation_pct=body.participation_pct,
@@ -222,5 +223,5 @@ async def amend_algo(algo_id: AlgoId, body: AmendAlgoBody, p: Auth, svc: Service
     responses=problems(401, 403, 404, 409, 429, 503),
     summary="Cancel an algo order: its parent and working children; the algorithm ends",
 )
-async def cancel_algo(algo_id: AlgoId, p: Auth, svc: Service) -> dict[str, Any]:
+async def cancel_algo(algo_id: AlgoId, p: Auth, svc: Service) -> AlgoView:
     return await _api(svc).cancel(p, algo_id)

@@ -7,7 +7,7 @@ account's group answers 404 UNKNOWN_GROUP, as one that does not exist).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
@@ -27,6 +27,7 @@ from execflow.api.schemas import (
     ParentOrderBody,
 )
 from execflow.api.service import BracketRequest, GroupRequest, OrderRequest, ParentRequest
+from execflow.api.views import GroupAckView, GroupView
 
 router = APIRouter(tags=["groups and parents"])
 
@@ -54,7 +55,7 @@ def _exit(body: ExitOrderBody | None) -> OrderRequest | None:
     )  # fmt: skip
 
 
-def _created(ack: dict[str, Any]) -> JSONResponse:
+def _created(ack: GroupAckView) -> JSONResponse:
     return JSONResponse(ack, status_code=201, headers={"Location": f"/v1/groups/{ack['group_id']}"})
 
 
@@ -102,7 +103,7 @@ async def submit_bracket(body: BracketBody, p: Auth, svc: Service) -> JSONRespon
     responses=problems(401, 403, 404, 429),
     summary="Get a group and its orders",
 )
-async def get_group(group_id: GroupId, p: Auth, svc: Service) -> dict[str, Any]:
+async def get_group(group_id: GroupId, p: Auth, svc: Service) -> GroupView:
     return await svc.get_group(p, group_id)
 
 

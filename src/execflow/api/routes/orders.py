@@ -29,6 +29,7 @@ from execflow.api.schemas import (
     SubmitOrderBody,
 )
 from execflow.api.service import OrderFilter, OrderRequest
+from execflow.api.views import OrderView
 from execflow.domain.ids import order_stream
 
 
@@ -145,7 +146,7 @@ async def list_orders(
     responses=problems(401, 403, 404, 429),
     summary="Get one order",
 )
-async def get_order(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> dict[str, Any]:
+async def get_order(cl_ord_id: ClOrdId, p: Auth, svc: Service) -> OrderView:
     return await svc.get_order(p, cl_ord_id)
 
 

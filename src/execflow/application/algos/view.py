@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 
@@ -89,7 +89,31 @@ def event_view(ev: AlgoEvent, ins: Instrument) -> dict[str, Any]:
     return out
 
 
-def algo_view(st: AlgoState, parent: Order, ins: Instrument) -> dict[str, Any]:
+class AlgoView(TypedDict):
+    """An algo order as REST answers it and gRPC maps it (``Algo``)."""
+
+    algo_id: str
+    kind: str
+    state: str
+    account: str
+    instrument: str
+    side: str
+    quantity: str
+    filled: str
+    avg_px: str | None
+    price: str | None
+    start_at: str | None
+    end_at: str | None
+    children: int
+    parent_status: str
+    arrival_mid: str | None
+    params: dict[str, Any]
+    vs_arrival_bps: str | None
+    market_vwap: str | None
+    vs_market_vwap_bps: str | None
+
+
+def algo_view(st: AlgoState, parent: Order, ins: Instrument) -> AlgoView:
     """An algo order's state: kind, progress, window, children sent."""
     avg = parent.avg_px
     mvwap = st.market_vwap
