@@ -5,7 +5,8 @@ engine, the paper venue and the memory/SQLite stores. Everything else is an extr
 (``pyproject.toml``)::
 
     settlement  holidays                       settlement calendars (settlement desk)
-    analytics   polars, duckdb                 reports, TCA, bulk settlement dates
+    analytics   polars, duckdb, plotly, kaleido reports, TCA, bulk settlement dates, charts
+                                               (PNG: kaleido + a system Chrome/Chromium)
     api         fastapi, uvicorn, grpcio, ...  execflow serve, HTTP client of a server
     postgres    psycopg                        the PostgreSQL event store
     nats        nats-py                        the NATS JetStream outbox

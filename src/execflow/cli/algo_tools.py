@@ -229,12 +229,13 @@ def frontier(
     fig.update_layout(title="Almgren-Chriss efficient frontier", xaxis_title="V (variance)",
                       yaxis_title="E (expected cost)")  # fmt: skip
     if out.suffix.lower() == ".png":
-        try:
-            fig.write_image(str(out))
-        except Exception as exc:  # kaleido missing or it cannot start a browser offline
+        from execflow.analytics.charts import write_png
+
+        problem = write_png(fig, out)
+        if problem is not None:
             html = out.with_suffix(".html")
             fig.write_html(str(html), include_plotlyjs=True)
-            err_console.print(f"[yellow]PNG export failed ({exc}); wrote {html}[/]")
+            err_console.print(f"[yellow]no PNG:[/] {problem}; wrote {html}")
             return
     else:
         fig.write_html(str(out), include_plotlyjs=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +192,47 @@ def test_frontier_json_and_chart(tmp_path: Path) -> None:
     assert out.exists() and "plotly" in out.read_text()[:5000].lower()
     text = cli("frontier", "--points", "5", "-o", str(out))
     assert "linear (TWAP): E" in text and "chart:" in text
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (scripts/install-system-deps.sh installs it)",
+)
+def test_frontier_png_with_the_system_chromium(tmp_path: Path) -> None:
+    out = tmp_path / "frontier.png"
+    text = cli("frontier", "--points", "5", "-o", str(out))
+    assert f"chart: {out}" in text.replace("\n", "")
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"  # the PNG signature
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    assert (width, height) == (1000, 600) and len(data) > 10_000
+    assert not out.with_suffix(".html").exists()
+
+
+def test_frontier_png_without_a_browser_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chrome"))
+    out = tmp_path / "frontier.png"
+    r = runner.invoke(app, ["algo", "frontier", "--points", "5", "-o", str(out)],
+                      env={"COLUMNS": "400"})  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "PNG export needs Chrome or Chromium" in r.output and "BROWSER_PATH" in r.output
+    assert not out.exists() and out.with_suffix(".html").exists()
+
+
+def test_png_problem_names_kaleido_when_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from execflow.analytics import charts
+
+    real = charts.importlib.util.find_spec
+    monkeypatch.setattr(charts.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "kaleido" else real(name, *a))  # fmt: skip
+    assert charts.png_problem() == (
+        "PNG export needs kaleido >= 1: pip install 'execflow[analytics]'"
+    )
 
 
 def test_bench_algos_small_run(tmp_path: Path) -> None:
