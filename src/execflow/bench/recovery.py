@@ -13,6 +13,12 @@ on it, so snapshots exist. Then, in a fresh process per repetition (3 by default
 CPU times are given beside wall times: on a shared machine the wall time of a start-up is
 mostly waiting for a core.
 
+The children run as a user's install does: with bytecode caches (``PYTHONDONTWRITEBYTECODE``
+is removed from their environment, and one warm-up ``orders list`` runs first, so every
+module's ``.pyc`` exists). ``orders_list_nocache_*`` measures the same command without any
+bytecode cache (an empty ``PYTHONPYCACHEPREFIX`` and ``PYTHONDONTWRITEBYTECODE=1``: every
+module, execflow's and its dependencies', compiled at each run).
+
 Reports min and median per measurement, the load average before and after (a loaded machine
 stretches wall times) and how many events a start-up read (only the tail after the snapshots:
 docs/adr/0011-state-snapshots.md). ``--reuse`` keeps a log generated earlier in ``--data-dir``
@@ -122,11 +128,27 @@ print(json.dumps(out))
 """
 
 
+def _child_env(bytecode: Path | None = None, **extra: str) -> dict[str, str]:
+    """The children's environment: bytecode caches allowed (a user's install), or, with
+    ``bytecode`` (an empty directory), none read or written."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    }
+    if bytecode is not None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    return {**env, **extra}
+
+
 def _startup(data_dir: Path, close: bool = False) -> dict[str, Any]:
     args = [sys.executable, "-c", _STARTUP, str(data_dir), str(T0 + 10**15)]
     if close:
         args.append("close")
-    p = subprocess.run(args, capture_output=True, text=True, timeout=3_600, check=False)
+    p = subprocess.run(
+        args, capture_output=True, text=True, env=_child_env(), timeout=3_600, check=False
+    )
     if p.returncode != 0:
         raise RuntimeError(f"start-up child failed: {p.stderr[-2000:]}")
     return dict(json.loads(p.stdout.strip().splitlines()[-1]))
@@ -139,9 +161,9 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _orders_list(data_dir: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of the whole command in a child process."""
-    env = {**os.environ, "EXECFLOW_DATA_DIR": str(data_dir), "EXECFLOW_STORE": "sqlite"}
+def _orders_list(data_dir: Path, bytecode: Path | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of the whole command in a child process (``bytecode``: _child_env)."""
+    env = _child_env(bytecode, EXECFLOW_DATA_DIR=str(data_dir), EXECFLOW_STORE="sqlite")
     cmd = [sys.executable, "-m", "execflow.cli.main", "orders", "list"]
     c = _children_cpu()
     t = time.perf_counter()
@@ -208,11 +230,18 @@ def run(
             if progress is not None:
                 progress(f"start-up {i + 1}/{repetitions}")
             starts.append(_startup(data_dir))
+        _orders_list(data_dir)  # warm-up: the bytecode caches a user's install has
         lists = []
         for i in range(repetitions):
             if progress is not None:
                 progress(f"orders list {i + 1}/{repetitions}")
             lists.append(_orders_list(data_dir))
+        nocache = []
+        with tempfile.TemporaryDirectory(prefix="execflow-bench-nopyc-") as empty:
+            for i in range(repetitions):
+                if progress is not None:
+                    progress(f"orders list without bytecode caches {i + 1}/{repetitions}")
+                nocache.append(_orders_list(data_dir, Path(empty)))
         su = [s["startup_s"] for s in starts]
         su_cpu = [s["startup_cpu_s"] for s in starts]
         return {
@@ -232,6 +261,10 @@ def run(
             "startup_imports_s": round(statistics.median(s["imports_s"] for s in starts), 3),
             "orders_list_s": _stats([w for w, _ in lists]),
             "orders_list_cpu_s": _stats([c for _, c in lists]),
+            "orders_list_nocache_s": _stats([w for w, _ in nocache]),
+            "orders_list_nocache_cpu_s": _stats([c for _, c in nocache]),
+            "bytecode_caches": "allowed in the children, one warm-up orders list first; "
+            "orders_list_nocache_*: none read or written",
             "snapshot_bytes": _snapshot_sizes(data_dir),
             "goals": {"startup_median_s": 1.0, "orders_list_median_s": 0.5},
             "repetitions": repetitions,

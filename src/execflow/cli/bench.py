@@ -216,7 +216,11 @@ def recovery(
     t.add_row("orders list (whole command)", f"{res['orders_list_s']['min']:.3f}",
               f"{res['orders_list_s']['median']:.3f}", f"{res['orders_list_cpu_s']['median']:.3f}",
               "< 0.5")  # fmt: skip
+    t.add_row("orders list, no bytecode caches", f"{res['orders_list_nocache_s']['min']:.3f}",
+              f"{res['orders_list_nocache_s']['median']:.3f}",
+              f"{res['orders_list_nocache_cpu_s']['median']:.3f}", "")  # fmt: skip
     console.print(t)
+    console.print(f"bytecode caches: {res['bytecode_caches']}")
     console.print(
         f"{res['log_events_after_first_start']:,} events after the first start; generated in "
         f"{res['generate_s']} s; first start (full fold) {res['first_start_full_fold_s']} s; "

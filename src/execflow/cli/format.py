@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.markup import escape
@@ -47,6 +46,8 @@ def parse_tz(name: str | None) -> tzinfo:
     """``--tz``: an IANA name (Europe/London) or UTC (the default)."""
     if name is None or name.upper() in ("UTC", "Z"):
         return UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # zoneinfo imports sysconfig: ~20 ms
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
