@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from execflow.adapters.clock import SimulatedClock
-from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticParams
+from execflow.adapters.marketdata.synthetic import MarketImpact, SyntheticMarket, SyntheticParams
 from execflow.adapters.reference import START_PRICES, default_instruments
 from execflow.adapters.venues.paper import PaperVenue
 from execflow.bootstrap import App, build_app
@@ -31,6 +31,10 @@ from execflow.domain.marketdata import MarketDataEvent, Trade
 from execflow.domain.numbers import ratio_to_decimal
 
 DEFAULT_OPEN = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 New York
+#: the simulated market's reaction to our own trades (docs/algos.md, "Market impact of our
+#: trades"): permanent 0.002 tick per lot, transient 0.005 tick per lot decaying over 60 s
+DEFAULT_IMPACT = MarketImpact(permanent_ticks_per_lot=0.002, temporary_ticks_per_lot=0.005,
+                              decay_s=60.0)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class AlgoRunConfig:
     volatility: float = 0.4
     mean_size_lots: float = 60.0
     mean_market_size_lots: float = 40.0
+    impact: MarketImpact | None = DEFAULT_IMPACT  # None: the market ignores our trades
 
 
 @dataclass
@@ -160,7 +165,7 @@ class AlgoSimulation:
                     market_rate=cfg.market_rate, cancel_rate=cfg.cancel_rate,
                     volatility=cfg.volatility, mean_size_lots=cfg.mean_size_lots,
                     mean_market_size_lots=cfg.mean_market_size_lots, initial_levels=10,
-                    orders_per_level=3,
+                    orders_per_level=3, impact=cfg.impact,
                 ),
                 self.venue,
             )  # fmt: skip

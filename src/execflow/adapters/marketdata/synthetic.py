@@ -64,6 +64,42 @@ class SyntheticParams:
     orders_per_level: int = 3
     depth_levels: int = 0  # 0: no Depth events
     depth_interval_ns: int = 1_000_000_000
+    impact: MarketImpact | None = None  # our own trades move the market (None: they do not)
+
+
+@dataclass(frozen=True, slots=True)
+class MarketImpact:
+    """How the synthetic market reacts to our own trades (orders that are not the flow's and
+    take liquidity), linear in the signed traded volume ``q`` (lots, + bought, - sold):
+
+    * permanent: the reference price moves by ``permanent_ticks_per_lot * q`` ticks and stays
+      (fractions of a tick are carried to the next trade);
+    * temporary (transient, a propagator): the price around which new limit orders arrive is
+      shifted by a further ``temporary_ticks_per_lot * q`` ticks, which decays exponentially
+      with time constant ``decay_s``: the liquidity we consumed refills over ``decay_s``.
+
+    In the Almgren-Chriss model of ``domain/algos/cost_model.py`` (currency per unit, units,
+    seconds), trading at a steady rate ``v`` for much longer than ``decay_s`` this is
+    ``gamma = permanent_ticks_per_lot * tick / lot`` and
+    ``eta = temporary_ticks_per_lot * decay_s * tick / lot`` (``ac_coefficients``).
+    """
+
+    permanent_ticks_per_lot: float = 0.0
+    temporary_ticks_per_lot: float = 0.0
+    decay_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.permanent_ticks_per_lot < 0 or self.temporary_ticks_per_lot < 0:
+            raise ValueError("impact coefficients must not be negative")
+        if not self.decay_s > 0:
+            raise ValueError("decay_s must be positive")
+
+    def ac_coefficients(self, tick: float, lot: float) -> tuple[float, float]:
+        """``(gamma, eta)`` of the linear Almgren-Chriss model, for a tick and a lot in the
+        units of the result (e.g. currency and units)."""
+        per_unit = tick / lot
+        return (self.permanent_ticks_per_lot * per_unit,
+                self.temporary_ticks_per_lot * self.decay_s * per_unit)  # fmt: skip
 
 
 class MarketTarget(Protocol):
@@ -132,6 +168,11 @@ class SyntheticState(msgspec.Struct, frozen=True, kw_only=True):
     last_l1: tuple[int | None, int, int | None, int]
     next_depth: int
     next_time_ns: int
+    # our trades' impact (``MarketImpact``): the permanent move's carried fraction of a tick,
+    # the transient shift (ticks) and when it was last updated
+    impact_carry: float = 0.0
+    impact_shift: float = 0.0
+    impact_ts: int = 0
 
 
 class SyntheticMarket:
@@ -164,7 +205,7 @@ class SyntheticMarket:
         # another venue's market whose reference price this one's limit orders follow (several
         # venues quoting one instrument: their books stay around one price; docs/routing.md)
         self._follow = follow
-        lot = instrument.lot_size
+        lot = self._lot = instrument.lot_size
         self._dist = _geometric_quantiles(p.mean_distance_ticks, 0, p.max_distance_ticks)
         self._sizes = [lot * k for k in _geometric_quantiles(p.mean_size_lots, 1, 100)]
         self._msizes = [lot * k for k in _geometric_quantiles(p.mean_market_size_lots, 1, 100)]
@@ -176,6 +217,10 @@ class SyntheticMarket:
         self._rate_total = self._rate_lmj
         self._cancel_rate = p.cancel_rate
         self._depth_n = p.depth_levels
+        self._impact = p.impact
+        self._carry = 0.0  # permanent impact not yet a whole tick
+        self._shift = 0.0  # transient impact, ticks, at ``_shift_ts``
+        self._shift_ts = p.start_ns
         self._direct = type(self._target) is BookMarket
         self._live: list[int] = []  # MKT resting order ids (filled ones leave when drawn)
         self._handlers: list[MarketDataHandler] = []
@@ -224,6 +269,9 @@ class SyntheticMarket:
             last_l1=self._last_l1,
             next_depth=self._next_depth,
             next_time_ns=self.next_time_ns,
+            impact_carry=self._carry,
+            impact_shift=self._shift,
+            impact_ts=self._shift_ts,
         )
 
     def load_state(self, st: SyntheticState) -> None:
@@ -238,6 +286,9 @@ class SyntheticMarket:
         self._last_l1 = st.last_l1
         self._next_depth = st.next_depth
         self.next_time_ns = st.next_time_ns
+        self._carry = st.impact_carry
+        self._shift = st.impact_shift
+        self._shift_ts = st.impact_ts
         self._buffer.clear()
 
     def resume_at(self, now_ns: int) -> None:
@@ -262,7 +313,8 @@ class SyntheticMarket:
                     self._ref = max(self._floor, self._follow() // self._tick)
                 side = 1 if u < self._half_l else -1
                 d = self._dist[int(rnd() * _TABLE)]
-                price = (self._ref - d if side > 0 else self._ref + 1 + d) * self._tick
+                ref = self._ref if self._impact is None else self._shifted_ref(ts)
+                price = (ref - d if side > 0 else ref + 1 + d) * self._tick
                 qty = self._sizes[int(rnd() * _TABLE)]
             else:
                 side = 1 if u < self._half_m else -1
@@ -321,11 +373,39 @@ class SyntheticMarket:
                         self._live.append(oid)
         self._changed(ts)
 
+    # -- our trades' impact ---------------------------------------------------------------------
+    def _shifted_ref(self, ts: int) -> int:
+        """The reference price plus the transient impact decayed to ``ts``, whole ticks."""
+        shift = self._decayed(ts)
+        return max(self._floor, self._ref + round(shift)) if shift else self._ref
+
+    def _decayed(self, ts: int) -> float:
+        shift = self._shift
+        if shift and ts > self._shift_ts:
+            assert self._impact is not None
+            shift *= math.exp(-(ts - self._shift_ts) / (self._impact.decay_s * _NS))
+        return shift
+
+    def _react(self, ts: int, signed_qty: int) -> None:
+        """Our order traded ``signed_qty`` (units; + it bought): move the market."""
+        imp = self._impact
+        assert imp is not None
+        lots = signed_qty / self._lot
+        self._carry += imp.permanent_ticks_per_lot * lots
+        whole = int(self._carry)  # toward zero; the rest is carried
+        if whole:
+            self._carry -= whole
+            self._ref = max(self._floor, self._ref + whole)
+        self._shift = self._decayed(ts) + imp.temporary_ticks_per_lot * lots
+        self._shift_ts = max(ts, self._shift_ts)
+
     # -- market data ------------------------------------------------------------------------------
     def _on_book_change(self, ts: int, side: int, trades: list[Trade]) -> None:
         """A venue tells us our (non-MKT) orders changed the book: print and requote."""
         if trades:
             self._prints(ts, side, trades)
+            if self._impact is not None:
+                self._react(ts, side * sum(t[2] for t in trades))
         self._changed(ts)
 
     def _prints(self, ts: int, side: int, trades: list[Trade]) -> None:
