@@ -51,6 +51,7 @@ def run_one(
         limit_rate=40.0,
         market_rate=4.0,
         mean_size_lots=80.0,
+        impact=None,  # the engine's cost, on the same market as the numbers in docs/algos.md
     )
     sim = AlgoSimulation(cfg)
     engine = sim.app.engine
