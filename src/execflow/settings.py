@@ -33,12 +33,12 @@ The file has one table per section, and one ``[[venues]]`` table per venue::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
@@ -49,7 +49,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from execflow.config import ApiSettings, Config, env_flag
+from execflow.config import ApiSettings, Config
+from execflow.settings_env import CONFIG_FILE_ENV, ENV_VARS, describe
 
 
 class VenueFeeSpec(BaseModel):
@@ -159,68 +160,6 @@ VenueSpec = Annotated[
 ]
 
 
-def _upper(value: str) -> str:
-    return value.strip().upper()
-
-
-def _flag(value: str) -> bool:
-    return env_flag(value, default=True)
-
-
-def _on(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-EnvVar = tuple[str, str, Callable[[str], Any] | None]
-
-ENV_VARS: Final[Mapping[str, EnvVar]] = {
-    # engine and store
-    "EXECFLOW_DATA_DIR": ("engine", "data_dir", None),
-    "EXECFLOW_STORE": ("engine", "store", None),
-    "EXECFLOW_PG_DSN": ("engine", "pg_dsn", None),
-    "EXECFLOW_PG_SCHEMA": ("engine", "pg_schema", None),
-    "EXECFLOW_PG_TABLE": ("engine", "pg_table", None),
-    "EXECFLOW_SYNC": ("engine", "sqlite_synchronous", _upper),
-    "EXECFLOW_SEED": ("engine", "seed", None),
-    "EXECFLOW_RISK_CONFIG": ("engine", "risk_config", None),
-    "EXECFLOW_FEE_CONFIG": ("engine", "fee_config", None),
-    "EXECFLOW_NATS_URL": ("engine", "nats_url", None),
-    "EXECFLOW_NATS_STREAM": ("engine", "nats_stream", None),
-    "EXECFLOW_LEASE_TTL": ("engine", "lease_ttl_s", None),
-    "EXECFLOW_AUDIT_CHECKPOINT_EVERY": ("engine", "audit_checkpoint_every", None),
-    "EXECFLOW_COMPLIANCE_CONFIG": ("engine", "compliance_config", None),
-    "EXECFLOW_TCA_REPORTS": ("engine", "tca_reports", _on),
-    "EXECFLOW_TOXIC_ALERTS": ("engine", "toxic_alerts", _on),
-    "EXECFLOW_VENUE_MARKOUTS": ("engine", "venue_markouts", _on),
-    "EXECFLOW_SNAPSHOT_EVERY": ("engine", "snapshot_every", None),
-    "EXECFLOW_SNAPSHOT_INTERVAL": ("engine", "snapshot_interval_s", None),
-    "EXECFLOW_ORDER_RECOVERY": ("engine", "order_recovery", None),
-    "EXECFLOW_TAKEOVER_NICE": ("engine", "takeover_nice", None),
-    # API server
-    "EXECFLOW_API_KEYS_FILE": ("api", "keys_file", None),
-    "EXECFLOW_API_KEYS": ("api", "keys_inline", None),
-    "EXECFLOW_JWT_SECRET": ("api", "jwt_secret", None),
-    "EXECFLOW_JWT_AUDIENCE": ("api", "jwt_audience", None),
-    "EXECFLOW_API_RATE": ("api", "rate_per_s", None),
-    "EXECFLOW_API_BURST": ("api", "burst", None),
-    "EXECFLOW_WS_HEARTBEAT": ("api", "heartbeat_s", None),
-    "EXECFLOW_WS_PING": ("api", "ws_ping_interval_s", None),
-    "EXECFLOW_WS_PING_TIMEOUT": ("api", "ws_ping_timeout_s", None),
-    "EXECFLOW_STREAM_QUEUE": ("api", "stream_queue", None),
-    "EXECFLOW_GRPC_PORT": ("api", "grpc_port", None),
-    "EXECFLOW_WS_COMPRESSION": ("api", "ws_compression", _flag),
-    "EXECFLOW_MAX_BODY": ("api", "max_body_bytes", None),
-    "EXECFLOW_WS_MAX_MESSAGE": ("api", "ws_max_message_bytes", None),
-    "EXECFLOW_AUTH_FAILURES": ("api", "auth_failures", None),
-    "EXECFLOW_AUTH_WINDOW": ("api", "auth_window_s", None),
-    "EXECFLOW_ENGINE_TIMEOUT": ("api", "engine_timeout_s", None),
-    "EXECFLOW_TCA_MARKET": ("api", "tca_market", None),
-    "EXECFLOW_TCA_METRICS": ("api", "tca_metrics", None),
-}
-"""Environment variable -> (section, field, conversion). An empty variable counts as unset."""
-
-CONFIG_FILE_ENV: Final = "EXECFLOW_CONFIG"
-
 _SOURCES: ContextVar[tuple[Path | None, Mapping[str, str] | None]] = ContextVar(
     "execflow_settings_sources", default=(None, None)
 )
@@ -304,7 +243,7 @@ class Settings(BaseSettings):
             try:
                 return cls(**given)
             except ValidationError as exc:
-                raise ValueError(_describe(exc, path)) from None
+                raise ValueError(describe(exc, path)) from None
 
 
 @contextmanager
@@ -314,15 +253,6 @@ def _sources(path: Path | None, environ: Mapping[str, str]) -> Iterator[None]:
         yield
     finally:
         _SOURCES.reset(token)
-
-
-def _describe(exc: ValidationError, path: Path | None) -> str:
-    where = f" (config file {path}, environment or options)" if path else ""
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"setting {loc}: {err['msg']}{where}")
-    return "; ".join(lines)
 
 
 __all__ = [

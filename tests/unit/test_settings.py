@@ -164,3 +164,33 @@ def test_every_variable_is_documented_and_every_documented_variable_is_read() ->
     # and nothing in the package reads a variable that is neither in the tree nor listed here
     read = set(re.findall(r'"(EXECFLOW_[A-Z_]+)"', src))
     assert read - set(ENV_VARS) - read_elsewhere == set()
+
+
+def test_the_engine_section_alone_is_the_trees_engine_section(tmp_path: Path) -> None:
+    """settings_env.engine_config (read-only commands: no pydantic-settings) gives what
+    Settings.load gives: every engine variable, the options over them, the same messages."""
+    from execflow.settings_env import engine_config
+
+    env = {"EXECFLOW_STORE": "memory", "EXECFLOW_SEED": "3", "EXECFLOW_SYNC": "normal",
+           "EXECFLOW_SNAPSHOT_EVERY": "70", "EXECFLOW_TCA_REPORTS": "on", "EXECFLOW_PG_SCHEMA": "",
+           "EXECFLOW_GRPC_PORT": "-1"}  # fmt: skip
+    given = {"data_dir": tmp_path, "store": None, "risk_config": None}
+    alone = engine_config(environ=env, engine=given)
+    assert alone == Settings.load(environ=env, engine=given).engine
+    assert (alone.store, alone.seed, alone.snapshot_every, alone.data_dir) == (
+        "memory", 3, 70, tmp_path,
+    )  # fmt: skip
+    assert engine_config(environ={}) == Config()
+    bad = {"EXECFLOW_SNAPSHOT_EVERY": "often"}
+    with pytest.raises(ValueError) as alone_exc:
+        engine_config(environ=bad)
+    with pytest.raises(ValueError) as tree_exc:
+        Settings.load(environ=bad)
+    assert str(alone_exc.value) == str(tree_exc.value)
+    assert str(alone_exc.value).startswith("setting engine.snapshot_every:")
+    # a config file: the whole tree is loaded (and checked), the file over the environment
+    path = toml(tmp_path, "[engine]\nseed = 9\n[api]\ngrpc_port = 7\n")
+    assert engine_config(path, environ=env).seed == 9
+    assert engine_config(environ={**env, "EXECFLOW_CONFIG": str(path)}).seed == 9
+    with pytest.raises(ValueError, match="setting nope: Extra inputs are not permitted"):
+        engine_config(toml(tmp_path, "[nope]\nx = 1\n"), environ={})

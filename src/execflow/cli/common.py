@@ -86,7 +86,18 @@ def make_settings(
 def make_config(
     data_dir: Path | None, store: str | None, risk_config: Path | None = None
 ) -> Config:
-    return make_settings(data_dir, store, risk_config).engine
+    """The engine section alone (settings_env.engine_config: no pydantic-settings unless a
+    config file is named). Bad settings: one sentence, exit 1."""
+    from execflow.settings_env import engine_config
+
+    try:
+        return engine_config(
+            CONFIG_FILE,
+            engine={"data_dir": data_dir, "store": store, "risk_config": risk_config},
+        )
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 def configure_logging() -> None:
