@@ -79,6 +79,24 @@ def _ws_compression() -> bool:
     return ApiSettings.from_env().ws_compression
 
 
+def _cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` (all its threads) from /proc; None where
+    there is no /proc or no pid (the JSON then says null)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _per(c0: float | None, c1: float | None, n: int) -> float | None:
+    """Microseconds of CPU per item between two `_cpu_s` readings (None if either is)."""
+    return None if c0 is None or c1 is None or n <= 0 else (c1 - c0) / n * 1e6
+
+
 class _Server:
     def __init__(self, sync: str) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-api-")
@@ -171,15 +189,23 @@ def _bodies(n: int, rng: random.Random, *, market: bool, tag: str) -> list[bytes
 
 
 async def _submit_all(
-    port: int, bodies: list[bytes], connections: int
+    port: int, bodies: list[bytes], connections: int, rate: float | None = None
 ) -> tuple[list[float], dict[int, int], float]:
+    """Closed loop over ``connections``; with ``rate`` (orders/s) order i is not sent before
+    start + i / rate (paced, so latency is measured at that rate, not at saturation)."""
     conns = [await _Http.open(port) for _ in range(connections)]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    start = time.perf_counter()
 
     async def worker(k: int) -> None:
         h = conns[k]
-        for body in bodies[k::connections]:
+        for i in range(k, len(bodies), connections):
+            body = bodies[i]
+            if rate:
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
             t0 = time.perf_counter()
             status, _ = await h.request("POST", "/v1/orders", body)
             latencies.append(time.perf_counter() - t0)
@@ -193,12 +219,16 @@ async def _submit_all(
     return latencies, statuses, elapsed
 
 
-async def _rest(port: int, orders: int, connections: int, rng: random.Random) -> dict[str, Any]:
+async def _rest(
+    port: int, orders: int, connections: int, rng: random.Random, pid: int | None = None
+) -> dict[str, Any]:
     before = (await _json(port, "/v1/monitoring"))["engine"]["orders"]
     warm = _bodies(200, rng, market=False, tag="warm")
     await _submit_all(port, warm, min(connections, 8))
     bodies = _bodies(orders, rng, market=False, tag="rest")
+    c0 = _cpu_s(pid)
     latencies, statuses, elapsed = await _submit_all(port, bodies, connections)
+    c1 = _cpu_s(pid)
     after = (await _json(port, "/v1/monitoring"))["engine"]["orders"]
     ok = statuses.get(201, 0) == orders and after - before == orders + len(warm)
     return {
@@ -206,6 +236,7 @@ async def _rest(port: int, orders: int, connections: int, rng: random.Random) ->
         "connections": connections,
         "seconds": elapsed,
         "orders_per_s": orders / elapsed,
+        "server_cpu_us_per_order": _per(c0, c1, orders),
         **_pct(latencies),
         "statuses": {str(k): v for k, v in statuses.items()},
         "self_check": "ok" if ok else f"FAILED: statuses {statuses}, engine +{after - before}",
@@ -233,7 +264,13 @@ def _ts(iso: str) -> float:
 
 
 async def _fanout(
-    port: int, subscribers: int, orders: int, connections: int, rng: random.Random
+    port: int,
+    subscribers: int,
+    orders: int,
+    connections: int,
+    rng: random.Random,
+    pid: int | None = None,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     from websockets.asyncio.client import connect
 
@@ -272,8 +309,9 @@ async def _fanout(
 
     tasks = [asyncio.create_task(reader(i)) for i in range(subscribers)]
     bodies = _bodies(orders, rng, market=True, tag="fan")
+    c0 = _cpu_s(pid)
     t0 = time.perf_counter()
-    _, statuses, _ = await _submit_all(port, bodies, connections)
+    _, statuses, _ = await _submit_all(port, bodies, connections, rate)
     # let the market orders finish filling, then take the final head as the target
     prev = -1
     while True:
@@ -289,6 +327,7 @@ async def _fanout(
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*(d.wait() for d in done)), 60)
     elapsed = last_arrival[0] - t0
+    c1 = _cpu_s(pid)
     for t in tasks:
         t.cancel()
     for ws in wss:
@@ -305,6 +344,8 @@ async def _fanout(
         "delivered": delivered,
         "seconds": elapsed,
         "events_per_s": delivered / elapsed if elapsed > 0 else 0.0,
+        "fanout_rate": rate,
+        "server_cpu_us_per_delivery": _per(c0, c1, delivered),
         **_pct(lat_samples),
         "self_check": "ok"
         if bad == 0 and statuses.get(201, 0) == orders
@@ -320,14 +361,18 @@ def run_once(
     fanout_orders: int = 1_000,
     sync: str = "NORMAL",
     seed: int = SEED,
+    fanout_rate: float | None = None,
 ) -> dict[str, Any]:
     server = _Server(sync)
     try:
         rng = random.Random(seed)
 
         async def main() -> dict[str, Any]:
-            rest = await _rest(server.port, orders, connections, rng)
-            fan = await _fanout(server.port, subscribers, fanout_orders, min(connections, 8), rng)
+            pid = server.proc.pid
+            rest = await _rest(server.port, orders, connections, rng, pid)
+            fan = await _fanout(
+                server.port, subscribers, fanout_orders, min(connections, 8), rng, pid, fanout_rate
+            )
             return {"rest": rest, "fanout": fan}
 
         return asyncio.run(main())
@@ -344,6 +389,7 @@ def run(
     repetitions: int = 3,
     sync: str = "NORMAL",
     seed: int = SEED,
+    fanout_rate: float | None = None,
 ) -> dict[str, Any]:
     """Run ``repetitions`` fresh-process repetitions; return every number and a summary."""
     import execflow
@@ -351,7 +397,7 @@ def run(
     reps = [
         run_once(
             orders=orders, connections=connections, subscribers=subscribers,
-            fanout_orders=fanout_orders, sync=sync, seed=seed,
+            fanout_orders=fanout_orders, sync=sync, seed=seed, fanout_rate=fanout_rate,
         )
         for _ in range(repetitions)
     ]  # fmt: skip
@@ -360,6 +406,9 @@ def run(
         out: dict[str, Any] = {}
         for k in keys:
             vals = [r[part][k] for r in reps]
+            if any(v is None for v in vals):  # no /proc: CPU time not measured
+                out[k] = None
+                continue
             out[k] = {"min": min(vals), "median": statistics.median(vals), "max": max(vals)}
         out["self_check"] = "ok" if all(r[part]["self_check"] == "ok" for r in reps) else "FAILED"
         return out
@@ -371,6 +420,7 @@ def run(
             "connections": connections,
             "subscribers": subscribers,
             "fanout_orders": fanout_orders,
+            "fanout_rate": fanout_rate,
             "repetitions": repetitions,
             "seed": seed,
             "store": "sqlite",
@@ -384,8 +434,13 @@ def run(
             "nproc": os.cpu_count(),
             "platform": platform.platform(),
         },
-        "rest": summary("rest", ("orders_per_s", "p50_us", "p99_us", "p999_us")),
-        "fanout": summary("fanout", ("events_per_s", "p50_us", "p99_us", "p999_us", "events")),
+        "rest": summary(
+            "rest", ("orders_per_s", "p50_us", "p99_us", "p999_us", "server_cpu_us_per_order")
+        ),
+        "fanout": summary(
+            "fanout",
+            ("events_per_s", "p50_us", "p99_us", "p999_us", "events", "server_cpu_us_per_delivery"),
+        ),
         "repetitions": reps,
     }
 
