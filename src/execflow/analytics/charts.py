@@ -1,6 +1,9 @@
 """Plotly charts as PNG: kaleido (>= 1, extra ``analytics``) drives a Chrome or Chromium that is
 already installed -- Debian's ``chromium`` (``scripts/install-system-deps.sh``) or the one
-``BROWSER_PATH`` names. Nothing is downloaded: kaleido's ``get_chrome`` is never called."""
+``BROWSER_PATH`` names. Nothing is downloaded: kaleido's ``get_chrome`` is never called, and
+the page kaleido renders in loads plotly.js from the installed plotly package and no MathJax
+(kaleido's default page fetches MathJax from a CDN: offline that request fails, and under load
+the failure could abort the export -- a CI run saw it)."""
 
 from __future__ import annotations
 
@@ -53,7 +56,16 @@ def write_png(fig: Any, out: Path, *, width: int = 1000, height: int = 600) -> s
     try:
         if not env and path is not None:
             os.environ["BROWSER_PATH"] = path  # the one this module found, whatever kaleido's order
-        fig.write_image(str(out), format="png", width=width, height=height)
+        import kaleido  # type: ignore[import-untyped]  # analytics extra (png_problem checked)
+
+        png = kaleido.calc_fig_sync(
+            fig.to_dict(),
+            opts={"format": "png", "width": width, "height": height, "scale": 1},
+            kopts={"mathjax": False},  # no CDN: our charts have no LaTeX
+        )
+        tmp = out.with_name(out.name + ".part")
+        tmp.write_bytes(png)
+        tmp.replace(out)  # a reader never sees half a PNG
     except Exception as exc:  # the browser did not start, or kaleido failed
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"PNG export failed with {path}: {first}"
