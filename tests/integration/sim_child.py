@@ -1,6 +1,10 @@
 """Child process for the exact-restart test: runs (or resumes) a seeded simulated session on a
 data directory and prints ``STEP <t>`` (flushed) after each committed step, ``DONE`` at the
-end. The parent kills it with SIGKILL at random moments and starts it again."""
+end. The parent kills it with SIGKILL at random moments and starts it again.
+
+With ``--paced`` the child waits for a line on stdin after each step (end of stdin: runs free),
+so the parent decides how far a life gets, whatever the machine's speed: a fast child cannot
+run ahead of the parent's reading and finish the day before the kills land."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--duration", type=int, default=600)
     ap.add_argument("--snapshot-every", type=int, default=300)
+    ap.add_argument("--paced", action="store_true")
     args = ap.parse_args()
     cfg = SessionConfig(
         seed=args.seed, duration_s=args.duration, store=args.store,
@@ -32,6 +37,8 @@ def main() -> None:
     def on_step(t: int) -> None:
         out.write(f"STEP {t}\n")
         out.flush()
+        if args.paced:
+            sys.stdin.readline()
 
     session.run(on_step=on_step)
     session.store.close()

@@ -34,20 +34,22 @@ def _reference(seed: int, duration: int, tmp: Path) -> str:
     return canonical_digest(session.store)
 
 
-def _life(args: list[str], rng: random.Random, total_steps: int, kill: bool) -> tuple[int, bool]:
-    """One process life: run, and (if ``kill``) SIGKILL it after a random number of steps plus
-    a random moment (so the kill lands anywhere: mid-batch, mid-snapshot, mid-fsync).
-    Returns (steps seen, finished)."""
+def _life(args: list[str], rng: random.Random, max_steps: int, kill: bool) -> tuple[int, bool]:
+    """One process life: run, and (if ``kill``) SIGKILL it after a random number of steps
+    (1..max_steps) plus a random moment (so the kill lands anywhere: mid-batch, mid-snapshot,
+    mid-fsync). The child is paced (it waits for our go after each step), so how far a life gets
+    does not depend on the machine's speed. Returns (steps seen, finished)."""
     proc = subprocess.Popen(
-        [sys.executable, str(CHILD), *args],
+        [sys.executable, str(CHILD), *args, "--paced"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    assert proc.stdout is not None
+    assert proc.stdin is not None and proc.stdout is not None
     steps = 0
-    target = rng.randint(1, max(2, total_steps // 8))
+    target = rng.randint(1, max(1, max_steps))
     done = False
     try:
         for line in proc.stdout:
@@ -55,8 +57,13 @@ def _life(args: list[str], rng: random.Random, total_steps: int, kill: bool) -> 
                 steps += 1
             elif line.startswith("DONE"):
                 done = True
+                break
+            else:
+                continue
+            proc.stdin.write("go\n")  # let it start the next step ...
+            proc.stdin.flush()
             if kill and steps >= target:
-                time.sleep(rng.uniform(0, 0.02))
+                time.sleep(rng.uniform(0, 0.02))  # ... and kill it somewhere inside that step
                 proc.send_signal(signal.SIGKILL)
                 break
         _, err = proc.communicate(timeout=120)
@@ -72,18 +79,16 @@ def _life(args: list[str], rng: random.Random, total_steps: int, kill: bool) -> 
 
 def _crash_and_finish(args: list[str], kills: int, duration: int, seed: int) -> None:
     rng = random.Random(seed)
+    # Each life runs at most duration / (2 * kills) steps: all the kills land inside the day
+    # (the child is paced, so this holds on any machine).
+    per_life = max(1, duration // (2 * kills))
     killed = 0
-    finished = False
-    for _ in range(kills * 3):
-        if killed >= kills:
-            break
-        _, finished = _life(args, rng, duration, kill=True)
-        if finished:
-            break  # the day ended before the kill: no more kill points left
+    for _ in range(kills):
+        _, finished = _life(args, rng, per_life, kill=True)
+        assert not finished, "the day ended before the kill: the pacing did not hold"
         killed += 1
-    assert killed >= kills, f"only {killed} kills landed before the day ended"
-    if not finished:
-        _, finished = _life(args, rng, duration, kill=False)
+    assert killed == kills
+    _, finished = _life(args, rng, duration, kill=False)
     assert finished
 
 
