@@ -56,6 +56,10 @@ class RecoveryConsumer(Protocol):
     # optional: ``folds = False`` for a consumer whose ``apply`` ignores records (its state is
     # derived in ``finish`` or by another consumer's): its snapshot, or the lack of one, then
     # never makes the pass read the log from further back than the others need
+    # optional: ``snapshot_at_every_close = True`` for a consumer whose restart cost grows with
+    # the wall time since its snapshot, not with the events (a paper venue replays its market's
+    # flow from the snapshot up to each logged request): a short-lived writer (a CLI command)
+    # snapshots it at every close (see :meth:`Recovery.checkpoint`)
 
 
 class Recovery:
@@ -124,12 +128,17 @@ class Recovery:
         )  # fmt: skip
         return n
 
-    def checkpoint(self, position: int) -> int:
-        """Save every consumer's snapshot as of ``position`` (engine idle). Returns how many."""
+    def checkpoint(self, position: int, *, at_close_only: bool = False) -> int:
+        """Save every consumer's snapshot as of ``position`` (engine idle). Returns how many.
+        ``at_close_only``: only the consumers that ask for a snapshot at every close
+        (``snapshot_at_every_close``); each consumer starts from its own snapshot's position,
+        so the others keep theirs."""
         if self.snapshots is None:
             return 0
         saved = 0
         for c in self.consumers:
+            if at_close_only and not getattr(c, "snapshot_at_every_close", False):
+                continue
             data = c.snapshot()
             if data is not None:
                 self.snapshots.save(c.name, position, data)

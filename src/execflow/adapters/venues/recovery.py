@@ -64,6 +64,8 @@ class PaperVenueRecovery:
     """Register with :class:`~execflow.application.recovery.Recovery` after the engine's.
     Any :class:`ReplayableVenue` (paper venue, dark pool)."""
 
+    snapshot_at_every_close = True  # its replay re-runs market flow: cost grows with time
+
     def __init__(self, venue: ReplayableVenue, store: EventStore) -> None:
         self.venue = venue
         self.store = store
