@@ -138,6 +138,7 @@ def test_postgres_sigkill_restarts_give_the_uninterrupted_log(tmp_path: Path, pg
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a whole simulated day, 26 process lives
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
 def test_full_day_sigkill_restarts(
     tmp_path: Path, store: str, request: pytest.FixtureRequest
