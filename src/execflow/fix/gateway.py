@@ -81,7 +81,7 @@ from execflow.fix.admin import REVERSE_ROUTE, reverse_route
 from execflow.fix.algos import algo_input, amendment
 from execflow.fix.application import BaseApplication, SessionID
 from execflow.fix.errors import BusinessRejectReason, FixBusinessRejectError, FixFieldError
-from execflow.fix.instructions import PEGGED, instruction_fields
+from execflow.fix.instructions import PEGGED, instruction_fields, set_instructions
 from execflow.fix.message import Message
 from execflow.fix.orders import (
     CXL_REJ_REASON,
@@ -626,6 +626,9 @@ class OrderGateway(BaseApplication):
         f[54] = fo.side.encode()
         f[38] = format_fixed(order.quantity, qd)
         f[40] = _ORD_TYPE_BYTES.get(order.order_type, b"1")
+        if order.instructions is not None and ins is not None:
+            # what the order was sent with: OrdType P, PegPriceType/PegOffsetValue, MaxFloor...
+            set_instructions(er, order.instructions, order.side, ins, echo=True)
         if order.price is not None:
             f[44] = format_fixed(order.price, pd)
         fix_tif = _TIF_BYTES.get(order.tif)

@@ -113,9 +113,17 @@ def instruction_fields(msg: Message, side: int) -> InstructionFields:
 
 
 def set_instructions(
-    msg: Message, instr: OrderInstructions | None, side: int, ins: Instrument
+    msg: Message,
+    instr: OrderInstructions | None,
+    side: int,
+    ins: Instrument,
+    *,
+    echo: bool = False,
 ) -> None:
-    """Write an order's instructions on an outgoing NewOrderSingle / replace (after OrdType)."""
+    """Write an order's instructions on an outgoing NewOrderSingle / replace (after OrdType).
+    ``echo``: on the gateway's ExecutionReport (the instructions the order was sent with:
+    OrdType P, PegInstructions, MaxFloor, MinQty, DiscretionInstructions, ExecInst), without
+    IOIID, which an ExecutionReport does not carry."""
     if instr is None:
         return
     pd = ins.price_decimals
@@ -131,5 +139,5 @@ def set_instructions(
         msg.set(388, RELATED_TO_DISPLAYED).set_fixed(389, side * instr.discretion_offset, pd)
     if instr.not_held:
         msg.set(18, NOT_HELD)
-    if instr.ioi_id is not None:
+    if instr.ioi_id is not None and not echo:
         msg.set(23, instr.ioi_id)

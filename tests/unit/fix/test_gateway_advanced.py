@@ -157,3 +157,40 @@ def test_stop_price_of_a_triggered_order_cannot_change(begin: str) -> None:
         assert (rep.get_str(150), rep.get_decimal(44)) == ("5", Decimal("99.05"))
 
     run(begin, scenario)
+
+
+def test_reports_echo_the_institutional_instructions(begin: str) -> None:
+    """Issue 25: every ExecutionReport of an order carries the instructions it was sent with:
+    OrdType P with PegPriceType (1094) / PegOffsetValue (211), MaxFloor (111), MinQty (110),
+    DiscretionInst (388) / DiscretionOffsetValue (389, FIX's sign), ExecInst (18) 1."""
+
+    async def scenario(c: Client, s: SellSide) -> None:
+        # a primary peg a tick under the bid, capped at 100.00, showing 100, not held
+        c.send(nos("PEG", qty=300, price="100.00", t40="P", t1094="5", t211="-0.05",
+                   t111="100", t18="1"))  # fmt: skip
+        c.send(nos("RES", qty=500, price="99.00", t111="100"))  # reserve: shows 100 of 500
+        # a sell with a minimum quantity and 10 cents (2 ticks) of discretion below its limit
+        c.send(nos("MIN", qty=400, price="101.00", side="2", t110="200", t388="0",
+                   t389="-0.10"))  # fmt: skip
+        (peg,) = await c.wait(1, "PEG")
+        (res,) = await c.wait(1, "RES")
+        (mq,) = await c.wait(1, "MIN")
+        assert [(m.get_str(150), m.get(58)) for m in (peg, res, mq)] == [("0", None)] * 3
+        assert (peg.get_str(40), peg.get_str(1094), peg.get_decimal(211)) == (
+            "P", "5", Decimal("-0.05"),
+        )  # fmt: skip
+        assert (peg.get_decimal(44), peg.get_decimal(111), peg.get_str(18)) == (
+            Decimal("100.00"), Decimal(100), "1",
+        )  # fmt: skip
+        assert (res.get_str(40), res.get_decimal(111), 1094 in res) == ("2", Decimal(100), False)
+        assert (mq.get_str(40), mq.get_decimal(110)) == ("2", Decimal(200))
+        assert (mq.get_str(388), mq.get_decimal(389)) == ("0", Decimal("-0.10"))
+        assert 111 not in mq and 110 not in peg and 23 not in peg
+        c.send(Message.new("F", (11, "PEGX"), (41, "PEG"), (55, "ACME"), (54, "1"))
+               .set_timestamp(60, 1).set(38, 300))  # fmt: skip
+        (canceled,) = await c.wait(1, "PEGX")
+        assert (canceled.get_str(150), canceled.get_str(40), canceled.get_str(1094)) == (
+            "4", "P", "5",
+        )  # fmt: skip
+
+    run(begin, scenario)
