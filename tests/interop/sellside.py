@@ -57,6 +57,7 @@ class SellSide:
         allocations: bool = False,
         iois: bool = False,
         on_behalf_of: frozenset[str] | None = None,
+        inline: bool = True,
     ) -> None:
         clock = WallClock()
         self.catalog = InstrumentCatalog(instruments)
@@ -66,7 +67,9 @@ class SellSide:
         self.engine = build_test_engine(instruments, [self.paper], clock=clock)
         self.runner = EngineRunner(self.engine, idle_wait_s=0.0005)
         perms = permissions or {c.sender_comp_id: AccountPermissions.of("ACC-1") for c in clients}
-        self.gateway = OrderGateway(self.runner, self.catalog, perms, venue=self.paper.venue_id)
+        self.gateway = OrderGateway(
+            self.runner, self.catalog, perms, venue=self.paper.venue_id, inline=inline
+        )
         self.app: OrderGateway | AllocationGateway | IoiGateway = self.gateway
         self.desk: SettlementDesk | None = None
         if allocations:  # settlement on the engine, and J/P/AK in front of the order gateway

@@ -21,10 +21,10 @@ def order(cl: str) -> SubmitOrder:
     )  # fmt: skip
 
 
-def make() -> EngineRunner:
+def make(idle_wait_s: float = 0.001) -> EngineRunner:
     venue = FakeVenue([AAPL], venue_id="FAKE", prices={"AAPL": 100})
     engine = build_test_engine([AAPL], [venue], clock=WallClock())
-    return EngineRunner(engine)
+    return EngineRunner(engine, idle_wait_s=idle_wait_s)
 
 
 def test_many_threads_submit_and_all_orders_fill() -> None:
@@ -59,7 +59,7 @@ def test_submit_async() -> None:
         rs = await asyncio.gather(*(runner.submit_async(order(f"A{i}")) for i in range(20)))
         return [r.ok for r in rs]
 
-    with make() as runner:
+    with make(idle_wait_s=60) as runner:
         assert asyncio.run(main(runner)) == [True] * 20
 
 
@@ -149,3 +149,53 @@ def test_idle_work_runs_after_a_quiet_turn_or_at_most_once_per_bound_under_load(
     venue.behind = False
     runner.turn()
     assert len(idle) == n + 2
+
+
+def test_run_inline_answers_on_the_calling_thread_when_the_engine_thread_is_idle() -> None:
+    # the engine thread sleeps between its turns (nothing wakes it: engine.send does not)
+    with make(idle_wait_s=60) as runner:
+        runner.call(lambda: None)  # its last turn ran: it sleeps once out of it
+        with runner._lock:  # out of it
+            pass
+        seen: list[threading.Thread] = []
+        ticket = runner.engine.send(order("I1"))
+        ticket.add_done_callback(lambda t: seen.append(threading.current_thread()))
+        assert runner.run_inline()
+        assert ticket.wait(10).ok
+        assert seen == [threading.current_thread()]
+        assert runner.call(lambda: runner.engine.orders["I1"].status) is OrderStatus.FILLED
+    assert runner.failure is None
+
+
+def test_run_inline_is_refused_while_the_engine_thread_holds_the_engine() -> None:
+    with make() as runner:
+        with runner._lock:  # what the engine thread holds for a turn
+            ticket = runner.engine.send(order("I2"))
+            assert runner.run_inline() is False  # not run here: the engine thread is woken
+            assert ticket.result is None
+        assert ticket.wait(10).ok  # the engine thread took it once the turn was over
+
+
+def test_submit_async_settles_on_the_loop_without_a_wake_up_when_run_inline() -> None:
+    async def main(runner: EngineRunner) -> bool:
+        loop = asyncio.get_running_loop()
+        fut = asyncio.ensure_future(runner.submit_async(order("I3")))
+        await asyncio.sleep(0)  # the command is queued
+        # run the engine here until it takes the turn (the engine thread may have it first)
+        for _ in range(1000):
+            if fut.done() or runner.run_inline():
+                break
+            await asyncio.sleep(0)
+        assert loop.is_running()
+        return (await fut).ok
+
+    with make(idle_wait_s=60) as runner:
+        assert asyncio.run(main(runner))
+    assert runner.failure is None
+
+
+def test_not_running_runner_does_not_run_inline() -> None:
+    runner = make()
+    runner.engine.send(order("I4"))
+    assert runner.run_inline() is False
+    assert runner.engine.has_work()

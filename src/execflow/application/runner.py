@@ -7,6 +7,12 @@ the engine thread between two batches through :meth:`EngineRunner.call`.
 Asyncio wake-ups are batched: the tickets a batch resolves on the engine thread are handed to
 each waiting event loop with one ``call_soon_threadsafe`` per loop per batch (one self-pipe
 write and one loop wake-up for a whole group commit), not one per ticket.
+
+A caller that queued commands may instead run the engine on its own thread with
+:meth:`EngineRunner.run_inline` when the engine thread is idle (the FIX gateway does, once per
+read batch): the engine is still run by one thread at a time (a lock held for each turn), and
+the round trip loses both thread hand-offs. When the engine thread is busy the call only wakes
+it, as ``send`` does.
 """
 
 from __future__ import annotations
@@ -54,6 +60,11 @@ class EngineRunner:
         self._stop = threading.Event()
         self._calls: deque[tuple[Callable[[], object], Future[object]]] = deque()
         self._thread: threading.Thread | None = None
+        # one thread at a time runs the engine: the engine thread for each turn, or a caller
+        # in run_inline; _owner is the ident of the thread that holds it (None: nobody)
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self.inline_runs = 0  # run_inline calls that ran the engine on their thread
         # (loop, future, result) resolved on the engine thread, handed over after the batch
         self._done: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[CommandResult],
                                CommandResult]] = []  # fmt: skip
@@ -115,7 +126,7 @@ class EngineRunner:
 
         def done(t: Ticket) -> None:
             assert t.result is not None
-            if threading.current_thread() is self._thread:
+            if threading.get_ident() == self._owner:
                 self._done.append((loop, fut, t.result))  # handed over after the batch
             else:
                 loop.call_soon_threadsafe(_set_result, fut, t.result)
@@ -132,7 +143,7 @@ class EngineRunner:
 
     def call(self, fn: Callable[[], T], timeout: float | None = ENGINE_CALL_TIMEOUT_S) -> T:
         """Run ``fn`` on the engine thread between batches and return its result."""
-        if threading.current_thread() is self._thread or not self.running:
+        if threading.get_ident() == self._owner or not self.running:
             return fn()
         fut: Future[object] = Future()
         self._calls.append((fn, fut))
@@ -145,7 +156,13 @@ class EngineRunner:
             while not self._stop.is_set():
                 # clear before looking for work: a send after this point wakes the wait below
                 self._wake.clear()
-                if self.turn():
+                with self._lock:
+                    self._owner = threading.get_ident()
+                    try:
+                        idle = self.turn()
+                    finally:
+                        self._owner = None
+                if idle:
                     self._wake.wait(self.idle_wait_s)
         except LeaseLostError as exc:  # another writer owns the log now: stop, say why
             self.failure = exc
@@ -160,7 +177,49 @@ class EngineRunner:
             if self._done:
                 self._hand_over()
 
-    def turn(self) -> bool:
+    def run_inline(self, max_turns: int = 4) -> bool:
+        """Run the engine on the calling thread for what is queued, if the engine thread is
+        idle: up to ``max_turns`` turns (poll, process, commit, hand over), stopping at the
+        first quiet one. Commands queued with ``engine.send`` are then answered on this thread:
+        ticket callbacks and bus subscribers run here, and an asyncio loop running on this
+        thread gets its futures settled without a cross-thread wake-up. Returns whether it ran;
+        when the engine thread holds the engine (or the runner is not running), it is woken
+        instead and does the work as after ``send``. Work left after ``max_turns`` is left to
+        the engine thread."""
+        if self._thread is None or self.failure is not None or self._stop.is_set():
+            self._notify()
+            return False
+        if not self._lock.acquire(blocking=False):
+            self._notify()
+            return False
+        self._owner = threading.get_ident()
+        self.inline_runs += 1
+        try:
+            for _ in range(max_turns):
+                if self.turn(offer_idle=False):
+                    break
+        except LeaseLostError as exc:  # as on the engine thread: stop, say why
+            self.failure = exc
+            log.critical("event=engine_stopped reason=lease_lost error=%s", exc)
+            self._failed(exc)
+            self._stop.set()
+            raise
+        except BaseException as exc:
+            self.failure = exc
+            log.exception("event=engine_inline_failed")
+            self._failed(exc)
+            self._stop.set()
+            raise
+        finally:
+            if self._done:
+                self._hand_over()
+            self._owner = None
+            self._lock.release()
+        if self.engine.has_work() or self._calls:
+            self._notify()
+        return True
+
+    def turn(self, *, offer_idle: bool = True) -> bool:
         """One turn of the engine thread: poll the venues, process what came in, run the
         calls, offer the idle work. Returns whether the thread may wait for work now.
 
@@ -171,7 +230,8 @@ class EngineRunner:
         steady flow of orders, a market that is always catching up), it runs at most once per
         ``idle_max_defer_ns`` on the engine's Clock, at a turn that ends idle: a count-based
         snapshot is then at most that late, and snapshots never pause a busy engine thread more
-        often than that (docs/dr.md)."""
+        often than that (docs/dr.md). ``offer_idle=False`` (``run_inline``) leaves the idle
+        work to the engine thread's next quiet turn."""
         engine = self.engine
         now = engine.clock.now_ns()
         if self._idle_offered_ns is None:
@@ -197,7 +257,7 @@ class EngineRunner:
         if engine.has_work() or self._calls:
             return False
         quiet = n == 0 and not any(getattr(v, "behind", False) for v in venues)
-        if quiet or now - self._idle_offered_ns >= self.idle_max_defer_ns:
+        if offer_idle and (quiet or now - self._idle_offered_ns >= self.idle_max_defer_ns):
             self._idle_offered_ns = now
             for fn in self.on_idle:
                 fn()
@@ -228,6 +288,9 @@ class EngineRunner:
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., object], *args: object) -> None:
+    if asyncio._get_running_loop() is loop:  # run_inline on the loop's own thread: no wake-up
+        fn(*args)  # settles futures only: their callbacks are scheduled by the loop
+        return
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
         loop.call_soon_threadsafe(fn, *args)
 

@@ -5,6 +5,10 @@ Servers, measured in the same run with the same client:
 - ``execflow``: our Acceptor + order gateway + engine (event store as given) + paper venue with
   a seeded book, the engine on its own thread. The ExecutionReport New is sent once the order's
   acceptance is committed to the event log (the gateway reports committed events only).
+  By default the gateway runs the engine on the FIX loop's thread when the engine thread is
+  idle (``EngineRunner.run_inline``); ``execflow-engine-thread`` (``engine_thread=True``) is
+  the same server with every command on the engine thread (two thread hand-offs per round
+  trip), measured in the same run for the A/B.
 - ``cpp``: the independent C++ counterparty acceptor (tests/interop/cpp_counterparty.cpp over
   Debian's libquickfix-dev), which acks from memory (its FIX store persists messages to files).
 
@@ -80,7 +84,9 @@ class _LoopThread:
 class ExecflowServer:
     """Acceptor + gateway + engine + paper venue, on a background loop and engine thread."""
 
-    def __init__(self, begin: str, *, store: str = "memory", seed: int = SEED) -> None:
+    def __init__(
+        self, begin: str, *, store: str = "memory", seed: int = SEED, inline: bool = True
+    ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-fix-")
         clock = WallClock()
         paper = PaperVenue([ACME], latency_ns=0, clock=clock, seed=seed, session="B")
@@ -102,8 +108,9 @@ class ExecflowServer:
         catalog = self.app.instruments
         self.runner = EngineRunner(self.engine)
         self.gateway = OrderGateway(
-            self.runner, catalog, {CLIENT_COMP: AccountPermissions.of("ACC-1")}, venue="PAPER"
-        )
+            self.runner, catalog, {CLIENT_COMP: AccountPermissions.of("ACC-1")}, venue="PAPER",
+            inline=inline,
+        )  # fmt: skip
         self.io = _LoopThread()
         config = SessionConfig(SessionID(begin, SERVER_COMP, CLIENT_COMP), initiator=False)
         self.acceptor: Acceptor = self.io.run(self._make_acceptor(config))
@@ -212,6 +219,7 @@ def run(
     seed: int = SEED,
     cpp: bool = True,
     cache_dir: Path | None = None,
+    engine_thread: bool = False,
 ) -> dict[str, Any]:
     """Measure both servers; returns a JSON-ready dict (per repetition and all together)."""
     binary: Path | None = None
@@ -235,7 +243,8 @@ def run(
     }
     if cpp and binary is None:
         results["cpp_skipped"] = cpp_note
-    servers = ["execflow"] + (["cpp"] if binary else [])
+    servers = ["execflow"] + (["execflow-engine-thread"] if engine_thread else [])
+    servers += ["cpp"] if binary else []
     # the servers alternate within each repetition, so a change of machine load falls on both
     runs: dict[str, list[list[int]]] = {name: [] for name in servers}
     for _ in range(repetitions):
@@ -278,8 +287,8 @@ def _one_run(
     warmup: int,
     tmp: Path,
 ) -> list[int]:
-    if server == "execflow":
-        srv = ExecflowServer(begin, store=store, seed=seed)
+    if server in ("execflow", "execflow-engine-thread"):
+        srv = ExecflowServer(begin, store=store, seed=seed, inline=server == "execflow")
         try:
             if binary is not None:
                 return _cpp_client(binary, begin, srv.port, n, warmup, tmp / "client")

@@ -35,6 +35,13 @@ def fix(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the paper venue")] = bench.SEED,
     cpp: Annotated[bool, typer.Option("--cpp/--no-cpp", help="Also measure the C++ engine")] = True,
+    engine_thread: Annotated[
+        bool,
+        typer.Option(
+            "--engine-thread",
+            help="Also measure execflow with every command on the engine thread (the A/B)",
+        ),
+    ] = False,
     switch_interval_us: Annotated[
         float | None, typer.Option(help="sys.setswitchinterval for this run (default: Python's)")
     ] = None,
@@ -57,6 +64,7 @@ def fix(
         store=store,
         seed=seed,
         cpp=cpp,
+        engine_thread=engine_thread,
     )
     result["switch_interval_s"] = sys.getswitchinterval()
     text = json.dumps(result, indent=2)

@@ -2,8 +2,12 @@
 
 Clients send NewOrderSingle (D), OrderCancelRequest (F), OrderCancelReplaceRequest (G) and
 OrderStatusRequest (H). The gateway turns them into engine commands and hands them to the
-`EngineRunner` without waiting (the engine thread answers through a ticket callback, hopped
-back to the asyncio loop with ``call_soon_threadsafe``: the loop never blocks on the engine).
+`EngineRunner` without waiting. Once per read batch (a ``call_soon`` after the frames of one
+read) it asks the runner to run the engine on the loop's thread (`EngineRunner.run_inline`):
+when the engine thread is idle, the batch is processed, committed and reported on the loop
+with no thread hand-off (the C++ engines answer on the thread that read the order too); when
+it is busy, the engine thread does it and its answers hop back to the loop with
+``call_soon_threadsafe``. ``inline=False`` keeps every command on the engine thread.
 
 What the client hears comes from two places:
 
@@ -180,8 +184,18 @@ class OrderGateway(BaseApplication):
         *,
         venue: str | None = None,
         now_ns: Callable[[], int] = time.time_ns,
+        inline: bool = True,
     ) -> None:
         self.runner = runner
+        # run the engine on the loop's thread once per read batch when its thread is idle:
+        # (queue a command without waking the engine thread, run the engine here)
+        engine = getattr(runner, "engine", None)
+        run_inline = getattr(runner, "run_inline", None)
+        self._inline: tuple[Callable[[Command, Origin | None], Ticket], Callable[[], bool]] | None
+        self._inline = (
+            (engine.send, run_inline) if inline and engine is not None and run_inline else None
+        )
+        self._inline_pending = False
         self.instruments = instruments
         self.entry = OrderEntry(instruments)
         self.permissions = dict(permissions)
@@ -292,7 +306,7 @@ class OrderGateway(BaseApplication):
         fo.algo = isinstance(cmd, SubmitAlgoOrder)
         fo.route = tuple((dst, v) for src, dst in REVERSE_ROUTE if (v := msg.get(src)))
         self._track(fo, cl)
-        ticket = self.runner.send(cmd, _origin(msg, sid))
+        ticket = self._send_command(cmd, _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_submit_result, fo, msg))
 
     def _submit_command(
@@ -344,7 +358,7 @@ class OrderGateway(BaseApplication):
             return
         fo.pending_cancel = cl
         self._track(fo, cl)
-        ticket = self.runner.send(self.entry.cancel(fo.engine_id), _origin(msg, sid))
+        ticket = self._send_command(self.entry.cancel(fo.engine_id), _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_cancel_result, fo, msg))
 
     def _replace(self, msg: Message, sid: SessionID) -> None:
@@ -380,7 +394,7 @@ class OrderGateway(BaseApplication):
             )
         fo.pending_replace = cl
         self._track(fo, cl)
-        ticket = self.runner.send(cmd, _origin(msg, sid))
+        ticket = self._send_command(cmd, _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
 
     def _amend_algo(self, msg: Message, fo: _FixOrder, cl: str, orig: str) -> None:
@@ -406,10 +420,40 @@ class OrderGateway(BaseApplication):
         fo.pending_replace = cl
         self._track(fo, cl)
         replaced_by_engine = cmd.quantity is not None or cmd.price is not None
-        ticket = self.runner.send(cmd, _origin(msg, sid))
+        ticket = self._send_command(cmd, _origin(msg, sid))
         ticket.add_done_callback(self._answer(self._on_replace_result, fo, msg))
         if not replaced_by_engine:  # only the algorithm changes: no order event will say so
             ticket.add_done_callback(self._on_ok(self._algo_amended, fo))
+
+    def _send_command(self, cmd: Command, origin: Origin) -> Ticket:
+        """Queue ``cmd``; with inline running, the engine runs on this loop once the read
+        batch is done (one ``call_soon`` per batch), else the engine thread is woken."""
+        inline, loop = self._inline, self._loop
+        if inline is None or loop is None:
+            return self.runner.send(cmd, origin)
+        ticket = inline[0](cmd, origin)
+        if not self._inline_pending:
+            self._inline_pending = True
+            loop.call_soon(self._run_engine)
+        return ticket
+
+    def _run_engine(self) -> None:
+        self._inline_pending = False
+        assert self._inline is not None
+        self._inline[1]()
+
+    def _on_loop(
+        self, loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: object
+    ) -> None:
+        """Run ``fn`` on ``loop``: now when this is its thread (the engine ran inline), else
+        with ``call_soon_threadsafe`` (the engine thread)."""
+        if asyncio._get_running_loop() is not loop:
+            loop.call_soon_threadsafe(fn, *args)
+            return
+        try:  # inside the engine's commit: an error here must not reach it
+            fn(*args)
+        except Exception:
+            log.exception("fix_gateway event=answer_failed")
 
     def _on_ok(self, fn: Callable[[_FixOrder], None], fo: _FixOrder) -> Callable[[Ticket], None]:
         loop = self._loop
@@ -419,7 +463,7 @@ class OrderGateway(BaseApplication):
                 if loop is None:
                     fn(fo)
                 else:
-                    loop.call_soon_threadsafe(fn, fo)
+                    self._on_loop(loop, fn, fo)
 
         return done
 
@@ -456,7 +500,7 @@ class OrderGateway(BaseApplication):
             if loop is None:
                 fn(fo, msg, result)
             else:
-                loop.call_soon_threadsafe(fn, fo, msg, result)
+                self._on_loop(loop, fn, fo, msg, result)
 
         return done
 
@@ -492,6 +536,11 @@ class OrderGateway(BaseApplication):
             return
         loop = self._loop
         if loop is None:
+            self._apply_events(mine)
+            return
+        if asyncio._get_running_loop() is loop:  # the engine ran inline on the loop's thread
+            if self._inbox:  # earlier events handed over by the engine thread go first
+                self._drain_inbox()
             self._apply_events(mine)
             return
         self._inbox.extend(mine)  # before the flag is read: see _drain_inbox

@@ -93,7 +93,13 @@ def run(begin: str, scenario, **kw):  # type: ignore[no-untyped-def]
     go()
 
 
-def test_new_order_is_acknowledged_and_a_marketable_one_fills(begin: str) -> None:
+@pytest.fixture(params=[True, False], ids=["inline", "engine-thread"])
+def inline(request: pytest.FixtureRequest) -> bool:
+    """The engine run on the FIX loop's thread when idle (default), or always on its own."""
+    return bool(request.param)
+
+
+def test_new_order_is_acknowledged_and_a_marketable_one_fills(begin: str, inline: bool) -> None:
     async def scenario(c: Client, s: SellSide) -> None:
         c.send(nos("A1"))  # rests below the best bid
         (new,) = await c.wait(1, "A1")
@@ -109,11 +115,13 @@ def test_new_order_is_acknowledged_and_a_marketable_one_fills(begin: str) -> Non
         assert f2.get_decimal(6) == Decimal("100.06666667")
         ids = [m.get_str(17) for m in c.reports()]
         assert len(set(ids)) == len(ids)
+        if not inline:
+            assert s.runner.inline_runs == 0
 
-    run(begin, scenario)
+    run(begin, scenario, inline=inline)
 
 
-def test_cancel_replace_and_status(begin: str) -> None:
+def test_cancel_replace_and_status(begin: str, inline: bool) -> None:
     async def scenario(c: Client, s: SellSide) -> None:
         c.send(nos("O1", qty=300))
         await c.wait(1, "O1")
@@ -141,11 +149,13 @@ def test_cancel_replace_and_status(begin: str) -> None:
         c.send(Message.new("H", (11, "NOPE"), (55, "ACME"), (54, "1")))
         (unk,) = await c.wait(1, "NOPE")
         assert (unk.get_str(150), unk.get_str(39)) == ("I", "8")
+        if not inline:
+            assert s.runner.inline_runs == 0
 
-    run(begin, scenario)
+    run(begin, scenario, inline=inline)
 
 
-def test_rejects_carry_our_code_and_a_fix_reason(begin: str) -> None:
+def test_rejects_carry_our_code_and_a_fix_reason(begin: str, inline: bool) -> None:
     async def scenario(c: Client, s: SellSide) -> None:
         c.send(nos("R1", price="99.51"))  # off tick
         c.send(nos("R2", symbol="NOPE"))
@@ -169,7 +179,7 @@ def test_rejects_carry_our_code_and_a_fix_reason(begin: str) -> None:
         dup = (await c.wait(2, "D1"))[1]
         assert (dup.get_str(39), dup.get_int(103)) == ("8", 6)
 
-    run(begin, scenario)
+    run(begin, scenario, inline=inline)
 
 
 def test_third_party_routing_is_reversed_on_every_report(begin: str) -> None:
