@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc coverage screenshots docs
+.PHONY: demo test setup lint typecheck imports unit bench clean core-install grpc coverage screenshots docs \
+	compile test-compiled
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -80,6 +81,23 @@ core-install:
 # build is also a test (tests/docs/test_site.py), so `make test` builds it too
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Opt-in compiled hot path (docs/performance.md, "mypyc"): never built by setup, demo or test.
+# `make compile` builds the modules of execflow/_compiled.py with mypyc into $(COMPILED_DIR)
+# (outside src/, with the SHA-256 of each .py) when the build is missing or stale; a process
+# uses it only with EXECFLOW_COMPILED=1 and only while every compiled .py is unchanged.
+# `make test-compiled` runs the tests of the compiled modules against the compiled build; the
+# same tests run pure Python in `make test`.
+COMPILED_DIR := $(VENV)/execflow-mypyc
+COMPILED_TESTS := tests/unit/test_compiled.py tests/unit/test_book.py \
+	tests/unit/test_quote_driven_market.py
+
+compile: $(STAMP)
+	nice $(BIN)/python tools/build_compiled.py --if-stale --out $(COMPILED_DIR)
+
+test-compiled: compile
+	EXECFLOW_COMPILED=1 EXECFLOW_COMPILED_DIR=$(CURDIR)/$(COMPILED_DIR) \
+		bash scripts/run-tests.sh -q -p no:randomly $(COMPILED_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/execflow bench orders --json bench-results/orders.json

@@ -61,3 +61,13 @@ def test_compare_with_nothing_in_common_says_so() -> None:
     lines = compare({"scenarios": {}}, _run(1.0, 1.0, 1.0, "t"))
     assert lines == ["vs previous run (time unknown, load ?; this run load 1.0):",
                      "  no scenario in common"]  # fmt: skip
+
+
+def test_compare_says_when_the_flavour_changed() -> None:
+    before = _run(4_000.0, 200.0, 1.0, "a")
+    after = _run(4_400.0, 180.0, 1.0, "b")
+    after["compiled_modules"] = ["execflow.adapters.marketdata.l1", "execflow.adapters.venues.book"]
+    lines = compare(before, after)
+    assert lines[1] == "  flavour: pure Python -> compiled (2 modules)"
+    assert lines[2].startswith("  market-10k: 4,000 -> 4,400 /s")
+    assert compare(after, after)[1].startswith("  market-10k")  # same flavour: no line

@@ -154,7 +154,7 @@ def test_every_variable_is_documented_and_every_documented_variable_is_read() ->
     assert set(ENV_VARS) <= documented
     read_elsewhere = {
         "EXECFLOW_CONFIG", "EXECFLOW_LOG_LEVEL", "EXECFLOW_URL", "EXECFLOW_API_KEY",
-        "EXECFLOW_UVLOOP", "EXECFLOW_RISK_BACKEND",
+        "EXECFLOW_UVLOOP", "EXECFLOW_RISK_BACKEND", "EXECFLOW_COMPILED", "EXECFLOW_COMPILED_DIR",
         "EXECFLOW_EVENTS",  # (a default value: the JetStream stream's name)
     }  # fmt: skip
     assert documented - set(ENV_VARS) == read_elsewhere

@@ -354,6 +354,7 @@ def run(
 ) -> dict[str, Any]:
     """Each repetition of each scenario in a fresh process; min/median over repetitions."""
     results: dict[str, Any] = {}
+    compiled: set[str] = set()
     load_before = os.getloadavg()[0]
     for name in scenarios:
         kind, n = SCENARIOS[name]
@@ -369,6 +370,7 @@ def run(
             if proc.returncode != 0:
                 raise RuntimeError(f"{name} failed: {proc.stderr[-3000:]}")
             reps.append(json.loads(proc.stdout))
+            compiled.update(reps[-1].get("compiled_modules", []))
         results[name] = _aggregate(reps)
     return {
         "benchmark": "orders",
@@ -381,6 +383,8 @@ def run(
         "fsync_policy": f"SQLite WAL synchronous={sync}" if store == "sqlite" else store,
         "batch": batch,
         "repetitions": repetitions,
+        # which modules the runs imported compiled (EXECFLOW_COMPILED=1 after `make compile`)
+        "compiled_modules": sorted(compiled),
         "stages_off": [] if risk else ["pre-trade limits (--no-risk: none configured)"],
         "pre_trade_risk": (
             "on: every check configured (quantity, notional, collar, open orders, rate, "
@@ -423,6 +427,14 @@ def compare(previous: dict[str, Any], current: dict[str, Any]) -> list[str]:
         f"vs previous run ({previous.get('utc', 'time unknown')}, {load(previous)}; "
         f"this run {load(current)}):"
     ]
+
+    def flavour(res: dict[str, Any]) -> str:
+        mods = res.get("compiled_modules") or []
+        return f"compiled ({len(mods)} modules)" if mods else "pure Python"
+
+    if (previous.get("compiled_modules") or []) != (current.get("compiled_modules") or []):
+        lines.append(f"  flavour: {flavour(previous)} -> {flavour(current)}")
+    header = len(lines)
     for name, cur in current.get("scenarios", {}).items():
         prev = previous.get("scenarios", {}).get(name)
         if prev is None:
@@ -438,7 +450,7 @@ def compare(previous: dict[str, Any], current: dict[str, Any]) -> list[str]:
         if "p99_us" in prev and "p99_us" in cur:
             line += f"; p99 {prev['p99_us']:,.0f} -> {cur['p99_us']:,.0f} us"
         lines.append(line)
-    if len(lines) == 1:
+    if len(lines) == header:
         lines.append("  no scenario in common")
     return lines
 
@@ -456,6 +468,7 @@ def main() -> None:
     a = ap.parse_args()
     tune_gc_for_latency()
     res = run_one(a.one, a.n, store_kind=a.store, sync=a.sync, batch=a.batch, risk=not a.no_risk)
+    res["compiled_modules"] = execflow.compiled_modules()
     sys.stdout.write(json.dumps(res) + "\n")
 
 

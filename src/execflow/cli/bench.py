@@ -105,6 +105,8 @@ def orders(
     console.print(t)
     console.print("stages off: " + ("; ".join(res["stages_off"]) or "none"))
     console.print("pre-trade risk: " + res["pre_trade_risk"])
+    compiled = res.get("compiled_modules") or []
+    console.print("compiled (mypyc): " + (", ".join(compiled) or "none, pure Python"))
     la = res["load_average"]
     console.print(f"load average (1 min) before/after: {la[0]:.1f} / {la[1]:.1f}")
     if previous is not None:
