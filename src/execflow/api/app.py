@@ -25,6 +25,7 @@ from execflow.api.idempotency import IdempotencyKeys, IdempotencyStore
 from execflow.api.routes import (
     admin,
     algos,
+    blocks,
     compliance,
     executions,
     groups,
@@ -74,6 +75,11 @@ TAGS = [
         "name": "algos",
         "description": "Algo orders (TWAP, VWAP, POV, IS, ICEBERG): submit, show with "
         "children and decisions, pause, resume, amend, cancel.",
+    },
+    {
+        "name": "blocks",
+        "description": "Negotiated blocks: open, counter, accept (our firm order), reject; "
+        "every step with who and why.",
     },
     {"name": "executions", "description": "Fills."},
     {"name": "positions", "description": "Positions from committed fills."},
@@ -162,8 +168,8 @@ def create_app(
     api.state.ctx = ctx
     problems.install(api)
     for r in (
-        orders, groups, algos, executions, positions, settlement, tca, instruments, monitoring,
-        stream, compliance, risk, risk_analytics, risk_stream, session,
+        orders, groups, algos, blocks, executions, positions, settlement, tca, instruments,
+        monitoring, stream, compliance, risk, risk_analytics, risk_stream, session,
     ):  # fmt: skip
         api.include_router(r.router)
     api.include_router(venue_routes.router)  # docs/routing.md

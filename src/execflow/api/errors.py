@@ -27,6 +27,10 @@ STATUS_BY_CODE: Final[dict[str, int]] = {
     RejectCode.UNKNOWN_ALGO: 404,
     RejectCode.ALGO_NOT_RUNNING: 409,
     "CONCURRENCY_CONFLICT": 409,
+    "UNKNOWN_NEGOTIATION": 404,  # negotiated blocks (docs/settlement.md)
+    "DUPLICATE_NEGOTIATION": 409,
+    "NEGOTIATION_CLOSED": 409,
+    "NOT_YOUR_TURN": 409,
     RejectCode.STORE_UNAVAILABLE: 503,
     "ENGINE_UNAVAILABLE": 503,
     "UNAUTHENTICATED": 401,

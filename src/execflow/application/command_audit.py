@@ -28,7 +28,11 @@ class CommandAudit:
 
     def add(self, origin: Origin, cmd: Command, result: CommandResult) -> None:
         tag = cmd.__struct_config__.tag
-        ref = getattr(cmd, "cl_ord_id", None) or getattr(cmd, "group_id", "")
+        ref = (
+            getattr(cmd, "cl_ord_id", None)
+            or getattr(cmd, "group_id", None)
+            or getattr(cmd, "negotiation_id", "")
+        )
         entry = AuditedCommand(
             command=tag if isinstance(tag, str) else type(cmd).__name__,
             ref=str(ref),

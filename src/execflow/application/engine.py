@@ -22,6 +22,7 @@ from typing import Any
 from execflow.application import engine_recovery
 from execflow.application.algos.context import EngineAlgoContext
 from execflow.application.algos.service import AlgoService
+from execflow.application.blocks import BlockDesk
 from execflow.application.bus import MessageBus
 from execflow.application.command_audit import CommandAudit
 from execflow.application.consolidated import ConsolidatedBook
@@ -44,8 +45,10 @@ from execflow.application.tickets import CommandResult, Ticket
 from execflow.application.uow import Staged
 from execflow.application.venue_health import HealthAwareRouter, VenueHealth
 from execflow.domain.algos.events import ALGO_STREAM_PREFIX
+from execflow.domain.blocks import BLOCK_STREAM_PREFIX
 from execflow.domain.commands import (
     ALGO_COMMANDS,
+    BLOCK_COMMANDS,
     CancelGroup,
     CancelOrder,
     Command,
@@ -60,6 +63,7 @@ from execflow.domain.enums import ENGINE_HELD_STATUSES, OrderStatus
 from execflow.domain.errors import EngineNotIdleError, ExecflowError
 from execflow.domain.events import Event, UnmatchedVenueReport
 from execflow.domain.fees import FeeSchedule
+from execflow.domain.instruments import Instrument
 from execflow.domain.orders import Order
 from execflow.domain.reports import VenueReport
 from execflow.domain.routing import SOR_VENUE
@@ -165,8 +169,13 @@ class Engine:
         )
         core.on_rebuild.append(lambda orders: self.sor.rebuild(orders.values()))
         self._handlers[SubmitOrder] = self._submit
+        # negotiated blocks (docs/settlement.md): an acceptance's firm order takes the order
+        # path above (risk, routing); offers expire on the engine clock (a timer)
+        self.blocks = BlockDesk(core.now, core.record, self._submit, self._instrument)
+        for bt in BLOCK_COMMANDS:
+            self._handlers[bt] = self.blocks.handle
         # scheduled work on the engine clock (the daily TCA report): fired between batches
-        self.timers: list[Timer] = []
+        self.timers: list[Timer] = [self.blocks]
         for v in venues:
             self.venues[v.venue_id] = v
             v.connect(self.on_report)
@@ -377,6 +386,9 @@ class Engine:
             return self.sor.submit(cmd)
         return self._submit_handler(cmd)
 
+    def _instrument(self, instrument_id: str) -> Instrument | None:
+        return self.core.instruments.get(instrument_id)
+
     def _cancel_group(self, cmd: CancelGroup) -> CommandResult:
         return self.contingent.cancel(cmd.group_id, self.core.now())
 
@@ -388,6 +400,11 @@ class Engine:
                 if stream_id.startswith(ALGO_STREAM_PREFIX):  # fold the algorithm again
                     self.algos.reload(
                         stream_id[len(ALGO_STREAM_PREFIX) :],
+                        [r.event for r in store.read_stream(stream_id)],
+                    )
+                elif stream_id.startswith(BLOCK_STREAM_PREFIX):
+                    self.blocks.reload(
+                        stream_id[len(BLOCK_STREAM_PREFIX) :],
                         [r.event for r in store.read_stream(stream_id)],
                     )
             # venue reports are facts that happened: keep them for the next attempt
@@ -417,7 +434,8 @@ class Engine:
     def recover(self) -> int:
         """Rebuild every order from the whole log (one read). Start-up with snapshots and other
         consumers goes through :class:`execflow.application.recovery.Recovery`."""
-        return Recovery(self.store).register(self.recovery_consumer()).run()
+        recovery = Recovery(self.store).register(self.recovery_consumer())
+        return recovery.register(self.blocks).run()
 
     def recovery_consumer(self) -> EngineRecovery:
         return EngineRecovery(self.core, self.algos)

@@ -42,6 +42,7 @@ def start_app(
     assert recovery is not None
     connect_market_data(app)
     recovery.register(engine.recovery_consumer())
+    recovery.register(engine.blocks)  # negotiated blocks: their own streams and snapshot
     if app.risk is not None:  # its rebuild (in the engine's finish) uses its snapshot
         from execflow.application.pretrade.recovery import RiskRecovery
 

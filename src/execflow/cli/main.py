@@ -15,7 +15,7 @@ from execflow.extras import EXTRA_OF, MissingExtraError, missing_extra
 
 GROUPS = (
     "orders", "events", "demo", "bench", "monitor", "risk", "fix", "settlement", "tca",
-    "serve", "algo", "audit", "compliance", "backup", "venues", "sor", "ml",
+    "serve", "algo", "blocks", "audit", "compliance", "backup", "venues", "sor", "ml",
 )  # fmt: skip
 """The top-level commands, in help order. Each is imported only when it runs (or for help):
 ``execflow orders list`` does not pay for importing the FIX engine, the benchmarks or the

@@ -120,3 +120,54 @@ class AmendAlgo(Command, frozen=True, kw_only=True, gc=False, tag="amend_algo"):
 
 
 ALGO_COMMANDS = (SubmitAlgoOrder, PauseAlgo, ResumeAlgo, AmendAlgo)
+
+
+# -- negotiated blocks (docs/settlement.md "Negotiated blocks") -----------------------------------
+class OpenBlock(Command, frozen=True, kw_only=True, gc=False, tag="open_block"):
+    """Open a negotiation: ``by`` US (our offer) or THEM (the counterparty's, as received).
+    Our limits: ``min_qty``/``max_qty`` (default: the lot / the opening size) and
+    ``limit_price`` (None: no price limit)."""
+
+    negotiation_id: str
+    account: str
+    instrument: str
+    side: int  # ours
+    counterparty: str
+    quantity: int
+    price: int
+    ttl_ns: int  # each offer stands this long
+    by: str = "US"
+    min_qty: int | None = None
+    max_qty: int | None = None
+    limit_price: int | None = None
+    venue: str | None = None
+    who: str = ""
+    why: str = ""
+
+
+class CounterBlock(Command, frozen=True, kw_only=True, gc=False, tag="counter_block"):
+    negotiation_id: str
+    by: str
+    quantity: int
+    price: int
+    who: str = ""
+    why: str = ""
+
+
+class AcceptBlock(Command, frozen=True, kw_only=True, gc=False, tag="accept_block"):
+    """``by`` accepts the other party's offer on the table: our firm order for it."""
+
+    negotiation_id: str
+    by: str
+    who: str = ""
+    why: str = ""
+
+
+class RejectBlock(Command, frozen=True, kw_only=True, gc=False, tag="reject_block"):
+    negotiation_id: str
+    by: str
+    who: str = ""
+    why: str = ""
+
+
+BLOCK_COMMANDS = (OpenBlock, CounterBlock, AcceptBlock, RejectBlock)

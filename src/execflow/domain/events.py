@@ -397,6 +397,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "execflow.domain.algos.events",
     "execflow.domain.compliance.events",
     "execflow.domain.routing",
+    "execflow.domain.blocks",
 )
 
 
