@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from execflow.domain.field_kinds import PRICE_FIELDS
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import currency_decimals, from_scaled
 
@@ -28,12 +29,7 @@ TzOpt = Annotated[
     str | None, typer.Option("--tz", help="times in this zone (IANA name), default UTC")
 ]
 
-# event fields by what they hold (the names events use across the code base)
-PRICE_FIELDS = frozenset(
-    {"price", "last_px", "bid", "ask", "nbbo_bid", "nbbo_ask", "stop_price", "limit_price",
-     "trigger_price", "avg_px", "arrival_mid", "trail_offset", "new_price", "mark",
-     "reference_price"}
-)  # fmt: skip
+# event fields by what they hold (prices: execflow.domain.field_kinds, shared with the API)
 QTY_FIELDS = frozenset(
     {"quantity", "last_qty", "cum_qty", "leaves_qty", "new_quantity", "filled_qty", "qty"}
 )
