@@ -194,6 +194,35 @@ def test_rts22_xml_validates_against_the_xsd(store: MemoryEventStore, tmp_path: 
     assert not schema.is_valid(bad)
 
 
+def test_rts22_tx_ids_of_a_long_cl_ord_id_are_unique_stable_and_valid(tmp_path: Path) -> None:
+    # the fills' keys differ after character 52 only: cut to 52 they were one TxId
+    long_cl = "ALGO-VWAP-" + "X" * 45
+    s = MemoryEventStore()
+    s.append(f"order-{long_cl}", 0, [
+        *order(long_cl, "SAP.DE", -1, 20, None, T0),
+        fill(long_cl, "exec-1", 10, 21_890, T0 + S),
+        fill(long_cl, "exec-2", 10, 21_890, T0 + 2 * S),
+    ])  # fmt: skip
+    s.append(
+        "order-E2", 0, [*order("E2", "SAP.DE", 1, 5, None, T0), fill("E2", "x9", 5, 21_900, T0 + S)]
+    )
+
+    def tx_ids() -> list[str]:
+        root = rts22_report(fold(s.read_all()), T0, T0 + 86_400 * S, "529900T8BM49AURSDO55",
+                            REF.price, REF.qty, REF.currency)  # fmt: skip
+        path = tmp_path / "rts22.xml"
+        path.write_bytes(to_bytes(root))
+        schema = xmlschema.XMLSchema(str(files.schema_path("rts22")))
+        schema.validate(str(path))
+        return sorted(tx["TxId"] for tx in schema.to_dict(str(path))["Tx"])
+
+    ids = tx_ids()
+    assert len(ids) == len(set(ids)) == 3
+    assert "E2-x9" in ids  # a key that fits stays readable
+    assert all(len(i) <= 52 for i in ids)
+    assert tx_ids() == ids  # the same ids in every report of the same fills
+
+
 def test_best_execution_review_and_a_replaceable_nbbo(store: MemoryEventStore) -> None:
     book = fold(store.read_all())
     data = review(book, T0, T0 + 86_400 * S, REF.price, Decimal("1"))

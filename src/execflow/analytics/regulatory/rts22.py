@@ -12,6 +12,8 @@ within firm, 62 short selling indicator (sells only)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -60,6 +62,20 @@ DEFAULT_ISINS = {"SAP.DE": "DE0007164600"}
 VENUE_MICS = {"PAPER": "XOFF"}  # the paper venue is no trading venue: off venue
 
 
+_ID52 = re.compile(r"[A-Za-z0-9:.\-_/+]{1,52}")  # the XSD's Id52
+
+
+def transaction_id(cl_ord_id: str, exec_id: str) -> str:
+    """Field 2, unique per fill and the same in every report: ``{cl_ord_id}-{exec_id}`` when
+    it is a valid Id52; otherwise (too long, or characters the schema refuses) ``H`` + 50 hex
+    digits of the full key's BLAKE2b hash. A cut key would let fills of one order with a long
+    cl_ord_id share an id; a hashed one has no ``-``, so it never equals a plain one."""
+    key = f"{cl_ord_id}-{exec_id}"
+    if _ID52.fullmatch(key):
+        return key
+    return "H" + hashlib.blake2b(key.encode(), digest_size=25).hexdigest()
+
+
 def _ts(ns: int) -> str:
     dt = datetime.fromtimestamp(ns // S, UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{(ns % S) // 1_000_000:03d}Z"
@@ -94,7 +110,7 @@ def report(
                 continue
             tx = ET.SubElement(root, f"{{{NS}}}Tx")
             _el(tx, "RptSts", "NEWT")  # 1
-            _el(tx, "TxId", f"{o.cl_ord_id}-{f.exec_id}"[:52])  # 2
+            _el(tx, "TxId", transaction_id(o.cl_ord_id, f.exec_id))  # 2
             _el(tx, "TradgVnTxId", f.exec_id[:52])  # 3
             _el(tx, "ExctgPty", executing_lei)  # 4
             _el(tx, "InvstmtPtyInd", "true")  # 5
