@@ -110,7 +110,6 @@ class DarkPool(VenueOrders):
         self._now = clock.now_ns() if clock is not None else 0
         self._rng = random.Random(seed)
         self._queue: list[tuple[int, int, Callable[[int], None]]] = []
-        self._seq = 0
         # resting orders per instrument, in time priority (ours and the contra flow's)
         self._resting: dict[str, list[OrderRecord]] = {k: [] for k in self.instruments}
         self._last_ref: dict[str, tuple[int | None, int | None]] = {}

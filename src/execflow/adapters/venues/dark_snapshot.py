@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from execflow.adapters.venues.conditional import invite
+from execflow.adapters.venues.orders import VenueHeader
 from execflow.adapters.venues.snapshot import (
-    AnyReport,
     Queued,
     RecordState,
     SnapshotError,
@@ -32,7 +32,7 @@ from execflow.adapters.venues.snapshot import (
 if TYPE_CHECKING:
     from execflow.adapters.venues.dark import DarkPool
 
-DARK_SNAPSHOT_VERSION = 2  # 2: exec_base in the records
+DARK_SNAPSHOT_VERSION = 3  # 2: exec_base in the records; 3: the VenueHeader
 
 
 class _Ref(msgspec.Struct, array_like=True, frozen=True):
@@ -52,20 +52,13 @@ class _Invite(msgspec.Struct, array_like=True, frozen=True):
 class DarkSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     venue_id: str
-    prefix: str
-    n_exec: int
-    n_order: int
+    header: VenueHeader  # prefix, id counters, time, request sequence, connection, reports
     n_contra: int
-    now: int
-    seq: int
-    connected: bool
     rng: tuple[Any, ...]
     orders: list[RecordState]
     resting: dict[str, list[str]]  # instrument -> cl_ord_ids in time priority
     last_ref: list[_Ref]
     queue: list[Queued]
-    outbox: list[AnyReport]
-    local: list[AnyReport]
     conditionals: dict[str, list[str]]  # instrument -> conditional orders, oldest first
     invites: list[_Invite]
     cooldown: dict[str, int]
@@ -87,20 +80,13 @@ def capture(pool: DarkPool) -> bytes:
     snap = DarkSnapshot(
         version=DARK_SNAPSHOT_VERSION,
         venue_id=pool.venue_id,
-        prefix=pool._prefix,
-        n_exec=pool._n_exec,
-        n_order=pool._n_order,
+        header=pool.header(),
         n_contra=pool._n_contra,
-        now=pool._now,
-        seq=pool._seq,
-        connected=pool._connected,
         rng=pool._rng.getstate(),
         orders=[record_state(r) for r in pool._orders.values()],
         resting={k: [r.order.cl_ord_id for r in rows] for k, rows in pool._resting.items()},
         last_ref=[_Ref(k, bid, ask) for k, (bid, ask) in pool._last_ref.items()],
         queue=[queued(due, seq, action) for due, seq, action in sorted(pool._queue)],
-        outbox=list(pool._outbox),  # type: ignore[arg-type]
-        local=list(pool._local),  # type: ignore[arg-type]
         conditionals={k: [r.order.cl_ord_id for r in rows] for k, rows in cond.orders.items()},
         invites=invites,
         cooldown=dict(cond.cooldown),
@@ -139,13 +125,9 @@ def restore(pool: DarkPool, data: bytes) -> None:
     pool._resting = {k: [records[cl] for cl in rows] for k, rows in snap.resting.items()}
     pool._last_ref = {r.instrument: (r.bid, r.ask) for r in snap.last_ref}
     pool._queue = queue
-    pool._prefix = snap.prefix
-    pool._n_exec, pool._n_order, pool._n_contra = snap.n_exec, snap.n_order, snap.n_contra
-    pool._now, pool._seq = snap.now, snap.seq
-    pool._connected = snap.connected
+    pool.restore_header(snap.header)
+    pool._n_contra = snap.n_contra
     pool._rng.setstate(rng)
-    pool._outbox = list(snap.outbox)
-    pool._local = list(snap.local)
     cond = pool._cond
     cond.orders = {k: [records[cl] for cl in rows] for k, rows in snap.conditionals.items()}
     cond.invites = {

@@ -18,12 +18,28 @@ from __future__ import annotations
 
 from typing import Final, TypedDict
 
+import msgspec
+
 from execflow.application.ports import ReportSink
 from execflow.domain.commands import SubmitOrder
 from execflow.domain.enums import TimeInForce, tif_of
 from execflow.domain.errors import RejectCode
 from execflow.domain.instruments import Instrument
-from execflow.domain.reports import StatusFill, VenueOrder, VenueReport, status_report
+from execflow.domain.reports import (
+    Ack,
+    Canceled,
+    CancelReject,
+    Expired,
+    Fill,
+    OrderStatusReport,
+    Reject,
+    Replaced,
+    ReplaceReject,
+    StatusFill,
+    VenueOrder,
+    VenueReport,
+    status_report,
+)
 from execflow.domain.validation import Rejection, validate_submit, validate_tif_change
 
 OPEN: Final = "OPEN"
@@ -86,10 +102,32 @@ class Head(TypedDict):
     ts: int
 
 
+AnyReport = (
+    Ack | Reject | Fill | Canceled | CancelReject | Replaced | ReplaceReject | Expired
+    | OrderStatusReport
+)  # fmt: skip
+
+
+class VenueHeader(msgspec.Struct, frozen=True, kw_only=True):
+    """The part of a simulated venue's snapshot every venue has (``VenueOrders``' own state
+    but the records): written by :meth:`VenueOrders.header`, restored by
+    :meth:`VenueOrders.restore_header`, for the paper venue and the dark pool alike."""
+
+    prefix: str
+    n_exec: int
+    n_order: int
+    now: int
+    seq: int
+    connected: bool
+    outbox: list[AnyReport]
+    local: list[AnyReport]
+
+
 class VenueOrders:
     """What every simulated venue shares: its order records, its exec and venue order ids, the
     reports it has made (``_outbox``; ``_local``: answers given while disconnected) and their
-    delivery to the sink, only ever from ``poll``."""
+    delivery to the sink, only ever from ``poll``; its time (``_now``) and request sequence
+    (``_seq``), and the snapshot header of all these but the records (:class:`VenueHeader`)."""
 
     def __init__(self, venue_id: str, session: str) -> None:
         self.venue_id = venue_id
@@ -101,6 +139,24 @@ class VenueOrders:
         self._local: list[VenueReport] = []  # answers to requests made while disconnected
         self._sink: ReportSink | None = None
         self._connected = True
+        self._now = 0  # the venue's time (a subclass starts it at its clock's)
+        self._seq = 0  # requests queued so far: ties of one due time go in this order
+
+    def header(self) -> VenueHeader:
+        return VenueHeader(
+            prefix=self._prefix, n_exec=self._n_exec, n_order=self._n_order, now=self._now,
+            seq=self._seq, connected=self._connected,
+            outbox=list(self._outbox),  # type: ignore[arg-type]
+            local=list(self._local),  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def restore_header(self, h: VenueHeader) -> None:
+        self._prefix = h.prefix
+        self._n_exec, self._n_order = h.n_exec, h.n_order
+        self._now, self._seq = h.now, h.seq
+        self._connected = h.connected
+        self._outbox = list(h.outbox)
+        self._local = list(h.local)
 
     def connect(self, sink: ReportSink) -> None:
         self._sink = sink

@@ -91,7 +91,6 @@ class PaperVenue(MatchingCore):
         self._clock = clock
         self._now = clock.now_ns() if clock is not None else 0
         self._queue: list[tuple[int, int, Callable[[int], None]]] = []
-        self._seq = 0
         self._markets: list[SimulatedMarket] = []
         self._replay_ts: int | None = None
         # market steps one poll may run (None: all that are due). A live engine sets a bound:

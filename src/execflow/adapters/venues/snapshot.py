@@ -20,31 +20,15 @@ import msgspec
 
 from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticState
 from execflow.adapters.venues.book import BookOrder
-from execflow.adapters.venues.orders import OrderRecord
+from execflow.adapters.venues.orders import OrderRecord, VenueHeader
 from execflow.domain.enums import TimeInForce
-from execflow.domain.reports import (
-    Ack,
-    Canceled,
-    CancelReject,
-    Expired,
-    Fill,
-    OrderStatusReport,
-    Reject,
-    Replaced,
-    ReplaceReject,
-    StatusFill,
-    VenueOrder,
-)
+from execflow.domain.reports import StatusFill, VenueOrder
 
 if TYPE_CHECKING:
     from execflow.adapters.venues.paper import PaperVenue
 
-VENUE_SNAPSHOT_VERSION = 3  # 2: exec ids numbered per order (``RecordState.n_exec``); 3: exec_base
-
-AnyReport = (
-    Ack | Reject | Fill | Canceled | CancelReject | Replaced | ReplaceReject | Expired
-    | OrderStatusReport
-)  # fmt: skip
+# 2: exec ids numbered per order (``RecordState.n_exec``); 3: exec_base; 4: the VenueHeader
+VENUE_SNAPSHOT_VERSION = 4
 
 
 class SnapshotError(ValueError):
@@ -96,12 +80,7 @@ class Queued(msgspec.Struct, array_like=True, frozen=True):
 class VenueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     venue_id: str
-    prefix: str
-    n_exec: int
-    n_order: int
-    now: int
-    seq: int
-    connected: bool
+    header: VenueHeader  # prefix, id counters, time, request sequence, connection, reports
     halted: list[str]
     rng: tuple[Any, ...]
     faults: tuple[int, float, int, float]
@@ -109,8 +88,6 @@ class VenueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     orders: list[RecordState]
     queue: list[Queued]
     markets: list[SyntheticState]
-    outbox: list[AnyReport]
-    local: list[AnyReport]
     inst_ts: int = 0  # institutional orders' last change time (adapters/venues/institutional.py)
 
 
@@ -153,12 +130,7 @@ def capture(venue: PaperVenue) -> bytes:
     snap = VenueSnapshot(
         version=VENUE_SNAPSHOT_VERSION,
         venue_id=venue.venue_id,
-        prefix=venue._prefix,
-        n_exec=venue._n_exec,
-        n_order=venue._n_order,
-        now=venue._now,
-        seq=venue._seq,
-        connected=venue.connected,
+        header=venue.header(),
         halted=sorted(venue._halted),
         rng=venue._rng.getstate(),
         faults=(
@@ -169,8 +141,6 @@ def capture(venue: PaperVenue) -> bytes:
         orders=orders,
         queue=queue,
         markets=markets,
-        outbox=list(venue._outbox),  # type: ignore[arg-type]
-        local=list(venue._local),  # type: ignore[arg-type]
         inst_ts=venue._inst.last_ts,
     )  # fmt: skip
     return _ENCODER.encode(snap)
@@ -219,10 +189,7 @@ def restore(venue: PaperVenue, data: bytes) -> None:
     venue._orders = records
     venue._queue = [(q.due, q.seq, action_of(venue, q, records)) for q in snap.queue]
     venue._queue.sort(key=lambda e: (e[0], e[1]))  # a sorted list is a heap
-    venue._prefix = snap.prefix
-    venue._n_exec, venue._n_order = snap.n_exec, snap.n_order
-    venue._now, venue._seq = snap.now, snap.seq
-    venue._connected = snap.connected
+    venue.restore_header(snap.header)
     venue._halted = set(snap.halted)
     venue._rng.setstate(rng_state(snap.rng))
     f = venue.faults
@@ -230,8 +197,6 @@ def restore(venue: PaperVenue, data: bytes) -> None:
         f.drop_next_acks, f.drop_ack_probability,
         f.duplicate_next_fills, f.duplicate_fill_probability,
     ) = snap.faults  # fmt: skip
-    venue._outbox = list(snap.outbox)
-    venue._local = list(snap.local)
     for st in snap.markets:
         markets[st.instrument].load_state(st)
     venue._inst.rebuild(list(records.values()), snap.inst_ts)
