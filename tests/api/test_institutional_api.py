@@ -94,11 +94,14 @@ def test_instructions_over_grpc_reach_the_order(server: Server) -> None:
         assert order.instructions is not None
         assert (order.instructions.peg, order.instructions.peg_offset) == ("MIDPOINT", -1)
         assert (order.instructions.min_qty, order.instructions.not_held) == (5, True)
-        # GetOrder of an order with instructions (they are not in the gRPC Order; the REST view
-        # carries them): the answer maps the view's fields, it failed on the unknown one
+        # GetOrder of an order with instructions: the gRPC Order carries them as REST does
         got = s.GetOrder(pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"),
                          timeout=CLIENT_TIMEOUT_S)  # fmt: skip
         assert (got.cl_ord_id, got.price, got.quantity) == (cl, "150.00", "10")
+        assert got.HasField("instructions") and not got.HasField("expire_at")
+        i = got.instructions
+        assert (i.peg, i.peg_offset, i.min_qty, i.not_held) == ("MIDPOINT", "-0.01", "5", True)
+        assert not (i.HasField("display_qty") or i.HasField("ioi_id") or i.conditional)
         with pytest.raises(grpc.RpcError) as ei:
             s.Submit(
                 pb2.SubmitRequest(instrument="AAPL", side="BUY", quantity="10", price="150.00",
@@ -108,3 +111,40 @@ def test_instructions_over_grpc_reach_the_order(server: Server) -> None:
         assert error_code(ei.value) == "INVALID_INSTRUCTIONS"
     finally:
         channel.close()
+
+
+def test_grpc_order_reads_back_expiry_and_instructions_sent_over_rest(
+    server: Server, client: httpx.Client
+) -> None:
+    from tests.api.grpcclient import md, stub
+    from tests.timeouts import CLIENT_TIMEOUT_S
+
+    cl = f"gtd-{uuid.uuid4().hex[:8]}"
+    body = _order(cl, time_in_force="GTD", expire_at="2030-01-02T03:04:05Z", display_qty="5",
+                  discretion_offset="0.02", ioi_id="IOI-7")  # fmt: skip
+    r = client.post("/v1/orders", json=body, headers=H_A)
+    assert r.status_code == 201, r.text
+    rest = client.get(f"/v1/orders/{cl}", headers=H_A).json()
+    s, pb2, channel = stub(server.grpc)
+    try:
+        got = s.GetOrder(pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"),
+                         timeout=CLIENT_TIMEOUT_S)  # fmt: skip
+    finally:
+        channel.close()
+    assert got.expire_at == rest["expire_at"] == "2030-01-02T03:04:05Z"
+    i = got.instructions
+    assert (
+        {f.name: v for f, v in i.ListFields()}
+        == {k: v for k, v in rest["instructions"].items() if v not in (None, False)}
+        == {"display_qty": "5", "discretion_offset": "0.02", "ioi_id": "IOI-7"}
+    )
+    # an order without instructions: the field is unset, not an empty message
+    plain = f"plain-{uuid.uuid4().hex[:8]}"
+    assert client.post("/v1/orders", json=_order(plain), headers=H_A).status_code == 201
+    s, pb2, channel = stub(server.grpc)
+    try:
+        got = s.GetOrder(pb2.GetOrderRequest(cl_ord_id=plain), metadata=md("key-a"),
+                         timeout=CLIENT_TIMEOUT_S)  # fmt: skip
+    finally:
+        channel.close()
+    assert not got.HasField("instructions") and not got.HasField("expire_at")

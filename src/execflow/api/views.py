@@ -91,6 +91,20 @@ def qty_str(ins: Instrument | None, units: int) -> str:
     return str(ins.qty_to_decimal(units)) if ins else str(units)
 
 
+class InstructionsView(TypedDict):
+    """An order's institutional instructions (gRPC ``OrderInstructions``): decimals as strings."""
+
+    peg: str | None
+    peg_offset: str | None
+    display_qty: str | None
+    min_qty: str | None
+    discretion_offset: str | None
+    not_held: bool
+    conditional: bool
+    firm_up_of: str | None
+    ioi_id: str | None
+
+
 class OrderView(TypedDict):
     """An order as REST answers it and gRPC maps it (``Order``): decimals, names, ISO times."""
 
@@ -122,7 +136,7 @@ class OrderView(TypedDict):
     role: str | None
     parent_id: str | None
     is_parent: bool
-    instructions: dict[str, Any] | None
+    instructions: InstructionsView | None
 
 
 class OrderAckView(TypedDict):
@@ -224,11 +238,13 @@ def order_view(s: OrderSnap, catalog: InstrumentCatalog) -> OrderView:
     }
 
 
-def instructions_view(i: OrderInstructions | None, ins: Instrument | None) -> dict[str, Any] | None:
+def instructions_view(
+    i: OrderInstructions | None, ins: Instrument | None
+) -> InstructionsView | None:
     """Institutional instructions for people (decimals); None when the order has none."""
     if i is None:
         return None
-    out: dict[str, Any] = {
+    return {
         "peg": None if i.peg is None else str(i.peg),
         "peg_offset": px_str(ins, i.peg_offset) if i.peg is not None else None,
         "display_qty": None if i.display_qty is None else qty_str(ins, i.display_qty),
@@ -239,7 +255,6 @@ def instructions_view(i: OrderInstructions | None, ins: Instrument | None) -> di
         "firm_up_of": i.firm_up_of,
         "ioi_id": i.ioi_id,
     }
-    return out
 
 
 def _pd(ins: Instrument | None) -> int:

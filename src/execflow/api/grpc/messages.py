@@ -1,7 +1,7 @@
 """The gRPC messages of the API's views (:mod:`execflow.api.views`, the algo view): each
 message built field by field from the ``TypedDict`` REST answers with, so ``mypy --strict``
-checks both sides and a view's field the message lacks (an order's ``instructions``,
-``expire_at``) is left out by construction; None leaves an optional field unset."""
+checks both sides (tests/api/test_grpc.py checks no view field is left out); None leaves an
+optional field unset."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from execflow.application.algos.view import AlgoView
 
 
 def order(v: OrderView) -> pb2.Order:
-    """The REST order view as a gRPC ``Order`` (None: the optional field left unset; the
-    order's expiry and institutional instructions are not in the message)."""
+    """The REST order view as a gRPC ``Order`` (None: the optional field left unset)."""
+    i = v["instructions"]
     return pb2.Order(
         cl_ord_id=v["cl_ord_id"], account=v["account"], instrument=v["instrument"],
         side=v["side"], order_type=v["order_type"], time_in_force=v["time_in_force"],
@@ -26,6 +26,7 @@ def order(v: OrderView) -> pb2.Order:
         stop_price=v["stop_price"], trigger_price=v["trigger_price"],
         trail_offset=v["trail_offset"], trail_bps=v["trail_bps"], group_id=v["group_id"],
         role=v["role"], parent_id=v["parent_id"], is_parent=v["is_parent"],
+        expire_at=v["expire_at"], instructions=None if i is None else pb2.OrderInstructions(**i),
     )  # fmt: skip
 
 

@@ -383,6 +383,8 @@ class Order(_message.Message):
     ROLE_FIELD_NUMBER: _builtins.int
     PARENT_ID_FIELD_NUMBER: _builtins.int
     IS_PARENT_FIELD_NUMBER: _builtins.int
+    EXPIRE_AT_FIELD_NUMBER: _builtins.int
+    INSTRUCTIONS_FIELD_NUMBER: _builtins.int
     cl_ord_id: _builtins.str
     account: _builtins.str
     instrument: _builtins.str
@@ -413,6 +415,12 @@ class Order(_message.Message):
     """leg, primary, secondary, entry, take_profit, stop_loss"""
     parent_id: _builtins.str
     is_parent: _builtins.bool
+    expire_at: _builtins.str
+    """GTD: ISO 8601 UTC"""
+    @_builtins.property
+    def instructions(self) -> Global___OrderInstructions:
+        """unset: the order has none"""
+
     def __init__(
         self,
         *,
@@ -443,17 +451,23 @@ class Order(_message.Message):
         role: _builtins.str | None = ...,
         parent_id: _builtins.str | None = ...,
         is_parent: _builtins.bool = ...,
+        expire_at: _builtins.str | None = ...,
+        instructions: Global___OrderInstructions | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_average_price", b"_average_price", "_created_at", b"_created_at", "_group_id", b"_group_id", "_parent_id", b"_parent_id", "_price", b"_price", "_reject_code", b"_reject_code", "_reject_reason", b"_reject_reason", "_role", b"_role", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "_trigger_price", b"_trigger_price", "_updated_at", b"_updated_at", "_venue", b"_venue", "_venue_order_id", b"_venue_order_id", "average_price", b"average_price", "created_at", b"created_at", "group_id", b"group_id", "parent_id", b"parent_id", "price", b"price", "reject_code", b"reject_code", "reject_reason", b"reject_reason", "role", b"role", "stop_price", b"stop_price", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset", "trigger_price", b"trigger_price", "updated_at", b"updated_at", "venue", b"venue", "venue_order_id", b"venue_order_id"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_average_price", b"_average_price", "_created_at", b"_created_at", "_expire_at", b"_expire_at", "_group_id", b"_group_id", "_instructions", b"_instructions", "_parent_id", b"_parent_id", "_price", b"_price", "_reject_code", b"_reject_code", "_reject_reason", b"_reject_reason", "_role", b"_role", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "_trigger_price", b"_trigger_price", "_updated_at", b"_updated_at", "_venue", b"_venue", "_venue_order_id", b"_venue_order_id", "average_price", b"average_price", "created_at", b"created_at", "expire_at", b"expire_at", "group_id", b"group_id", "instructions", b"instructions", "parent_id", b"parent_id", "price", b"price", "reject_code", b"reject_code", "reject_reason", b"reject_reason", "role", b"role", "stop_price", b"stop_price", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset", "trigger_price", b"trigger_price", "updated_at", b"updated_at", "venue", b"venue", "venue_order_id", b"venue_order_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_average_price", b"_average_price", "_created_at", b"_created_at", "_group_id", b"_group_id", "_parent_id", b"_parent_id", "_price", b"_price", "_reject_code", b"_reject_code", "_reject_reason", b"_reject_reason", "_role", b"_role", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "_trigger_price", b"_trigger_price", "_updated_at", b"_updated_at", "_venue", b"_venue", "_venue_order_id", b"_venue_order_id", "account", b"account", "average_price", b"average_price", "cl_ord_id", b"cl_ord_id", "created_at", b"created_at", "filled_quantity", b"filled_quantity", "group_id", b"group_id", "instrument", b"instrument", "is_parent", b"is_parent", "leaves_quantity", b"leaves_quantity", "order_type", b"order_type", "parent_id", b"parent_id", "price", b"price", "quantity", b"quantity", "reject_code", b"reject_code", "reject_reason", b"reject_reason", "role", b"role", "side", b"side", "status", b"status", "stop_price", b"stop_price", "time_in_force", b"time_in_force", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset", "trigger_price", b"trigger_price", "updated_at", b"updated_at", "venue", b"venue", "venue_order_id", b"venue_order_id", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_average_price", b"_average_price", "_created_at", b"_created_at", "_expire_at", b"_expire_at", "_group_id", b"_group_id", "_instructions", b"_instructions", "_parent_id", b"_parent_id", "_price", b"_price", "_reject_code", b"_reject_code", "_reject_reason", b"_reject_reason", "_role", b"_role", "_stop_price", b"_stop_price", "_trail_bps", b"_trail_bps", "_trail_offset", b"_trail_offset", "_trigger_price", b"_trigger_price", "_updated_at", b"_updated_at", "_venue", b"_venue", "_venue_order_id", b"_venue_order_id", "account", b"account", "average_price", b"average_price", "cl_ord_id", b"cl_ord_id", "created_at", b"created_at", "expire_at", b"expire_at", "filled_quantity", b"filled_quantity", "group_id", b"group_id", "instructions", b"instructions", "instrument", b"instrument", "is_parent", b"is_parent", "leaves_quantity", b"leaves_quantity", "order_type", b"order_type", "parent_id", b"parent_id", "price", b"price", "quantity", b"quantity", "reject_code", b"reject_code", "reject_reason", b"reject_reason", "role", b"role", "side", b"side", "status", b"status", "stop_price", b"stop_price", "time_in_force", b"time_in_force", "trail_bps", b"trail_bps", "trail_offset", b"trail_offset", "trigger_price", b"trigger_price", "updated_at", b"updated_at", "venue", b"venue", "venue_order_id", b"venue_order_id", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__average_price: _TypeAlias = _typing.Literal["average_price"]  # noqa: Y015
     _WhichOneofArgType__average_price: _TypeAlias = _typing.Literal["_average_price", b"_average_price"]  # noqa: Y015
     _WhichOneofReturnType__created_at: _TypeAlias = _typing.Literal["created_at"]  # noqa: Y015
     _WhichOneofArgType__created_at: _TypeAlias = _typing.Literal["_created_at", b"_created_at"]  # noqa: Y015
+    _WhichOneofReturnType__expire_at: _TypeAlias = _typing.Literal["expire_at"]  # noqa: Y015
+    _WhichOneofArgType__expire_at: _TypeAlias = _typing.Literal["_expire_at", b"_expire_at"]  # noqa: Y015
     _WhichOneofReturnType__group_id: _TypeAlias = _typing.Literal["group_id"]  # noqa: Y015
     _WhichOneofArgType__group_id: _TypeAlias = _typing.Literal["_group_id", b"_group_id"]  # noqa: Y015
+    _WhichOneofReturnType__instructions: _TypeAlias = _typing.Literal["instructions"]  # noqa: Y015
+    _WhichOneofArgType__instructions: _TypeAlias = _typing.Literal["_instructions", b"_instructions"]  # noqa: Y015
     _WhichOneofReturnType__parent_id: _TypeAlias = _typing.Literal["parent_id"]  # noqa: Y015
     _WhichOneofArgType__parent_id: _TypeAlias = _typing.Literal["_parent_id", b"_parent_id"]  # noqa: Y015
     _WhichOneofReturnType__price: _TypeAlias = _typing.Literal["price"]  # noqa: Y015
@@ -483,7 +497,11 @@ class Order(_message.Message):
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__created_at) -> _WhichOneofReturnType__created_at | None: ...
     @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__expire_at) -> _WhichOneofReturnType__expire_at | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__group_id) -> _WhichOneofReturnType__group_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__instructions) -> _WhichOneofReturnType__instructions | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__parent_id) -> _WhichOneofReturnType__parent_id | None: ...
     @_typing.overload
@@ -510,6 +528,79 @@ class Order(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__venue_order_id) -> _WhichOneofReturnType__venue_order_id | None: ...
 
 Global___Order: _TypeAlias = Order  # noqa: Y015
+
+@_typing.final
+class OrderInstructions(_message.Message):
+    """an order's institutional instructions as submitted (SubmitRequest 15-23), decimals as strings"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PEG_FIELD_NUMBER: _builtins.int
+    PEG_OFFSET_FIELD_NUMBER: _builtins.int
+    DISPLAY_QTY_FIELD_NUMBER: _builtins.int
+    MIN_QTY_FIELD_NUMBER: _builtins.int
+    DISCRETION_OFFSET_FIELD_NUMBER: _builtins.int
+    NOT_HELD_FIELD_NUMBER: _builtins.int
+    CONDITIONAL_FIELD_NUMBER: _builtins.int
+    FIRM_UP_OF_FIELD_NUMBER: _builtins.int
+    IOI_ID_FIELD_NUMBER: _builtins.int
+    peg: _builtins.str
+    """PRIMARY, MARKET or MIDPOINT"""
+    peg_offset: _builtins.str
+    display_qty: _builtins.str
+    min_qty: _builtins.str
+    discretion_offset: _builtins.str
+    not_held: _builtins.bool
+    conditional: _builtins.bool
+    firm_up_of: _builtins.str
+    ioi_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        peg: _builtins.str | None = ...,
+        peg_offset: _builtins.str | None = ...,
+        display_qty: _builtins.str | None = ...,
+        min_qty: _builtins.str | None = ...,
+        discretion_offset: _builtins.str | None = ...,
+        not_held: _builtins.bool = ...,
+        conditional: _builtins.bool = ...,
+        firm_up_of: _builtins.str | None = ...,
+        ioi_id: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_discretion_offset", b"_discretion_offset", "_display_qty", b"_display_qty", "_firm_up_of", b"_firm_up_of", "_ioi_id", b"_ioi_id", "_min_qty", b"_min_qty", "_peg", b"_peg", "_peg_offset", b"_peg_offset", "discretion_offset", b"discretion_offset", "display_qty", b"display_qty", "firm_up_of", b"firm_up_of", "ioi_id", b"ioi_id", "min_qty", b"min_qty", "peg", b"peg", "peg_offset", b"peg_offset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_discretion_offset", b"_discretion_offset", "_display_qty", b"_display_qty", "_firm_up_of", b"_firm_up_of", "_ioi_id", b"_ioi_id", "_min_qty", b"_min_qty", "_peg", b"_peg", "_peg_offset", b"_peg_offset", "conditional", b"conditional", "discretion_offset", b"discretion_offset", "display_qty", b"display_qty", "firm_up_of", b"firm_up_of", "ioi_id", b"ioi_id", "min_qty", b"min_qty", "not_held", b"not_held", "peg", b"peg", "peg_offset", b"peg_offset"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__discretion_offset: _TypeAlias = _typing.Literal["discretion_offset"]  # noqa: Y015
+    _WhichOneofArgType__discretion_offset: _TypeAlias = _typing.Literal["_discretion_offset", b"_discretion_offset"]  # noqa: Y015
+    _WhichOneofReturnType__display_qty: _TypeAlias = _typing.Literal["display_qty"]  # noqa: Y015
+    _WhichOneofArgType__display_qty: _TypeAlias = _typing.Literal["_display_qty", b"_display_qty"]  # noqa: Y015
+    _WhichOneofReturnType__firm_up_of: _TypeAlias = _typing.Literal["firm_up_of"]  # noqa: Y015
+    _WhichOneofArgType__firm_up_of: _TypeAlias = _typing.Literal["_firm_up_of", b"_firm_up_of"]  # noqa: Y015
+    _WhichOneofReturnType__ioi_id: _TypeAlias = _typing.Literal["ioi_id"]  # noqa: Y015
+    _WhichOneofArgType__ioi_id: _TypeAlias = _typing.Literal["_ioi_id", b"_ioi_id"]  # noqa: Y015
+    _WhichOneofReturnType__min_qty: _TypeAlias = _typing.Literal["min_qty"]  # noqa: Y015
+    _WhichOneofArgType__min_qty: _TypeAlias = _typing.Literal["_min_qty", b"_min_qty"]  # noqa: Y015
+    _WhichOneofReturnType__peg: _TypeAlias = _typing.Literal["peg"]  # noqa: Y015
+    _WhichOneofArgType__peg: _TypeAlias = _typing.Literal["_peg", b"_peg"]  # noqa: Y015
+    _WhichOneofReturnType__peg_offset: _TypeAlias = _typing.Literal["peg_offset"]  # noqa: Y015
+    _WhichOneofArgType__peg_offset: _TypeAlias = _typing.Literal["_peg_offset", b"_peg_offset"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__discretion_offset) -> _WhichOneofReturnType__discretion_offset | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__display_qty) -> _WhichOneofReturnType__display_qty | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__firm_up_of) -> _WhichOneofReturnType__firm_up_of | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ioi_id) -> _WhichOneofReturnType__ioi_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__min_qty) -> _WhichOneofReturnType__min_qty | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__peg) -> _WhichOneofReturnType__peg | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__peg_offset) -> _WhichOneofReturnType__peg_offset | None: ...
+
+Global___OrderInstructions: _TypeAlias = OrderInstructions  # noqa: Y015
 
 @_typing.final
 class SubmitGroupRequest(_message.Message):
