@@ -49,7 +49,7 @@ class AccessLog:
         finally:
             method = scope["method"]
             elapsed = time.perf_counter_ns() - t0
-            self.metrics.http_requests.labels(method, str(status)).inc()
+            self.metrics.http_requests_by(method, str(status)).inc()
             state: dict[str, Any] = scope.get("state") or {}
             if self.analytics is not None:
                 self.analytics.record(state.get("key_id"), status, elapsed, self.now_ns())

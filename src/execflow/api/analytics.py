@@ -69,8 +69,8 @@ class ApiAnalytics:
             s.client_errors += 1
         s.by_status[status] = s.by_status.get(status, 0) + 1
         s.latency.record(max(0, duration_ns))
-        self.metrics.key_requests.labels(kid, kind).inc()
-        self.metrics.key_latency.labels(kid).observe(duration_ns / 1e9)
+        self.metrics.key_requests_by(kid, kind).inc()
+        self.metrics.key_latency_by(kid).observe(duration_ns / 1e9)
 
     def view(self, key_id: str, iso: Any) -> dict[str, Any]:
         s = self.keys[key_id]

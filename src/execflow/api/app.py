@@ -7,7 +7,10 @@ not -1) and stops both on shutdown.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -154,6 +157,7 @@ def create_app(
             ctx.stop()
 
     api = FastAPI(
+        **_native_telemetry(),
         title="execflow API",
         version="1.0.0",
         description=DESCRIPTION,
@@ -188,6 +192,34 @@ def create_app(
     )  # fmt: skip
     _document_problem(api)
     return api
+
+
+def _native_telemetry() -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry (FastAPI >= 0.16x): on as FastAPI sets it when a tracer,
+    meter or logger provider is configured when the app is built (``opentelemetry-instrument``,
+    a provider set before ``create_app``) or FASTAPI_OTEL_AUTO_CONFIGURE is true; otherwise off.
+    FastAPI asks OpenTelemetry on every request whether a provider has been configured since
+    (15 us of the ~250 us an order costs the server, docs/performance.md), for providers we
+    never configure; one set after the app is built is not seen."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}  # an older FastAPI: no native telemetry, nothing to turn off
+    if os.getenv("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true":
+        return {}
+    try:
+        api_mod = importlib.import_module("fastapi.telemetry._api")
+        otel = [importlib.import_module(f"opentelemetry.{m}") for m in ("trace", "metrics")]
+        logs = importlib.import_module("opentelemetry._logs")
+        providers = [
+            otel[0].get_tracer_provider(),
+            otel[1].get_meter_provider(),
+            logs.get_logger_provider(),
+        ]
+        unconfigured = all(api_mod._unconfigured(p) for p in providers)
+    except (ImportError, AttributeError):
+        return {}  # not the FastAPI we know: leave its defaults
+    if not unconfigured:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 def _document_problem(api: FastAPI) -> None:

@@ -221,10 +221,10 @@ class ExecutionService:
             async with asyncio.timeout(self.timeout_s):
                 result = await self.runner.submit_async(command, REQUEST_ORIGIN.get())
         except TimeoutError:
-            self.metrics.orders.labels(kind, "timeout").inc()
+            self.metrics.orders_by(kind, "timeout").inc()
             raise self._busy("command") from None
-        self.metrics.command_latency.labels(kind).observe(time.perf_counter() - t0)
-        self.metrics.orders.labels(kind, "ok" if result.ok else "rejected").inc()
+        self.metrics.command_latency_by(kind).observe(time.perf_counter() - t0)
+        self.metrics.orders_by(kind, "ok" if result.ok else "rejected").inc()
         if not result.ok:
             self.metrics.rejects.labels("engine", str(result.code)).inc()
         return result
