@@ -17,6 +17,14 @@
 //                                                  account BLOCK, then an AllocationInstruction
 //                                                  (J) giving N/3 to each of three accounts;
 //                                                  waits for the Ack (P) and 3 Confirmations (AK)
+//   cpp_counterparty instructions SETTINGS 1 TIMEOUT  a client: a pegged order (OrdType P,
+//                                                  PegPriceType 5 primary, PegOffsetValue -0.05,
+//                                                  cap 100.00, MaxFloor 100, ExecInst 1) and a
+//                                                  reserve order (limit 99.00, 500 showing 100
+//                                                  via MaxFloor) and a min-qty sell with
+//                                                  discretion; waits for their New reports and
+//                                                  prints "INSTR <ClOrdID> 150=.. 40=.. ..."
+//                                                  with the instruction fields each echoes
 //   cpp_counterparty routed    SETTINGS N TIMEOUT  a client: N NewOrderSingles sent on behalf
 //                                                  of CPPDESK/TRADER1 (OnBehalfOfCompID/SubID),
 //                                                  each report must come back with DeliverTo
@@ -247,6 +255,12 @@ class Client : public FIX::Application {
       return;
     }
     const std::string cl = get(m, 11), type = get(m, 150);
+    if (instructions_ && msg_type(m) == "8") {  // the instruction fields the report echoes
+      std::string line = "INSTR " + cl + " 150=" + type + " 40=" + get(m, 40);
+      for (int tag : {44, 1094, 211, 111, 110, 388, 389, 18})
+        line += " " + std::to_string(tag) + "=" + get(m, tag, "-");
+      say(line);
+    }
     if (!quiet_) {
       say("ER " + cl + " " + type + " " + get(m, 39) + " " + get(m.getHeader(), 43, "N") +
           " text=" + get(m, 58));
@@ -343,6 +357,21 @@ class Client : public FIX::Application {
     });
   }
 
+  // institutional order types (issue 25): `fields` on top of ACME, account ACC-1, DAY
+  void send_instructed(const std::string& cl, const std::string& side, const std::string& qty,
+                       const std::vector<std::pair<int, std::string>>& fields) {
+    FIX::Message m = new_message("D");
+    m.setField(11, cl);
+    m.setField(1, "ACC-1");
+    m.setField(55, "ACME");
+    m.setField(54, side);
+    m.setField(FIX::TransactTime(FIX::UtcTimeStamp(), 3));
+    m.setField(38, qty);
+    m.setField(59, "0");
+    for (const auto& f : fields) m.setField(f.first, f.second);
+    FIX::Session::sendToTarget(m, sid_);
+  }
+
   bool wait_logon(int timeout_s) {
     std::unique_lock<std::mutex> lock(mutex_);
     return cv_.wait_for(lock, std::chrono::seconds(timeout_s), [&] { return logged_on_; });
@@ -406,6 +435,7 @@ class Client : public FIX::Application {
   }
 
   bool quiet_ = false;
+  bool instructions_ = false;  // print the instruction fields of every report
   std::string encrypt_method_;  // EncryptMethod (98) of our Logon when not empty
 
  private:
@@ -422,6 +452,7 @@ class Client : public FIX::Application {
 int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, int extra) {
   Client app;
   app.quiet_ = mode == "bench";
+  app.instructions_ = mode == "instructions";
   if (mode == "encrypt") app.encrypt_method_ = std::to_string(n);
   FIX::FileStoreFactory store(settings);
   FIX::FileLogFactory log(settings);
@@ -487,6 +518,20 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
     } else {
       say("OK ioi");
     }
+  } else if (mode == "instructions") {  // pegged, reserve, min qty + discretion
+    const std::string peg = "PEG-" + tag, res = "RES-" + tag, mq = "MIN-" + tag;
+    app.send_instructed(peg, "1", "300", {{40, "P"}, {44, "100.00"}, {1094, "5"}, {211, "-0.05"},
+                                          {111, "100"}, {18, "1"}});
+    app.send_instructed(res, "1", "500", {{40, "2"}, {44, "99.00"}, {111, "100"}});
+    app.send_instructed(mq, "2", "400", {{40, "2"}, {44, "101.00"}, {110, "200"}, {388, "0"},
+                                         {389, "-0.10"}});
+    for (const auto& cl : {peg, res, mq}) {
+      if (rc == 0 && !app.wait_for(cl, "0", extra * 1000)) {
+        say("FAIL no New report for " + cl);
+        rc = 1;
+      }
+    }
+    if (rc == 0) say("OK instructions");
   } else if (mode == "alloc") {  // n = block quantity; 3 accounts get n/3 each
     const std::string cl = "BLK-" + tag, each = std::to_string(n / 3);
     app.send_block(cl, std::to_string(n));
@@ -531,7 +576,7 @@ int run_client(FIX::SessionSettings& settings, const std::string& mode, int n, i
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|routed|encrypt|ioi|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
+    std::cerr << "usage: cpp_counterparty acceptor|initiator|idle|routed|encrypt|ioi|instructions|alloc|bench SETTINGS [N TIMEOUT|WARMUP]\n";
     return 2;
   }
   const std::string mode = argv[1];

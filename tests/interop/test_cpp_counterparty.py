@@ -21,6 +21,7 @@ import pytest
 
 from execflow.bench.counterparty import CounterpartyProcess, CounterpartySession, free_port
 from execflow.domain.enums import OrderType, Side
+from execflow.domain.instructions import OrderInstructions, PegType
 from execflow.domain.reports import (
     Ack,
     Canceled,
@@ -298,5 +299,62 @@ def test_indications_of_interest_both_ways_with_the_cpp_counterparty(
         assert "OK ioi" in proc.lines
         (line,) = [x for x in proc.lines if x.startswith("IOI ")]
         assert line == "IOI EXF-IOI-1 trans=N side=1 qty=5000 sym=ACME px=100.00 natural=Y", line
+    finally:
+        side.stop()
+
+
+def _instr_lines(lines: list[str]) -> dict[str, dict[str, str]]:
+    """``INSTR <ClOrdID> 150=0 40=P 44=100.00 ...`` of each New report, by order kind (PEG, RES,
+    MIN): the instruction fields that report carried ("-": absent)."""
+    out: dict[str, dict[str, str]] = {}
+    for line in lines:
+        if line.startswith("INSTR "):
+            _, cl, *fields = line.split()
+            tags = dict(f.split("=", 1) for f in fields)
+            if tags["150"] == "0":
+                out[cl.split("-")[0]] = tags
+    return out
+
+
+def test_their_pegged_and_reserve_orders_are_worked_and_echoed_in_our_reports(
+    cpp_counterparty: Path, tmp_path: Path, begin: str
+) -> None:
+    """Issue 25, institutional order types from the C++ counterparty to our FIX gateway: a
+    primary peg (OrdType P, PegPriceType 5, PegOffsetValue -0.05, cap 100.00, MaxFloor 100,
+    ExecInst 1 not held), a reserve order (500 showing 100) and a min-qty sell with discretion.
+    The engine keeps each order's instructions, the paper venue works them (the peg a tick under
+    the bid, 100 shown), and every report echoes what the order was sent with, validated by the
+    C++ engine against our shipped dictionaries (FIX 4.4 and FIX 5.0 SP2)."""
+    client = SessionID(begin, "CPPCLIENT", "EXECFLOW")
+    side = BackgroundSellSide([client])
+    settings = CounterpartySession(begin, "CPPCLIENT", "EXECFLOW", side.port,
+                                   acceptor=False).write(tmp_path / "client")  # fmt: skip
+    try:
+        proc = CounterpartyProcess(cpp_counterparty, "instructions", settings, "1", "20")
+        assert proc.wait(30) == 0, "\n".join(proc.lines)
+        assert "OK instructions" in proc.lines
+        assert not [x for x in proc.lines if x.startswith("REJECT")], proc.lines
+        ers = _instr_lines(proc.lines)
+        prices = {k: Decimal(v.pop("44")) for k, v in ers.items()}
+        assert prices == {"PEG": Decimal(100), "RES": Decimal(99), "MIN": Decimal(101)}
+        assert ers["PEG"] == {"150": "0", "40": "P", "1094": "5", "211": "-0.05", "111": "100",
+                              "110": "-", "388": "-", "389": "-", "18": "1"}  # fmt: skip
+        assert ers["RES"] == {"150": "0", "40": "2", "1094": "-", "211": "-", "111": "100",
+                              "110": "-", "388": "-", "389": "-", "18": "-"}  # fmt: skip
+        assert ers["MIN"] == {"150": "0", "40": "2", "1094": "-", "211": "-", "111": "-",
+                              "110": "200", "388": "0", "389": "-0.1", "18": "-"}  # fmt: skip
+        engine, paper = side.side.engine, side.side.paper
+        orders = {cl.split(":")[1].split("-")[0]: o for cl, o in engine.orders.items()
+                  if cl.startswith("CPPCLIENT:")}  # fmt: skip
+        assert orders["PEG"].instructions == OrderInstructions(
+            peg=PegType.PRIMARY, peg_offset=-5, display_qty=100, not_held=True
+        )
+        assert orders["RES"].instructions == OrderInstructions(display_qty=100)
+        assert orders["MIN"].instructions == OrderInstructions(min_qty=200, discretion_offset=10)
+        book = paper.book("ACME")
+        shown = {k: book.get(paper._orders[orders[k].cl_ord_id].book_oid) for k in ("PEG", "RES")}
+        assert [(s.price, s.qty) for s in shown.values() if s is not None] == [
+            (9_990, 100), (9_900, 100),
+        ]  # fmt: skip
     finally:
         side.stop()
