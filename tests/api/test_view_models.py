@@ -20,7 +20,9 @@ from pydantic import BaseModel
 
 from execflow.api import schemas, views
 from execflow.api.routes.algos import AlgoOut
+from execflow.api.routes.blocks import BlockOut, OfferOut
 from execflow.application.algos.view import AlgoView
+from execflow.application.blocks import BlockView, OfferView
 
 PAIRS: dict[Any, type[BaseModel]] = {
     views.OrderView: schemas.OrderOut,
@@ -32,6 +34,8 @@ PAIRS: dict[Any, type[BaseModel]] = {
     views.GroupView: schemas.GroupOut,
     views.GroupCommandAckView: schemas.GroupCommandAck,
     AlgoView: AlgoOut,
+    BlockView: BlockOut,
+    OfferView: OfferOut,
 }
 _UNIONS = (Union, types.UnionType)
 

@@ -89,6 +89,8 @@ class MoveBody(BaseModel):
 
 
 class OfferOut(BaseModel):
+    """An offer (``application.blocks.OfferView``)."""
+
     by: str
     quantity: str
     price: str
@@ -97,7 +99,7 @@ class OfferOut(BaseModel):
 
 
 class BlockOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """A negotiation (the fields of ``application.blocks.BlockView``)."""
 
     negotiation_id: str
     status: str = Field(description="OPEN, ACCEPTED, REJECTED or EXPIRED")
@@ -108,8 +110,15 @@ class BlockOut(BaseModel):
     quantity: str = Field(description="the offer on the table (or the agreed one)")
     price: str
     turn: str | None = Field(description="who is to answer the offer (open only)")
-    expire_at: str | None
+    expire_at: str | None = Field(description="when the offer on the table lapses")
+    min_qty: str = Field(description="our smallest size")
+    max_qty: str = Field(description="our largest size")
+    limit_price: str | None = Field(description="our worst price (none: no price limit)")
+    venue: str | None
     firm_order: str | None = Field(description="the accepted block's order")
+    refused_orders: list[str] = Field(description="acceptances the order path refused")
+    closed_by: str | None
+    why: str = Field(description="of the last step (a refused acceptance: its code and reason)")
     offers: list[OfferOut]
 
 
