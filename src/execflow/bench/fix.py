@@ -247,18 +247,27 @@ def run(
     servers += ["cpp"] if binary else []
     # the servers alternate within each repetition, so a change of machine load falls on both
     runs: dict[str, list[list[int]]] = {name: [] for name in servers}
+    cpu: dict[str, list[float]] = {name: [] for name in servers}
     for _ in range(repetitions):
         for name in servers:
             with tempfile.TemporaryDirectory(prefix="execflow-bench-fix-") as tmp:
-                runs[name].append(
-                    _one_run(name, binary, begin_string, store, seed, n, warmup, Path(tmp))
-                )
+                ns, cpu_s = _one_run(name, binary, begin_string, store, seed, n, warmup, Path(tmp))
+                runs[name].append(ns)
+                if cpu_s is not None:
+                    cpu[name].append(cpu_s / (n + warmup) * 1e6)
     for name, per_rep in runs.items():
         everything = [x for ns in per_rep for x in ns]
         results["servers"][name] = {
             "all": _stats(everything),
             "repetitions": [_stats(ns) for ns in per_rep],
         }
+        if cpu[name]:
+            # CPU time of this process (every thread: loop, engine) while the client ran,
+            # per round trip (warm-up included); less sensitive to machine load than latency
+            results["servers"][name]["server_cpu_us_per_round_trip"] = {
+                "median": statistics.median(cpu[name]),
+                "repetitions": cpu[name],
+            }
     if binary is not None:
         mine, theirs = results["servers"]["execflow"]["all"], results["servers"]["cpp"]["all"]
         results["ratio_execflow_to_cpp"] = {
@@ -286,13 +295,17 @@ def _one_run(
     n: int,
     warmup: int,
     tmp: Path,
-) -> list[int]:
+) -> tuple[list[int], float | None]:
+    """Round-trip times in ns, and the CPU seconds this process spent while a separate
+    client ran against our server (None for the C++ server or an in-process client)."""
     if server in ("execflow", "execflow-engine-thread"):
         srv = ExecflowServer(begin, store=store, seed=seed, inline=server == "execflow")
         try:
             if binary is not None:
-                return _cpp_client(binary, begin, srv.port, n, warmup, tmp / "client")
-            return asyncio.run(_py_client_run(begin, srv.port, n, warmup))
+                c0 = time.process_time()
+                ns = _cpp_client(binary, begin, srv.port, n, warmup, tmp / "client")
+                return ns, time.process_time() - c0
+            return asyncio.run(_py_client_run(begin, srv.port, n, warmup)), None
         finally:
             srv.stop()
     assert binary is not None
@@ -304,6 +317,6 @@ def _one_run(
     try:
         if not venue.wait_for("READY", 10):
             raise RuntimeError("C++ acceptor did not start:\n" + "\n".join(venue.lines))
-        return _cpp_client(binary, begin, port, n, warmup, tmp / "client")
+        return _cpp_client(binary, begin, port, n, warmup, tmp / "client"), None
     finally:
         venue.stop()

@@ -73,16 +73,18 @@ def fix(
     else:
         typer.echo(text)
     table = Table(title=f"FIX round trip ({begin_string}, client: {result['client']})")
-    for col in ("server", "p50 µs", "p99 µs", "p99.9 µs", "round trips/s"):
+    for col in ("server", "p50 µs", "p99 µs", "p99.9 µs", "round trips/s", "CPU µs/rt"):
         table.add_column(col)
     for name, stats in result["servers"].items():
         a = stats["all"]
+        cpu = stats.get("server_cpu_us_per_round_trip")
         table.add_row(
             name,
             f"{a['p50_us']:.0f}",
             f"{a['p99_us']:.0f}",
             f"{a['p99_9_us']:.0f}",
             f"{a['round_trips_per_s']:.0f}",
+            f"{cpu['median']:.0f}" if cpu else "-",
         )
     err_console.print(table)
     ratio = result.get("ratio_execflow_to_cpp")
