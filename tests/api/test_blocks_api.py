@@ -53,6 +53,9 @@ def test_rest_negotiation_to_firm_order(client: httpx.Client) -> None:
     assert (v["status"], v["firm_order"], v["quantity"], v["price"]) == (
         "ACCEPTED", f"{nid}.F1", "4000", "190.20",
     )  # fmt: skip
+    firm = client.get(f"/v1/orders/{nid}.F1", headers=H_A)  # an ordinary order
+    assert firm.status_code == 200, firm.text
+    assert (firm.json()["quantity"], firm.json()["price"]) == ("4000", "190.20")
     steps = client.get(f"{url}/events", headers=H_A).json()["items"]
     assert [s["type"] for s in steps] == ["block.opened", "block.countered", "block.accepted"]
     assert [s["why"] for s in steps] == ["rebalance", "4k only", "ok"]

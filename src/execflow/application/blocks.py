@@ -90,6 +90,8 @@ class BlockDesk:
         self._submit = submit
         self._instrument = instrument
         self.negotiations: dict[str, BlockState] = {}
+        self._deadlines: dict[str, int] = {}  # open negotiation -> its offer's deadline
+        self._due: int | None = None  # the earliest of those (the engine asks every batch)
 
     # -- commands (engine thread, inside a batch) ----------------------------------------------
     def handles(self, cmd: Command) -> bool:
@@ -191,10 +193,17 @@ class BlockDesk:
 
     def _apply(self, ev: BlockEvent) -> BlockState:
         self._record(BLOCK_STREAM_PREFIX + ev.negotiation_id, ev)
-        st = fold(self.negotiations.get(ev.negotiation_id), ev)
-        assert st is not None
-        self.negotiations[ev.negotiation_id] = st
-        return st
+        self.fold(ev)
+        return self.negotiations[ev.negotiation_id]
+
+    def _track(self, st: BlockState) -> None:
+        """Keep the open negotiations' deadlines and the earliest of them."""
+        nid = st.negotiation_id
+        if st.is_open:
+            self._deadlines[nid] = st.offer.expire_at
+        elif self._deadlines.pop(nid, None) is None:
+            return
+        self._due = min(self._deadlines.values(), default=None)
 
     def _ok(self, ev: BlockEvent) -> CommandResult:
         st = self._apply(ev)
@@ -203,14 +212,12 @@ class BlockDesk:
     # -- expiry: a Timer on the engine's Clock -------------------------------------------------
     @property
     def due_ns(self) -> int | None:
-        return min(
-            (s.offer.expire_at for s in self.negotiations.values() if s.is_open), default=None
-        )
+        return self._due
 
     def fire(self, now_ns: int) -> int:
         n = 0
-        for st in [s for s in self.negotiations.values() if s.is_open]:
-            ev = expired(st, now_ns)
+        for nid in [k for k, due in self._deadlines.items() if due <= now_ns]:
+            ev = expired(self.negotiations[nid], now_ns)
             if ev is not None:
                 self._apply(ev)
                 n += 1
@@ -219,7 +226,11 @@ class BlockDesk:
     # -- recovery consumer ---------------------------------------------------------------------
     def restore(self, data: bytes) -> int:
         states = msgspec.json.decode(data, type=list[BlockState])
-        self.negotiations = {s.negotiation_id: s for s in states}
+        self.negotiations = {}
+        self._deadlines.clear()
+        for st in states:
+            self.negotiations[st.negotiation_id] = st
+            self._track(st)
         return 0
 
     def snapshot(self) -> bytes | None:
@@ -237,10 +248,13 @@ class BlockDesk:
         st = fold(self.negotiations.get(ev.negotiation_id), ev)
         if st is not None:
             self.negotiations[ev.negotiation_id] = st
+            self._track(st)
 
     def reload(self, negotiation_id: str, events: Iterable[Event]) -> None:
         """Fold one negotiation again (the batch that changed it failed to commit)."""
         self.negotiations.pop(negotiation_id, None)
+        if self._deadlines.pop(negotiation_id, None) is not None:
+            self._due = min(self._deadlines.values(), default=None)
         for ev in events:
             if isinstance(ev, BlockEvent):
                 self.fold(ev)

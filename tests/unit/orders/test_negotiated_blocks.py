@@ -179,11 +179,12 @@ def test_restart_mid_negotiation_restores_it_and_it_goes_on() -> None:
     # a new process on the same log (no snapshot: the fold of the block- stream)
     again = Rig(store=store, clock=rig.clock, recover=True)
     assert again.engine.blocks.negotiations["BLK1"] == before
+    assert again.engine.blocks.due_ns == before.offer.expire_at
     # a snapshot restores the same state without the log
     desk = BlockDesk(lambda: 0, lambda s, ev: None, lambda c: None, lambda i: None)  # type: ignore[arg-type,return-value]
     data = again.engine.blocks.snapshot()
     assert data is not None and desk.restore(data) == 0
-    assert desk.negotiations == {"BLK1": before}
+    assert desk.negotiations == {"BLK1": before} and desk.due_ns == before.offer.expire_at
     # it goes on: a counter, then their offer expires on the restarted engine's clock
     assert again.engine.execute(counter("US", 9_000, 15_060)).ok
     again.clock.advance(60 * S)
