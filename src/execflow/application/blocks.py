@@ -176,7 +176,7 @@ class BlockDesk:
             code, reason = res.code or "REFUSED", res.reason or "the firm order was refused"
             self._apply(BlockAcceptRefused(
                 ts=now, negotiation_id=nid, by=by, cl_ord_id=cl, code=code, reason=reason,
-                who=cmd.who, why=cmd.why,
+                who=cmd.who, why=cmd.why, account=st.account, instrument=st.instrument,
             ))  # fmt: skip
             return _result(
                 False,
@@ -188,7 +188,8 @@ class BlockDesk:
             )
         return self._ok(
             BlockAccepted(ts=now, negotiation_id=nid, by=by, quantity=offer.quantity,
-                          price=offer.price, cl_ord_id=cl, who=cmd.who, why=cmd.why)
+                          price=offer.price, cl_ord_id=cl, who=cmd.who, why=cmd.why,
+                          account=st.account, instrument=st.instrument)
         )  # fmt: skip
 
     def _apply(self, ev: BlockEvent) -> BlockState:

@@ -55,6 +55,10 @@ class BlockRefusalError(Exception):
 # -- events --------------------------------------------------------------------------------------
 class BlockEvent(Event, frozen=True, kw_only=True, gc=False):
     negotiation_id: str
+    # every step names the negotiation's account and instrument: account-filtered feeds
+    # (WebSocket, gRPC, NATS) match it like an order's event
+    account: str = ""
+    instrument: str = ""
     who: str = ""  # the person or system behind the step (``os:alice``, ``key:k1``, ``engine``)
     why: str = ""
 
@@ -259,7 +263,8 @@ def counter(
     check_terms(st.side, quantity, price, min_qty=st.min_qty, max_qty=st.max_qty,
                 limit_price=st.limit_price, what="a counter-offer")  # fmt: skip
     return BlockCountered(ts=now, negotiation_id=negotiation_id, by=by, quantity=quantity,
-                          price=price, expire_at=now + st.ttl_ns, who=who, why=why)  # fmt: skip
+                          price=price, expire_at=now + st.ttl_ns, who=who, why=why,
+                          account=st.account, instrument=st.instrument)  # fmt: skip
 
 
 def check_accept(state: BlockState | None, negotiation_id: str, by: Party) -> BlockState:
@@ -273,8 +278,9 @@ def reject(
     state: BlockState | None, negotiation_id: str, by: Party, now: int, who: str = "",
     why: str = "",
 ) -> BlockRejected:  # fmt: skip
-    _open_state(state, negotiation_id)
-    return BlockRejected(ts=now, negotiation_id=negotiation_id, by=by, who=who, why=why)
+    st = _open_state(state, negotiation_id)
+    return BlockRejected(ts=now, negotiation_id=negotiation_id, by=by, who=who, why=why,
+                         account=st.account, instrument=st.instrument)  # fmt: skip
 
 
 def expired(state: BlockState, now: int) -> BlockExpired | None:
@@ -288,4 +294,6 @@ def expired(state: BlockState, now: int) -> BlockExpired | None:
         by=state.offer.by,
         who="engine",
         why=f"{state.offer.by}'s offer was not answered before its deadline",
+        account=state.account,
+        instrument=state.instrument,
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from execflow.adapters.store.memory import MemoryEventStore
 from execflow.application.blocks import BlockDesk, block_view
+from execflow.application.feed_filter import EventFilter
 from execflow.domain.blocks import (
     BLOCK_STREAM_PREFIX,
     BlockAccepted,
@@ -216,3 +217,22 @@ def test_pre_trade_risk_refusing_the_firm_order_keeps_the_negotiation_open() -> 
     e.run_until_idle()
     assert e.orders["BLK1.F2"].quantity == 5_000
     assert e.orders["BLK1.F2"].status is not OrderStatus.DENIED
+
+
+def test_every_step_names_the_account_for_account_filtered_feeds() -> None:
+    rig = Rig(limits(max_order_qty="5000"))
+    e = rig.engine
+    assert e.execute(open_block(ttl_s=5)).ok
+    assert e.execute(counter("THEM", 8_000, 15_080)).ok
+    assert not e.execute(AcceptBlock(negotiation_id="BLK1", by="US")).ok  # refused by risk
+    assert e.execute(open_block("BLK2")).ok
+    assert e.execute(RejectBlock(negotiation_id="BLK2", by="THEM")).ok
+    rig.clock.advance(5 * S)
+    e.process()  # BLK1 expires
+    streams = [BLOCK_STREAM_PREFIX + "BLK1", BLOCK_STREAM_PREFIX + "BLK2"]
+    recs = [r for s in streams for r in rig.store.read_stream(s)]
+    assert len(recs) == 6
+    mine = EventFilter.of(accounts=["A"], instruments=["AAPL"])
+    other = EventFilter.of(accounts=["B"])
+    assert all(mine.matches(r, lambda _: None) for r in recs)
+    assert not any(other.matches(r, lambda _: None) for r in recs)
