@@ -102,6 +102,7 @@ class BlockDesk:
         try:
             if isinstance(cmd, OpenBlock):
                 return self._open(cmd)
+            self._expire_if_due(nid)  # an answer after the deadline finds it EXPIRED
             if isinstance(cmd, CounterBlock):
                 ev: BlockEvent = counter(
                     self.negotiations.get(nid), nid, _party(cmd.by), cmd.quantity, cmd.price,
@@ -214,6 +215,15 @@ class BlockDesk:
     @property
     def due_ns(self) -> int | None:
         return self._due
+
+    def _expire_if_due(self, nid: str) -> None:
+        """The offer's deadline passed and the timer has not fired yet (commands are handled
+        before timers in a batch): record the expiry now, so the step is refused."""
+        due = self._deadlines.get(nid)
+        if due is not None and due <= self.now():
+            ev = expired(self.negotiations[nid], self.now())
+            if ev is not None:
+                self._apply(ev)
 
     def fire(self, now_ns: int) -> int:
         n = 0

@@ -236,3 +236,17 @@ def test_every_step_names_the_account_for_account_filtered_feeds() -> None:
     other = EventFilter.of(accounts=["B"])
     assert all(mine.matches(r, lambda _: None) for r in recs)
     assert not any(other.matches(r, lambda _: None) for r in recs)
+
+
+def test_an_answer_after_the_deadline_finds_the_offer_expired() -> None:
+    """Commands are handled before the engine's timers in a batch: an acceptance that arrives
+    after the deadline, before the expiry was recorded, must not trade the lapsed offer."""
+    rig = Rig()
+    e = rig.engine
+    assert e.execute(open_block(by="THEM", ttl_s=10)).ok
+    rig.clock.advance(10 * S)  # no batch in between: the timer has not fired
+    res = e.execute(AcceptBlock(negotiation_id="BLK1", by="US"))
+    assert (res.ok, res.code) == (False, "NEGOTIATION_CLOSED")
+    assert res.reason == "block negotiation BLK1 is already EXPIRED by THEM"
+    assert [type(x) for x in steps(rig)] == [BlockOpened, BlockExpired]
+    assert "BLK1.F1" not in e.orders
