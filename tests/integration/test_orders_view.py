@@ -23,7 +23,7 @@ from execflow.domain.orders import Order
 
 
 def _row(o: Order) -> tuple[Any, ...]:
-    return tuple(getattr(o, f) for f in o.__slots__)
+    return tuple(getattr(o, f) for f in Order.__slots__)
 
 
 def _full_fold(cfg: Config) -> dict[str, Order]:

@@ -16,7 +16,9 @@ import msgspec
 from execflow.application.engine_snapshot import (
     KIND,
     VERSION,
+    ClosedRow,
     OrderState,
+    decode_state,
     in_creation_order,
     restore_order,
 )
@@ -40,7 +42,7 @@ class _Head(msgspec.Struct, array_like=True):
 
 _head = msgspec.msgpack.Decoder(_Head)
 _places = msgspec.msgpack.Decoder(list[int])
-_states = msgspec.msgpack.Decoder(list[OrderState])
+_closed = msgspec.msgpack.Decoder(list[ClosedRow])
 
 
 class LoggedOrders:
@@ -61,7 +63,8 @@ class LoggedOrders:
         if head is None:
             return
         live = [s for s in head.live]
-        ordered = in_creation_order(live, _places.decode(head.live_at), _states.decode(head.done))
+        done = [decode_state(c) for c in _closed.decode(head.done)]
+        ordered = in_creation_order(live, _places.decode(head.live_at), done)
         rows: dict[str, OrderState | Order] = {}
         for s in ordered:  # the open ones as they are now (some built, some folded)
             rows[s.cl_ord_id] = self._rows.pop(s.cl_ord_id, s)

@@ -1,0 +1,84 @@
+"""Closed orders restored from an engine snapshot stay encoded until used (LazyOrder)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from execflow.application.engine_snapshot import ClosedRow, LazyOrder, closed_row, lazy_order
+from execflow.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
+from execflow.domain.events import OrderAccepted, OrderFilled, OrderInitialized, OrderSubmitted
+from execflow.domain.orders import Order
+
+
+def _filled(cl: str = "C-1") -> Order:
+    o = Order(
+        OrderInitialized(
+            ts=10, cl_ord_id=cl, account="ACC", instrument="AAPL.XNAS", side=Side.BUY,
+            order_type=OrderType.LIMIT, quantity=200, price=19_000, tif=TimeInForce.GTC,
+            venue="PAPER",
+        )
+    )  # fmt: skip
+    o.apply(OrderSubmitted(ts=11, cl_ord_id=cl, venue="PAPER"))
+    o.apply(OrderAccepted(ts=12, cl_ord_id=cl, venue_order_id="V1", exec_id="A1"))
+    for i, ts in enumerate((13, 14)):
+        o.apply(
+            OrderFilled(
+                ts=ts, cl_ord_id=cl, exec_id=f"F{i}", last_qty=100, last_px=19_001,
+                liquidity=Liquidity.MAKER, venue="PAPER",
+            )
+        )  # fmt: skip
+    assert o.status is OrderStatus.FILLED
+    return o
+
+
+def _state(o: Order) -> tuple[object, ...]:
+    return tuple(getattr(o, f) for f in Order.__slots__)
+
+
+def _restored(o: Order) -> LazyOrder:
+    row = msgspec.msgpack.decode(msgspec.msgpack.encode(closed_row(o)), type=ClosedRow)
+    lazy = lazy_order(row)
+    assert isinstance(lazy, LazyOrder)
+    return lazy
+
+
+def test_a_restored_closed_order_is_decoded_only_when_a_lazy_slot_is_read() -> None:
+    o = _filled()
+    lazy = _restored(o)
+    assert (lazy.cl_ord_id, lazy.status, lazy.version) == (o.cl_ord_id, o.status, o.version)
+    assert (lazy.is_parent, lazy.parent_id, lazy.is_open) == (False, None, False)
+    assert lazy._row is not None  # nothing but the eager slots read so far
+    assert lazy.cum_notional == o.cum_notional
+    assert lazy._row is None
+    assert _state(lazy) == _state(o)
+
+
+def test_a_slot_set_before_the_decode_keeps_its_value() -> None:
+    o = _filled()
+    lazy = _restored(o)
+    lazy.last_ts = 99
+    assert lazy._row is not None
+    assert lazy.price == o.price and lazy.last_ts == 99
+    assert _state(lazy) == (*_state(o)[:14], 99, *_state(o)[15:])
+
+
+def test_applying_an_event_decodes_first_and_folds_as_the_order_does() -> None:
+    a, b = _filled(), _restored(_filled())
+    fill = OrderFilled(
+        ts=20, cl_ord_id="C-1", exec_id="F9", last_qty=5, last_px=19_002,
+        liquidity=Liquidity.TAKER, venue="PAPER",
+    )  # fmt: skip
+    for o in (a, b):
+        if o.can_apply(fill):
+            o.apply(fill)
+    assert _state(a) == _state(b)
+
+
+def test_a_snapshot_copies_an_undecoded_row_and_writes_a_decoded_one_anew() -> None:
+    o = _filled()
+    lazy = _restored(o)
+    assert closed_row(lazy) == closed_row(o)  # the same bytes: the row copied as it is
+    lazy2 = _restored(o)
+    _ = lazy2.quantity  # decoded
+    assert closed_row(lazy2) == closed_row(o)
+    assert _state(_restored(lazy)) == _state(o)  # a restored lazy order restores again
