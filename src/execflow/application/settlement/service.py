@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
+
+import msgspec
 
 from execflow.application.ports import Clock, RecordedEvent
 from execflow.application.settlement.allocation import AllocationState
@@ -75,8 +76,9 @@ class UnmatchedFill(NamedTuple):
     reason: str
 
 
-@dataclass(slots=True)
-class _OrderInfo:
+class _OrderInfo(msgspec.Struct, array_like=True, gc=False):
+    """What a fill is settled from (the settlement snapshot decodes these directly)."""
+
     account: str
     instrument: str
     side: Side

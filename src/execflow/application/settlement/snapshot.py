@@ -15,20 +15,15 @@ corrections' roots are stored (an original is its own root).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import msgspec
 
 from execflow.application.settlement import obligation_map
 from execflow.application.settlement.ledger_lazy import LedgerState, RestoredLedger, ledger_state
+from execflow.application.settlement.service import SettlementService, UnmatchedFill, _OrderInfo
 from execflow.application.snapshot_codec import layout_version, open_envelope, seal
-from execflow.domain.enums import Side
 from execflow.domain.events import OrderFilled
 from execflow.domain.settlement.events import JournalPosted, SettlementAllocationInstructed
 from execflow.domain.settlement.pnl import PnLTrade
-
-if TYPE_CHECKING:
-    from execflow.application.settlement.service import SettlementService
 
 KIND = "settlement"
 
@@ -41,8 +36,8 @@ class _PnLKey(msgspec.Struct, array_like=True, gc=False):
 
 
 class SettlementSnapshot(msgspec.Struct, array_like=True):
-    orders: list[tuple[str, str, str, Side, str]]  # cl_ord_id, account, instrument, side, venue
-    seen_fills: list[tuple[str, str]]
+    orders: dict[str, _OrderInfo]  # decoded straight into the service's records
+    seen_fills: set[tuple[str, str]]
     obligations: msgspec.Raw  # {id: array} (obligation_map.FIELDS), decoded one by one on use
     roots: dict[str, str]
     corrections: dict[str, int]
@@ -61,8 +56,9 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    4,
+    5,  # 5: orders as a map of _OrderInfo, seen fills as a set
     SettlementSnapshot.__struct_fields__,
+    _OrderInfo.__struct_fields__,
     LedgerState.__struct_fields__,
     obligation_map.LAYOUT,
     _fields(PnLTrade),
@@ -79,7 +75,7 @@ def dump(svc: SettlementService) -> bytes:
     pnl = svc.pnl
     payload = _encoder.encode(
         (
-            [(cl, i.account, i.instrument, i.side, i.venue) for cl, i in svc._orders.items()],
+            svc._orders,
             sorted(svc._seen_fills),
             svc._obligations.packed(),
             svc._roots,
@@ -100,12 +96,10 @@ def dump(svc: SettlementService) -> bytes:
 def load(data: bytes, svc: SettlementService) -> None:
     """Put the snapshot's state into a new service. Decodes fully before it changes anything:
     a snapshot that does not fit raises and leaves ``svc`` new."""
-    from execflow.application.settlement.service import UnmatchedFill, _OrderInfo
-
     s = _decoder.decode(open_envelope(data, KIND, VERSION))
     if svc._orders or svc._obligations or len(svc.ledger):
         raise RuntimeError("settlement snapshot restored into a service that has state")
-    svc._orders.update((cl, _OrderInfo(a, i, side, v)) for cl, a, i, side, v in s.orders)
+    svc._orders.update(s.orders)
     svc._seen_fills.update(s.seen_fills)
     # their own copy: the rest of the snapshot's buffer is freed after the restore
     svc._obligations.restore(_obligation_rows.decode(bytes(s.obligations)))
