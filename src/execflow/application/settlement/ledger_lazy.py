@@ -28,7 +28,7 @@ _encoder = msgspec.msgpack.Encoder()
 class LedgerState(msgspec.Struct, array_like=True):
     """The ledger in a snapshot: entries in posting order, in encoded chunks."""
 
-    chunks: list[msgspec.Raw]  # each an encoded list[JournalPosted]
+    chunks: list[bytes]  # each an encoded list[JournalPosted], as msgpack bin: not scanned
     ids: list[str]  # every entry's id, in posting order
     obligations: list[str]  # the obligations that have entries
     reversed_by: dict[str, str]
@@ -48,10 +48,10 @@ class RestoredLedger(Ledger):
         self._cold_obligations: set[str] = set()
 
     def restore(self, state: LedgerState) -> None:
-        """Into a new ledger; the chunks are copied (the snapshot's buffer is freed after)."""
+        """Into a new ledger (the chunks are the decoder's own copies: bin fields)."""
         if len(self):
             raise RuntimeError("ledger snapshot restored into a ledger that has entries")
-        self._cold = [bytes(c) for c in state.chunks]
+        self._cold = list(state.chunks)
         self._cold_ids = state.ids
         self._cold_id_set = set(state.ids)
         self._cold_obligations = set(state.obligations)
@@ -111,9 +111,9 @@ def ledger_state(ledger: Ledger) -> tuple[object, ...]:
         cold, ids = list(ledger._cold), list(ledger._cold_ids)
         obligations = set(ledger._cold_obligations)
     hot = ledger._entries
-    chunks = [msgspec.Raw(c) for c in cold]
+    chunks = list(cold)
     if hot or not chunks:
-        chunks.append(msgspec.Raw(_encoder.encode(hot)))
+        chunks.append(_encoder.encode(hot))
     ids.extend(e.entry_id for e in hot)
     obligations.update(e.obligation_id for e in hot)
     balances = [(a, u, v) for (a, u), v in ledger._balances.items()]

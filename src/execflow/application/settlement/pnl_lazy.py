@@ -21,9 +21,9 @@ class RestoredPnLBook(PnLBook):
 
     def __init__(self) -> None:
         super().__init__()
-        self._cold: dict[Key, msgspec.Raw] = {}
+        self._cold: dict[Key, bytes] = {}
 
-    def restore(self, key: Key, currency: str, trades: msgspec.Raw) -> None:
+    def restore(self, key: Key, currency: str, trades: bytes) -> None:
         """One pair's trades as the snapshot stores them (an encoded list, in order)."""
         self._cold[key] = trades
         self._trades[key] = {}  # the pair exists (keys(), order of pairs) before it is decoded
@@ -60,7 +60,7 @@ class RestoredPnLBook(PnLBook):
         self._thaw((account, instrument))
         return super().trades(account, instrument)
 
-    def packed(self) -> list[tuple[str, str, str, msgspec.Raw | list[PnLTrade]]]:
+    def packed(self) -> list[tuple[str, str, str, bytes | list[PnLTrade]]]:
         """Every pair as the snapshot stores it (a still-encoded pair as it is)."""
         cold = self._cold
         return [

@@ -32,13 +32,16 @@ class _PnLKey(msgspec.Struct, array_like=True, gc=False):
     account: str
     instrument: str
     currency: str
-    trades: msgspec.Raw  # list[PnLTrade], decoded when the pair is first used (pnl_lazy)
+    trades: bytes  # list[PnLTrade] encoded (msgpack bin), decoded when the pair is first used
 
 
 class SettlementSnapshot(msgspec.Struct, array_like=True):
     orders: dict[str, _OrderInfo]  # decoded straight into the service's records
     seen_fills: set[tuple[str, str]]
-    obligations: msgspec.Raw  # {id: array} (obligation_map.FIELDS), decoded one by one on use
+    # {id: array} (obligation_map.FIELDS) encoded, as msgpack bin: the snapshot's decoder skips
+    # it without scanning it (a Raw field is scanned to find its end), the map is decoded once
+    # and each obligation on use
+    obligations: bytes
     roots: dict[str, str]
     corrections: dict[str, int]
     ledger: LedgerState  # journal entries kept encoded until one is used (ledger_lazy)
@@ -56,7 +59,7 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    5,  # 5: orders as a map of _OrderInfo, seen fills as a set
+    6,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin
     SettlementSnapshot.__struct_fields__,
     _OrderInfo.__struct_fields__,
     LedgerState.__struct_fields__,
@@ -77,11 +80,14 @@ def dump(svc: SettlementService) -> bytes:
         (
             svc._orders,
             sorted(svc._seen_fills),
-            svc._obligations.packed(),
+            _encoder.encode(svc._obligations.packed()),
             svc._roots,
             svc._corrections,
             ledger_state(svc.ledger),
-            pnl.packed(),
+            [
+                (a, i, c, t if isinstance(t, bytes) else _encoder.encode(t))
+                for a, i, c, t in pnl.packed()
+            ],
             [(u.event, u.reason) for u in svc.unmatched_fills],
             list(svc.allocations.instructions.values()),
             svc.allocations.block_quantity,
@@ -101,16 +107,15 @@ def load(data: bytes, svc: SettlementService) -> None:
         raise RuntimeError("settlement snapshot restored into a service that has state")
     svc._orders.update(s.orders)
     svc._seen_fills.update(s.seen_fills)
-    # their own copy: the rest of the snapshot's buffer is freed after the restore
-    svc._obligations.restore(_obligation_rows.decode(bytes(s.obligations)))
+    svc._obligations.restore(_obligation_rows.decode(s.obligations))  # bin: its own copy
     svc._roots.update(s.roots)
     svc._corrections.update(s.corrections)
     if not isinstance(svc.ledger, RestoredLedger):
         raise RuntimeError("settlement snapshot restored into a ledger that cannot restore")
     svc.ledger.restore(s.ledger)  # entries decoded when one is first needed
     pnl = svc.pnl
-    for k in s.pnl:  # their own copies: the snapshot's buffer is freed after the restore
-        pnl.restore((k.account, k.instrument), k.currency, msgspec.Raw(bytes(k.trades)))
+    for k in s.pnl:  # bin fields: their own copies of the snapshot's bytes
+        pnl.restore((k.account, k.instrument), k.currency, k.trades)
     svc.unmatched_fills.extend(UnmatchedFill(ev, reason) for ev, reason in s.unmatched)
     alloc = svc.allocations
     alloc.instructions.update((ev.cl_ord_id, ev) for ev in s.alloc_instructions)
