@@ -113,24 +113,28 @@ def test_instructions_over_grpc_reach_the_order(server: Server) -> None:
         channel.close()
 
 
-def test_grpc_order_reads_back_expiry_and_instructions_sent_over_rest(
-    server: Server, client: httpx.Client
-) -> None:
+def _grpc_order(server: Server, cl: str) -> Any:
     from tests.api.grpcclient import md, stub
     from tests.timeouts import CLIENT_TIMEOUT_S
 
+    s, pb2, channel = stub(server.grpc)
+    try:
+        return s.GetOrder(pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"),
+                          timeout=CLIENT_TIMEOUT_S)  # fmt: skip
+    finally:
+        channel.close()
+
+
+def test_grpc_order_reads_back_expiry_and_instructions_sent_over_rest(
+    server: Server, client: httpx.Client
+) -> None:
     cl = f"gtd-{uuid.uuid4().hex[:8]}"
     body = _order(cl, time_in_force="GTD", expire_at="2030-01-02T03:04:05Z", display_qty="5",
                   discretion_offset="0.02", ioi_id="IOI-7")  # fmt: skip
     r = client.post("/v1/orders", json=body, headers=H_A)
     assert r.status_code == 201, r.text
     rest = client.get(f"/v1/orders/{cl}", headers=H_A).json()
-    s, pb2, channel = stub(server.grpc)
-    try:
-        got = s.GetOrder(pb2.GetOrderRequest(cl_ord_id=cl), metadata=md("key-a"),
-                         timeout=CLIENT_TIMEOUT_S)  # fmt: skip
-    finally:
-        channel.close()
+    got = _grpc_order(server, cl)
     assert got.expire_at == rest["expire_at"] == "2030-01-02T03:04:05Z"
     i = got.instructions
     assert (
@@ -141,10 +145,5 @@ def test_grpc_order_reads_back_expiry_and_instructions_sent_over_rest(
     # an order without instructions: the field is unset, not an empty message
     plain = f"plain-{uuid.uuid4().hex[:8]}"
     assert client.post("/v1/orders", json=_order(plain), headers=H_A).status_code == 201
-    s, pb2, channel = stub(server.grpc)
-    try:
-        got = s.GetOrder(pb2.GetOrderRequest(cl_ord_id=plain), metadata=md("key-a"),
-                         timeout=CLIENT_TIMEOUT_S)  # fmt: skip
-    finally:
-        channel.close()
+    got = _grpc_order(server, plain)
     assert not got.HasField("instructions") and not got.HasField("expire_at")
