@@ -26,6 +26,7 @@ from execflow.domain.blocks import (
     BlockOpened,
     BlockRefusalError,
     BlockState,
+    Formats,
     Party,
     check_accept,
     check_terms,
@@ -104,9 +105,10 @@ class BlockDesk:
                 return self._open(cmd)
             self._expire_if_due(nid)  # an answer after the deadline finds it EXPIRED
             if isinstance(cmd, CounterBlock):
+                st = self.negotiations.get(nid)
                 ev: BlockEvent = counter(
-                    self.negotiations.get(nid), nid, _party(cmd.by), cmd.quantity, cmd.price,
-                    self.now(), cmd.who, cmd.why,
+                    st, nid, _party(cmd.by), cmd.quantity, cmd.price, self.now(), cmd.who,
+                    cmd.why, None if st is None else self._formats(st.instrument),
                 )  # fmt: skip
                 return self._ok(ev)
             if isinstance(cmd, RejectBlock):
@@ -146,7 +148,8 @@ class BlockDesk:
             raise BlockRefusalError("INVALID_LIMITS", f"size limits {min_qty}..{max_qty} are empty")
         by = _party(cmd.by)
         check_terms(cmd.side, cmd.quantity, cmd.price, min_qty=min_qty, max_qty=max_qty,
-                    limit_price=cmd.limit_price, what="the opening offer")  # fmt: skip
+                    limit_price=cmd.limit_price, what="the opening offer",
+                    fmt=self._formats(cmd.instrument))  # fmt: skip
         now = self.now()
         return self._ok(
             BlockOpened(
@@ -157,6 +160,13 @@ class BlockDesk:
                 ttl_ns=cmd.ttl_ns, venue=cmd.venue, who=cmd.who, why=cmd.why,
             )
         )  # fmt: skip
+
+    def _formats(self, instrument: str) -> Formats | None:
+        """Quantities and prices in refusals as people read them (decimals)."""
+        ins = self._instrument(instrument)
+        if ins is None:
+            return None
+        return (lambda q: str(ins.qty_to_decimal(q)), lambda p: str(ins.price_to_decimal(p)))
 
     def _accept(self, cmd: AcceptBlock) -> CommandResult:
         nid = cmd.negotiation_id

@@ -18,6 +18,7 @@ state is the fold of those events (:func:`fold`). Pure: no clock, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 import msgspec
@@ -201,6 +202,10 @@ def fold(state: BlockState | None, ev: BlockEvent) -> BlockState | None:
 
 
 # -- decisions -----------------------------------------------------------------------------------
+Formats = tuple[Callable[[int], str], Callable[[int], str]]
+"""(quantity, price) as people read them: the instrument's decimals (the application's)."""
+
+
 def check_terms(
     side: int,
     quantity: int,
@@ -210,21 +215,24 @@ def check_terms(
     max_qty: int,
     limit_price: int | None,
     what: str = "an offer",
+    fmt: Formats | None = None,
 ) -> None:
-    """An offer within our limits, else :class:`BlockRefusalError` COUNTER_OUTSIDE_LIMITS."""
+    """An offer within our limits, else :class:`BlockRefusalError` COUNTER_OUTSIDE_LIMITS
+    (its sentence in people's numbers when ``fmt`` gives the instrument's decimals)."""
+    qty, px = fmt if fmt is not None else (str, str)
     if quantity <= 0 or price <= 0:
         raise BlockRefusalError("INVALID_QUANTITY" if quantity <= 0 else "INVALID_PRICE",
                            f"{what} needs a positive quantity and price")  # fmt: skip
     if not min_qty <= quantity <= max_qty:
         raise BlockRefusalError(
             "COUNTER_OUTSIDE_LIMITS",
-            f"{what} of {quantity} units is outside our size limits {min_qty}..{max_qty}",
+            f"{what} of {qty(quantity)} is outside our size limits {qty(min_qty)}..{qty(max_qty)}",
         )
     if limit_price is not None and (price - limit_price) * side > 0:
         worse = "above" if side > 0 else "below"
         raise BlockRefusalError(
             "COUNTER_OUTSIDE_LIMITS",
-            f"{what} at {price} is {worse} our limit price {limit_price}",
+            f"{what} at {px(price)} is {worse} our limit price {px(limit_price)}",
         )
 
 
@@ -257,11 +265,12 @@ def counter(
     now: int,
     who: str = "",
     why: str = "",
+    fmt: Formats | None = None,
 ) -> BlockCountered:
     st = _open_state(state, negotiation_id)
     _turn(st, by, "counter")
     check_terms(st.side, quantity, price, min_qty=st.min_qty, max_qty=st.max_qty,
-                limit_price=st.limit_price, what="a counter-offer")  # fmt: skip
+                limit_price=st.limit_price, what="a counter-offer", fmt=fmt)  # fmt: skip
     return BlockCountered(ts=now, negotiation_id=negotiation_id, by=by, quantity=quantity,
                           price=price, expire_at=now + st.ttl_ns, who=who, why=why,
                           account=st.account, instrument=st.instrument)  # fmt: skip

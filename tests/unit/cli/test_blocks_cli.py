@@ -41,7 +41,7 @@ def test_negotiation_from_open_to_firm_order() -> None:
     assert "BLK1 BUY 50000 AAPL @ 190.00 with BRK-X OPEN turn THEM until" in out
     # their counter above our limit is refused, with the limit it breaks
     out = cli("counter", "BLK1", "--by", "them", "-q", "40000", "-p", "190.50", code=2)
-    assert "COUNTER_OUTSIDE_LIMITS" in out and "above our limit price" in out
+    assert "COUNTER_OUTSIDE_LIMITS" in out and "at 190.50 is above our limit price 190.40" in out
     out = cli("counter", "BLK1", "--by", "them", "-q", "40000", "-p", "190.30", "--json")
     v = last_json(out)
     assert (v["status"], v["quantity"], v["price"], v["turn"]) == ("OPEN", "40000", "190.30", "US")

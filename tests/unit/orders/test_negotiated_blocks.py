@@ -97,8 +97,10 @@ def test_counter_chain_takes_turns_and_stays_within_our_limits() -> None:
     res = e.execute(AcceptBlock(negotiation_id="BLK1", by="US"))
     assert (res.ok, res.code) == (False, "NOT_YOUR_TURN")
     # counters outside our limits: price above our limit, size above the block or below min
-    for qty, px, words in ((10_000, 15_200, "above our limit price 15100"),
-                           (12_000, 15_050, "outside our size limits 5000..10000"),
+    # in people's numbers: AAPL prices in dollars (the log's integers are cents)
+    for qty, px, words in ((10_000, 15_200, "a counter-offer at 152.00 is above our limit "
+                                            "price 151.00"),
+                           (12_000, 15_050, "of 12000 is outside our size limits 5000..10000"),
                            (4_000, 15_050, "outside our size limits 5000..10000")):  # fmt: skip
         res = e.execute(counter("THEM", qty, px))
         assert (res.ok, res.code) == (False, "COUNTER_OUTSIDE_LIMITS"), res
