@@ -2,6 +2,8 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
+
 from execflow.adapters.clock import WallClock
 from execflow.application.runner import EngineRunner
 from execflow.domain.commands import SubmitOrder
@@ -199,3 +201,28 @@ def test_not_running_runner_does_not_run_inline() -> None:
     runner.engine.send(order("I4"))
     assert runner.run_inline() is False
     assert runner.engine.has_work()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_failure_callback_on_the_engine_thread_may_call_the_runner() -> None:
+    runner = make()
+    answers: list[object] = []
+    done = threading.Event()
+
+    def boom() -> None:
+        raise RuntimeError("idle work failed")
+
+    def on_failure(exc: BaseException) -> None:
+        answers.append(runner.call(lambda: "ran in place", timeout=5))
+        done.set()
+
+    runner.on_idle.append(boom)
+    runner.on_failure.append(on_failure)
+    runner.start()
+    try:
+        assert done.wait(30)
+        assert answers == ["ran in place"]  # not queued for a loop that has ended
+        assert isinstance(runner.failure, RuntimeError)
+        assert runner.run_inline() is False  # nothing runs the engine after a failure
+    finally:
+        runner.stop()

@@ -143,7 +143,10 @@ class EngineRunner:
 
     def call(self, fn: Callable[[], T], timeout: float | None = ENGINE_CALL_TIMEOUT_S) -> T:
         """Run ``fn`` on the engine thread between batches and return its result."""
-        if threading.get_ident() == self._owner or not self.running:
+        # the thread that holds the engine, or the engine thread outside a turn (its failure
+        # callbacks, after the loop ended: no inline run starts once it failed or stopped)
+        me = threading.get_ident()
+        if me == self._owner or not self.running or (self._thread and me == self._thread.ident):
             return fn()
         fut: Future[object] = Future()
         self._calls.append((fn, fut))
@@ -174,8 +177,9 @@ class EngineRunner:
             self._failed(exc)
             raise
         finally:
-            if self._done:
-                self._hand_over()
+            with self._lock:  # an inline run that started before the stop may still be on
+                if self._done:
+                    self._hand_over()
 
     def run_inline(self, max_turns: int = 4) -> bool:
         """Run the engine on the calling thread for what is queued, if the engine thread is
