@@ -127,3 +127,23 @@ def test_pnl_trades_of_a_pair_are_decoded_when_it_is_first_used() -> None:
     assert third.pnl.trades(acct, sym) == []
     third.pnl.thaw_all()
     assert third.pnl.encoded_pairs == 0
+
+
+def test_restored_chunks_are_split_only_when_an_id_is_needed() -> None:
+    svc = traded_service()
+    want = svc._obligations.items()
+    again = make_service(base_currencies={"ACC1": "USD"})
+    snapshot.load(snapshot.dump(svc), again)
+    m = again._obligations
+    assert m._chunks and len(m) == len(want) and bool(m)
+    # a new obligation (a fill) splits nothing; a snapshot then copies the chunk as it is
+    extra = dataclasses.replace(want[0][1], obligation_id="NEW-1")
+    m["NEW-1"] = extra
+    assert m._chunks and len(m) == len(want) + 1
+    third = make_service(base_currencies={"ACC1": "USD"})
+    snapshot.load(snapshot.dump(again), third)
+    assert third._obligations._chunks and len(third._obligations) == len(want) + 1
+    # an id needed: the chunks first, in creation order, then what was added since
+    for mm in (m, third._obligations):
+        assert mm.items() == [*want, ("NEW-1", extra)]
+        assert not mm._chunks and mm.encoded == 0

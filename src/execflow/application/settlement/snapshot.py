@@ -38,10 +38,10 @@ class _PnLKey(msgspec.Struct, array_like=True, gc=False):
 class SettlementSnapshot(msgspec.Struct, array_like=True):
     orders: dict[str, _OrderInfo]  # decoded straight into the service's records
     seen_fills: set[tuple[str, str]]
-    # {id: array} (obligation_map.FIELDS) encoded, as msgpack bin: the snapshot's decoder skips
-    # it without scanning it (a Raw field is scanned to find its end), the map is decoded once
-    # and each obligation on use
-    obligations: bytes
+    # chunks of (count, {id: array} (obligation_map.FIELDS) encoded as msgpack bin): the
+    # snapshot's decoder skips a bin by its length (a Raw field is scanned to find its end);
+    # the chunks are split when an id is first needed, each obligation decoded on use
+    obligations: list[tuple[int, bytes]]
     roots: dict[str, str]
     corrections: dict[str, int]
     ledger: LedgerState  # journal entries kept encoded until one is used (ledger_lazy)
@@ -59,7 +59,8 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    6,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin
+    7,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin;
+    # 7: obligations in chunks
     SettlementSnapshot.__struct_fields__,
     _OrderInfo.__struct_fields__,
     LedgerState.__struct_fields__,
@@ -71,7 +72,6 @@ VERSION = layout_version(
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SettlementSnapshot)
-_obligation_rows = msgspec.msgpack.Decoder(dict[str, msgspec.Raw])
 
 
 def dump(svc: SettlementService) -> bytes:
@@ -80,7 +80,7 @@ def dump(svc: SettlementService) -> bytes:
         (
             svc._orders,
             sorted(svc._seen_fills),
-            _encoder.encode(svc._obligations.packed()),
+            svc._obligations.packed(),
             svc._roots,
             svc._corrections,
             ledger_state(svc.ledger),
@@ -107,7 +107,7 @@ def load(data: bytes, svc: SettlementService) -> None:
         raise RuntimeError("settlement snapshot restored into a service that has state")
     svc._orders.update(s.orders)
     svc._seen_fills.update(s.seen_fills)
-    svc._obligations.restore(_obligation_rows.decode(s.obligations))  # bin: its own copy
+    svc._obligations.restore(s.obligations)  # split when an id is first needed
     svc._roots.update(s.roots)
     svc._corrections.update(s.corrections)
     if not isinstance(svc.ledger, RestoredLedger):
