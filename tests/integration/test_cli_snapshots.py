@@ -61,3 +61,23 @@ def test_a_cli_command_snapshots_only_every_n_events(tmp_path: Path) -> None:
     third, end3 = positions(data)
     assert {"engine", "risk", "venue:PAPER"} <= set(third)
     assert all(p == end3 for p in third.values()), (third, end3)
+
+
+def test_a_missing_snapshot_is_written_at_the_next_close(tmp_path: Path) -> None:
+    """A consumer that started without a usable snapshot (new since an upgrade, corrupt) gets
+    one at the command's close: else every later command folds the whole log for it."""
+    data = tmp_path / "d"
+    submit(data, "C-1", every=50_000)
+    cfg = Config(data_dir=data, store="sqlite")
+    snaps = open_snapshots(cfg)
+    try:
+        snaps.save("settlement", 0, b"not a snapshot")  # it does not decode: a full fold
+    finally:
+        snaps.close()
+    submit(data, "C-2", every=50_000)
+    found, end = positions(data)
+    assert found["settlement"] == end and found["venue:PAPER"] == end
+    assert found["engine"] == 0 and found["risk"] == 0  # the others keep theirs
+    submit(data, "C-3", every=50_000)  # and the settlement now starts from its own snapshot
+    again, end3 = positions(data)
+    assert again["settlement"] == end and end3 > end

@@ -68,6 +68,10 @@ class Recovery:
         self.snapshots = snapshots
         self.consumers: list[RecoveryConsumer] = []
         self.starts: dict[str, int] = {}
+        # consumers that folded the log from its start for want of a usable snapshot (a new
+        # consumer after an upgrade, a corrupt or other-version snapshot): the next close
+        # writes theirs, or every start of a short-lived writer reads the whole log again
+        self.missing: set[str] = set()
         self.events_read = 0
         self.position = 0
 
@@ -102,7 +106,10 @@ class Recovery:
             start = self._load(c, last)
             # a consumer that folds no record (``folds = False``: it derives its state from
             # another's in ``finish``) never makes the pass read from further back
-            self.starts[c.name] = start if getattr(c, "folds", True) else last
+            folds = getattr(c, "folds", True)
+            self.starts[c.name] = max(start, 0) if folds else last
+            if folds and start < 0 and last > 0:
+                self.missing.add(c.name)
         start = min(self.starts.values(), default=last)
         n = 0
         position = start
@@ -131,32 +138,38 @@ class Recovery:
     def checkpoint(self, position: int, *, at_close_only: bool = False) -> int:
         """Save every consumer's snapshot as of ``position`` (engine idle). Returns how many.
         ``at_close_only``: only the consumers that ask for a snapshot at every close
-        (``snapshot_at_every_close``); each consumer starts from its own snapshot's position,
-        so the others keep theirs."""
+        (``snapshot_at_every_close``) and those that started without one (``missing``); each
+        consumer starts from its own snapshot's position, so the others keep theirs."""
         if self.snapshots is None:
             return 0
         saved = 0
         for c in self.consumers:
-            if at_close_only and not getattr(c, "snapshot_at_every_close", False):
+            if (
+                at_close_only
+                and not getattr(c, "snapshot_at_every_close", False)
+                and c.name not in self.missing
+            ):
                 continue
             data = c.snapshot()
             if data is not None:
                 self.snapshots.save(c.name, position, data)
                 saved += 1
+            self.missing.discard(c.name)
         return saved
 
     def _load(self, c: RecoveryConsumer, last: int) -> int:
+        """The position of ``c``'s snapshot, loaded into it; -1: none usable (``c`` as new)."""
         if self.snapshots is None:
-            return 0
+            return -1
         snap = self.snapshots.load(c.name)
         if snap is None:
-            return 0
+            return -1
         if snap.position > last:
             log.warning(
                 "event=snapshot_ignored name=%s position=%d log_end=%d reason=%s",
                 c.name, snap.position, last, "snapshot is ahead of the log",
             )  # fmt: skip
-            return 0
+            return -1
         try:
             c.restore(snap.data)
         except Exception as exc:
@@ -164,7 +177,7 @@ class Recovery:
                 "event=snapshot_ignored name=%s position=%d reason=%s full_fold=true",
                 c.name, snap.position, exc,
             )  # fmt: skip
-            return 0
+            return -1
         return snap.position
 
     @staticmethod

@@ -92,7 +92,9 @@ class App:
         with wall time (the paper venues: their replay re-runs the synthetic market's flow from
         the snapshot to each logged request, so without this every later command replays the
         market since the last full snapshot — minutes after an hour of commands, and without
-        end when replaying is slower than the clock). Engine idle, as :meth:`checkpoint`."""
+        end when replaying is slower than the clock), and those that started without a usable
+        snapshot (a consumer new since the upgrade, a corrupt one: else every command folds
+        the whole log for it). Engine idle, as :meth:`checkpoint`."""
         if self.recovery is None or self.read_only or self.engine.has_work():
             return False
         return self.recovery.checkpoint(self.engine.position, at_close_only=True) > 0
