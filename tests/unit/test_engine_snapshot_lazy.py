@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import msgspec
 
-from execflow.application.engine_snapshot import ClosedRow, LazyOrder, closed_row, lazy_order
+from execflow.application.engine_snapshot import (
+    ClosedRow,
+    LazyOrder,
+    closed_row,
+    closed_view,
+    lazy_order,
+)
 from execflow.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
 from execflow.domain.events import OrderAccepted, OrderFilled, OrderInitialized, OrderSubmitted
 from execflow.domain.orders import Order
@@ -56,8 +62,8 @@ def test_a_restored_closed_order_is_decoded_only_when_a_lazy_slot_is_read() -> N
 def test_a_slot_set_before_the_decode_keeps_its_value() -> None:
     o = _filled()
     lazy = _restored(o)
-    lazy.last_ts = 99
-    assert lazy._row is not None
+    lazy.last_ts = 99  # decodes the row first: the row cannot overwrite it later
+    assert lazy._row is None
     assert lazy.price == o.price and lazy.last_ts == 99
     assert _state(lazy) == (*_state(o)[:14], 99, *_state(o)[15:])
 
@@ -72,6 +78,15 @@ def test_applying_an_event_decodes_first_and_folds_as_the_order_does() -> None:
         if o.can_apply(fill):
             o.apply(fill)
     assert _state(a) == _state(b)
+
+
+def test_the_risk_sums_read_an_encoded_closed_order_without_building_it() -> None:
+    o = _filled()
+    lazy = _restored(o)
+    view = closed_view(lazy)
+    assert lazy._row is not None  # still encoded
+    assert tuple(getattr(view, f) for f in Order.__slots__) == _state(o)
+    assert closed_view(o) is o
 
 
 def test_a_snapshot_copies_an_undecoded_row_and_writes_a_decoded_one_anew() -> None:

@@ -87,14 +87,17 @@ def summarize(
     sums: dict[tuple[str, str], PositionSums] = {}
     best: dict[str, tuple[int, str, int]] = {}  # instrument -> (ts, order, px)
     rejected: list[Order] = []
-    for o in orders:
-        if o.status not in TERMINAL_STATUSES:
+    for order in orders:
+        if order.status not in TERMINAL_STATUSES:
             continue
-        sealed[o.cl_ord_id] = o.version
-        if o.status in REJECTED:
-            rejected.append(o)
-        if o.status in _NOT_SENT or o.is_parent:
+        sealed[order.cl_ord_id] = order.version
+        if order.status in REJECTED:
+            rejected.append(order)
+        if order.status in _NOT_SENT or order.is_parent:
             continue
+        # a closed order still encoded (engine_snapshot.LazyOrder) is read, not built
+        view = getattr(order, "encoded_view", None)
+        o: Order = order if view is None else view()
         key = (o.account, o.instrument)
         s = sums.get(key)
         if s is None:
