@@ -12,9 +12,10 @@ import msgspec
 from execflow.api import views
 from execflow.cli import format as cli_format
 from execflow.domain import events
-from execflow.domain.field_kinds import PRICE_FIELDS
+from execflow.domain.field_kinds import PRICE_FIELDS, QTY_FIELDS
 
 PRICE_NAME = re.compile(r"(^|_)(px|price|bid|ask|mid|mark)$")
+QTY_NAME = re.compile(r"(^|_)(qty|quantity)$")
 # in another instrument's units (a merger's acquirer): the event's instrument cannot scale it
 NOT_THE_EVENTS_SCALE = frozenset({"cash_in_lieu_price"})
 
@@ -32,6 +33,18 @@ def _event_types() -> set[type[events.Event]]:
 
 def test_both_surfaces_use_the_one_list() -> None:
     assert views.PRICE_FIELDS is PRICE_FIELDS and cli_format.PRICE_FIELDS is PRICE_FIELDS
+    assert views.QTY_FIELDS is QTY_FIELDS and cli_format.QTY_FIELDS is QTY_FIELDS
+
+
+def test_every_quantity_named_integer_field_of_an_event_is_listed() -> None:
+    """(A block's min_qty / max_qty were shown as internal integers by the API's event view.)"""
+    named = {
+        f.name
+        for t in _event_types()
+        for f in msgspec.structs.fields(t)
+        if QTY_NAME.search(f.name) and get_type_hints(t).get(f.name) in (int, int | None)
+    }
+    assert named <= QTY_FIELDS, sorted(named - QTY_FIELDS)
 
 
 def test_every_price_named_integer_field_of_an_event_is_listed() -> None:

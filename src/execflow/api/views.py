@@ -18,13 +18,11 @@ from execflow.application.ports import RecordedEvent
 from execflow.application.projections.positions import Position
 from execflow.domain.enums import Side
 from execflow.domain.events import event_type_name, to_builtins
-from execflow.domain.field_kinds import PRICE_FIELDS
+from execflow.domain.field_kinds import PRICE_FIELDS, QTY_FIELDS
 from execflow.domain.instructions import OrderInstructions
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import currency_decimals, from_scaled, ratio_to_decimal
 from execflow.domain.orders import Order
-
-QTY_FIELDS = frozenset({"quantity", "last_qty"})
 
 
 def iso(ts_ns: int | None) -> str | None:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from execflow.domain.field_kinds import PRICE_FIELDS
+from execflow.domain.field_kinds import PRICE_FIELDS, QTY_FIELDS
 from execflow.domain.instruments import Instrument
 from execflow.domain.numbers import currency_decimals, from_scaled
 
@@ -29,10 +29,8 @@ TzOpt = Annotated[
     str | None, typer.Option("--tz", help="times in this zone (IANA name), default UTC")
 ]
 
-# event fields by what they hold (prices: execflow.domain.field_kinds, shared with the API)
-QTY_FIELDS = frozenset(
-    {"quantity", "last_qty", "cum_qty", "leaves_qty", "new_quantity", "filled_qty", "qty"}
-)
+# event fields by what they hold (prices, quantities: execflow.domain.field_kinds, shared
+# with the API)
 MONEY_FIELDS = frozenset({"cash_amount", "amount", "notional", "fees", "commission"})
 TIME_FIELDS = frozenset({"ts", "expire_at", "placed_at", "since"})
 DURATION_FIELDS = frozenset({"waited_ns", "latency_ns"})
