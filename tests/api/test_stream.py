@@ -111,9 +111,11 @@ def test_slow_consumer_is_dropped_with_reason_and_others_are_not_stalled(
 ) -> None:
     # the client that does not read cannot answer protocol pings either: on a loaded machine
     # producing the backlog can outlast a ping timeout, which would close it (1011) before the
-    # feed drops it; this test is about the feed's drop, so pings are far apart
+    # feed drops it; this test is about the feed's drop, so pings are far apart. The same for
+    # the send timeout (2 x heartbeat): with a 5 s heartbeat, a blocked send timed out (also a
+    # drop, "send timed out") before the backlog filled the queue on a loaded machine
     settings = ApiSettings(
-        rate_per_s=1e6, burst=1e6, stream_queue=20_000, heartbeat_s=5.0,
+        rate_per_s=1e6, burst=1e6, stream_queue=20_000, heartbeat_s=600.0,
         ws_ping_interval_s=3600.0, ws_ping_timeout_s=3600.0,
     )  # fmt: skip
     # the test trades as fast as it can until the drop: the default order-rate limit
