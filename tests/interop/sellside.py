@@ -57,7 +57,7 @@ class SellSide:
         allocations: bool = False,
         iois: bool = False,
         on_behalf_of: frozenset[str] | None = None,
-        inline: bool = True,
+        inline: bool = False,  # the gateway's default; tests/unit/fix/test_gateway.py runs both
     ) -> None:
         clock = WallClock()
         self.catalog = InstrumentCatalog(instruments)

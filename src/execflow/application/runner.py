@@ -159,12 +159,17 @@ class EngineRunner:
             while not self._stop.is_set():
                 # clear before looking for work: a send after this point wakes the wait below
                 self._wake.clear()
-                with self._lock:
-                    self._owner = threading.get_ident()
-                    try:
-                        idle = self.turn()
-                    finally:
-                        self._owner = None
+                # a caller runs the engine inline: do not queue behind it (and then take the
+                # engine from under its next batch); it wakes us if it leaves work
+                if not self._lock.acquire(blocking=False):
+                    self._wake.wait(self.idle_wait_s)
+                    continue
+                self._owner = threading.get_ident()
+                try:
+                    idle = self.turn()
+                finally:
+                    self._owner = None
+                    self._lock.release()
                 if idle:
                     self._wake.wait(self.idle_wait_s)
         except LeaseLostError as exc:  # another writer owns the log now: stop, say why

@@ -5,10 +5,11 @@ Servers, measured in the same run with the same client:
 - ``execflow``: our Acceptor + order gateway + engine (event store as given) + paper venue with
   a seeded book, the engine on its own thread. The ExecutionReport New is sent once the order's
   acceptance is committed to the event log (the gateway reports committed events only).
-  By default the gateway runs the engine on the FIX loop's thread when the engine thread is
-  idle (``EngineRunner.run_inline``); ``execflow-engine-thread`` (``engine_thread=True``) is
-  the same server with every command on the engine thread (two thread hand-offs per round
-  trip), measured in the same run for the A/B.
+  With the memory store (and with ``inline=True``) the gateway runs the engine on the FIX
+  loop's thread when the engine thread is idle (``EngineRunner.run_inline``; with SQLite FULL
+  that measured slower, so a durable store keeps the engine thread unless asked);
+  ``execflow-engine-thread`` (``engine_thread=True``) is the same server with every command
+  on the engine thread (two thread hand-offs per round trip), measured in the same run.
 - ``cpp``: the independent C++ counterparty acceptor (tests/interop/cpp_counterparty.cpp over
   Debian's libquickfix-dev), which acks from memory (its FIX store persists messages to files).
 
@@ -220,6 +221,7 @@ def run(
     cpp: bool = True,
     cache_dir: Path | None = None,
     engine_thread: bool = False,
+    inline: bool | None = None,
 ) -> dict[str, Any]:
     """Measure both servers; returns a JSON-ready dict (per repetition and all together)."""
     binary: Path | None = None
@@ -233,6 +235,7 @@ def run(
         "benchmark": "fix.nos_to_first_er_round_trip",
         "begin_string": begin_string,
         "store": store,
+        "inline": store == "memory" if inline is None else inline,
         "seed": seed,
         "n": n,
         "warmup": warmup,
@@ -251,7 +254,10 @@ def run(
     for _ in range(repetitions):
         for name in servers:
             with tempfile.TemporaryDirectory(prefix="execflow-bench-fix-") as tmp:
-                ns, cpu_s = _one_run(name, binary, begin_string, store, seed, n, warmup, Path(tmp))
+                ns, cpu_s = _one_run(
+                    name, binary, begin_string, store, seed, n, warmup, Path(tmp),
+                    inline=results["inline"],
+                )  # fmt: skip
                 runs[name].append(ns)
                 if cpu_s is not None:
                     cpu[name].append(cpu_s / (n + warmup) * 1e6)
@@ -295,11 +301,13 @@ def _one_run(
     n: int,
     warmup: int,
     tmp: Path,
+    *,
+    inline: bool = True,
 ) -> tuple[list[int], float | None]:
     """Round-trip times in ns, and the CPU seconds this process spent while a separate
     client ran against our server (None for the C++ server or an in-process client)."""
     if server in ("execflow", "execflow-engine-thread"):
-        srv = ExecflowServer(begin, store=store, seed=seed, inline=server == "execflow")
+        srv = ExecflowServer(begin, store=store, seed=seed, inline=inline and server == "execflow")
         try:
             if binary is not None:
                 c0 = time.process_time()

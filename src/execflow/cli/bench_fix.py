@@ -42,6 +42,13 @@ def fix(
             help="Also measure execflow with every command on the engine thread (the A/B)",
         ),
     ] = False,
+    inline: Annotated[
+        bool | None,
+        typer.Option(
+            "--inline/--no-inline",
+            help="Run the engine on the FIX loop when idle (default: with the memory store only)",
+        ),
+    ] = None,
     switch_interval_us: Annotated[
         float | None, typer.Option(help="sys.setswitchinterval for this run (default: Python's)")
     ] = None,
@@ -65,6 +72,7 @@ def fix(
         seed=seed,
         cpp=cpp,
         engine_thread=engine_thread,
+        inline=inline,
     )
     result["switch_interval_s"] = sys.getswitchinterval()
     text = json.dumps(result, indent=2)

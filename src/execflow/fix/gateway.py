@@ -2,12 +2,13 @@
 
 Clients send NewOrderSingle (D), OrderCancelRequest (F), OrderCancelReplaceRequest (G) and
 OrderStatusRequest (H). The gateway turns them into engine commands and hands them to the
-`EngineRunner` without waiting. Once per read batch (a ``call_soon`` after the frames of one
-read) it asks the runner to run the engine on the loop's thread (`EngineRunner.run_inline`):
-when the engine thread is idle, the batch is processed, committed and reported on the loop
-with no thread hand-off (the C++ engines answer on the thread that read the order too); when
-it is busy, the engine thread does it and its answers hop back to the loop with
-``call_soon_threadsafe``. ``inline=False`` keeps every command on the engine thread.
+`EngineRunner` without waiting; the engine thread answers and its answers hop back to the loop
+with ``call_soon_threadsafe``. With ``inline=True``, once per read batch (a ``call_soon`` after
+the frames of one read) it asks the runner to run the engine on the loop's thread instead
+(`EngineRunner.run_inline`): when the engine thread is idle, the batch is processed, committed
+and reported on the loop with no thread hand-off; when it is busy, the engine thread does it.
+Measured (docs/performance.md): it pays with the memory store and was 3.5x slower at the
+median with SQLite FULL, so it is off by default.
 
 What the client hears comes from two places:
 
@@ -184,7 +185,7 @@ class OrderGateway(BaseApplication):
         *,
         venue: str | None = None,
         now_ns: Callable[[], int] = time.time_ns,
-        inline: bool = True,
+        inline: bool = False,
     ) -> None:
         self.runner = runner
         # run the engine on the loop's thread once per read batch when its thread is idle:
