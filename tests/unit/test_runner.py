@@ -226,3 +226,32 @@ def test_a_failure_callback_on_the_engine_thread_may_call_the_runner() -> None:
         assert runner.run_inline() is False  # nothing runs the engine after a failure
     finally:
         runner.stop()
+
+
+def test_frequent_idle_work_runs_once_per_its_bound_loaded_or_not() -> None:
+    """``on_idle_often`` (the paper venues' snapshot: their replay at a takeover costs the
+    time since it) runs at a turn that ends idle once per ``idle_often_ns``, under a load that
+    leaves no quiet turn as well as when nothing happens; never while the engine has work."""
+    from execflow.adapters.clock import SimulatedClock
+
+    clock = SimulatedClock(1_000)
+    venue = _Behind([AAPL], venue_id="FAKE", prices={"AAPL": 100})
+    engine = build_test_engine([AAPL], [venue], clock=clock)
+    runner = EngineRunner(engine, idle_max_defer_ns=5_000_000_000)
+    often: list[int] = []
+    runner.on_idle_often.append(lambda: often.append(clock.now_ns()))
+    runner.turn()
+    assert often == []  # not configured (idle_often_ns 0): never
+    runner.idle_often_ns = 500_000_000
+    runner.turn()  # the bound starts here
+    for i in range(10):  # a steady flow, 0.2 s a turn: every turn busy
+        clock.advance(200_000_000)
+        runner.send(order(f"L{i}"))
+        assert runner.turn() is False
+    start = 1_000
+    assert often == [start + 600_000_000, start + 1_200_000_000, start + 1_800_000_000]
+    runner.turn()  # the last fills
+    for _ in range(5):  # nothing happens: the market moves on the clock all the same
+        clock.advance(200_000_000)
+        runner.turn()
+    assert len(often) == 5 and often[-1] == start + 3_000_000_000

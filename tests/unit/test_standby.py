@@ -27,9 +27,17 @@ def _warm(store: MemorySnapshotStore) -> tuple[WarmSnapshots, list[int]]:
         return real_load(name)
 
     store.load = counting_load  # type: ignore[method-assign]
+    versions: dict[str, int] = {}  # each save a new row version (PostgreSQL's xmin)
+    real_save = store.save
 
-    def names() -> list[tuple[str, int]]:
-        return [(n, s.position) for n, s in store._rows.items()]
+    def counting_save(name: str, position: int, data: bytes) -> None:
+        versions[name] = versions.get(name, 0) + 1
+        real_save(name, position, data)
+
+    store.save = counting_save  # type: ignore[method-assign]
+
+    def names() -> list[tuple[str, int, int]]:
+        return [(n, s.position, versions.get(n, 0)) for n, s in store._rows.items()]
 
     return WarmSnapshots(store, names), loads
 
@@ -44,6 +52,10 @@ def test_warm_snapshots_fetch_only_what_moved_and_answer_from_memory() -> None:
     store.save("engine", 20, b"e20")
     assert warm.refresh() == 1
     assert warm.positions == {"engine": 20, "venue:PAPER": 5}
+    store.save("venue:PAPER", 5, b"v5 later")  # rewritten at the same position: fetched
+    assert warm.refresh() == 1
+    venue = warm.load("venue:PAPER")
+    assert venue is not None and venue.data == b"v5 later"
     n = len(loads)
     snap = warm.load("engine")
     assert snap is not None and snap.data == b"e20" and len(loads) == n  # from memory
@@ -118,6 +130,34 @@ def test_a_writer_snapshots_by_time_when_its_log_moved(tmp_path: Path) -> None:
         assert app.maybe_checkpoint()
         assert app.last_snapshot == app.engine.position > first
         assert not app.maybe_checkpoint()  # nothing new since
+
+
+def test_a_writer_snapshots_its_paper_venue_by_time_even_when_its_log_stands_still(
+    tmp_path: Path,
+) -> None:
+    """A takeover replays the paper venue's market from its snapshot: that costs the time since
+    it, so the venue is snapshotted every interval even when no event was committed (the full
+    checkpoint is not: nothing to fold)."""
+    clock = SimulatedClock(10**18)
+    cfg = Config(data_dir=tmp_path, sqlite_synchronous="OFF", snapshot_interval_s=1.0)
+    with build_app(cfg, clock=clock) as app:
+        assert app.recovery is not None and app.recovery.snapshots is not None
+        assert app.checkpoint()
+        position = app.engine.position
+        venue_before = app.recovery.snapshots.load("venue:PAPER")
+        assert venue_before is not None
+        assert not app.maybe_checkpoint_venues()  # not a second ago
+        clock.advance(2 * 10**9)
+        app.engine.run_until_idle()
+        assert not app.maybe_checkpoint()  # the log did not move: no full snapshot
+        assert app.maybe_checkpoint_venues()
+        assert app.engine.position == position == app.last_snapshot
+        venue = app.recovery.snapshots.load("venue:PAPER")
+        assert venue is not None and venue.position == position
+        assert venue.data != venue_before.data  # its market moved on the clock
+        engine = app.recovery.snapshots.load("engine")
+        assert engine is not None and engine.position == position
+        assert not app.maybe_checkpoint_venues()  # just done
 
 
 def test_warm_read_models_spare_the_takeover_a_full_read_of_the_log(tmp_path: Path) -> None:

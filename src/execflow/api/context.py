@@ -242,6 +242,9 @@ def build_context(
     serve_live(app)
     runner = EngineRunner(app.engine)
     runner.on_idle.append(app.maybe_checkpoint)  # a snapshot every snapshot_every events
+    if app.snapshot_interval_ns > 0:  # the paper venues' replay is bounded in time (docs/dr.md)
+        runner.idle_often_ns = app.snapshot_interval_ns
+        runner.on_idle_often.append(app.maybe_checkpoint_venues)
     service = ExecutionService(
         runner, app.instruments, index, positions, metrics, timeout_s=settings.engine_timeout_s
     )

@@ -74,6 +74,12 @@ class EngineRunner:
         # called on the engine thread when it is idle (periodic snapshots: App.maybe_checkpoint):
         # after a quiet turn, or under a load that leaves none, once per idle_max_defer_ns
         self.on_idle: list[Callable[[], object]] = []
+        # called on the engine thread at a turn that ends idle, at most once per
+        # ``idle_often_ns`` whether the turn was quiet or not (loaded or not): cheap, time-bound
+        # work (a paper venue's snapshot: App.maybe_checkpoint_venues); 0: never
+        self.on_idle_often: list[Callable[[], object]] = []
+        self.idle_often_ns = 0
+        self._idle_often_ns: int | None = None  # Clock time on_idle_often last ran
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -265,6 +271,13 @@ class EngineRunner:
             self._hand_over()
         if engine.has_work() or self._calls:
             return False
+        if offer_idle and self.on_idle_often and self.idle_often_ns > 0:
+            if self._idle_often_ns is None:
+                self._idle_often_ns = now
+            if now - self._idle_often_ns >= self.idle_often_ns:
+                self._idle_often_ns = now
+                for fn in self.on_idle_often:
+                    fn()
         quiet = n == 0 and not any(getattr(v, "behind", False) for v in venues)
         if offer_idle and (quiet or now - self._idle_offered_ns >= self.idle_max_defer_ns):
             self._idle_offered_ns = now

@@ -48,24 +48,31 @@ class WarmSnapshots:
     """A :class:`SnapshotStore` that answers ``load`` from bytes fetched while standing by
     (the store's own row when the cache has none) and writes through to the store."""
 
-    def __init__(self, store: SnapshotStore, names: Callable[[], list[tuple[str, int]]]) -> None:
+    def __init__(
+        self, store: SnapshotStore, names: Callable[[], list[tuple[str, int, int]]]
+    ) -> None:
+        """``names``: each snapshot's name, position and row version (PostgreSQL's ``xmin``:
+        a paper venue's snapshot is rewritten at the same log position while the log stands
+        still, its market having moved; App.maybe_checkpoint_venues)."""
         self.store = store
         self._names = names
         self._cache: dict[str, Snapshot] = {}
+        self._seen: dict[str, tuple[int, int]] = {}  # name -> (position, version) cached
         self._lock = threading.Lock()
 
     def refresh(self) -> int:
-        """Fetch every snapshot whose position moved since the last refresh; how many."""
+        """Fetch every snapshot rewritten since the last refresh; how many."""
         fetched = 0
-        for name, position in self._names():
+        for name, position, version in self._names():
             with self._lock:
-                cached = self._cache.get(name)
-            if cached is not None and cached.position == position:
+                seen = self._seen.get(name)
+            if seen == (position, version):
                 continue
             snap = self.store.load(name)
             if snap is not None:
                 with self._lock:
                     self._cache[name] = snap
+                    self._seen[name] = (position, version)
                 fetched += 1
         return fetched
 
@@ -78,6 +85,7 @@ class WarmSnapshots:
         self.store.save(name, position, data)
         with self._lock:
             self._cache[name] = Snapshot(name, position, bytes(data))
+            self._seen.pop(name, None)  # the row's version is not known: fetch it again
 
     def load(self, name: str) -> Snapshot | None:
         with self._lock:
@@ -311,20 +319,21 @@ def open_standby(config: Config, *, poll_s: float = 0.05, owner: str = "") -> St
     return parts
 
 
-def _snapshot_names(config: Config) -> Callable[[], list[tuple[str, int]]]:
+def _snapshot_names(config: Config) -> Callable[[], list[tuple[str, int, int]]]:
     import psycopg
     from psycopg import sql
 
-    q = sql.SQL("SELECT name, position FROM {}").format(
+    # xmin: the row version, new at every rewrite (the same position, new bytes included)
+    q = sql.SQL("SELECT name, position, xmin::text::bigint FROM {}").format(
         sql.Identifier(config.pg_schema, f"{config.pg_table}_snapshots")
     )
-    conn: list[psycopg.Connection[tuple[str, int]]] = []
+    conn: list[psycopg.Connection[tuple[str, int, int]]] = []
 
-    def names() -> list[tuple[str, int]]:
+    def names() -> list[tuple[str, int, int]]:
         try:
             if not conn or conn[0].closed:
                 conn[:] = [psycopg.connect(config.pg_dsn, autocommit=True)]
-            return [(str(n), int(p)) for n, p in conn[0].execute(q).fetchall()]
+            return [(str(n), int(p), int(v)) for n, p, v in conn[0].execute(q).fetchall()]
         except psycopg.errors.UndefinedTable:
             return []
         except psycopg.Error as exc:
