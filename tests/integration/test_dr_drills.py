@@ -10,6 +10,7 @@ takeover benchmark (20 SIGKILLs of the primary)."""
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 import uuid
@@ -58,7 +59,8 @@ def cluster(pg_dsn: str, tmp_path: Path) -> Iterator[Cluster]:
     import psycopg
     from psycopg import sql
 
-    schema = f"dr24_{uuid.uuid4().hex[:10]}"
+    # EXECFLOW_TEST_SCHEMA_PREFIX: a shared database's naming rule (e.g. one prefix per user)
+    schema = f"{os.environ.get('EXECFLOW_TEST_SCHEMA_PREFIX', '')}dr24_{uuid.uuid4().hex[:10]}"
     yield Cluster(tmp_path / "data", pg_dsn, schema)
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

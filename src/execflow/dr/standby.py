@@ -264,6 +264,10 @@ PREWARM_MODULES = (
     "execflow.application.marketdata",
     "execflow.adapters.ml.registry",
     "execflow.fix.venue",
+    # what uvicorn's Config.load imports when the server starts (http/ws "auto", lifespan)
+    "uvicorn.protocols.http.auto",
+    "uvicorn.protocols.websockets.auto",
+    "uvicorn.lifespan.on",
 )
 """Imported while standing by, so a takeover does not pay for them (seconds on a busy host)."""
 

@@ -26,6 +26,7 @@ book changes), Trade (each execution) and, if ``depth_levels`` > 0, Depth every
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections import deque
@@ -148,12 +149,17 @@ class BookMarket:
         return False  # the market drives itself
 
 
-def _geometric_quantiles(mean: float, lo: int, hi: int) -> list[int]:
-    """``_TABLE`` quantiles of a geometric law on {lo, lo+1, ...} with the given mean, capped."""
+@functools.lru_cache(maxsize=64)
+def _geometric_quantiles(mean: float, lo: int, hi: int, scale: int = 1) -> tuple[int, ...]:
+    """``_TABLE`` quantiles of a geometric law on {lo, lo+1, ...} with the given mean, capped,
+    times ``scale``. Cached: a venue builds one market per instrument with the same few
+    parameters, and a hot standby's takeover builds them all (3,072 logarithms each)."""
     if mean <= lo:
-        return [lo] * _TABLE
+        return (lo * scale,) * _TABLE
     log_q = math.log(1.0 - 1.0 / (1.0 + mean - lo))  # log of the "continue" probability
-    return [min(hi, lo + int(math.log(1.0 - (i + 0.5) / _TABLE) / log_q)) for i in range(_TABLE)]
+    return tuple(
+        scale * min(hi, lo + int(math.log(1.0 - (i + 0.5) / _TABLE) / log_q)) for i in range(_TABLE)
+    )
 
 
 class SyntheticState(msgspec.Struct, frozen=True, kw_only=True):
@@ -207,8 +213,8 @@ class SyntheticMarket:
         self._follow = follow
         lot = self._lot = instrument.lot_size
         self._dist = _geometric_quantiles(p.mean_distance_ticks, 0, p.max_distance_ticks)
-        self._sizes = [lot * k for k in _geometric_quantiles(p.mean_size_lots, 1, 100)]
-        self._msizes = [lot * k for k in _geometric_quantiles(p.mean_market_size_lots, 1, 100)]
+        self._sizes = _geometric_quantiles(p.mean_size_lots, 1, 100, lot)
+        self._msizes = _geometric_quantiles(p.mean_market_size_lots, 1, 100, lot)
         self._rate_l = p.limit_rate
         self._half_l = p.limit_rate / 2
         self._half_m = p.limit_rate + p.market_rate / 2
