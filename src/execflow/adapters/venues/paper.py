@@ -254,6 +254,10 @@ class PaperVenue(MatchingCore):
 
         return all(isinstance(m, SyntheticMarket) for m in self._markets)
 
+    def market_time_ns(self) -> int | None:
+        """Where the markets' flow stands (the earliest next step); None without a market."""
+        return min((m.next_time_ns for m in self._markets), default=None)
+
     def resume_after_gap(self, now_ns: int, max_catch_up_ns: int) -> bool:
         """After a restart on the wall clock: when the markets are more than
         ``max_catch_up_ns`` behind ``now_ns`` (the process was down), the gap passes without

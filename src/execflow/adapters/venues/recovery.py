@@ -128,6 +128,10 @@ class PaperVenueRecovery:
         if not self.restored:
             return
         venue = self.venue
+        market_ns = getattr(venue, "market_time_ns", lambda: None)()
+        behind_ns = (
+            self._requests[0][0] - market_ns if self._requests and market_ns is not None else 0
+        )
         for ts, kind, what, qty, price, tif in self._requests:
             venue.poll(ts)  # as live: the venue had been polled up to the request's time
             venue.replay_at(ts)
@@ -146,4 +150,10 @@ class PaperVenueRecovery:
         self.replayed = len(self._requests)
         self._requests = []
         self._orders = {}
-        log.info("event=venue_replayed venue=%s requests=%d", venue.venue_id, self.replayed)
+        # caught_up_s: the market flow run before the first request, from the snapshot's market
+        # time (a market that was behind the clock on the old writer is caught up here: a
+        # takeover's CPU, docs/dr.md)
+        log.info(
+            "event=venue_replayed venue=%s requests=%d caught_up_s=%.3f",
+            venue.venue_id, self.replayed, max(0, behind_ns) / 1e9,
+        )  # fmt: skip
