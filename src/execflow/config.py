@@ -36,8 +36,9 @@ class Config:
     toxic_alerts: bool = False  # markouts of the fills, ToxicFlowAlert events (docs/ml.md)
     venue_markouts: bool = True  # live markouts per venue (docs/routing.md), on the quote path
     snapshot_every: int = 50_000  # events between two state snapshots of a writer (ADR 11)
-    # seconds between two snapshots of a writer whose log moved (0: off); keeps a hot standby's
-    # takeover short: the paper venue replays the market from its last snapshot (docs/dr.md)
+    # seconds between two snapshots of a writer whose log moved (0: off), and between two of
+    # its paper venues' own snapshots whether it moved or not; keeps a hot standby's takeover
+    # short: the paper venue replays the market from its last snapshot (docs/dr.md)
     snapshot_interval_s: float = 0.0
     # what a writer that took over the log does with each venue's open orders (docs/dr.md):
     # "VENUE=leave|cancel_on_disconnect|mass_cancel,...", "*" for every other venue

@@ -258,6 +258,12 @@ class PaperVenue(MatchingCore):
         """Where the markets' flow stands (the earliest next step); None without a market."""
         return min((m.next_time_ns for m in self._markets), default=None)
 
+    def market_lag_ns(self) -> int:
+        """How far the markets' flow is behind the venue's clock (its last poll); 0 or less:
+        caught up."""
+        market = self.market_time_ns()
+        return 0 if market is None else self._now - market
+
     def resume_after_gap(self, now_ns: int, max_catch_up_ns: int) -> bool:
         """After a restart on the wall clock: when the markets are more than
         ``max_catch_up_ns`` behind ``now_ns`` (the process was down), the gap passes without

@@ -28,6 +28,7 @@ from execflow.application.ports import EventStore, RecordedEvent
 from execflow.domain.enums import TimeInForce
 from execflow.domain.events import (
     OrderEvent,
+    OrderFilled,
     OrderInitialized,
     OrderPendingCancel,
     OrderPendingReplace,
@@ -40,6 +41,12 @@ from execflow.domain.reports import VenueOrder
 log = logging.getLogger(__name__)
 
 _Request = tuple[int, str, VenueOrder | str, int, int | None, TimeInForce | None]
+
+MAX_REPLAY_LAG_NS = 500_000_000
+"""How far behind its venue's clock a snapshot's market is caught up step by step at most when
+no order resting at the snapshot was filled in the tail: a market that lagged further on the
+old writer (a loaded engine thread runs it in bounded steps) resumes this far behind instead
+(seconds of CPU at a takeover otherwise; docs/dr.md)."""
 
 
 class ReplayableVenue(Protocol):
@@ -74,6 +81,9 @@ class PaperVenueRecovery:
         self.replayed = 0
         self._orders: dict[str, Order] = {}
         self._requests: list[_Request] = []
+        self._submitted: set[str] = set()  # orders sent to this venue in the tail
+        self._resting_filled = False  # an order resting at the snapshot was filled in the tail
+        self.skipped_ns = 0  # market flow not replayed (see MAX_REPLAY_LAG_NS)
 
     def restore(self, data: bytes) -> int:
         self.venue.load_snapshot(data)
@@ -104,9 +114,12 @@ class PaperVenueRecovery:
             if t is OrderSubmitted:
                 assert isinstance(ev, OrderSubmitted)
                 if ev.venue == mine:
+                    self._submitted.add(cl)
                     self._requests.append((ev.ts, "submit", venue_order(order), 0, None, None))
             elif order.venue != mine:
                 continue
+            elif t is OrderFilled and cl not in self._submitted:
+                self._resting_filled = True  # the market's flow filled it: replay all of it
             elif t is OrderPendingCancel:
                 self._requests.append((ev.ts, "cancel", cl, 0, None, None))
             elif t is OrderPendingReplace:
@@ -132,6 +145,20 @@ class PaperVenueRecovery:
         behind_ns = (
             self._requests[0][0] - market_ns if self._requests and market_ns is not None else 0
         )
+        # how far the market was behind the venue's clock when the snapshot was taken
+        lag_ns = getattr(venue, "market_lag_ns", lambda: 0)()
+        if self._requests and lag_ns > MAX_REPLAY_LAG_NS and not self._resting_filled:
+            # the old writer's market lagged its clock (a loaded engine thread runs it in
+            # bounded steps). That lag is not replayed step by step: none of the orders resting
+            # at the snapshot was filled in the tail, so the flow skipped made no fill the log
+            # holds (as after a gap: resume_after_gap). The flow from the venue's clock at the
+            # snapshot to each request is replayed as before (on a simulated clock the market
+            # is never behind at a snapshot: nothing is skipped there).
+            assert market_ns is not None
+            resume_at = market_ns + lag_ns - MAX_REPLAY_LAG_NS
+            venue.resume_after_gap(resume_at, 0)
+            self.skipped_ns = resume_at - market_ns
+            behind_ns = self._requests[0][0] - resume_at
         for ts, kind, what, qty, price, tif in self._requests:
             venue.poll(ts)  # as live: the venue had been polled up to the request's time
             venue.replay_at(ts)
@@ -154,6 +181,6 @@ class PaperVenueRecovery:
         # time (a market that was behind the clock on the old writer is caught up here: a
         # takeover's CPU, docs/dr.md)
         log.info(
-            "event=venue_replayed venue=%s requests=%d caught_up_s=%.3f",
-            venue.venue_id, self.replayed, max(0, behind_ns) / 1e9,
+            "event=venue_replayed venue=%s requests=%d caught_up_s=%.3f skipped_s=%.3f",
+            venue.venue_id, self.replayed, max(0, behind_ns) / 1e9, self.skipped_ns / 1e9,
         )  # fmt: skip
