@@ -197,3 +197,37 @@ def test_warm_read_models_spare_the_takeover_a_full_read_of_the_log(tmp_path: Pa
         assert warm.index is models.index and len(warm.index.meta) == 5
     finally:
         warm.app.close()
+
+
+def test_a_takeover_replay_skips_the_market_lag_the_old_writer_had_at_its_snapshot(
+    tmp_path: Path,
+) -> None:
+    """A loaded writer's market runs in bounded steps and lags its venue's clock; a snapshot
+    then holds that lag. The next writer's replay resumes the market MAX_REPLAY_LAG_NS behind
+    the venue's clock at the snapshot instead of running the whole lag step by step (no order
+    resting at the snapshot was filled in the tail), then replays the logged request."""
+    from execflow.adapters.venues.paper import PaperVenue
+    from execflow.adapters.venues.recovery import MAX_REPLAY_LAG_NS, PaperVenueRecovery
+
+    clock = SimulatedClock(10**18)
+    cfg = Config(data_dir=tmp_path, sqlite_synchronous="OFF")
+    app = build_app(cfg, clock=clock)
+    venue = app.venues["PAPER"]
+    assert isinstance(venue, PaperVenue)
+    venue.max_steps_per_poll = 10
+    clock.advance(5 * 10**9)
+    venue.poll(clock.now_ns())  # ten steps of five seconds' flow: the market lags
+    assert venue.market_lag_ns() > 4 * 10**9
+    assert app.checkpoint()
+    order = SubmitOrder(cl_ord_id="LAG1", account="A", instrument="AAPL", side=1,
+                        order_type=OrderType.MARKET, quantity=1)  # fmt: skip
+    assert app.engine.execute(order).ok  # logged; the venue has not answered yet
+    lag = venue.market_lag_ns()
+    app.recovery = None  # a crash: no snapshot at close
+    app.close()
+    with build_app(cfg, clock=clock) as app2:
+        assert app2.recovery is not None
+        replay = next(c for c in app2.recovery.consumers if isinstance(c, PaperVenueRecovery))
+        assert replay.replayed == 1
+        assert replay.skipped_ns == lag - MAX_REPLAY_LAG_NS
+        assert app2.engine.orders["LAG1"].cl_ord_id == "LAG1"
