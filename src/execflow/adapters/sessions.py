@@ -94,7 +94,9 @@ class ExchangeSessions:
 
     def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
         self._mic: dict[str, str] = {str(i.id): exchange_of(i) for i in instruments}
-        self._holidays = _holiday_source()
+        # the holidays package is imported at the first trading-day question, not at start-up
+        # (its import is ~50 ms of an engine's start: docs/adr/0011-state-snapshots.md)
+        self._holidays: Callable[[str, int], Iterable[date]] | bool | None = False
         self._closed_days: dict[tuple[str, int], frozenset[date]] = {}
 
     def add(self, instrument: Instrument) -> None:
@@ -113,6 +115,9 @@ class ExchangeSessions:
         closed = self._closed_days.get(key)
         if closed is None:
             src = self._holidays
+            if src is False:
+                src = self._holidays = _holiday_source()
+            assert src is not True
             closed = self._closed_days[key] = frozenset(src(mic, day.year) if src else ())
         return day not in closed
 
