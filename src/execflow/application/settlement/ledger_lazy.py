@@ -29,10 +29,23 @@ class LedgerState(msgspec.Struct, array_like=True):
     """The ledger in a snapshot: entries in posting order, in encoded chunks."""
 
     chunks: list[bytes]  # each an encoded list[JournalPosted], as msgpack bin: not scanned
-    ids: list[str]  # every entry's id, in posting order
-    obligations: list[str]  # the obligations that have entries
+    count: int  # entries in the chunks
+    # every entry's id, in posting order, and the obligations that have entries: chunks of
+    # encoded list[str] (bin), decoded the first time an entry is validated or looked up
+    ids: list[bytes]
+    obligations: list[bytes]
     reversed_by: dict[str, str]
     balances: list[tuple[str, str, int]]
+
+
+_strs = msgspec.msgpack.Decoder(list[str])
+
+
+def _decode_strs(chunks: list[bytes]) -> list[str]:
+    out: list[str] = []
+    for c in chunks:
+        out += _strs.decode(c)
+    return out
 
 
 class RestoredLedger(Ledger):
@@ -43,24 +56,47 @@ class RestoredLedger(Ledger):
     def __init__(self) -> None:
         super().__init__()
         self._cold: list[bytes] = []
-        self._cold_ids: list[str] = []
-        self._cold_id_set: set[str] = set()
-        self._cold_obligations: set[str] = set()
+        self._cold_count = 0
+        # the restored entries' ids and obligations, encoded until first needed
+        self._cold_ids_raw: list[bytes] = []
+        self._cold_obligations_raw: list[bytes] = []
+        self._cold_sets: tuple[set[str], set[str]] | None = None
 
     def restore(self, state: LedgerState) -> None:
         """Into a new ledger (the chunks are the decoder's own copies: bin fields)."""
         if len(self):
             raise RuntimeError("ledger snapshot restored into a ledger that has entries")
+        if state.count < 0 or (state.count and not state.chunks):
+            raise msgspec.ValidationError("ledger snapshot: entry count does not fit")
         self._cold = list(state.chunks)
-        self._cold_ids = state.ids
-        self._cold_id_set = set(state.ids)
-        self._cold_obligations = set(state.obligations)
+        self._cold_count = state.count
+        self._cold_ids_raw = list(state.ids)
+        self._cold_obligations_raw = list(state.obligations)
+        self._cold_sets = None
         self._reversed_by.update(state.reversed_by)
         self._balances = defaultdict(int, {(a, u): v for a, u, v in state.balances})
 
     @property
     def encoded_entries(self) -> int:
-        return len(self._cold_ids) if self._cold else 0
+        return self._cold_count if self._cold else 0
+
+    def _sets(self) -> tuple[set[str], set[str]]:
+        """The restored entries' ids and their obligations (decoded on first use)."""
+        sets = self._cold_sets
+        if sets is None:
+            sets = self._cold_sets = (
+                set(_decode_strs(self._cold_ids_raw)),
+                set(_decode_strs(self._cold_obligations_raw)),
+            )
+        return sets
+
+    @property
+    def _cold_id_set(self) -> set[str]:
+        return self._sets()[0] if self._cold else set()
+
+    @property
+    def _cold_obligations(self) -> set[str]:
+        return self._sets()[1] if self._cold else set()
 
     def thaw(self) -> None:
         """Decode the restored entries; they go before those posted since."""
@@ -74,8 +110,8 @@ class RestoredLedger(Ledger):
         for e in entries:
             by_obligation[e.obligation_id].append(e.entry_id)
         self._entries, self._by_id, self._by_obligation = entries, by_id, by_obligation
-        self._cold, self._cold_ids = [], []
-        self._cold_id_set, self._cold_obligations = set(), set()
+        self._cold, self._cold_count = [], 0
+        self._cold_ids_raw, self._cold_obligations_raw, self._cold_sets = [], [], None
 
     # -- what needs a restored entry decodes them ----------------------------------------------
     def validate(self, entry: JournalPosted) -> None:
@@ -104,17 +140,18 @@ class RestoredLedger(Ledger):
 def ledger_state(ledger: Ledger) -> tuple[object, ...]:
     """The ledger as :class:`LedgerState` encodes it (a restored ledger's encoded chunks are
     copied as they are, its entries posted since added as one more chunk)."""
-    cold: list[bytes] = []
-    ids: list[str] = []
-    obligations: set[str] = set()
+    chunks: list[bytes] = []
+    ids: list[bytes] = []
+    obligations: list[bytes] = []
+    count = 0
     if isinstance(ledger, RestoredLedger) and ledger._cold:
-        cold, ids = list(ledger._cold), list(ledger._cold_ids)
-        obligations = set(ledger._cold_obligations)
+        chunks, count = list(ledger._cold), ledger._cold_count
+        ids, obligations = list(ledger._cold_ids_raw), list(ledger._cold_obligations_raw)
     hot = ledger._entries
-    chunks = list(cold)
     if hot or not chunks:
         chunks.append(_encoder.encode(hot))
-    ids.extend(e.entry_id for e in hot)
-    obligations.update(e.obligation_id for e in hot)
+        count += len(hot)
+        ids.append(_encoder.encode([e.entry_id for e in hot]))
+        obligations.append(_encoder.encode(sorted({e.obligation_id for e in hot})))
     balances = [(a, u, v) for (a, u), v in ledger._balances.items()]
-    return (chunks, ids, sorted(obligations), ledger._reversed_by, balances)
+    return (chunks, count, ids, obligations, ledger._reversed_by, balances)

@@ -85,6 +85,10 @@ class _OrderInfo(msgspec.Struct, array_like=True, gc=False):
     venue: str
 
 
+_ORDERS = msgspec.msgpack.Decoder(dict[str, _OrderInfo])
+_SEEN = msgspec.msgpack.Decoder(list[tuple[str, str]])
+
+
 # -- the service -----------------------------------------------------------------------------
 class SettlementService(SettlementBook, InstitutionalCommands):
     """Decides: fills to obligations and journal entries, and the lifecycle commands."""
@@ -104,14 +108,51 @@ class SettlementService(SettlementBook, InstitutionalCommands):
         self._clock = clock
         self._custodians = dict(custodian_accounts or {})
         self._sink = sink
-        self._orders: dict[str, _OrderInfo] = {}
-        self._seen_fills: set[tuple[str, str]] = set()
+        self._orders_hot: dict[str, _OrderInfo] = {}
+        self._seen_hot: set[tuple[str, str]] = set()
+        # a restored snapshot's order facts and settled fills, encoded until first needed
+        # (``_orders``/``_seen_fills`` merge them in): chunks of dict[str, _OrderInfo] and of
+        # list[(cl_ord_id, exec_id)], oldest first (docs/adr/0011-state-snapshots.md)
+        self._cold_facts: tuple[list[bytes], list[bytes]] | None = None
         # a correction's id -> id of the original (pre-correction); an original is its own root
         self._roots: dict[str, str] = {}
         self._corrections: dict[str, int] = {}  # root id -> corrections so far
         self.unmatched_fills: list[UnmatchedFill] = []
         self.allocations = AllocationState()
         self.corporate_actions = CorporateActionState()
+
+    # -- order facts and settled fills (a restored snapshot's decoded on first use) ----------
+    @property
+    def _orders(self) -> dict[str, _OrderInfo]:
+        if self._cold_facts is not None:
+            self._thaw_facts()
+        return self._orders_hot
+
+    @property
+    def _seen_fills(self) -> set[tuple[str, str]]:
+        if self._cold_facts is not None:
+            self._thaw_facts()
+        return self._seen_hot
+
+    def _thaw_facts(self) -> None:
+        cold = self._cold_facts
+        if cold is None:
+            return
+        orders: dict[str, _OrderInfo] = {}
+        for chunk in cold[0]:
+            orders.update(_ORDERS.decode(chunk))
+        orders.update(self._orders_hot)  # what came since the snapshot
+        seen: set[tuple[str, str]] = set()
+        for chunk in cold[1]:
+            seen.update(_SEEN.decode(chunk))
+        seen |= self._seen_hot
+        self._orders_hot, self._seen_hot, self._cold_facts = orders, seen, None
+
+    def _order_info(self, cl_ord_id: str) -> _OrderInfo | None:
+        info = self._orders_hot.get(cl_ord_id)
+        if info is None and self._cold_facts is not None:
+            info = self._orders.get(cl_ord_id)
+        return info
 
     # -- configuration -----------------------------------------------------------------------
     def custodian_account(self, account: str) -> str:
@@ -127,11 +168,11 @@ class SettlementService(SettlementBook, InstitutionalCommands):
 
     def handle_event(self, event: Event) -> list[Event]:
         if isinstance(event, OrderInitialized):
-            self._orders[event.cl_ord_id] = _OrderInfo(
+            self._orders_hot[event.cl_ord_id] = _OrderInfo(
                 event.account, event.instrument, event.side, event.venue or ""
             )
         elif isinstance(event, OrderSubmitted):
-            info = self._orders.get(event.cl_ord_id)
+            info = self._order_info(event.cl_ord_id)
             if info is not None:
                 info.venue = event.venue
         elif isinstance(event, OrderFilled):
@@ -144,9 +185,9 @@ class SettlementService(SettlementBook, InstitutionalCommands):
 
     def _on_fill(self, fill: OrderFilled) -> list[Event]:
         key = (fill.cl_ord_id, fill.exec_id)
-        if key in self._seen_fills:
+        if key in self._seen_hot or (self._cold_facts is not None and key in self._seen_fills):
             return []  # replayed fill: exactly-once effect
-        info = self._orders.get(fill.cl_ord_id)
+        info = self._order_info(fill.cl_ord_id)
         if info is None:
             return self._unmatched(fill, "unknown order (no order.initialized seen)")
         instrument = self._instruments(info.instrument)
@@ -235,7 +276,7 @@ class SettlementService(SettlementBook, InstitutionalCommands):
         elif isinstance(ev, SettlementObligationCreated):
             ob = SettlementObligation.from_event(ev)
             self._obligations[ob.obligation_id] = ob
-            self._seen_fills.add((ob.cl_ord_id, ob.exec_id))
+            self._seen_hot.add((ob.cl_ord_id, ob.exec_id))
             if ev.corrects:  # an original is its own root: only corrections are kept
                 root = self._roots[ob.obligation_id] = self._roots.get(ev.corrects, ev.corrects)
                 self._corrections[root] = self._corrections.get(root, 0) + 1
@@ -364,7 +405,7 @@ class SettlementService(SettlementBook, InstitutionalCommands):
 
     def _order_facts(self, cl_ord_id: str) -> tuple[str, str]:
         """(account, instrument) of an order seen, else ("", "")."""
-        info = self._orders.get(cl_ord_id)
+        info = self._order_info(cl_ord_id)
         return (info.account, info.instrument) if info is not None else ("", "")
 
     def _reversals(

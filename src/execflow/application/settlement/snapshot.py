@@ -36,8 +36,10 @@ class _PnLKey(msgspec.Struct, array_like=True, gc=False):
 
 
 class SettlementSnapshot(msgspec.Struct, array_like=True):
-    orders: dict[str, _OrderInfo]  # decoded straight into the service's records
-    seen_fills: set[tuple[str, str]]
+    # order facts (chunks of encoded dict[str, _OrderInfo]) and settled fills (chunks of
+    # encoded list[(cl_ord_id, exec_id)]), as bin: decoded when the service first needs them
+    orders: list[bytes]
+    seen_fills: list[bytes]
     # chunks of (count, {id: array} (obligation_map.FIELDS) encoded as msgpack bin): the
     # snapshot's decoder skips a bin by its length (a Raw field is scanned to find its end);
     # the chunks are split when an id is first needed, each obligation decoded on use
@@ -59,8 +61,8 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    7,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin;
-    # 7: obligations in chunks
+    8,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin;
+    # 7: obligations in chunks; 8: order facts, seen fills, ledger ids as bin chunks
     SettlementSnapshot.__struct_fields__,
     _OrderInfo.__struct_fields__,
     LedgerState.__struct_fields__,
@@ -76,10 +78,15 @@ _decoder = msgspec.msgpack.Decoder(SettlementSnapshot)
 
 def dump(svc: SettlementService) -> bytes:
     pnl = svc.pnl
+    orders, seen = svc._cold_facts if svc._cold_facts is not None else ([], [])
+    if svc._orders_hot or not orders:
+        orders = [*orders, _encoder.encode(svc._orders_hot)]
+    if svc._seen_hot or not seen:
+        seen = [*seen, _encoder.encode(sorted(svc._seen_hot))]
     payload = _encoder.encode(
         (
-            svc._orders,
-            sorted(svc._seen_fills),
+            orders,
+            seen,
             svc._obligations.packed(),
             svc._roots,
             svc._corrections,
@@ -103,10 +110,9 @@ def load(data: bytes, svc: SettlementService) -> None:
     """Put the snapshot's state into a new service. Decodes fully before it changes anything:
     a snapshot that does not fit raises and leaves ``svc`` new."""
     s = _decoder.decode(open_envelope(data, KIND, VERSION))
-    if svc._orders or svc._obligations or len(svc.ledger):
+    if svc._orders or svc._seen_fills or svc._obligations or len(svc.ledger):
         raise RuntimeError("settlement snapshot restored into a service that has state")
-    svc._orders.update(s.orders)
-    svc._seen_fills.update(s.seen_fills)
+    svc._cold_facts = (s.orders, s.seen_fills)  # decoded when first needed
     svc._obligations.restore(s.obligations)  # split when an id is first needed
     svc._roots.update(s.roots)
     svc._corrections.update(s.corrections)
