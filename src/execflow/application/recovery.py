@@ -22,6 +22,7 @@ from typing import Protocol
 
 from execflow.application.bus import MessageBus
 from execflow.application.ports import EventStore, RecordedEvent, SnapshotStore
+from execflow.application.snapshot_codec import PartSource, WithParts, part_name
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,9 @@ class RecoveryConsumer(Protocol):
         the consumer must then be as new (the pass folds the whole log into it)."""
         ...
 
-    def snapshot(self) -> bytes | None:
-        """The state now (None: this consumer keeps no snapshot)."""
+    def snapshot(self) -> bytes | WithParts | None:
+        """The state now (None: this consumer keeps no snapshot; :class:`WithParts`: with
+        parts stored in rows of their own, read when first needed)."""
         ...
 
     def apply(self, records: Sequence[RecordedEvent]) -> None:
@@ -53,6 +55,8 @@ class RecoveryConsumer(Protocol):
         """The tail is folded: rebuild indexes, replay, whatever comes last."""
         ...
 
+    # optional: ``bind_parts(source: PartSource)``, called before ``restore`` by a consumer
+    # whose snapshots have parts (:class:`~execflow.application.snapshot_codec.WithParts`)
     # optional: ``folds = False`` for a consumer whose ``apply`` ignores records (its state is
     # derived in ``finish`` or by another consumer's): its snapshot, or the lack of one, then
     # never makes the pass read the log from further back than the others need
@@ -151,6 +155,12 @@ class Recovery:
             ):
                 continue
             data = c.snapshot()
+            if isinstance(data, WithParts):
+                # the parts first: a crash before the main row leaves parts of another
+                # position, which the next start refuses (a full fold), never a wrong state
+                for i, part in enumerate(data.parts):
+                    self.snapshots.save(part_name(c.name, i), position, part)
+                data = data.data
             if data is not None:
                 self.snapshots.save(c.name, position, data)
                 saved += 1
@@ -171,6 +181,10 @@ class Recovery:
             )  # fmt: skip
             return -1
         try:
+            bind = getattr(c, "bind_parts", None)
+            if bind is not None:
+                eager = bool(getattr(self.snapshots, "read_only", False))
+                bind(PartSource(self.snapshots, c.name, snap.position, eager=eager))
             c.restore(snap.data)
         except Exception as exc:
             log.warning(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 MAGIC = b"EXSNAP\n"
 
@@ -59,3 +60,57 @@ def open_envelope(data: bytes, kind: str, version: str) -> memoryview:
     if len(payload) != want_len or zlib.crc32(payload) != want_crc:
         raise SnapshotFormatError(f"{kind} snapshot: checksum mismatch (corrupt or truncated)")
     return payload
+
+
+# -- parts: a snapshot's large, rarely needed pieces in rows of their own ---------------------
+class WithParts(NamedTuple):
+    """What a consumer's ``snapshot()`` returns when some of its state is stored apart: the
+    main snapshot (``data``) and ``parts``, each a sealed envelope, saved as the rows
+    :func:`part_name` ``(name, i)`` at the same log position, before the main row. A start-up
+    reads the main row only; a part is read when its state is first needed (``PartSource``)."""
+
+    data: bytes
+    parts: list[bytes]
+
+
+def part_name(name: str, i: int) -> str:
+    return f"{name}#{i}"
+
+
+class PartSource:
+    """The parts of one loaded snapshot (``name`` at ``position``) in ``store``.
+
+    :meth:`check` at restore: the part's row exists, is of the snapshot's position and has the
+    length the main snapshot recorded (one small query, nothing read), else
+    :class:`SnapshotFormatError` (the pass ignores the snapshot: a full fold). With ``eager``
+    (a read-only store: the writer may replace the rows meanwhile), or a store that cannot
+    describe a row without reading it, the part is read and checked now. :meth:`read` gives
+    the part's bytes (the caller opens its envelope: its checksum is checked then)."""
+
+    def __init__(self, store: Any, name: str, position: int, *, eager: bool = False) -> None:
+        self.store = store
+        self.name = name
+        self.position = position
+        self.eager = eager or getattr(store, "describe", None) is None
+        self._read: dict[int, bytes] = {}
+
+    def check(self, i: int, length: int) -> None:
+        if self.eager:
+            self._read[i] = self._load(i, length)
+            return
+        row = self.store.describe(part_name(self.name, i))
+        if row is None or row[0] != self.position or row[1] != length:
+            raise SnapshotFormatError(
+                f"{part_name(self.name, i)}: missing or not of this snapshot ({row},"
+                f" want position {self.position} length {length})"
+            )
+
+    def read(self, i: int, length: int) -> bytes:
+        data = self._read.pop(i, None)
+        return data if data is not None else self._load(i, length)
+
+    def _load(self, i: int, length: int) -> bytes:
+        snap = self.store.load(part_name(self.name, i))
+        if snap is None or snap.position != self.position or len(snap.data) != length:
+            raise SnapshotFormatError(f"{part_name(self.name, i)}: missing or not of this snapshot")
+        return bytes(snap.data)

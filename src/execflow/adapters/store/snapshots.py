@@ -35,6 +35,12 @@ class MemorySnapshotStore:
         with self._lock:
             return self._rows.get(name)
 
+    def describe(self, name: str) -> tuple[int, int] | None:
+        """(position, length of the data) of a snapshot, without reading it."""
+        with self._lock:
+            row = self._rows.get(name)
+        return None if row is None else (row.position, len(row.data))
+
     def close(self) -> None:
         pass
 
@@ -87,6 +93,20 @@ class SqliteSnapshotStore:
                     return None
                 raise StoreError(f"loading snapshot {name!r} failed: {e}") from e
         return None if row is None else Snapshot(name, int(row[0]), bytes(row[1]))
+
+    def describe(self, name: str) -> tuple[int, int] | None:
+        """(position, length of the data) of a snapshot, without reading the data (SQLite
+        takes a blob's length from the record header)."""
+        with self._lock:
+            try:
+                row = self._conn.execute(
+                    "SELECT position, length(data) FROM snapshots WHERE name = ?", (name,)
+                ).fetchone()
+            except sqlite3.OperationalError as e:
+                if "no such table" in str(e):
+                    return None
+                raise StoreError(f"describing snapshot {name!r} failed: {e}") from e
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def close(self) -> None:
         with self._lock:
@@ -149,6 +169,20 @@ class PostgresSnapshotStore:
             except self._psycopg.Error as e:
                 raise StoreError(f"loading snapshot {name!r} failed: {e}") from e
         return None if row is None else Snapshot(name, int(row[0]), bytes(row[1]))
+
+    def describe(self, name: str) -> tuple[int, int] | None:
+        """(position, length of the data) of a snapshot, without reading the data."""
+        q = self._sql.SQL("SELECT position, octet_length(data) FROM {} WHERE name = %s").format(
+            self._table
+        )
+        with self._lock:
+            try:
+                row = self._conn.execute(q, (name,)).fetchone()
+            except self._psycopg.errors.UndefinedTable:
+                return None
+            except self._psycopg.Error as e:
+                raise StoreError(f"describing snapshot {name!r} failed: {e}") from e
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def close(self) -> None:
         with self._lock:

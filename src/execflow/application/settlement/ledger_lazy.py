@@ -13,13 +13,18 @@ are and adds the entries posted since as one more chunk (docs/adr/0011-state-sna
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import msgspec
 
+from execflow.application.snapshot_codec import SnapshotFormatError
+from execflow.domain.errors import StoreError
 from execflow.domain.settlement.events import JournalPosted
 from execflow.domain.settlement.ledger import Ledger
+
+log = logging.getLogger(__name__)
 
 _entries = msgspec.msgpack.Decoder(list[JournalPosted])
 _encoder = msgspec.msgpack.Encoder()
@@ -55,20 +60,34 @@ class RestoredLedger(Ledger):
 
     def __init__(self) -> None:
         super().__init__()
-        self._cold: list[bytes] = []
+        self._cold = False  # restored entries not decoded yet
         self._cold_count = 0
+        # their encoded chunks; None: in a part of the snapshot, read by ``_loader`` on first
+        # need (``_fallback``: the same entries read from the log, if that part is unusable)
+        self._chunks: list[bytes] | None = []
+        self._loader: Callable[[], list[bytes]] | None = None
+        self._fallback: Callable[[], list[JournalPosted]] | None = None
         # the restored entries' ids and obligations, encoded until first needed
         self._cold_ids_raw: list[bytes] = []
         self._cold_obligations_raw: list[bytes] = []
         self._cold_sets: tuple[set[str], set[str]] | None = None
 
-    def restore(self, state: LedgerState) -> None:
-        """Into a new ledger (the chunks are the decoder's own copies: bin fields)."""
+    def restore(
+        self,
+        state: LedgerState,
+        loader: Callable[[], list[bytes]] | None = None,
+        fallback: Callable[[], list[JournalPosted]] | None = None,
+    ) -> None:
+        """Into a new ledger (the chunks are the decoder's own copies: bin fields). ``loader``:
+        the chunks are not in ``state`` but read by it when first needed; ``fallback``: the
+        restored entries from elsewhere (the log) if ``loader`` fails."""
         if len(self):
             raise RuntimeError("ledger snapshot restored into a ledger that has entries")
-        if state.count < 0 or (state.count and not state.chunks):
+        if state.count < 0 or (state.count and not state.chunks and loader is None):
             raise msgspec.ValidationError("ledger snapshot: entry count does not fit")
-        self._cold = list(state.chunks)
+        self._cold = True
+        self._chunks = None if loader is not None else list(state.chunks)
+        self._loader, self._fallback = loader, fallback
         self._cold_count = state.count
         self._cold_ids_raw = list(state.ids)
         self._cold_obligations_raw = list(state.obligations)
@@ -98,11 +117,48 @@ class RestoredLedger(Ledger):
     def _cold_obligations(self) -> set[str]:
         return self._sets()[1] if self._cold else set()
 
+    def cold_chunks(self) -> list[bytes] | None:
+        """The restored entries' encoded chunks (read from the snapshot's part if need be);
+        None if they could only be had from the fallback: the ledger is then thawed."""
+        if not self._cold:
+            return []
+        if self._chunks is None:
+            try:
+                assert self._loader is not None
+                self._chunks = self._loader()
+            except (SnapshotFormatError, msgspec.DecodeError, StoreError) as exc:
+                self._thaw_from_fallback(exc)
+                return None
+        return self._chunks
+
+    def _thaw_from_fallback(self, exc: Exception) -> None:
+        if self._fallback is None:
+            raise exc
+        log.warning(
+            "event=snapshot_part_ignored name=settlement-ledger reason=%s from_log=true", exc
+        )
+        self._thaw(self._fallback())
+
     def thaw(self) -> None:
         """Decode the restored entries; they go before those posted since."""
         if not self._cold:
             return
-        cold = [e for chunk in self._cold for e in _entries.decode(chunk)]
+        chunks = self.cold_chunks()
+        if chunks is None:
+            return  # thawed from the fallback
+        try:
+            cold = [e for chunk in chunks for e in _entries.decode(chunk)]
+        except msgspec.DecodeError as exc:
+            self._thaw_from_fallback(exc)
+            return
+        self._thaw(cold)
+
+    def _thaw(self, cold: list[JournalPosted]) -> None:
+        if len(cold) != self._cold_count:
+            raise SnapshotFormatError(
+                f"ledger: {len(cold)} restored entries where the snapshot counted"
+                f" {self._cold_count}"
+            )
         entries = cold + self._entries
         by_id = {e.entry_id: e for e in cold}
         by_id.update(self._by_id)
@@ -110,7 +166,8 @@ class RestoredLedger(Ledger):
         for e in entries:
             by_obligation[e.obligation_id].append(e.entry_id)
         self._entries, self._by_id, self._by_obligation = entries, by_id, by_obligation
-        self._cold, self._cold_count = [], 0
+        self._cold, self._cold_count, self._chunks = False, 0, []
+        self._loader = self._fallback = None
         self._cold_ids_raw, self._cold_obligations_raw, self._cold_sets = [], [], None
 
     # -- what needs a restored entry decodes them ----------------------------------------------
@@ -144,8 +201,9 @@ def ledger_state(ledger: Ledger) -> tuple[object, ...]:
     ids: list[bytes] = []
     obligations: list[bytes] = []
     count = 0
-    if isinstance(ledger, RestoredLedger) and ledger._cold:
-        chunks, count = list(ledger._cold), ledger._cold_count
+    cold = ledger.cold_chunks() if isinstance(ledger, RestoredLedger) else None
+    if isinstance(ledger, RestoredLedger) and ledger._cold and cold is not None:
+        chunks, count = list(cold), ledger._cold_count
         ids, obligations = list(ledger._cold_ids_raw), list(ledger._cold_obligations_raw)
     hot = ledger._entries
     if hot or not chunks:

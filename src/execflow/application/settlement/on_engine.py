@@ -14,7 +14,7 @@ the CLI, the API) go through the engine thread too (``EngineRunner.call`` in a s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -28,6 +28,7 @@ from execflow.application.settlement.corporate_actions import (
 )
 from execflow.application.settlement.ports import FxRateProvider, SettlementCalendar
 from execflow.application.settlement.service import SettlementService
+from execflow.application.snapshot_codec import PartSource, WithParts
 from execflow.application.tickets import CommandResult
 from execflow.domain.corporate_actions import CorporateAction, Split, SymbolChange
 from execflow.domain.events import Event, OrderFilled, OrderInitialized, OrderSubmitted
@@ -154,17 +155,40 @@ class SettlementRecovery:
     def __init__(self, desk: SettlementDesk) -> None:
         self.desk = desk
         self._records: list[RecordedEvent] = []
+        self._parts: PartSource | None = None
+
+    def bind_parts(self, parts: PartSource) -> None:
+        self._parts = parts
 
     def restore(self, data: bytes) -> int:
         from execflow.application.settlement import snapshot as settlement_snapshot
 
-        settlement_snapshot.load(data, self.desk.service)
+        parts = self._parts
+        settlement_snapshot.load(
+            data, self.desk.service, parts, self._ledger_from_log(parts.position) if parts else None
+        )
         return 0
 
-    def snapshot(self) -> bytes | None:
+    def _ledger_from_log(self, position: int) -> Callable[[], list[JournalPosted]]:
+        """The journal entries up to ``position``, read from the log: what the snapshot's
+        ledger part holds, if that part is unusable when first read."""
+        store = self.desk.engine.store
+
+        def read() -> list[JournalPosted]:
+            out: list[JournalPosted] = []
+            for rec in store.read_all(0):
+                if rec.position > position:
+                    break
+                if isinstance(rec.event, JournalPosted):
+                    out.append(rec.event)
+            return out
+
+        return read
+
+    def snapshot(self) -> bytes | WithParts | None:
         from execflow.application.settlement import snapshot as settlement_snapshot
 
-        return settlement_snapshot.dump(self.desk.service)
+        return settlement_snapshot.dump_parts(self.desk.service)
 
     def apply(self, records: Sequence[RecordedEvent]) -> None:
         # what the desk reads: its own streams and the order facts a fill is settled from

@@ -15,12 +15,21 @@ corrections' roots are stored (an original is its own root).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from execflow.application.settlement import obligation_map
 from execflow.application.settlement.ledger_lazy import LedgerState, RestoredLedger, ledger_state
 from execflow.application.settlement.service import SettlementService, UnmatchedFill, _OrderInfo
-from execflow.application.snapshot_codec import layout_version, open_envelope, seal
+from execflow.application.snapshot_codec import (
+    PartSource,
+    SnapshotFormatError,
+    WithParts,
+    layout_version,
+    open_envelope,
+    seal,
+)
 from execflow.domain.events import OrderFilled
 from execflow.domain.settlement.events import JournalPosted, SettlementAllocationInstructed
 from execflow.domain.settlement.pnl import PnLTrade
@@ -54,6 +63,9 @@ class SettlementSnapshot(msgspec.Struct, array_like=True):
     allocated: list[str]
     ca_applied: list[str]
     ca_entitlements: dict[str, dict[str, int]]
+    # > 0: the ledger's entry chunks are not in ``ledger`` but in part 0 of the snapshot (its
+    # own row, an envelope of this length), read when an entry is first needed
+    ledger_part: int
 
 
 def _fields(cls: type) -> list[str]:
@@ -61,8 +73,9 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    8,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin;
-    # 7: obligations in chunks; 8: order facts, seen fills, ledger ids as bin chunks
+    9,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin;
+    # 7: obligations in chunks; 8: order facts, seen fills, ledger ids as bin chunks;
+    # 9: the ledger's entries in a part of their own
     SettlementSnapshot.__struct_fields__,
     _OrderInfo.__struct_fields__,
     LedgerState.__struct_fields__,
@@ -74,10 +87,32 @@ VERSION = layout_version(
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SettlementSnapshot)
+_chunks = msgspec.msgpack.Decoder(list[bytes])
+LEDGER_PART = f"{KIND}-ledger"  # the part's envelope kind
 
 
 def dump(svc: SettlementService) -> bytes:
+    """The whole state in one envelope (the ledger's entries in it)."""
+    data = _dump(svc, False)
+    assert isinstance(data, bytes)
+    return data
+
+
+def dump_parts(svc: SettlementService) -> WithParts:
+    """The state with the ledger's entries (most of its bytes, rarely needed after a restart)
+    in a part of their own (:class:`WithParts`)."""
+    data = _dump(svc, True)
+    assert isinstance(data, WithParts)
+    return data
+
+
+def _dump(svc: SettlementService, parts: bool) -> bytes | WithParts:
     pnl = svc.pnl
+    ledger = list(ledger_state(svc.ledger))
+    part = b""
+    if parts:
+        part = seal(LEDGER_PART, VERSION, _encoder.encode(ledger[0]))
+        ledger[0] = []
     orders, seen = svc._cold_facts if svc._cold_facts is not None else ([], [])
     if svc._orders_hot or not orders:
         orders = [*orders, _encoder.encode(svc._orders_hot)]
@@ -90,7 +125,7 @@ def dump(svc: SettlementService) -> bytes:
             svc._obligations.packed(),
             svc._roots,
             svc._corrections,
-            ledger_state(svc.ledger),
+            ledger,
             [
                 (a, i, c, t if isinstance(t, bytes) else _encoder.encode(t))
                 for a, i, c, t in pnl.packed()
@@ -101,15 +136,34 @@ def dump(svc: SettlementService) -> bytes:
             sorted(svc.allocations.allocated),
             sorted(svc.corporate_actions.applied),
             svc.corporate_actions.entitlements,
+            len(part),
         )
     )
-    return seal(KIND, VERSION, payload)
+    main = seal(KIND, VERSION, payload)
+    return WithParts(main, [part]) if parts else main
 
 
-def load(data: bytes, svc: SettlementService) -> None:
+def load(
+    data: bytes,
+    svc: SettlementService,
+    parts: PartSource | None = None,
+    fallback: Callable[[], list[JournalPosted]] | None = None,
+) -> None:
     """Put the snapshot's state into a new service. Decodes fully before it changes anything:
-    a snapshot that does not fit raises and leaves ``svc`` new."""
+    a snapshot that does not fit raises and leaves ``svc`` new. ``parts``: where its ledger
+    part is (checked now, read when an entry is first needed); ``fallback``: the ledger's
+    entries as of the snapshot read from the log, if that part turns out unusable then."""
     s = _decoder.decode(open_envelope(data, KIND, VERSION))
+    loader: Callable[[], list[bytes]] | None = None
+    if s.ledger_part:
+        if parts is None:
+            raise SnapshotFormatError("settlement snapshot: its ledger part is not at hand")
+        parts.check(0, s.ledger_part)
+        source, length = parts, s.ledger_part
+
+        def loader() -> list[bytes]:
+            return _chunks.decode(open_envelope(source.read(0, length), LEDGER_PART, VERSION))
+
     if svc._orders or svc._seen_fills or svc._obligations or len(svc.ledger):
         raise RuntimeError("settlement snapshot restored into a service that has state")
     svc._cold_facts = (s.orders, s.seen_fills)  # decoded when first needed
@@ -118,7 +172,8 @@ def load(data: bytes, svc: SettlementService) -> None:
     svc._corrections.update(s.corrections)
     if not isinstance(svc.ledger, RestoredLedger):
         raise RuntimeError("settlement snapshot restored into a ledger that cannot restore")
-    svc.ledger.restore(s.ledger)  # entries decoded when one is first needed
+    # entries read and decoded when one is first needed
+    svc.ledger.restore(s.ledger, loader, fallback if loader is not None else None)
     pnl = svc.pnl
     for k in s.pnl:  # bin fields: their own copies of the snapshot's bytes
         pnl.restore((k.account, k.instrument), k.currency, k.trades)
