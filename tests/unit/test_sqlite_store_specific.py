@@ -15,6 +15,7 @@ from execflow.application.ports import StreamAppend
 from execflow.domain.enums import OrderType, Side
 from execflow.domain.errors import StoreError
 from execflow.domain.events import OrderInitialized, OrderSubmitted
+from tests.timeouts import STREAM_TIMEOUT_S as STORE_WAIT_S
 
 
 def initialized(cl_ord_id: str) -> OrderInitialized:
@@ -151,5 +152,96 @@ def test_committed_batches_survive_a_process_crash(tmp_path: Path) -> None:
         assert store.last_position() == 200
         assert [r.position for r in store.read_all()] == list(range(1, 201))
         assert store.stream_version("order-C19-9") == 1
+    finally:
+        store.close()
+
+
+# -- WAL checkpoints off the commit path ------------------------------------------------------
+
+
+# checkpoint_bytes=100 below: one event is ~140 bytes, so each append wakes the checkpointer
+
+
+def _wal_frames(path: Path) -> tuple[int, int]:
+    """(frames in the WAL, frames of it already copied into the database), from a fresh
+    connection (a PASSIVE checkpoint of nothing new: it only reports)."""
+    with sqlite3.connect(path) as conn:
+        _busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(log), int(done)
+
+
+def test_the_writer_leaves_wal_checkpoints_to_a_background_thread(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    store = SqliteEventStore(path, synchronous="NORMAL", checkpoint_bytes=100)
+    try:
+        assert store._writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        ckpt = store._checkpointer
+        assert ckpt is not None and ckpt._thread is None  # started only when first needed
+        store.append_batch([StreamAppend("order-1", 0, [initialized("o1")])])
+        assert ckpt.ran.wait(timeout=STORE_WAIT_S)
+        assert ckpt.runs >= 1
+        assert ckpt._thread is not None and ckpt._thread.name == "sqlite-wal-checkpoint"
+    finally:
+        store.close()
+    assert not ckpt._thread.is_alive()  # close() joins it
+    reopened = SqliteEventStore(path)
+    try:
+        assert [r.event for r in reopened.read_stream("order-1")] == [initialized("o1")]
+    finally:
+        reopened.close()
+
+
+def test_below_the_threshold_no_thread_is_started(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    store = SqliteEventStore(path, synchronous="NORMAL")  # the default: 4 MiB of event data
+    try:
+        store.append_batch([StreamAppend("order-1", 0, [initialized("o1")])])
+        assert store._checkpointer is not None and store._checkpointer._thread is None
+        log, _done = _wal_frames(path)
+        assert log > 0  # the commit did not checkpoint (SQLite's automatic checkpoint is off)
+    finally:
+        store.close()
+
+
+def test_the_background_checkpoint_copies_the_wal_into_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    store = SqliteEventStore(path, synchronous="FULL", checkpoint_bytes=100)
+    try:
+        ckpt = store._checkpointer
+        assert ckpt is not None
+        for i in range(1, 4):
+            ckpt.ran.clear()
+            store.append_batch([StreamAppend(f"order-{i}", 0, [initialized(f"o{i}")])])
+            assert ckpt.ran.wait(timeout=STORE_WAIT_S)
+        # the last wake-up came after the last commit: everything up to it is in the database
+        log, done = _wal_frames(path)
+        assert log == done
+        assert store.last_position() == 3
+    finally:
+        store.close()
+
+
+def test_a_stuck_checkpointer_does_not_let_the_wal_grow(tmp_path: Path) -> None:
+    """The writer checkpoints inline once far behind (the thread never ran here)."""
+    path = tmp_path / "events.db"
+    store = SqliteEventStore(path, synchronous="NORMAL", checkpoint_bytes=64)
+    try:
+        ckpt = store._checkpointer
+        assert ckpt is not None
+        ckpt.wake = lambda: None  # type: ignore[method-assign]  # a thread that never runs
+        for i in range(1, 40):
+            store.append_batch([StreamAppend(f"order-{i}", 0, [initialized(f"o{i}")])])
+        assert ckpt.behind < 64 * 16
+        _log, done = _wal_frames(path)
+        assert done > 0  # the inline checkpoints copied frames into the database
+    finally:
+        store.close()
+
+
+def test_checkpoint_bytes_none_keeps_sqlites_automatic_checkpoint(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.db", checkpoint_bytes=None)
+    try:
+        assert store._checkpointer is None
+        assert store._writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
     finally:
         store.close()
