@@ -26,6 +26,7 @@ from execflow.config import Config
 from execflow.domain.events import RESTART_STREAM, EngineRestarted
 from execflow.domain.groups import Group
 from execflow.domain.orders import Order
+from execflow.domain.settlement.events import SETTLEMENT_STREAM_PREFIX
 from execflow.sim.session import SessionConfig, TradingSession, canonical_digest, log_digest
 
 SEED = 11
@@ -49,7 +50,16 @@ def engine_state(s: TradingSession) -> dict[str, Any]:
     groups = {
         g: tuple(getattr(x, f) for f in x.__slots__) for g, x in core.contingent.groups.items()
     }
-    versions = {k: v for k, v in core.stream_versions.items() if k != RESTART_STREAM}
+    # a cache of the store's versions: a snapshot leaves the settlement streams' to the store
+    # (EngineCore.record asks it for a stream it does not know), a fold knows every stream
+    versions = {
+        k: v
+        for k, v in core.stream_versions.items()
+        if k != RESTART_STREAM and not k.startswith(SETTLEMENT_STREAM_PREFIX)
+    }
+    for k in core.stream_versions:
+        if k.startswith(SETTLEMENT_STREAM_PREFIX):  # what it holds is the store's
+            assert core.stream_versions[k] == core.store.stream_version(k), k
     return {
         "orders": orders, "groups": groups, "seen": set(core.seen_exec_ids),
         "versions": versions, "unmatched": list(core.unmatched),
