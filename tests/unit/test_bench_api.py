@@ -34,7 +34,10 @@ def test_cpu_of_a_missing_process_is_none() -> None:
 @needs_proc
 def test_a_small_paced_run_passes_its_self_checks_and_reports_server_cpu() -> None:
     pytest.importorskip("fastapi")
-    res = run_once(orders=40, connections=4, subscribers=3, fanout_orders=20, fanout_rate=50.0)
+    res = run_once(
+        orders=40, connections=4, subscribers=3, fanout_orders=20, fanout_rate=50.0,
+        rest_rate=100.0,
+    )  # fmt: skip
     rest, fan = res["rest"], res["fanout"]
     assert rest["self_check"] == "ok" and fan["self_check"] == "ok"
     assert rest["server_cpu_us_per_order"] > 0
@@ -42,3 +45,7 @@ def test_a_small_paced_run_passes_its_self_checks_and_reports_server_cpu() -> No
     assert fan["fanout_rate"] == 50.0
     # paced: the 20th order is not sent before 19 / 50 s after the first
     assert fan["seconds"] >= 19 / 50
+    # the REST part open loop at 100/s: the 40th order is scheduled 39 / 100 s after the first
+    assert rest["rate"] == 100.0
+    assert rest["seconds"] >= 39 / 100
+    assert rest["orders_per_s"] <= 100.0 * 40 / 39

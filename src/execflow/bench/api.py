@@ -192,7 +192,9 @@ async def _submit_all(
     port: int, bodies: list[bytes], connections: int, rate: float | None = None
 ) -> tuple[list[float], dict[int, int], float]:
     """Closed loop over ``connections``; with ``rate`` (orders/s) order i is not sent before
-    start + i / rate (paced, so latency is measured at that rate, not at saturation)."""
+    start + i / rate (paced, so latency is measured at that rate, not at saturation), and its
+    latency counts from that scheduled time, not from when a free connection sent it: a server
+    that falls behind the rate shows the queue it builds (no coordinated omission)."""
     conns = [await _Http.open(port) for _ in range(connections)]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -203,10 +205,12 @@ async def _submit_all(
         for i in range(k, len(bodies), connections):
             body = bodies[i]
             if rate:
-                delay = start + i / rate - time.perf_counter()
+                t0 = start + i / rate
+                delay = t0 - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            t0 = time.perf_counter()
+            else:
+                t0 = time.perf_counter()
             status, _ = await h.request("POST", "/v1/orders", body)
             latencies.append(time.perf_counter() - t0)
             statuses[status] = statuses.get(status, 0) + 1
@@ -220,20 +224,26 @@ async def _submit_all(
 
 
 async def _rest(
-    port: int, orders: int, connections: int, rng: random.Random, pid: int | None = None
+    port: int,
+    orders: int,
+    connections: int,
+    rng: random.Random,
+    pid: int | None = None,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     before = (await _json(port, "/v1/monitoring"))["engine"]["orders"]
     warm = _bodies(200, rng, market=False, tag="warm")
     await _submit_all(port, warm, min(connections, 8))
     bodies = _bodies(orders, rng, market=False, tag="rest")
     c0 = _cpu_s(pid)
-    latencies, statuses, elapsed = await _submit_all(port, bodies, connections)
+    latencies, statuses, elapsed = await _submit_all(port, bodies, connections, rate)
     c1 = _cpu_s(pid)
     after = (await _json(port, "/v1/monitoring"))["engine"]["orders"]
     ok = statuses.get(201, 0) == orders and after - before == orders + len(warm)
     return {
         "orders": orders,
         "connections": connections,
+        "rate": rate,  # None: closed loop, as fast as the connections go
         "seconds": elapsed,
         "orders_per_s": orders / elapsed,
         "server_cpu_us_per_order": _per(c0, c1, orders),
@@ -362,6 +372,7 @@ def run_once(
     sync: str = "NORMAL",
     seed: int = SEED,
     fanout_rate: float | None = None,
+    rest_rate: float | None = None,
 ) -> dict[str, Any]:
     server = _Server(sync)
     try:
@@ -369,7 +380,7 @@ def run_once(
 
         async def main() -> dict[str, Any]:
             pid = server.proc.pid
-            rest = await _rest(server.port, orders, connections, rng, pid)
+            rest = await _rest(server.port, orders, connections, rng, pid, rest_rate)
             fan = await _fanout(
                 server.port, subscribers, fanout_orders, min(connections, 8), rng, pid, fanout_rate
             )
@@ -390,6 +401,7 @@ def run(
     sync: str = "NORMAL",
     seed: int = SEED,
     fanout_rate: float | None = None,
+    rest_rate: float | None = None,
 ) -> dict[str, Any]:
     """Run ``repetitions`` fresh-process repetitions; return every number and a summary."""
     import execflow
@@ -398,6 +410,7 @@ def run(
         run_once(
             orders=orders, connections=connections, subscribers=subscribers,
             fanout_orders=fanout_orders, sync=sync, seed=seed, fanout_rate=fanout_rate,
+            rest_rate=rest_rate,
         )
         for _ in range(repetitions)
     ]  # fmt: skip
@@ -421,6 +434,7 @@ def run(
             "subscribers": subscribers,
             "fanout_orders": fanout_orders,
             "fanout_rate": fanout_rate,
+            "rest_rate": rest_rate,
             "repetitions": repetitions,
             "seed": seed,
             "store": "sqlite",

@@ -26,6 +26,13 @@ def bench_api(
             help="pace the fan-out's market orders at this many per second (default: unpaced)"
         ),
     ] = None,
+    rest_rate: Annotated[
+        float | None,
+        typer.Option(
+            help="open loop: send the REST orders at this many per second, latency from each"
+            " order's scheduled time (default: closed loop, unpaced)"
+        ),
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
 ) -> None:
     """REST order entry throughput/latency and event fan-out to WebSocket subscribers."""
@@ -34,7 +41,7 @@ def bench_api(
     result = run(
         orders=orders, connections=connections, subscribers=subscribers,
         fanout_orders=fanout_orders, repetitions=repetitions, sync=sync.upper(), seed=seed,
-        fanout_rate=fanout_rate,
+        fanout_rate=fanout_rate, rest_rate=rest_rate,
     )  # fmt: skip
     rest, fan = result["rest"], result["fanout"]
     typer.echo(
@@ -44,6 +51,7 @@ def bench_api(
         f" p99 {rest['p99_us']['median'] / 1000:.2f} ms, p99.9 "
         f"{rest['p999_us']['median'] / 1000:.2f} ms;"
         f"{_cpu(rest, 'server_cpu_us_per_order', 'order')}"
+        f"{'' if rest_rate is None else f' paced at {rest_rate:g} orders/s (open loop);'}"
         f" self-check {rest['self_check']}"
     )
     typer.echo(
