@@ -225,6 +225,8 @@ class RiskEngine:
         orders = list(orders)
         closed = risk_snapshot.usable(self._closed, self.engine.orders, self.config)
         self._closed = None  # a restored snapshot serves one rebuild
+        if closed is not None:  # only what the rebuild looks at of the orders it sums
+            orders = risk_snapshot.relevant(orders, closed)
         self._marks.clear()
         self.core.rebuild(orders, self.engine.clock.now_ns(), closed)
         self.monitor.sync()

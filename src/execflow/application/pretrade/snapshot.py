@@ -19,7 +19,9 @@ order (docs/adr/0011-state-snapshots.md).
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Iterable, Mapping
+from itertools import compress
 
 import msgspec
 
@@ -144,6 +146,15 @@ def fits(snap: RiskSnapshot, orders: Mapping[str, Order], day_start_minutes: int
     """Why ``snap`` cannot stand for its closed orders among ``orders`` ('' if it can)."""
     if snap.day_start_minutes != day_start_minutes:
         return "the trading day starts at another time"
+    # the common case without a Python loop (180,000 closed orders on the recovery benchmark's
+    # log); any difference is then named by the loop below
+    try:
+        if list(map(_version, map(orders.__getitem__, snap.sealed))) == list(
+            snap.sealed.values()
+        ):
+            return ""
+    except (KeyError, AttributeError):
+        pass
     for cl, version in snap.sealed.items():
         o = orders.get(cl)
         if o is None:
@@ -164,6 +175,28 @@ def usable(
         log.warning("event=snapshot_ignored name=risk reason=%r full_fold=true", why)
         return None
     return snap
+
+
+def relevant(orders: list[Order], closed: RiskSnapshot) -> list[Order]:
+    """Those of ``orders`` (in their order) a rebuild with ``closed`` looks at: the orders it
+    does not sum, and of those it sums the ones it creates a position at (``anchor``), takes an
+    instrument's last price from or counts among the latest rejects. The others are skipped by
+    the rebuild and :func:`rejected_orders` anyway; filtering them here costs no Python loop."""
+    sealed = closed.sealed
+    if not sealed:
+        return orders
+    special = {s.anchor for s in closed.positions} | closed.last_fill.keys() | set(closed.rejects)
+    ids = list(map(_cl_ord_id, orders))
+    keep = map(
+        operator.or_,
+        map(operator.not_, map(sealed.__contains__, ids)),
+        map(special.__contains__, ids),
+    )
+    return list(compress(orders, keep))
+
+
+_version = operator.attrgetter("version")
+_cl_ord_id = operator.attrgetter("cl_ord_id")
 
 
 def rejected_orders(orders: Iterable[Order], closed: RiskSnapshot | None) -> list[Order]:
