@@ -230,14 +230,20 @@ def test_unusable_snapshots_are_ignored_with_a_warning_and_the_log_folded(
         _close(again)
 
 
+@pytest.mark.parametrize("part", ["settlement#0", "settlement#1"])
 @pytest.mark.parametrize("damage", ["missing", "truncated", "other-position", "corrupt"])
-def test_a_damaged_settlement_ledger_part_costs_a_fold_never_a_wrong_ledger(
-    tmp_path: Path, backend: tuple[str, str], damage: str, caplog: pytest.LogCaptureFixture
+def test_a_damaged_settlement_part_costs_a_fold_never_a_wrong_state(
+    tmp_path: Path,
+    backend: tuple[str, str],
+    damage: str,
+    part: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The settlement snapshot's journal entries are in a part of their own (``settlement#0``),
-    read when an entry is first needed. A part that is missing, of another length or another
-    position is refused at start-up (a warning, the whole log folded); one altered in place is
-    found by its checksum when first read, and its entries are then read from the log."""
+    """The settlement snapshot's journal entries (``settlement#0``) and obligations
+    (``settlement#1``) are in parts of their own, read when first needed. A part that is
+    missing, of another length or another position is refused at start-up (a warning, the
+    whole log folded); one altered in place is found by its checksum when first read, and what
+    it held is then read from the log."""
     store, table = backend
     data = tmp_path / "run"
     cfg = _cfg(store, data, table)
@@ -251,27 +257,28 @@ def test_a_damaged_settlement_ledger_part_costs_a_fold_never_a_wrong_ledger(
 
     snaps = open_snapshots(Config(data_dir=data, store=store, pg_table=table))
     try:
-        part = snaps.load("settlement#0")
-        assert part is not None and len(part.data) > 0
-        raw = bytearray(part.data)
+        row = snaps.load(part)
+        assert row is not None and len(row.data) > 0
+        raw = bytearray(row.data)
         if damage == "missing":
             raw = bytearray()  # no entries where the main row counts some
         elif damage == "truncated":
             del raw[len(raw) // 2 :]
         elif damage == "corrupt":
             raw[-10] ^= 0xFF
-        position = part.position - 1 if damage == "other-position" else part.position
-        snaps.save("settlement#0", position, bytes(raw))
+        position = row.position - 1 if damage == "other-position" else row.position
+        snaps.save(part, position, bytes(raw))
     finally:
         snaps.close()
 
     with caplog.at_level(logging.WARNING):
         again = TradingSession(cfg)
         try:
-            ledger = again.settlement.service.ledger if again.settlement else None
+            svc = again.settlement.service if again.settlement else None
             if damage == "corrupt":  # not read at start-up: found when first read
-                assert again.recovery.starts["settlement"] > 0
-                assert getattr(ledger, "encoded_entries", 0) > 0
+                assert svc is not None and again.recovery.starts["settlement"] > 0
+                assert svc.ledger.encoded_entries > 0  # type: ignore[attr-defined]
+                assert svc._obligations.encoded > 0
             got = settlement_state(again)
         finally:
             _close(again)

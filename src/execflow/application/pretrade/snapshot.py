@@ -149,9 +149,7 @@ def fits(snap: RiskSnapshot, orders: Mapping[str, Order], day_start_minutes: int
     # the common case without a Python loop (180,000 closed orders on the recovery benchmark's
     # log); any difference is then named by the loop below
     try:
-        if list(map(_version, map(orders.__getitem__, snap.sealed))) == list(
-            snap.sealed.values()
-        ):
+        if list(map(_version, map(orders.__getitem__, snap.sealed))) == list(snap.sealed.values()):
             return ""
     except (KeyError, AttributeError):
         pass

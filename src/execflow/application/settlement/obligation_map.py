@@ -14,15 +14,19 @@ restored (docs/adr/0011-state-snapshots.md); an array is decoded with those type
 from __future__ import annotations
 
 import dataclasses
+import logging
 import operator
 import typing
-from collections.abc import Iterator, ValuesView
+from collections.abc import Callable, Iterator, ValuesView
 from datetime import date
 
 import msgspec
 
 from execflow.domain.enums import Side
+from execflow.domain.errors import StoreError
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
+
+log = logging.getLogger(__name__)
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(SettlementObligation))
 _HINTS = typing.get_type_hints(
@@ -63,16 +67,50 @@ class ObligationMap:
     Ids are unique across chunks (an obligation is created once; changing one looks it up
     first, which splits the chunks into the map in their order, before the newer entries)."""
 
-    __slots__ = ("_chunked", "_chunks", "_rows")
+    __slots__ = ("_chunked", "_chunks", "_fallback", "_loader", "_rows")
 
     def __init__(self) -> None:
         self._rows: dict[str, SettlementObligation | msgspec.Raw] = {}
         self._chunks: list[tuple[int, bytes]] = []  # restored, not split yet: (count, map)
         self._chunked = 0  # obligations in _chunks
+        # the chunks' bytes when they are in a part of the snapshot, read on first need
+        # (``_fallback``: the same obligations from the log, if that part is unusable then)
+        self._loader: Callable[[], list[bytes]] | None = None
+        self._fallback: Callable[[], dict[str, SettlementObligation]] | None = None
+
+    def _load(self) -> bool:
+        """Read the chunks' bytes from the snapshot's part; False: the part was unusable and
+        the obligations were taken from the fallback instead."""
+        loader, self._loader = self._loader, None
+        if loader is None:
+            return True
+        fallback, self._fallback = self._fallback, None
+        try:
+            data = loader()
+            if len(data) != len(self._chunks):
+                raise msgspec.ValidationError("obligations part: chunk count does not fit")
+        except (ValueError, StoreError) as exc:  # SnapshotFormatError, msgspec errors
+            if fallback is None:
+                raise
+            log.warning(
+                "event=snapshot_part_ignored name=settlement-obligations reason=%s from_log=true",
+                exc,
+            )
+            rows = fallback()
+            if len(rows) != self._chunked:
+                raise ValueError(
+                    f"obligations: {len(rows)} from the log where the snapshot had {self._chunked}"
+                ) from exc
+            merged: dict[str, SettlementObligation | msgspec.Raw] = dict(rows)
+            merged.update(self._rows)
+            self._rows, self._chunks, self._chunked = merged, [], 0
+            return False
+        self._chunks = [(n, d) for (n, _), d in zip(self._chunks, data, strict=True)]
+        return True
 
     def _split(self) -> None:
         """The restored chunks into the map, before the entries added since."""
-        if not self._chunks:
+        if not self._chunks or not self._load():
             return
         rows: dict[str, SettlementObligation | msgspec.Raw] = {}
         for _n, chunk in self._chunks:
@@ -135,17 +173,29 @@ class ObligationMap:
             1 for r in self._rows.values() if type(r) is not SettlementObligation
         )
 
-    def restore(self, chunks: list[tuple[int, bytes]]) -> None:
+    def restore(
+        self,
+        chunks: list[tuple[int, bytes]],
+        loader: Callable[[], list[bytes]] | None = None,
+        fallback: Callable[[], dict[str, SettlementObligation]] | None = None,
+    ) -> None:
         """Take the snapshot's chunks (each ``(count, encoded {id: array})``, in creation
-        order) into an empty map; they are split when an id is first needed."""
+        order) into an empty map; they are split when an id is first needed. ``loader``: the
+        chunks' bytes are not in ``chunks`` (only their counts) but read by it then, one per
+        chunk; ``fallback``: the obligations from the log if the loader fails."""
         if self._rows or self._chunks:
             raise RuntimeError("obligations restored into a map that has some")
-        self._chunks = [c for c in chunks if c[0]]
+        if loader is not None:
+            self._chunks = list(chunks)
+            self._loader, self._fallback = loader, fallback
+        else:
+            self._chunks = [c for c in chunks if c[0]]
         self._chunked = sum(n for n, _ in self._chunks)
 
     def packed(self) -> list[tuple[int, bytes]]:
         """Every obligation as the snapshot stores it: the chunks not split yet as they are,
         the others (an encoded one as it is) as one more chunk."""
+        self._load()  # the chunks' bytes (or, failing that, every obligation in _rows)
         rest = {
             k: pack(r) if isinstance(r, SettlementObligation) else r for k, r in self._rows.items()
         }

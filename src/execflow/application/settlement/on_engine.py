@@ -36,9 +36,14 @@ from execflow.domain.ids import InstrumentId
 from execflow.domain.settlement.events import (
     SETTLEMENT_STREAM_PREFIX,
     JournalPosted,
+    SettlementAllocated,
+    SettlementAllocationInstructed,
+    SettlementCorporateAction,
     SettlementEvent,
+    SettlementObligationCreated,
     settlement_stream,
 )
+from execflow.domain.settlement.obligations import SettlementObligation
 
 if TYPE_CHECKING:
     from execflow.application.pretrade.risk_engine import RiskEngine
@@ -165,9 +170,34 @@ class SettlementRecovery:
 
         parts = self._parts
         settlement_snapshot.load(
-            data, self.desk.service, parts, self._ledger_from_log(parts.position) if parts else None
+            data,
+            self.desk.service,
+            parts,
+            self._ledger_from_log(parts.position) if parts else None,
+            self._obligations_from_log(parts.position) if parts else None,
         )
         return 0
+
+    def _obligations_from_log(self, position: int) -> Callable[[], dict[str, SettlementObligation]]:
+        """The obligations as of ``position``, folded from the log as the service folds them:
+        what the snapshot's obligations part holds, if that part is unusable when first read."""
+        store = self.desk.engine.store
+        skip = (SettlementAllocationInstructed, SettlementAllocated, SettlementCorporateAction)
+
+        def read() -> dict[str, SettlementObligation]:
+            rows: dict[str, SettlementObligation] = {}
+            for rec in store.read_all(0):
+                if rec.position > position:
+                    break
+                ev = rec.event
+                if isinstance(ev, SettlementObligationCreated):
+                    ob = SettlementObligation.from_event(ev)
+                    rows[ob.obligation_id] = ob
+                elif isinstance(ev, SettlementEvent) and not isinstance(ev, skip):
+                    rows[ev.obligation_id] = rows[ev.obligation_id].apply(ev)
+            return rows
+
+        return read
 
     def _ledger_from_log(self, position: int) -> Callable[[], list[JournalPosted]]:
         """The journal entries up to ``position``, read from the log: what the snapshot's

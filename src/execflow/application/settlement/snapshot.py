@@ -32,6 +32,7 @@ from execflow.application.snapshot_codec import (
 )
 from execflow.domain.events import OrderFilled
 from execflow.domain.settlement.events import JournalPosted, SettlementAllocationInstructed
+from execflow.domain.settlement.obligations import SettlementObligation
 from execflow.domain.settlement.pnl import PnLTrade
 
 KIND = "settlement"
@@ -66,6 +67,9 @@ class SettlementSnapshot(msgspec.Struct, array_like=True):
     # > 0: the ledger's entry chunks are not in ``ledger`` but in part 0 of the snapshot (its
     # own row, an envelope of this length), read when an entry is first needed
     ledger_part: int
+    # > 0: the obligations' chunk bytes are in part 1 (``obligations`` holds their counts and
+    # empty bytes), read when an obligation is first looked up
+    obligations_part: int
 
 
 def _fields(cls: type) -> list[str]:
@@ -73,9 +77,9 @@ def _fields(cls: type) -> list[str]:
 
 
 VERSION = layout_version(
-    9,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin;
+    10,  # 5: orders as a map of _OrderInfo, seen fills as a set; 6: the large parts as bin;
     # 7: obligations in chunks; 8: order facts, seen fills, ledger ids as bin chunks;
-    # 9: the ledger's entries in a part of their own
+    # 9: the ledger's entries in a part of their own; 10: the obligations' in another
     SettlementSnapshot.__struct_fields__,
     _OrderInfo.__struct_fields__,
     LedgerState.__struct_fields__,
@@ -88,7 +92,8 @@ VERSION = layout_version(
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SettlementSnapshot)
 _chunks = msgspec.msgpack.Decoder(list[bytes])
-LEDGER_PART = f"{KIND}-ledger"  # the part's envelope kind
+LEDGER_PART = f"{KIND}-ledger"  # the parts' envelope kinds
+OBLIGATIONS_PART = f"{KIND}-obligations"
 
 
 def dump(svc: SettlementService) -> bytes:
@@ -109,10 +114,13 @@ def dump_parts(svc: SettlementService) -> WithParts:
 def _dump(svc: SettlementService, parts: bool) -> bytes | WithParts:
     pnl = svc.pnl
     ledger = list(ledger_state(svc.ledger))
-    part = b""
+    obligations = svc._obligations.packed()
+    part = ob_part = b""
     if parts:
         part = seal(LEDGER_PART, VERSION, _encoder.encode(ledger[0]))
         ledger[0] = []
+        ob_part = seal(OBLIGATIONS_PART, VERSION, _encoder.encode([b for _, b in obligations]))
+        obligations = [(n, b"") for n, _ in obligations]
     orders, seen = svc._cold_facts if svc._cold_facts is not None else ([], [])
     if svc._orders_hot or not orders:
         orders = [*orders, _encoder.encode(svc._orders_hot)]
@@ -122,7 +130,7 @@ def _dump(svc: SettlementService, parts: bool) -> bytes | WithParts:
         (
             orders,
             seen,
-            svc._obligations.packed(),
+            obligations,
             svc._roots,
             svc._corrections,
             ledger,
@@ -137,10 +145,11 @@ def _dump(svc: SettlementService, parts: bool) -> bytes | WithParts:
             sorted(svc.corporate_actions.applied),
             svc.corporate_actions.entitlements,
             len(part),
+            len(ob_part),
         )
     )
     main = seal(KIND, VERSION, payload)
-    return WithParts(main, [part]) if parts else main
+    return WithParts(main, [part, ob_part]) if parts else main
 
 
 def load(
@@ -148,11 +157,13 @@ def load(
     svc: SettlementService,
     parts: PartSource | None = None,
     fallback: Callable[[], list[JournalPosted]] | None = None,
+    obligations_fallback: Callable[[], dict[str, SettlementObligation]] | None = None,
 ) -> None:
     """Put the snapshot's state into a new service. Decodes fully before it changes anything:
     a snapshot that does not fit raises and leaves ``svc`` new. ``parts``: where its ledger
-    part is (checked now, read when an entry is first needed); ``fallback``: the ledger's
-    entries as of the snapshot read from the log, if that part turns out unusable then."""
+    parts are (checked now, read when an entry or obligation is first needed); ``fallback``
+    and ``obligations_fallback``: the ledger's entries and the obligations as of the snapshot
+    read from the log, if a part turns out unusable then."""
     s = _decoder.decode(open_envelope(data, KIND, VERSION))
     loader: Callable[[], list[bytes]] | None = None
     if s.ledger_part:
@@ -167,7 +178,21 @@ def load(
     if svc._orders or svc._seen_fills or svc._obligations or len(svc.ledger):
         raise RuntimeError("settlement snapshot restored into a service that has state")
     svc._cold_facts = (s.orders, s.seen_fills)  # decoded when first needed
-    svc._obligations.restore(s.obligations)  # split when an id is first needed
+    ob_loader: Callable[[], list[bytes]] | None = None
+    if s.obligations_part:
+        if parts is None:
+            raise SnapshotFormatError("settlement snapshot: its obligations part is not at hand")
+        parts.check(1, s.obligations_part)
+        ob_source, ob_length = parts, s.obligations_part
+
+        def ob_loader() -> list[bytes]:
+            part = open_envelope(ob_source.read(1, ob_length), OBLIGATIONS_PART, VERSION)
+            return _chunks.decode(part)
+
+    # read (if in a part) and split when an id is first needed
+    svc._obligations.restore(
+        s.obligations, ob_loader, obligations_fallback if ob_loader is not None else None
+    )
     svc._roots.update(s.roots)
     svc._corrections.update(s.corrections)
     if not isinstance(svc.ledger, RestoredLedger):
