@@ -9,6 +9,7 @@ from execflow.bench.counterparty import unavailable_reason
 
 def test_bench_fix_alternates_servers_and_reports_the_ratio() -> None:
     result = bench.run(n=30, warmup=5, repetitions=2, engine_thread=True)
+    assert result["gc_tuned"] is False  # library use leaves the test process's GC alone
     servers = result["servers"]
     assert len(servers["execflow"]["repetitions"]) == 2
     assert servers["execflow"]["all"]["count"] == 60

@@ -86,7 +86,13 @@ class ExecflowServer:
     """Acceptor + gateway + engine + paper venue, on a background loop and engine thread."""
 
     def __init__(
-        self, begin: str, *, store: str = "memory", seed: int = SEED, inline: bool = True
+        self,
+        begin: str,
+        *,
+        store: str = "memory",
+        seed: int = SEED,
+        inline: bool = True,
+        tune_gc: bool = False,
     ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="execflow-bench-fix-")
         clock = WallClock()
@@ -95,13 +101,15 @@ class ExecflowServer:
             paper.market_place("ACME", Side.BUY, 1_000, 10_000 - k * ACME.tick_size, 0)
             paper.market_place("ACME", Side.SELL, 1_000, 10_000 + k * ACME.tick_size, 0)
         # the composition root with the benchmark's overrides: this venue and instrument, no
-        # limits (the round trip is measured, not the risk checks), no settlement desk
+        # limits (the round trip is measured, not the risk checks), no settlement desk;
+        # ``tune_gc``: the GC tuned for latency after start-up, as `fix serve` has it (the CLI
+        # sets it; off in library use: it changes the whole process's collector)
         from execflow.settings import Settings
 
         settings = Settings(engine=Config(data_dir=Path(self._tmp.name), store=store))  # type: ignore[arg-type]
         self.app = build_engine(
             settings, clock=clock, instruments=[ACME], venues=[paper], risk_config=RiskConfig(),
-            settlement=False, tune_gc=False, trading_sessions=False,
+            settlement=False, tune_gc=tune_gc, trading_sessions=False,
             owner="execflow bench fix",
         )  # fmt: skip
         self.store = self.app.store
@@ -222,8 +230,11 @@ def run(
     cache_dir: Path | None = None,
     engine_thread: bool = False,
     inline: bool | None = None,
+    tune_gc: bool = False,
 ) -> dict[str, Any]:
-    """Measure both servers; returns a JSON-ready dict (per repetition and all together)."""
+    """Measure both servers; returns a JSON-ready dict (per repetition and all together).
+    ``tune_gc``: the process's GC tuned for latency at each execflow server's start-up, as in
+    `fix serve` (``execflow bench fix`` sets it)."""
     binary: Path | None = None
     cpp_note = None
     if cpp:
@@ -236,6 +247,7 @@ def run(
         "begin_string": begin_string,
         "store": store,
         "inline": store == "memory" if inline is None else inline,
+        "gc_tuned": tune_gc,
         "seed": seed,
         "n": n,
         "warmup": warmup,
@@ -256,7 +268,7 @@ def run(
             with tempfile.TemporaryDirectory(prefix="execflow-bench-fix-") as tmp:
                 ns, cpu_s = _one_run(
                     name, binary, begin_string, store, seed, n, warmup, Path(tmp),
-                    inline=results["inline"],
+                    inline=results["inline"], tune_gc=tune_gc,
                 )  # fmt: skip
                 runs[name].append(ns)
                 if cpu_s is not None:
@@ -303,11 +315,14 @@ def _one_run(
     tmp: Path,
     *,
     inline: bool = True,
+    tune_gc: bool = False,
 ) -> tuple[list[int], float | None]:
     """Round-trip times in ns, and the CPU seconds this process spent while a separate
     client ran against our server (None for the C++ server or an in-process client)."""
     if server in ("execflow", "execflow-engine-thread"):
-        srv = ExecflowServer(begin, store=store, seed=seed, inline=inline and server == "execflow")
+        srv = ExecflowServer(
+            begin, store=store, seed=seed, inline=inline and server == "execflow", tune_gc=tune_gc
+        )
         try:
             if binary is not None:
                 c0 = time.process_time()
