@@ -5,7 +5,9 @@ the log says after a failed commit, and ask each venue about every open order.""
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Collection, Iterator, Sequence
+from itertools import compress, repeat
 
 from execflow.application.algos.service import AlgoService
 from execflow.application.core import EngineCore
@@ -23,6 +25,8 @@ from execflow.domain.ids import GROUP_STREAM_PREFIX, ORDER_STREAM_PREFIX
 from execflow.domain.orders import Order
 
 log = logging.getLogger(__name__)
+
+_status = operator.attrgetter("status")
 
 
 class EngineRecovery:
@@ -78,10 +82,11 @@ class EngineRecovery:
         core = self.core
         orders = core.orders
         awaiting = core.awaiting_ack
-        for order in orders.values():
-            if order.status is OrderStatus.SUBMITTED:
-                # overdue counted from the submit, as if the engine had never stopped
-                awaiting.append((order.last_ts + core.ack_timeout_ns, order.cl_ord_id))
+        values = list(orders.values())
+        submitted = map(operator.is_, map(_status, values), repeat(OrderStatus.SUBMITTED))
+        for order in compress(values, submitted):  # no Python loop over every order
+            # overdue counted from the submit, as if the engine had never stopped
+            awaiting.append((order.last_ts + core.ack_timeout_ns, order.cl_ord_id))
         ordered = sorted(awaiting)
         awaiting.clear()
         awaiting.extend(ordered)
