@@ -94,13 +94,18 @@ def main() -> None:
         hashes = {m: source_hash(tmp / s) for m, s in zip(modules, sources, strict=True)}
         env = dict(os.environ, PYTHONPATH=str(tmp))
         env.pop("EXECFLOW_COMPILED", None)
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "setup.py", *sources],
             cwd=tmp,
             env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
+        if done.returncode != 0:
+            # mypyc's errors are on stdout: show its last lines (the build's own output is long)
+            sys.stdout.write("\n".join(done.stdout.splitlines()[-40:]) + "\n")
+            sys.exit(f"mypyc failed (exit status {done.returncode})")
         suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
         new = out.with_name(out.name + ".new")
         shutil.rmtree(new, ignore_errors=True)

@@ -37,6 +37,8 @@ from typing import Final
 COMPILED_MODULES: Final[tuple[str, ...]] = (
     "execflow.adapters.venues.book",
     "execflow.adapters.marketdata.l1",
+    "execflow.adapters.venues.matching",
+    "execflow.adapters.venues.paper",
 )
 
 ENV_ON: Final = "EXECFLOW_COMPILED"

@@ -347,7 +347,9 @@ class PaperVenue(MatchingCore):
         self._push(self._request_time() + self.latency_ns, action)
 
     def _push(self, due: int, action: Callable[[int], None]) -> None:
-        self._seq += 1
+        # not `+=`: mypyc 2.4 fails on an augmented assignment of an attribute that the
+        # interpreted base (VenueOrders) defines (internal KeyError; docs/performance.md, mypyc)
+        self._seq = self._seq + 1
         heapq.heappush(self._queue, (due, self._seq, action))
 
 
