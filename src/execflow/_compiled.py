@@ -39,6 +39,7 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "execflow.adapters.marketdata.l1",
     "execflow.adapters.venues.matching",
     "execflow.adapters.venues.paper",
+    "execflow.adapters.marketdata.synthetic",
 )
 
 ENV_ON: Final = "EXECFLOW_COMPILED"

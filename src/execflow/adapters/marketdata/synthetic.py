@@ -32,10 +32,9 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-import msgspec
-
+from execflow.adapters.marketdata.synthetic_state import SyntheticState
 from execflow.adapters.venues.book import OrderBook, Trade
 from execflow.adapters.venues.paper import MARKET_ACCOUNT, SimulatedMarket
 from execflow.application.marketdata import MarketDataHandler
@@ -160,25 +159,6 @@ def _geometric_quantiles(mean: float, lo: int, hi: int, scale: int = 1) -> tuple
     return tuple(
         scale * min(hi, lo + int(math.log(1.0 - (i + 0.5) / _TABLE) / log_q)) for i in range(_TABLE)
     )
-
-
-class SyntheticState(msgspec.Struct, frozen=True, kw_only=True):
-    """What a ``SyntheticMarket`` needs to go on exactly where it was (its book is the
-    venue's). The generator's ``random.Random`` state is part of it: same state, same flow."""
-
-    instrument: str
-    rng: tuple[Any, ...]
-    ref: int
-    rate_total: float
-    live: list[int]
-    last_l1: tuple[int | None, int, int | None, int]
-    next_depth: int
-    next_time_ns: int
-    # our trades' impact (``MarketImpact``): the permanent move's carried fraction of a tick,
-    # the transient shift (ticks) and when it was last updated
-    impact_carry: float = 0.0
-    impact_shift: float = 0.0
-    impact_ts: int = 0
 
 
 class SyntheticMarket:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from execflow.adapters.marketdata.synthetic import SyntheticMarket, SyntheticState
+from execflow.adapters.marketdata.synthetic import SyntheticMarket
+from execflow.adapters.marketdata.synthetic_state import SyntheticState
 from execflow.adapters.venues.book import BookOrder
 from execflow.adapters.venues.orders import OrderRecord, VenueHeader
 from execflow.domain.enums import TimeInForce
