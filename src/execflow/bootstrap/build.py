@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from execflow.adapters.clock import WallClock
@@ -21,7 +22,7 @@ from execflow.bootstrap.services import daily_tca_reports, load_fee_schedule
 from execflow.bootstrap.start import start_app
 from execflow.bootstrap.stores import open_lease, open_snapshots, open_store, process_name
 from execflow.bootstrap.venues import make_venues, routing_policy, with_venue_fees
-from execflow.config import Config
+from execflow.config import ApiSettings, Config
 
 if TYPE_CHECKING:
     from execflow.analytics.risk.scheduler import RiskScheduler
@@ -34,14 +35,14 @@ if TYPE_CHECKING:
     from execflow.application.routing import FillProbability
     from execflow.domain.fees import FeeSchedule
     from execflow.domain.instruments import Instrument
-    from execflow.settings import Settings
+    from execflow.settings_specs import EngineSettings, RoutingSettings, VenueSpec
 
 
 log = logging.getLogger(__name__)
 
 
 def build(
-    settings: Settings,
+    settings: EngineSettings,
     *,
     clock: Clock | None = None,
     instruments: Sequence[Instrument] | None = None,
@@ -214,6 +215,19 @@ def risk_scheduler(app: App) -> RiskScheduler | None:
 
 def build_app(config: Config, **overrides: object) -> App:
     """:func:`build` for an engine section alone (the default venue: one paper venue)."""
-    from execflow.settings import Settings
+    # not execflow.settings.Settings: its pydantic_settings imports are ~50 ms of a start-up
+    from execflow.settings_specs import PaperVenueSpec, RoutingSettings
 
-    return build(Settings(engine=config), **overrides)  # type: ignore[arg-type]
+    settings = _EngineOnly(config, ApiSettings(), (PaperVenueSpec(),), RoutingSettings())
+    return build(settings, **overrides)  # type: ignore[arg-type]  # overrides: build's keywords
+
+
+@dataclass(frozen=True, slots=True)
+class _EngineOnly:
+    """The settings of an engine section alone, as ``Settings(engine=config)`` has them (the
+    default API section, one paper venue, the default routing): an ``EngineSettings``."""
+
+    engine: Config
+    api: ApiSettings
+    venues: tuple[VenueSpec, ...]
+    routing: RoutingSettings

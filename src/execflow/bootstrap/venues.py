@@ -18,17 +18,17 @@ if TYPE_CHECKING:
     from execflow.application.routing import FillProbability, SorPolicy
     from execflow.domain.fees import FeeRule, FeeSchedule
     from execflow.fix.venue import FixVenue
-    from execflow.settings import (
+    from execflow.settings_specs import (
         CrossingVenueSpec,
         DarkPoolSpec,
+        EngineSettings,
         FixVenueSpec,
         PaperVenueSpec,
-        Settings,
     )
 
 
 def make_venues(
-    settings: Settings,
+    settings: EngineSettings,
     catalog: InstrumentCatalog,
     clock: Clock,
     sessions: SessionCalendar | None,
@@ -42,7 +42,12 @@ def make_venues(
     consolidated book (``consolidated``; the engine's, wired by :func:`build`)."""
     from execflow.adapters.marketdata.synthetic import SyntheticMarket
     from execflow.adapters.venues.paper import PaperVenue
-    from execflow.settings import CrossingVenueSpec, DarkPoolSpec, FixVenueSpec, PaperVenueSpec
+    from execflow.settings_specs import (
+        CrossingVenueSpec,
+        DarkPoolSpec,
+        FixVenueSpec,
+        PaperVenueSpec,
+    )
 
     out: list[VenuePort] = []
     leaders: dict[str, Callable[[], int]] | None = None
@@ -70,7 +75,7 @@ def make_venues(
     return out
 
 
-def with_venue_fees(schedule: FeeSchedule, settings: Settings) -> FeeSchedule:
+def with_venue_fees(schedule: FeeSchedule, settings: EngineSettings) -> FeeSchedule:
     """The fee file's rules, then each declared venue's own (``[venues.fees]``)."""
     from execflow.domain.fees import FeeSchedule
 
@@ -78,10 +83,10 @@ def with_venue_fees(schedule: FeeSchedule, settings: Settings) -> FeeSchedule:
     return FeeSchedule((*schedule.rules, *extra)) if extra else schedule
 
 
-def venue_fee_rules(settings: Settings) -> list[FeeRule]:
+def venue_fee_rules(settings: EngineSettings) -> list[FeeRule]:
     """The ``fees`` of each declared paper venue and dark pool, as venue rules for it alone."""
     from execflow.domain.fees import FeeRule
-    from execflow.settings import DarkPoolSpec, PaperVenueSpec
+    from execflow.settings_specs import DarkPoolSpec, PaperVenueSpec
 
     rules: list[FeeRule] = []
     for spec in settings.venues:
@@ -239,12 +244,12 @@ def default_paper_venue(
     clock: Clock,
     sessions: SessionCalendar | None = None,
 ) -> VenuePort:
-    from execflow.settings import PaperVenueSpec
+    from execflow.settings_specs import PaperVenueSpec
 
     return paper_venue(config, PaperVenueSpec(), catalog, clock, sessions)
 
 
-def routing_policy(settings: Settings) -> tuple[SorPolicy, FillProbability]:
+def routing_policy(settings: EngineSettings) -> tuple[SorPolicy, FillProbability]:
     """The smart order router's policy and fill-probability port from ``[routing]``; the dark
     pools it pings are the declared ``dark`` venues."""
     from fractions import Fraction
@@ -254,7 +259,7 @@ def routing_policy(settings: Settings) -> tuple[SorPolicy, FillProbability]:
         StaticFillProbability,
         ThompsonFillProbability,
     )
-    from execflow.settings import DarkPoolSpec, FixVenueSpec
+    from execflow.settings_specs import DarkPoolSpec, FixVenueSpec
 
     r = settings.routing
     brokers = [s.venue_id for s in settings.venues if isinstance(s, FixVenueSpec)]
