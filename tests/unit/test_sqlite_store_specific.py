@@ -245,3 +245,30 @@ def test_checkpoint_bytes_none_keeps_sqlites_automatic_checkpoint(tmp_path: Path
         assert store._writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
     finally:
         store.close()
+
+
+def test_snapshot_saves_in_the_event_stores_file_neither_fsync_nor_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """A snapshot save runs on the engine thread: in the WAL file of the event store it does
+    not fsync (the log's FULL commits sync the shared WAL) nor checkpoint (the store's thread
+    does); a file in another journal mode keeps SQLite's defaults."""
+    from execflow.adapters.store.snapshots import SqliteSnapshotStore
+
+    path = tmp_path / "events.db"
+    events = SqliteEventStore(path)
+    snaps = SqliteSnapshotStore(path)
+    try:
+        assert snaps._conn.execute("PRAGMA synchronous").fetchone() == (1,)
+        assert snaps._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        snaps.save("engine", 7, b"x" * 100_000)
+        snap = snaps.load("engine")
+        assert snap is not None and snap.position == 7 and len(snap.data) == 100_000
+    finally:
+        snaps.close()
+        events.close()
+    other = SqliteSnapshotStore(tmp_path / "alone.db")  # rollback journal: defaults kept
+    try:
+        assert other._conn.execute("PRAGMA synchronous").fetchone() == (2,)
+    finally:
+        other.close()
