@@ -46,6 +46,7 @@ def _cfg(store: str, data: Path, table: str) -> SessionConfig:
 
 def engine_state(s: TradingSession) -> dict[str, Any]:
     core = s.engine.core
+    core.thaw_seen()  # a restored engine's execution ids stay encoded until a report needs them
     orders = {cl: tuple(getattr(o, f) for f in Order.__slots__) for cl, o in core.orders.items()}
     groups = {
         g: tuple(getattr(x, f) for f in x.__slots__) for g, x in core.contingent.groups.items()

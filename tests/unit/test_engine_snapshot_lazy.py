@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 
 from execflow.application.engine_snapshot import (
@@ -97,3 +99,48 @@ def test_a_snapshot_copies_an_undecoded_row_and_writes_a_decoded_one_anew() -> N
     _ = lazy2.quantity  # decoded
     assert closed_row(lazy2) == closed_row(o)
     assert _state(_restored(lazy)) == _state(o)  # a restored lazy order restores again
+
+
+def test_restored_execution_ids_are_decoded_by_the_first_report_that_needs_them(
+    tmp_path: Path,
+) -> None:
+    """The engine snapshot's execution ids stay encoded after a restore (``seen_cold``); the
+    first report whose id is not among the newer ones decodes them: a duplicate of a restored
+    fill is still dropped, and the set then equals the engine's that wrote the snapshot."""
+    from execflow.adapters.clock import SimulatedClock
+    from execflow.application import engine_snapshot
+    from execflow.bootstrap import build_app
+    from execflow.config import Config
+    from execflow.domain.commands import SubmitOrder
+    from execflow.domain.reports import Fill
+
+    clock = SimulatedClock(1_796_040_000 * 10**9)
+    cfg = Config(store="memory", data_dir=tmp_path)
+    with build_app(cfg, clock=clock, settlement=False) as app:
+        r = app.engine.execute(
+            SubmitOrder(cl_ord_id="M1", account="A", instrument="AAPL", side=Side.BUY,
+                        order_type=OrderType.MARKET, quantity=100)
+        )  # fmt: skip
+        assert r.ok, r
+        for _ in range(20):
+            clock.advance(10**7)
+            app.engine.run_until_idle()
+        core = app.engine.core
+        want = set(core.seen_exec_ids)
+        fills = [e for e in (x.event for x in app.store.read_all()) if isinstance(e, OrderFilled)]
+        assert fills and want
+        data = engine_snapshot.dump(core, None)
+    with build_app(cfg, clock=clock, settlement=False, recover=False) as again:
+        core = again.engine.core
+        engine_snapshot.load(data, core, None)
+        assert core.seen_cold is not None and not core.seen_exec_ids  # nothing decoded
+        f = fills[0]
+        dup = Fill(
+            cl_ord_id=f.cl_ord_id, exec_id=f.exec_id, ts=f.ts, last_qty=f.last_qty,
+            last_px=f.last_px, leaves_qty=0, cum_qty=f.last_qty, liquidity=f.liquidity,
+            venue=f.venue or "PAPER",
+        )  # fmt: skip
+        before = core.stats.duplicate_reports
+        again.engine._on_report(dup)
+        assert core.stats.duplicate_reports == before + 1  # recognised: not applied twice
+        assert core.seen_cold is None and core.seen_exec_ids == want

@@ -64,6 +64,16 @@ class EngineContext(Protocol):
         """Every lit venue's quotes and the NBBO (docs/routing.md)."""
         ...
 
+    @property
+    def seen_cold(self) -> bytes | None:
+        """Execution ids a snapshot restored, still encoded (None: all in the seen set)."""
+        ...
+
+    def thaw_seen(self) -> None:
+        """Decode :attr:`seen_cold` into the seen set (the first report that is not a
+        duplicate of a newer one, or a reconciliation, needs them)."""
+        ...
+
     def now(self) -> int:
         """The engine's Clock, in nanoseconds."""
         ...

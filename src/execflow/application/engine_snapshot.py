@@ -123,12 +123,12 @@ class EngineSnapshot(msgspec.Struct, array_like=True):
     groups: list[GroupState]
     algos: list[AlgoState]
     unmatched: list[UnmatchedVenueReport]
-    seen_exec_ids: list[str]
+    seen_exec_ids: bytes  # encoded list[str], decoded by the first report that needs them
     stream_versions: dict[str, int]
 
 
 VERSION = layout_version(
-    3,  # 3: closed orders as ClosedRow (kept encoded until used)
+    4,  # 3: closed orders as ClosedRow (kept encoded until used); 4: seen exec ids as bin
     EngineSnapshot.__struct_fields__,
     Order.__slots__,
     OrderState.__struct_fields__,
@@ -141,6 +141,7 @@ VERSION = layout_version(
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(EngineSnapshot)
 _state_decoder = msgspec.msgpack.Decoder(OrderState)
+_seen_decoder = msgspec.msgpack.Decoder(list[str])
 
 EAGER: tuple[str, ...] = ("cl_ord_id", "status", "version", "is_parent", "parent_id")
 """What a restored closed order holds from the start (:class:`ClosedRow`)."""
@@ -332,6 +333,12 @@ def _group(s: GroupState) -> Group:
     return g
 
 
+def _seen(core: EngineCore) -> bytes:
+    """The execution ids seen, encoded (still-encoded restored ones decoded first)."""
+    core.thaw_seen()
+    return _encoder.encode(sorted(core.seen_exec_ids))
+
+
 def dump(core: EngineCore, algos: AlgoService | None) -> bytes:
     """The engine's folded state now (call only when the engine is idle)."""
     live: list[tuple[object, ...]] = []
@@ -352,7 +359,7 @@ def dump(core: EngineCore, algos: AlgoService | None) -> bytes:
             [_group_row(g) for g in core.contingent.groups.values()],
             [] if algos is None else list(algos.algos.values()),
             core.unmatched,
-            sorted(core.seen_exec_ids),
+            _seen(core),
             # the settlement desk's streams (one per obligation: 380,000 on the recovery
             # benchmark's log, a fifth of a start-up to decode) are left to the store:
             # ``EngineCore.record`` asks it for the version of a stream it does not know
@@ -381,7 +388,11 @@ def load(data: bytes, core: EngineCore, algos: AlgoService | None) -> int:
     if algos is not None:
         algos.load_states(snap.algos)
     core.unmatched.extend(snap.unmatched)
-    core.seen_exec_ids.update(snap.seen_exec_ids)
+    if core.seen_exec_ids or core.seen_cold is not None:  # not a new engine: merged now
+        core.thaw_seen()
+        core.seen_exec_ids.update(_seen_decoder.decode(snap.seen_exec_ids))
+    else:
+        core.seen_cold = snap.seen_exec_ids  # decoded when a report first needs them
     core.stream_versions.update(snap.stream_versions)
     core.uow.position = snap.position
     return snap.position

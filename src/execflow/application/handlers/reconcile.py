@@ -33,6 +33,7 @@ def reconcile_status(
     ctx: EngineContext, order: Order, r: OrderStatusReport, seen_exec_ids: set[str]
 ) -> None:
     cl = order.cl_ord_id
+    ctx.thaw_seen()  # every execution id the log holds, a snapshot's restored ones included
     for f in r.fills:
         # the engine-wide set, not the order's own ids: a fill whose exec id the log already
         # holds (whatever order it names there) is never applied twice

@@ -55,11 +55,16 @@ class ReportHandler:
         self.seen_exec_ids = seen_exec_ids
         self.record_unmatched = record_unmatched
 
+    def _in_restored(self, x: str) -> bool:
+        """Whether ``x`` is among the execution ids a snapshot restored (decodes them)."""
+        self.ctx.thaw_seen()
+        return x in self.seen_exec_ids
+
     def __call__(self, r: VenueReport) -> None:
         ctx = self.ctx
         seen = self.seen_exec_ids
         x = r.exec_id
-        if x in seen:
+        if x in seen or (ctx.seen_cold is not None and self._in_restored(x)):
             ctx.stats.duplicate_reports += 1
             return
         seen.add(x)
