@@ -93,7 +93,7 @@ COMPILED_TESTS := tests/unit/test_compiled.py tests/unit/test_book.py \
 	tests/unit/test_quote_driven_market.py tests/unit/test_paper_venue.py \
 	tests/unit/test_venue_institutional.py tests/unit/test_venue_snapshot.py tests/unit/routing \
 	tests/unit/orders tests/unit/test_execution_projection.py tests/unit/test_synthetic.py \
-	tests/unit/algos/test_market_impact.py
+	tests/unit/algos/test_market_impact.py tests/unit/risk
 
 compile: $(STAMP)
 	nice $(BIN)/python tools/build_compiled.py --if-stale --out $(COMPILED_DIR)

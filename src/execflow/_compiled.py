@@ -40,6 +40,9 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "execflow.adapters.venues.matching",
     "execflow.adapters.venues.paper",
     "execflow.adapters.marketdata.synthetic",
+    "execflow.application.pretrade.checks",
+    "execflow.application.pretrade.book",
+    "execflow.application.pretrade.state",
 )
 
 ENV_ON: Final = "EXECFLOW_COMPILED"
