@@ -12,10 +12,10 @@ limits, docs/risk.md) and the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
 import typer
@@ -36,7 +36,7 @@ from execflow.cli.common import (
     open_app,
 )
 from execflow.cli.format import decimal_text, iso_time, money_text, write_json_line
-from execflow.cli.remote import UrlOpt, remote_for
+from execflow.cli.remote import Remote, UrlOpt, remote_for
 from execflow.domain.errors import ExecflowError
 from execflow.domain.numbers import currency_decimals, from_scaled
 
@@ -52,6 +52,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines: one object pe
 WhoOpt = Annotated[str, typer.Option("--who", help="who does it (recorded)")]
 WhyOpt = Annotated[str, typer.Option("--why", help="why (recorded)")]
 AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="one account")]
+T = TypeVar("T")
 
 
 def _config(path: Path | None) -> RiskConfig:
@@ -259,6 +260,31 @@ def alerts(
         console.print(t)
 
 
+def _control(
+    data_dir: Path | None,
+    store: str | None,
+    limits: Path | None,
+    url: str | None,
+    *,
+    remote: Callable[[Remote], T],
+    local: Callable[[RiskEngine], T],
+    report: Callable[[T], None],
+) -> None:
+    """A control (kill, reset, set-limit): sent to the server that holds the log, else done
+    here with the writer lease (an engine refusal: exit 1); ``report`` prints the outcome."""
+    server = remote_for(data_dir, store, url)
+    if server is not None:
+        with server:
+            return report(remote(server))
+    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
+        try:
+            result = local(risk)
+        except ExecflowError as exc:
+            raise _fail(exc) from None
+        a.engine.run_until_idle()
+        report(result)
+
+
 def _scope(account: str | None, all_accounts: bool) -> str | None:
     if (account is None) == (not all_accounts):
         err_console.print("[red]error:[/] give --account ACCOUNT or --all")
@@ -279,19 +305,15 @@ def kill(
 ) -> None:
     """Kill switch: cancel the open orders and block new ones (one account or --all)."""
     scope = _scope(account, all_accounts)
-    remote = remote_for(data_dir, store, url)
-    if remote is not None:
-        with remote:
-            body = {"account": scope, "who": who, "why": why}
-            sent = remote_cli.admin(remote, "POST", "/v1/admin/kill-switch", body)["cancels_sent"]
-            return _killed(scope, sent, who, why)
-    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
-        try:
-            sent = risk.engage_kill_switch(account=scope, who=who, why=why)
-        except ExecflowError as exc:
-            raise _fail(exc) from None
-        a.engine.run_until_idle()
-        _killed(scope, sent, who, why)
+    body = {"account": scope, "who": who, "why": why}
+    _control(
+        data_dir, store, limits, url,
+        remote=lambda r: remote_cli.admin(r, "POST", "/v1/admin/kill-switch", body)[
+            "cancels_sent"
+        ],
+        local=lambda risk: risk.engage_kill_switch(account=scope, who=who, why=why),
+        report=lambda sent: _killed(scope, sent, who, why),
+    )  # fmt: skip
 
 
 def _killed(scope: str | None, sent: int, who: str, why: str) -> None:
@@ -314,19 +336,15 @@ def reset(
 ) -> None:
     """Release a kill switch (admin); recorded with who and why."""
     scope = _scope(account, all_accounts)
-    remote = remote_for(data_dir, store, url)
-    if remote is not None:
-        with remote:
-            body = {"account": scope, "who": who, "why": why}
-            done = remote_cli.admin(remote, "POST", "/v1/admin/kill-switch/release", body)
-            return _released(scope, bool(done["released"]), who, why)
-    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
-        try:
-            done = risk.release_kill_switch(account=scope, who=who, why=why)
-        except ExecflowError as exc:
-            raise _fail(exc) from None
-        a.engine.run_until_idle()
-        _released(scope, done, who, why)
+    body = {"account": scope, "who": who, "why": why}
+    _control(
+        data_dir, store, limits, url,
+        remote=lambda r: bool(
+            remote_cli.admin(r, "POST", "/v1/admin/kill-switch/release", body)["released"]
+        ),
+        local=lambda risk: risk.release_kill_switch(account=scope, who=who, why=why),
+        report=lambda done: _released(scope, done, who, why),
+    )  # fmt: skip
 
 
 def _released(scope: str | None, done: bool, who: str, why: str) -> None:
@@ -358,31 +376,26 @@ def set_limit(
     url: UrlOpt = None,
 ) -> None:
     """Change a limit at run time (recorded; in force at once, survives restarts)."""
-    remote = remote_for(data_dir, store, url)
-    if remote is not None:
-        with remote:
-            body = {
-                "limit": limit, "value": None if value.lower() == "none" else value,
-                "who": who, "why": why, "account": account, "instrument": instrument,
-                "currency": currency,
-            }  # fmt: skip
-            ev = remote_cli.admin(remote, "PUT", "/v1/admin/limits", body)
-            return _limit_changed(limit, ev["previous"], ev["value"], account, instrument, currency)
-    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
-        try:
-            ev = risk.set_limit(
-                limit,
-                None if value.lower() == "none" else value,
-                who=who,
-                why=why,
-                account=account,
-                instrument=instrument,
-                currency=currency,
-            )
-        except ExecflowError as exc:
-            raise _fail(exc) from None
-        a.engine.run_until_idle()
-        _limit_changed(limit, ev.previous, ev.value, account, instrument, currency)
+    new = None if value.lower() == "none" else value
+    body = {
+        "limit": limit, "value": new, "who": who, "why": why, "account": account,
+        "instrument": instrument, "currency": currency,
+    }  # fmt: skip
+
+    def local(risk: RiskEngine) -> tuple[object, object]:
+        ev = risk.set_limit(
+            limit, new, who=who, why=why, account=account, instrument=instrument, currency=currency
+        )
+        return ev.previous, ev.value
+
+    def remote(r: Remote) -> tuple[object, object]:
+        ev = remote_cli.admin(r, "PUT", "/v1/admin/limits", body)
+        return ev["previous"], ev["value"]
+
+    _control(
+        data_dir, store, limits, url, remote=remote, local=local,
+        report=lambda pv: _limit_changed(limit, *pv, account, instrument, currency),
+    )  # fmt: skip
 
 
 def _limit_changed(
