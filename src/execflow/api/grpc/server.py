@@ -76,6 +76,7 @@ def _opt(value: str) -> str | None:
 
 M = TypeVar("M", bound=Message)
 R = TypeVar("R", bound=Message)
+T = TypeVar("T")
 Context = grpc.aio.ServicerContext[M, R]  # of a call: its request and response messages
 
 
@@ -165,15 +166,18 @@ class Servicer(pb2_grpc.ExecflowServicer):
             raise
         return p
 
+    async def _rpc(self, context: Context[M, R], call: Callable[[Principal], Awaitable[T]]) -> T:
+        """``call`` for the caller's principal; an ApiError (of either): the call aborted."""
+        try:
+            return await call(self._principal(context))
+        except ApiError as exc:
+            await self._fail(context, exc)
+
     # -- unary RPCs ----------------------------------------------------------------------------
     async def Submit(  # noqa: N802 - gRPC names
         self, request: pb2.SubmitRequest, context: Context[pb2.SubmitRequest, pb2.OrderAck]
     ) -> pb2.OrderAck:
-        try:
-            p = self._principal(context)
-            ack = await self.svc.submit(p, order_request(request))
-        except ApiError as exc:
-            await self._fail(context, exc)
+        ack = await self._rpc(context, lambda p: self.svc.submit(p, order_request(request)))
         return order_ack(ack)
 
     async def SubmitParent(  # noqa: N802 - gRPC names
@@ -181,17 +185,12 @@ class Servicer(pb2_grpc.ExecflowServicer):
         request: pb2.SubmitParentRequest,
         context: Context[pb2.SubmitParentRequest, pb2.OrderAck],
     ) -> pb2.OrderAck:
-        try:
-            p = self._principal(context)
-            req = ParentRequest(
-                instrument=request.instrument, side=request.side, quantity=request.quantity,
-                price=_has(request, "price"), time_in_force=request.time_in_force or "DAY",
-                account=_opt(request.account), cl_ord_id=_opt(request.cl_ord_id),
-                decision_price=_has(request, "decision_price"),
-            )  # fmt: skip
-            ack = await self.svc.submit_parent(p, req)
-        except ApiError as exc:
-            await self._fail(context, exc)
+        ack = await self._rpc(context, lambda p: self.svc.submit_parent(p, ParentRequest(
+            instrument=request.instrument, side=request.side, quantity=request.quantity,
+            price=_has(request, "price"), time_in_force=request.time_in_force or "DAY",
+            account=_opt(request.account), cl_ord_id=_opt(request.cl_ord_id),
+            decision_price=_has(request, "decision_price"),
+        )))  # fmt: skip
         return order_ack(ack)
 
     async def SubmitGroup(  # noqa: N802 - gRPC names
@@ -199,15 +198,10 @@ class Servicer(pb2_grpc.ExecflowServicer):
         request: pb2.SubmitGroupRequest,
         context: Context[pb2.SubmitGroupRequest, pb2.GroupAck],
     ) -> pb2.GroupAck:
-        try:
-            p = self._principal(context)
-            req = GroupRequest(
-                kind=request.kind, orders=tuple(order_request(o) for o in request.orders),
-                group_id=_opt(request.group_id),
-            )  # fmt: skip
-            ack = await self.svc.submit_group(p, req)
-        except ApiError as exc:
-            await self._fail(context, exc)
+        ack = await self._rpc(context, lambda p: self.svc.submit_group(p, GroupRequest(
+            kind=request.kind, orders=tuple(order_request(o) for o in request.orders),
+            group_id=_opt(request.group_id),
+        )))  # fmt: skip
         return group_ack(ack)
 
     async def SubmitBracket(  # noqa: N802 - gRPC names
@@ -215,19 +209,14 @@ class Servicer(pb2_grpc.ExecflowServicer):
         request: pb2.SubmitBracketRequest,
         context: Context[pb2.SubmitBracketRequest, pb2.GroupAck],
     ) -> pb2.GroupAck:
-        try:
-            p = self._principal(context)
-            req = BracketRequest(
-                entry=order_request(request.entry),
-                take_profit=order_request(request.take_profit)
-                if request.HasField("take_profit") else None,
-                stop_loss=order_request(request.stop_loss)
-                if request.HasField("stop_loss") else None,
-                group_id=_opt(request.group_id),
-            )  # fmt: skip
-            ack = await self.svc.submit_bracket(p, req)
-        except ApiError as exc:
-            await self._fail(context, exc)
+        ack = await self._rpc(context, lambda p: self.svc.submit_bracket(p, BracketRequest(
+            entry=order_request(request.entry),
+            take_profit=order_request(request.take_profit)
+            if request.HasField("take_profit") else None,
+            stop_loss=order_request(request.stop_loss)
+            if request.HasField("stop_loss") else None,
+            group_id=_opt(request.group_id),
+        )))  # fmt: skip
         return group_ack(ack)
 
     async def CancelGroup(  # noqa: N802 - gRPC names
@@ -235,19 +224,13 @@ class Servicer(pb2_grpc.ExecflowServicer):
         request: pb2.CancelGroupRequest,
         context: Context[pb2.CancelGroupRequest, pb2.GroupCommandAck],
     ) -> pb2.GroupCommandAck:
-        try:
-            ack = await self.svc.cancel_group(self._principal(context), request.group_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
+        ack = await self._rpc(context, lambda p: self.svc.cancel_group(p, request.group_id))
         return pb2.GroupCommandAck(**ack)
 
     async def GetGroup(  # noqa: N802 - gRPC names
         self, request: pb2.GetGroupRequest, context: Context[pb2.GetGroupRequest, pb2.Group]
     ) -> pb2.Group:
-        try:
-            view = await self.svc.get_group(self._principal(context), request.group_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
+        view = await self._rpc(context, lambda p: self.svc.get_group(p, request.group_id))
         return group(view)
 
     # -- algo orders (docs/algos.md) -----------------------------------------------------------
@@ -256,11 +239,8 @@ class Servicer(pb2_grpc.ExecflowServicer):
         context: Context[M, pb2.Algo],
         call: Callable[[AlgoApi, Principal], Awaitable[AlgoView]],
     ) -> pb2.Algo:
-        try:
-            view = await call(AlgoApi(self.svc), self._principal(context))
-        except ApiError as exc:
-            await self._fail(context, exc)
-        return algo(view)
+        api = AlgoApi(self.svc)
+        return algo(await self._rpc(context, lambda p: call(api, p)))
 
     async def SubmitAlgo(  # noqa: N802 - gRPC names
         self, request: pb2.SubmitAlgoRequest, context: Context[pb2.SubmitAlgoRequest, pb2.Algo]
@@ -289,10 +269,8 @@ class Servicer(pb2_grpc.ExecflowServicer):
     async def GetAlgo(  # noqa: N802 - gRPC names
         self, request: pb2.AlgoRequest, context: Context[pb2.AlgoRequest, pb2.Algo]
     ) -> pb2.Algo:
-        try:
-            view = await AlgoApi(self.svc).get(self._principal(context), request.algo_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
+        api = AlgoApi(self.svc)
+        view = await self._rpc(context, lambda p: api.get(p, request.algo_id))
         return algo(view, view["child_orders"])
 
     async def PauseAlgo(  # noqa: N802 - gRPC names
@@ -326,35 +304,26 @@ class Servicer(pb2_grpc.ExecflowServicer):
     async def Cancel(  # noqa: N802 - gRPC names
         self, request: pb2.CancelRequest, context: Context[pb2.CancelRequest, pb2.CommandAck]
     ) -> pb2.CommandAck:
-        try:
-            ack = await self.svc.cancel(self._principal(context), request.cl_ord_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
+        ack = await self._rpc(context, lambda p: self.svc.cancel(p, request.cl_ord_id))
         return pb2.CommandAck(**ack)
 
     async def Replace(  # noqa: N802 - gRPC names
         self, request: pb2.ReplaceRequest, context: Context[pb2.ReplaceRequest, pb2.CommandAck]
     ) -> pb2.CommandAck:
-        try:
-            ack = await self.svc.replace(
-                self._principal(context),
-                request.cl_ord_id,
-                request.quantity if request.HasField("quantity") else None,
-                request.price if request.HasField("price") else None,
-                _has(request, "stop_price"),
-                _has(request, "time_in_force"),
-            )
-        except ApiError as exc:
-            await self._fail(context, exc)
+        ack = await self._rpc(context, lambda p: self.svc.replace(
+            p,
+            request.cl_ord_id,
+            request.quantity if request.HasField("quantity") else None,
+            request.price if request.HasField("price") else None,
+            _has(request, "stop_price"),
+            _has(request, "time_in_force"),
+        ))  # fmt: skip
         return pb2.CommandAck(**ack)
 
     async def GetOrder(  # noqa: N802 - gRPC names
         self, request: pb2.GetOrderRequest, context: Context[pb2.GetOrderRequest, pb2.Order]
     ) -> pb2.Order:
-        try:
-            view = await self.svc.get_order(self._principal(context), request.cl_ord_id)
-        except ApiError as exc:
-            await self._fail(context, exc)
+        view = await self._rpc(context, lambda p: self.svc.get_order(p, request.cl_ord_id))
         return order(view)
 
     # -- streaming -----------------------------------------------------------------------------
