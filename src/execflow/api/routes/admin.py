@@ -114,6 +114,13 @@ def _risk(ctx: ApiContext) -> RiskEngine:
     return ctx.app.risk
 
 
+async def _risk_call(ctx: ApiContext, p: Principal, fn: Callable[[RiskEngine], T]) -> T:
+    """``fn`` on the server's risk engine (503 without one, before the scope is checked) as
+    an admin call (:func:`_admin_call`, 30 s)."""
+    risk = _risk(ctx)
+    return await _admin_call(ctx, p, lambda: fn(risk), 30.0)
+
+
 class KeyAnalyticsView(BaseModel):
     key_id: str = Field(description="the API key's id; '-': requests that did not authenticate")
     requests: int
@@ -163,12 +170,8 @@ async def api_analytics(
     responses=problems(401, 403, 409, 422, 503),
 )
 async def engage_kill_switch(body: KillSwitchBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
-    risk = _risk(ctx)
-    sent = await _admin_call(
-        ctx,
-        p,
-        lambda: risk.engage_kill_switch(account=body.account, who=body.who, why=body.why),
-        30.0,
+    sent = await _risk_call(
+        ctx, p, lambda r: r.engage_kill_switch(account=body.account, who=body.who, why=body.why)
     )
     return {"scope": body.account or "ALL ACCOUNTS", "cancels_sent": sent}
 
@@ -180,12 +183,8 @@ async def engage_kill_switch(body: KillSwitchBody, p: Auth, ctx: Ctx) -> dict[st
     responses=problems(401, 403, 409, 422, 503),
 )
 async def release_kill_switch(body: KillSwitchBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
-    risk = _risk(ctx)
-    done = await _admin_call(
-        ctx,
-        p,
-        lambda: risk.release_kill_switch(account=body.account, who=body.who, why=body.why),
-        30.0,
+    done = await _risk_call(
+        ctx, p, lambda r: r.release_kill_switch(account=body.account, who=body.who, why=body.why)
     )
     return {"scope": body.account or "ALL ACCOUNTS", "released": done}
 
@@ -197,11 +196,10 @@ async def release_kill_switch(body: KillSwitchBody, p: Auth, ctx: Ctx) -> dict[s
     responses=problems(401, 403, 409, 422, 503),
 )
 async def set_limit(body: LimitBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
-    risk = _risk(ctx)
-    ev = await _admin_call(
+    ev = await _risk_call(
         ctx,
         p,
-        lambda: risk.set_limit(
+        lambda r: r.set_limit(
             body.limit,
             body.value,
             who=body.who,
@@ -210,7 +208,6 @@ async def set_limit(body: LimitBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
             instrument=body.instrument,
             currency=body.currency,
         ),
-        30.0,
     )
     return {
         "limit": body.limit,
@@ -228,14 +225,12 @@ async def set_limit(body: LimitBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
     responses=problems(401, 403, 409, 422, 503),
 )
 async def set_locate(body: LocateBody, p: Auth, ctx: Ctx) -> dict[str, Any]:
-    risk = _risk(ctx)
-    await _admin_call(
+    await _risk_call(
         ctx,
         p,
-        lambda: risk.set_locate(
+        lambda r: r.set_locate(
             body.account, body.instrument, body.granted, who=body.who, why=body.why
         ),
-        30.0,
     )
     return {"account": body.account, "instrument": body.instrument, "granted": body.granted}
 
