@@ -7,6 +7,7 @@ as ``--by THEM``); list / show read the negotiations and every step with who and
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -155,21 +156,29 @@ def counter(
 def accept(negotiation_id: str, by: By, reason: Reason = None, as_json: AsJson = False,
            data_dir: DataDir = None, store: StoreOpt = None) -> None:  # fmt: skip
     """Accept the other party's offer: our firm order for it (pre-trade risk applies)."""
-    with open_app(data_dir, store) as a:
-        who, why = _who(reason)
-        _execute(a, AcceptBlock(negotiation_id=negotiation_id, by=by.upper(), who=who, why=why),
-                 reason)  # fmt: skip
-        _show(a, negotiation_id, events=False, as_json=as_json)
+    _move(AcceptBlock, negotiation_id, by, reason, as_json, data_dir, store)
 
 
 @app.command()
 def reject(negotiation_id: str, by: By, reason: Reason = None, as_json: AsJson = False,
            data_dir: DataDir = None, store: StoreOpt = None) -> None:  # fmt: skip
     """End the negotiation without a trade."""
+    _move(RejectBlock, negotiation_id, by, reason, as_json, data_dir, store)
+
+
+def _move(
+    make: type[AcceptBlock] | type[RejectBlock],
+    negotiation_id: str,
+    by: str,
+    reason: str | None,
+    as_json: bool,
+    data_dir: Path | None,
+    store: str | None,
+) -> None:
+    """A party's move without terms (accept, reject), then the negotiation as it stands."""
     with open_app(data_dir, store) as a:
         who, why = _who(reason)
-        _execute(a, RejectBlock(negotiation_id=negotiation_id, by=by.upper(), who=who, why=why),
-                 reason)  # fmt: skip
+        _execute(a, make(negotiation_id=negotiation_id, by=by.upper(), who=who, why=why), reason)
         _show(a, negotiation_id, events=False, as_json=as_json)
 
 

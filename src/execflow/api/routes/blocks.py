@@ -155,6 +155,22 @@ class BlockApi:
             raise result_error(result)
         return (await self.read(p, nid))[0]
 
+    async def move(
+        self,
+        p: Principal,
+        nid: str,
+        body: MoveBody,
+        kind: str,
+        make: type[AcceptBlock] | type[RejectBlock],
+    ) -> BlockView:
+        """A party's move without terms (accept, reject): the negotiation must be visible to
+        ``p`` (else 404), then the command as ``kind``."""
+        await self.read(p, nid)
+        who, why = _who(body.why)
+        return await self.command(
+            p, nid, kind, make(negotiation_id=nid, by=body.by, who=who, why=why)
+        )
+
 
 @router.post(
     "",
@@ -272,11 +288,7 @@ async def counter_block(
 async def accept_block(
     negotiation_id: NegotiationId, body: MoveBody, p: Auth, svc: Service
 ) -> BlockView:
-    api = BlockApi(svc)
-    await api.read(p, negotiation_id)
-    who, why = _who(body.why)
-    cmd = AcceptBlock(negotiation_id=negotiation_id, by=body.by, who=who, why=why)
-    return await api.command(p, negotiation_id, "accept_block", cmd)
+    return await BlockApi(svc).move(p, negotiation_id, body, "accept_block", AcceptBlock)
 
 
 @router.post(
@@ -288,8 +300,4 @@ async def accept_block(
 async def reject_block(
     negotiation_id: NegotiationId, body: MoveBody, p: Auth, svc: Service
 ) -> BlockView:
-    api = BlockApi(svc)
-    await api.read(p, negotiation_id)
-    who, why = _who(body.why)
-    cmd = RejectBlock(negotiation_id=negotiation_id, by=body.by, who=who, why=why)
-    return await api.command(p, negotiation_id, "reject_block", cmd)
+    return await BlockApi(svc).move(p, negotiation_id, body, "reject_block", RejectBlock)
