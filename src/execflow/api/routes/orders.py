@@ -203,10 +203,7 @@ async def replace_order(
 async def replace_order_post(
     cl_ord_id: ClOrdId, body: ReplaceOrderBody, p: Auth, svc: Service
 ) -> Response:
-    ack = await svc.replace(
-        p, cl_ord_id, body.quantity, body.price, body.stop_price, body.time_in_force
-    )
-    return JSONResponse(ack, status_code=202)
+    return await replace_order(cl_ord_id, body, p, svc)
 
 
 @router.get(
