@@ -24,6 +24,7 @@ from execflow.api import wire
 from execflow.api.context import ApiContext
 from execflow.api.deps import api_key_header, bearer, principal_of
 from execflow.api.errors import ApiError
+from execflow.api.idempotency import replay_receive
 from execflow.api.problems import api_error_response
 from execflow.api.service import OrderRequest
 
@@ -51,7 +52,7 @@ class OrderEntryLane:
             message = await receive()
             messages.append(message)
             if message["type"] != "http.request":  # disconnect: let the app see it
-                await self.app(scope, _replay(messages, receive), send)
+                await self.app(scope, replay_receive(messages, receive), send)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -65,7 +66,7 @@ class OrderEntryLane:
                         order = wire.decode_submit(body)
                     break
         if order is None:
-            await self.app(scope, _replay(messages, receive), send)
+            await self.app(scope, replay_receive(messages, receive), send)
             return
         request = Request(scope, receive)
         try:
@@ -93,15 +94,3 @@ class OrderEntryLane:
             headers={"Location": f"{PATH}/{ack['cl_ord_id']}"},
         )  # fmt: skip
         await response(scope, receive, send)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """``receive`` that first returns ``messages`` again, then the real ones."""
-    pending = list(messages)
-
-    async def replay() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replay

@@ -122,7 +122,7 @@ class IdempotencyKeys:
             message = await receive()
             messages.append(message)
             if message["type"] != "http.request":
-                await self.app(scope, _replay(messages, receive), send)  # a disconnect
+                await self.app(scope, replay_receive(messages, receive), send)  # a disconnect
                 return
             body.update(message.get("body", b""))
             if not message.get("more_body", False):
@@ -168,7 +168,7 @@ class IdempotencyKeys:
             await send(message)
 
         try:
-            await self.app(scope, _replay(messages, receive), capture)
+            await self.app(scope, replay_receive(messages, receive), capture)
         except BaseException:
             self.store.drop(k)
             raise
@@ -179,7 +179,9 @@ class IdempotencyKeys:
         entry.done = True
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay_receive(messages: list[Message], receive: Receive) -> Receive:
+    """``receive`` that first returns ``messages`` again, then the real ones (a middleware
+    that read the body hands it on; also the order fast lane's)."""
     pending = list(messages)
 
     async def replay() -> Message:
