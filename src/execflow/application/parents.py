@@ -148,11 +148,8 @@ class Parents:
     def cancel(self, parent: Order, now: int) -> CommandResult:
         e = self.ctx
         cl = parent.cl_ord_id
-        if parent.status not in _WORKING:
-            return CommandResult(
-                False, cl, parent.status, RejectCode.ORDER_NOT_OPEN,
-                f"parent {cl!r} is {parent.status}",
-            )  # fmt: skip
+        if (refused := _not_working(parent)) is not None:
+            return refused
         e.emit(parent, OrderPendingCancel(ts=now, cl_ord_id=cl))
         for child in self._open_children(parent):
             e.cancel(child, f"parent {cl} canceled", now)
@@ -162,11 +159,8 @@ class Parents:
     def replace(self, parent: Order, cmd: ReplaceOrder, now: int) -> CommandResult:
         e = self.ctx
         cl = parent.cl_ord_id
-        if parent.status not in _WORKING:
-            return CommandResult(
-                False, cl, parent.status, RejectCode.ORDER_NOT_OPEN,
-                f"parent {cl!r} is {parent.status}",
-            )  # fmt: skip
+        if (refused := _not_working(parent)) is not None:
+            return refused
         ins = e.instruments[parent.instrument]
         qty = parent.quantity if cmd.quantity is None else cmd.quantity
         price = parent.price if cmd.price is None else cmd.price
@@ -236,3 +230,13 @@ class Parents:
         for o in orders.values():
             if o.parent_id is not None:
                 self.children.setdefault(o.parent_id, []).append(o.cl_ord_id)
+
+
+def _not_working(parent: Order) -> CommandResult | None:
+    """A cancel or replace of a parent that is no longer working: refused ORDER_NOT_OPEN."""
+    if parent.status in _WORKING:
+        return None
+    cl = parent.cl_ord_id
+    return CommandResult(
+        False, cl, parent.status, RejectCode.ORDER_NOT_OPEN, f"parent {cl!r} is {parent.status}"
+    )

@@ -112,3 +112,16 @@ def test_parent_quantity_replace_and_recovery() -> None:
     assert q.do(child("C2", 60, 9_990)).code == RejectCode.CHILD_EXCEEDS_PARENT
     q.trade_at(-1, 200, 9_990)
     assert q.order("P").cum_qty == 200
+
+
+
+def test_a_second_cancel_of_a_parent_is_refused_and_records_nothing() -> None:
+    p = Paper()
+    p.book(9_990, 10_010)
+    p.do(parent())
+    assert p.do(CancelOrder(cl_ord_id="P")).ok
+    assert p.order("P").status is S.CANCELED
+    r = p.do(CancelOrder(cl_ord_id="P"))  # a parent's cancel goes to Parents.cancel
+    assert (r.ok, r.cl_ord_id, r.status) == (False, "P", S.CANCELED)
+    assert (r.code, r.reason) == (RejectCode.ORDER_NOT_OPEN, f"parent 'P' is {S.CANCELED}")
+    assert p.types("P")[-2:] == ["OrderPendingCancel", "OrderCanceled"]
