@@ -114,7 +114,6 @@ def test_parent_quantity_replace_and_recovery() -> None:
     assert q.order("P").cum_qty == 200
 
 
-
 def test_a_second_cancel_of_a_parent_is_refused_and_records_nothing() -> None:
     p = Paper()
     p.book(9_990, 10_010)
