@@ -35,7 +35,7 @@ from execflow.domain.errors import DomainError, ExecflowError
 from execflow.domain.numbers import currency_decimals, from_scaled
 from execflow.domain.settlement.events import SettlementAllocated
 from execflow.domain.settlement.obligations import SettlementObligation, SettlementStatus
-from execflow.fix.application import SessionID
+from execflow.fix.application import Application, SessionID
 from execflow.fix.errors import FixFieldError, FixValidationError
 from execflow.fix.gateway import SEP, AccountPermissions, SessionLookup
 from execflow.fix.message import FieldMap, Message
@@ -51,21 +51,12 @@ class EngineCalls(Protocol):
     def call(self, fn: Callable[[], T], timeout: float | None = ...) -> T: ...
 
 
-class OrderApplication(Protocol):
-    """The order gateway's side of the FIX application interface."""
+class OrderApplication(Application, Protocol):
+    """The order gateway's side of the FIX application interface: an :class:`Application`
+    that is bound to its sessions."""
 
     def bind(
         self, sessions: SessionLookup, loop: asyncio.AbstractEventLoop | None = None
-    ) -> None: ...
-    def on_create(self, session_id: SessionID) -> None: ...
-    def on_logon(self, session_id: SessionID) -> Awaitable[None] | None: ...
-    def on_logout(self, session_id: SessionID) -> Awaitable[None] | None: ...
-    def to_admin(self, message: Message, session_id: SessionID) -> None: ...
-    def from_admin(self, message: Message, session_id: SessionID) -> Awaitable[None] | None: ...
-    def to_app(self, message: Message, session_id: SessionID) -> None: ...
-    def from_app(self, message: Message, session_id: SessionID) -> Awaitable[None] | None: ...
-    def on_reject(
-        self, message: Message, error: FixValidationError, session_id: SessionID
     ) -> None: ...
 
 
