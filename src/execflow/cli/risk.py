@@ -270,7 +270,7 @@ def _control(
     local: Callable[[RiskEngine], T],
     report: Callable[[T], None],
 ) -> None:
-    """A control (kill, reset, set-limit): sent to the server that holds the log, else done
+    """A control (kill, reset, set-limit, locate): sent to the server that holds the log, else done
     here with the writer lease (an engine refusal: exit 1); ``report`` prints the outcome."""
     server = remote_for(data_dir, store, url)
     if server is not None:
@@ -425,21 +425,16 @@ def locate(
     url: UrlOpt = None,
 ) -> None:
     """Grant (or withdraw with --off) a short-sale locate for an account and instrument."""
-    remote = remote_for(data_dir, store, url)
-    if remote is not None:
-        with remote:
-            body = {"account": account, "instrument": instrument, "granted": not off,
-                    "who": who, "why": why}  # fmt: skip
-            remote_cli.admin(remote, "POST", "/v1/admin/locates", body)
-            console.print(f"locate {'withdrawn' if off else 'granted'}: {account} {instrument}")
-            return
-    with open_risk(data_dir, store, limits, read_only=False) as (a, risk):
-        try:
-            risk.set_locate(account, instrument, not off, who=who, why=why)
-        except ExecflowError as exc:
-            raise _fail(exc) from None
-        a.engine.run_until_idle()
-        console.print(f"locate {'withdrawn' if off else 'granted'}: {account} {instrument}")
+    body = {"account": account, "instrument": instrument, "granted": not off,
+            "who": who, "why": why}  # fmt: skip
+    _control(
+        data_dir, store, limits, url,
+        remote=lambda r: remote_cli.admin(r, "POST", "/v1/admin/locates", body),
+        local=lambda risk: risk.set_locate(account, instrument, not off, who=who, why=why),
+        report=lambda _: console.print(
+            f"locate {'withdrawn' if off else 'granted'}: {account} {instrument}"
+        ),
+    )  # fmt: skip
 
 
 # exposure (firm-wide view), stress, var: cli/risk_stress.py

@@ -76,3 +76,13 @@ def test_utilisation_and_rejects_views(env: Path) -> None:
     assert rej["account"] == "A" and rej["code"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", rej["ts"]), rej
     assert "time (UTC)" in run("alerts")
+
+
+def test_locate_grant_withdraw_and_refusal(env: Path) -> None:
+    out = run("locate", "A", "AAPL", "--who", "al", "--why", "borrowed")
+    assert "locate granted: A AAPL" in out
+    assert json.loads(run("limits", "--json"))["locates"] == {"A": ["AAPL"]}  # from the log
+    assert "locate withdrawn: A AAPL" in run("locate", "A", "AAPL", "--off", "--who", "al")
+    assert json.loads(run("limits", "--json"))["locates"] == {}
+    r = runner.invoke(app, ["locate", "A", "AAPL", "--who", ""])  # who is required
+    assert r.exit_code == 1 and "error:" in r.output and "locate" not in r.output
