@@ -138,14 +138,8 @@ def open_app(
     except LeaseHeldError as exc:
         err_console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
-    except ExecflowError as exc:
-        err_console.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(EXIT_ERROR) from None
     except Exception as exc:  # connection refused, unwritable directory, ...
-        err_console.print(
-            f"[red]error:[/] cannot open the {config.store} store: {escape(str(exc))}"
-        )
-        raise typer.Exit(EXIT_ERROR) from None
+        raise _cannot_open(exc, config.store) from None
     try:
         yield app
     except LeaseLostError as exc:
@@ -153,6 +147,16 @@ def open_app(
         raise typer.Exit(EXIT_ERROR) from None
     finally:
         app.close()
+
+
+def _cannot_open(exc: Exception, store: str) -> typer.Exit:
+    """The log could not be opened: one line (a rule's message as it is, else what the store
+    said), exit 1."""
+    if isinstance(exc, ExecflowError):
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
+    else:
+        err_console.print(f"[red]error:[/] cannot open the {store} store: {escape(str(exc))}")
+    return typer.Exit(EXIT_ERROR)
 
 
 def open_view(
@@ -170,14 +174,8 @@ def open_orders(data_dir: Path | None, store: str | None) -> Iterator[OrdersView
     config = make_config(data_dir, store)
     try:
         view = read_orders(config)
-    except ExecflowError as exc:
-        err_console.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(EXIT_ERROR) from None
     except Exception as exc:  # connection refused, unreadable file, ...
-        err_console.print(
-            f"[red]error:[/] cannot open the {config.store} store: {escape(str(exc))}"
-        )
-        raise typer.Exit(EXIT_ERROR) from None
+        raise _cannot_open(exc, config.store) from None
     with view:
         yield view
 
