@@ -10,7 +10,6 @@ shock) and ``fx`` (each currency's move against USD; converted to the base curre
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -22,6 +21,7 @@ import msgspec
 
 from execflow.analytics.risk.backend import Array, numpy
 from execflow.analytics.risk.portfolio import Portfolio
+from execflow.application.pretrade.config import read_decimal_file
 from execflow.domain.errors import InvalidValueError
 
 Kind = Literal["historical", "hypothetical", "user"]
@@ -106,13 +106,7 @@ def scenarios_from_data(data: Any, kind: Kind = "user") -> list[Scenario]:
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """User-defined scenarios: TOML (``[[scenario]]``) or JSON (a list, or ``{"scenarios":
     [...]}``); numbers as decimals."""
-    p = Path(path)
-    text = p.read_text(encoding="utf-8")
-    if p.suffix.lower() == ".json":
-        data = json.loads(text, parse_float=Decimal)
-    else:
-        data = tomllib.loads(text, parse_float=Decimal)
-    return scenarios_from_data(data, "user")
+    return scenarios_from_data(read_decimal_file(path), "user")
 
 
 def historical() -> list[Scenario]:

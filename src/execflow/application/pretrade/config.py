@@ -368,13 +368,17 @@ def config_from_mapping(data: dict[str, Any]) -> RiskConfig:
 
 def load_config(path: str | Path) -> RiskConfig:
     """Load a TOML (``.toml``) or JSON file; numbers are read as Decimal, never float."""
+    return config_from_mapping(read_decimal_file(path))
+
+
+def read_decimal_file(path: str | Path) -> Any:
+    """The data of a JSON (``.json``) or else TOML file, numbers as Decimal, never float (risk
+    limits here, user stress scenarios in ``analytics/risk/scenarios.py``)."""
     p = Path(path)
     text = p.read_text(encoding="utf-8")
     if p.suffix.lower() == ".json":
-        data = json.loads(text, parse_float=Decimal)
-    else:
-        data = tomllib.loads(text, parse_float=Decimal)
-    return config_from_mapping(data)
+        return json.loads(text, parse_float=Decimal)
+    return tomllib.loads(text, parse_float=Decimal)
 
 
 def parse_value(limit: str, value: str | None) -> Decimal | int | bool | None:
