@@ -43,6 +43,11 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "execflow.application.pretrade.checks",
     "execflow.application.pretrade.book",
     "execflow.application.pretrade.state",
+    "execflow.application.pretrade.risk_engine",
+    "execflow.application.core",
+    "execflow.application.handlers.submit",
+    "execflow.application.handlers.reports",
+    "execflow.application.uow",
 )
 
 ENV_ON: Final = "EXECFLOW_COMPILED"
