@@ -49,7 +49,7 @@ test: $(STAMP)
 	# a process of its own, away from the coverage tracer. Its failures so far were the default
 	# order-rate limit refusing its orders on a loaded machine (fixed: its own risk config);
 	# with that fix the whole API suite passed in one process (241 passed)
-	bash scripts/run-tests.sh $(COV) --deselect $(SLOW_CONSUMER)
+	bash scripts/run-tests.sh $(COV) $(PARALLEL) --deselect $(SLOW_CONSUMER)
 	bash scripts/run-tests.sh -q -p no:randomly $(SLOW_CONSUMER)
 	# the FIX sessions run on uvloop when installed: the conformance suite on asyncio's loop too
 	EXECFLOW_UVLOOP=0 bash scripts/run-tests.sh -q -p no:randomly tests/fix_conformance
@@ -65,13 +65,19 @@ grpc: $(STAMP)
 # The backlog's quality gate: line and branch coverage of the execution logic over the whole
 # suite, failing below COV_MIN (README "Tests"); `test` runs the suite under it.
 COV_MIN ?= 90
+# The suite runs in TEST_WORKERS processes (pytest-xdist), a test file per worker at a time
+# (module fixtures such as a test server stay in one process): most tests wait on servers,
+# subprocesses and sockets, so two workers on two cores took 14.5 min where one took 18.7
+# (under coverage, load 5-10, 2026-12-05). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 SLOW_CONSUMER := tests/api/test_stream.py::test_slow_consumer_is_dropped_with_reason_and_others_are_not_stalled
 COV := --cov=execflow.domain --cov=execflow.application --cov=execflow.adapters.venues \
 	--cov=execflow.fix --cov-branch --cov-report=term:skip-covered --cov-fail-under=$(COV_MIN)
 
 coverage: $(STAMP)
 	bash scripts/ensure-services.sh
-	bash scripts/run-tests.sh $(COV)
+	bash scripts/run-tests.sh $(COV) $(PARALLEL)
 
 core-install:
 	bash scripts/check-core-install.sh
