@@ -16,6 +16,7 @@ as arrays in ``Order.__slots__`` order. The schema version includes the slot nam
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
@@ -112,7 +113,7 @@ class ClosedRow(msgspec.Struct, array_like=True, gc=False):
     version: int
     is_parent: bool
     parent_id: str | None
-    row: msgspec.Raw
+    row: bytes  # msgpack bin: skipped by its length when the snapshot is decoded
 
 
 class EngineSnapshot(msgspec.Struct, array_like=True):
@@ -128,7 +129,8 @@ class EngineSnapshot(msgspec.Struct, array_like=True):
 
 
 VERSION = layout_version(
-    4,  # 3: closed orders as ClosedRow (kept encoded until used); 4: seen exec ids as bin
+    5,  # 3: closed orders as ClosedRow (kept encoded until used); 4: seen exec ids as bin;
+    # 5: a closed order's row as bin (a Raw row was scanned by the decoder to find its end)
     EngineSnapshot.__struct_fields__,
     Order.__slots__,
     OrderState.__struct_fields__,
@@ -147,6 +149,7 @@ EAGER: tuple[str, ...] = ("cl_ord_id", "status", "version", "is_parent", "parent
 """What a restored closed order holds from the start (:class:`ClosedRow`)."""
 _LAZY: frozenset[str] = frozenset(n for n in Order.__slots__ if n not in EAGER)
 _SLOT = {n: getattr(Order, n) for n in Order.__slots__}  # the slots' member descriptors
+_cl_ord_id = attrgetter("cl_ord_id")
 
 
 class LazyOrder(Order):
@@ -158,7 +161,7 @@ class LazyOrder(Order):
 
     __slots__ = ("_row",)
 
-    _row: msgspec.Raw | None
+    _row: bytes | None
 
     def thaw(self) -> None:
         """Fill the lazy slots from the row (none of them is set before: see __setattr__)."""
@@ -231,7 +234,7 @@ def closed_row(o: Order) -> tuple[object, ...]:
     """A closed order as :class:`ClosedRow` (a still-encoded one's row as it is)."""
     row = o._row if isinstance(o, LazyOrder) else None
     if row is None:
-        row = msgspec.Raw(_encoder.encode(_order_row(o)))
+        row = _encoder.encode(_order_row(o))
     return (o.cl_ord_id, o.status, o.version, o.is_parent, o.parent_id, row)
 
 
@@ -379,11 +382,10 @@ def load(data: bytes, core: EngineCore, algos: AlgoService | None) -> int:
     snap = _decoder.decode(open_envelope(data, KIND, VERSION))
     if snap.algos and algos is None:
         raise msgspec.ValidationError("the snapshot has algorithms and this engine runs none")
-    orders = in_creation_order(snap.live, snap.live_at, snap.done)
-    core.orders.update(
-        (s.cl_ord_id, lazy_order(s) if isinstance(s, ClosedRow) else restore_order(s))
-        for s in orders
+    orders = in_creation_order(
+        [restore_order(s) for s in snap.live], snap.live_at, list(map(lazy_order, snap.done))
     )
+    core.orders.update(zip(map(_cl_ord_id, orders), orders, strict=True))
     core.contingent.groups.update((s.group_id, _group(s)) for s in snap.groups)
     if algos is not None:
         algos.load_states(snap.algos)
