@@ -101,7 +101,8 @@ COMPILED_TESTS := tests/unit/test_compiled.py tests/unit/test_book.py \
 	tests/unit/orders tests/unit/test_execution_projection.py tests/unit/test_synthetic.py \
 	tests/unit/algos/test_market_impact.py tests/unit/risk tests/unit/test_engine.py \
 	tests/unit/test_engine_snapshot_lazy.py tests/unit/test_order_recovery.py \
-	tests/unit/test_recovery.py tests/unit/test_order_entry.py tests/unit/test_runner.py
+	tests/unit/test_recovery.py tests/unit/test_order_entry.py tests/unit/test_runner.py \
+	tests/unit/test_bounded_waits.py
 
 compile: $(STAMP)
 	nice $(BIN)/python tools/build_compiled.py --if-stale --out $(COMPILED_DIR)

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Iterable
 from functools import partial
 
+from execflow._mypyc_attr import mypyc_attr
 from execflow.adapters.venues.book import OrderBook, Trade
 from execflow.adapters.venues.faults import VenueFaults
 from execflow.adapters.venues.institutional import Institutional, lit_refusal
@@ -50,6 +51,7 @@ BookListener = Callable[[int, int, list[Trade]], None]
 """Called as ``(ts, aggressor side or 0, trades)`` after one of our requests changed a book."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class MatchingCore(VenueOrders):
     def __init__(
         self,

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Protocol, TypedDict
 
+from execflow._mypyc_attr import mypyc_attr
 from execflow.adapters.venues.faults import VenueFaults
 from execflow.adapters.venues.matching import MARKET_ACCOUNT, BookListener, MatchingCore
 from execflow.adapters.venues.orders import OPEN, OrderRecord
@@ -62,6 +63,7 @@ class SimulatedMarket(Protocol):
     def step(self) -> None: ...
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class PaperVenue(MatchingCore):
     def __init__(
         self,
