@@ -152,6 +152,25 @@ def _dump(svc: SettlementService, parts: bool) -> bytes | WithParts:
     return WithParts(main, [part, ob_part]) if parts else main
 
 
+def _part_loader(
+    parts: PartSource | None, index: int, length: int, kind: str, what: str
+) -> Callable[[], list[bytes]] | None:
+    """The reader of part ``index`` of a snapshot (``length`` bytes, 0: the snapshot has no
+    such part), checked now (position and length), read, checksummed and split into its
+    chunks when called."""
+    if not length:
+        return None
+    if parts is None:
+        raise SnapshotFormatError(f"settlement snapshot: its {what} part is not at hand")
+    parts.check(index, length)
+    source = parts
+
+    def read() -> list[bytes]:
+        return _chunks.decode(open_envelope(source.read(index, length), kind, VERSION))
+
+    return read
+
+
 def load(
     data: bytes,
     svc: SettlementService,
@@ -165,30 +184,11 @@ def load(
     and ``obligations_fallback``: the ledger's entries and the obligations as of the snapshot
     read from the log, if a part turns out unusable then."""
     s = _decoder.decode(open_envelope(data, KIND, VERSION))
-    loader: Callable[[], list[bytes]] | None = None
-    if s.ledger_part:
-        if parts is None:
-            raise SnapshotFormatError("settlement snapshot: its ledger part is not at hand")
-        parts.check(0, s.ledger_part)
-        source, length = parts, s.ledger_part
-
-        def loader() -> list[bytes]:
-            return _chunks.decode(open_envelope(source.read(0, length), LEDGER_PART, VERSION))
-
+    loader = _part_loader(parts, 0, s.ledger_part, LEDGER_PART, "ledger")
     if svc._orders or svc._seen_fills or svc._obligations or len(svc.ledger):
         raise RuntimeError("settlement snapshot restored into a service that has state")
     svc._cold_facts = (s.orders, s.seen_fills)  # decoded when first needed
-    ob_loader: Callable[[], list[bytes]] | None = None
-    if s.obligations_part:
-        if parts is None:
-            raise SnapshotFormatError("settlement snapshot: its obligations part is not at hand")
-        parts.check(1, s.obligations_part)
-        ob_source, ob_length = parts, s.obligations_part
-
-        def ob_loader() -> list[bytes]:
-            part = open_envelope(ob_source.read(1, ob_length), OBLIGATIONS_PART, VERSION)
-            return _chunks.decode(part)
-
+    ob_loader = _part_loader(parts, 1, s.obligations_part, OBLIGATIONS_PART, "obligations")
     # read (if in a part) and split when an id is first needed
     svc._obligations.restore(
         s.obligations, ob_loader, obligations_fallback if ob_loader is not None else None
