@@ -244,9 +244,11 @@ def decode_state(c: ClosedRow) -> OrderState:
 
 
 def _order_row(o: Order) -> tuple[object, ...]:
+    # the execution ids sorted: a set's iteration order depends on the process's string hash
+    # seed and on its insertion history, so the same order gave other bytes (1 in ~12 seeds)
     return (
         o.account, o.arrival_mid, o.cl_ord_id, o.created_ts, o.cum_fees, o.cum_notional,
-        o.cum_qty, o.decision_px, o.exec_ids, o.expire_at, o.group_id, o.instructions,
+        o.cum_qty, o.decision_px, sorted(o.exec_ids), o.expire_at, o.group_id, o.instructions,
         o.instrument, o.is_parent, o.last_ts, o.linked, o.order_type, o.parent_id,
         o.pending_price, o.pending_quantity, o.pending_tif, o.price, o.quantity, o.ref_px,
         o.reject_code, o.reject_reason, o.role,
