@@ -16,7 +16,7 @@ from execflow.domain.events import (
     OrderReplaced,
     OrderSubmitted,
 )
-from execflow.domain.orders import TRANSITIONS, Order
+from execflow.domain.orders import TRANSITIONS, Order, with_status
 
 
 def new_order(qty: int = 100) -> Order:
@@ -141,3 +141,14 @@ def test_replay_equals_incremental_application() -> None:
     ]  # fmt: skip
     o = Order.replay(events)
     assert o.status is OrderStatus.FILLED and o.version == 3
+
+
+def test_with_status_picks_the_orders_of_those_statuses_in_their_order() -> None:
+    orders = [new_order(), accepted(), new_order(), accepted()]
+    for i, o in enumerate(orders):
+        o.cl_ord_id = f"C-{i}"
+    assert [o.cl_ord_id for o in with_status(orders, OrderStatus.ACCEPTED)] == ["C-1", "C-3"]
+    both = with_status(orders, OrderStatus.ACCEPTED, orders[0].status)
+    assert [o.cl_ord_id for o in both] == ["C-0", "C-1", "C-2", "C-3"]
+    assert list(with_status(orders, OrderStatus.FILLED)) == []
+    assert list(with_status([], OrderStatus.FILLED)) == []

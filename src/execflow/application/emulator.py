@@ -11,9 +11,7 @@ released to a venue as a MARKET or LIMIT order in the same batch. See docs/order
 from __future__ import annotations
 
 import heapq
-import operator
 from collections.abc import Callable
-from itertools import compress, repeat
 from typing import TYPE_CHECKING, NamedTuple
 
 from execflow.application.market_view import MarketState
@@ -25,7 +23,7 @@ from execflow.domain.events import (
     OrderTriggered,
     OrderTriggerUpdated,
 )
-from execflow.domain.orders import Order
+from execflow.domain.orders import Order, with_status
 from execflow.domain.triggers import (
     better_ref,
     stop_improved,
@@ -43,9 +41,6 @@ DAY_NS = 86_400 * 10**9
 def utc_midnight_after(now_ns: int) -> int:
     """Default end of the trading day for DAY orders the engine holds (as the paper venue)."""
     return (now_ns // DAY_NS + 1) * DAY_NS
-
-
-_status = operator.attrgetter("status")
 
 
 class MarketTick(NamedTuple):
@@ -209,11 +204,8 @@ class Emulator:
         self.expiries.clear()
         # only pending-trigger and held orders matter: picked out without a Python loop over
         # every order (200,000 after a restart on the recovery benchmark's log)
-        values = list(orders.values())
-        statuses = list(map(_status, values))
-        pending = map(operator.is_, statuses, repeat(OrderStatus.PENDING_TRIGGER))
-        held = map(operator.is_, statuses, repeat(OrderStatus.HELD))
-        for order in compress(values, map(operator.or_, pending, held)):
+        waiting = OrderStatus.PENDING_TRIGGER, OrderStatus.HELD
+        for order in with_status(orders.values(), *waiting):
             if order.status is OrderStatus.PENDING_TRIGGER:
                 self._watch(order)
             self.schedule_expiry(order, order.created_ts)

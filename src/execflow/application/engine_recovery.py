@@ -5,9 +5,7 @@ the log says after a failed commit, and ask each venue about every open order.""
 from __future__ import annotations
 
 import logging
-import operator
 from collections.abc import Collection, Iterator, Sequence
-from itertools import compress, repeat
 
 from execflow.application.algos.service import AlgoService
 from execflow.application.core import EngineCore
@@ -22,11 +20,9 @@ from execflow.domain.events import (
     UnmatchedVenueReport,
 )
 from execflow.domain.ids import GROUP_STREAM_PREFIX, ORDER_STREAM_PREFIX
-from execflow.domain.orders import Order
+from execflow.domain.orders import Order, with_status
 
 log = logging.getLogger(__name__)
-
-_status = operator.attrgetter("status")
 
 
 class EngineRecovery:
@@ -82,9 +78,7 @@ class EngineRecovery:
         core = self.core
         orders = core.orders
         awaiting = core.awaiting_ack
-        values = list(orders.values())
-        submitted = map(operator.is_, map(_status, values), repeat(OrderStatus.SUBMITTED))
-        for order in compress(values, submitted):  # no Python loop over every order
+        for order in with_status(orders.values(), OrderStatus.SUBMITTED):
             # overdue counted from the submit, as if the engine had never stopped
             awaiting.append((order.last_ts + core.ack_timeout_ns, order.cl_ord_id))
         ordered = sorted(awaiting)

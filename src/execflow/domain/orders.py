@@ -20,9 +20,11 @@ exactly as it was: every check happens before the first field is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from fractions import Fraction
+from itertools import compress, repeat
 from typing import Final
 
 from execflow.domain.enums import (
@@ -378,3 +380,18 @@ class Order:
             f"Order({self.cl_ord_id} {Side(self.side).name} {self.quantity} {self.instrument} "
             f"{self.status} cum={self.cum_qty})"
         )
+
+
+_status = operator.attrgetter("status")
+
+
+def with_status(orders: Iterable[Order], *statuses: OrderStatus) -> Iterator[Order]:
+    """Those of ``orders`` (in their order) whose status is one of ``statuses``, picked out
+    without a Python-level loop over all of them (200,000 after a restart on the recovery
+    benchmark's log; the statuses compared by identity, an enum's hash being Python code)."""
+    values = list(orders)
+    got = list(map(_status, values))
+    hits = map(operator.is_, got, repeat(statuses[0]))
+    for status in statuses[1:]:
+        hits = map(operator.or_, hits, map(operator.is_, got, repeat(status)))
+    return compress(values, hits)
