@@ -14,7 +14,7 @@ the CLI, the API) go through the engine thread too (``EngineRunner.call`` in a s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -181,15 +181,11 @@ class SettlementRecovery:
     def _obligations_from_log(self, position: int) -> Callable[[], dict[str, SettlementObligation]]:
         """The obligations as of ``position``, folded from the log as the service folds them:
         what the snapshot's obligations part holds, if that part is unusable when first read."""
-        store = self.desk.engine.store
         skip = (SettlementAllocationInstructed, SettlementAllocated, SettlementCorporateAction)
 
         def read() -> dict[str, SettlementObligation]:
             rows: dict[str, SettlementObligation] = {}
-            for rec in store.read_all(0):
-                if rec.position > position:
-                    break
-                ev = rec.event
+            for ev in self._log_until(position):
                 if isinstance(ev, SettlementObligationCreated):
                     ob = SettlementObligation.from_event(ev)
                     rows[ob.obligation_id] = ob
@@ -202,18 +198,18 @@ class SettlementRecovery:
     def _ledger_from_log(self, position: int) -> Callable[[], list[JournalPosted]]:
         """The journal entries up to ``position``, read from the log: what the snapshot's
         ledger part holds, if that part is unusable when first read."""
-        store = self.desk.engine.store
 
         def read() -> list[JournalPosted]:
-            out: list[JournalPosted] = []
-            for rec in store.read_all(0):
-                if rec.position > position:
-                    break
-                if isinstance(rec.event, JournalPosted):
-                    out.append(rec.event)
-            return out
+            return [ev for ev in self._log_until(position) if isinstance(ev, JournalPosted)]
 
         return read
+
+    def _log_until(self, position: int) -> Iterator[Event]:
+        """The log's events from the start up to ``position`` (the snapshot's)."""
+        for rec in self.desk.engine.store.read_all(0):
+            if rec.position > position:
+                return
+            yield rec.event
 
     def snapshot(self) -> bytes | WithParts | None:
         from execflow.application.settlement import snapshot as settlement_snapshot
