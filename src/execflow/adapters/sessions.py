@@ -96,7 +96,8 @@ class ExchangeSessions:
         self._mic: dict[str, str] = {str(i.id): exchange_of(i) for i in instruments}
         # the holidays package is imported at the first trading-day question, not at start-up
         # (its import is ~50 ms of an engine's start: docs/adr/0011-state-snapshots.md)
-        self._holidays: Callable[[str, int], Iterable[date]] | bool | None = False
+        self._holidays: Callable[[str, int], Iterable[date]] | None = None
+        self._holidays_looked_up = False
         self._closed_days: dict[tuple[str, int], frozenset[date]] = {}
 
     def add(self, instrument: Instrument) -> None:
@@ -114,10 +115,9 @@ class ExchangeSessions:
         key = (mic, day.year)
         closed = self._closed_days.get(key)
         if closed is None:
+            if not self._holidays_looked_up:
+                self._holidays, self._holidays_looked_up = _holiday_source(), True
             src = self._holidays
-            if src is False:
-                src = self._holidays = _holiday_source()
-            assert src is not True
             closed = self._closed_days[key] = frozenset(src(mic, day.year) if src else ())
         return day not in closed
 
